@@ -1,0 +1,6 @@
+/**
+ * sockit's error model (layer L0). See `docs/errors.md` for every class and code.
+ * @module
+ */
+export * from "./args.js";
+export * from "./oserror.js";

@@ -1,0 +1,166 @@
+/**
+ * Trace: every socket operation is published on the `node:diagnostics_channel` channel
+ * `sockit:call`, in Berkeley terms, so a subscriber (such as `sockit --trace`) can draw the
+ * client-server sequence as it happens. Publishing costs nothing while nobody subscribes: callers
+ * check {@link tracing} before building an event.
+ *
+ * @example
+ * ```ts
+ * import diagnostics_channel from "node:diagnostics_channel";
+ * import { TRACE_CHANNEL, renderCall } from "sockit";
+ * diagnostics_channel.subscribe(TRACE_CHANNEL, (ev) => console.error(renderCall(ev as CallEvent)));
+ * // socket(AF_INET, SOCK_STREAM) = 3
+ * // connect(3, ('127.0.0.1', 8000)) = 0
+ * ```
+ * @module
+ */
+import diagnostics_channel from "node:diagnostics_channel";
+import { performance } from "node:perf_hooks";
+
+/** Name of the diagnostics channel sockit publishes socket calls on. */
+export const TRACE_CHANNEL = "sockit:call";
+
+const channel = diagnostics_channel.channel(TRACE_CHANNEL);
+
+/** A symbolic argument such as `AF_INET`, rendered bare (not quoted). */
+export interface Sym {
+  readonly sym: string;
+}
+
+/** One argument or result value of a traced call. */
+export type TraceValue = number | string | boolean | null | Sym | Buffer | readonly TraceValue[];
+
+/** One socket call, as published on {@link TRACE_CHANNEL}. */
+export interface CallEvent {
+  /** The socket's descriptor number (see `fileno()`); -1 for calls not on a socket. */
+  readonly fd: number;
+  /** The call in Berkeley terms: `socket`, `bind`, `listen`, `accept`, `connect`, `send`, `recv`… */
+  readonly call: string;
+  /** The arguments after the descriptor, e.g. `[["127.0.0.1", 8000]]` for `bind`. */
+  readonly args: readonly TraceValue[];
+  /** The result: a number (0 for success, bytes for send/recv), a descriptor, an address… */
+  readonly result?: TraceValue;
+  /** The error, when the call failed. */
+  readonly error?: { readonly name: string; readonly code: string; readonly errno: number; readonly message: string };
+  /** Bytes that went out or came in (send/recv family); the caller's buffer, not a copy. */
+  readonly data?: Buffer;
+  /** When the call started (`performance.now()`, ms). */
+  readonly start: number;
+  /** How long it took, ms. */
+  readonly duration: number;
+}
+
+/**
+ * True when someone subscribes to {@link TRACE_CHANNEL}; check it before building an event.
+ * @example `if (tracing()) publishCall({ fd, call: "close", args: [], result: 0, start, duration: 0 })`
+ */
+export function tracing(): boolean {
+  return channel.hasSubscribers;
+}
+
+/**
+ * The current time for an event's `start` (ms, monotonic).
+ * @example `const t0 = traceNow();`
+ */
+export function traceNow(): number {
+  return performance.now();
+}
+
+/**
+ * A bare symbolic value for trace arguments (`AF_INET` renders without quotes).
+ * @example `sym("SOCK_STREAM")`
+ */
+export function sym(name: string): Sym {
+  return { sym: name };
+}
+
+/**
+ * Publishes one call. Call only when {@link tracing} is true.
+ * @example `publishCall({ fd: 3, call: "listen", args: [5], result: 0, start: t0, duration: traceNow() - t0 })`
+ */
+export function publishCall(ev: CallEvent): void {
+  channel.publish(ev);
+}
+
+/**
+ * Publishes a finished call: `error` if it failed, else `result`.
+ * @example `traceDone(3, "bind", [["0.0.0.0", 8000]], t0, 0)`
+ */
+export function traceDone(
+  fd: number,
+  call: string,
+  args: readonly TraceValue[],
+  start: number,
+  result: TraceValue | undefined,
+  err?: unknown,
+  data?: Buffer,
+): void {
+  const duration = performance.now() - start;
+  const ev: { -readonly [K in keyof CallEvent]: CallEvent[K] } = { fd, call, args, start, duration };
+  if (err !== undefined) {
+    const e = err as { name?: string; code?: string; errno?: number; message?: string };
+    ev.error = {
+      name: String(e?.name ?? "Error"),
+      code: String(e?.code ?? ""),
+      errno: Number(e?.errno ?? 0),
+      message: String(e?.message ?? err),
+    };
+  } else if (result !== undefined) {
+    ev.result = result;
+  }
+  if (data !== undefined) ev.data = data;
+  channel.publish(ev);
+}
+
+const MAX_PREVIEW = 40;
+
+/**
+ * Renders bytes the way Python prints them: `b'hello\r\n'`, at most `max` bytes then `...`.
+ * @example `bytesRepr(Buffer.from("hi\n")) // "b'hi\\n'"`
+ */
+export function bytesRepr(buf: Buffer, max = MAX_PREVIEW): string {
+  let s = "b'";
+  const n = Math.min(buf.length, max);
+  for (let i = 0; i < n; i++) {
+    const c = buf[i]!;
+    if (c === 0x5c) s += "\\\\";
+    else if (c === 0x27) s += "\\'";
+    else if (c === 0x0a) s += "\\n";
+    else if (c === 0x0d) s += "\\r";
+    else if (c === 0x09) s += "\\t";
+    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
+    else s += `\\x${c.toString(16).padStart(2, "0")}`;
+  }
+  return `${s}'${buf.length > max ? "..." : ""}`;
+}
+
+/**
+ * Renders one trace value as Python would print it (`('127.0.0.1', 8000)`, `'x'`, `AF_INET`).
+ * @example `renderValue(["127.0.0.1", 8000]) // "('127.0.0.1', 8000)"`
+ */
+export function renderValue(v: TraceValue | undefined): string {
+  if (v === undefined || v === null) return "None";
+  if (typeof v === "number") return String(v);
+  if (typeof v === "boolean") return v ? "True" : "False";
+  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\0/g, "\\x00")}'`;
+  if (Buffer.isBuffer(v)) return bytesRepr(v);
+  if (Array.isArray(v)) return `(${v.map((x) => renderValue(x)).join(", ")})`;
+  return (v as Sym).sym;
+}
+
+/**
+ * Renders an event like strace: `recv(4, 1024) = 38 b'acknowledgement…'`.
+ * @example `diagnostics_channel.subscribe(TRACE_CHANNEL, (ev) => console.error(renderCall(ev as CallEvent)))`
+ */
+export function renderCall(ev: CallEvent): string {
+  const args = (ev.fd >= 0 ? [String(ev.fd)] : []).concat(ev.args.map((a) => renderValue(a)));
+  const head = `${ev.call}(${args.join(", ")})`;
+  if (ev.error) return `${head} = -1 ${ev.error.code} (${ev.error.name})`;
+  let tail = renderValue(ev.result);
+  if (Array.isArray(ev.result) && ev.result.length === 2 && typeof ev.result[0] === "number") {
+    // accept(): (newfd, address) renders as "4 ('127.0.0.1', 51514)"
+    tail = `${ev.result[0]} ${renderValue(ev.result[1] as TraceValue)}`;
+  }
+  if (ev.data !== undefined && (ev.call.startsWith("recv") || ev.call === "read")) tail += ` ${bytesRepr(ev.data)}`;
+  return `${head} = ${tail}`;
+}
