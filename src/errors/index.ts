@@ -3,4 +3,5 @@
  * @module
  */
 export * from "./args.js";
+export * from "./eof.js";
 export * from "./oserror.js";

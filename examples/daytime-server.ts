@@ -1,0 +1,54 @@
+/**
+ * The classic daytime lab, server side, with the Berkeley face.
+ *
+ * Run:   npm run build && node dist/examples/daytime-server.js [PORT] [HOST]
+ *        (defaults: port 7013, host 127.0.0.1; `npm start` runs this)
+ * Pair:  node dist/examples/daytime-client.js 127.0.0.1 7013
+ *
+ * For each client: accept, send the current date and time, receive the acknowledgement and print
+ * it with the client's address, close. Ctrl-C stops the server.
+ */
+import { AF_INET, SO_REUSEADDR, SOCK_STREAM, SOL_SOCKET, socket } from "../src/bsd/index.js";
+
+const port = Number(process.argv[2] ?? 7013);
+const host = process.argv[3] ?? "127.0.0.1";
+
+const srv = socket(AF_INET, SOCK_STREAM);
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+await srv.bind([host, port]);
+await srv.listen(5);
+const [h, p] = srv.getsockname() as [string, number];
+console.log(`daytime server listening on ${h}:${p}`);
+console.log(`try: node dist/examples/daytime-client.js ${h} ${p}   (or: nc ${h} ${p})`);
+
+const stop = async () => {
+  await srv.close();
+  process.exit(0);
+};
+process.once("SIGINT", stop);
+process.once("SIGTERM", stop);
+
+for (;;) {
+  let conn: Awaited<ReturnType<typeof srv.accept>>[0];
+  let addr: unknown;
+  try {
+    [conn, addr] = await srv.accept();
+  } catch (err) {
+    if (srv.fileno() === -1) break; // closed by a signal
+    throw err;
+  }
+  // one task per client, so a slow client does not hold up the others
+  void (async () => {
+    try {
+      conn.settimeout(10);
+      await conn.sendall(Buffer.from(`${new Date().toString()}\r\n`));
+      const ack = await conn.recv(1024);
+      const [ch, cp] = addr as [string, number];
+      console.log(`from ('${ch}', ${cp}): ${ack.toString().trim() || "(no acknowledgement)"}`);
+    } catch (err) {
+      console.error(`client ${String(addr)}: ${(err as Error).message}`);
+    } finally {
+      await conn.close();
+    }
+  })();
+}

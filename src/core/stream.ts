@@ -1,0 +1,517 @@
+/**
+ * A connected stream socket (TCP or Unix) with pull-based, bounded I/O over `node:net`.
+ *
+ * Receive side: chunks from Node's 'data' events go into a list; above the high-water mark the
+ * socket is paused, so the kernel buffer fills and TCP flow control slows the peer. `recv(n)`
+ * hands back at most n bytes as soon as any are there, slicing without copying where it can.
+ *
+ * Send side: `send()` writes at once when Node's write buffer is below its high-water mark and
+ * otherwise waits for 'drain' first, so a peer that stops reading stops the sender instead of
+ * growing memory. Both faces (Berkeley and Go-style) use this class; neither does I/O itself.
+ *
+ * @module
+ */
+import net from "node:net";
+import { BrokenPipeError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
+import { CLOSE_LINGER_MS, RECV_HIGH_WATER } from "../limits.js";
+import { sym, traceDone, traceNow, tracing } from "../trace.js";
+import { type Endpoint, endpointTrace, formatEndpoint, fromNode, isUnix } from "./endpoint.js";
+import { allocFd, releaseFd } from "./fd.js";
+import { type Wait, WaitList } from "./wait.js";
+
+const EMPTY = Buffer.alloc(0);
+
+/** Largest slice handed to Node in one write (see {@link StreamSocket.send}). */
+const WRITE_SLICE = 256 * 1024;
+
+/** Flags for {@link StreamSocket.recv}. */
+export interface RecvFlags {
+  /** Return data without consuming it (MSG_PEEK). */
+  readonly peek?: boolean;
+  /** Wait for all n bytes unless EOF or an error comes first (MSG_WAITALL). */
+  readonly waitall?: boolean;
+}
+
+/**
+ * A connected TCP or Unix stream socket. Made by {@link connectStream} or by a listener's accept.
+ *
+ * @example
+ * ```ts
+ * const s = await connectStream({ address: "127.0.0.1", port: 7, family: 4 });
+ * await s.send(Buffer.from("hi"));
+ * const reply = await s.recv(1024); // at most 1024 bytes; empty Buffer at EOF
+ * await s.close();
+ * ```
+ */
+export class StreamSocket {
+  /** The small per-process descriptor number (traces, `fileno()`). */
+  readonly fd: number;
+  readonly #sock: net.Socket;
+  readonly #unixPath: string | undefined;
+  #chunks: Buffer[] = [];
+  #head = 0;
+  #buffered = 0;
+  #highWater = RECV_HIGH_WATER;
+  #want = 0; // bytes a MSG_WAITALL reader needs: may lift the high-water mark while it waits
+  #paused = false;
+  #eof = false;
+  #rdShut = false;
+  #wrShut = false;
+  #closed = false;
+  #error: unknown;
+  #readers = new WaitList();
+  #writers = new WaitList();
+  #local: Endpoint | undefined;
+  #remote: Endpoint | undefined;
+  #received = 0;
+  #sent = 0;
+
+  /**
+   * Wraps a connected Node socket (takes ownership). `unixPath` names the Unix path for messages.
+   * A socket from a `pauseOnConnect` server starts reading only now.
+   */
+  constructor(sock: net.Socket, fd?: number, unixPath?: string) {
+    this.fd = fd ?? allocFd();
+    this.#sock = sock;
+    this.#unixPath = unixPath;
+    sock.on("data", (chunk: Buffer) => {
+      if (this.#rdShut || this.#closed) return; // SHUT_RD: discard
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      this.#received += chunk.length;
+      if (this.#buffered >= Math.max(this.#highWater, this.#want) && !this.#paused) {
+        this.#paused = true;
+        sock.pause();
+      }
+      this.#readers.wake();
+    });
+    sock.on("end", () => {
+      this.#eof = true;
+      this.#readers.wake();
+    });
+    sock.on("error", (err) => {
+      this.#error ??= err;
+      this.#readers.wake();
+      this.#writers.wake();
+    });
+    sock.on("drain", () => this.#writers.wake());
+    sock.on("close", () => {
+      this.#eof = true;
+      this.#readers.wake();
+      this.#writers.wake();
+    });
+    sock.resume();
+  }
+
+  /** The local endpoint (cached after the first call). */
+  localEndpoint(): Endpoint | undefined {
+    if (this.#local === undefined) {
+      const a = this.#sock.address();
+      this.#local = fromNode(a as net.AddressInfo, this.#unixPath === undefined ? undefined : "");
+    }
+    return this.#local;
+  }
+
+  /** The peer's endpoint (cached after the first call). */
+  remoteEndpoint(): Endpoint | undefined {
+    if (this.#remote === undefined) {
+      const s = this.#sock;
+      this.#remote =
+        s.remoteAddress === undefined
+          ? this.#unixPath === undefined
+            ? undefined
+            : { path: this.#unixPath }
+          : fromNode({ address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily });
+    }
+    return this.#remote;
+  }
+
+  /** Bytes received from the kernel and not yet consumed (what the receive bound limits). */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Bytes handed to Node but not yet written to the kernel. */
+  get writableLength(): number {
+    return this.#sock.writableLength;
+  }
+
+  /** Total bytes received and sent over this connection. */
+  get counters(): { received: number; sent: number } {
+    return { received: this.#received, sent: this.#sent };
+  }
+
+  /** The receive high-water mark in bytes (`SO_RCVBUF`). */
+  get receiveBufferSize(): number {
+    return this.#highWater;
+  }
+
+  set receiveBufferSize(n: number) {
+    this.#highWater = n;
+    this.#maybeResume();
+  }
+
+  /** True when the socket has been closed locally. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True when a recv would not wait: data buffered, EOF, or an error pending. */
+  get readable(): boolean {
+    return this.#buffered > 0 || this.#eof || this.#rdShut || this.#error !== undefined || this.#closed;
+  }
+
+  /** True when a send would not wait. */
+  get writable(): boolean {
+    return !this.#sock.writableNeedDrain || this.#error !== undefined || this.#closed;
+  }
+
+  /** The pending error as an OSError, if any, without consuming it (SO_ERROR reads it). */
+  pendingError(op: string): OSError | undefined {
+    return this.#error === undefined ? undefined : this.#convert(this.#error, op);
+  }
+
+  /** Sets TCP_NODELAY. */
+  setNoDelay(on: boolean): void {
+    this.#sock.setNoDelay(on);
+  }
+
+  /** Sets SO_KEEPALIVE (with Node's default probe delay when on). */
+  setKeepAlive(on: boolean, initialDelayMs = 0): void {
+    this.#sock.setKeepAlive(on, initialDelayMs);
+  }
+
+  /**
+   * Receives at most `n` bytes, as soon as at least one is available; an empty Buffer at EOF.
+   * With `waitall`, waits for all n unless EOF or an error comes first. Buffered bytes are
+   * handed out before a pending error is raised.
+   */
+  async recv(n: number, flags?: RecvFlags, w?: Wait): Promise<Buffer> {
+    const t0 = tracing() ? traceNow() : 0;
+    try {
+      const data = await this.#recv(n, flags, w, "recv");
+      if (t0) traceDone(this.fd, "recv", [n], t0, data.length, undefined, data);
+      return data;
+    } catch (err) {
+      if (t0) traceDone(this.fd, "recv", [n], t0, undefined, err);
+      throw err;
+    }
+  }
+
+  /**
+   * Receives at most `nbytes` into `buf` (from offset 0); resolves the count, 0 at EOF.
+   */
+  async recvInto(buf: Uint8Array, nbytes: number, flags?: RecvFlags, w?: Wait): Promise<number> {
+    const t0 = tracing() ? traceNow() : 0;
+    try {
+      const data = await this.#recv(nbytes, flags, w, "recv_into");
+      buf.set(data, 0);
+      if (t0) traceDone(this.fd, "recv_into", [nbytes], t0, data.length, undefined, data);
+      return data.length;
+    } catch (err) {
+      if (t0) traceDone(this.fd, "recv_into", [nbytes], t0, undefined, err);
+      throw err;
+    }
+  }
+
+  async #recv(n: number, flags: RecvFlags | undefined, w: Wait | undefined, op: string): Promise<Buffer> {
+    const waitall = flags?.waitall === true && !flags.peek;
+    if (waitall) this.#want = n;
+    try {
+      for (;;) {
+        if (this.#closed) throw this.#closedError(op);
+        if (this.#rdShut) return EMPTY;
+        if (this.#buffered > 0 && (!waitall || this.#buffered >= n || this.#eof || this.#error !== undefined)) {
+          return this.#take(n, flags?.peek === true);
+        }
+        if (n === 0) return EMPTY;
+        if (this.#error !== undefined) throw this.#convert(this.#error, op);
+        if (this.#eof) return EMPTY;
+        this.#maybeResume();
+        await this.#readers.wait(w, op, formatEndpoint(this.remoteEndpoint()));
+      }
+    } finally {
+      if (waitall) this.#want = 0;
+    }
+  }
+
+  #take(n: number, peek: boolean): Buffer {
+    const first = this.#chunks[this.#head]!;
+    let out: Buffer;
+    if (first.length >= n || this.#head === this.#chunks.length - 1) {
+      out = first.length > n ? first.subarray(0, n) : first;
+      if (!peek) {
+        if (first.length > n) this.#chunks[this.#head] = first.subarray(n);
+        else this.#chunks[this.#head++] = EMPTY;
+      }
+    } else {
+      // the message spans chunks: copy at most n bytes into one buffer
+      const total = Math.min(n, this.#buffered);
+      out = Buffer.allocUnsafe(total);
+      let off = 0;
+      let i = this.#head;
+      while (off < total) {
+        const c = this.#chunks[i]!;
+        const k = Math.min(c.length, total - off);
+        c.copy(out, off, 0, k);
+        off += k;
+        if (!peek) {
+          if (k < c.length) this.#chunks[i] = c.subarray(k);
+          else this.#chunks[i++] = EMPTY;
+        } else if (k === c.length) i++;
+      }
+      if (!peek) this.#head = i;
+    }
+    if (!peek) {
+      this.#buffered -= out.length;
+      if (this.#head === this.#chunks.length) {
+        this.#chunks = [];
+        this.#head = 0;
+      } else if (this.#head > 1024) {
+        this.#chunks = this.#chunks.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#maybeResume();
+    }
+    return out;
+  }
+
+  #maybeResume(): void {
+    if (this.#paused && this.#buffered < Math.max(this.#highWater, this.#want)) {
+      this.#paused = false;
+      this.#sock.resume();
+    }
+  }
+
+  /**
+   * Sends all of `data`: waits first while Node's write buffer is above its high-water mark (so
+   * memory stays bounded), then hands the bytes over; resolves the byte count.
+   */
+  async send(data: Uint8Array, w?: Wait, op = "send"): Promise<number> {
+    const t0 = tracing() ? traceNow() : 0;
+    try {
+      // big buffers go out in slices (no copy), each waiting for room: the Node-side queue
+      // never holds more than the write high-water mark plus one slice
+      let off = 0;
+      do {
+        while (this.#sock.writableNeedDrain && this.#error === undefined && !this.#closed) {
+          await this.#writers.wait(w, op, formatEndpoint(this.remoteEndpoint()));
+        }
+        if (this.#closed) throw this.#closedError(op);
+        if (this.#error !== undefined) throw this.#convert(this.#error, op);
+        if (this.#wrShut || this.#sock.writableEnded) {
+          throw new BrokenPipeError("EPIPE", {
+            op,
+            address: formatEndpoint(this.remoteEndpoint()),
+            hint: "the write side was shut down (shutdown(SHUT_WR) or closeWrite())",
+          });
+        }
+        const end = Math.min(data.length, off + WRITE_SLICE);
+        if (end > off) this.#sock.write(off === 0 && end === data.length ? data : data.subarray(off, end));
+        this.#sent += end - off;
+        off = end;
+      } while (off < data.length);
+      if (t0) traceDone(this.fd, op, [data.length], t0, data.length, undefined, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      return data.length;
+    } catch (err) {
+      if (t0) traceDone(this.fd, op, [data.length], t0, undefined, err);
+      throw err;
+    }
+  }
+
+  /** Waits until everything handed to Node has been written to the kernel (or an error). */
+  async flush(w?: Wait): Promise<void> {
+    while (this.#sock.writableLength > 0 && this.#error === undefined && !this.#closed) {
+      if (!this.#sock.writableNeedDrain) {
+        // no 'drain' will come below the mark: wait for the write callbacks instead
+        await new Promise<void>((resolve) => this.#sock.write(EMPTY, () => resolve()));
+        continue;
+      }
+      await this.#writers.wait(w, "flush", formatEndpoint(this.remoteEndpoint()));
+    }
+    if (this.#error !== undefined) throw this.#convert(this.#error, "send");
+  }
+
+  /**
+   * Half-closes: `read` stops receiving (later recv calls return EOF, incoming bytes are
+   * discarded), `write` sends FIN after queued bytes (the peer reads EOF and can still answer).
+   */
+  shutdown(read: boolean, write: boolean): void {
+    if (this.#closed) throw this.#closedError("shutdown");
+    const t0 = tracing() ? traceNow() : 0;
+    if (read && !this.#rdShut) {
+      this.#rdShut = true;
+      this.#chunks = [];
+      this.#head = 0;
+      this.#buffered = 0;
+      this.#maybeResume();
+      this.#readers.wake();
+    }
+    if (write && !this.#wrShut) {
+      this.#wrShut = true;
+      this.#sock.end();
+      this.#writers.wake();
+    }
+    if (t0) {
+      const how = read && write ? "SHUT_RDWR" : read ? "SHUT_RD" : "SHUT_WR";
+      traceDone(this.fd, "shutdown", [{ sym: how }], t0, 0);
+    }
+  }
+
+  /** Rejects the calls now waiting to read (`"read"`) or write (`"write"`) with `err`. */
+  interrupt(which: "read" | "write", makeError: (op: string) => OSError): void {
+    (which === "read" ? this.#readers : this.#writers).fail(makeError);
+  }
+
+  /**
+   * Closes: waiting calls and every later call reject with EBADF; queued outgoing bytes are still
+   * delivered (FIN after them), bounded by {@link CLOSE_LINGER_MS}; unread incoming data makes
+   * the kernel reset the connection, as close(2) does. Idempotent. Resolves at once;
+   * `closedPromise()` resolves when the connection is fully released.
+   */
+  close(): void {
+    if (this.#closed) return;
+    const t0 = tracing() ? traceNow() : 0;
+    this.#closed = true;
+    this.#chunks = [];
+    this.#head = 0;
+    this.#buffered = 0;
+    const err = (op: string) => this.#closedError(op);
+    this.#readers.fail(err);
+    this.#writers.fail(err);
+    const sock = this.#sock;
+    if (!sock.destroyed) {
+      if (this.#error !== undefined || sock.writableFinished) {
+        sock.destroy();
+      } else {
+        if (!sock.writableEnded) sock.end();
+        const timer = setTimeout(() => sock.destroy(), CLOSE_LINGER_MS);
+        timer.unref();
+        sock.once("finish", () => {
+          clearTimeout(timer);
+          sock.destroy();
+        });
+        sock.once("close", () => clearTimeout(timer));
+      }
+    }
+    releaseFd(this.fd);
+    if (t0) traceDone(this.fd, "close", [], t0, 0);
+  }
+
+  /** Resets the connection at once (RST), discarding queued data both ways. */
+  abort(): void {
+    if (!this.#sock.destroyed) this.#sock.resetAndDestroy();
+    this.close();
+  }
+
+  /** Resolves when Node has released the connection. */
+  closedPromise(): Promise<void> {
+    if (this.#sock.closed) return Promise.resolve();
+    return new Promise((resolve) => this.#sock.once("close", () => resolve()));
+  }
+
+  #closedError(op: string): OSError {
+    return makeOSError("EBADF", { op, hint: "the socket was closed" });
+  }
+
+  #convert(err: unknown, op: string): OSError {
+    return toSocketError(err, { op, address: formatEndpoint(this.remoteEndpoint()) });
+  }
+}
+
+/** Options for {@link connectStream}. */
+export interface ConnectOptions extends Wait {
+  /** Local address to bind before connecting (bind-then-connect). */
+  readonly localAddress?: string | undefined;
+  /** Local port to bind before connecting. */
+  readonly localPort?: number | undefined;
+  /** Use this descriptor number (the Berkeley face allocates it at `socket()`). */
+  readonly fd?: number | undefined;
+  /** TCP_NODELAY from the start. */
+  readonly noDelay?: boolean | undefined;
+  /** SO_KEEPALIVE from the start. */
+  readonly keepAlive?: boolean | undefined;
+}
+
+/**
+ * Connects a TCP or Unix stream socket to a resolved endpoint.
+ *
+ * @example
+ * ```ts
+ * const s = await connectStream({ path: "/tmp/echo.sock" }, { timeout: 2000 });
+ * ```
+ */
+export function connectStream(to: Endpoint, opts: ConnectOptions = {}): Promise<StreamSocket> {
+  const fd = opts.fd ?? allocFd();
+  const ownFd = opts.fd === undefined;
+  const t0 = tracing() ? traceNow() : 0;
+  if (t0 && ownFd) {
+    const family = isUnix(to) ? "AF_UNIX" : to.family === 6 ? "AF_INET6" : "AF_INET";
+    traceDone(fd, "socket", [sym(family), sym("SOCK_STREAM")], t0, fd);
+  }
+  const where = formatEndpoint(to);
+  const unixPath = "path" in to ? to.path : undefined;
+  return new Promise<StreamSocket>((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      if (ownFd) releaseFd(fd);
+      reject(toSocketError(Object.assign(new Error("aborted"), { code: "EINTR" }), { op: "connect", address: where }));
+      return;
+    }
+    const common = { allowHalfOpen: true, noDelay: opts.noDelay ?? false, keepAlive: opts.keepAlive ?? false };
+    const sock =
+      unixPath !== undefined
+        ? net.connect({ ...common, path: unixPath })
+        : net.connect({
+            ...common,
+            host: (to as { address: string }).address,
+            port: (to as { port: number }).port,
+            family: (to as { family: 4 | 6 }).family,
+            ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
+            ...(opts.localPort === undefined ? {} : { localPort: opts.localPort }),
+          });
+    let timer: NodeJS.Timeout | undefined;
+    const done = (err: OSError | undefined) => {
+      if (timer !== undefined) clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      sock.off("error", onError);
+      sock.off("connect", onConnect);
+      if (err) {
+        sock.destroy();
+        if (t0) traceDone(fd, "connect", [endpointTrace(to)], t0, undefined, err);
+        if (ownFd) releaseFd(fd);
+        reject(err);
+        return;
+      }
+      if (t0) traceDone(fd, "connect", [endpointTrace(to)], t0, 0);
+      resolve(new StreamSocket(sock, fd, unixPath));
+    };
+    const onError = (e: Error) => done(toSocketError(e, { op: "connect", address: where }));
+    const onConnect = () => done(undefined);
+    const onAbort = () =>
+      done(
+        makeOSError("EINTR", {
+          op: "connect",
+          address: where,
+          cause: opts.signal?.reason,
+          hint: "the operation was aborted by its AbortSignal",
+        }),
+      );
+    sock.once("error", onError);
+    sock.once("connect", onConnect);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (opts.timeout !== undefined) {
+      const ms = opts.timeout;
+      timer = setTimeout(
+        () =>
+          done(
+            makeOSError("ETIMEDOUT", {
+              op: "connect",
+              address: where,
+              hint: `no answer within ${ms / 1000} s; is the host up and the port open?`,
+            }),
+          ),
+        ms,
+      );
+    }
+  });
+}

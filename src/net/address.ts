@@ -1,0 +1,54 @@
+/**
+ * Go-style network names and address strings → core endpoints: `("tcp", "127.0.0.1:80")`,
+ * `("tcp6", "[::1]:0")`, `("tcp", ":http")`, `("unix", "/tmp/s.sock")`.
+ *
+ * @module
+ */
+import { normalizePort, parseHostPort } from "../addr/address.js";
+import { resolveHost } from "../addr/resolve.js";
+import type { Endpoint } from "../core/endpoint.js";
+import { argTypeError, makeOSError } from "../errors/index.js";
+import { MAX_UNIX_PATH } from "../limits.js";
+
+/** Stream network names accepted by `dial` and `listen`. */
+export type StreamNetwork = "tcp" | "tcp4" | "tcp6" | "unix";
+
+const NETWORKS: ReadonlySet<string> = new Set(["tcp", "tcp4", "tcp6", "unix"]);
+
+/**
+ * Checks a network name.
+ * @example `checkNetwork("tcp4") // "tcp4"`
+ */
+export function checkNetwork(network: unknown): StreamNetwork {
+  if (typeof network !== "string" || !NETWORKS.has(network)) {
+    throw argTypeError("network", `one of ${[...NETWORKS].join(", ")}`, network);
+  }
+  return network as StreamNetwork;
+}
+
+/**
+ * Resolves an address string for `network`. An empty host means the wildcard when listening
+ * (`passive`) and the loopback address when dialling, as in Go.
+ *
+ * @example `await resolveNetAddress("tcp", "localhost:8080", false) // { address: "127.0.0.1", port: 8080, family: 4 }`
+ */
+export async function resolveNetAddress(network: StreamNetwork, address: string, passive: boolean, op: string): Promise<Endpoint> {
+  if (typeof address !== "string") throw argTypeError("address", "a string such as \"127.0.0.1:8080\"", address);
+  if (network === "unix") {
+    if (address.length === 0) throw makeOSError("EINVAL", { op, hint: "a unix address is a socket path" });
+    if (Buffer.byteLength(address) > MAX_UNIX_PATH) {
+      throw makeOSError("ENAMETOOLONG", { op, address, hint: `a unix path has at most ${MAX_UNIX_PATH} bytes` });
+    }
+    return { path: address };
+  }
+  const { host, port: portText } = parseHostPort(address);
+  const port = normalizePort(portText, "tcp");
+  const fam = network === "tcp4" ? 2 : network === "tcp6" ? 10 : 0;
+  let h = host;
+  if (h === "") {
+    if (passive) h = network === "tcp4" ? "0.0.0.0" : "::";
+    else h = network === "tcp6" ? "::1" : "127.0.0.1";
+  }
+  const r = await resolveHost(h, fam);
+  return { address: r.address, port, family: r.family };
+}

@@ -1,0 +1,202 @@
+/**
+ * `Conn`: a Go-style stream connection over the shared core. Deadlines are absolute times that
+ * apply to pending and future calls (extending one before it passes lets a pending read go on).
+ *
+ * @module
+ */
+import { type Endpoint, formatEndpoint } from "../core/endpoint.js";
+import type { StreamSocket } from "../core/stream.js";
+import type { Wait } from "../core/wait.js";
+import { checkInt, type OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
+import { MAX_RECV } from "../limits.js";
+
+/** A point in time for deadlines: a Date, epoch milliseconds, or null/undefined for none. */
+export type Deadline = Date | number | null | undefined;
+
+/** Per-call options: an AbortSignal (the deadlines apply as well). */
+export interface CallOptions {
+  /** Abort this call (rejects InterruptedError). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+const DEFAULT_READ = 64 * 1024;
+
+class DeadlineTimer {
+  #timer: NodeJS.Timeout | undefined;
+  expired = false;
+
+  set(t: Deadline, fire: () => void): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.expired = false;
+    if (t === null || t === undefined) return;
+    const at = t instanceof Date ? t.getTime() : t;
+    if (typeof at !== "number" || Number.isNaN(at)) throw new TypeError(`deadline must be a Date, epoch ms or null, got ${String(t)}`);
+    const ms = at - Date.now();
+    if (ms <= 0) {
+      this.expired = true;
+      fire();
+      return;
+    }
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.expired = true;
+      fire();
+    }, ms);
+    this.#timer.unref();
+  }
+
+  clear(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+/**
+ * A stream connection (TCP or Unix), from {@link dial} or {@link Listener.accept}.
+ *
+ * Berkeley equivalent: a connected `socket()`; `read` is `recv`, `write` is `sendall`,
+ * `closeWrite` is `shutdown(SHUT_WR)`.
+ *
+ * @example
+ * ```ts
+ * const conn = await dial("tcp", "127.0.0.1:7");
+ * await conn.write(Buffer.from("hello\n"));
+ * for await (const chunk of conn) process.stdout.write(chunk);
+ * ```
+ */
+export class Conn implements AsyncIterable<Buffer> {
+  readonly #s: StreamSocket;
+  readonly #rd = new DeadlineTimer();
+  readonly #wr = new DeadlineTimer();
+
+  /** Wraps a core connection (made by dial/accept). */
+  constructor(s: StreamSocket) {
+    this.#s = s;
+  }
+
+  /** The local address: `"127.0.0.1:54321"`, `"[::1]:54321"` or a path. */
+  get localAddress(): string {
+    return formatEndpoint(this.#s.localEndpoint());
+  }
+
+  /** The peer's address, formatted as {@link localAddress}. */
+  get remoteAddress(): string {
+    return formatEndpoint(this.#s.remoteEndpoint());
+  }
+
+  /** The local endpoint as a structure (`{ address, port, family }` or `{ path }`). */
+  get localEndpoint(): Endpoint | undefined {
+    return this.#s.localEndpoint();
+  }
+
+  /** The peer's endpoint as a structure. */
+  get remoteEndpoint(): Endpoint | undefined {
+    return this.#s.remoteEndpoint();
+  }
+
+  /** The descriptor number shown in traces. */
+  get fd(): number {
+    return this.#s.fd;
+  }
+
+  /** Bytes received but not yet read (bounded by the receive high-water mark). */
+  get bufferedBytes(): number {
+    return this.#s.bufferedBytes;
+  }
+
+  /** Reads at most `n` bytes (default 64 KiB) as soon as any arrive; `null` at EOF. */
+  async read(n = DEFAULT_READ, opts?: CallOptions): Promise<Buffer | null> {
+    checkInt("n", n, 1, MAX_RECV);
+    const b = await this.#s.recv(n, undefined, this.#waitFor(this.#rd, "read", opts));
+    return b.length === 0 ? null : b;
+  }
+
+  /** Reads exactly `n` bytes; rejects {@link UnexpectedEOFError} if the stream ends first. */
+  async readExactly(n: number, opts?: CallOptions): Promise<Buffer> {
+    checkInt("n", n, 0, MAX_RECV);
+    if (n === 0) return Buffer.alloc(0);
+    const b = await this.#s.recv(n, { waitall: true }, this.#waitFor(this.#rd, "read", opts));
+    if (b.length < n) throw new UnexpectedEOFError("readExactly", b, n);
+    return b;
+  }
+
+  /** Writes all of `data` (waits while the peer is not reading); resolves the byte count. */
+  async write(data: Uint8Array | string, opts?: CallOptions): Promise<number> {
+    const buf = typeof data === "string" ? Buffer.from(data) : data;
+    return this.#s.send(buf, this.#waitFor(this.#wr, "write", opts), "send");
+  }
+
+  /** Half-closes: the peer reads EOF and can still answer; reading goes on here. */
+  async closeWrite(): Promise<void> {
+    this.#s.shutdown(false, true);
+  }
+
+  /** Closes the connection (queued writes still go out); pending calls reject EBADF. Idempotent. */
+  async close(): Promise<void> {
+    this.#rd.clear();
+    this.#wr.clear();
+    this.#s.close();
+  }
+
+  /** Resets the connection (RST) at once, discarding queued data. */
+  abort(): void {
+    this.#rd.clear();
+    this.#wr.clear();
+    this.#s.abort();
+  }
+
+  /** Sets both deadlines. */
+  setDeadline(t: Deadline): void {
+    this.setReadDeadline(t);
+    this.setWriteDeadline(t);
+  }
+
+  /** After `t`, pending and future reads reject TimeoutError until the deadline is moved. */
+  setReadDeadline(t: Deadline): void {
+    this.#rd.set(t, () => this.#s.interrupt("read", (op) => timeoutError(op, this.remoteAddress)));
+  }
+
+  /** After `t`, pending and future writes reject TimeoutError until the deadline is moved. */
+  setWriteDeadline(t: Deadline): void {
+    this.#wr.set(t, () => this.#s.interrupt("write", (op) => timeoutError(op, this.remoteAddress)));
+  }
+
+  /** Sets TCP_NODELAY. */
+  setNoDelay(on = true): void {
+    this.#s.setNoDelay(on);
+  }
+
+  /** Sets SO_KEEPALIVE, with the first probe after `initialDelayMs`. */
+  setKeepAlive(on = true, initialDelayMs = 0): void {
+    this.#s.setKeepAlive(on, initialDelayMs);
+  }
+
+  /** Iterates over incoming chunks until EOF. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Buffer> {
+    for (;;) {
+      const b = await this.read();
+      if (b === null) return;
+      yield b;
+    }
+  }
+
+  /** `await using conn = await dial(…)`: flushes queued writes (bounded), then closes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      await this.#s.flush({ timeout: 5000 });
+    } catch {
+      // closing anyway
+    }
+    await this.close();
+  }
+
+  #waitFor(d: DeadlineTimer, op: string, opts: CallOptions | undefined): Wait | undefined {
+    if (d.expired) throw timeoutError(op, this.remoteAddress);
+    return opts?.signal === undefined ? undefined : { signal: opts.signal };
+  }
+}
+
+function timeoutError(op: string, address: string): OSError {
+  return new TimeoutError("ETIMEDOUT", { op, address, hint: "the deadline passed; move it to go on" });
+}

@@ -1,0 +1,55 @@
+/**
+ * `dial`: connect, Go style.
+ *
+ * @module
+ */
+import { connectStream } from "../core/stream.js";
+import { resolveHost } from "../addr/resolve.js";
+import { checkNetwork, resolveNetAddress, type StreamNetwork } from "./address.js";
+import { Conn } from "./conn.js";
+
+/** Options of {@link dial}. */
+export interface DialOptions {
+  /** Give up connecting after this many ms (TimeoutError). */
+  readonly timeout?: number;
+  /** Abort connecting (InterruptedError). */
+  readonly signal?: AbortSignal;
+  /** Local address (IP or name) to connect from. */
+  readonly localAddress?: string;
+  /** Local port to connect from (default: any). */
+  readonly localPort?: number;
+  /** SO_KEEPALIVE from the start. */
+  readonly keepAlive?: boolean;
+  /** TCP_NODELAY from the start (Go's default is true; so is sockit's). */
+  readonly noDelay?: boolean;
+}
+
+/**
+ * Connects to `address` on `network` ("tcp", "tcp4", "tcp6", "unix").
+ *
+ * Berkeley equivalent: `getaddrinfo(host, port)`, `socket(family, SOCK_STREAM)`,
+ * optionally `bind(localAddress)`, then `connect((host, port))`.
+ *
+ * @example
+ * ```ts
+ * const conn = await dial("tcp", "localhost:8080", { timeout: 2000 });
+ * await conn.write("GET / HTTP/1.0\r\n\r\n");
+ * ```
+ */
+export async function dial(network: StreamNetwork, address: string, opts: DialOptions = {}): Promise<Conn> {
+  const net = checkNetwork(network);
+  const to = await resolveNetAddress(net, address, false, "connect");
+  let localAddress: string | undefined;
+  if (opts.localAddress !== undefined && net !== "unix") {
+    localAddress = (await resolveHost(opts.localAddress, "family" in to && to.family === 6 ? 10 : 2)).address;
+  }
+  const s = await connectStream(to, {
+    timeout: opts.timeout,
+    signal: opts.signal,
+    localAddress,
+    localPort: opts.localPort,
+    keepAlive: opts.keepAlive ?? false,
+    noDelay: opts.noDelay ?? true,
+  });
+  return new Conn(s);
+}

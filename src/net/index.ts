@@ -1,0 +1,16 @@
+/**
+ * The Go-style face (`sockit/net`): `dial`, `listen`, `Conn`, `Listener`.
+ *
+ * @example
+ * ```ts
+ * import { dial, listen } from "sockit/net";
+ * const ln = await listen("tcp", "127.0.0.1:0");
+ * const conn = await dial("tcp", ln.address);
+ * ```
+ * @module
+ */
+export type { StreamNetwork } from "./address.js";
+export { type CallOptions, Conn, type Deadline } from "./conn.js";
+export { type DialOptions, dial } from "./dial.js";
+export { type ListenOptions, Listener, listen } from "./listen.js";
+export { OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
