@@ -41,7 +41,12 @@ export interface CallEvent {
   /** The result: a number (0 for success, bytes for send/recv), a descriptor, an address… */
   readonly result?: TraceValue;
   /** The error, when the call failed. */
-  readonly error?: { readonly name: string; readonly code: string; readonly errno: number; readonly message: string };
+  readonly error?: {
+    readonly name: string;
+    readonly code: string;
+    readonly errno: number;
+    readonly message: string;
+  };
   /** Bytes that went out or came in (send/recv family); the caller's buffer, not a copy. */
   readonly data?: Buffer;
   /** When the call started (`performance.now()`, ms). */
@@ -142,7 +147,8 @@ export function renderValue(v: TraceValue | undefined): string {
   if (v === undefined || v === null) return "None";
   if (typeof v === "number") return String(v);
   if (typeof v === "boolean") return v ? "True" : "False";
-  if (typeof v === "string") return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\0/g, "\\x00")}'`;
+  if (typeof v === "string")
+    return `'${v.replace(/\\/g, "\\\\").replace(/'/g, "\\'").replace(/\0/g, "\\x00")}'`;
   if (Buffer.isBuffer(v)) return bytesRepr(v);
   if (Array.isArray(v)) return `(${v.map((x) => renderValue(x)).join(", ")})`;
   return (v as Sym).sym;
@@ -153,7 +159,8 @@ export function renderValue(v: TraceValue | undefined): string {
  * @example `diagnostics_channel.subscribe(TRACE_CHANNEL, (ev) => console.error(renderCall(ev as CallEvent)))`
  */
 export function renderCall(ev: CallEvent): string {
-  const args = (ev.fd >= 0 ? [String(ev.fd)] : []).concat(ev.args.map((a) => renderValue(a)));
+  // socket() creates the descriptor: it is the result, not an argument
+  const args = (ev.fd >= 0 && ev.call !== "socket" ? [String(ev.fd)] : []).concat(ev.args.map((a) => renderValue(a)));
   const head = `${ev.call}(${args.join(", ")})`;
   if (ev.error) return `${head} = -1 ${ev.error.code} (${ev.error.name})`;
   let tail = renderValue(ev.result);
@@ -161,6 +168,7 @@ export function renderCall(ev: CallEvent): string {
     // accept(): (newfd, address) renders as "4 ('127.0.0.1', 51514)"
     tail = `${ev.result[0]} ${renderValue(ev.result[1] as TraceValue)}`;
   }
-  if (ev.data !== undefined && (ev.call.startsWith("recv") || ev.call === "read")) tail += ` ${bytesRepr(ev.data)}`;
+  if (ev.data !== undefined && (ev.call.startsWith("recv") || ev.call === "read"))
+    tail += ` ${bytesRepr(ev.data)}`;
   return `${head} = ${tail}`;
 }

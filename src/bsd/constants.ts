@@ -104,10 +104,22 @@ const OPTION_NAMES: Readonly<Record<string, Readonly<Record<number, string>>>> =
   },
   6: { 1: "TCP_NODELAY", 2: "TCP_MAXSEG", 4: "TCP_KEEPIDLE" },
   41: { 26: "IPV6_V6ONLY", 20: "IPV6_JOIN_GROUP", 21: "IPV6_LEAVE_GROUP" },
-  0: { 2: "IP_TTL", 32: "IP_MULTICAST_IF", 33: "IP_MULTICAST_TTL", 34: "IP_MULTICAST_LOOP", 35: "IP_ADD_MEMBERSHIP", 36: "IP_DROP_MEMBERSHIP" },
+  0: {
+    2: "IP_TTL",
+    32: "IP_MULTICAST_IF",
+    33: "IP_MULTICAST_TTL",
+    34: "IP_MULTICAST_LOOP",
+    35: "IP_ADD_MEMBERSHIP",
+    36: "IP_DROP_MEMBERSHIP",
+  },
 };
 
-const LEVEL_NAMES: Readonly<Record<number, string>> = { 1: "SOL_SOCKET", 6: "IPPROTO_TCP", 41: "IPPROTO_IPV6", 0: "IPPROTO_IP" };
+const LEVEL_NAMES: Readonly<Record<number, string>> = {
+  1: "SOL_SOCKET",
+  6: "IPPROTO_TCP",
+  41: "IPPROTO_IPV6",
+  0: "IPPROTO_IP",
+};
 
 /**
  * The symbolic name of a socket option, for messages and traces.

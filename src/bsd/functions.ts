@@ -12,7 +12,7 @@ import { AF_INET, AF_INET6, AF_UNIX, IPPROTO_IPV6, SOCK_STREAM } from "../addr/c
 import { getaddrinfo } from "../addr/resolve.js";
 import { argTypeError, makeOSError } from "../errors/index.js";
 import { IPV6_V6ONLY, SO_REUSEADDR, SOL_SOCKET } from "./constants.js";
-import { Socket, socket } from "./socket.js";
+import { type Socket, socket } from "./socket.js";
 
 /**
  * Connects to `[host, port]`, trying every address the name resolves to in order (as Python
@@ -33,7 +33,8 @@ export async function create_connection(
   source_address?: readonly [string, number] | null,
   all_errors = false,
 ): Promise<Socket> {
-  if (!Array.isArray(address) || address.length !== 2) throw argTypeError("address", "a [host, port] pair", address);
+  if (!Array.isArray(address) || address.length !== 2)
+    throw argTypeError("address", "a [host, port] pair", address);
   const [host, port] = address;
   const infos = await getaddrinfo(host, port, 0, SOCK_STREAM);
   const errors: unknown[] = [];
@@ -50,7 +51,11 @@ export async function create_connection(
     }
   }
   if (errors.length === 0) {
-    throw makeOSError("EADDRNOTAVAIL", { op: "create_connection", address: `${host}:${port}`, hint: "getaddrinfo returned no addresses" });
+    throw makeOSError("EADDRNOTAVAIL", {
+      op: "create_connection",
+      address: `${host}:${port}`,
+      hint: "getaddrinfo returned no addresses",
+    });
   }
   if (all_errors) throw new AggregateError(errors, `create failed: ${errors.map(String).join("; ")}`);
   throw errors[errors.length - 1];
@@ -82,7 +87,10 @@ export interface CreateServerOptions {
 export async function create_server(address: SockAddr, opts: CreateServerOptions = {}): Promise<Socket> {
   const family = opts.family ?? AF_INET;
   if (opts.reuse_port) {
-    throw makeOSError("ENOPROTOOPT", { op: "create_server", hint: "SO_REUSEPORT is not supported by Node.js 20" });
+    throw makeOSError("ENOPROTOOPT", {
+      op: "create_server",
+      hint: "SO_REUSEPORT is not supported by Node.js 20",
+    });
   }
   if (opts.dualstack_ipv6 && family !== AF_INET6) {
     throw new TypeError("dualstack_ipv6 requires family=AF_INET6");
@@ -110,8 +118,12 @@ export async function create_server(address: SockAddr, opts: CreateServerOptions
  * await a.sendall("ping"); (await b.recv(4)).toString() // "ping"
  * ```
  */
-export async function socketpair(family: number = AF_UNIX, type: number = SOCK_STREAM): Promise<[Socket, Socket]> {
-  if (type !== SOCK_STREAM) throw makeOSError("EOPNOTSUPP", { op: "socketpair", hint: "only SOCK_STREAM pairs are supported" });
+export async function socketpair(
+  family: number = AF_UNIX,
+  type: number = SOCK_STREAM,
+): Promise<[Socket, Socket]> {
+  if (type !== SOCK_STREAM)
+    throw makeOSError("EOPNOTSUPP", { op: "socketpair", hint: "only SOCK_STREAM pairs are supported" });
   const dir = family === AF_UNIX ? mkdtempSync(join(tmpdir(), "sockit-pair-")) : undefined;
   const srv = socket(family, SOCK_STREAM);
   const a = socket(family, SOCK_STREAM);

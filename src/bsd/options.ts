@@ -95,7 +95,10 @@ export class SocketOptions {
       return;
     } else if (level === IPPROTO_IPV6 && optname === IPV6_V6ONLY) {
       if (this.#owner.family !== AF_INET6) {
-        throw makeOSError("ENOPROTOOPT", { op: "setsockopt", hint: "IPV6_V6ONLY applies to AF_INET6 sockets only" });
+        throw makeOSError("ENOPROTOOPT", {
+          op: "setsockopt",
+          hint: "IPV6_V6ONLY applies to AF_INET6 sockets only",
+        });
       }
       if (this.#owner.state !== "created") {
         throw makeOSError("EINVAL", { op: "setsockopt", hint: "set IPV6_V6ONLY before bind()" });
@@ -177,6 +180,7 @@ export class SocketOptions {
 function toInt(value: number | boolean | Uint8Array, optname: number): number {
   if (typeof value === "boolean") return value ? 1 : 0;
   if (typeof value === "number" && Number.isInteger(value)) return value;
-  if (value instanceof Uint8Array && value.length >= 4) return Buffer.from(value.buffer, value.byteOffset, 4).readInt32LE(0);
+  if (value instanceof Uint8Array && value.length >= 4)
+    return Buffer.from(value.buffer, value.byteOffset, 4).readInt32LE(0);
   throw argTypeError("value", `an integer, boolean or 4-byte buffer for option ${optname}`, value);
 }

@@ -17,7 +17,12 @@ import { MAX_UNIX_PATH } from "../limits.js";
  * Checks an address value against the family and resolves its host to a literal.
  * Misuse throws TypeError/RangeError; unknown names reject with gaierror.
  */
-export async function toEndpoint(family: number, address: unknown, op: string, proto: "tcp" | "udp" = "tcp"): Promise<Endpoint> {
+export async function toEndpoint(
+  family: number,
+  address: unknown,
+  op: string,
+  proto: "tcp" | "udp" = "tcp",
+): Promise<Endpoint> {
   if (family === AF_UNIX) {
     if (typeof address !== "string" && !Buffer.isBuffer(address)) {
       throw argTypeError("address", "a path string for AF_UNIX", address);
@@ -30,11 +35,15 @@ export async function toEndpoint(family: number, address: unknown, op: string, p
         hint: `AF_UNIX path too long (at most ${MAX_UNIX_PATH} bytes); use a shorter path`,
       });
     }
-    if (path.length === 0) throw makeOSError("EINVAL", { op, hint: "an empty AF_UNIX path is not an address" });
+    if (path.length === 0)
+      throw makeOSError("EINVAL", { op, hint: "an empty AF_UNIX path is not an address" });
     return { path };
   }
   if (!Array.isArray(address)) {
-    const form = family === AF_INET6 ? "a [host, port, flowinfo?, scope_id?] array for AF_INET6" : "a [host, port] array for AF_INET";
+    const form =
+      family === AF_INET6
+        ? "a [host, port, flowinfo?, scope_id?] array for AF_INET6"
+        : "a [host, port] array for AF_INET";
     throw argTypeError("address", form, address);
   }
   if (family === AF_INET && address.length !== 2) {

@@ -7,11 +7,20 @@
  * @module
  */
 import type { SockAddr } from "../addr/address.js";
-import { AF_INET, AF_INET6, AF_UNIX, familyName, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, typeName } from "../addr/constants.js";
+import {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  familyName,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_STREAM,
+  typeName,
+} from "../addr/constants.js";
 import { type Endpoint, endpointTrace, formatEndpoint } from "../core/endpoint.js";
 import { allocFd, releaseFd } from "../core/fd.js";
 import { StreamListener } from "../core/listener.js";
-import { connectStream, StreamSocket } from "../core/stream.js";
+import { connectStream, type StreamSocket } from "../core/stream.js";
 import type { Wait } from "../core/wait.js";
 import { argRangeError, argTypeError, checkInt, makeOSError, OSError } from "../errors/index.js";
 import { MAX_RECV } from "../limits.js";
@@ -266,7 +275,11 @@ export class Socket {
     checkInt("bufsize", bufsize, 0, MAX_RECV);
     this.#checkFlags(flags);
     const s = await this.#connected("recv");
-    return s.recv(bufsize, { peek: (flags & MSG_PEEK) !== 0, waitall: (flags & MSG_WAITALL) !== 0 }, this.#wait(flags));
+    return s.recv(
+      bufsize,
+      { peek: (flags & MSG_PEEK) !== 0, waitall: (flags & MSG_WAITALL) !== 0 },
+      this.#wait(flags),
+    );
   }
 
   /** Stream sockets: `[await recv(bufsize), null]`, as Python returns for TCP. */
@@ -284,7 +297,12 @@ export class Socket {
     this.#checkFlags(flags);
     const n = nbytes === 0 ? buffer.length : nbytes;
     const s = await this.#connected("recv_into");
-    return s.recvInto(buffer, n, { peek: (flags & MSG_PEEK) !== 0, waitall: (flags & MSG_WAITALL) !== 0 }, this.#wait(flags));
+    return s.recvInto(
+      buffer,
+      n,
+      { peek: (flags & MSG_PEEK) !== 0, waitall: (flags & MSG_WAITALL) !== 0 },
+      this.#wait(flags),
+    );
   }
 
   /**
@@ -376,11 +394,17 @@ export class Socket {
 
   /** Python-like description: `<socket fd=3, family=AF_INET, type=SOCK_STREAM, proto=0, laddr=…>`. */
   toString(): string {
-    const parts = [`fd=${this.fileno()}`, `family=${familyName(this.family)}`, `type=${typeName(this.type)}`, `proto=${this.proto}`];
+    const parts = [
+      `fd=${this.fileno()}`,
+      `family=${familyName(this.family)}`,
+      `type=${typeName(this.type)}`,
+      `proto=${this.proto}`,
+    ];
     if (this.#state !== "closed" && this.#state !== "created") {
       parts.push(`laddr=${formatEndpoint(this.#stream?.localEndpoint() ?? this.#listener?.endpoint)}`);
     }
-    if (this.#stream && this.#state === "connected") parts.push(`raddr=${formatEndpoint(this.#stream.remoteEndpoint())}`);
+    if (this.#stream && this.#state === "connected")
+      parts.push(`raddr=${formatEndpoint(this.#stream.remoteEndpoint())}`);
     return `<socket ${parts.join(", ")}${this.#state === "closed" ? " [closed]" : ""}>`;
   }
 
@@ -398,17 +422,25 @@ export class Socket {
   #checkFlags(flags: number): void {
     checkInt("flags", flags, 0, 2 ** 31 - 1);
     if (flags & ~KNOWN_FLAGS) {
-      throw makeOSError("EOPNOTSUPP", { op: "recv", hint: `flags 0x${(flags & ~KNOWN_FLAGS).toString(16)} are not supported` });
+      throw makeOSError("EOPNOTSUPP", {
+        op: "recv",
+        hint: `flags 0x${(flags & ~KNOWN_FLAGS).toString(16)} are not supported`,
+      });
     }
   }
 
   async #connected(op: string, notConnected = "ENOTCONN"): Promise<StreamSocket> {
     if (this.#state === "connecting" && this.#connecting) {
-      if (this.#timeout === 0) throw makeOSError("EAGAIN", { op, hint: "the non-blocking connect has not completed" });
+      if (this.#timeout === 0)
+        throw makeOSError("EAGAIN", { op, hint: "the non-blocking connect has not completed" });
       await this.#connecting;
     }
     if (this.#state === "closed") throw this.#ebadf(op);
-    if (!this.#stream) throw makeOSError(notConnected, { op, hint: "the socket is not connected; connect() or accept() first" });
+    if (!this.#stream)
+      throw makeOSError(notConnected, {
+        op,
+        hint: "the socket is not connected; connect() or accept() first",
+      });
     return this.#stream;
   }
 
@@ -441,10 +473,16 @@ export function socket(family: number = AF_INET, type: number = SOCK_STREAM, pro
   checkInt("proto", proto, 0, 255);
   const baseType = type & 0xf; // SOCK_NONBLOCK / SOCK_CLOEXEC bits are accepted and ignored
   if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
-    throw makeOSError("EAFNOSUPPORT", { op: "socket", hint: `family ${family} is not supported; use AF_INET, AF_INET6 or AF_UNIX` });
+    throw makeOSError("EAFNOSUPPORT", {
+      op: "socket",
+      hint: `family ${family} is not supported; use AF_INET, AF_INET6 or AF_UNIX`,
+    });
   }
   if (baseType === SOCK_RAW) {
-    throw makeOSError("ESOCKTNOSUPPORT", { op: "socket", hint: "Node.js cannot open raw sockets (SOCK_RAW)" });
+    throw makeOSError("ESOCKTNOSUPPORT", {
+      op: "socket",
+      hint: "Node.js cannot open raw sockets (SOCK_RAW)",
+    });
   }
   if (baseType === SOCK_DGRAM) {
     throw makeOSError("ESOCKTNOSUPPORT", {
@@ -456,10 +494,16 @@ export function socket(family: number = AF_INET, type: number = SOCK_STREAM, pro
     });
   }
   if (baseType !== SOCK_STREAM) {
-    throw makeOSError("ESOCKTNOSUPPORT", { op: "socket", hint: `type ${type} is not supported; use SOCK_STREAM` });
+    throw makeOSError("ESOCKTNOSUPPORT", {
+      op: "socket",
+      hint: `type ${type} is not supported; use SOCK_STREAM`,
+    });
   }
   if (proto !== 0 && proto !== 6) {
-    throw makeOSError("EPROTONOSUPPORT", { op: "socket", hint: "stream sockets use proto 0 (or IPPROTO_TCP)" });
+    throw makeOSError("EPROTONOSUPPORT", {
+      op: "socket",
+      hint: "stream sockets use proto 0 (or IPPROTO_TCP)",
+    });
   }
   return new Socket(family, baseType, proto);
 }

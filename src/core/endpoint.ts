@@ -54,9 +54,17 @@ export function endpointTrace(e: Endpoint | undefined): TraceValue {
  * Converts what Node's `address()`/`remoteAddress` report into an endpoint.
  * @example `fromNode({ address: "127.0.0.1", port: 80, family: "IPv4" })`
  */
-export function fromNode(a: { address?: string | undefined; port?: number | undefined; family?: string | number | undefined } | string | null | undefined, unixPath?: string): Endpoint | undefined {
+export function fromNode(
+  a:
+    | { address?: string | undefined; port?: number | undefined; family?: string | number | undefined }
+    | string
+    | null
+    | undefined,
+  unixPath?: string,
+): Endpoint | undefined {
   if (typeof a === "string") return { path: a };
-  if (a === null || a === undefined || a.address === undefined) return unixPath === undefined ? undefined : { path: unixPath };
+  if (a === null || a === undefined || a.address === undefined)
+    return unixPath === undefined ? undefined : { path: unixPath };
   const fam = a.family === "IPv6" || a.family === 6 ? 6 : 4;
   return { address: a.address, port: a.port ?? 0, family: fam };
 }

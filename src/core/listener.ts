@@ -147,6 +147,11 @@ export class StreamListener {
     return this.#refused;
   }
 
+  /** Connections handed out by accept() so far. */
+  get accepted(): number {
+    return this.#accepted;
+  }
+
   /** True when accept() would not wait. */
   get readable(): boolean {
     return this.#queue.length > 0 || this.#closed || this.#error !== undefined;
@@ -166,7 +171,11 @@ export class StreamListener {
         const sock = this.#queue.shift();
         if (sock) {
           this.#accepted++;
-          const conn = new StreamSocket(sock, undefined, isUnix(this.#endpoint) ? this.#endpoint.path : undefined);
+          const conn = new StreamSocket(
+            sock,
+            undefined,
+            isUnix(this.#endpoint) ? this.#endpoint.path : undefined,
+          );
           if (t0) traceDone(this.fd, "accept", [], t0, [conn.fd, endpointTrace(conn.remoteEndpoint())]);
           return conn;
         }

@@ -21,6 +21,11 @@ import { type Wait, WaitList } from "./wait.js";
 
 const EMPTY = Buffer.alloc(0);
 
+/** A Buffer view of caller bytes (no copy), for traces. */
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
 /** Largest slice handed to Node in one write (see {@link StreamSocket.send}). */
 const WRITE_SLICE = 256 * 1024;
 
@@ -221,7 +226,10 @@ export class StreamSocket {
       for (;;) {
         if (this.#closed) throw this.#closedError(op);
         if (this.#rdShut) return EMPTY;
-        if (this.#buffered > 0 && (!waitall || this.#buffered >= n || this.#eof || this.#error !== undefined)) {
+        if (
+          this.#buffered > 0 &&
+          (!waitall || this.#buffered >= n || this.#eof || this.#error !== undefined)
+        ) {
           return this.#take(n, flags?.peek === true);
         }
         if (n === 0) return EMPTY;
@@ -311,10 +319,10 @@ export class StreamSocket {
         this.#sent += end - off;
         off = end;
       } while (off < data.length);
-      if (t0) traceDone(this.fd, op, [data.length], t0, data.length, undefined, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, data.length);
       return data.length;
     } catch (err) {
-      if (t0) traceDone(this.fd, op, [data.length], t0, undefined, err);
+      if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, undefined, err);
       throw err;
     }
   }
@@ -454,10 +462,19 @@ export function connectStream(to: Endpoint, opts: ConnectOptions = {}): Promise<
   return new Promise<StreamSocket>((resolve, reject) => {
     if (opts.signal?.aborted) {
       if (ownFd) releaseFd(fd);
-      reject(toSocketError(Object.assign(new Error("aborted"), { code: "EINTR" }), { op: "connect", address: where }));
+      reject(
+        toSocketError(Object.assign(new Error("aborted"), { code: "EINTR" }), {
+          op: "connect",
+          address: where,
+        }),
+      );
       return;
     }
-    const common = { allowHalfOpen: true, noDelay: opts.noDelay ?? false, keepAlive: opts.keepAlive ?? false };
+    const common = {
+      allowHalfOpen: true,
+      noDelay: opts.noDelay ?? false,
+      keepAlive: opts.keepAlive ?? false,
+    };
     const sock =
       unixPath !== undefined
         ? net.connect({ ...common, path: unixPath })

@@ -32,12 +32,22 @@ export function checkNetwork(network: unknown): StreamNetwork {
  *
  * @example `await resolveNetAddress("tcp", "localhost:8080", false) // { address: "127.0.0.1", port: 8080, family: 4 }`
  */
-export async function resolveNetAddress(network: StreamNetwork, address: string, passive: boolean, op: string): Promise<Endpoint> {
-  if (typeof address !== "string") throw argTypeError("address", "a string such as \"127.0.0.1:8080\"", address);
+export async function resolveNetAddress(
+  network: StreamNetwork,
+  address: string,
+  passive: boolean,
+  op: string,
+): Promise<Endpoint> {
+  if (typeof address !== "string")
+    throw argTypeError("address", 'a string such as "127.0.0.1:8080"', address);
   if (network === "unix") {
     if (address.length === 0) throw makeOSError("EINVAL", { op, hint: "a unix address is a socket path" });
     if (Buffer.byteLength(address) > MAX_UNIX_PATH) {
-      throw makeOSError("ENAMETOOLONG", { op, address, hint: `a unix path has at most ${MAX_UNIX_PATH} bytes` });
+      throw makeOSError("ENAMETOOLONG", {
+        op,
+        address,
+        hint: `a unix path has at most ${MAX_UNIX_PATH} bytes`,
+      });
     }
     return { path: address };
   }

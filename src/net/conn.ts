@@ -31,7 +31,8 @@ class DeadlineTimer {
     this.expired = false;
     if (t === null || t === undefined) return;
     const at = t instanceof Date ? t.getTime() : t;
-    if (typeof at !== "number" || Number.isNaN(at)) throw new TypeError(`deadline must be a Date, epoch ms or null, got ${String(t)}`);
+    if (typeof at !== "number" || Number.isNaN(at))
+      throw new TypeError(`deadline must be a Date, epoch ms or null, got ${String(t)}`);
     const ms = at - Date.now();
     if (ms <= 0) {
       this.expired = true;

@@ -3,8 +3,9 @@
  *
  * @module
  */
-import { connectStream } from "../core/stream.js";
+
 import { resolveHost } from "../addr/resolve.js";
+import { connectStream } from "../core/stream.js";
 import { checkNetwork, resolveNetAddress, type StreamNetwork } from "./address.js";
 import { Conn } from "./conn.js";
 

@@ -9,8 +9,9 @@
  * ```
  * @module
  */
+
+export { OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
 export type { StreamNetwork } from "./address.js";
 export { type CallOptions, Conn, type Deadline } from "./conn.js";
 export { type DialOptions, dial } from "./dial.js";
-export { type ListenOptions, Listener, listen } from "./listen.js";
-export { OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
+export { Listener, type ListenOptions, listen } from "./listen.js";

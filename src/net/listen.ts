@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { formatEndpoint, type Endpoint } from "../core/endpoint.js";
+import { type Endpoint, formatEndpoint } from "../core/endpoint.js";
 import { StreamListener } from "../core/listener.js";
 import { OSError } from "../errors/index.js";
 import { DEFAULT_BACKLOG } from "../limits.js";
@@ -110,11 +110,18 @@ export class Listener implements AsyncIterable<Conn> {
  * console.log("listening on", ln.address);
  * ```
  */
-export async function listen(network: StreamNetwork, address: string, opts: ListenOptions = {}): Promise<Listener> {
+export async function listen(
+  network: StreamNetwork,
+  address: string,
+  opts: ListenOptions = {},
+): Promise<Listener> {
   const net = checkNetwork(network);
   const at = await resolveNetAddress(net, address, true, "bind");
   const l = new Listener(
-    await StreamListener.bind(at, { backlog: opts.backlog ?? DEFAULT_BACKLOG, ipv6Only: opts.ipv6Only ?? false }),
+    await StreamListener.bind(at, {
+      backlog: opts.backlog ?? DEFAULT_BACKLOG,
+      ipv6Only: opts.ipv6Only ?? false,
+    }),
   );
   if (opts.signal) {
     if (opts.signal.aborted) await l.close();
