@@ -12,5 +12,15 @@
  */
 export * from "./bsd/index.js";
 export { UnexpectedEOFError } from "./errors/index.js";
-export { type CallOptions, Conn, type Deadline, type DialOptions, dial, type ListenOptions, Listener, listen, type StreamNetwork } from "./net/index.js";
+export {
+  type CallOptions,
+  Conn,
+  type Deadline,
+  type DialOptions,
+  dial,
+  Listener,
+  type ListenOptions,
+  listen,
+  type StreamNetwork,
+} from "./net/index.js";
 export * from "./trace.js";

@@ -30,7 +30,9 @@ import { rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
 
 /** A listening socket on 127.0.0.1:0 and a connected client/server pair. */
-async function pair(family = AF_INET): Promise<{ srv: Socket; cli: Socket; conn: Socket; close: () => Promise<void> }> {
+async function pair(
+  family = AF_INET,
+): Promise<{ srv: Socket; cli: Socket; conn: Socket; close: () => Promise<void> }> {
   const host = family === AF_INET6 ? "::1" : "127.0.0.1";
   const srv = socket(family, SOCK_STREAM);
   await srv.bind([host, 0]);
@@ -451,7 +453,10 @@ describe("shutdown() and close()", () => {
         await waiting;
         await rejectsOSError(p.cli.recv(10), OSError, "EBADF", "recv");
         await rejectsOSError(p.cli.sendall(Buffer.from("x")), OSError, "EBADF", "sendall");
-        assert.throws(() => p.cli.getsockname(), (e: unknown) => e instanceof OSError && e.code === "EBADF");
+        assert.throws(
+          () => p.cli.getsockname(),
+          (e: unknown) => e instanceof OSError && e.code === "EBADF",
+        );
         assert.equal(p.cli.fileno(), -1);
         await p.cli.close(); // idempotent
       } finally {
@@ -486,7 +491,10 @@ describe("errors", () => {
         const err = await rejectsOSError(s.connect(addr), ConnectionRefusedError, "ECONNREFUSED", "connect");
         assert.equal(err.errno, 111);
         assert.equal(err.strerror, "Connection refused");
-        assert.equal(err.message, `connect 127.0.0.1:${addr[1]}: connection refused (ECONNREFUSED) — is a server listening there?`);
+        assert.equal(
+          err.message,
+          `connect 127.0.0.1:${addr[1]}: connection refused (ECONNREFUSED) — is a server listening there?`,
+        );
         assert.equal(await s.connect_ex(addr), 111);
       } finally {
         await s.close();
@@ -497,14 +505,32 @@ describe("errors", () => {
   test("bad arguments throw TypeError/RangeError naming the argument", async () => {
     const s = socket(AF_INET, SOCK_STREAM);
     try {
-      await assert.rejects(s.bind(["127.0.0.1", 70000]), (e: unknown) => e instanceof RangeError && /port/.test(e.message) && /70000/.test(e.message));
-      await assert.rejects(s.bind("127.0.0.1:80" as never), (e: unknown) => e instanceof TypeError && /address/.test(e.message));
+      await assert.rejects(
+        s.bind(["127.0.0.1", 70000]),
+        (e: unknown) => e instanceof RangeError && /port/.test(e.message) && /70000/.test(e.message),
+      );
+      await assert.rejects(
+        s.bind("127.0.0.1:80" as never),
+        (e: unknown) => e instanceof TypeError && /address/.test(e.message),
+      );
       await assert.rejects(s.recv(-1), (e: unknown) => e instanceof RangeError && /bufsize/.test(e.message));
-      await assert.rejects(s.recv("10" as never), (e: unknown) => e instanceof TypeError && /bufsize/.test(e.message));
+      await assert.rejects(
+        s.recv("10" as never),
+        (e: unknown) => e instanceof TypeError && /bufsize/.test(e.message),
+      );
       assert.throws(() => s.settimeout(-1), RangeError);
-      assert.throws(() => socket(99, SOCK_STREAM), (e: unknown) => e instanceof OSError && e.code === "EAFNOSUPPORT");
-      assert.throws(() => socket(AF_INET, 3), (e: unknown) => e instanceof OSError && /raw sockets/.test(e.message));
-      assert.throws(() => socket(1, 2), (e: unknown) => e instanceof OSError && /AF_UNIX datagram/.test(e.message));
+      assert.throws(
+        () => socket(99, SOCK_STREAM),
+        (e: unknown) => e instanceof OSError && e.code === "EAFNOSUPPORT",
+      );
+      assert.throws(
+        () => socket(AF_INET, 3),
+        (e: unknown) => e instanceof OSError && /raw sockets/.test(e.message),
+      );
+      assert.throws(
+        () => socket(1, 2),
+        (e: unknown) => e instanceof OSError && /AF_UNIX datagram/.test(e.message),
+      );
     } finally {
       await s.close();
     }
@@ -515,7 +541,10 @@ describe("errors", () => {
     try {
       await rejectsOSError(s.recv(1), OSError, "ENOTCONN", "recv");
       await rejectsOSError(s.send(Buffer.from("x")), BrokenPipeError, "EPIPE", "send");
-      assert.throws(() => s.getpeername(), (e: unknown) => e instanceof OSError && e.code === "ENOTCONN");
+      assert.throws(
+        () => s.getpeername(),
+        (e: unknown) => e instanceof OSError && e.code === "ENOTCONN",
+      );
     } finally {
       await s.close();
     }

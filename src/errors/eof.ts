@@ -23,7 +23,9 @@ export class UnexpectedEOFError extends Error {
   readonly code = "UNEXPECTED_EOF";
 
   constructor(op: string, partial: Buffer, expected: number) {
-    super(`${op}: connection closed after ${partial.length} of ${expected} bytes — the peer sent less than expected`);
+    super(
+      `${op}: connection closed after ${partial.length} of ${expected} bytes — the peer sent less than expected`,
+    );
     this.name = "UnexpectedEOFError";
     this.partial = partial;
     this.expected = expected;

@@ -246,7 +246,8 @@ const CLASS_BY_CODE: Readonly<Record<string, new (code: string, d?: OSErrorDetai
 export function makeOSError(code: string, details: OSErrorDetails = {}): OSError {
   if (code === "ENOTFOUND" || code.startsWith("EAI_")) return makeGaiError(code, details);
   const Cls = CLASS_BY_CODE[code] ?? OSError;
-  if (code === "ERR_STREAM_DESTROYED" || code === "ERR_SOCKET_CLOSED") return new BrokenPipeError("EPIPE", details);
+  if (code === "ERR_STREAM_DESTROYED" || code === "ERR_SOCKET_CLOSED")
+    return new BrokenPipeError("EPIPE", details);
   return new Cls(code, details);
 }
 

@@ -4,7 +4,15 @@
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 
-const WATCHED = new Set(["TCPSocketWrap", "TCPServerWrap", "PipeWrap", "PipeServerWrap", "UDPWrap", "TCPWRAP", "PIPEWRAP"]);
+const WATCHED = new Set([
+  "TCPSocketWrap",
+  "TCPServerWrap",
+  "PipeWrap",
+  "PipeServerWrap",
+  "UDPWrap",
+  "TCPWRAP",
+  "PIPEWRAP",
+]);
 
 function handles(): Map<string, number> {
   const m = new Map<string, number>();

@@ -13,7 +13,12 @@ export interface PyResult {
 /**
  * Runs `python3 -c code` with `args`, feeding `input` on stdin; rejects after `timeoutMs`.
  */
-export function runPython(code: string, args: string[] = [], input?: string | Buffer, timeoutMs = 60_000): Promise<PyResult> {
+export function runPython(
+  code: string,
+  args: string[] = [],
+  input?: string | Buffer,
+  timeoutMs = 60_000,
+): Promise<PyResult> {
   return new Promise((resolve, reject) => {
     const child = spawn("python3", ["-c", code, ...args], { stdio: ["pipe", "pipe", "pipe"] });
     const out: Buffer[] = [];
