@@ -44,7 +44,10 @@ test(
       assert.equal(srvLines[2], `listen(${s}, 5) = 0`);
       const accept = rec.events.find((e) => e.call === "accept")!;
       const [connFd, peer] = accept.result as [number, [string, number]];
-      assert.match(renderCall(accept), new RegExp(`^accept\\(${s}\\) = ${connFd} \\('127\\.0\\.0\\.1', ${peer[1]}\\)$`));
+      assert.match(
+        renderCall(accept),
+        new RegExp(`^accept\\(${s}\\) = ${connFd} \\('127\\.0\\.0\\.1', ${peer[1]}\\)$`),
+      );
       assert.equal(srvLines.at(-1), `close(${s}) = 0`);
       assert.deepEqual(lines(connFd), [
         `sendall(${connFd}, b'Sat Nov 21 22:30:00 2026', 24) = 24`,
@@ -71,7 +74,10 @@ test(
       await assert.rejects(dial("tcp", `127.0.0.1:${port}`));
       const connect = rec.events.find((e) => e.call === "connect")!;
       assert.equal(connect.error?.code, "ECONNREFUSED");
-      assert.match(renderCall(connect), /^connect\(\d+, \('127\.0\.0\.1', \d+\)\) = -1 ECONNREFUSED \(ConnectionRefusedError\)$/);
+      assert.match(
+        renderCall(connect),
+        /^connect\(\d+, \('127\.0\.0\.1', \d+\)\) = -1 ECONNREFUSED \(ConnectionRefusedError\)$/,
+      );
       assert.ok(rec.events.some((e) => e.call === "socket"));
     } finally {
       rec.stop();

@@ -37,7 +37,10 @@ export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = proc
     stderr: () => err,
     line: (re, ms = 10_000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no line matching ${re} within ${ms} ms; stdout: ${out}; stderr: ${err}`)), ms);
+        const timer = setTimeout(
+          () => reject(new Error(`no line matching ${re} within ${ms} ms; stdout: ${out}; stderr: ${err}`)),
+          ms,
+        );
         const check = () => {
           const m = out.match(re);
           if (m) {
