@@ -1,7 +1,7 @@
 /**
  * IP address text ⇄ bytes, as glibc does it (and so as Python's `socket` module does):
  * `inet_aton`, `inet_ntoa`, `inet_pton`, `inet_ntop`, the byte-order swaps, and strict
- * `isIPv4`/`isIPv6` checks. Pure: no node:net, no I/O.
+ * `isIPv4`/`isIPv6` checks. Pure: no socket modules, no I/O.
  *
  * @module
  */
