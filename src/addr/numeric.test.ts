@@ -21,6 +21,8 @@ test("isScopedIPv6 is true for link-local unicast and node/link-local multicast 
   assert.equal(isScopedIPv6(b("febf 0000 0000 0000 0000 0000 0000 0001")), true);
   assert.equal(isScopedIPv6(b("ff02 0000 0000 0000 0000 0000 0000 0001")), true);
   assert.equal(isScopedIPv6(b("ff01 0000 0000 0000 0000 0000 0000 0001")), true);
+  assert.equal(isScopedIPv6(b("ff01 0000 0000 0000 0000 0000 0000 0001"), false), false);
+  assert.equal(isScopedIPv6(b("ff12 0000 0000 0000 0000 0000 0000 0001"), false), true);
   assert.equal(isScopedIPv6(b("ff05 0000 0000 0000 0000 0000 0000 0001")), false);
   assert.equal(isScopedIPv6(b("fec0 0000 0000 0000 0000 0000 0000 0001")), false);
   assert.equal(isScopedIPv6(b("0000 0000 0000 0000 0000 0000 0000 0001")), false);

@@ -10,7 +10,10 @@ import { makeGaiError, show } from "../errors/index.js";
 import { AF_INET, AF_INET6, AI_V4MAPPED } from "./constants.js";
 import { inet_ntop, parseInetAton, parseIPv6 } from "./inet.js";
 
-/** A host that needed no lookup. */
+/**
+ * A host that needed no lookup.
+ * @example `const n: NumericHost | undefined = parseNumericHost("127.1"); n?.address // "127.0.0.1"`
+ */
 export interface NumericHost {
   /** 4 or 6. */
   readonly family: 4 | 6;
@@ -53,14 +56,16 @@ export function ifIndexToName(index: number): string | undefined {
 }
 
 /**
- * True for link-local unicast (fe80::/10) and node- or link-local multicast (ff01::/16, ff02::/16
- * and their flag variants): the addresses whose scope may name an interface.
+ * True for link-local unicast (fe80::/10) and link-local multicast (ff02::/16 and its flag
+ * variants), and, unless `nodeLocal` is false, node-local multicast (ff01::/16): the addresses
+ * whose scope may name an interface (getaddrinfo accepts all three, getnameinfo names the first two).
  * @example `isScopedIPv6(parseIPv6("fe80::1")!) // true`
  */
-export function isScopedIPv6(b: Uint8Array): boolean {
+export function isScopedIPv6(b: Uint8Array, nodeLocal = true): boolean {
   const b0 = b[0] ?? 0;
   const b1 = b[1] ?? 0;
-  return (b0 === 0xfe && (b1 & 0xc0) === 0x80) || (b0 === 0xff && ((b1 & 0x0f) === 1 || (b1 & 0x0f) === 2));
+  const mcScope = b0 === 0xff ? b1 & 0x0f : 0;
+  return (b0 === 0xfe && (b1 & 0xc0) === 0x80) || mcScope === 2 || (nodeLocal && mcScope === 1);
 }
 
 /** glibc `__inet6_scopeid_pton`: interface name (scoped addresses only) or decimal index. */

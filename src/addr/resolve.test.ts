@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { batchProperty } from "../../test/support/addr-oracle.js";
+import { batchProperty, FC_SEED } from "../../test/support/addr-oracle.js";
 import { rejectsOSError } from "../../test/support/errors.js";
 import { pythonOracle } from "../../test/support/python.js";
 import { gaierror, herror, InterruptedError, OSError } from "../errors/index.js";
@@ -220,6 +220,11 @@ test("getnameinfo honours NI_* flags and agrees with Python", T, async () => {
     [["::1", 80], NI_NUMERICHOST | NI_NUMERICSERV],
     [["fe80::1", 80, 0, 1], NI_NUMERICHOST],
     [["fe80::1", 443, 0, 0], NI_NUMERICHOST],
+    [["fe80::1%lo", 80], NI_NUMERICHOST],
+    [["fe80::1%lo", 80, 0, 1], NI_NUMERICHOST],
+    [["ff02::1", 80, 0, 1], NI_NUMERICHOST],
+    [["ff01::1", 80, 0, 1], NI_NUMERICHOST],
+    [["fd00::1", 80, 0, 7], NI_NUMERICHOST],
     [["localhost", 80], 0],
   ];
   const helpers =
@@ -241,3 +246,35 @@ test("getfqdn follows Python's rules: this host by default, the name itself when
   for (const [i, n] of names.entries()) assert.equal(await getfqdn(n), want[i], n);
   assert.equal(await getfqdn(), want[0]);
 });
+
+test(
+  "property: hostile hosts and ports give results or typed errors (AI_NUMERICHOST: no DNS)",
+  T,
+  async () => {
+    const anyHost = fc.oneof(
+      fc.string({ unit: "binary", maxLength: 40 }),
+      fc.string({ maxLength: 1100 }),
+      fc.constant(null),
+    );
+    const anyPort = fc.oneof(
+      fc.string({ maxLength: 8 }),
+      fc.integer({ min: -1, max: 70000 }),
+      fc.constant(null),
+    );
+    await fc.assert(
+      fc.asyncProperty(anyHost, anyPort, fc.constantFrom(0, 2, 10), async (h, p, f) => {
+        for (const call of [
+          () => getaddrinfo(h, p, f, 0, 0, AI_NUMERICHOST),
+          () => getnameinfo([h ?? "", typeof p === "number" ? p : 0], NI_NUMERICHOST | NI_NUMERICSERV),
+        ]) {
+          try {
+            await call();
+          } catch (e) {
+            assert.ok(e instanceof OSError || e instanceof TypeError || e instanceof RangeError, String(e));
+          }
+        }
+      }),
+      { seed: FC_SEED, numRuns: 1000 },
+    );
+  },
+);

@@ -329,7 +329,7 @@ export async function getnameinfo(
   if (typeof host !== "string") throw bad();
   checkInt("port", port, 0, 0xffff);
   if (sockaddr.length === 4) checkInt("flowinfo", sockaddr[2], 0, 0xfffff);
-  let scopeId = sockaddr.length === 4 ? checkInt("scope_id", sockaddr[3], 0, 0xffffffff) : 0;
+  const scopeId = sockaddr.length === 4 ? checkInt("scope_id", sockaddr[3], 0, 0xffffffff) : 0;
   checkInt("flags", flags, 0, 0x7fffffff);
   const op = "getnameinfo";
   checkHostString(host, op);
@@ -339,10 +339,9 @@ export async function getnameinfo(
   if (num.family === 4 && sockaddr.length === 4) {
     throw new OSError("EINVAL", { op, address: host, hint: "IPv4 sockaddr must be [host, port]" });
   }
-  if (num.scopeId !== 0 && scopeId === 0) scopeId = num.scopeId;
   let text = num.address;
   if (num.family === 6 && scopeId !== 0) {
-    text += `%${(isScopedIPv6(num.bytes) ? ifIndexToName(scopeId) : undefined) ?? scopeId}`;
+    text += `%${(isScopedIPv6(num.bytes, false) ? ifIndexToName(scopeId) : undefined) ?? scopeId}`;
   }
   let name = text;
   if ((flags & NI_NUMERICHOST) === 0) {

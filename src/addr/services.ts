@@ -7,7 +7,10 @@
 import { readFileSync, statSync } from "node:fs";
 import { argTypeError, checkInt, OSError } from "../errors/index.js";
 
-/** One `/etc/services` entry: the official name, its aliases, the port and the protocol. */
+/**
+ * One `/etc/services` entry: the official name, its aliases, the port and the protocol.
+ * @example `const e: ServiceEntry = { name: "http", aliases: ["www"], port: 80, proto: "tcp" };`
+ */
 export interface ServiceEntry {
   readonly name: string;
   readonly aliases: readonly string[];
@@ -15,10 +18,16 @@ export interface ServiceEntry {
   readonly proto: string;
 }
 
-/** Entries in file order; lookups take the first match, as glibc does. */
+/**
+ * Entries in file order; lookups take the first match, as glibc does.
+ * @example `const t: ServiceTable = parseServices("echo 7/tcp\necho 7/udp");`
+ */
 export type ServiceTable = readonly ServiceEntry[];
 
-/** Files larger than this are ignored (the built-in table is used instead). */
+/**
+ * Files larger than this are ignored (the built-in table is used instead).
+ * @example `statSync(path).size <= MAX_SERVICES_FILE_SIZE`
+ */
 export const MAX_SERVICES_FILE_SIZE = 4 * 1024 * 1024;
 
 /** Lines longer than this are skipped by the parser. */
@@ -48,7 +57,11 @@ export function parseServices(text: string): ServiceTable {
   return out;
 }
 
-/** The common services (as Debian's netbase lists them), used when /etc/services lacks one. */
+/**
+ * The common services (as Debian's netbase lists them, plus irc 194/tcp), used when
+ * /etc/services is missing or lacks the entry.
+ * @example `BUILTIN_SERVICES.find((e) => e.name === "ssh")?.port // 22`
+ */
 export const BUILTIN_SERVICES: ServiceTable = parseServices(`
 echo 7/tcp
 echo 7/udp
