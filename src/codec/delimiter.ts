@@ -10,6 +10,9 @@ import { BaseDecoder, checkMaxFrame } from "./decoder.js";
 import { FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./errors.js";
 import type { Codec, Decoder } from "./types.js";
 
+/** What a {@link DelimitedSpec} `map` returns for a frame to drop (e.g. a blank line). */
+export const SKIP: unique symbol = Symbol("skip");
+
 /** How a {@link DelimitedDecoder} checks and converts frames. */
 export interface DelimitedSpec<T> {
   /** The separator (1 or more bytes). */
@@ -18,8 +21,8 @@ export interface DelimitedSpec<T> {
   readonly frameLimit: number;
   /** The error for a frame past `frameLimit` (`size` when the frame completed). */
   tooLarge(size?: number): FrameTooLargeError;
-  /** Converts `buf[start..end)`, which began at stream offset `at`, to a frame. */
-  map(buf: Buffer, start: number, end: number, at: number): T;
+  /** Converts `buf[start..end)`, which began at stream offset `at`, to a frame (or SKIP). */
+  map(buf: Buffer, start: number, end: number, at: number): T | typeof SKIP;
   /** At EOF with `held` bytes pending (held > 0) that began at stream offset `at`. */
   unterminated(held: Buffer, at: number): T[];
 }
@@ -68,8 +71,11 @@ export class DelimitedDecoder<T> extends BaseDecoder<T> {
       const size = acc.length + i - pos;
       if (size > limit) throw this.#spec.tooLarge(size);
       const at = this.offset + pos - acc.length;
-      if (acc.length === 0) out.push(this.#spec.map(chunk, pos, i, at));
-      else out.push(this.#spec.map(acc.concat(chunk, pos, i), 0, size, at));
+      const v =
+        acc.length === 0
+          ? this.#spec.map(chunk, pos, i, at)
+          : this.#spec.map(acc.concat(chunk, pos, i), 0, size, at);
+      if (v !== SKIP) out.push(v);
       pos = i + m;
     }
     if (acc.length + chunk.length - pos > this.#hold) throw this.#spec.tooLarge();
@@ -93,7 +99,8 @@ export class DelimitedDecoder<T> extends BaseDecoder<T> {
     const at = this.offset - acc.length;
     const frame = Buffer.from(acc.view().subarray(0, size));
     acc.clear();
-    out.push(this.#spec.map(frame, 0, size, at));
+    const v = this.#spec.map(frame, 0, size, at);
+    if (v !== SKIP) out.push(v);
     return p + m - k;
   }
 
