@@ -31,3 +31,18 @@ export const MAX_ADDRESS_LENGTH = 1024;
 
 /** Longest AF_UNIX path (Linux sun_path is 108 bytes including the terminating NUL). */
 export const MAX_UNIX_PATH = 107;
+
+/** Datagrams a datagram socket queues before it drops (and counts) new ones. */
+export const DGRAM_QUEUE_COUNT = 4096;
+
+/** Bytes of datagrams a datagram socket queues before it drops (and counts) new ones. */
+export const DGRAM_QUEUE_BYTES = 4 * 1024 * 1024;
+
+/** Largest UDP payload over IPv4 (65535 − 20-byte IP header − 8-byte UDP header). */
+export const MAX_UDP4_PAYLOAD = 65507;
+
+/** Largest UDP payload over IPv6 without jumbograms (65535 − 8-byte UDP header). */
+export const MAX_UDP6_PAYLOAD = 65527;
+
+/** How long a datagram socket's `close()` waits for queued sends to reach the kernel, ms. */
+export const DGRAM_CLOSE_WAIT_MS = 2000;

@@ -119,6 +119,12 @@ function checkHostString(host: string, op: string): void {
   }
 }
 
+/** True for names in the special-use `.invalid` domain (RFC 6761), answered without a query. */
+function isInvalidName(host: string): boolean {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  return h === "invalid" || h.endsWith(".invalid");
+}
+
 /** The addresses of a host for `family` (0, 2 or 10), as glibc's getaddrinfo finds them. */
 async function resolveAll(
   host: string,
@@ -135,6 +141,14 @@ async function resolveAll(
       op,
       address: show(host),
       hint: "AI_NUMERICHOST needs a numeric address",
+    });
+  }
+  if (isInvalidName(host)) {
+    // RFC 6761 §6.4: resolvers may answer names under .invalid with NXDOMAIN themselves
+    throw makeGaiError("EAI_NONAME", {
+      op,
+      address: show(host),
+      hint: "names under .invalid never exist (RFC 6761)",
     });
   }
   const lookup = dns.lookup(host, {

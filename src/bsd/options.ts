@@ -41,6 +41,7 @@ export interface OptionOwner {
   readonly proto: number;
   readonly state: string;
   readonly stream: StreamSocket | undefined;
+  takeConnectError(): { errno: number } | undefined;
 }
 
 /**
@@ -144,6 +145,8 @@ export class SocketOptions {
         case SO_ACCEPTCONN:
           return this.#owner.state === "listening" ? 1 : 0;
         case SO_ERROR: {
+          const connectError = this.#owner.takeConnectError();
+          if (connectError !== undefined) return connectError.errno;
           if (this.#errorCleared) return 0;
           const e = stream?.pendingError("getsockopt");
           if (e === undefined) return 0;

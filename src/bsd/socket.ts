@@ -11,21 +11,24 @@ import {
   AF_INET,
   AF_INET6,
   AF_UNIX,
+  AF_UNSPEC,
   familyName,
   SOCK_DGRAM,
   SOCK_RAW,
   SOCK_STREAM,
   typeName,
 } from "../addr/constants.js";
-import { type Endpoint, endpointTrace, formatEndpoint } from "../core/endpoint.js";
+import type { Datagram } from "../core/datagram.js";
+import { type Endpoint, endpointTrace, formatEndpoint, type IpEndpoint } from "../core/endpoint.js";
 import { allocFd, releaseFd } from "../core/fd.js";
 import { StreamListener } from "../core/listener.js";
 import { connectStream, type StreamSocket } from "../core/stream.js";
-import type { Wait } from "../core/wait.js";
+import { type Wait, Watchers } from "../core/wait.js";
 import { argRangeError, argTypeError, checkInt, makeOSError, OSError } from "../errors/index.js";
 import { MAX_RECV } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
 import { MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SHUT_WR } from "./constants.js";
+import { DatagramPart, type Membership } from "./dgram.js";
 import { SocketOptions } from "./options.js";
 import { fromEndpoint, toEndpoint } from "./sockaddr.js";
 import { getdefaulttimeout } from "./timeout.js";
@@ -63,6 +66,9 @@ export class Socket {
   #abortConnect: AbortController | undefined;
   #timeout: number | null;
   readonly #opts: SocketOptions;
+  readonly #dg: DatagramPart | undefined;
+  #discarded = 0;
+  readonly #watchers = new Watchers();
 
   /** Use {@link socket}; `stream` wraps an accepted connection. */
   constructor(family: number, type: number, proto = 0, stream?: StreamSocket) {
@@ -80,6 +86,7 @@ export class Socket {
       this.#fd = allocFd();
       if (t0) traceDone(this.#fd, "socket", [sym(familyName(family)), sym(typeName(type))], t0, this.#fd);
     }
+    this.#dg = type === SOCK_DGRAM ? new DatagramPart(family, this.#fd) : undefined;
   }
 
   /** The descriptor number (small, per process, as the trace shows it); -1 once closed. */
@@ -100,6 +107,54 @@ export class Socket {
   /** The core listener, once bound or listening. @internal */
   get listener(): StreamListener | undefined {
     return this.#listener;
+  }
+
+  /** Reads and clears the error of a failed non-blocking connect (SO_ERROR). @internal */
+  takeConnectError(): OSError | undefined {
+    const e = this.#connectError;
+    this.#connectError = undefined;
+    return e;
+  }
+
+  /** Datagram sockets: datagrams dropped because the receive queue was full. */
+  get drops(): number {
+    return this.#dg?.existing?.drops ?? 0;
+  }
+
+  /** Datagram sockets: sends still queued (and so discarded) when the socket was closed. */
+  get discardedSends(): number {
+    return this.#discarded;
+  }
+
+  /**
+   * Readiness for select(): readable = data, EOF, a pending connection or an error; writable =
+   * connected (or a datagram socket) and below the send high-water mark; error = a pending error.
+   * Throws EBADF on a closed socket.
+   */
+  readiness(): { readable: boolean; writable: boolean; error: boolean } {
+    if (this.#state === "closed") throw this.#ebadf("select");
+    if (this.#dg) {
+      const core = this.#dg.existing;
+      return { readable: core?.readable ?? false, writable: true, error: false };
+    }
+    if (this.#state === "listening")
+      return { readable: this.#listener!.readable, writable: false, error: false };
+    if (this.#stream) {
+      const err = this.#stream.pendingError("select") !== undefined;
+      return { readable: this.#stream.readable, writable: this.#stream.writable, error: err };
+    }
+    const failed = this.#connectError !== undefined && this.#state === "created";
+    return { readable: failed, writable: failed, error: failed };
+  }
+
+  /** Calls `cb` whenever {@link readiness} may have changed; returns the remover. For select(). */
+  watch(cb: () => void): () => void {
+    const offs = [this.#watchers.add(cb)];
+    const core = this.#dg ? this.#dg.core() : (this.#stream ?? this.#listener);
+    if (core) offs.push(core.watch(cb));
+    return () => {
+      for (const off of offs) off();
+    };
   }
 
   // ---- timeouts -------------------------------------------------------------------------------
@@ -147,6 +202,11 @@ export class Socket {
     this.#check("bind", "created", "the socket is already bound or connected");
     const ep = await this.#endpoint(address, "bind");
     this.#check("bind", "created", "the socket is already bound or connected");
+    if (this.#dg) {
+      await this.#dg.bind(ep as IpEndpoint);
+      if (this.#state === "created") this.#state = "bound";
+      return;
+    }
     this.#listener = await StreamListener.bind(ep, { fd: this.#fd, ipv6Only: this.#opts.v6only });
     if (this.#state === "closed") {
       await this.#listener.close();
@@ -161,6 +221,11 @@ export class Socket {
    */
   async listen(backlog?: number): Promise<void> {
     if (backlog !== undefined) checkInt("backlog", backlog, -(2 ** 31), 2 ** 31 - 1);
+    if (this.#dg)
+      throw makeOSError("EOPNOTSUPP", {
+        op: "listen",
+        hint: "datagram sockets do not listen; recvfrom() instead",
+      });
     if (this.#state === "created") {
       await this.bind(this.family === AF_UNIX ? `\0sockit-${process.pid}-${this.#fd}` : ["", 0]);
     }
@@ -172,6 +237,11 @@ export class Socket {
 
   /** Waits for a connection; resolves `[newSocket, peerAddress]`. */
   async accept(): Promise<[Socket, SockAddr]> {
+    if (this.#dg)
+      throw makeOSError("EOPNOTSUPP", {
+        op: "accept",
+        hint: "datagram sockets do not accept; recvfrom() instead",
+      });
     this.#check("accept", "listening", "call listen() before accept()");
     const stream = await this.#listener!.accept(this.#wait());
     const conn = new Socket(this.family, this.type, this.proto, stream);
@@ -186,7 +256,10 @@ export class Socket {
    * ConnectionRefusedError, TimeoutError (after `settimeout`), FileNotFoundError (no Unix path),
    * gaierror (unknown name). Non-blocking: BlockingIOError (EINPROGRESS) while it completes.
    */
-  async connect(address: SockAddr): Promise<void> {
+  async connect(address: SockAddr | typeof AF_UNSPEC): Promise<void> {
+    if (this.#dg) return this.#connectDatagram(address);
+    if (address === AF_UNSPEC)
+      throw argTypeError("address", "an address (AF_UNSPEC dissolves datagram associations only)", address);
     if (this.#state === "connecting") {
       if (this.#connecting !== undefined && this.#timeout === 0) {
         throw makeOSError("EALREADY", { op: "connect", hint: "a non-blocking connect is in progress" });
@@ -233,6 +306,7 @@ export class Socket {
         this.#opts.apply(stream);
         this.#state = "connected";
         this.#connecting = undefined;
+        this.#watchers.notify();
       },
       (err: OSError) => {
         this.#connecting = undefined;
@@ -242,6 +316,7 @@ export class Socket {
         }
         this.#state = "created";
         this.#connectError = err;
+        this.#watchers.notify();
         throw err;
       },
     );
@@ -255,7 +330,7 @@ export class Socket {
   }
 
   /** Like {@link connect} but resolves the errno (0 on success) instead of throwing OSError. */
-  async connect_ex(address: SockAddr): Promise<number> {
+  async connect_ex(address: SockAddr | typeof AF_UNSPEC): Promise<number> {
     try {
       await this.connect(address);
       return 0;
@@ -274,6 +349,7 @@ export class Socket {
   async recv(bufsize: number, flags = 0): Promise<Buffer> {
     checkInt("bufsize", bufsize, 0, MAX_RECV);
     this.#checkFlags(flags);
+    if (this.#dg) return (await this.#recvDatagram(bufsize, flags, "recv")).data;
     const s = await this.#connected("recv");
     return s.recv(
       bufsize,
@@ -282,9 +358,25 @@ export class Socket {
     );
   }
 
-  /** Stream sockets: `[await recv(bufsize), null]`, as Python returns for TCP. */
-  async recvfrom(bufsize: number, flags = 0): Promise<[Buffer, null]> {
-    return [await this.recv(bufsize, flags), null];
+  /**
+   * Datagram sockets: one datagram, at most `bufsize` bytes of it (the rest is discarded, as
+   * the kernel does), and the sender's address. Stream sockets: `[await recv(bufsize), null]`.
+   */
+  async recvfrom(bufsize: number, flags = 0): Promise<[Buffer, SockAddr | null]> {
+    checkInt("bufsize", bufsize, 0, MAX_RECV);
+    this.#checkFlags(flags);
+    if (!this.#dg) return [await this.recv(bufsize, flags), null];
+    const d = await this.#recvDatagram(bufsize, flags, "recvfrom");
+    return [d.data, fromEndpoint(this.family, d.from)];
+  }
+
+  /** Like {@link recvfrom} into your buffer: `[count, address]`. */
+  async recvfrom_into(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<[number, SockAddr | null]> {
+    if (!(buffer instanceof Uint8Array)) throw argTypeError("buffer", "a Buffer or Uint8Array", buffer);
+    checkInt("nbytes", nbytes, 0, buffer.length);
+    const [data, addr] = await this.recvfrom(nbytes === 0 ? buffer.length : nbytes, flags);
+    buffer.set(data, 0);
+    return [data.length, addr];
   }
 
   /**
@@ -296,6 +388,11 @@ export class Socket {
     checkInt("nbytes", nbytes, 0, buffer.length);
     this.#checkFlags(flags);
     const n = nbytes === 0 ? buffer.length : nbytes;
+    if (this.#dg) {
+      const d = await this.#recvDatagram(n, flags, "recv_into");
+      buffer.set(d.data, 0);
+      return d.data.length;
+    }
     const s = await this.#connected("recv_into");
     return s.recvInto(
       buffer,
@@ -312,6 +409,7 @@ export class Socket {
   async send(data: Uint8Array | string, flags = 0): Promise<number> {
     const buf = toBytes(data);
     this.#checkFlags(flags);
+    if (this.#dg) return this.#sendDatagram(buf, undefined, flags);
     const s = await this.#connected("send", "EPIPE");
     return s.send(buf, this.#wait(flags), "send");
   }
@@ -320,14 +418,47 @@ export class Socket {
   async sendall(data: Uint8Array | string, flags = 0): Promise<void> {
     const buf = toBytes(data);
     this.#checkFlags(flags);
+    if (this.#dg) {
+      await this.#sendDatagram(buf, undefined, flags);
+      return;
+    }
     const s = await this.#connected("sendall", "EPIPE");
     await s.send(buf, this.#wait(flags), "sendall");
+  }
+
+  /**
+   * Sends one datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`.
+   * An unbound socket is bound to a free port first. EMSGSIZE (before sending) for a payload that
+   * cannot fit in one datagram; PermissionError for a broadcast address without SO_BROADCAST.
+   */
+  async sendto(
+    data: Uint8Array | string,
+    flagsOrAddress: number | SockAddr,
+    address?: SockAddr,
+  ): Promise<number> {
+    const buf = toBytes(data);
+    const flags = address === undefined ? 0 : (flagsOrAddress as number);
+    const to = address === undefined ? (flagsOrAddress as SockAddr) : address;
+    this.#checkFlags(flags);
+    if (!this.#dg) {
+      if (this.#state === "connected")
+        throw makeOSError("EISCONN", { op: "sendto", hint: "a connected stream socket uses send()" });
+      throw makeOSError("EPIPE", { op: "sendto", hint: "stream sockets connect() first, then send()" });
+    }
+    const ep = (await this.#endpoint(to, "sendto")) as IpEndpoint;
+    return this.#sendDatagram(buf, ep, flags);
   }
 
   /** Half-closes: SHUT_WR sends FIN (the peer reads EOF and may answer), SHUT_RD stops reading. */
   shutdown(how: number): void {
     checkInt("how", how, 0, 2);
     if (this.#state === "closed") throw this.#ebadf("shutdown");
+    if (this.#dg) {
+      throw makeOSError(this.#state === "connected" ? "EOPNOTSUPP" : "ENOTCONN", {
+        op: "shutdown",
+        hint: "datagram sockets have no connection to shut down",
+      });
+    }
     if (this.#state !== "connected" || !this.#stream) throw makeOSError("ENOTCONN", { op: "shutdown" });
     this.#stream.shutdown(how === SHUT_RD || how === SHUT_RDWR, how === SHUT_WR || how === SHUT_RDWR);
   }
@@ -340,6 +471,16 @@ export class Socket {
     if (this.#state === "closed") return;
     const prev = this.#state;
     this.#state = "closed";
+    this.#watchers.notify();
+    if (this.#dg) {
+      const core = this.#dg.existing;
+      if (core) this.#discarded = await core.close();
+      else {
+        releaseFd(this.#fd);
+        if (tracing()) traceDone(this.#fd, "close", [], traceNow(), 0);
+      }
+      return;
+    }
     if (this.#stream) this.#stream.close();
     else if (this.#listener) await this.#listener.close();
     else if (prev === "connecting") this.#abortConnect?.abort();
@@ -367,7 +508,9 @@ export class Socket {
   /** The local address: `[host, port]`, `[host, port, flowinfo, scope_id]` or a path. */
   getsockname(): SockAddr {
     if (this.#state === "closed") throw this.#ebadf("getsockname");
-    const ep = this.#stream?.localEndpoint() ?? this.#listener?.endpoint;
+    const ep = this.#dg
+      ? this.#dg.existing?.localEndpoint()
+      : (this.#stream?.localEndpoint() ?? this.#listener?.endpoint);
     const r = fromEndpoint(this.family, ep);
     if (tracing()) traceDone(this.#fd, "getsockname", [], traceNow(), endpointTrace(ep));
     return r;
@@ -376,19 +519,33 @@ export class Socket {
   /** The peer's address; OSError ENOTCONN when not connected. */
   getpeername(): SockAddr {
     if (this.#state === "closed") throw this.#ebadf("getpeername");
+    if (this.#dg) {
+      const peer = this.#dg.existing?.peer;
+      if (!peer) throw makeOSError("ENOTCONN", { op: "getpeername" });
+      return fromEndpoint(this.family, peer);
+    }
     if (!this.#stream) throw makeOSError("ENOTCONN", { op: "getpeername" });
     return fromEndpoint(this.family, this.#stream.remoteEndpoint());
   }
 
   /** Sets an option (see docs/api.md for what each does in Node 20). */
-  setsockopt(level: number, optname: number, value: number | boolean | Uint8Array): void {
+  setsockopt(
+    level: number,
+    optname: number,
+    value: number | boolean | Uint8Array | Membership | string,
+  ): void {
     if (this.#state === "closed") throw this.#ebadf("setsockopt");
+    if (this.#dg) return this.#dg.set(level, optname, value);
+    if (typeof value === "string" || (typeof value === "object" && !(value instanceof Uint8Array))) {
+      throw argTypeError("value", "an integer, boolean or 4-byte buffer", value);
+    }
     this.#opts.set(level, optname, value);
   }
 
   /** Reads an option; SO_ERROR reads and clears the pending error. */
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
     if (this.#state === "closed") throw this.#ebadf("getsockopt");
+    if (this.#dg) return this.#dg.get(level, optname);
     return this.#opts.get(level, optname, buflen);
   }
 
@@ -429,6 +586,32 @@ export class Socket {
     }
   }
 
+  async #connectDatagram(address: SockAddr | typeof AF_UNSPEC): Promise<void> {
+    if (this.#state === "closed") throw this.#ebadf("connect");
+    const dg = this.#dg!;
+    if (address === AF_UNSPEC) {
+      dg.existing?.disconnect();
+      if (this.#state === "connected") this.#state = "bound";
+      return;
+    }
+    const ep = (await this.#endpoint(address, "connect")) as IpEndpoint;
+    const core = await dg.ensureBound();
+    await core.connect(ep);
+    this.#state = "connected";
+  }
+
+  async #sendDatagram(buf: Uint8Array, to: IpEndpoint | undefined, flags: number): Promise<number> {
+    if (this.#state === "closed") throw this.#ebadf(to ? "sendto" : "send");
+    const core = await this.#dg!.ensureBound();
+    if (this.#state === "created") this.#state = "bound";
+    return core.sendto(buf, to, this.#wait(flags));
+  }
+
+  async #recvDatagram(n: number, flags: number, op: string): Promise<Datagram> {
+    if (this.#state === "closed") throw this.#ebadf(op);
+    return this.#dg!.core().recvfrom(n, (flags & MSG_PEEK) !== 0, this.#wait(flags));
+  }
+
   async #connected(op: string, notConnected = "ENOTCONN"): Promise<StreamSocket> {
     if (this.#state === "connecting" && this.#connecting) {
       if (this.#timeout === 0)
@@ -445,7 +628,7 @@ export class Socket {
   }
 
   async #endpoint(address: SockAddr, op: string): Promise<Endpoint> {
-    return toEndpoint(this.family, address, op);
+    return toEndpoint(this.family, address, op, this.#dg ? "udp" : "tcp");
   }
 }
 
@@ -485,13 +668,19 @@ export function socket(family: number = AF_INET, type: number = SOCK_STREAM, pro
     });
   }
   if (baseType === SOCK_DGRAM) {
-    throw makeOSError("ESOCKTNOSUPPORT", {
-      op: "socket",
-      hint:
-        family === AF_UNIX
-          ? "Node.js cannot open AF_UNIX datagram sockets"
-          : "datagram sockets are not available in this version of sockit",
-    });
+    if (family === AF_UNIX) {
+      throw makeOSError("ESOCKTNOSUPPORT", {
+        op: "socket",
+        hint: "Node.js cannot open AF_UNIX datagram sockets",
+      });
+    }
+    if (proto !== 0 && proto !== 17) {
+      throw makeOSError("EPROTONOSUPPORT", {
+        op: "socket",
+        hint: "datagram sockets use proto 0 (or IPPROTO_UDP)",
+      });
+    }
+    return new Socket(family, baseType, proto);
   }
   if (baseType !== SOCK_STREAM) {
     throw makeOSError("ESOCKTNOSUPPORT", {

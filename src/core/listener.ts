@@ -18,7 +18,7 @@ import { traceDone, traceNow, tracing } from "../trace.js";
 import { type Endpoint, endpointTrace, formatEndpoint, fromNode, isUnix } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { StreamSocket } from "./stream.js";
-import { type Wait, WaitList } from "./wait.js";
+import { type Wait, WaitList, Watchers } from "./wait.js";
 
 /** Options for {@link bindStream}. */
 export interface BindOptions {
@@ -51,6 +51,7 @@ export class StreamListener {
   #closed = false;
   #error: unknown;
   #waiters = new WaitList();
+  #watchers = new Watchers();
   #refused = 0;
   #accepted = 0;
 
@@ -68,10 +69,12 @@ export class StreamListener {
       sock.on("error", () => {}); // errors before accept() surface on the accepted socket's calls
       this.#queue.push(sock);
       this.#waiters.wakeOne();
+      this.#watchers.notify();
     });
     server.on("error", (err) => {
       this.#error = err;
       this.#waiters.wake();
+      this.#watchers.notify();
     });
   }
 
@@ -174,7 +177,7 @@ export class StreamListener {
           const conn = new StreamSocket(
             sock,
             undefined,
-            isUnix(this.#endpoint) ? this.#endpoint.path : undefined,
+            isUnix(this.#endpoint) ? { local: this.#endpoint.path } : undefined,
           );
           if (t0) traceDone(this.fd, "accept", [], t0, [conn.fd, endpointTrace(conn.remoteEndpoint())]);
           return conn;
@@ -186,6 +189,11 @@ export class StreamListener {
       if (t0) traceDone(this.fd, "accept", [], t0, undefined, err);
       throw err;
     }
+  }
+
+  /** Calls `cb` whenever a connection arrives or the listener fails/closes (for select()). */
+  watch(cb: () => void): () => void {
+    return this.#watchers.add(cb);
   }
 
   /** Rejects the calls waiting in accept() with `err`. */
@@ -202,6 +210,7 @@ export class StreamListener {
     const t0 = tracing() ? traceNow() : 0;
     this.#closed = true;
     this.#waiters.fail((op) => makeOSError("EBADF", { op, hint: "the listener was closed" }));
+    this.#watchers.notify();
     for (const s of this.#queue) s.resetAndDestroy();
     this.#queue = [];
     if (releaseDescriptor) releaseFd(this.fd);

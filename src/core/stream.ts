@@ -17,7 +17,7 @@ import { CLOSE_LINGER_MS, RECV_HIGH_WATER } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
 import { type Endpoint, endpointTrace, formatEndpoint, fromNode, isUnix } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
-import { type Wait, WaitList } from "./wait.js";
+import { type Wait, WaitList, Watchers } from "./wait.js";
 
 const EMPTY = Buffer.alloc(0);
 
@@ -28,6 +28,12 @@ function asBuffer(data: Uint8Array): Buffer {
 
 /** Largest slice handed to Node in one write (see {@link StreamSocket.send}). */
 const WRITE_SLICE = 256 * 1024;
+
+/** The names of a Unix-domain connection's two ends (a missing one is unnamed: ""). */
+export interface UnixNames {
+  readonly local?: string;
+  readonly remote?: string;
+}
 
 /** Flags for {@link StreamSocket.recv}. */
 export interface RecvFlags {
@@ -52,7 +58,7 @@ export class StreamSocket {
   /** The small per-process descriptor number (traces, `fileno()`). */
   readonly fd: number;
   readonly #sock: net.Socket;
-  readonly #unixPath: string | undefined;
+  readonly #unix: UnixNames | undefined;
   #chunks: Buffer[] = [];
   #head = 0;
   #buffered = 0;
@@ -66,19 +72,22 @@ export class StreamSocket {
   #error: unknown;
   #readers = new WaitList();
   #writers = new WaitList();
+  #watchers = new Watchers();
   #local: Endpoint | undefined;
   #remote: Endpoint | undefined;
   #received = 0;
   #sent = 0;
 
   /**
-   * Wraps a connected Node socket (takes ownership). `unixPath` names the Unix path for messages.
+   * Wraps a connected Node socket (takes ownership). `unix` gives a Unix connection's names
+   * (Node reports none): the listener's path is the accepted side's local name and the
+   * connecting side's peer name; the client end is unnamed ("").
    * A socket from a `pauseOnConnect` server starts reading only now.
    */
-  constructor(sock: net.Socket, fd?: number, unixPath?: string) {
+  constructor(sock: net.Socket, fd?: number, unix?: UnixNames) {
     this.fd = fd ?? allocFd();
     this.#sock = sock;
-    this.#unixPath = unixPath;
+    this.#unix = unix;
     sock.on("data", (chunk: Buffer) => {
       if (this.#rdShut || this.#closed) return; // SHUT_RD: discard
       this.#chunks.push(chunk);
@@ -89,21 +98,28 @@ export class StreamSocket {
         sock.pause();
       }
       this.#readers.wake();
+      this.#watchers.notify();
     });
     sock.on("end", () => {
       this.#eof = true;
       this.#readers.wake();
+      this.#watchers.notify();
     });
     sock.on("error", (err) => {
       this.#error ??= err;
       this.#readers.wake();
       this.#writers.wake();
+      this.#watchers.notify();
     });
-    sock.on("drain", () => this.#writers.wake());
+    sock.on("drain", () => {
+      this.#writers.wake();
+      this.#watchers.notify();
+    });
     sock.on("close", () => {
       this.#eof = true;
       this.#readers.wake();
       this.#writers.wake();
+      this.#watchers.notify();
     });
     sock.resume();
   }
@@ -111,8 +127,9 @@ export class StreamSocket {
   /** The local endpoint (cached after the first call). */
   localEndpoint(): Endpoint | undefined {
     if (this.#local === undefined) {
-      const a = this.#sock.address();
-      this.#local = fromNode(a as net.AddressInfo, this.#unixPath === undefined ? undefined : "");
+      this.#local = this.#unix
+        ? { path: this.#unix.local ?? "" }
+        : fromNode(this.#sock.address() as net.AddressInfo);
     }
     return this.#local;
   }
@@ -121,11 +138,10 @@ export class StreamSocket {
   remoteEndpoint(): Endpoint | undefined {
     if (this.#remote === undefined) {
       const s = this.#sock;
-      this.#remote =
-        s.remoteAddress === undefined
-          ? this.#unixPath === undefined
-            ? undefined
-            : { path: this.#unixPath }
+      this.#remote = this.#unix
+        ? { path: this.#unix.remote ?? "" }
+        : s.remoteAddress === undefined
+          ? undefined
           : fromNode({ address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily });
     }
     return this.#remote;
@@ -174,6 +190,11 @@ export class StreamSocket {
   /** The pending error as an OSError, if any, without consuming it (SO_ERROR reads it). */
   pendingError(op: string): OSError | undefined {
     return this.#error === undefined ? undefined : this.#convert(this.#error, op);
+  }
+
+  /** Calls `cb` whenever readiness may have changed (for select()); returns the remover. */
+  watch(cb: () => void): () => void {
+    return this.#watchers.add(cb);
   }
 
   /** Sets TCP_NODELAY. */
@@ -319,6 +340,20 @@ export class StreamSocket {
         this.#sent += end - off;
         off = end;
       } while (off < data.length);
+      // the caller may reuse its buffer once we resolve (Python's sendall, Go's io.Writer): if
+      // Node still holds some of it, wait until it has gone to the kernel. Fast path: libuv
+      // wrote it synchronously and nothing is queued.
+      if (this.#sock.writableLength > 0 && data.length > 0) {
+        let written = false;
+        this.#sock.write(EMPTY, () => {
+          written = true;
+          this.#writers.wake();
+        });
+        while (!written && this.#error === undefined && !this.#closed) {
+          await this.#writers.wait(w, op, formatEndpoint(this.remoteEndpoint()));
+        }
+        if (this.#error !== undefined) throw this.#convert(this.#error, op);
+      }
       if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, data.length);
       return data.length;
     } catch (err) {
@@ -387,6 +422,7 @@ export class StreamSocket {
     const err = (op: string) => this.#closedError(op);
     this.#readers.fail(err);
     this.#writers.fail(err);
+    this.#watchers.notify();
     const sock = this.#sock;
     if (!sock.destroyed) {
       if (this.#error !== undefined || sock.writableFinished) {
@@ -500,7 +536,7 @@ export function connectStream(to: Endpoint, opts: ConnectOptions = {}): Promise<
         return;
       }
       if (t0) traceDone(fd, "connect", [endpointTrace(to)], t0, 0);
-      resolve(new StreamSocket(sock, fd, unixPath));
+      resolve(new StreamSocket(sock, fd, unixPath === undefined ? undefined : { remote: unixPath }));
     };
     const onError = (e: Error) => done(toSocketError(e, { op: "connect", address: where }));
     const onConnect = () => done(undefined);

@@ -140,3 +140,30 @@ function interrupted(signal: AbortSignal, op: string, address: string | undefine
     hint: "the operation was aborted by its AbortSignal",
   });
 }
+
+/**
+ * Readiness watchers for select(): callbacks run whenever a socket's state may have changed
+ * (data, EOF, error, drain, a new connection, close). Allocated only when someone watches.
+ *
+ * @example
+ * ```ts
+ * const stop = sock.watch(() => recheck());
+ * stop();
+ * ```
+ */
+export class Watchers {
+  #set: Set<() => void> | undefined;
+
+  /** Adds a callback; returns the function that removes it. */
+  add(cb: () => void): () => void {
+    this.#set ??= new Set();
+    this.#set.add(cb);
+    return () => this.#set?.delete(cb);
+  }
+
+  /** Runs every callback (cheap when nobody watches). */
+  notify(): void {
+    if (this.#set === undefined || this.#set.size === 0) return;
+    for (const cb of [...this.#set]) cb();
+  }
+}

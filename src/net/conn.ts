@@ -109,7 +109,7 @@ export class Conn implements AsyncIterable<Buffer> {
   /** Reads at most `n` bytes (default 64 KiB) as soon as any arrive; `null` at EOF. */
   async read(n = DEFAULT_READ, opts?: CallOptions): Promise<Buffer | null> {
     checkInt("n", n, 1, MAX_RECV);
-    const b = await this.#s.recv(n, undefined, this.#waitFor(this.#rd, "read", opts));
+    const b = await this.#s.recv(n, undefined, this.#waitFor(this.#rd, "recv", opts));
     return b.length === 0 ? null : b;
   }
 
@@ -117,7 +117,7 @@ export class Conn implements AsyncIterable<Buffer> {
   async readExactly(n: number, opts?: CallOptions): Promise<Buffer> {
     checkInt("n", n, 0, MAX_RECV);
     if (n === 0) return Buffer.alloc(0);
-    const b = await this.#s.recv(n, { waitall: true }, this.#waitFor(this.#rd, "read", opts));
+    const b = await this.#s.recv(n, { waitall: true }, this.#waitFor(this.#rd, "recv", opts));
     if (b.length < n) throw new UnexpectedEOFError("readExactly", b, n);
     return b;
   }
@@ -125,7 +125,7 @@ export class Conn implements AsyncIterable<Buffer> {
   /** Writes all of `data` (waits while the peer is not reading); resolves the byte count. */
   async write(data: Uint8Array | string, opts?: CallOptions): Promise<number> {
     const buf = typeof data === "string" ? Buffer.from(data) : data;
-    return this.#s.send(buf, this.#waitFor(this.#wr, "write", opts), "send");
+    return this.#s.send(buf, this.#waitFor(this.#wr, "send", opts), "send");
   }
 
   /** Half-closes: the peer reads EOF and can still answer; reading goes on here. */

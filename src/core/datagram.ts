@@ -1,0 +1,390 @@
+/**
+ * A datagram (UDP) socket over `node:dgram` with a bounded receive queue.
+ *
+ * dgram has no flow control: datagrams arrive as events whether anyone reads or not. sockit
+ * queues at most {@link DGRAM_QUEUE_COUNT} datagrams / {@link DGRAM_QUEUE_BYTES} bytes and drops
+ * (and counts) the rest, as a full kernel buffer would. Sends are tracked so `close()` can wait
+ * for them to reach the kernel — Node's own close discards queued sends silently.
+ *
+ * @module
+ */
+import dgram from "node:dgram";
+import { makeOSError, type OSError, toSocketError } from "../errors/index.js";
+import {
+  DGRAM_CLOSE_WAIT_MS,
+  DGRAM_QUEUE_BYTES,
+  DGRAM_QUEUE_COUNT,
+  MAX_UDP4_PAYLOAD,
+  MAX_UDP6_PAYLOAD,
+} from "../limits.js";
+import { sym, traceDone, traceNow, tracing } from "../trace.js";
+import { endpointTrace, formatEndpoint, type IpEndpoint } from "./endpoint.js";
+import { allocFd, releaseFd } from "./fd.js";
+import { type Wait, WaitList, Watchers } from "./wait.js";
+
+/** One received datagram: its bytes and where it came from. */
+export interface Datagram {
+  /** The payload (at most the bufsize asked for). */
+  readonly data: Buffer;
+  /** The sender. */
+  readonly from: IpEndpoint;
+  /** True when the datagram was longer than asked for and the rest was discarded. */
+  readonly truncated: boolean;
+}
+
+/** Options of {@link DatagramSocket}. */
+export interface DatagramOptions {
+  /** Use this descriptor number (the Berkeley face allocates it at `socket()`). */
+  readonly fd?: number | undefined;
+  /** SO_REUSEADDR. */
+  readonly reuseAddr?: boolean | undefined;
+  /** IPV6_V6ONLY (IPv6 sockets). */
+  readonly ipv6Only?: boolean | undefined;
+  /** Queue bound in datagrams (default {@link DGRAM_QUEUE_COUNT}). */
+  readonly queueCount?: number | undefined;
+  /** Queue bound in bytes (default {@link DGRAM_QUEUE_BYTES}). */
+  readonly queueBytes?: number | undefined;
+}
+
+interface Queued {
+  data: Buffer;
+  rinfo: dgram.RemoteInfo;
+}
+
+/**
+ * A UDP socket, IPv4 or IPv6.
+ *
+ * @example
+ * ```ts
+ * const s = new DatagramSocket(4);
+ * await s.bind({ address: "127.0.0.1", port: 0, family: 4 });
+ * const { data, from } = await s.recvfrom(2048);
+ * await s.sendto(data, from);
+ * ```
+ */
+export class DatagramSocket {
+  /** The small per-process descriptor number. */
+  readonly fd: number;
+  /** 4 or 6. */
+  readonly family: 4 | 6;
+  readonly #sock: dgram.Socket;
+  readonly #maxCount: number;
+  readonly #maxBytes: number;
+  #queue: Queued[] = [];
+  #head = 0;
+  #queuedBytes = 0;
+  #drops = 0;
+  #bound = false;
+  #peer: IpEndpoint | undefined;
+  #closed = false;
+  #error: unknown;
+  #inflight = 0;
+  #readers = new WaitList();
+  #flushers = new WaitList();
+  #watchers = new Watchers();
+
+  constructor(family: 4 | 6, opts: DatagramOptions = {}) {
+    this.family = family;
+    this.fd = opts.fd ?? allocFd();
+    this.#maxCount = opts.queueCount ?? DGRAM_QUEUE_COUNT;
+    this.#maxBytes = opts.queueBytes ?? DGRAM_QUEUE_BYTES;
+    this.#sock = dgram.createSocket({
+      type: family === 6 ? "udp6" : "udp4",
+      reuseAddr: opts.reuseAddr ?? false,
+      ...(family === 6 ? { ipv6Only: opts.ipv6Only ?? false } : {}),
+    });
+    this.#sock.on("message", (data, rinfo) => {
+      if (this.#closed) return;
+      if (
+        this.#queue.length - this.#head >= this.#maxCount ||
+        this.#queuedBytes + data.length > this.#maxBytes
+      ) {
+        this.#drops++;
+        return;
+      }
+      this.#queue.push({ data, rinfo });
+      this.#queuedBytes += data.length;
+      this.#readers.wake();
+      this.#watchers.notify();
+    });
+    this.#sock.on("listening", () => {
+      this.#bound = true;
+    });
+    this.#sock.on("error", (err) => {
+      this.#error ??= err;
+      this.#readers.wake();
+      this.#watchers.notify();
+    });
+  }
+
+  /** Datagrams dropped because the receive queue was full. */
+  get drops(): number {
+    return this.#drops;
+  }
+
+  /** Datagrams waiting to be read. */
+  get queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** Bytes of datagrams waiting to be read. */
+  get queuedBytes(): number {
+    return this.#queuedBytes;
+  }
+
+  /** True once bound (explicitly or by a first send). */
+  get bound(): boolean {
+    return this.#bound;
+  }
+
+  /** The connected peer, if any. */
+  get peer(): IpEndpoint | undefined {
+    return this.#peer;
+  }
+
+  /** True when recvfrom would not wait. */
+  get readable(): boolean {
+    return this.queued > 0 || this.#error !== undefined || this.#closed;
+  }
+
+  /** True after close(). */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Calls `cb` whenever readiness may have changed (for select()). */
+  watch(cb: () => void): () => void {
+    return this.#watchers.add(cb);
+  }
+
+  /** The local endpoint, or undefined before the socket is bound. */
+  localEndpoint(): IpEndpoint | undefined {
+    if (!this.#bound) return undefined;
+    const a = this.#sock.address();
+    return { address: a.address, port: a.port, family: a.family === "IPv6" ? 6 : 4 };
+  }
+
+  /** Binds to a local endpoint; rejects EADDRINUSE, EADDRNOTAVAIL, EACCES… */
+  bind(at: IpEndpoint): Promise<void> {
+    const t0 = tracing() ? traceNow() : 0;
+    if (this.#closed) return Promise.reject(this.#ebadf("bind"));
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => {
+        this.#sock.off("listening", onListening);
+        const e = toSocketError(err, { op: "bind", address: formatEndpoint(at) });
+        if (this.#error === err) this.#error = undefined;
+        if (t0) traceDone(this.fd, "bind", [endpointTrace(at)], t0, undefined, e);
+        reject(e);
+      };
+      const onListening = () => {
+        this.#sock.off("error", onError);
+        if (t0) traceDone(this.fd, "bind", [endpointTrace(at)], t0, 0);
+        resolve();
+      };
+      this.#sock.once("error", onError);
+      this.#sock.once("listening", onListening);
+      try {
+        this.#sock.bind({ address: at.address, port: at.port, exclusive: true });
+      } catch (err) {
+        this.#sock.off("error", onError);
+        this.#sock.off("listening", onListening);
+        reject(toSocketError(err, { op: "bind", address: formatEndpoint(at) }));
+      }
+    });
+  }
+
+  /** Binds to the wildcard address and a free port if not bound yet (as a first sendto does). */
+  async ensureBound(): Promise<void> {
+    if (!this.#bound)
+      await this.bind({ address: this.family === 6 ? "::" : "0.0.0.0", port: 0, family: this.family });
+  }
+
+  /** Sets the default peer: send() goes there and datagrams from others are filtered. */
+  async connect(to: IpEndpoint): Promise<void> {
+    const t0 = tracing() ? traceNow() : 0;
+    if (this.#closed) throw this.#ebadf("connect");
+    try {
+      await this.ensureBound();
+      if (this.#peer) this.#sock.disconnect();
+      await new Promise<void>((resolve, reject) => {
+        const onError = (err: Error) =>
+          reject(toSocketError(err, { op: "connect", address: formatEndpoint(to) }));
+        this.#sock.once("error", onError);
+        this.#sock.connect(to.port, to.address, () => {
+          this.#sock.off("error", onError);
+          resolve();
+        });
+      });
+      this.#peer = to;
+      // datagrams queued before connect() from other senders are discarded, as the kernel does
+      this.#queue = this.#queue
+        .slice(this.#head)
+        .filter((q) => q.rinfo.address === to.address && q.rinfo.port === to.port);
+      this.#head = 0;
+      this.#queuedBytes = this.#queue.reduce((n, q) => n + q.data.length, 0);
+      if (t0) traceDone(this.fd, "connect", [endpointTrace(to)], t0, 0);
+    } catch (err) {
+      if (t0) traceDone(this.fd, "connect", [endpointTrace(to)], t0, undefined, err);
+      throw err;
+    }
+  }
+
+  /** Removes the default peer (connect with AF_UNSPEC in C). */
+  disconnect(): void {
+    if (this.#closed) throw this.#ebadf("connect");
+    if (this.#peer) this.#sock.disconnect();
+    this.#peer = undefined;
+  }
+
+  /**
+   * Sends one datagram to `to` (or the connected peer); resolves the byte count once the kernel
+   * has it. EMSGSIZE before anything is sent when the payload cannot fit in one datagram.
+   */
+  async sendto(data: Uint8Array, to: IpEndpoint | undefined, w?: Wait): Promise<number> {
+    const t0 = tracing() ? traceNow() : 0;
+    const op = to === undefined ? "send" : "sendto";
+    const args = () => [asBuffer(data), ...(to === undefined ? [] : [endpointTrace(to)])];
+    try {
+      if (this.#closed) throw this.#ebadf(op);
+      const max = this.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
+      if (data.length > max) {
+        throw makeOSError("EMSGSIZE", {
+          op,
+          ...(to ? { address: formatEndpoint(to) } : {}),
+          hint: `a UDP datagram carries at most ${max} bytes over IPv${this.family}; this one has ${data.length}`,
+        });
+      }
+      if (to === undefined && this.#peer === undefined) {
+        throw makeOSError("EDESTADDRREQ", {
+          op,
+          hint: "connect() the socket or use sendto() with an address",
+        });
+      }
+      if (to !== undefined && this.#peer !== undefined) {
+        throw makeOSError("EISCONN", {
+          op,
+          hint: "Node cannot sendto() another address on a connected datagram socket; use send() or disconnect first",
+        });
+      }
+      if (w?.nonblocking && this.#inflight > 0 && this.#sock.getSendQueueCount() > 0) {
+        throw makeOSError("EAGAIN", { op });
+      }
+      this.#inflight++;
+      await new Promise<void>((resolve, reject) => {
+        const cb = (err: Error | null) => {
+          this.#inflight--;
+          if (this.#inflight === 0) this.#flushers.wake();
+          if (err) reject(toSocketError(err, { op, ...(to ? { address: formatEndpoint(to) } : {}) }));
+          else resolve();
+        };
+        try {
+          if (to === undefined) this.#sock.send(data, cb);
+          else this.#sock.send(data, to.port, to.address, cb);
+        } catch (err) {
+          this.#inflight--;
+          reject(toSocketError(err, { op }));
+        }
+      });
+      if (t0) traceDone(this.fd, op, args(), t0, data.length);
+      return data.length;
+    } catch (err) {
+      if (t0) traceDone(this.fd, op, args(), t0, undefined, err);
+      throw err;
+    }
+  }
+
+  /**
+   * Receives one datagram, at most `n` bytes of it (the rest is discarded, as the kernel does);
+   * a zero-length datagram is a valid message. `peek` leaves it queued.
+   */
+  async recvfrom(n: number, peek: boolean, w?: Wait): Promise<Datagram> {
+    const t0 = tracing() ? traceNow() : 0;
+    try {
+      for (;;) {
+        if (this.#closed) throw this.#ebadf("recvfrom");
+        const q = this.#queue[this.#head];
+        if (q !== undefined) {
+          if (!peek) {
+            this.#queue[this.#head++] = undefined as unknown as Queued;
+            this.#queuedBytes -= q.data.length;
+            if (this.#head === this.#queue.length) {
+              this.#queue = [];
+              this.#head = 0;
+            } else if (this.#head > 1024) {
+              this.#queue = this.#queue.slice(this.#head);
+              this.#head = 0;
+            }
+          }
+          const truncated = q.data.length > n;
+          const from: IpEndpoint = {
+            address: q.rinfo.address,
+            port: q.rinfo.port,
+            family: q.rinfo.family === "IPv6" ? 6 : 4,
+          };
+          const d: Datagram = { data: truncated ? q.data.subarray(0, n) : q.data, from, truncated };
+          if (t0)
+            traceDone(this.fd, "recvfrom", [n], t0, [d.data.length, endpointTrace(from)], undefined, d.data);
+          return d;
+        }
+        if (this.#error !== undefined) {
+          const err = this.#error;
+          this.#error = undefined; // a datagram socket's error is reported once, like SO_ERROR
+          throw toSocketError(err, { op: "recvfrom" });
+        }
+        await this.#readers.wait(w, "recvfrom", formatEndpoint(this.localEndpoint()));
+      }
+    } catch (err) {
+      if (t0) traceDone(this.fd, "recvfrom", [n], t0, undefined, err);
+      throw err;
+    }
+  }
+
+  /** Rejects the calls waiting in recvfrom with `err`. */
+  interrupt(makeError: (op: string) => OSError): void {
+    this.#readers.fail(makeError);
+  }
+
+  /** The Node socket, for options that need it bound. @internal */
+  get node(): dgram.Socket {
+    return this.#sock;
+  }
+
+  /**
+   * Closes: waits (at most {@link DGRAM_CLOSE_WAIT_MS}) for queued sends to reach the kernel,
+   * then releases the socket; resolves how many sends were still queued and so discarded.
+   * Pending and later calls reject EBADF. Idempotent (later calls resolve 0).
+   */
+  async close(): Promise<number> {
+    if (this.#closed) return 0;
+    const t0 = tracing() ? traceNow() : 0;
+    this.#closed = true;
+    this.#readers.fail((op) => this.#ebadf(op));
+    this.#watchers.notify();
+    this.#queue = [];
+    this.#head = 0;
+    this.#queuedBytes = 0;
+    if (this.#inflight > 0) {
+      await this.#flushers.wait({ timeout: DGRAM_CLOSE_WAIT_MS }, "close").catch(() => {});
+    }
+    const discarded = this.#inflight;
+    await new Promise<void>((resolve) => {
+      try {
+        this.#sock.close(() => resolve());
+      } catch {
+        resolve(); // never bound: nothing to close
+      }
+    });
+    releaseFd(this.fd);
+    if (t0)
+      traceDone(this.fd, "close", [], t0, discarded === 0 ? 0 : sym(`0 /* ${discarded} sends discarded */`));
+    return discarded;
+  }
+
+  #ebadf(op: string): OSError {
+    return makeOSError("EBADF", { op, hint: "the socket is closed" });
+  }
+}
+
+function asBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
