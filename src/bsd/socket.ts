@@ -535,7 +535,10 @@ export class Socket {
     value: number | boolean | Uint8Array | Membership | string,
   ): void {
     if (this.#state === "closed") throw this.#ebadf("setsockopt");
-    if (this.#dg) return this.#dg.set(level, optname, value);
+    if (this.#dg) {
+      this.#dg.set(level, optname, value);
+      return;
+    }
     if (typeof value === "string" || (typeof value === "object" && !(value instanceof Uint8Array))) {
       throw argTypeError("value", "an integer, boolean or 4-byte buffer", value);
     }
