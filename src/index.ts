@@ -20,7 +20,13 @@ export {
   dial,
   Listener,
   type ListenOptions,
+  type ListenPacketOptions,
   listen,
+  listenPacket,
+  type Network,
+  type Packet,
+  PacketConn,
+  type PacketNetwork,
   type StreamNetwork,
 } from "./net/index.js";
 export * from "./trace.js";

@@ -24,6 +24,8 @@ export {
 export { getservbyname, getservbyport } from "../addr/services.js";
 export * from "../errors/oserror.js";
 export * from "./constants.js";
+export type { Membership } from "./dgram.js";
 export * from "./functions.js";
+export { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, Poll, poll, select } from "./select.js";
 export { Socket, socket } from "./socket.js";
 export { getdefaulttimeout, setdefaulttimeout } from "./timeout.js";

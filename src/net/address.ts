@@ -13,7 +13,33 @@ import { MAX_UNIX_PATH } from "../limits.js";
 /** Stream network names accepted by `dial` and `listen`. */
 export type StreamNetwork = "tcp" | "tcp4" | "tcp6" | "unix";
 
+/** Datagram network names accepted by `dial` and `listenPacket`. */
+export type PacketNetwork = "udp" | "udp4" | "udp6";
+
+/** Any network name. */
+export type Network = StreamNetwork | PacketNetwork;
+
 const NETWORKS: ReadonlySet<string> = new Set(["tcp", "tcp4", "tcp6", "unix"]);
+const PACKET: ReadonlySet<string> = new Set(["udp", "udp4", "udp6"]);
+
+/**
+ * Checks a datagram network name.
+ * @example `checkPacketNetwork("udp") // "udp"`
+ */
+export function checkPacketNetwork(network: unknown): PacketNetwork {
+  if (typeof network !== "string" || !PACKET.has(network)) {
+    throw argTypeError("network", `one of ${[...PACKET].join(", ")}`, network);
+  }
+  return network as PacketNetwork;
+}
+
+/**
+ * True for "udp", "udp4", "udp6".
+ * @example `isPacketNetwork("udp6") // true`
+ */
+export function isPacketNetwork(network: unknown): network is PacketNetwork {
+  return typeof network === "string" && PACKET.has(network);
+}
 
 /**
  * Checks a network name.
@@ -33,7 +59,7 @@ export function checkNetwork(network: unknown): StreamNetwork {
  * @example `await resolveNetAddress("tcp", "localhost:8080", false) // { address: "127.0.0.1", port: 8080, family: 4 }`
  */
 export async function resolveNetAddress(
-  network: StreamNetwork,
+  network: Network,
   address: string,
   passive: boolean,
   op: string,
@@ -52,12 +78,13 @@ export async function resolveNetAddress(
     return { path: address };
   }
   const { host, port: portText } = parseHostPort(address);
-  const port = normalizePort(portText, "tcp");
-  const fam = network === "tcp4" ? 2 : network === "tcp6" ? 10 : 0;
+  const port = normalizePort(portText, isPacketNetwork(network) ? "udp" : "tcp");
+  const v = network.endsWith("4") ? 4 : network.endsWith("6") ? 6 : 0;
+  const fam = v === 4 ? 2 : v === 6 ? 10 : 0;
   let h = host;
   if (h === "") {
-    if (passive) h = network === "tcp4" ? "0.0.0.0" : "::";
-    else h = network === "tcp6" ? "::1" : "127.0.0.1";
+    if (passive) h = v === 4 ? "0.0.0.0" : "::";
+    else h = v === 6 ? "::1" : "127.0.0.1";
   }
   const r = await resolveHost(h, fam);
   return { address: r.address, port, family: r.family };

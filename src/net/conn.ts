@@ -9,9 +9,9 @@ import type { StreamSocket } from "../core/stream.js";
 import type { Wait } from "../core/wait.js";
 import { checkInt, type OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
 import { MAX_RECV } from "../limits.js";
+import { type Deadline, DeadlineTimer } from "./deadline.js";
 
-/** A point in time for deadlines: a Date, epoch milliseconds, or null/undefined for none. */
-export type Deadline = Date | number | null | undefined;
+export type { Deadline } from "./deadline.js";
 
 /** Per-call options: an AbortSignal (the deadlines apply as well). */
 export interface CallOptions {
@@ -20,38 +20,6 @@ export interface CallOptions {
 }
 
 const DEFAULT_READ = 64 * 1024;
-
-class DeadlineTimer {
-  #timer: NodeJS.Timeout | undefined;
-  expired = false;
-
-  set(t: Deadline, fire: () => void): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-    this.expired = false;
-    if (t === null || t === undefined) return;
-    const at = t instanceof Date ? t.getTime() : t;
-    if (typeof at !== "number" || Number.isNaN(at))
-      throw new TypeError(`deadline must be a Date, epoch ms or null, got ${String(t)}`);
-    const ms = at - Date.now();
-    if (ms <= 0) {
-      this.expired = true;
-      fire();
-      return;
-    }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.expired = true;
-      fire();
-    }, ms);
-    this.#timer.unref();
-  }
-
-  clear(): void {
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-}
 
 /**
  * A stream connection (TCP or Unix), from {@link dial} or {@link Listener.accept}.

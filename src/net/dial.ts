@@ -6,8 +6,16 @@
 
 import { resolveHost } from "../addr/resolve.js";
 import { connectStream } from "../core/stream.js";
-import { checkNetwork, resolveNetAddress, type StreamNetwork } from "./address.js";
+import {
+  checkNetwork,
+  isPacketNetwork,
+  type Network,
+  type PacketNetwork,
+  resolveNetAddress,
+  type StreamNetwork,
+} from "./address.js";
 import { Conn } from "./conn.js";
+import { dialPacket, type PacketConn } from "./packet.js";
 
 /** Options of {@link dial}. */
 export interface DialOptions {
@@ -26,7 +34,8 @@ export interface DialOptions {
 }
 
 /**
- * Connects to `address` on `network` ("tcp", "tcp4", "tcp6", "unix").
+ * Connects to `address` on `network` ("tcp", "tcp4", "tcp6", "unix"; "udp", "udp4", "udp6"
+ * give a {@link PacketConn} whose peer is fixed).
  *
  * Berkeley equivalent: `getaddrinfo(host, port)`, `socket(family, SOCK_STREAM)`,
  * optionally `bind(localAddress)`, then `connect((host, port))`.
@@ -37,7 +46,15 @@ export interface DialOptions {
  * await conn.write("GET / HTTP/1.0\r\n\r\n");
  * ```
  */
-export async function dial(network: StreamNetwork, address: string, opts: DialOptions = {}): Promise<Conn> {
+export async function dial(network: StreamNetwork, address: string, opts?: DialOptions): Promise<Conn>;
+export async function dial(network: PacketNetwork, address: string, opts?: DialOptions): Promise<PacketConn>;
+export async function dial(
+  network: Network,
+  address: string,
+  opts: DialOptions = {},
+): Promise<Conn | PacketConn> {
+  if (isPacketNetwork(network))
+    return dialPacket(network, address, opts.signal ? { signal: opts.signal } : {});
   const net = checkNetwork(network);
   const to = await resolveNetAddress(net, address, false, "connect");
   let localAddress: string | undefined;

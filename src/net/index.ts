@@ -11,7 +11,8 @@
  */
 
 export { OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
-export type { StreamNetwork } from "./address.js";
+export type { Network, PacketNetwork, StreamNetwork } from "./address.js";
 export { type CallOptions, Conn, type Deadline } from "./conn.js";
 export { type DialOptions, dial } from "./dial.js";
 export { Listener, type ListenOptions, listen } from "./listen.js";
+export { type ListenPacketOptions, listenPacket, type Packet, PacketConn } from "./packet.js";

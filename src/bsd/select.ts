@@ -1,0 +1,165 @@
+/**
+ * `select()` and a `poll()` object over sockit sockets: readiness multiplexing, the way a
+ * single-threaded server handles many clients without a task per client.
+ *
+ * Ready to read: data buffered, EOF, a pending connection on a listener, or a pending error.
+ * Ready to write: connected and below the send high-water mark (datagram sockets: always).
+ * Exceptional: a pending error (Node has no out-of-band data).
+ *
+ * @module
+ */
+import { argRangeError, argTypeError } from "../errors/index.js";
+import type { Socket } from "./socket.js";
+
+/** poll() events, with Linux values. */
+export const POLLIN = 0x001;
+/** Urgent data (never reported: Node has no out-of-band data). */
+export const POLLPRI = 0x002;
+/** Writable without waiting. */
+export const POLLOUT = 0x004;
+/** An error is pending. */
+export const POLLERR = 0x008;
+/** The peer hung up (EOF). */
+export const POLLHUP = 0x010;
+/** The socket is closed (invalid). */
+export const POLLNVAL = 0x020;
+
+function checkList(name: string, list: unknown): Socket[] {
+  if (!Array.isArray(list)) throw argTypeError(name, "an array of sockets", list);
+  for (const s of list) {
+    if (typeof (s as Socket)?.readiness !== "function")
+      throw argTypeError(name, "an array of sockit sockets", s);
+  }
+  return list as Socket[];
+}
+
+/** Waits until `check()` returns true, a watched socket changes, or `ms` passes. */
+function waitChange(sockets: readonly Socket[], ms: number | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const offs: Array<() => void> = [];
+    let timer: NodeJS.Timeout | undefined;
+    const done = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      for (const off of offs) off();
+      resolve();
+    };
+    for (const s of sockets) offs.push(s.watch(done));
+    if (ms !== undefined) timer = setTimeout(done, ms);
+  });
+}
+
+/**
+ * Python's `select.select(rlist, wlist, xlist, timeout)`: resolves `[readable, writable,
+ * exceptional]` as soon as at least one socket is ready, or three empty lists after `timeout`
+ * seconds (`null`/omitted: wait forever; 0: just poll). A closed socket rejects EBADF.
+ *
+ * @example
+ * ```ts
+ * const [r] = await select([srv, ...clients], [], [], 1.0);
+ * for (const s of r) if (s === srv) clients.push((await srv.accept())[0]);
+ * ```
+ */
+export async function select(
+  rlist: readonly Socket[],
+  wlist: readonly Socket[],
+  xlist: readonly Socket[],
+  timeout?: number | null,
+): Promise<[Socket[], Socket[], Socket[]]> {
+  const r = checkList("rlist", rlist);
+  const w = checkList("wlist", wlist);
+  const x = checkList("xlist", xlist);
+  if (timeout !== undefined && timeout !== null) {
+    if (typeof timeout !== "number" || Number.isNaN(timeout))
+      throw argTypeError("timeout", "seconds or null", timeout);
+    if (timeout < 0) throw argRangeError("timeout", "non-negative", timeout);
+  }
+  const deadline = timeout === undefined || timeout === null ? undefined : Date.now() + timeout * 1000;
+  const all = [...new Set([...r, ...w, ...x])];
+  for (;;) {
+    const ready: [Socket[], Socket[], Socket[]] = [
+      r.filter((s) => s.readiness().readable),
+      w.filter((s) => s.readiness().writable),
+      x.filter((s) => s.readiness().error),
+    ];
+    if (ready[0].length + ready[1].length + ready[2].length > 0) return ready;
+    const left = deadline === undefined ? undefined : deadline - Date.now();
+    if (left !== undefined && left <= 0) return [[], [], []];
+    await waitChange(all, left);
+  }
+}
+
+/** The readiness of one socket as poll() events. */
+function eventsOf(s: Socket, wanted: number): number {
+  let r: { readable: boolean; writable: boolean; error: boolean };
+  try {
+    r = s.readiness();
+  } catch {
+    return POLLNVAL;
+  }
+  let ev = 0;
+  if (r.readable) ev |= POLLIN;
+  if (r.writable) ev |= POLLOUT;
+  if (r.error) ev |= POLLERR;
+  return ev & (wanted | POLLERR | POLLHUP | POLLNVAL);
+}
+
+/**
+ * Python's `select.poll()` object: `register(sock, events)`, `modify`, `unregister`, and
+ * `await poll(timeoutMs)` → `[[fileno, events], …]`.
+ *
+ * @example
+ * ```ts
+ * const p = poll();
+ * p.register(srv, POLLIN);
+ * for (const [fd, ev] of await p.poll(1000)) { … }
+ * ```
+ */
+export class Poll {
+  #regs = new Map<number, { sock: Socket; events: number }>();
+
+  /** Watches `sock` for `events` (default POLLIN | POLLPRI | POLLOUT). */
+  register(sock: Socket, events = POLLIN | POLLPRI | POLLOUT): void {
+    checkList("sock", [sock]);
+    this.#regs.set(sock.fileno(), { sock, events });
+  }
+
+  /** Changes the events of a registered socket; OSError ENOENT-like KeyError if unknown. */
+  modify(sock: Socket, events: number): void {
+    const reg = this.#regs.get(sock.fileno());
+    if (!reg) throw new RangeError(`socket ${sock.fileno()} is not registered`);
+    reg.events = events;
+  }
+
+  /** Stops watching `sock`. */
+  unregister(sock: Socket): void {
+    if (!this.#regs.delete(sock.fileno())) throw new RangeError(`socket ${sock.fileno()} is not registered`);
+  }
+
+  /** Waits up to `timeoutMs` (undefined/null/negative: forever) for events. */
+  async poll(timeoutMs?: number | null): Promise<Array<[number, number]>> {
+    const deadline =
+      timeoutMs === undefined || timeoutMs === null || timeoutMs < 0 ? undefined : Date.now() + timeoutMs;
+    for (;;) {
+      const out: Array<[number, number]> = [];
+      for (const [fd, { sock, events }] of this.#regs) {
+        const ev = eventsOf(sock, events);
+        if (ev !== 0) out.push([fd, ev]);
+      }
+      if (out.length > 0) return out;
+      const left = deadline === undefined ? undefined : deadline - Date.now();
+      if (left !== undefined && left <= 0) return [];
+      await waitChange(
+        [...this.#regs.values()].map((r) => r.sock),
+        left,
+      );
+    }
+  }
+}
+
+/**
+ * Creates a {@link Poll} object, as Python's `select.poll()`.
+ * @example `const p = poll(); p.register(sock, POLLIN);`
+ */
+export function poll(): Poll {
+  return new Poll();
+}

@@ -1,0 +1,279 @@
+/**
+ * `listenPacket` and `PacketConn`: UDP, Go style.
+ *
+ * @module
+ */
+import { type DatagramOptions, DatagramSocket } from "../core/datagram.js";
+import { formatEndpoint, type IpEndpoint } from "../core/endpoint.js";
+import type { Wait } from "../core/wait.js";
+import { checkInt, OSError, TimeoutError } from "../errors/index.js";
+import { checkPacketNetwork, type PacketNetwork, resolveNetAddress } from "./address.js";
+import type { CallOptions } from "./conn.js";
+import { type Deadline, DeadlineTimer } from "./deadline.js";
+
+/** One received datagram. */
+export interface Packet {
+  /** The payload (at most the size asked for; see `truncated`). */
+  readonly data: Buffer;
+  /** The sender, formatted: `"127.0.0.1:5353"`, `"[::1]:5353"`. */
+  readonly address: string;
+  /** The sender as a structure; pass it to `writeTo` to reply without parsing. */
+  readonly endpoint: IpEndpoint;
+  /** True when the datagram was longer than asked for and the rest was discarded. */
+  readonly truncated: boolean;
+}
+
+/** Options of {@link listenPacket}. */
+export interface ListenPacketOptions {
+  /** Closing signal: when it aborts, the socket closes and `for await` loops end. */
+  readonly signal?: AbortSignal;
+  /** SO_REUSEADDR. */
+  readonly reuseAddr?: boolean;
+  /** IPV6_V6ONLY for IPv6 sockets. */
+  readonly ipv6Only?: boolean;
+  /** SO_BROADCAST. */
+  readonly broadcast?: boolean;
+  /** Receive-queue bound in datagrams; more are dropped and counted (`drops`). */
+  readonly queueCount?: number;
+  /** Receive-queue bound in bytes. */
+  readonly queueBytes?: number;
+}
+
+const MAX_DATAGRAM = 65535;
+
+/**
+ * A datagram socket, Go style: `readFrom`/`writeTo`, or `read`/`write` once dialled.
+ * Iterating yields packets until the socket is closed.
+ *
+ * Berkeley equivalent: `socket(AF_INET, SOCK_DGRAM)` + `bind()`; `readFrom` is `recvfrom`,
+ * `writeTo` is `sendto`.
+ *
+ * @example
+ * ```ts
+ * const pc = await listenPacket("udp", "127.0.0.1:0");
+ * for await (const p of pc) await pc.writeTo(p.data, p.endpoint); // echo
+ * ```
+ */
+export class PacketConn implements AsyncIterable<Packet> {
+  readonly #s: DatagramSocket;
+  readonly #network: PacketNetwork;
+  readonly #rd = new DeadlineTimer();
+  readonly #wr = new DeadlineTimer();
+  #cache: { text: string; ep: IpEndpoint } | undefined;
+
+  /** Wraps a core datagram socket (made by listenPacket or dial). */
+  constructor(s: DatagramSocket, network: PacketNetwork) {
+    this.#s = s;
+    this.#network = network;
+  }
+
+  /** The local address: `"127.0.0.1:41234"`. */
+  get localAddress(): string {
+    return formatEndpoint(this.#s.localEndpoint());
+  }
+
+  /** The local endpoint as a structure. */
+  get localEndpoint(): IpEndpoint | undefined {
+    return this.#s.localEndpoint();
+  }
+
+  /** The bound port. */
+  get port(): number {
+    return this.#s.localEndpoint()?.port ?? 0;
+  }
+
+  /** The dialled peer, formatted (undefined when not dialled). */
+  get remoteAddress(): string | undefined {
+    const p = this.#s.peer;
+    return p === undefined ? undefined : formatEndpoint(p);
+  }
+
+  /** Datagrams dropped because the receive queue was full. */
+  get drops(): number {
+    return this.#s.drops;
+  }
+
+  /** The descriptor number shown in traces. */
+  get fd(): number {
+    return this.#s.fd;
+  }
+
+  /** Receives one datagram (at most `n` bytes of it; the rest is discarded). */
+  async readFrom(n = MAX_DATAGRAM, opts?: CallOptions): Promise<Packet> {
+    checkInt("n", n, 0, MAX_DATAGRAM);
+    const d = await this.#s.recvfrom(n, false, this.#wait(this.#rd, "recvfrom", opts));
+    return { data: d.data, address: formatEndpoint(d.from), endpoint: d.from, truncated: d.truncated };
+  }
+
+  /** Sends one datagram to `address` ("host:port" or a Packet's `endpoint`); resolves the size. */
+  async writeTo(
+    data: Uint8Array | string,
+    address: string | IpEndpoint,
+    opts?: CallOptions,
+  ): Promise<number> {
+    const buf = typeof data === "string" ? Buffer.from(data) : data;
+    const to = typeof address === "string" ? await this.#resolve(address) : address;
+    return this.#s.sendto(buf, to, this.#wait(this.#wr, "sendto", opts));
+  }
+
+  /** Dialled sockets: receives one datagram's payload from the peer. */
+  async read(n = MAX_DATAGRAM, opts?: CallOptions): Promise<Buffer> {
+    return (await this.readFrom(n, opts)).data;
+  }
+
+  /** Dialled sockets: sends one datagram to the peer. */
+  async write(data: Uint8Array | string, opts?: CallOptions): Promise<number> {
+    const buf = typeof data === "string" ? Buffer.from(data) : data;
+    return this.#s.sendto(buf, undefined, this.#wait(this.#wr, "send", opts));
+  }
+
+  /** Sets both deadlines (see Conn). */
+  setDeadline(t: Deadline): void {
+    this.setReadDeadline(t);
+    this.setWriteDeadline(t);
+  }
+
+  /** After `t`, pending and future reads reject TimeoutError until the deadline is moved. */
+  setReadDeadline(t: Deadline): void {
+    this.#rd.set(t, () => this.#s.interrupt((op) => timeoutError(op)));
+  }
+
+  /** After `t`, future writes reject TimeoutError until the deadline is moved. */
+  setWriteDeadline(t: Deadline): void {
+    this.#wr.set(t, () => {});
+  }
+
+  /** Sets SO_BROADCAST. */
+  setBroadcast(on = true): void {
+    this.#s.node.setBroadcast(on);
+  }
+
+  /** Joins a multicast group (on `iface`, an interface address, if given). */
+  joinGroup(group: string, iface?: string): void {
+    this.#s.node.addMembership(group, iface);
+  }
+
+  /** Leaves a multicast group. */
+  leaveGroup(group: string, iface?: string): void {
+    this.#s.node.dropMembership(group, iface);
+  }
+
+  /**
+   * Closes after queued sends reach the kernel (bounded); resolves how many sends were
+   * discarded. Pending reads reject EBADF; `for await` loops end. Idempotent.
+   */
+  close(): Promise<number> {
+    this.#rd.clear();
+    this.#wr.clear();
+    return this.#s.close();
+  }
+
+  /** Yields packets until the socket is closed. */
+  async *[Symbol.asyncIterator](): AsyncIterator<Packet> {
+    for (;;) {
+      let p: Packet;
+      try {
+        p = await this.readFrom();
+      } catch (err) {
+        if (this.#s.closed && err instanceof OSError && err.code === "EBADF") return;
+        throw err;
+      }
+      yield p;
+    }
+  }
+
+  /** `await using pc = await listenPacket(…)`: closes. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  async #resolve(text: string): Promise<IpEndpoint> {
+    if (this.#cache?.text === text) return this.#cache.ep;
+    const ep = (await resolveNetAddress(this.#network, text, false, "sendto")) as IpEndpoint;
+    this.#cache = { text, ep };
+    return ep;
+  }
+
+  #wait(d: DeadlineTimer, op: string, opts: CallOptions | undefined): Wait | undefined {
+    if (d.expired) throw timeoutError(op);
+    return opts?.signal === undefined ? undefined : { signal: opts.signal };
+  }
+}
+
+function timeoutError(op: string): OSError {
+  return new TimeoutError("ETIMEDOUT", { op, hint: "the deadline passed; move it to go on" });
+}
+
+async function openCore(at: IpEndpoint, opts: ListenPacketOptions): Promise<DatagramSocket> {
+  const dopts: DatagramOptions = {
+    reuseAddr: opts.reuseAddr ?? false,
+    ipv6Only: opts.ipv6Only ?? false,
+    queueCount: opts.queueCount,
+    queueBytes: opts.queueBytes,
+  };
+  const s = new DatagramSocket(at.family, dopts);
+  try {
+    await s.bind(at);
+    if (opts.broadcast) s.node.setBroadcast(true);
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
+  return s;
+}
+
+function wrap(s: DatagramSocket, network: PacketNetwork, opts: ListenPacketOptions): PacketConn {
+  const pc = new PacketConn(s, network);
+  if (opts.signal) {
+    if (opts.signal.aborted) void pc.close();
+    else opts.signal.addEventListener("abort", () => void pc.close(), { once: true });
+  }
+  return pc;
+}
+
+/**
+ * Opens a UDP socket bound to `address` ("udp", "udp4", "udp6"): `"127.0.0.1:0"`, `":5353"`.
+ *
+ * Berkeley equivalent: `socket(AF_INET, SOCK_DGRAM)`, `bind(address)`.
+ *
+ * @example
+ * ```ts
+ * const pc = await listenPacket("udp", "127.0.0.1:0");
+ * const { data, endpoint } = await pc.readFrom();
+ * await pc.writeTo(data, endpoint);
+ * ```
+ */
+export async function listenPacket(
+  network: PacketNetwork,
+  address: string,
+  opts: ListenPacketOptions = {},
+): Promise<PacketConn> {
+  const net = checkPacketNetwork(network);
+  const at = (await resolveNetAddress(net, address, true, "bind")) as IpEndpoint;
+  return wrap(await openCore(at, opts), net, opts);
+}
+
+/**
+ * Dials a UDP peer: binds a free local port and connects (datagrams from others are filtered).
+ * Used by `dial("udp", …)`.
+ *
+ * Berkeley equivalent: `socket(AF_INET, SOCK_DGRAM)`, `connect(address)`.
+ *
+ * @example `const pc = await dialPacket("udp", "127.0.0.1:7"); await pc.write("ping");`
+ */
+export async function dialPacket(
+  network: PacketNetwork,
+  address: string,
+  opts: ListenPacketOptions = {},
+): Promise<PacketConn> {
+  const net = checkPacketNetwork(network);
+  const to = (await resolveNetAddress(net, address, false, "connect")) as IpEndpoint;
+  const s = await openCore({ address: to.family === 6 ? "::" : "0.0.0.0", port: 0, family: to.family }, opts);
+  try {
+    await s.connect(to);
+  } catch (err) {
+    await s.close();
+    throw err;
+  }
+  return wrap(s, net, opts);
+}
