@@ -32,12 +32,18 @@ export function split(bytes: Uint8Array, cuts: readonly number[]): Buffer[] {
 }
 
 /**
- * Decodes `chunks` with a fresh decoder and `end()`, asserting after every push that
- * `buffered` ≤ maxFrame + slack + the largest chunk so far.
+ * Decodes `chunks` with a fresh decoder, then `end()`, asserting after every push that
+ * `buffered` ≤ maxFrame + slack + the largest chunk so far. Frames decoded before a CodecError
+ * are in `frames`; the error is rethrown unless `collect` receives it.
  */
-export function decodeAll<T>(codec: Codec<T>, chunks: readonly Uint8Array[], slack = 8): T[] {
+export function decodeAll<T>(
+  codec: Codec<T>,
+  chunks: readonly Uint8Array[],
+  slack = 8,
+  collect?: { frames: T[] },
+): T[] {
   const d = codec.decoder();
-  const out: T[] = [];
+  const out: T[] = collect?.frames ?? [];
   let largest = 0;
   for (const c of chunks) {
     largest = Math.max(largest, c.length);
@@ -51,17 +57,29 @@ export function decodeAll<T>(codec: Codec<T>, chunks: readonly Uint8Array[], sla
   return out;
 }
 
-/** The outcome of decoding: frames, or the error's class name and code. */
-export function outcome<T>(
-  codec: Codec<T>,
-  chunks: readonly Uint8Array[],
-): { frames: T[] } | { error: string } {
+/** The outcome of decoding: all frames, or the frames before a CodecError and its class and code. */
+export type Outcome<T> = { frames: T[] } | { frames: T[]; error: string };
+
+/** Decodes `chunks` (see {@link decodeAll}); any error but a CodecError is rethrown. */
+export function outcome<T>(codec: Codec<T>, chunks: readonly Uint8Array[]): Outcome<T> {
+  const got = { frames: [] as T[] };
   try {
-    return { frames: decodeAll(codec, chunks) };
+    decodeAll(codec, chunks, 8, got);
+    return got;
   } catch (err) {
-    if (err instanceof CodecError) return { error: `${err.name} ${err.code}` };
+    if (err instanceof CodecError) return { frames: got.frames, error: `${err.name} ${err.code}` };
     throw err;
   }
+}
+
+/** The expected outcome "throws `name` after `frames`". */
+export function fails<T>(name: string, ...frames: T[]): Outcome<T> {
+  const code = {
+    FrameTooLargeError: "EFRAMETOOLARGE",
+    MalformedFrameError: "EMALFORMED",
+    TruncatedFrameError: "ETRUNCATED",
+  };
+  return { frames, error: `${name} ${code[name as keyof typeof code]}` };
 }
 
 /**

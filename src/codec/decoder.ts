@@ -26,13 +26,15 @@ export function checkMaxFrame(name: string, value: unknown): number {
 }
 
 /**
- * Base of the codecs' decoders. Subclasses implement `decode` (one chunk, as a Buffer view),
+ * Base of the codecs' decoders. If a chunk holds complete frames and then bad bytes, `push`
+ * returns those frames and the error is thrown by the next call (`push` or `end`).
+ * Subclasses implement `decode` (one chunk, as a Buffer view),
  * `finish` (EOF), `held` (bytes buffered) and `release` (drop buffers after an error).
  *
  * @example
  * ```ts
  * class Bytes extends BaseDecoder<Buffer> {
- *   protected decode(b: Buffer) { return [b]; }
+ *   protected decode(b: Buffer, out: Buffer[]) { out.push(b); }
  *   protected finish() { return []; }
  *   protected held() { return 0; }
  *   protected release() {}
@@ -51,13 +53,18 @@ export abstract class BaseDecoder<T> implements Decoder<T> {
     if (this.#ended) throw new Error("push() after end(): make a new decoder for a new stream");
     if (!(chunk instanceof Uint8Array)) throw argTypeError("chunk", "a Uint8Array", chunk);
     const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const out: T[] = [];
     try {
-      return this.decode(b);
+      this.decode(b, out);
     } catch (err) {
-      throw this.#fail(err);
+      // frames completed before the bad bytes are delivered; the error comes with the next call,
+      // so what a stream yields before failing does not depend on how it was chunked
+      if (this.#fail(err) && out.length > 0) return out;
+      throw err;
     } finally {
       this.offset += b.length;
     }
+    return out;
   }
 
   /** Signals EOF; see {@link Decoder.end}. Calling it again returns []. */
@@ -68,7 +75,8 @@ export abstract class BaseDecoder<T> implements Decoder<T> {
     try {
       return this.finish();
     } catch (err) {
-      throw this.#fail(err);
+      this.#fail(err);
+      throw err;
     }
   }
 
@@ -77,16 +85,16 @@ export abstract class BaseDecoder<T> implements Decoder<T> {
     return this.held();
   }
 
-  #fail(err: unknown): unknown {
-    if (err instanceof CodecErrorClass) {
-      this.#error = err;
-      this.release();
-    }
-    return err;
+  /** Poisons the decoder if `err` is a CodecError; says whether it was. */
+  #fail(err: unknown): boolean {
+    if (!(err instanceof CodecErrorClass)) return false;
+    this.#error = err;
+    this.release();
+    return true;
   }
 
-  /** Decodes one chunk. */
-  protected abstract decode(chunk: Buffer): T[];
+  /** Decodes one chunk, appending complete frames to `out` (kept even if it then throws). */
+  protected abstract decode(chunk: Buffer, out: T[]): void;
   /** Handles EOF. */
   protected abstract finish(): T[];
   /** Bytes held. */

@@ -58,8 +58,7 @@ export class DelimitedDecoder<T> extends BaseDecoder<T> {
     this.#acc = new Accumulator(this.#hold);
   }
 
-  protected decode(chunk: Buffer): T[] {
-    const out: T[] = [];
+  protected decode(chunk: Buffer, out: T[]): void {
     const acc = this.#acc;
     const m = this.#delim.length;
     const limit = this.#spec.frameLimit;
@@ -80,7 +79,6 @@ export class DelimitedDecoder<T> extends BaseDecoder<T> {
     }
     if (acc.length + chunk.length - pos > this.#hold) throw this.#spec.tooLarge();
     acc.append(chunk, pos);
-    return out;
   }
 
   /** A delimiter that starts in the held bytes and ends in `chunk`: emits it, returns where to go on. */

@@ -53,8 +53,7 @@ class JsonStreamDecoder<T> extends BaseDecoder<T> {
     this.#acc = new Accumulator(max);
   }
 
-  protected decode(chunk: Buffer): T[] {
-    const out: T[] = [];
+  protected decode(chunk: Buffer, out: T[]): void {
     const n = chunk.length;
     let start = 0; // where the current value starts in this chunk (0 if it began earlier)
     let depth = this.#depth;
@@ -115,7 +114,6 @@ class JsonStreamDecoder<T> extends BaseDecoder<T> {
       if (this.#acc.length + n - start > this.#max) throw this.#tooLarge();
       this.#acc.append(chunk, start);
     }
-    return out;
   }
 
   #emit(chunk: Buffer, start: number, end: number): T {

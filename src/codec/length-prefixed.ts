@@ -59,8 +59,7 @@ class LengthDecoder extends BaseDecoder<Buffer> {
     this.#acc = new Accumulator(s.max);
   }
 
-  protected decode(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+  protected decode(chunk: Buffer, out: Buffer[]): void {
     const s = this.#s;
     let pos = 0;
     while (pos < chunk.length) {
@@ -103,7 +102,6 @@ class LengthDecoder extends BaseDecoder<Buffer> {
       pos = end;
       this.#need = -1;
     }
-    return out;
   }
 
   protected finish(): Buffer[] {

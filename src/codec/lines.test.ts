@@ -4,6 +4,7 @@ import fc from "fast-check";
 import {
   assertTooLarge,
   decodeAll,
+  fails,
   fcParams,
   hostile,
   roundTrip,
@@ -42,14 +43,14 @@ describe("lines()", () => {
       (e: unknown) =>
         e instanceof MalformedFrameError && e.offset === 7 && /bare LF at byte offset 7/.test(e.message),
     );
-    sameAtEverySplit(c, b("ok\r\nbad\n"), { error: "MalformedFrameError EMALFORMED" });
+    sameAtEverySplit(c, b("ok\r\nbad\n"), fails("MalformedFrameError", "ok"));
   });
 
   test("a line of exactly maxLine bytes passes, with or without CR; one more byte throws", () => {
     const c = lines({ maxLine: 4 });
     sameAtEverySplit(c, b("abcd\nabcd\r\n"), { frames: ["abcd", "abcd"] });
-    sameAtEverySplit(c, b("abcde\n"), { error: "FrameTooLargeError EFRAMETOOLARGE" });
-    sameAtEverySplit(c, b("abcd\r\r\n"), { error: "FrameTooLargeError EFRAMETOOLARGE" });
+    sameAtEverySplit(c, b("abcde\n"), fails("FrameTooLargeError"));
+    sameAtEverySplit(c, b("abcd\r\r\n"), fails("FrameTooLargeError"));
   });
 
   test("an endless line throws FrameTooLargeError early, holding at most maxLine + 1 bytes", () => {

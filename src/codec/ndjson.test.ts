@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { decodeAll, fcParams, hostile, roundTrip, sameAtEverySplit, split } from "./codec.test-support.js";
+import {
+  decodeAll,
+  fails,
+  fcParams,
+  hostile,
+  roundTrip,
+  sameAtEverySplit,
+  split,
+} from "./codec.test-support.js";
 import { FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./errors.js";
 import { ndjson } from "./ndjson.js";
 
@@ -21,8 +29,8 @@ describe("ndjson()", () => {
       (e: unknown) =>
         e instanceof MalformedFrameError && e.offset === 3 && /^line 3 is not valid JSON/.test(e.message),
     );
-    sameAtEverySplit(c, b("[1]\n{bad}\n"), { error: "MalformedFrameError EMALFORMED" });
-    sameAtEverySplit(c, Buffer.from([0x22, 0xff, 0x22, 0x0a]), { error: "MalformedFrameError EMALFORMED" });
+    sameAtEverySplit(c, b("[1]\n{bad}\n"), fails("MalformedFrameError", [1]));
+    sameAtEverySplit(c, Buffer.from([0x22, 0xff, 0x22, 0x0a]), fails("MalformedFrameError"));
     assert.throws(() => decodeAll(c, [Buffer.from([0x22, 0xff, 0x22, 0x0a])]), /line 1 is not valid UTF-8/);
   });
 
@@ -36,7 +44,7 @@ describe("ndjson()", () => {
   test("a line past maxFrame throws FrameTooLargeError; exactly maxFrame passes", () => {
     const c = ndjson({ maxFrame: 7 });
     sameAtEverySplit(c, b('"abcde"\r\n'), { frames: ["abcde"] });
-    sameAtEverySplit(c, b('"abcdef"\n'), { error: "FrameTooLargeError EFRAMETOOLARGE" });
+    sameAtEverySplit(c, b('"abcdef"\n'), fails("FrameTooLargeError"));
     assert.throws(() => c.encode("abcdef"), FrameTooLargeError);
   });
 

@@ -19,6 +19,7 @@ export interface NetstringOptions {
 const COLON = 0x3a;
 const COMMA = 0x2c;
 const ZERO = 0x30;
+const EMPTY = Buffer.alloc(0);
 enum State {
   Length,
   Body,
@@ -37,6 +38,7 @@ class NetstringDecoder extends BaseDecoder<Buffer> {
   #leadingZero = false;
   #len = 0;
   #need = 0;
+  #body: Buffer = EMPTY;
   readonly #acc: Accumulator;
 
   constructor(max: number) {
@@ -45,8 +47,7 @@ class NetstringDecoder extends BaseDecoder<Buffer> {
     this.#acc = new Accumulator(max);
   }
 
-  protected decode(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+  protected decode(chunk: Buffer, out: Buffer[]): void {
     let pos = 0;
     while (pos < chunk.length) {
       if (this.#state === State.Length) {
@@ -73,7 +74,7 @@ class NetstringDecoder extends BaseDecoder<Buffer> {
         this.#digits++;
         if (this.#len > this.#max)
           throw new FrameTooLargeError(
-            `netstring length reached ${this.#len}${this.#digits > 1 ? "+" : ""}, more than maxFrame ${this.#max} bytes — raise maxFrame or check the peer`,
+            `netstring length is at least ${this.#len} bytes, more than maxFrame ${this.#max} — raise maxFrame or check that the peer speaks netstrings`,
             this.#max,
           );
       } else if (this.#state === State.Body) {
@@ -84,7 +85,8 @@ class NetstringDecoder extends BaseDecoder<Buffer> {
           break;
         }
         const end = pos + this.#need;
-        out.push(this.#acc.length === 0 ? chunk.subarray(pos, end) : this.#acc.concat(chunk, pos, end));
+        // held back until its ',' arrives: a netstring without it is no netstring
+        this.#body = this.#acc.length === 0 ? chunk.subarray(pos, end) : this.#acc.concat(chunk, pos, end);
         pos = end;
         this.#state = State.Comma;
       } else {
@@ -96,13 +98,17 @@ class NetstringDecoder extends BaseDecoder<Buffer> {
             "check the length the peer sends",
           );
         pos++;
+        out.push(this.#body);
+        this.#body = EMPTY;
         this.#state = State.Length;
         this.#digits = 0;
         this.#len = 0;
         this.#leadingZero = false;
       }
     }
-    return out;
+    // a body waiting for its ',' must not be a view of the caller's chunk
+    if (this.#state === State.Comma && this.#body.buffer === chunk.buffer)
+      this.#body = Buffer.from(this.#body);
   }
 
   protected finish(): Buffer[] {
@@ -118,11 +124,12 @@ class NetstringDecoder extends BaseDecoder<Buffer> {
   }
 
   protected held(): number {
-    return this.#digits + this.#acc.length;
+    return this.#digits + this.#acc.length + this.#body.length;
   }
 
   protected release(): void {
     this.#acc.release();
+    this.#body = EMPTY;
   }
 }
 
