@@ -36,6 +36,7 @@ export interface FramedOptions {
 
 const DEFAULT_READ = 64 * 1024;
 const noop = (): void => {};
+const NOTHING = new Uint8Array(0);
 
 /**
  * Frames over a byte stream, from {@link framed}. Iterating yields frames one at a time until EOF;
@@ -109,6 +110,16 @@ export class Framed<T> implements AsyncIterable<T> {
         return { done: false, value };
       }
       if (this.#eof) return { done: true, value: undefined };
+      try {
+        // an error found after the frames of the last chunk is thrown by the next call: surface
+        // it now rather than wait for bytes the peer may never send
+        this.#enqueue(this.#decoder.push(NOTHING));
+      } catch (err) {
+        this.#failed = true;
+        this.#error = err;
+        throw err;
+      }
+      if (this.#head < this.#queue.length) continue;
       const chunk = await this.#stream.read(this.#readSize);
       try {
         if (chunk === null) {

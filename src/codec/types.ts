@@ -24,7 +24,9 @@ export interface Decoder<T> {
   /**
    * Feeds bytes; returns the complete frames now available (possibly none). Throws a CodecError
    * subclass on bad input; after a throw the decoder is unusable (further calls throw the same
-   * error).
+   * error). When a chunk holds complete frames and then bad bytes, the frames are returned and
+   * the error is thrown by the next call (`push(new Uint8Array(0))` checks for it), so the frames
+   * before an error never depend on how the stream was chunked.
    */
   push(chunk: Uint8Array): T[];
   /**
