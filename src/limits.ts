@@ -46,3 +46,6 @@ export const MAX_UDP6_PAYLOAD = 65527;
 
 /** How long a datagram socket's `close()` waits for queued sends to reach the kernel, ms. */
 export const DGRAM_CLOSE_WAIT_MS = 2000;
+
+/** Default longest line `readline()` accepts before FrameTooLargeError (bytes, newline included). */
+export const DEFAULT_MAX_LINE = 64 * 1024;

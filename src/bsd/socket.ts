@@ -24,8 +24,15 @@ import { allocFd, releaseFd } from "../core/fd.js";
 import { StreamListener } from "../core/listener.js";
 import { connectStream, type StreamSocket } from "../core/stream.js";
 import { type Wait, Watchers } from "../core/wait.js";
-import { argRangeError, argTypeError, checkInt, makeOSError, OSError } from "../errors/index.js";
-import { MAX_RECV } from "../limits.js";
+import {
+  argRangeError,
+  argTypeError,
+  checkInt,
+  makeOSError,
+  OSError,
+  UnexpectedEOFError,
+} from "../errors/index.js";
+import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
 import { MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SHUT_WR } from "./constants.js";
 import { DatagramPart, type Membership } from "./dgram.js";
@@ -400,6 +407,37 @@ export class Socket {
       { peek: (flags & MSG_PEEK) !== 0, waitall: (flags & MSG_WAITALL) !== 0 },
       this.#wait(flags),
     );
+  }
+
+  /**
+   * Receives exactly `n` bytes (waiting as needed); rejects UnexpectedEOFError (with `partial`)
+   * if the stream ends first. Python spells this `recv(n, MSG_WAITALL)` plus a length check.
+   */
+  async recv_exactly(n: number): Promise<Buffer> {
+    checkInt("n", n, 0, MAX_RECV);
+    if (this.#dg)
+      throw makeOSError("EOPNOTSUPP", {
+        op: "recv_exactly",
+        hint: "datagram sockets receive whole datagrams",
+      });
+    const s = await this.#connected("recv_exactly");
+    if (n === 0) return Buffer.alloc(0);
+    const b = await s.recv(n, { waitall: true }, this.#wait());
+    if (b.length < n) throw new UnexpectedEOFError("recv_exactly", b, n);
+    return b;
+  }
+
+  /**
+   * Receives one line, up to and including "\n" (as Python's `makefile().readline()`); at EOF
+   * what is left, then empty Buffers. Rejects FrameTooLargeError when `max` bytes (default
+   * 64 KiB) arrive without a newline.
+   */
+  async readline(opts: { max?: number } = {}): Promise<Buffer> {
+    const max = checkInt("max", opts.max ?? DEFAULT_MAX_LINE, 1, MAX_RECV);
+    if (this.#dg)
+      throw makeOSError("EOPNOTSUPP", { op: "readline", hint: "datagram sockets receive whole datagrams" });
+    const s = await this.#connected("readline");
+    return s.recvLine(max, this.#wait());
   }
 
   /**

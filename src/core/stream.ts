@@ -12,7 +12,13 @@
  * @module
  */
 import net from "node:net";
-import { BrokenPipeError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
+import {
+  BrokenPipeError,
+  FrameTooLargeError,
+  makeOSError,
+  type OSError,
+  toSocketError,
+} from "../errors/index.js";
 import { CLOSE_LINGER_MS, RECV_HIGH_WATER } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
 import { type Endpoint, endpointTrace, formatEndpoint, fromNode, isUnix } from "./endpoint.js";
@@ -238,6 +244,62 @@ export class StreamSocket {
       if (t0) traceDone(this.fd, "recv_into", [nbytes], t0, undefined, err);
       throw err;
     }
+  }
+
+  /**
+   * Receives one line: bytes up to and including the first `delim` (default LF). At EOF it
+   * returns what is left (possibly without `delim`; empty when nothing is). Rejects
+   * FrameTooLargeError when `max` bytes arrive without `delim` (they stay buffered).
+   */
+  async recvLine(max: number, w?: Wait, delim = 0x0a): Promise<Buffer> {
+    const t0 = tracing() ? traceNow() : 0;
+    this.#want = max;
+    try {
+      let scanned = 0;
+      for (;;) {
+        if (this.#closed) throw this.#closedError("readline");
+        if (this.#rdShut) return EMPTY;
+        const at = this.#find(delim, scanned, max);
+        if (at >= 0) {
+          const line = this.#take(at + 1, false);
+          if (t0) traceDone(this.fd, "readline", [max], t0, line.length, undefined, line);
+          return line;
+        }
+        scanned = Math.min(this.#buffered, max);
+        if (this.#buffered >= max) {
+          throw new FrameTooLargeError(
+            `readline: no line end within ${max} bytes — raise max or check that the peer sends newlines`,
+            max,
+          );
+        }
+        if (this.#eof || this.#error !== undefined) {
+          if (this.#buffered > 0) return this.#take(this.#buffered, false);
+          if (this.#error !== undefined) throw this.#convert(this.#error, "readline");
+          return EMPTY;
+        }
+        this.#maybeResume();
+        await this.#readers.wait(w, "readline", formatEndpoint(this.remoteEndpoint()));
+      }
+    } catch (err) {
+      if (t0) traceDone(this.fd, "readline", [max], t0, undefined, err);
+      throw err;
+    } finally {
+      this.#want = 0;
+    }
+  }
+
+  /** Offset of the first `byte` in the buffered data at or after `from`, below `limit`; -1 if none. */
+  #find(byte: number, from: number, limit: number): number {
+    let base = 0;
+    for (let i = this.#head; i < this.#chunks.length && base < limit; i++) {
+      const c = this.#chunks[i]!;
+      if (from < base + c.length) {
+        const k = c.indexOf(byte, Math.max(0, from - base));
+        if (k >= 0 && base + k < limit) return base + k;
+      }
+      base += c.length;
+    }
+    return -1;
   }
 
   async #recv(n: number, flags: RecvFlags | undefined, w: Wait | undefined, op: string): Promise<Buffer> {

@@ -3,5 +3,6 @@
  * @module
  */
 export * from "./args.js";
+export * from "./codec.js";
 export * from "./eof.js";
 export * from "./oserror.js";

@@ -8,7 +8,7 @@ import { type Endpoint, formatEndpoint } from "../core/endpoint.js";
 import type { StreamSocket } from "../core/stream.js";
 import type { Wait } from "../core/wait.js";
 import { checkInt, type OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
-import { MAX_RECV } from "../limits.js";
+import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
 import { type Deadline, DeadlineTimer } from "./deadline.js";
 
 export type { Deadline } from "./deadline.js";
@@ -88,6 +88,16 @@ export class Conn implements AsyncIterable<Buffer> {
     const b = await this.#s.recv(n, { waitall: true }, this.#waitFor(this.#rd, "recv", opts));
     if (b.length < n) throw new UnexpectedEOFError("readExactly", b, n);
     return b;
+  }
+
+  /**
+   * Reads one line up to and including "\n"; at EOF what is left, then `null`. Rejects
+   * FrameTooLargeError when `max` bytes (default 64 KiB) arrive without a newline.
+   */
+  async readLine(opts: CallOptions & { max?: number } = {}): Promise<Buffer | null> {
+    const max = checkInt("max", opts.max ?? DEFAULT_MAX_LINE, 1, MAX_RECV);
+    const b = await this.#s.recvLine(max, this.#waitFor(this.#rd, "recv", opts));
+    return b.length === 0 ? null : b;
   }
 
   /** Writes all of `data` (waits while the peer is not reading); resolves the byte count. */
