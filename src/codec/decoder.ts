@@ -9,7 +9,14 @@ import type { CodecError } from "./errors.js";
 import { CodecError as CodecErrorClass } from "./errors.js";
 import type { Decoder } from "./types.js";
 
-/** Largest maxFrame any codec accepts (1 GiB): frames are held in one Buffer. */
+/**
+ * Largest maxFrame any codec accepts (1 GiB): frames are held in one Buffer.
+ *
+ * @example
+ * ```ts
+ * checkMaxFrame("maxFrame", MAX_FRAME_LIMIT); // ok; one more throws RangeError
+ * ```
+ */
 export const MAX_FRAME_LIMIT = 2 ** 30;
 
 /**

@@ -10,10 +10,24 @@ import { BaseDecoder, checkMaxFrame } from "./decoder.js";
 import { FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./errors.js";
 import type { Codec, Decoder } from "./types.js";
 
-/** What a {@link DelimitedSpec} `map` returns for a frame to drop (e.g. a blank line). */
+/**
+ * What a {@link DelimitedSpec} `map` returns for a frame to drop (e.g. a blank line).
+ *
+ * @example
+ * ```ts
+ * map: (b, s, e) => (s === e ? SKIP : b.subarray(s, e))
+ * ```
+ */
 export const SKIP: unique symbol = Symbol("skip");
 
-/** How a {@link DelimitedDecoder} checks and converts frames. */
+/**
+ * How a {@link DelimitedDecoder} checks and converts frames.
+ *
+ * @example
+ * ```ts
+ * see {@link DelimitedDecoder}
+ * ```
+ */
 export interface DelimitedSpec<T> {
   /** The separator (1 or more bytes). */
   readonly delimiter: Buffer;
@@ -118,7 +132,14 @@ export class DelimitedDecoder<T> extends BaseDecoder<T> {
   }
 }
 
-/** Options of {@link delimiter}. */
+/**
+ * Options of {@link delimiter}.
+ *
+ * @example
+ * ```ts
+ * delimiter({ delimiter: "\r\n\r\n", maxFrame: 16384 })
+ * ```
+ */
 export interface DelimiterOptions {
   /** The separator: bytes or a UTF-8 string, at least one byte (e.g. "\r\n\r\n", "\0"). */
   readonly delimiter: Uint8Array | string;

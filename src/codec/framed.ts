@@ -28,7 +28,14 @@ export interface ByteStream {
   close?(): Promise<void>;
 }
 
-/** Options of {@link framed}. */
+/**
+ * Options of {@link framed}.
+ *
+ * @example
+ * ```ts
+ * framed(conn, lines({ maxLine: 1024 }), { readSize: 16384 })
+ * ```
+ */
 export interface FramedOptions {
   /** Most bytes asked of `stream.read()` at a time (default 64 KiB). */
   readonly readSize?: number;

@@ -10,7 +10,14 @@ import { FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./
 import { parseJson } from "./ndjson.js";
 import type { Codec, Decoder } from "./types.js";
 
-/** Options of {@link jsonStream}. */
+/**
+ * Options of {@link jsonStream}.
+ *
+ * @example
+ * ```ts
+ * jsonStream({ maxFrame: 1 << 20 })
+ * ```
+ */
 export interface JsonStreamOptions {
   /** Longest encoded value in bytes. Required. */
   readonly maxFrame: number;

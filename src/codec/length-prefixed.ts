@@ -10,7 +10,14 @@ import { BaseDecoder, checkMaxFrame } from "./decoder.js";
 import { FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./errors.js";
 import type { Codec, Decoder } from "./types.js";
 
-/** Options of {@link lengthPrefixed}. */
+/**
+ * Options of {@link lengthPrefixed}.
+ *
+ * @example
+ * ```ts
+ * lengthPrefixed({ headerBytes: 4, endian: "big", maxFrame: 1 << 20 })
+ * ```
+ */
 export interface LengthPrefixedOptions {
   /** Size of the length header: 1, 2 or 4 bytes (unsigned). */
   readonly headerBytes: 1 | 2 | 4;

@@ -13,7 +13,14 @@ import type { Codec, Decoder } from "./types.js";
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** Options of {@link lines}. */
+/**
+ * Options of {@link lines}.
+ *
+ * @example
+ * ```ts
+ * lines({ maxLine: 1000, crlf: "strict", encoding: "latin1" })
+ * ```
+ */
 export interface LinesOptions {
   /** Longest line in bytes, not counting the CR/LF. Required. */
   readonly maxLine: number;
@@ -30,7 +37,14 @@ export interface LinesOptions {
   readonly eol?: "\n" | "\r\n";
 }
 
-/** The frame type of {@link lines} for an encoding. */
+/**
+ * The frame type of {@link lines} for an encoding.
+ *
+ * @example
+ * ```ts
+ * const l: LineOf<"buffer"> = Buffer.from("a line"); // Buffer; LineOf<"utf8"> is string
+ * ```
+ */
 export type LineOf<E> = E extends "buffer" ? Buffer : string;
 
 /**

@@ -10,7 +10,14 @@ import { DelimitedDecoder, type DelimitedSpec, SKIP } from "./delimiter.js";
 import { FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./errors.js";
 import type { Codec, Decoder } from "./types.js";
 
-/** Options of {@link ndjson}. */
+/**
+ * Options of {@link ndjson}.
+ *
+ * @example
+ * ```ts
+ * ndjson({ maxFrame: 1 << 20 })
+ * ```
+ */
 export interface NdjsonOptions {
   /** Longest line (one encoded value) in bytes, without the newline. Required. */
   readonly maxFrame: number;

@@ -10,7 +10,14 @@ import { BaseDecoder, checkMaxFrame } from "./decoder.js";
 import { FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./errors.js";
 import type { Codec, Decoder } from "./types.js";
 
-/** Options of {@link netstring}. */
+/**
+ * Options of {@link netstring}.
+ *
+ * @example
+ * ```ts
+ * netstring({ maxFrame: 65536 })
+ * ```
+ */
 export interface NetstringOptions {
   /** Largest payload in bytes. Required. */
   readonly maxFrame: number;
