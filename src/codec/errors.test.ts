@@ -19,3 +19,11 @@ describe("codec errors", () => {
     assert.match(cut.message, /^stream ended inside a line — /);
   });
 });
+
+describe("codec errors are the error model's", () => {
+  test("the classes are those of src/errors (core readline and codecs share them)", async () => {
+    const l0 = await import("../errors/index.js");
+    assert.equal(FrameTooLargeError, l0.FrameTooLargeError);
+    assert.equal(CodecError, l0.CodecError);
+  });
+});
