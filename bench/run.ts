@@ -1,0 +1,58 @@
+/**
+ * `npm run bench`: runs every figure as its own child process (`node dist/bench/<figure>.js`),
+ * one after another so they never compete for the two cores, and prints each figure's JSON line.
+ * Names on the command line pick figures: `node dist/bench/run.js pingpong accept-rate`.
+ *
+ * A missed target is a result, not a failure; the exit code is non-zero only when a figure could
+ * not be measured (it crashed, printed no JSON line, or ran over its time bound).
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const FIGURES = ["bulk-tcp", "pingpong", "accept-rate", "idle-memory"] as const;
+const LIMIT_MS = 90_000; // each figure bounds itself at 58 s; this is the backstop
+
+function runFigure(name: string): Promise<{ line: string; ok: boolean }> {
+  const script = fileURLToPath(new URL(`${name}.js`, import.meta.url));
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    child.stdout.setEncoding("utf8");
+    child.stdout.on("data", (d: string) => {
+      out += d;
+    });
+    const timer = setTimeout(() => child.kill("SIGKILL"), LIMIT_MS);
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      const last = out.trim().split("\n").at(-1) ?? "";
+      let parsed: Record<string, unknown> | undefined;
+      try {
+        parsed = JSON.parse(last) as Record<string, unknown>;
+      } catch {
+        parsed = undefined;
+      }
+      if (parsed && code === 0 && parsed.error === undefined) resolve({ line: last, ok: true });
+      else {
+        const error = parsed?.error ?? `exited with ${signal ?? code} and no JSON line`;
+        resolve({ line: JSON.stringify({ figure: name, error }), ok: false });
+      }
+    });
+  });
+}
+
+const picked = process.argv.slice(2);
+for (const p of picked) {
+  if (!(FIGURES as readonly string[]).includes(p)) {
+    process.stderr.write(`unknown figure ${p}; figures: ${FIGURES.join(", ")}\n`);
+    process.exit(2);
+  }
+}
+let failed = 0;
+for (const name of picked.length > 0 ? picked : FIGURES) {
+  const { line, ok } = await runFigure(name);
+  if (!ok) failed++;
+  process.stdout.write(`${line}\n`);
+}
+process.exit(failed === 0 ? 0 : 1);
