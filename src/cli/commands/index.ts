@@ -1,0 +1,29 @@
+/**
+ * The subcommands: each file registers one, with a pure argument → plan step and a run step.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import type { Context } from "../context.js";
+import { register as info } from "./info.js";
+
+/** What a subcommand does once its arguments are parsed; resolves the exit code (default 0). */
+export type Action = (ctx: Context) => Promise<number | undefined>;
+
+/**
+ * Records which subcommand the command line chose (commander calls one action).
+ * @example `cmd.action((…) => reg.choose(cmd, (ctx) => run(plan, ctx)))`
+ */
+export class CommandRegistry {
+  chosen: { command: Command; action: Action } | undefined;
+
+  /** Called from a subcommand's commander action. */
+  choose(command: Command, action: Action): void {
+    this.chosen = { command, action };
+  }
+}
+
+/** Adds every subcommand to the program. */
+export function registerAll(program: Command, reg: CommandRegistry): void {
+  info(program, reg);
+}

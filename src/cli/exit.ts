@@ -1,0 +1,78 @@
+/**
+ * Exit codes of the `sockit` command, and the mapping from errors to them. Documented in
+ * `sockit --help` and docs/cli.md.
+ *
+ * @module
+ */
+import {
+  BrokenPipeError,
+  ConnectionAbortedError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  gaierror,
+  herror,
+  OSError,
+  TimeoutError,
+} from "../errors/index.js";
+
+/** Exit codes. */
+export const EXIT = {
+  /** Success. */
+  OK: 0,
+  /** Bad command line (unknown option, missing argument, bad value). */
+  USAGE: 1,
+  /** A host or service name could not be resolved. */
+  RESOLVE: 2,
+  /** Connection refused, host/network unreachable, or no Unix socket at the path. */
+  REFUSED: 3,
+  /** A timeout (-w, -i, a service's limit) passed. */
+  TIMEOUT: 4,
+  /** The connection was reset or the pipe broke. */
+  RESET: 5,
+  /** Any other I/O error (address in use, permission denied, …). */
+  IO: 6,
+} as const;
+
+/** The exit-code table as `--help` shows it. */
+export const EXIT_HELP = `Exit codes:
+  0  success
+  1  usage error (bad option or argument)
+  2  name resolution failed (unknown host or service)
+  3  connection refused or unreachable
+  4  timed out
+  5  connection reset or broken pipe
+  6  other I/O error (address in use, permission denied, ...)`;
+
+/**
+ * A command-line mistake: printed without a stack, exit code 1.
+ * @example `throw new UsageError("PORT must be 1..65535, got 70000")`
+ */
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+/**
+ * The exit code for an error.
+ * @example `exitCodeFor(new ConnectionRefusedError("ECONNREFUSED")) // 3`
+ */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof UsageError) return EXIT.USAGE;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code.startsWith("commander.")) return EXIT.USAGE;
+  if (err instanceof TypeError || err instanceof RangeError) return EXIT.USAGE;
+  if (err instanceof gaierror || err instanceof herror) return EXIT.RESOLVE;
+  if (err instanceof TimeoutError) return EXIT.TIMEOUT;
+  if (err instanceof ConnectionRefusedError) return EXIT.REFUSED;
+  if (
+    err instanceof ConnectionResetError ||
+    err instanceof BrokenPipeError ||
+    err instanceof ConnectionAbortedError
+  ) {
+    return EXIT.RESET;
+  }
+  if (err instanceof OSError) {
+    if (["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"].includes(err.code)) return EXIT.REFUSED;
+    if (err.code === "ENOENT" && err.op === "connect") return EXIT.REFUSED;
+  }
+  return EXIT.IO;
+}

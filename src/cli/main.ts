@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * The `sockit` command: the one place that catches errors, maps them to exit codes and calls
+ * process.exit. Each subcommand lives in commands/<name>.ts and registers itself here.
+ *
+ * @module
+ */
+import { readFileSync, realpathSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+import { OSError } from "../errors/index.js";
+import { CommandRegistry, registerAll } from "./commands/index.js";
+import { Context, type GlobalOptions } from "./context.js";
+import { EXIT, EXIT_HELP, exitCodeFor, UsageError } from "./exit.js";
+import { addGlobalOptions } from "./globals.js";
+import type { ColorMode } from "./output/color.js";
+import { startTrace } from "./output/trace.js";
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      version?: string;
+    };
+    return pkg.version ?? "0.0.0";
+  } catch {
+    return "0.0.0";
+  }
+}
+
+/** `--trace=json` → `--trace-json`, `--trace=text` → `--trace` (so `--trace` never eats an argument). */
+export function normalizeArgv(argv: readonly string[]): string[] {
+  return argv.map((a) => (a === "--trace=json" ? "--trace-json" : a === "--trace=text" ? "--trace" : a));
+}
+
+function globalsOf(cmd: Command): GlobalOptions {
+  const o = cmd.optsWithGlobals() as Record<string, unknown>;
+  return {
+    verbose: o.verbose === true,
+    hexdump: o.hexdump === true,
+    trace: o.traceJson === true ? "json" : o.trace === true ? "text" : false,
+    json: o.json === true,
+    color: (o.color as ColorMode | undefined) ?? "auto",
+  };
+}
+
+/** Builds the program; `run` receives the chosen command's action. */
+export function buildProgram(registry: CommandRegistry): Command {
+  const program = addGlobalOptions(new Command("sockit"))
+    .description(
+      "Socket toolkit: a netcat-class client and server, a relay, a port scanner, and the classic\n" +
+        "Internet services. Data goes to stdout, diagnostics to stderr.",
+    )
+    .version(version(), "-V, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  sockit connect example.test 80          talk to a TCP server (stdin -> socket -> stdout)
+  sockit listen 8000                      accept one client on port 8000
+  sockit --trace connect 127.0.0.1 7      see every socket call as it happens
+  sockit relay tcp-listen:8080,fork tcp:127.0.0.1:80
+
+${EXIT_HELP}`,
+    );
+  registerAll(program, registry);
+  return program;
+}
+
+/** Runs the command line; resolves the exit code (never exits itself). */
+export async function main(argv: readonly string[], io = defaultIo()): Promise<number> {
+  const registry = new CommandRegistry();
+  const program = buildProgram(registry);
+  program.exitOverride();
+  program.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+  });
+  let stopTrace: (() => void) | undefined;
+  let ctx: Context | undefined;
+  try {
+    await program.parseAsync(normalizeArgv(argv), { from: "user" });
+    const chosen = registry.chosen;
+    if (!chosen) {
+      program.outputHelp({ error: true });
+      return EXIT.USAGE;
+    }
+    ctx = new Context(globalsOf(chosen.command), io);
+    if (ctx.opts.trace) stopTrace = startTrace(ctx.opts.trace, (s) => ctx!.err(s), ctx.colors);
+    const code = await chosen.action(ctx);
+    return typeof code === "number" ? code : EXIT.OK;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.OK;
+      if (err.code === "commander.help") return EXIT.OK;
+      return EXIT.USAGE;
+    }
+    const code = exitCodeFor(err);
+    const msg = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`sockit: ${msg}\n`);
+    if (!(err instanceof OSError) && !(err instanceof UsageError) && code === EXIT.IO && ctx?.opts.verbose) {
+      io.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
+    }
+    return code;
+  } finally {
+    stopTrace?.();
+  }
+}
+
+function defaultIo() {
+  return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
+}
+
+// The one exit path: run, flush stdout, exit with the code.
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const code = await main(process.argv.slice(2));
+  process.stdout.write("", () => process.exit(code));
+}

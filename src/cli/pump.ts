@@ -1,0 +1,90 @@
+/**
+ * Moving bytes between the process's streams and connections, with backpressure both ways:
+ * nothing is read faster than it can be written.
+ *
+ * @module
+ */
+import { once } from "node:events";
+import type { Readable, Writable } from "node:stream";
+import type { Dumper } from "./output/hexdump.js";
+
+/** What the pumps need from a connection (sockit's Conn has it). */
+export interface ByteConn {
+  read(n?: number): Promise<Buffer | null>;
+  write(data: Uint8Array): Promise<number>;
+}
+
+/**
+ * Copies `src` (stdin, a child's stdout) into `dst` until EOF; resolves the byte count.
+ * `transform` may rewrite each chunk (e.g. LF → CRLF).
+ * @example `await readableToConn(process.stdin, conn)`
+ */
+export async function readableToConn(
+  src: Readable,
+  dst: ByteConn,
+  dump?: Dumper,
+  transform?: (b: Buffer) => Buffer,
+): Promise<number> {
+  let n = 0;
+  for await (const chunk of src as AsyncIterable<Buffer | string>) {
+    let b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    if (transform) b = transform(b);
+    dump?.sent(b);
+    await dst.write(b);
+    n += b.length;
+  }
+  return n;
+}
+
+/**
+ * Writes `b` to a Node Writable, waiting for 'drain' when its buffer is full; rejects if the
+ * stream fails (e.g. EPIPE on a closed stdout).
+ * @example `await writeAll(process.stdout, chunk)`
+ */
+export async function writeAll(dst: Writable, b: Uint8Array): Promise<void> {
+  if (dst.destroyed) throw Object.assign(new Error("write after the output closed"), { code: "EPIPE" });
+  if (!dst.write(b)) {
+    const [closedOrDrained] = await Promise.race([
+      once(dst, "drain").then(() => ["drain"]),
+      once(dst, "close").then(() => ["close"]),
+    ]);
+    if (closedOrDrained === "close") throw Object.assign(new Error("output closed"), { code: "EPIPE" });
+  }
+}
+
+/**
+ * Copies `src` to `dst` until EOF; resolves the byte count.
+ * @example `await connToWritable(conn, process.stdout)`
+ */
+export async function connToWritable(src: ByteConn, dst: Writable, dump?: Dumper): Promise<number> {
+  let n = 0;
+  for (;;) {
+    const b = await src.read();
+    if (b === null) return n;
+    dump?.received(b);
+    await writeAll(dst, b);
+    n += b.length;
+  }
+}
+
+/**
+ * A stateful LF → CRLF rewriter for --crlf: existing CRLF pairs stay as they are, also when a
+ * chunk ends between the CR and the LF.
+ * @example `const t = crlf(); t(Buffer.from("a\r")); t(Buffer.from("\nb\n")) // "\nb\r\n"`
+ */
+export function crlf(): (b: Buffer) => Buffer {
+  let prev = -1;
+  return (b) => {
+    if (!b.includes(0x0a)) {
+      if (b.length > 0) prev = b[b.length - 1]!;
+      return b;
+    }
+    const out: number[] = [];
+    for (const c of b) {
+      if (c === 0x0a && prev !== 0x0d) out.push(0x0d);
+      out.push(c);
+      prev = c;
+    }
+    return Buffer.from(out);
+  };
+}
