@@ -160,7 +160,9 @@ export function renderValue(v: TraceValue | undefined): string {
  */
 export function renderCall(ev: CallEvent): string {
   // socket() creates the descriptor: it is the result, not an argument
-  const args = (ev.fd >= 0 && ev.call !== "socket" ? [String(ev.fd)] : []).concat(ev.args.map((a) => renderValue(a)));
+  const args = (ev.fd >= 0 && ev.call !== "socket" ? [String(ev.fd)] : []).concat(
+    ev.args.map((a) => renderValue(a)),
+  );
   const head = `${ev.call}(${args.join(", ")})`;
   if (ev.error) return `${head} = -1 ${ev.error.code} (${ev.error.name})`;
   let tail = renderValue(ev.result);

@@ -653,7 +653,7 @@ describe("dial failures and options", () => {
   test(
     "a bad network name is a TypeError naming the allowed networks",
     leakFree(async () => {
-      await assert.rejects(dial("udp" as StreamNetwork, "127.0.0.1:1"), (e: unknown) => {
+      await assert.rejects(dial("sctp" as StreamNetwork, "127.0.0.1:1"), (e: unknown) => {
         assert.ok(e instanceof TypeError);
         assert.match(e.message, /network/);
         assert.match(e.message, /tcp4/);

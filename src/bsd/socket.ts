@@ -72,10 +72,11 @@ export class Socket {
   #connectError: OSError | undefined;
   #abortConnect: AbortController | undefined;
   #timeout: number | null;
-  readonly #opts: SocketOptions;
+  #optsObj: SocketOptions | undefined;
+  #waitObj: Wait | undefined;
   readonly #dg: DatagramPart | undefined;
   #discarded = 0;
-  readonly #watchers = new Watchers();
+  #watchersObj: Watchers | undefined;
 
   /** Use {@link socket}; `stream` wraps an accepted connection. */
   constructor(family: number, type: number, proto = 0, stream?: StreamSocket) {
@@ -83,7 +84,6 @@ export class Socket {
     this.type = type;
     this.proto = proto;
     this.#timeout = getdefaulttimeout();
-    this.#opts = new SocketOptions(this);
     if (stream) {
       this.#stream = stream;
       this.#fd = stream.fd;
@@ -195,8 +195,23 @@ export class Socket {
   }
 
   #wait(flags = 0): Wait | undefined {
-    if (flags & MSG_DONTWAIT || this.#timeout === 0) return { nonblocking: true };
-    return this.#timeout === null ? undefined : { timeout: this.#timeout * 1000 };
+    const t = this.#timeout;
+    if (flags & MSG_DONTWAIT || t === 0) return NONBLOCKING;
+    if (t === null) return undefined;
+    // one object per timeout value, not one per call
+    if (this.#waitObj?.timeout !== t * 1000) this.#waitObj = { timeout: t * 1000 };
+    return this.#waitObj;
+  }
+
+  /** Options are made on first use (most sockets never set one). */
+  get #opts(): SocketOptions {
+    this.#optsObj ??= new SocketOptions(this);
+    return this.#optsObj;
+  }
+
+  get #watchers(): Watchers {
+    this.#watchersObj ??= new Watchers();
+    return this.#watchersObj;
   }
 
   // ---- binding, listening, accepting ---------------------------------------------------------
@@ -252,7 +267,7 @@ export class Socket {
     this.#check("accept", "listening", "call listen() before accept()");
     const stream = await this.#listener!.accept(this.#wait());
     const conn = new Socket(this.family, this.type, this.proto, stream);
-    this.#opts.inherit(conn);
+    this.#optsObj?.inherit(conn);
     return [conn, fromEndpoint(this.family, stream.remoteEndpoint())];
   }
 
@@ -310,7 +325,7 @@ export class Socket {
           return;
         }
         this.#stream = stream;
-        this.#opts.apply(stream);
+        this.#optsObj?.apply(stream);
         this.#state = "connected";
         this.#connecting = undefined;
         this.#watchers.notify();
@@ -353,16 +368,24 @@ export class Socket {
    * Receives at most `bufsize` bytes as soon as any are available; an empty Buffer at orderly EOF
    * (and on every later call). Flags: MSG_PEEK, MSG_WAITALL, MSG_DONTWAIT.
    */
-  async recv(bufsize: number, flags = 0): Promise<Buffer> {
-    checkInt("bufsize", bufsize, 0, MAX_RECV);
-    this.#checkFlags(flags);
+  recv(bufsize: number, flags = 0): Promise<Buffer> {
+    try {
+      checkInt("bufsize", bufsize, 0, MAX_RECV);
+      if (flags !== 0) this.#checkFlags(flags);
+      const s = this.#stream;
+      // the common case without an extra async layer: a connected stream socket
+      if (s !== undefined && this.#state === "connected")
+        return s.recv(bufsize, recvFlags(flags), this.#wait(flags));
+      return this.#recvSlow(bufsize, flags);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async #recvSlow(bufsize: number, flags: number): Promise<Buffer> {
     if (this.#dg) return (await this.#recvDatagram(bufsize, flags, "recv")).data;
     const s = await this.#connected("recv");
-    return s.recv(
-      bufsize,
-      { peek: (flags & MSG_PEEK) !== 0, waitall: (flags & MSG_WAITALL) !== 0 },
-      this.#wait(flags),
-    );
+    return s.recv(bufsize, recvFlags(flags), this.#wait(flags));
   }
 
   /**
@@ -444,24 +467,31 @@ export class Socket {
    * Sends `data`, waiting while the peer is not reading (memory stays bounded); resolves the
    * number of bytes sent (all of them).
    */
-  async send(data: Uint8Array | string, flags = 0): Promise<number> {
-    const buf = toBytes(data);
-    this.#checkFlags(flags);
+  send(data: Uint8Array | string, flags = 0): Promise<number> {
+    try {
+      const buf = toBytes(data);
+      if (flags !== 0) this.#checkFlags(flags);
+      const s = this.#stream;
+      if (s !== undefined && this.#state === "connected") return s.send(buf, this.#wait(flags), "send");
+      return this.#sendSlow(buf, flags, "send");
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async #sendSlow(buf: Uint8Array, flags: number, op: string): Promise<number> {
     if (this.#dg) return this.#sendDatagram(buf, undefined, flags);
-    const s = await this.#connected("send", "EPIPE");
-    return s.send(buf, this.#wait(flags), "send");
+    const s = await this.#connected(op, "EPIPE");
+    return s.send(buf, this.#wait(flags), op);
   }
 
   /** Sends all of `data` (waits as {@link send} does); resolves undefined, like Python's None. */
   async sendall(data: Uint8Array | string, flags = 0): Promise<void> {
     const buf = toBytes(data);
-    this.#checkFlags(flags);
-    if (this.#dg) {
-      await this.#sendDatagram(buf, undefined, flags);
-      return;
-    }
-    const s = await this.#connected("sendall", "EPIPE");
-    await s.send(buf, this.#wait(flags), "sendall");
+    if (flags !== 0) this.#checkFlags(flags);
+    const s = this.#stream;
+    if (s !== undefined && this.#state === "connected") await s.send(buf, this.#wait(flags), "sendall");
+    else await this.#sendSlow(buf, flags, "sendall");
   }
 
   /**
@@ -483,8 +513,15 @@ export class Socket {
         throw makeOSError("EISCONN", { op: "sendto", hint: "a connected stream socket uses send()" });
       throw makeOSError("EPIPE", { op: "sendto", hint: "stream sockets connect() first, then send()" });
     }
-    const ep = (await this.#endpoint(to, "sendto")) as IpEndpoint;
-    return this.#sendDatagram(buf, ep, flags);
+    if (this.#state === "closed") throw this.#ebadf("sendto");
+    // counted as in flight from now on: a close() meanwhile waits for it
+    const release = this.#dg.core().hold();
+    try {
+      const ep = (await this.#endpoint(to, "sendto")) as IpEndpoint;
+      return await this.#sendDatagram(buf, ep, flags, true);
+    } finally {
+      release();
+    }
   }
 
   /** Half-closes: SHUT_WR sends FIN (the peer reads EOF and may answer), SHUT_RD stops reading. */
@@ -641,11 +678,22 @@ export class Socket {
     this.#state = "connected";
   }
 
-  async #sendDatagram(buf: Uint8Array, to: IpEndpoint | undefined, flags: number): Promise<number> {
-    if (this.#state === "closed") throw this.#ebadf(to ? "sendto" : "send");
-    const core = await this.#dg!.ensureBound();
-    if (this.#state === "created") this.#state = "bound";
-    return core.sendto(buf, to, this.#wait(flags));
+  async #sendDatagram(
+    buf: Uint8Array,
+    to: IpEndpoint | undefined,
+    flags: number,
+    held = false,
+  ): Promise<number> {
+    if (this.#state === "closed" && !held) throw this.#ebadf(to ? "sendto" : "send");
+    const dg = this.#dg!;
+    const release = held ? undefined : dg.core().hold();
+    try {
+      const core = await dg.ensureBound();
+      if (this.#state === "created") this.#state = "bound";
+      return await core.sendto(buf, to, this.#wait(flags), true);
+    } finally {
+      release?.();
+    }
   }
 
   async #recvDatagram(n: number, flags: number, op: string): Promise<Datagram> {
@@ -671,6 +719,17 @@ export class Socket {
   async #endpoint(address: SockAddr, op: string): Promise<Endpoint> {
     return toEndpoint(this.family, address, op, this.#dg ? "udp" : "tcp");
   }
+}
+
+const NONBLOCKING: Wait = { nonblocking: true };
+const PEEK = { peek: true } as const;
+const WAITALL = { waitall: true } as const;
+
+function recvFlags(flags: number): { peek?: boolean; waitall?: boolean } | undefined {
+  if ((flags & (MSG_PEEK | MSG_WAITALL)) === 0) return undefined;
+  if ((flags & (MSG_PEEK | MSG_WAITALL)) === MSG_PEEK) return PEEK;
+  if ((flags & (MSG_PEEK | MSG_WAITALL)) === MSG_WAITALL) return WAITALL;
+  return { peek: true, waitall: true };
 }
 
 function toBytes(data: Uint8Array | string): Uint8Array {

@@ -77,6 +77,7 @@ export class DatagramSocket {
   #bound = false;
   #peer: IpEndpoint | undefined;
   #closed = false;
+  #closing = false;
   #error: unknown;
   #inflight = 0;
   #readers = new WaitList();
@@ -147,9 +148,25 @@ export class DatagramSocket {
     return this.queued > 0 || this.#error !== undefined || this.#closed;
   }
 
-  /** True after close(). */
+  /** True once close() has been called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#closing;
+  }
+
+  /**
+   * Counts a send that is still being prepared (resolving its address, binding) as in flight,
+   * so a close() that comes meanwhile waits for it; call the returned function when the send
+   * has been handed to {@link sendto} with `held` set (or was abandoned).
+   */
+  hold(): () => void {
+    this.#inflight++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.#inflight--;
+      if (this.#inflight === 0) this.#flushers.wake();
+    };
   }
 
   /** Calls `cb` whenever readiness may have changed (for select()). */
@@ -240,12 +257,12 @@ export class DatagramSocket {
    * Sends one datagram to `to` (or the connected peer); resolves the byte count once the kernel
    * has it. EMSGSIZE before anything is sent when the payload cannot fit in one datagram.
    */
-  async sendto(data: Uint8Array, to: IpEndpoint | undefined, w?: Wait): Promise<number> {
+  async sendto(data: Uint8Array, to: IpEndpoint | undefined, w?: Wait, held = false): Promise<number> {
     const t0 = tracing() ? traceNow() : 0;
     const op = to === undefined ? "send" : "sendto";
     const args = () => [asBuffer(data), ...(to === undefined ? [] : [endpointTrace(to)])];
     try {
-      if (this.#closed) throw this.#ebadf(op);
+      if (this.#closed || (this.#closing && !held)) throw this.#ebadf(op);
       const max = this.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
       if (data.length > max) {
         throw makeOSError("EMSGSIZE", {
@@ -301,7 +318,7 @@ export class DatagramSocket {
     const t0 = tracing() ? traceNow() : 0;
     try {
       for (;;) {
-        if (this.#closed) throw this.#ebadf("recvfrom");
+        if (this.#closing) throw this.#ebadf("recvfrom");
         const q = this.#queue[this.#head];
         if (q !== undefined) {
           if (!peek) {
@@ -355,9 +372,9 @@ export class DatagramSocket {
    * Pending and later calls reject EBADF. Idempotent (later calls resolve 0).
    */
   async close(): Promise<number> {
-    if (this.#closed) return 0;
+    if (this.#closing) return 0;
     const t0 = tracing() ? traceNow() : 0;
-    this.#closed = true;
+    this.#closing = true;
     this.#readers.fail((op) => this.#ebadf(op));
     this.#watchers.notify();
     this.#queue = [];
@@ -367,6 +384,7 @@ export class DatagramSocket {
       await this.#flushers.wait({ timeout: DGRAM_CLOSE_WAIT_MS }, "close").catch(() => {});
     }
     const discarded = this.#inflight;
+    this.#closed = true;
     await new Promise<void>((resolve) => {
       try {
         this.#sock.close(() => resolve());

@@ -13,12 +13,14 @@
  */
 import net from "node:net";
 import { makeOSError, type OSError, toSocketError } from "../errors/index.js";
-import { DEFAULT_BACKLOG } from "../limits.js";
+import { DEFAULT_BACKLOG, MAX_BACKLOG } from "../limits.js";
 import { traceDone, traceNow, tracing } from "../trace.js";
 import { type Endpoint, endpointTrace, formatEndpoint, fromNode, isUnix } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { StreamSocket } from "./stream.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
+
+function ignore(): void {}
 
 /** Options for {@link bindStream}. */
 export interface BindOptions {
@@ -62,11 +64,11 @@ export class StreamListener {
     server.on("connection", (sock: net.Socket) => {
       if (!this.#listening || this.#closed || this.#queue.length >= this.#backlog) {
         this.#refused++;
-        sock.on("error", () => {});
+        sock.on("error", ignore);
         sock.resetAndDestroy();
         return;
       }
-      sock.on("error", () => {}); // errors before accept() surface on the accepted socket's calls
+      sock.on("error", ignore); // errors before accept() surface on the accepted socket's calls
       this.#queue.push(sock);
       this.#waiters.wakeOne();
       this.#watchers.notify();
@@ -104,12 +106,12 @@ export class StreamListener {
       };
       server.once("error", onError);
       server.once("listening", onListening);
-      if (isUnix(at)) server.listen({ path: at.path, backlog: 511, exclusive: true });
+      if (isUnix(at)) server.listen({ path: at.path, backlog: MAX_BACKLOG, exclusive: true });
       else
         server.listen({
           host: at.address,
           port: at.port,
-          backlog: 511,
+          backlog: MAX_BACKLOG,
           exclusive: true,
           ipv6Only: opts.ipv6Only ?? false,
         });

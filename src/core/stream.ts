@@ -35,6 +35,25 @@ function asBuffer(data: Uint8Array): Buffer {
 /** Largest slice handed to Node in one write (see {@link StreamSocket.send}). */
 const WRITE_SLICE = 256 * 1024;
 
+const OWNER = Symbol("sockit.stream");
+type Owned = net.Socket & { [OWNER]: StreamSocket };
+
+function onData(this: net.Socket, chunk: Buffer): void {
+  (this as Owned)[OWNER]._data(chunk);
+}
+function onEnd(this: net.Socket): void {
+  (this as Owned)[OWNER]._event("end");
+}
+function onError(this: net.Socket, err: Error): void {
+  (this as Owned)[OWNER]._event("error", err);
+}
+function onDrain(this: net.Socket): void {
+  (this as Owned)[OWNER]._event("drain");
+}
+function onClose(this: net.Socket): void {
+  (this as Owned)[OWNER]._event("close");
+}
+
 /** The names of a Unix-domain connection's two ends (a missing one is unnamed: ""). */
 export interface UnixNames {
   readonly local?: string;
@@ -76,9 +95,9 @@ export class StreamSocket {
   #wrShut = false;
   #closed = false;
   #error: unknown;
-  #readers = new WaitList();
-  #writers = new WaitList();
-  #watchers = new Watchers();
+  #readersList: WaitList | undefined;
+  #writersList: WaitList | undefined;
+  #watchers: Watchers | undefined;
   #local: Endpoint | undefined;
   #remote: Endpoint | undefined;
   #received = 0;
@@ -94,40 +113,52 @@ export class StreamSocket {
     this.fd = fd ?? allocFd();
     this.#sock = sock;
     this.#unix = unix;
-    sock.on("data", (chunk: Buffer) => {
-      if (this.#rdShut || this.#closed) return; // SHUT_RD: discard
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      this.#received += chunk.length;
-      if (this.#buffered >= Math.max(this.#highWater, this.#want) && !this.#paused) {
-        this.#paused = true;
-        sock.pause();
-      }
-      this.#readers.wake();
-      this.#watchers.notify();
-    });
-    sock.on("end", () => {
-      this.#eof = true;
-      this.#readers.wake();
-      this.#watchers.notify();
-    });
-    sock.on("error", (err) => {
-      this.#error ??= err;
-      this.#readers.wake();
-      this.#writers.wake();
-      this.#watchers.notify();
-    });
-    sock.on("drain", () => {
-      this.#writers.wake();
-      this.#watchers.notify();
-    });
-    sock.on("close", () => {
-      this.#eof = true;
-      this.#readers.wake();
-      this.#writers.wake();
-      this.#watchers.notify();
-    });
+    // one set of module-level listeners shared by every connection (no closures per socket)
+    (sock as Owned)[OWNER] = this;
+    sock.on("data", onData);
+    sock.on("end", onEnd);
+    sock.on("error", onError);
+    sock.on("drain", onDrain);
+    sock.on("close", onClose);
     sock.resume();
+  }
+
+  /** @internal 'data' from Node. */
+  _data(chunk: Buffer): void {
+    if (this.#rdShut || this.#closed) return; // SHUT_RD: discard
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    this.#received += chunk.length;
+    if (!this.#paused && this.#buffered >= Math.max(this.#highWater, this.#want)) {
+      this.#paused = true;
+      this.#sock.pause();
+    }
+    this.#readersList?.wake();
+    this.#watchers?.notify();
+  }
+
+  /** @internal 'end', 'close', 'error', 'drain' from Node. */
+  _event(kind: "end" | "close" | "error" | "drain", err?: unknown): void {
+    if (kind === "error") this.#error ??= err;
+    if (kind === "end" || kind === "close") this.#eof = true;
+    if (kind !== "drain") this.#readersList?.wake();
+    if (kind !== "end") this.#writersList?.wake();
+    this.#watchers?.notify();
+  }
+
+  get #readers(): WaitList {
+    this.#readersList ??= new WaitList();
+    return this.#readersList;
+  }
+
+  get #writers(): WaitList {
+    this.#writersList ??= new WaitList();
+    return this.#writersList;
+  }
+
+  /** The peer, formatted (called only when an error message needs it). */
+  peerText(): string {
+    return formatEndpoint(this.remoteEndpoint());
   }
 
   /** The local endpoint (cached after the first call). */
@@ -200,6 +231,7 @@ export class StreamSocket {
 
   /** Calls `cb` whenever readiness may have changed (for select()); returns the remover. */
   watch(cb: () => void): () => void {
+    this.#watchers ??= new Watchers();
     return this.#watchers.add(cb);
   }
 
@@ -218,14 +250,25 @@ export class StreamSocket {
    * With `waitall`, waits for all n unless EOF or an error comes first. Buffered bytes are
    * handed out before a pending error is raised.
    */
-  async recv(n: number, flags?: RecvFlags, w?: Wait): Promise<Buffer> {
-    const t0 = tracing() ? traceNow() : 0;
+  recv(n: number, flags?: RecvFlags, w?: Wait): Promise<Buffer> {
+    if (!tracing()) {
+      // fast path: bytes are waiting and no flag changes what to take
+      if (this.#buffered > 0 && flags === undefined && !this.#closed && !this.#rdShut) {
+        return Promise.resolve(this.#take(n, false));
+      }
+      return this.#recv(n, flags, w, "recv");
+    }
+    return this.#recvTraced(n, flags, w);
+  }
+
+  async #recvTraced(n: number, flags: RecvFlags | undefined, w: Wait | undefined): Promise<Buffer> {
+    const t0 = traceNow();
     try {
       const data = await this.#recv(n, flags, w, "recv");
-      if (t0) traceDone(this.fd, "recv", [n], t0, data.length, undefined, data);
+      traceDone(this.fd, "recv", [n], t0, data.length, undefined, data);
       return data;
     } catch (err) {
-      if (t0) traceDone(this.fd, "recv", [n], t0, undefined, err);
+      traceDone(this.fd, "recv", [n], t0, undefined, err);
       throw err;
     }
   }
@@ -278,7 +321,7 @@ export class StreamSocket {
           return EMPTY;
         }
         this.#maybeResume();
-        await this.#readers.wait(w, "readline", formatEndpoint(this.remoteEndpoint()));
+        await this.#readers.wait(w, "readline", this);
       }
     } catch (err) {
       if (t0) traceDone(this.fd, "readline", [max], t0, undefined, err);
@@ -319,7 +362,7 @@ export class StreamSocket {
         if (this.#error !== undefined) throw this.#convert(this.#error, op);
         if (this.#eof) return EMPTY;
         this.#maybeResume();
-        await this.#readers.wait(w, op, formatEndpoint(this.remoteEndpoint()));
+        await this.#readers.wait(w, op, this);
       }
     } finally {
       if (waitall) this.#want = 0;
@@ -381,12 +424,15 @@ export class StreamSocket {
   async send(data: Uint8Array, w?: Wait, op = "send"): Promise<number> {
     const t0 = tracing() ? traceNow() : 0;
     try {
+      const nonblocking = w?.nonblocking === true;
       // big buffers go out in slices (no copy), each waiting for room: the Node-side queue
       // never holds more than the write high-water mark plus one slice
       let off = 0;
       do {
+        // a non-blocking send() that got part out reports the part, as send(2) does
+        if (nonblocking && off > 0 && op === "send" && this.#sock.writableNeedDrain) break;
         while (this.#sock.writableNeedDrain && this.#error === undefined && !this.#closed) {
-          await this.#writers.wait(w, op, formatEndpoint(this.remoteEndpoint()));
+          await this.#writers.wait(w, op, this);
         }
         if (this.#closed) throw this.#closedError(op);
         if (this.#error !== undefined) throw this.#convert(this.#error, op);
@@ -398,26 +444,30 @@ export class StreamSocket {
           });
         }
         const end = Math.min(data.length, off + WRITE_SLICE);
-        if (end > off) this.#sock.write(off === 0 && end === data.length ? data : data.subarray(off, end));
+        if (end > off) {
+          const slice = off === 0 && end === data.length ? data : data.subarray(off, end);
+          // a non-blocking send may not wait for the kernel, so Node gets a copy it may keep
+          this.#sock.write(nonblocking ? Buffer.from(slice) : slice);
+        }
         this.#sent += end - off;
         off = end;
       } while (off < data.length);
       // the caller may reuse its buffer once we resolve (Python's sendall, Go's io.Writer): if
       // Node still holds some of it, wait until it has gone to the kernel. Fast path: libuv
       // wrote it synchronously and nothing is queued.
-      if (this.#sock.writableLength > 0 && data.length > 0) {
+      if (!nonblocking && this.#sock.writableLength > 0 && data.length > 0) {
         let written = false;
         this.#sock.write(EMPTY, () => {
           written = true;
           this.#writers.wake();
         });
         while (!written && this.#error === undefined && !this.#closed) {
-          await this.#writers.wait(w, op, formatEndpoint(this.remoteEndpoint()));
+          await this.#writers.wait(w, op, this);
         }
         if (this.#error !== undefined) throw this.#convert(this.#error, op);
       }
-      if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, data.length);
-      return data.length;
+      if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, off);
+      return off;
     } catch (err) {
       if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, undefined, err);
       throw err;
@@ -432,7 +482,7 @@ export class StreamSocket {
         await new Promise<void>((resolve) => this.#sock.write(EMPTY, () => resolve()));
         continue;
       }
-      await this.#writers.wait(w, "flush", formatEndpoint(this.remoteEndpoint()));
+      await this.#writers.wait(w, "flush", this);
     }
     if (this.#error !== undefined) throw this.#convert(this.#error, "send");
   }
@@ -482,9 +532,9 @@ export class StreamSocket {
     this.#head = 0;
     this.#buffered = 0;
     const err = (op: string) => this.#closedError(op);
-    this.#readers.fail(err);
-    this.#writers.fail(err);
-    this.#watchers.notify();
+    this.#readersList?.fail(err);
+    this.#writersList?.fail(err);
+    this.#watchers?.notify();
     const sock = this.#sock;
     if (!sock.destroyed) {
       if (this.#error !== undefined || sock.writableFinished) {

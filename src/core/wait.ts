@@ -30,9 +30,18 @@ function seconds(ms: number): string {
   return `${Number((ms / 1000).toFixed(3))} s`;
 }
 
+/** An address for error messages, or an object that formats it only when an error needs it. */
+export type LazyAddress = string | { peerText(): string } | undefined;
+
+function addr(a: LazyAddress): { address?: string } {
+  if (a === undefined) return {};
+  return { address: typeof a === "string" ? a : a.peerText() };
+}
+
 /**
  * A FIFO of callers waiting for one condition (readable, writable, acceptable). The owner calls
- * {@link WaitList.wake} when the state changes; each waiter then re-checks its condition.
+ * {@link WaitList.wake} when the state changes; each waiter then re-checks its condition. The
+ * usual single waiter is kept in a slot; a list is made only for a second one.
  *
  * @example
  * ```ts
@@ -42,58 +51,75 @@ function seconds(ms: number): string {
  * ```
  */
 export class WaitList {
-  #list: Waiter[] = [];
+  #one: Waiter | undefined;
+  #more: Waiter[] | undefined;
 
   /** Number of callers waiting. */
   get size(): number {
-    return this.#list.length;
+    return (this.#one ? 1 : 0) + (this.#more?.length ?? 0);
   }
 
   /**
    * Waits until {@link wake}, the timeout, or the signal; throws BlockingIOError at once for
    * non-blocking waits.
    */
-  wait(w: Wait | undefined, op: string, address?: string): Promise<void> {
-    if (w?.nonblocking) {
-      return Promise.reject(
-        new BlockingIOError("EAGAIN", { op, ...(address === undefined ? {} : { address }) }),
-      );
+  wait(w: Wait | undefined, op: string, address?: LazyAddress): Promise<void> {
+    if (w !== undefined) {
+      if (w.nonblocking) return Promise.reject(new BlockingIOError("EAGAIN", { op, ...addr(address) }));
+      if (w.signal?.aborted) return Promise.reject(interrupted(w.signal, op, address));
     }
-    if (w?.signal?.aborted) return Promise.reject(interrupted(w.signal, op, address));
     return new Promise<void>((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: undefined, signal: undefined, onAbort: undefined, op };
-      const timeout = w?.timeout;
-      if (timeout !== undefined) {
-        waiter.timer = setTimeout(() => {
-          this.#remove(waiter);
-          reject(
-            new TimeoutError("ETIMEDOUT", {
-              op,
-              ...(address === undefined ? {} : { address }),
-              hint: `timed out after ${seconds(timeout)}; the socket is still usable`,
-            }),
-          );
-        }, timeout);
-      }
-      const signal = w?.signal;
-      if (signal) {
-        waiter.signal = signal;
-        waiter.onAbort = () => {
-          this.#remove(waiter);
-          reject(interrupted(signal, op, address));
-        };
-        signal.addEventListener("abort", waiter.onAbort, { once: true });
-      }
-      this.#list.push(waiter);
+      if (w !== undefined) this.#arm(waiter, w, op, address);
+      if (this.#one === undefined && this.#more === undefined) this.#one = waiter;
+      else (this.#more ??= []).push(waiter);
     });
+  }
+
+  #arm(waiter: Waiter, w: Wait, op: string, address: LazyAddress): void {
+    const timeout = w.timeout;
+    if (timeout !== undefined) {
+      waiter.timer = setTimeout(() => {
+        this.#remove(waiter);
+        waiter.reject(
+          new TimeoutError("ETIMEDOUT", {
+            op,
+            ...addr(address),
+            hint: `timed out after ${seconds(timeout)}; the socket is still usable`,
+          }),
+        );
+      }, timeout);
+    }
+    const signal = w.signal;
+    if (signal) {
+      waiter.signal = signal;
+      waiter.onAbort = () => {
+        this.#remove(waiter);
+        waiter.reject(interrupted(signal, op, address));
+      };
+      signal.addEventListener("abort", waiter.onAbort, { once: true });
+    }
+  }
+
+  #take(): Waiter[] {
+    const out: Waiter[] = [];
+    if (this.#one) out.push(this.#one);
+    if (this.#more) out.push(...this.#more);
+    this.#one = undefined;
+    this.#more = undefined;
+    return out;
   }
 
   /** Wakes every waiter (each re-checks its own condition). */
   wake(): void {
-    if (this.#list.length === 0) return;
-    const list = this.#list;
-    this.#list = [];
-    for (const w of list) {
+    const one = this.#one;
+    if (one !== undefined && this.#more === undefined) {
+      this.#one = undefined;
+      cleanup(one);
+      one.resolve();
+      return;
+    }
+    for (const w of this.#take()) {
       cleanup(w);
       w.resolve();
     }
@@ -101,7 +127,12 @@ export class WaitList {
 
   /** Wakes only the first waiter (e.g. one pending connection for one accept). */
   wakeOne(): void {
-    const w = this.#list.shift();
+    let w = this.#one;
+    if (w !== undefined) this.#one = undefined;
+    else {
+      w = this.#more?.shift();
+      if (this.#more?.length === 0) this.#more = undefined;
+    }
     if (w) {
       cleanup(w);
       w.resolve();
@@ -110,17 +141,19 @@ export class WaitList {
 
   /** Rejects every waiter with an error made for its operation. */
   fail(makeError: (op: string) => OSError): void {
-    const list = this.#list;
-    this.#list = [];
-    for (const w of list) {
+    for (const w of this.#take()) {
       cleanup(w);
       w.reject(makeError(w.op));
     }
   }
 
   #remove(w: Waiter): void {
-    const i = this.#list.indexOf(w);
-    if (i >= 0) this.#list.splice(i, 1);
+    if (this.#one === w) this.#one = undefined;
+    else if (this.#more) {
+      const i = this.#more.indexOf(w);
+      if (i >= 0) this.#more.splice(i, 1);
+      if (this.#more.length === 0) this.#more = undefined;
+    }
     cleanup(w);
   }
 }
@@ -132,10 +165,10 @@ function cleanup(w: Waiter): void {
   w.onAbort = undefined;
 }
 
-function interrupted(signal: AbortSignal, op: string, address: string | undefined): InterruptedError {
+function interrupted(signal: AbortSignal, op: string, address: LazyAddress): InterruptedError {
   return new InterruptedError("EINTR", {
     op,
-    ...(address === undefined ? {} : { address }),
+    ...addr(address),
     cause: signal.reason,
     hint: "the operation was aborted by its AbortSignal",
   });

@@ -112,8 +112,17 @@ export class PacketConn implements AsyncIterable<Packet> {
     opts?: CallOptions,
   ): Promise<number> {
     const buf = typeof data === "string" ? Buffer.from(data) : data;
-    const to = typeof address === "string" ? await this.#resolve(address) : address;
-    return this.#s.sendto(buf, to, this.#wait(this.#wr, "sendto", opts));
+    if (typeof address !== "string")
+      return this.#s.sendto(buf, address, this.#wait(this.#wr, "sendto", opts));
+    const wait = this.#wait(this.#wr, "sendto", opts);
+    if (this.#s.closed) return this.#s.sendto(buf, undefined, wait); // rejects EBADF
+    // counted as in flight while the address resolves: a close() meanwhile waits for it
+    const release = this.#s.hold();
+    try {
+      return await this.#s.sendto(buf, await this.#resolve(address), wait, true);
+    } finally {
+      release();
+    }
   }
 
   /** Dialled sockets: receives one datagram's payload from the peer. */
