@@ -72,7 +72,10 @@ export class WaitList {
       const waiter: Waiter = { resolve, reject, timer: undefined, signal: undefined, onAbort: undefined, op };
       if (w !== undefined) this.#arm(waiter, w, op, address);
       if (this.#one === undefined && this.#more === undefined) this.#one = waiter;
-      else (this.#more ??= []).push(waiter);
+      else {
+        this.#more ??= [];
+        this.#more.push(waiter);
+      }
     });
   }
 
