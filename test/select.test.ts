@@ -437,6 +437,39 @@ describe("poll()", () => {
     }),
   );
 
+  // BUG (reported): Poll keys registrations by fileno(), which a closed socket reports as -1, so
+  // unregister(sock) after close() throws RangeError "socket -1 is not registered", and
+  // unregister(fd) is not accepted either (Python's poll takes an fd number): the stale entry
+  // stays and every later poll() returns [[fd, POLLNVAL]] at once, so a poll loop spins.
+  test(
+    "a socket closed after registration can still be unregistered (by socket or by fd)",
+    leakFree(async () => {
+      const s = await pair();
+      try {
+        const p = poll();
+        const fd = s.cli.fileno();
+        p.register(s.cli, POLLIN);
+        await s.cli.close();
+        let removed = false;
+        try {
+          p.unregister(s.cli);
+          removed = true;
+        } catch {
+          try {
+            p.unregister(fd as unknown as Socket);
+            removed = true;
+          } catch {
+            // neither form works
+          }
+        }
+        assert.ok(removed, "neither unregister(sock) nor unregister(fd) removes a closed socket");
+        assert.deepEqual(await within(p.poll(0), 1000, "poll"), []);
+      } finally {
+        await s.close();
+      }
+    }),
+  );
+
   test(
     "wakes a waiting poll() with POLLNVAL when a registered socket is closed",
     leakFree(async () => {
@@ -512,9 +545,9 @@ describe("select() and non-blocking send()", () => {
     }
   }
 
-  // BUG (reported): once the kernel's send buffer is full, select() keeps reporting the socket
-  // writable (Node's queue is below its high-water mark) while every small non-blocking send()
-  // raises BlockingIOError, so a select() loop spins. On Linux writable means send won't EAGAIN.
+  // Regression (found failing at 9011308, fixed by 83e7cf8): once the kernel's send buffer was
+  // full, select() kept reporting the socket writable while every small non-blocking send()
+  // raised BlockingIOError, so a select() loop spun. On Linux, writable means send won't EAGAIN.
   test(
     "a socket select() reports writable accepts a small non-blocking send",
     leakFree(async () => {
@@ -533,9 +566,9 @@ describe("select() and non-blocking send()", () => {
     }),
   );
 
-  // BUG (reported): a non-blocking send() that raises BlockingIOError has nevertheless queued
-  // its bytes: they reach the peer. A program that retries after EAGAIN (as Python and C
-  // programs do) sends them twice; one that drops the message is wrong about what the peer got.
+  // Regression (found failing at 9011308, fixed by 83e7cf8): a non-blocking send() that raised
+  // BlockingIOError had nevertheless queued its bytes, which reached the peer: a program that
+  // retries after EAGAIN (as Python and C programs do) sent them twice.
   test(
     "a non-blocking send() that raises BlockingIOError has sent nothing",
     leakFree(async () => {
