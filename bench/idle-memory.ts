@@ -47,7 +47,7 @@ const mem = (m: Msg): number => Number(m.heapUsed) + Number(m.external);
 
 const rss: Record<string, number[]> = { raw: [], sockit: [], sockitAccepted: [] };
 
-async function run(mode: "raw" | "sockit" | "sockit-accepted", key: string): Promise<number> {
+async function run(mode: "raw" | "raw-task" | "sockit" | "sockit-accepted", key: string): Promise<number> {
   const server = Peer.start("idle-server.js", [], ["--expose-gc"]);
   const clients: net.Socket[] = [];
   try {
@@ -80,6 +80,7 @@ main(FIGURE, async () => {
     raw: () => run("raw", "raw"),
     sockit: () => run("sockit", "sockit"),
     sockitAccepted: () => run("sockit-accepted", "sockitAccepted"),
+    rawTask: () => run("raw-task", "rawTask"),
   });
   // the warm-up round's RSS samples are not recorded either
   for (const k of Object.keys(rss)) rss[k] = rss[k]!.slice(1);
@@ -93,6 +94,9 @@ main(FIGURE, async () => {
       mode: "server in a fresh forked process per run (--expose-gc), raw Node clients in the parent",
       connections: COUNT,
       sockitAcceptedRatio: round(median(samples.sockitAccepted) / median(samples.raw), 3),
+      // sockit with a pending recv against raw with one waiting task per connection
+      ratioVsRawTask: round(median(samples.sockit) / median(samples.rawTask), 3),
+      rawTaskRatio: round(median(samples.rawTask) / median(samples.raw), 3),
       rssPerConnection: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, round(median(v))])),
     },
   });

@@ -8,6 +8,8 @@
  *   - `sockit`: Berkeley accept loop spawning one task per connection that waits in
  *     `await conn.recv(65536)` (the idle state of a pull-style server).
  *   - `sockit-accepted`: accept loop keeping each accepted Socket, no recv pending.
+ *   - `raw-task`: net.Server plus one task per connection awaiting its next chunk (the floor for
+ *     any pull-style server).
  * - `wait {live}`: waits until exactly `live` connections are open.
  * - `measure {live}`: waits until exactly `live` connections are open, collects garbage and
  *   replies `process.memoryUsage()`.
@@ -35,6 +37,36 @@ async function listen(mode: string): Promise<number> {
         live--;
         keep.delete(c);
       });
+    });
+    await new Promise<void>((resolve) => srv.listen({ port: 0, host: HOST }, resolve));
+    keep.add(srv);
+    return (srv.address() as net.AddressInfo).port;
+  }
+  if (mode === "raw-task") {
+    // the floor for any pull-style server: raw Node plus one task per connection waiting for
+    // its next chunk (a hand-made promise around 'data'/'close')
+    const srv = net.createServer((c) => {
+      live++;
+      keep.add(c);
+      c.on("error", () => {});
+      void (async () => {
+        for (;;) {
+          const more = await new Promise<boolean>((resolve) => {
+            const done = (v: boolean) => {
+              c.off("data", onData);
+              c.off("close", onClose);
+              resolve(v);
+            };
+            const onData = () => done(true);
+            const onClose = () => done(false);
+            c.on("data", onData);
+            c.on("close", onClose);
+          });
+          if (!more) break;
+        }
+        live--;
+        keep.delete(c);
+      })();
     });
     await new Promise<void>((resolve) => srv.listen({ port: 0, host: HOST }, resolve));
     keep.add(srv);

@@ -14,19 +14,19 @@ const port = Number(process.argv[2] ?? 7013);
 const host = process.argv[3] ?? "127.0.0.1";
 
 const srv = socket(AF_INET, SOCK_STREAM);
-srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
-await srv.bind([host, port]);
-await srv.listen(5);
-const [h, p] = srv.getsockname() as [string, number];
-console.log(`daytime server listening on ${h}:${p}`);
-console.log(`try: node dist/examples/daytime-client.js ${h} ${p}   (or: nc ${h} ${p})`);
-
+// signal handlers first: a signal that comes right after "listening" must find them
 const stop = async () => {
   await srv.close();
   process.exit(0);
 };
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
+srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
+await srv.bind([host, port]);
+await srv.listen(5);
+const [h, p] = srv.getsockname() as [string, number];
+console.log(`daytime server listening on ${h}:${p}`);
+console.log(`try: node dist/examples/daytime-client.js ${h} ${p}   (or: nc ${h} ${p})`);
 
 for (;;) {
   let conn: Awaited<ReturnType<typeof srv.accept>>[0];

@@ -90,7 +90,7 @@ export async function select(
 
 /** The readiness of one socket as poll() events. */
 function eventsOf(s: Socket, wanted: number): number {
-  let r: { readable: boolean; writable: boolean; error: boolean };
+  let r: { readable: boolean; writable: boolean; error: boolean; hangup?: boolean };
   try {
     r = s.readiness();
   } catch {
@@ -100,6 +100,7 @@ function eventsOf(s: Socket, wanted: number): number {
   if (r.readable) ev |= POLLIN;
   if (r.writable) ev |= POLLOUT;
   if (r.error) ev |= POLLERR;
+  if (r.hangup) ev |= POLLHUP;
   return ev & (wanted | POLLERR | POLLHUP | POLLNVAL);
 }
 
@@ -115,24 +116,35 @@ function eventsOf(s: Socket, wanted: number): number {
  * ```
  */
 export class Poll {
-  #regs = new Map<number, { sock: Socket; events: number }>();
+  // keyed by the socket itself, so a socket closed after registration (fileno -1) can still
+  // be found; `fd` is the number it had when registered, which poll() reports
+  #regs = new Map<Socket, { fd: number; events: number }>();
 
   /** Watches `sock` for `events` (default POLLIN | POLLPRI | POLLOUT). */
   register(sock: Socket, events = POLLIN | POLLPRI | POLLOUT): void {
     checkList("sock", [sock]);
-    this.#regs.set(sock.fileno(), { sock, events });
+    const fd = this.#regs.get(sock)?.fd ?? sock.fileno();
+    this.#regs.set(sock, { fd, events });
   }
 
-  /** Changes the events of a registered socket; OSError ENOENT-like KeyError if unknown. */
-  modify(sock: Socket, events: number): void {
-    const reg = this.#regs.get(sock.fileno());
-    if (!reg) throw new RangeError(`socket ${sock.fileno()} is not registered`);
-    reg.events = events;
+  #find(sock: Socket | number): Socket {
+    if (typeof sock !== "number") {
+      if (this.#regs.has(sock)) return sock;
+    } else {
+      for (const [s, r] of this.#regs) if (r.fd === sock) return s;
+    }
+    const fd = typeof sock === "number" ? sock : sock.fileno();
+    throw new RangeError(`socket ${fd} is not registered`);
   }
 
-  /** Stops watching `sock`. */
-  unregister(sock: Socket): void {
-    if (!this.#regs.delete(sock.fileno())) throw new RangeError(`socket ${sock.fileno()} is not registered`);
+  /** Changes the events of a registered socket (by socket or descriptor number). */
+  modify(sock: Socket | number, events: number): void {
+    this.#regs.get(this.#find(sock))!.events = events;
+  }
+
+  /** Stops watching a socket (by socket or descriptor number), also after it was closed. */
+  unregister(sock: Socket | number): void {
+    this.#regs.delete(this.#find(sock));
   }
 
   /** Waits up to `timeoutMs` (undefined/null/negative: forever) for events. */
@@ -141,7 +153,7 @@ export class Poll {
       timeoutMs === undefined || timeoutMs === null || timeoutMs < 0 ? undefined : Date.now() + timeoutMs;
     for (;;) {
       const out: Array<[number, number]> = [];
-      for (const [fd, { sock, events }] of this.#regs) {
+      for (const [sock, { fd, events }] of this.#regs) {
         const ev = eventsOf(sock, events);
         if (ev !== 0) out.push([fd, ev]);
       }
@@ -149,7 +161,7 @@ export class Poll {
       const left = deadline === undefined ? undefined : deadline - Date.now();
       if (left !== undefined && left <= 0) return [];
       await waitChange(
-        [...this.#regs.values()].map((r) => r.sock),
+        [...this.#regs.keys()].filter((s) => s.fileno() !== -1),
         left,
       );
     }

@@ -138,7 +138,7 @@ export class Socket {
    * connected (or a datagram socket) and below the send high-water mark; error = a pending error.
    * Throws EBADF on a closed socket.
    */
-  readiness(): { readable: boolean; writable: boolean; error: boolean } {
+  readiness(): { readable: boolean; writable: boolean; error: boolean; hangup?: boolean } {
     if (this.#state === "closed") throw this.#ebadf("select");
     if (this.#dg) {
       const core = this.#dg.existing;
@@ -148,7 +148,12 @@ export class Socket {
       return { readable: this.#listener!.readable, writable: false, error: false };
     if (this.#stream) {
       const err = this.#stream.pendingError("select") !== undefined;
-      return { readable: this.#stream.readable, writable: this.#stream.writable, error: err };
+      return {
+        readable: this.#stream.readable,
+        writable: this.#stream.writable,
+        error: err,
+        hangup: this.#stream.hangup,
+      };
     }
     const failed = this.#connectError !== undefined && this.#state === "created";
     return { readable: failed, writable: failed, error: failed };

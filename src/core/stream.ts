@@ -96,6 +96,9 @@ export class StreamSocket {
   #closed = false;
   #error: unknown;
   #readersList: WaitList | undefined;
+  // the one plain recv() waiting without flags, timeout or signal: served straight from the
+  // 'data' handler, without an async frame or a retry loop (the idle state of most servers)
+  #slot: { n: number; resolve: (b: Buffer) => void; reject: (e: unknown) => void } | undefined;
   #writersList: WaitList | undefined;
   #watchers: Watchers | undefined;
   #local: Endpoint | undefined;
@@ -133,14 +136,31 @@ export class StreamSocket {
       this.#paused = true;
       this.#sock.pause();
     }
+    const slot = this.#slot;
+    if (slot !== undefined) {
+      this.#slot = undefined;
+      slot.resolve(this.#take(slot.n, false));
+    }
     this.#readersList?.wake();
     this.#watchers?.notify();
+  }
+
+  /** Settles the waiting plain recv() (if any) at EOF, on an error or on close. */
+  #settleSlot(): void {
+    const slot = this.#slot;
+    if (slot === undefined) return;
+    this.#slot = undefined;
+    if (this.#closed) slot.reject(this.#closedError("recv"));
+    else if (this.#buffered > 0) slot.resolve(this.#take(slot.n, false));
+    else if (this.#error !== undefined && !this.#rdShut) slot.reject(this.#convert(this.#error, "recv"));
+    else slot.resolve(EMPTY);
   }
 
   /** @internal 'end', 'close', 'error', 'drain' from Node. */
   _event(kind: "end" | "close" | "error" | "drain", err?: unknown): void {
     if (kind === "error") this.#error ??= err;
     if (kind === "end" || kind === "close") this.#eof = true;
+    if (kind !== "drain") this.#settleSlot();
     if (kind !== "drain") this.#readersList?.wake();
     if (kind !== "end") this.#writersList?.wake();
     this.#watchers?.notify();
@@ -219,6 +239,11 @@ export class StreamSocket {
     return this.#buffered > 0 || this.#eof || this.#rdShut || this.#error !== undefined || this.#closed;
   }
 
+  /** True when the peer has closed its side and every byte has been read (poll's POLLHUP). */
+  get hangup(): boolean {
+    return this.#eof && this.#buffered === 0;
+  }
+
   /** True when a send would not wait. */
   get writable(): boolean {
     return !this.#sock.writableNeedDrain || this.#error !== undefined || this.#closed;
@@ -252,9 +277,23 @@ export class StreamSocket {
    */
   recv(n: number, flags?: RecvFlags, w?: Wait): Promise<Buffer> {
     if (!tracing()) {
-      // fast path: bytes are waiting and no flag changes what to take
-      if (this.#buffered > 0 && flags === undefined && !this.#closed && !this.#rdShut) {
-        return Promise.resolve(this.#take(n, false));
+      if (flags === undefined && !this.#closed && !this.#rdShut) {
+        // fast path: bytes are waiting and no flag changes what to take
+        if (this.#buffered > 0) return Promise.resolve(this.#take(n, false));
+        // idle path: wait in the slot, served directly by the 'data' handler
+        if (
+          w === undefined &&
+          n > 0 &&
+          this.#slot === undefined &&
+          this.#error === undefined &&
+          !this.#eof &&
+          (this.#readersList === undefined || this.#readersList.size === 0)
+        ) {
+          this.#maybeResume();
+          return new Promise<Buffer>((resolve, reject) => {
+            this.#slot = { n, resolve, reject };
+          });
+        }
       }
       return this.#recv(n, flags, w, "recv");
     }
@@ -500,6 +539,7 @@ export class StreamSocket {
       this.#head = 0;
       this.#buffered = 0;
       this.#maybeResume();
+      this.#settleSlot();
       this.#readers.wake();
     }
     if (write && !this.#wrShut) {
@@ -515,6 +555,11 @@ export class StreamSocket {
 
   /** Rejects the calls now waiting to read (`"read"`) or write (`"write"`) with `err`. */
   interrupt(which: "read" | "write", makeError: (op: string) => OSError): void {
+    if (which === "read" && this.#slot !== undefined) {
+      const slot = this.#slot;
+      this.#slot = undefined;
+      slot.reject(makeError("recv"));
+    }
     (which === "read" ? this.#readers : this.#writers).fail(makeError);
   }
 
@@ -532,6 +577,7 @@ export class StreamSocket {
     this.#head = 0;
     this.#buffered = 0;
     const err = (op: string) => this.#closedError(op);
+    this.#settleSlot();
     this.#readersList?.fail(err);
     this.#writersList?.fail(err);
     this.#watchers?.notify();
