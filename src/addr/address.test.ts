@@ -69,26 +69,30 @@ test("normalizePort rejects out-of-range, wrong types and unknown names (gaierro
   }
 });
 
-test("normalizePort agrees with Python's getaddrinfo on numbers, numeric strings and /etc/services names", {
-  timeout: 10_000,
-}, async () => {
-  const names = systemServices().map((e) => e.name);
-  const inputs: Array<[string | number, "tcp" | "udp"]> = [];
-  for (const proto of ["tcp", "udp"] as const) {
-    for (const p of [0, 1, 80, 443, 8000, 65535, "0", "80", "0080", "65535", "nosuch", "Http", ...names])
-      inputs.push([p, proto]);
-  }
-  const py = await pythonOracle(
-    "import socket\ndef port(p, proto):\n    t = socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM\n    try:\n        return socket.getaddrinfo('127.0.0.1', p, socket.AF_INET, t)[0][4][1]\n    except socket.gaierror as e:\n        return e.errno",
-    "port(x[0], x[1])",
-    inputs,
-  );
-  inputs.forEach(([p, proto], i) => {
-    const r = outcome(() => normalizePort(p, proto));
-    const ours = "ok" in r ? r.ok : (r.error as OSError).errno;
-    assert.equal(ours, py[i]?.ok, `${p}/${proto}`);
-  });
-});
+test(
+  "normalizePort agrees with Python's getaddrinfo on numbers, numeric strings and /etc/services names",
+  {
+    timeout: 10_000,
+  },
+  async () => {
+    const names = systemServices().map((e) => e.name);
+    const inputs: Array<[string | number, "tcp" | "udp"]> = [];
+    for (const proto of ["tcp", "udp"] as const) {
+      for (const p of [0, 1, 80, 443, 8000, 65535, "0", "80", "0080", "65535", "nosuch", "Http", ...names])
+        inputs.push([p, proto]);
+    }
+    const py = await pythonOracle(
+      "import socket\ndef port(p, proto):\n    t = socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM\n    try:\n        return socket.getaddrinfo('127.0.0.1', p, socket.AF_INET, t)[0][4][1]\n    except socket.gaierror as e:\n        return e.errno",
+      "port(x[0], x[1])",
+      inputs,
+    );
+    inputs.forEach(([p, proto], i) => {
+      const r = outcome(() => normalizePort(p, proto));
+      const ours = "ok" in r ? r.ok : (r.error as OSError).errno;
+      assert.equal(ours, py[i]?.ok, `${p}/${proto}`);
+    });
+  },
+);
 
 test("parseHostPort splits host:port forms as Go's net.SplitHostPort", () => {
   const ok: Array<[string, string, string]> = [

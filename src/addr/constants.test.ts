@@ -3,18 +3,22 @@ import { test } from "node:test";
 import { pythonOracle } from "../../test/support/python.js";
 import * as C from "./constants.js";
 
-test("every numeric constant has the value Python's socket module has on Linux", {
-  timeout: 10_000,
-}, async () => {
-  const names = Object.keys(C).filter(
-    (k) => typeof (C as Record<string, unknown>)[k] === "number" && k !== "MAX_ADDRESS_LENGTH",
-  );
-  assert.equal(names.length, 29);
-  const py = await pythonOracle("import socket", "int(getattr(socket, x))", names);
-  names.forEach((n, i) => {
-    assert.deepEqual({ [n]: py[i]?.ok }, { [n]: (C as Record<string, unknown>)[n] });
-  });
-});
+test(
+  "every numeric constant has the value Python's socket module has on Linux",
+  {
+    timeout: 10_000,
+  },
+  async () => {
+    const names = Object.keys(C).filter(
+      (k) => typeof (C as Record<string, unknown>)[k] === "number" && k !== "MAX_ADDRESS_LENGTH",
+    );
+    assert.equal(names.length, 29);
+    const py = await pythonOracle("import socket", "int(getattr(socket, x))", names);
+    names.forEach((n, i) => {
+      assert.deepEqual({ [n]: py[i]?.ok }, { [n]: (C as Record<string, unknown>)[n] });
+    });
+  },
+);
 
 test("familyName and typeName give symbolic names, and the number for unknown values", () => {
   assert.equal(C.familyName(C.AF_INET), "AF_INET");

@@ -44,46 +44,50 @@ test("parseNumericHost reads inet_aton IPv4 forms and IPv6 with scopes; names ar
   }
 });
 
-test("property: parseNumericHost agrees with Python's getaddrinfo(AI_NUMERICHOST)", {
-  timeout: 15_000,
-}, async () => {
-  const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => inet_ntop(10, Buffer.from(b)));
-  const arb = fc.oneof(
-    fc
-      .array(
-        fc.oneof(
-          fc.nat(300).map(String),
-          fc.nat().map((n) => `0x${n.toString(16)}`),
-        ),
-        { minLength: 1, maxLength: 5 },
-      )
-      .map((p) => p.join(".")),
-    v6,
-    fc
-      .tuple(
-        fc.constantFrom("fe80::", "ff02::", "::", "fd00::"),
-        fc.nat(0xffff),
-        fc.constantFrom("lo", "eth0", "1", "01", "x", "", "99"),
-      )
-      .map(([p, n, z]) => `${p}${n.toString(16)}%${z}`),
-    charsOf("0123456789abcdef:.%x ", 20),
-  );
-  await batchProperty(arb, 400, 2, async (xs) => {
-    const py = await pythonOracle(
-      "import socket\ndef num(h):\n    try:\n        r = socket.getaddrinfo(h, None, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)[0][4]\n        return [r[0], r[3] if len(r) == 4 else 0]\n    except socket.gaierror as e:\n        return e.errno",
-      "num(x)",
-      xs,
+test(
+  "property: parseNumericHost agrees with Python's getaddrinfo(AI_NUMERICHOST)",
+  {
+    timeout: 15_000,
+  },
+  async () => {
+    const v6 = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => inet_ntop(10, Buffer.from(b)));
+    const arb = fc.oneof(
+      fc
+        .array(
+          fc.oneof(
+            fc.nat(300).map(String),
+            fc.nat().map((n) => `0x${n.toString(16)}`),
+          ),
+          { minLength: 1, maxLength: 5 },
+        )
+        .map((p) => p.join(".")),
+      v6,
+      fc
+        .tuple(
+          fc.constantFrom("fe80::", "ff02::", "::", "fd00::"),
+          fc.nat(0xffff),
+          fc.constantFrom("lo", "eth0", "1", "01", "x", "", "99"),
+        )
+        .map(([p, n, z]) => `${p}${n.toString(16)}%${z}`),
+      charsOf("0123456789abcdef:.%x ", 20),
     );
-    const bad: string[] = [];
-    xs.forEach((x, i) => {
-      const r = outcome(() => parseNumericHost(x), x);
-      const ours =
-        "ok" in r ? (r.ok === undefined ? -2 : [r.ok.address, r.ok.scopeId]) : (r.error as gaierror).errno;
-      // Python's idna codec rejects some names (empty labels) before glibc sees them: still names.
-      const want = py[i]?.err === "UnicodeError" ? -2 : py[i]?.ok;
-      if (JSON.stringify(ours) !== JSON.stringify(want))
-        bad.push(`${JSON.stringify(x)}: ours ${JSON.stringify(ours)}, python ${JSON.stringify(py[i])}`);
+    await batchProperty(arb, 400, 2, async (xs) => {
+      const py = await pythonOracle(
+        "import socket\ndef num(h):\n    try:\n        r = socket.getaddrinfo(h, None, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)[0][4]\n        return [r[0], r[3] if len(r) == 4 else 0]\n    except socket.gaierror as e:\n        return e.errno",
+        "num(x)",
+        xs,
+      );
+      const bad: string[] = [];
+      xs.forEach((x, i) => {
+        const r = outcome(() => parseNumericHost(x), x);
+        const ours =
+          "ok" in r ? (r.ok === undefined ? -2 : [r.ok.address, r.ok.scopeId]) : (r.error as gaierror).errno;
+        // Python's idna codec rejects some names (empty labels) before glibc sees them: still names.
+        const want = py[i]?.err === "UnicodeError" ? -2 : py[i]?.ok;
+        if (JSON.stringify(ours) !== JSON.stringify(want))
+          bad.push(`${JSON.stringify(x)}: ours ${JSON.stringify(ours)}, python ${JSON.stringify(py[i])}`);
+      });
+      assert.deepEqual(bad.slice(0, 10), []);
     });
-    assert.deepEqual(bad.slice(0, 10), []);
-  });
-});
+  },
+);

@@ -186,8 +186,11 @@ export function lengthPrefixed(opts: LengthPrefixedOptions): Codec<Buffer> {
       const out = Buffer.allocUnsafe(h + n);
       const len = incl ? n + h : n;
       if (h === 1) out[0] = len;
-      else if (h === 2) s.big ? out.writeUInt16BE(len, 0) : out.writeUInt16LE(len, 0);
-      else s.big ? out.writeUInt32BE(len, 0) : out.writeUInt32LE(len, 0);
+      else if (h === 2) {
+        if (s.big) out.writeUInt16BE(len, 0);
+        else out.writeUInt16LE(len, 0);
+      } else if (s.big) out.writeUInt32BE(len, 0);
+      else out.writeUInt32LE(len, 0);
       out.set(frame, h);
       return out;
     },
