@@ -11,7 +11,16 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const FIGURES = ["bulk-tcp", "pingpong", "accept-rate", "idle-memory"] as const;
+const FIGURES = [
+  "bulk-tcp",
+  "pingpong",
+  "accept-rate",
+  "idle-memory",
+  "udp-recv",
+  "udp-pingpong",
+  "codec-lines",
+  "cli-pipe",
+] as const;
 const LIMIT_MS = 90_000; // each figure bounds itself at 58 s; this is the backstop
 
 function runFigure(name: string): Promise<{ line: string; ok: boolean }> {
