@@ -5,7 +5,9 @@
  */
 import type { Command } from "commander";
 import type { Context } from "../context.js";
+import { register as connect } from "./connect.js";
 import { register as info } from "./info.js";
+import { register as listen } from "./listen.js";
 
 /** What a subcommand does once its arguments are parsed; resolves the exit code (default 0). */
 export type Action = (ctx: Context) => Promise<number | undefined>;
@@ -25,5 +27,7 @@ export class CommandRegistry {
 
 /** Adds every subcommand to the program. */
 export function registerAll(program: Command, reg: CommandRegistry): void {
+  connect(program, reg);
   info(program, reg);
+  listen(program, reg);
 }

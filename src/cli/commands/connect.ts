@@ -1,0 +1,331 @@
+/**
+ * `sockit connect HOST PORT` (and `-U PATH`, `-u`): a netcat client. stdin → socket,
+ * socket → stdout; stdin EOF half-closes (SHUT_WR) and the reply is still printed.
+ *
+ * @module
+ */
+import type { Command } from "commander";
+import { formatHostPort } from "../../addr/address.js";
+import { ipFamily } from "../../addr/inet.js";
+import type { IpEndpoint } from "../../core/endpoint.js";
+import { MAX_UDP4_PAYLOAD, MAX_UDP6_PAYLOAD } from "../../limits.js";
+import { resolveNetAddress } from "../../net/address.js";
+import type { Conn } from "../../net/conn.js";
+import { type DialOptions, dial } from "../../net/dial.js";
+import { listenPacket, type PacketConn } from "../../net/packet.js";
+import type { Context } from "../context.js";
+import { UsageError } from "../exit.js";
+import { addGlobalOptions } from "../globals.js";
+import {
+  chunks,
+  Ending,
+  IdleTimer,
+  onStopSignals,
+  runSession,
+  StdinReader,
+  watchOutput,
+} from "../listen/stdio.js";
+import { crlf, writeAll } from "../pump.js";
+import type { CommandRegistry } from "./index.js";
+
+/** Stream networks and datagram networks, as `dial` names them. */
+export type Network = "tcp" | "tcp4" | "tcp6" | "unix" | "udp" | "udp4" | "udp6";
+
+/** What `connect` will do. */
+export interface ConnectPlan {
+  readonly network: Network;
+  /** `"127.0.0.1:80"`, `"[::1]:80"`, `"example.test:http"` or a Unix path. */
+  readonly address: string;
+  /** `-s` / `-p`: where to connect from. */
+  readonly source: { readonly address?: string; readonly port?: number } | undefined;
+  /** `-w`: give up connecting after this many ms (exit 4). */
+  readonly connectTimeoutMs: number | undefined;
+  /** `-i`: give up after this many ms without data either way (exit 4). */
+  readonly idleMs: number | undefined;
+  /** `-q`: after stdin EOF wait at most this many ms (UDP: default 1000). */
+  readonly lingerMs: number | undefined;
+  /** `--crlf`. */
+  readonly crlf: boolean;
+  /** Half-close at stdin EOF (`--no-shutdown` → false). */
+  readonly shutdown: boolean;
+}
+
+/** The flags of `connect` as commander parses them. */
+export interface ConnectFlags {
+  readonly udp?: boolean;
+  readonly unix?: boolean;
+  readonly "4"?: boolean;
+  readonly "6"?: boolean;
+  readonly source?: string;
+  readonly sourcePort?: string;
+  readonly wait?: string;
+  readonly idle?: string;
+  readonly linger?: string;
+  readonly crlf?: boolean;
+  readonly shutdown?: boolean;
+}
+
+/** Without `-q`, UDP waits this long after stdin EOF for replies. */
+export const UDP_DEFAULT_LINGER_MS = 1000;
+
+const MAX_SECONDS = 2_147_483; // setTimeout's limit, in seconds
+
+/**
+ * A `SECS` value (decimals allowed) in ms; `zero` allows 0.
+ * @example `parseSeconds("-w", "1.5") // 1500`
+ */
+export function parseSeconds(flag: string, text: string, zero = false): number {
+  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(text))
+    throw new UsageError(`${flag} needs seconds (like 5 or 0.5), got ${JSON.stringify(text)}`);
+  const s = Number(text);
+  if ((!zero && s === 0) || s > MAX_SECONDS) {
+    throw new UsageError(
+      `${flag} must be ${zero ? "0" : "more than 0"}..${MAX_SECONDS} seconds, got ${text}`,
+    );
+  }
+  return Math.round(s * 1000);
+}
+
+const SERVICE = /^[A-Za-z][A-Za-z0-9._+-]{0,31}$/;
+
+/**
+ * A `PORT` argument: a number (1..65535, or 0 when `zero`) or a service name (looked up when
+ * connecting; an unknown name exits 2).
+ * @example `parsePort("http") // "http"; parsePort("8080") // 8080`
+ */
+export function parsePort(text: string, zero = false, what = "PORT"): number | string {
+  if (/^\d+$/.test(text)) {
+    const n = Number(text);
+    if (n > 65535 || (n === 0 && !zero)) {
+      throw new UsageError(`${what} must be ${zero ? 0 : 1}..65535, got ${text}`);
+    }
+    return n;
+  }
+  if (SERVICE.test(text)) return text;
+  throw new UsageError(`${what} must be a port number or a service name, got ${JSON.stringify(text)}`);
+}
+
+/**
+ * A `HOST` argument without brackets (`[::1]` → `::1`); rejects what no resolver could take.
+ * @example `parseHost("[::1]") // "::1"`
+ */
+export function parseHost(text: string, what = "HOST"): string {
+  const h = /^\[([^\]]*)\]$/.exec(text)?.[1] ?? text;
+  if (h.length === 0 || h.length > 255 || /[\s[\]/]/.test(h)) {
+    throw new UsageError(`${what} must be a host name or an address, got ${JSON.stringify(text)}`);
+  }
+  return h;
+}
+
+/**
+ * `-4`/`-6` against a literal address: the family must agree.
+ * @example `checkFamily("::1", true, false) // throws UsageError`
+ */
+export function checkFamily(host: string, v4: boolean, v6: boolean): void {
+  if (v4 && v6) throw new UsageError("-4 and -6 exclude each other");
+  const fam = ipFamily(host.replace(/%.*$/, ""));
+  if ((v4 && fam === 6) || (v6 && fam === 4)) {
+    throw new UsageError(`${host} is an IPv${fam} address but -${v4 ? 4 : 6} was given`);
+  }
+}
+
+/**
+ * The positional arguments commander hands over, without the missing ones.
+ * @example `argsOf("8000", undefined) // ["8000"]`
+ */
+export function argsOf(...args: Array<string | undefined>): string[] {
+  return args.filter((a): a is string => a !== undefined);
+}
+
+/**
+ * Turns the arguments into a plan (pure; throws UsageError).
+ * @example `planConnect(["127.0.0.1", "80"], { crlf: true })`
+ */
+export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPlan {
+  const v4 = f["4"] === true;
+  const v6 = f["6"] === true;
+  const common = {
+    connectTimeoutMs: f.wait === undefined ? undefined : parseSeconds("-w", f.wait),
+    idleMs: f.idle === undefined ? undefined : parseSeconds("-i", f.idle),
+    crlf: f.crlf === true,
+    shutdown: f.shutdown !== false,
+  };
+  const linger = f.linger === undefined ? undefined : parseSeconds("-q", f.linger, true);
+  if (f.unix) {
+    if (args.length !== 1) throw new UsageError("with -U give one PATH: sockit connect -U /tmp/s.sock");
+    if (f.udp) throw new UsageError("-U and -u exclude each other (Node has no Unix datagram sockets)");
+    if (v4 || v6) throw new UsageError("-4/-6 do not apply to a Unix socket (-U)");
+    if (f.source !== undefined || f.sourcePort !== undefined)
+      throw new UsageError("-s/-p do not apply to a Unix socket (-U)");
+    const path = args[0]!;
+    if (path.length === 0) throw new UsageError("PATH must not be empty");
+    return { network: "unix", address: path, source: undefined, lingerMs: linger, ...common };
+  }
+  if (args.length !== 2) throw new UsageError("give HOST and PORT: sockit connect example.test 80");
+  const host = parseHost(args[0]!);
+  checkFamily(host, v4, v6);
+  const port = parsePort(args[1]!);
+  let source: { address?: string; port?: number } | undefined;
+  if (f.source !== undefined || f.sourcePort !== undefined) {
+    source = {};
+    if (f.source !== undefined) {
+      source.address = parseHost(f.source, "-s ADDR");
+      checkFamily(source.address, v4, v6);
+    }
+    if (f.sourcePort !== undefined) {
+      const p = parsePort(f.sourcePort, false, "-p PORT");
+      if (typeof p !== "number") throw new UsageError(`-p needs a port number, got ${f.sourcePort}`);
+      source.port = p;
+    }
+  }
+  const base = f.udp ? "udp" : "tcp";
+  const network = (v4 ? `${base}4` : v6 ? `${base}6` : base) as Network;
+  const lingerMs = linger ?? (f.udp ? UDP_DEFAULT_LINGER_MS : undefined);
+  return { network, address: formatHostPort(host, port), source, lingerMs, ...common };
+}
+
+/** Connects and moves bytes until done; resolves the exit code. */
+export async function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
+  const ac = new AbortController();
+  const offSignals = onStopSignals(() => ac.abort());
+  const offOut = watchOutput(ctx.io.stdout, () => ac.abort());
+  const stdin = new StdinReader(ctx.io.stdin);
+  stdin.onError = (e) => ctx.warn(`reading stdin: ${(e as Error).message}`);
+  try {
+    if (plan.network.startsWith("udp")) return await runUdp(plan, ctx, stdin, ac.signal);
+    const opts: { -readonly [K in keyof DialOptions]: DialOptions[K] } = { signal: ac.signal };
+    if (plan.connectTimeoutMs !== undefined) opts.timeout = plan.connectTimeoutMs;
+    if (plan.source?.address !== undefined) opts.localAddress = plan.source.address;
+    if (plan.source?.port !== undefined) opts.localPort = plan.source.port;
+    let conn: Conn;
+    try {
+      conn = await dial(plan.network as "tcp", plan.address, opts);
+    } catch (err) {
+      if (ac.signal.aborted) return 0;
+      throw err;
+    }
+    ctx.info(`connected to ${conn.remoteAddress || plan.address} from ${conn.localAddress || "(unnamed)"}`);
+    await runSession(conn, stdin, ctx, {
+      shutdown: plan.shutdown,
+      lingerMs: plan.lingerMs,
+      idleMs: plan.idleMs,
+      crlf: plan.crlf,
+      signal: ac.signal,
+      dump: ctx.dumper(),
+    });
+    return 0;
+  } finally {
+    offSignals();
+    offOut();
+  }
+}
+
+/** UDP: each stdin read is one datagram; received datagrams go to stdout. */
+async function runUdp(
+  plan: ConnectPlan,
+  ctx: Context,
+  stdin: StdinReader,
+  signal: AbortSignal,
+): Promise<number> {
+  const to = (await resolveNetAddress(plan.network, plan.address, false, "connect")) as IpEndpoint;
+  let pc: PacketConn;
+  let target: IpEndpoint | undefined; // set when the socket is not connected (-s/-p given)
+  if (plan.source) {
+    // dial("udp") cannot bind a source address: bind, then sendto the target and filter replies
+    const at = formatHostPort(
+      plan.source.address ?? (to.family === 6 ? "::" : "0.0.0.0"),
+      plan.source.port ?? 0,
+    );
+    pc = await listenPacket(to.family === 6 ? "udp6" : "udp4", at);
+    target = to;
+  } else pc = await dial((to.family === 6 ? "udp6" : "udp4") as "udp", formatHostPort(to.address, to.port));
+  const want = formatHostPort(to.address, to.port);
+  ctx.info(`sending datagrams to ${want} from ${pc.localAddress}`);
+  const max = to.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
+  const dump = ctx.dumper();
+  const end = new Ending();
+  const idle = new IdleTimer(plan.idleMs, end.finish, want);
+  let linger: NodeJS.Timeout | undefined;
+  const receive = async () => {
+    for (;;) {
+      const p = await pc.readFrom();
+      if (end.settled) return;
+      if (target && p.address !== want) {
+        ctx.info(`ignoring a datagram from ${p.address}`);
+        continue;
+      }
+      idle.bump();
+      dump?.received(p.data);
+      try {
+        await writeAll(ctx.io.stdout, p.data);
+      } catch {
+        end.finish();
+        return;
+      }
+    }
+  };
+  const send = async () => {
+    const t = plan.crlf ? crlf() : undefined;
+    for (let b = await stdin.read(); b !== null; b = await stdin.read()) {
+      if (end.settled) return;
+      for (const piece of chunks(t ? t(b) : b, max)) {
+        idle.bump();
+        dump?.sent(piece);
+        if (target) await pc.writeTo(piece, target);
+        else await pc.write(piece);
+      }
+    }
+    const ms = plan.lingerMs ?? UDP_DEFAULT_LINGER_MS;
+    ctx.info(`stdin EOF: waiting ${ms / 1000} s for datagrams (-q)`);
+    linger = setTimeout(() => end.finish(), ms);
+  };
+  const onAbort = () => end.finish();
+  signal.addEventListener("abort", onAbort, { once: true });
+  receive().catch(end.finish);
+  send().catch(end.finish);
+  try {
+    await end.done;
+    return 0;
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+    idle.stop();
+    if (linger !== undefined) clearTimeout(linger);
+    await pc.close();
+  }
+}
+
+/** Adds `connect` to the program. */
+export function register(program: Command, reg: CommandRegistry): void {
+  const cmd = addGlobalOptions(program.command("connect"))
+    .description("connect to HOST PORT (or a Unix PATH): stdin -> socket, socket -> stdout")
+    .argument("<host|path>", "host name or address (a socket path with -U)")
+    .argument("[port]", "port number or service name")
+    .option("-u, --udp", "UDP: each stdin read is sent as one datagram")
+    .option("-U, --unix", "connect to the Unix socket at PATH")
+    .option("-4", "IPv4 only")
+    .option("-6", "IPv6 only")
+    .option("-s, --source <addr>", "connect from this local address")
+    .option("-p, --source-port <port>", "connect from this local port")
+    .option("-w, --wait <secs>", "give up connecting after SECS (exit 4)")
+    .option("-i, --idle <secs>", "give up after SECS without data either way (exit 4)")
+    .option("-q, --linger <secs>", "after stdin EOF, wait at most SECS for the peer (UDP default 1)")
+    .option("--crlf", "send line endings as CRLF")
+    .option("--no-shutdown", "do not half-close (SHUT_WR) at stdin EOF; wait for the peer to close")
+    .addHelpText(
+      "after",
+      `
+stdin EOF sends FIN (shutdown SHUT_WR) and sockit keeps printing until the peer closes:
+request -> half-close -> reply works with any server that answers after reading EOF.
+
+Examples:
+  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit connect example.test 80
+  sockit connect -w 2 127.0.0.1 7             echo service, give up after 2 s
+  sockit connect -U /tmp/app.sock             a Unix socket
+  echo ping | sockit connect -u 127.0.0.1 7   one datagram, print replies for 1 s
+  sockit -x connect 127.0.0.1 13              hex dump of what comes back
+  sockit --trace connect 127.0.0.1 7          every socket call on stderr`,
+    );
+  cmd.action((host: string, port: string | undefined, flags: ConnectFlags) => {
+    reg.choose(cmd, (ctx) => runConnect(planConnect(argsOf(host, port), flags), ctx));
+  });
+}
