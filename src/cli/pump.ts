@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { once } from "node:events";
 import type { Readable, Writable } from "node:stream";
 import type { Dumper } from "./output/hexdump.js";
 
@@ -43,13 +42,23 @@ export async function readableToConn(
  */
 export async function writeAll(dst: Writable, b: Uint8Array): Promise<void> {
   if (dst.destroyed) throw Object.assign(new Error("write after the output closed"), { code: "EPIPE" });
-  if (!dst.write(b)) {
-    const [closedOrDrained] = await Promise.race([
-      once(dst, "drain").then(() => ["drain"]),
-      once(dst, "close").then(() => ["close"]),
-    ]);
-    if (closedOrDrained === "close") throw Object.assign(new Error("output closed"), { code: "EPIPE" });
-  }
+  if (dst.write(b)) return;
+  // wait for 'drain', removing every listener we added whichever event wins
+  await new Promise<void>((resolve, reject) => {
+    const done = (err?: unknown) => {
+      dst.off("drain", onDrain);
+      dst.off("close", onClose);
+      dst.off("error", onError);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onDrain = () => done();
+    const onClose = () => done(Object.assign(new Error("output closed"), { code: "EPIPE" }));
+    const onError = (err: Error) => done(err);
+    dst.on("drain", onDrain);
+    dst.on("close", onClose);
+    dst.on("error", onError);
+  });
 }
 
 /**
