@@ -8,6 +8,7 @@ import type { Context } from "../context.js";
 import { register as connect } from "./connect.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
+import { register as relay } from "./relay.js";
 import { register as scan } from "./scan.js";
 
 /** What a subcommand does once its arguments are parsed; resolves the exit code (default 0). */
@@ -31,5 +32,6 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   connect(program, reg);
   info(program, reg);
   listen(program, reg);
+  relay(program, reg);
   scan(program, reg);
 }

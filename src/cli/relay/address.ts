@@ -1,0 +1,250 @@
+/**
+ * The address syntax of `sockit relay` (socat-style), parsed without touching the network:
+ *
+ * | form | meaning |
+ * |---|---|
+ * | `tcp:HOST:PORT` (`tcp4:`, `tcp6:`) | connect; IPv6 hosts in brackets: `tcp:[::1]:80` |
+ * | `tcp-listen:PORT[,fork]`, `tcp-listen:HOST:PORT[,fork]` | accept (all interfaces by default) |
+ * | `udp:HOST:PORT` (`udp4:`, `udp6:`) | a UDP socket sending to HOST:PORT |
+ * | `udp-listen:PORT`, `udp-listen:HOST:PORT` | a bound UDP socket; replies go to the last sender |
+ * | `unix:PATH` | connect to a Unix stream socket |
+ * | `unix-listen:PATH[,fork]` | accept on a Unix stream socket |
+ * | `stdio` or `-` | this process's stdin and stdout |
+ * | `exec:CMD` | a child process (CMD split like a shell, no shell): its stdin and stdout |
+ *
+ * Keywords are case-insensitive (`TCP-LISTEN:80` works). Options follow a comma; the only one is
+ * `fork` (listening stream addresses). A Unix path therefore cannot contain a comma; `exec:` takes
+ * everything after the colon as the command (commas included).
+ *
+ * @module
+ */
+import { parseHostPort } from "../../addr/address.js";
+import { MAX_UNIX_PATH } from "../../limits.js";
+import { UsageError } from "../exit.js";
+import { shellwords } from "../listen/shellwords.js";
+
+/** The longest address text accepted (longer is a UsageError). */
+export const MAX_RELAY_ADDRESS = 4096;
+
+/** IP networks as `dial`/`listen` name them. */
+export type TcpNetwork = "tcp" | "tcp4" | "tcp6";
+/** Datagram networks as `dial`/`listenPacket` name them. */
+export type UdpNetwork = "udp" | "udp4" | "udp6";
+
+/** One side of a relay, as parsed. */
+export type RelayAddress =
+  | { readonly kind: "tcp"; readonly network: TcpNetwork; readonly host: string; readonly port: string }
+  | {
+      readonly kind: "tcp-listen";
+      readonly network: TcpNetwork;
+      readonly host: string;
+      readonly port: string;
+      readonly fork: boolean;
+    }
+  | { readonly kind: "udp"; readonly network: UdpNetwork; readonly host: string; readonly port: string }
+  | {
+      readonly kind: "udp-listen";
+      readonly network: UdpNetwork;
+      readonly host: string;
+      readonly port: string;
+    }
+  | { readonly kind: "unix"; readonly path: string }
+  | { readonly kind: "unix-listen"; readonly path: string; readonly fork: boolean }
+  | { readonly kind: "stdio" }
+  | { readonly kind: "exec"; readonly command: string; readonly argv: readonly string[] };
+
+const PORT_NAME = /^[A-Za-z][A-Za-z0-9+._-]{0,31}$/;
+
+function show(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
+}
+
+function bad(text: string, why: string): UsageError {
+  return new UsageError(`relay address ${show(text)}: ${why}`);
+}
+
+/** A port as written: digits 0..65535 or a service name (resolved when the address is opened). */
+function checkPort(text: string, port: string, listening: boolean): string {
+  if (/^\d{1,5}$/.test(port)) {
+    const n = Number(port);
+    if (n > 65535) throw bad(text, `port must be 0..65535, got ${port}`);
+    if (n === 0 && !listening) throw bad(text, "port 0 can only be used to listen (it picks a free port)");
+    return String(n);
+  }
+  if (PORT_NAME.test(port)) return port;
+  if (port === "") throw bad(text, "missing port");
+  throw bad(text, `bad port ${show(port)}: use a number 0..65535 or a service name`);
+}
+
+function checkHost(text: string, host: string, network: string): string {
+  if (host.includes("%") && !host.includes(":")) throw bad(text, "a %zone needs an IPv6 address");
+  if (/[\s\0/\\[\]]/.test(host)) throw bad(text, `bad host ${show(host)}`);
+  if (network.endsWith("4") && host.includes(":")) throw bad(text, `${network} needs an IPv4 host`);
+  return host;
+}
+
+/** `HOST:PORT` (host required) or, when listening, also `PORT` alone (host "" = any). */
+function hostPort(
+  text: string,
+  rest: string,
+  network: string,
+  listening: boolean,
+): { host: string; port: string } {
+  if (listening && /^[^:[\]]*$/.test(rest)) return { host: "", port: checkPort(text, rest, true) };
+  let hp: { host: string; port: string };
+  try {
+    hp = parseHostPort(rest);
+  } catch {
+    throw bad(text, `expected ${listening ? "[HOST:]PORT" : "HOST:PORT"} (IPv6 in brackets: [::1]:80)`);
+  }
+  if (!listening && hp.host === "") throw bad(text, "missing host (HOST:PORT)");
+  return { host: checkHost(text, hp.host, network), port: checkPort(text, hp.port, listening) };
+}
+
+function options(text: string, opts: readonly string[], allowFork: boolean): { fork: boolean } {
+  let fork = false;
+  for (const o of opts) {
+    const name = o.toLowerCase();
+    if (name === "fork" && allowFork) fork = true;
+    else if (name === "fork") throw bad(text, "fork is only for tcp-listen and unix-listen");
+    else throw bad(text, `unknown option ${show(o)} (the only option is fork)`);
+  }
+  return { fork };
+}
+
+function unixPath(text: string, path: string): string {
+  if (path === "") throw bad(text, "missing socket path");
+  if (path.includes("\0")) throw bad(text, "a path cannot contain NUL");
+  if (Buffer.byteLength(path) > MAX_UNIX_PATH)
+    throw bad(text, `a Unix path has at most ${MAX_UNIX_PATH} bytes`);
+  return path;
+}
+
+const TCP: Record<string, TcpNetwork> = { tcp: "tcp", tcp4: "tcp4", tcp6: "tcp6" };
+const UDP: Record<string, UdpNetwork> = { udp: "udp", udp4: "udp4", udp6: "udp6" };
+
+/**
+ * Parses one relay address (pure; throws {@link UsageError} and nothing else, whatever the text).
+ *
+ * @example
+ * ```ts
+ * parseRelayAddress("tcp-listen:8080,fork"); // { kind: "tcp-listen", network: "tcp", host: "", port: "8080", fork: true }
+ * parseRelayAddress("tcp:[::1]:80");         // { kind: "tcp", network: "tcp", host: "::1", port: "80" }
+ * parseRelayAddress("exec:cat -u");           // { kind: "exec", command: "cat -u", argv: ["cat", "-u"] }
+ * parseRelayAddress("-");                     // { kind: "stdio" }
+ * ```
+ */
+export function parseRelayAddress(text: string): RelayAddress {
+  if (typeof text !== "string") throw new UsageError("a relay address must be a string");
+  if (text.length > MAX_RELAY_ADDRESS) throw bad(text, `longer than ${MAX_RELAY_ADDRESS} characters`);
+  if (text === "-" || text.toLowerCase() === "stdio") return { kind: "stdio" };
+  const colon = text.indexOf(":");
+  if (colon < 0) {
+    throw bad(
+      text,
+      "expected TYPE:…, one of tcp, tcp-listen, udp, udp-listen, unix, unix-listen, exec, stdio",
+    );
+  }
+  const type = text.slice(0, colon).toLowerCase();
+  const body = text.slice(colon + 1);
+  if (type === "exec") {
+    const argv = shellwords(body);
+    if (argv.length === 0 || argv[0] === "") throw bad(text, "exec needs a command");
+    return { kind: "exec", command: body, argv };
+  }
+  const [rest = "", ...opts] = body.split(",");
+  const listen = type.endsWith("-listen");
+  const base = listen ? type.slice(0, -"-listen".length) : type === "unix-connect" ? "unix" : type;
+  const tcp = TCP[base];
+  const udp = UDP[base];
+  if (tcp !== undefined) {
+    const { fork } = options(text, opts, listen);
+    const hp = hostPort(text, rest, tcp, listen);
+    return listen
+      ? { kind: "tcp-listen", network: tcp, host: hp.host, port: hp.port, fork }
+      : { kind: "tcp", network: tcp, ...hp };
+  }
+  if (udp !== undefined) {
+    options(text, opts, false);
+    const hp = hostPort(text, rest, udp, listen);
+    return { kind: listen ? "udp-listen" : "udp", network: udp, ...hp };
+  }
+  if (base === "unix") {
+    const { fork } = options(text, opts, listen);
+    const path = unixPath(text, rest);
+    return listen ? { kind: "unix-listen", path, fork } : { kind: "unix", path };
+  }
+  throw bad(
+    text,
+    `unknown type ${show(type)}; use tcp, tcp-listen, udp, udp-listen, unix, unix-listen, exec or stdio`,
+  );
+}
+
+/**
+ * Formats an address back into the relay syntax (for messages; `parseRelayAddress` accepts it).
+ * @example `formatRelayAddress({ kind: "tcp", network: "tcp", host: "::1", port: "80" }) // "tcp:[::1]:80"`
+ */
+export function formatRelayAddress(a: RelayAddress): string {
+  const hp = (host: string, port: string) =>
+    host === "" ? port : host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  switch (a.kind) {
+    case "tcp":
+    case "udp":
+      return `${a.network}:${hp(a.host, a.port)}`;
+    case "tcp-listen":
+      return `${a.network}-listen:${hp(a.host, a.port)}${a.fork ? ",fork" : ""}`;
+    case "udp-listen":
+      return `${a.network}-listen:${hp(a.host, a.port)}`;
+    case "unix":
+      return `unix:${a.path}`;
+    case "unix-listen":
+      return `unix-listen:${a.path}${a.fork ? ",fork" : ""}`;
+    case "stdio":
+      return "stdio";
+    case "exec":
+      return `exec:${a.command}`;
+  }
+}
+
+/** True for the addresses that wait for a peer (tcp-listen, udp-listen, unix-listen). */
+export function isListening(a: RelayAddress): boolean {
+  return a.kind === "tcp-listen" || a.kind === "udp-listen" || a.kind === "unix-listen";
+}
+
+/** What `relay ADDR1 ADDR2` will do: which side accepts repeatedly (fork) and which is opened per relay. */
+export interface RelayPlan {
+  readonly first: RelayAddress;
+  readonly second: RelayAddress;
+  /** 0 or 1 when that address has `,fork` (it accepts repeatedly); undefined otherwise. */
+  readonly forkSide: 0 | 1 | undefined;
+}
+
+/**
+ * Checks the pair (pure; throws UsageError): at most one `,fork`, and with fork the other side
+ * must be something that can be opened again for every connection (not a listener, not stdio).
+ *
+ * @example `planRelay("tcp-listen:0,fork", "tcp:127.0.0.1:7").forkSide // 0`
+ */
+export function planRelay(first: string, second: string): RelayPlan {
+  const a = parseRelayAddress(first);
+  const b = parseRelayAddress(second);
+  const forkA = "fork" in a && a.fork;
+  const forkB = "fork" in b && b.fork;
+  if (forkA && forkB) throw new UsageError("only one relay address may have ,fork");
+  const forkSide = forkA ? 0 : forkB ? 1 : undefined;
+  if (forkSide !== undefined) {
+    const other = forkSide === 0 ? b : a;
+    if (isListening(other)) {
+      throw new UsageError(
+        `with ,fork the other address is opened once per connection; it cannot listen (${formatRelayAddress(other)})`,
+      );
+    }
+    if (other.kind === "stdio") {
+      throw new UsageError(
+        "with ,fork the other address is opened once per connection; stdio exists only once",
+      );
+    }
+  }
+  if (a.kind === "stdio" && b.kind === "stdio") throw new UsageError("relaying stdio to stdio does nothing");
+  return { first: a, second: b, forkSide };
+}

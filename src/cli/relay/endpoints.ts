@@ -1,0 +1,305 @@
+/**
+ * Opening relay addresses: every address becomes an {@link Opener} that yields
+ * {@link RelayStream}s — one per accepted connection for listening addresses, a fresh instance
+ * per call for the others (a new TCP connection, a new child process…).
+ *
+ * UDP is carried as datagrams: a stream's `read()` is one datagram, `write()` sends one. A
+ * `udp-listen` address "accepts" when its first datagram arrives; from then on it reads datagrams
+ * from anyone and writes to the last sender.
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Readable, Writable } from "node:stream";
+import { formatHostPort } from "../../addr/address.js";
+import type { IpEndpoint } from "../../core/endpoint.js";
+import { toSocketError } from "../../errors/index.js";
+import { MAX_UDP4_PAYLOAD } from "../../limits.js";
+import type { Conn } from "../../net/conn.js";
+import { dial } from "../../net/dial.js";
+import { listen } from "../../net/listen.js";
+import { listenPacket, type PacketConn } from "../../net/packet.js";
+import type { Context } from "../context.js";
+import { writeAll } from "../pump.js";
+import { formatRelayAddress, type RelayAddress } from "./address.js";
+
+/** One open side of a relay. */
+export interface RelayStream {
+  /** For messages: the peer address, "stdio", "exec cat"… */
+  readonly label: string;
+  /** True when reads are datagrams (no EOF ever arrives; see the relay's linger). */
+  readonly datagram: boolean;
+  /** Largest write kept whole (one datagram); longer chunks are split. Infinity for streams. */
+  readonly maxWrite: number;
+  /** The next chunk (or datagram); null at EOF. */
+  read(): Promise<Buffer | null>;
+  /** Writes all of `b` (waits while the other end is not reading). */
+  write(b: Buffer): Promise<void>;
+  /** No more writes: the peer reads EOF (a no-op for datagrams and stdout). */
+  closeWrite(): Promise<void>;
+  /** Releases the stream (queued bytes still go out); pending reads end. Idempotent. */
+  close(): Promise<void>;
+  /** Tears the stream down at once (a TCP reset, a killed child). */
+  abort(): void;
+}
+
+/** A prepared address: bound if it listens, opened on demand otherwise. */
+export interface Opener {
+  /** The bound address for listening addresses ("127.0.0.1:41234", a path), else undefined. */
+  readonly bound: string | undefined;
+  /** Accepts the next connection (listeners) or opens a fresh instance (everything else). */
+  next(signal?: AbortSignal): Promise<RelayStream>;
+  /** Stops listening (a Unix path is removed). Idempotent. */
+  close(): Promise<void>;
+}
+
+function connStream(conn: Conn, label: string): RelayStream {
+  return {
+    label,
+    datagram: false,
+    maxWrite: Number.POSITIVE_INFINITY,
+    read: () => conn.read(),
+    write: async (b) => {
+      await conn.write(b);
+    },
+    closeWrite: () => conn.closeWrite(),
+    close: () => conn.close(),
+    abort: () => conn.abort(),
+  };
+}
+
+/** A pull reader over a Node Readable (stdin, a child's stdout). */
+function pullReader(src: Readable): { read: () => Promise<Buffer | null>; stop: () => void } {
+  const it = (src as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
+  let done = false;
+  return {
+    read: async () => {
+      if (done) return null;
+      const r = await it.next();
+      if (r.done) {
+        done = true;
+        return null;
+      }
+      return typeof r.value === "string" ? Buffer.from(r.value) : r.value;
+    },
+    stop: () => {
+      if (done) return;
+      done = true;
+      void it.return?.().catch(() => {});
+    },
+  };
+}
+
+function stdioStream(ctx: Context): RelayStream {
+  const r = pullReader(ctx.io.stdin);
+  return {
+    label: "stdio",
+    datagram: false,
+    maxWrite: Number.POSITIVE_INFINITY,
+    read: r.read,
+    write: (b) => writeAll(ctx.io.stdout, b),
+    closeWrite: async () => {},
+    close: async () => r.stop(),
+    abort: () => r.stop(),
+  };
+}
+
+async function execStream(argv: readonly string[], command: string, ctx: Context): Promise<RelayStream> {
+  const [file = "", ...args] = argv;
+  const child: ChildProcess = spawn(file, args, { stdio: ["pipe", "pipe", "inherit"] });
+  const label = `exec ${command}`;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (e: unknown) => {
+      child.off("spawn", onSpawn);
+      reject(toSocketError(e, { op: "exec", address: file, hint: "is the command installed and on PATH?" }));
+    };
+    const onSpawn = () => {
+      child.off("error", onError);
+      resolve();
+    };
+    child.once("error", onError);
+    child.once("spawn", onSpawn);
+  });
+  child.on("error", () => {}); // later errors (a signal to a child already gone) change nothing
+  const stdin = child.stdin as Writable;
+  const stdout = child.stdout as Readable;
+  let writeError: unknown;
+  stdin.on("error", (e) => {
+    writeError = e; // EPIPE when the child stops reading; surfaced by the next write
+  });
+  const exited = new Promise<void>((resolve) => {
+    child.once("exit", (code, sig) => {
+      ctx.info(`${label}: exited with ${sig ?? `code ${String(code)}`}`);
+      resolve();
+    });
+  });
+  const r = pullReader(stdout);
+  const kill = (sig: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
+  };
+  return {
+    label,
+    datagram: false,
+    maxWrite: Number.POSITIVE_INFINITY,
+    read: r.read,
+    write: async (b) => {
+      if (writeError !== undefined) throw toSocketError(writeError, { op: "write", address: label });
+      try {
+        await writeAll(stdin, b);
+      } catch (e) {
+        throw toSocketError(writeError ?? e, { op: "write", address: label });
+      }
+    },
+    closeWrite: async () => {
+      if (!stdin.destroyed) stdin.end();
+    },
+    close: async () => {
+      r.stop();
+      if (!stdin.destroyed) stdin.end();
+      // the child normally exits at its stdin's EOF; give it a moment, then end it
+      const term = setTimeout(() => kill("SIGTERM"), 2000);
+      const hard = setTimeout(() => kill("SIGKILL"), 4000);
+      await exited;
+      clearTimeout(term);
+      clearTimeout(hard);
+    },
+    abort: () => {
+      r.stop();
+      stdin.destroy();
+      kill("SIGTERM");
+    },
+  };
+}
+
+function packetStream(
+  pc: PacketConn,
+  label: string,
+  first?: { data: Buffer; from: IpEndpoint },
+): RelayStream {
+  let peer = first?.from;
+  let pending = first?.data;
+  const max = pc.localEndpoint?.family === 6 ? 65527 : MAX_UDP4_PAYLOAD;
+  return {
+    label,
+    datagram: true,
+    maxWrite: max,
+    read: async () => {
+      if (pending !== undefined) {
+        const b = pending;
+        pending = undefined;
+        return b;
+      }
+      if (first === undefined) return pc.read();
+      const p = await pc.readFrom();
+      peer = p.endpoint;
+      return p.data;
+    },
+    write: async (b) => {
+      if (first === undefined) await pc.write(b);
+      else if (peer !== undefined) await pc.writeTo(b, peer);
+    },
+    closeWrite: async () => {},
+    close: async () => {
+      await pc.close();
+    },
+    abort: () => void pc.close(),
+  };
+}
+
+function once1<T>(
+  what: string,
+  f: (signal?: AbortSignal) => Promise<T>,
+): (signal?: AbortSignal) => Promise<T> {
+  let used = false;
+  return (signal) => {
+    if (used) return Promise.reject(new Error(`${what} can be opened only once`));
+    used = true;
+    return f(signal);
+  };
+}
+
+function announce(ctx: Context, bound: string, port: string | undefined): void {
+  // port 0: always say which port was picked (users and scripts need it)
+  if (port === "0") ctx.err(`sockit: listening on ${bound}\n`);
+  else ctx.info(`listening on ${bound}`);
+}
+
+/**
+ * Prepares an address: listening addresses bind now (and announce their port when it was 0);
+ * the others open on each `next()`.
+ *
+ * @example
+ * ```ts
+ * const o = await prepare(parseRelayAddress("tcp-listen:127.0.0.1:0"), ctx);
+ * const s = await o.next(); // the first client
+ * ```
+ */
+export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
+  switch (a.kind) {
+    case "tcp":
+    case "unix": {
+      const net = a.kind === "tcp" ? a.network : "unix";
+      const addr = a.kind === "tcp" ? formatHostPort(a.host, a.port) : a.path;
+      return {
+        bound: undefined,
+        next: async (signal) => {
+          const conn = await dial(net, addr, signal ? { signal } : {});
+          ctx.info(`connected to ${a.kind === "tcp" ? conn.remoteAddress : a.path}`);
+          return connStream(conn, a.kind === "tcp" ? conn.remoteAddress : a.path);
+        },
+        close: async () => {},
+      };
+    }
+    case "tcp-listen":
+    case "unix-listen": {
+      const ln =
+        a.kind === "tcp-listen"
+          ? await listen(a.network, formatHostPort(a.host, a.port))
+          : await listen("unix", a.path);
+      announce(ctx, ln.address, a.kind === "tcp-listen" ? a.port : undefined);
+      return {
+        bound: ln.address,
+        next: async (signal) => {
+          const conn = await ln.accept(signal ? { signal } : undefined);
+          const from = a.kind === "tcp-listen" ? conn.remoteAddress : `a client on ${a.path}`;
+          ctx.info(`accepted ${from}`);
+          return connStream(conn, a.kind === "tcp-listen" ? conn.remoteAddress : a.path);
+        },
+        close: () => ln.close(),
+      };
+    }
+    case "udp":
+      return {
+        bound: undefined,
+        next: async (signal) => {
+          const pc = await dial(a.network, formatHostPort(a.host, a.port), signal ? { signal } : {});
+          ctx.info(
+            `sending datagrams to ${pc.remoteAddress ?? formatRelayAddress(a)} from ${pc.localAddress}`,
+          );
+          return packetStream(pc, pc.remoteAddress ?? formatRelayAddress(a));
+        },
+        close: async () => {},
+      };
+    case "udp-listen": {
+      const pc = await listenPacket(a.network, formatHostPort(a.host, a.port));
+      announce(ctx, pc.localAddress, a.port);
+      let taken = false;
+      return {
+        bound: pc.localAddress,
+        next: once1(formatRelayAddress(a), async (signal) => {
+          const p = await pc.readFrom(undefined, signal ? { signal } : undefined);
+          taken = true;
+          ctx.info(`first datagram from ${p.address}`);
+          return packetStream(pc, p.address, { data: p.data, from: p.endpoint });
+        }),
+        close: async () => {
+          if (!taken) await pc.close(); // once taken, the stream owns the socket
+        },
+      };
+    }
+    case "stdio":
+      return { bound: undefined, next: once1("stdio", async () => stdioStream(ctx)), close: async () => {} };
+    case "exec":
+      return { bound: undefined, next: () => execStream(a.argv, a.command, ctx), close: async () => {} };
+  }
+}
