@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { formatHostPort } from "../../addr/address.js";
 import { ipFamily } from "../../addr/inet.js";
@@ -16,15 +17,7 @@ import { listenPacket, type PacketConn } from "../../net/packet.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
-import {
-  chunks,
-  Ending,
-  IdleTimer,
-  onStopSignals,
-  runSession,
-  StdinReader,
-  watchOutput,
-} from "../listen/stdio.js";
+import { Ending, IdleTimer, runSession, StdinReader } from "../listen/stdio.js";
 import { crlf, writeAll } from "../pump.js";
 import type { CommandRegistry } from "./index.js";
 
@@ -182,6 +175,57 @@ export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPl
   const network = (v4 ? `${base}4` : v6 ? `${base}6` : base) as Network;
   const lingerMs = linger ?? (f.udp ? UDP_DEFAULT_LINGER_MS : undefined);
   return { network, address: formatHostPort(host, port), source, lingerMs, ...common };
+}
+
+/**
+ * Splits `b` into pieces of at most `max` bytes (a stdin chunk larger than one datagram).
+ * @example `chunks(Buffer.alloc(70000), 65507).length // 2`
+ */
+export function chunks(b: Buffer, max: number): Buffer[] {
+  if (b.length <= max) return [b];
+  const out: Buffer[] = [];
+  for (let i = 0; i < b.length; i += max) out.push(b.subarray(i, i + max));
+  return out;
+}
+
+/**
+ * Calls `stop` on the first SIGINT/SIGTERM, then removes the handlers (a second Ctrl-C kills
+ * the process the default way); returns the function that removes them.
+ * @example `const off = onStopSignals(() => ac.abort()); try { … } finally { off(); }`
+ */
+export function onStopSignals(stop: () => void): () => void {
+  const off = () => {
+    process.off("SIGINT", h);
+    process.off("SIGTERM", h);
+  };
+  const h = () => {
+    off();
+    stop();
+  };
+  process.on("SIGINT", h);
+  process.on("SIGTERM", h);
+  return off;
+}
+
+/**
+ * Watches stdout for EPIPE (a reader such as `head` went away) so that it ends the command
+ * quietly instead of crashing it; `onClosed` runs once. Returns the function that stops watching.
+ * @example `const off = watchOutput(ctx.io.stdout, () => ac.abort());`
+ */
+export function watchOutput(out: Writable, onClosed: () => void): () => void {
+  let fired = false;
+  const h = () => {
+    if (!fired) {
+      fired = true;
+      onClosed();
+    }
+  };
+  out.on("error", h);
+  out.on("close", h);
+  return () => {
+    out.off("error", h);
+    out.off("close", h);
+  };
 }
 
 /** Connects and moves bytes until done; resolves the exit code. */

@@ -21,17 +21,18 @@ import { brokerMode } from "../listen/broker.js";
 import { chatMode } from "../listen/chat.js";
 import { execMode } from "../listen/exec.js";
 import type { ListenMode, ModeOptions } from "../listen/mode.js";
-import {
-  chunks,
-  Ending,
-  IdleTimer,
-  onStopSignals,
-  StdinReader,
-  stdioMode,
-  watchOutput,
-} from "../listen/stdio.js";
+import { Ending, IdleTimer, StdinReader, stdioMode } from "../listen/stdio.js";
 import { crlf, writeAll } from "../pump.js";
-import { argsOf, checkFamily, parseHost, parsePort, parseSeconds } from "./connect.js";
+import {
+  argsOf,
+  checkFamily,
+  chunks,
+  onStopSignals,
+  parseHost,
+  parsePort,
+  parseSeconds,
+  watchOutput,
+} from "./connect.js";
 import type { CommandRegistry } from "./index.js";
 
 /** How clients are served. */

@@ -7,7 +7,8 @@ import type { Conn } from "../../net/conn.js";
 import { dial } from "../../net/dial.js";
 import { type Listener, listen } from "../../net/listen.js";
 import { Context } from "../context.js";
-import { chunks, Ending, runSession, StdinReader, stdioMode } from "./stdio.js";
+import { chunks } from "../commands/connect.js";
+import { Ending, runSession, StdinReader, stdioMode } from "./stdio.js";
 
 function fakeIo() {
   const stdin = new PassThrough();

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { Readable, Writable } from "node:stream";
+import type { Readable } from "node:stream";
 import { TimeoutError } from "../../errors/index.js";
 import type { Conn } from "../../net/conn.js";
 import type { Context } from "../context.js";
@@ -83,52 +83,6 @@ export class StdinReader {
       end();
     });
   }
-}
-
-/**
- * Splits `b` into pieces of at most `max` bytes (a stdin chunk larger than one datagram).
- * @example `chunks(Buffer.alloc(70000), 65507).length // 2`
- */
-export function chunks(b: Buffer, max: number): Buffer[] {
-  if (b.length <= max) return [b];
-  const out: Buffer[] = [];
-  for (let i = 0; i < b.length; i += max) out.push(b.subarray(i, i + max));
-  return out;
-}
-
-/**
- * Calls `stop` on SIGINT/SIGTERM (once); returns the function that removes the handlers.
- * @example `const off = onStopSignals(() => ac.abort()); try { … } finally { off(); }`
- */
-export function onStopSignals(stop: () => void): () => void {
-  const h = () => stop();
-  process.on("SIGINT", h);
-  process.on("SIGTERM", h);
-  return () => {
-    process.off("SIGINT", h);
-    process.off("SIGTERM", h);
-  };
-}
-
-/**
- * Watches stdout for EPIPE (a reader such as `head` went away) so that it ends the command
- * quietly instead of crashing it; `onClosed` runs once. Returns the function that stops watching.
- * @example `const off = watchOutput(ctx.io.stdout, () => ac.abort());`
- */
-export function watchOutput(out: Writable, onClosed: () => void): () => void {
-  let fired = false;
-  const h = () => {
-    if (!fired) {
-      fired = true;
-      onClosed();
-    }
-  };
-  out.on("error", h);
-  out.on("close", h);
-  return () => {
-    out.off("error", h);
-    out.off("close", h);
-  };
 }
 
 /**
