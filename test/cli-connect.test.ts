@@ -58,6 +58,24 @@ ${body}
   return spawnPython(code, [], 20_000);
 }
 
+/** Starts `pyServer(body)`, then sockit with `args` + "127.0.0.1 PORT"; `fn` drives both; all cleaned up. */
+async function against(
+  body: string,
+  args: string[],
+  fn: (c: Child, py: ReturnType<typeof spawnPython>) => Promise<void>,
+): Promise<void> {
+  const py = pyServer(body);
+  let c: Child | undefined;
+  try {
+    const port = await py.firstLine;
+    c = sockit([...args, "127.0.0.1", port]);
+    await fn(c, py);
+  } finally {
+    await stop(c);
+    await py.close();
+  }
+}
+
 test("connect to a refused port exits 3 with a message that says what happened", LIMIT, async () => {
   const py = spawnPython(
     `import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()`,
@@ -115,24 +133,21 @@ time.sleep(15)
 });
 
 test("request, stdin EOF → half-close, the server replies after reading EOF, exit 0", LIMIT, async () => {
-  const py = pyServer(`
+  await against(
+    `
 req = read_all()
 c.sendall(b"got " + str(len(req)).encode() + b" bytes after EOF\\n")
 c.close()
 print(repr(req))
-`);
-  let c: Child | undefined;
-  try {
-    const port = await py.firstLine;
-    c = sockit(["connect", "127.0.0.1", port]);
-    c.proc.stdin!.end("GET /\n");
-    assert.equal(await c.exit(10_000), 0, c.stderr());
-    assert.equal(c.stdout(), "got 6 bytes after EOF\n");
-    assert.deepEqual((await py.ok()).slice(1), ["b'GET /\\n'"]);
-  } finally {
-    await stop(c);
-    await py.close();
-  }
+`,
+    ["connect"],
+    async (c, py) => {
+      c.proc.stdin!.end("GET /\n");
+      assert.equal(await c.exit(10_000), 0, c.stderr());
+      assert.equal(c.stdout(), "got 6 bytes after EOF\n");
+      assert.deepEqual((await py.ok()).slice(1), ["b'GET /\\n'"]);
+    },
+  );
 });
 
 test("half-close against socat: a SYSTEM command answers only after reading EOF", LIMIT, async () => {
@@ -152,7 +167,8 @@ test("half-close against socat: a SYSTEM command answers only after reading EOF"
 });
 
 test("--no-shutdown keeps the write side open and exits when the peer closes", LIMIT, async () => {
-  const py = pyServer(`
+  await against(
+    `
 c.settimeout(0.7)
 data = b""
 try:
@@ -164,129 +180,106 @@ try:
 except socket.timeout:
     c.sendall(b"no EOF, got " + data + b"\\n")
 c.close()
-`);
-  let c: Child | undefined;
-  try {
-    const port = await py.firstLine;
-    c = sockit(["connect", "--no-shutdown", "127.0.0.1", port]);
-    c.proc.stdin!.end("abc");
-    assert.equal(await c.exit(10_000), 0, c.stderr());
-    assert.equal(c.stdout(), "no EOF, got abc\n");
-  } finally {
-    await stop(c);
-    await py.close();
-  }
+`,
+    ["connect", "--no-shutdown"],
+    async (c) => {
+      c.proc.stdin!.end("abc");
+      assert.equal(await c.exit(10_000), 0, c.stderr());
+      assert.equal(c.stdout(), "no EOF, got abc\n");
+    },
+  );
 });
 
 test(
   "-q linger: after stdin EOF wait at most SECS for a peer that never closes, then exit 0",
   LIMIT,
   async () => {
-    const py = pyServer(`
+    await against(
+      `
 read_all()
 c.sendall(b"answer\\n")
 time.sleep(15)
-`);
-    let c: Child | undefined;
-    try {
-      const port = await py.firstLine;
-      c = sockit(["connect", "-q", "0.5", "127.0.0.1", port]);
-      c.proc.stdin!.end("x");
-      const t0 = Date.now();
-      assert.equal(await c.exit(8000), 0, c.stderr());
-      assert.ok(Date.now() - t0 < 5000);
-      assert.equal(c.stdout(), "answer\n");
-    } finally {
-      await stop(c);
-      await py.close();
-    }
+`,
+      ["connect", "-q", "0.5"],
+      async (c) => {
+        c.proc.stdin!.end("x");
+        const t0 = Date.now();
+        assert.equal(await c.exit(8000), 0, c.stderr());
+        assert.ok(Date.now() - t0 < 5000);
+        assert.equal(c.stdout(), "answer\n");
+      },
+    );
   },
 );
 
 test("-i idle: no data either way for SECS exits 4 with a clear message", LIMIT, async () => {
-  const py = pyServer(`time.sleep(15)`);
-  let c: Child | undefined;
-  try {
-    const port = await py.firstLine;
-    c = sockit(["connect", "-i", "0.4", "127.0.0.1", port]);
+  await against(`time.sleep(15)`, ["connect", "-i", "0.4"], async (c) => {
     assert.equal(await c.exit(8000), 4, c.stderr());
     assert.match(c.stderr(), /no data either way for 0\.4 s \(-i 0\.4\)/);
-  } finally {
-    await stop(c);
-    await py.close();
-  }
+  });
 });
 
 test("--crlf sends LF as CRLF (and keeps an existing CRLF)", LIMIT, async () => {
-  const py = pyServer(`
+  await against(
+    `
 c.sendall(read_all().hex().encode())
 c.close()
-`);
-  let c: Child | undefined;
-  try {
-    const port = await py.firstLine;
-    c = sockit(["connect", "--crlf", "127.0.0.1", port]);
-    c.proc.stdin!.end("a\nb\r\n");
-    assert.equal(await c.exit(10_000), 0, c.stderr());
-    assert.equal(Buffer.from(c.stdout(), "hex").toString(), "a\r\nb\r\n");
-  } finally {
-    await stop(c);
-    await py.close();
-  }
+`,
+    ["connect", "--crlf"],
+    async (c) => {
+      c.proc.stdin!.end("a\nb\r\n");
+      assert.equal(await c.exit(10_000), 0, c.stderr());
+      assert.equal(Buffer.from(c.stdout(), "hex").toString(), "a\r\nb\r\n");
+    },
+  );
 });
 
 test("-x hex-dumps both directions to stderr while stdout gets only the data", LIMIT, async () => {
-  const py = pyServer(`
+  await against(
+    `
 read_all()
 c.sendall(b"HELLO")
 c.close()
-`);
-  let c: Child | undefined;
-  try {
-    const port = await py.firstLine;
-    c = sockit(["-x", "connect", "127.0.0.1", port]);
-    c.proc.stdin!.end("hello");
-    assert.equal(await c.exit(10_000), 0, c.stderr());
-    assert.equal(c.stdout(), "HELLO");
-    assert.match(c.stderr(), /^> 00000000 {2}68 65 6c 6c 6f .*\|hello\|$/m);
-    assert.match(c.stderr(), /^< 00000000 {2}48 45 4c 4c 4f .*\|HELLO\|$/m);
-  } finally {
-    await stop(c);
-    await py.close();
-  }
+`,
+    ["-x", "connect"],
+    async (c) => {
+      c.proc.stdin!.end("hello");
+      assert.equal(await c.exit(10_000), 0, c.stderr());
+      assert.equal(c.stdout(), "HELLO");
+      assert.match(c.stderr(), /^> 00000000 {2}68 65 6c 6c 6f .*\|hello\|$/m);
+      assert.match(c.stderr(), /^< 00000000 {2}48 45 4c 4c 4f .*\|HELLO\|$/m);
+    },
+  );
 });
 
 test(
   "--trace shows socket/connect/send/shutdown/recv/close on stderr; stdout has only data",
   LIMIT,
   async () => {
-    const py = pyServer(`
+    await against(
+      `
 read_all()
 c.sendall(b"reply")
 c.close()
-`);
-    let c: Child | undefined;
-    try {
-      const port = await py.firstLine;
-      c = sockit(["--trace", "connect", "127.0.0.1", port]);
-      c.proc.stdin!.end("req");
-      assert.equal(await c.exit(10_000), 0, c.stderr());
-      assert.equal(c.stdout(), "reply");
-      const err = c.stderr();
-      for (const re of [
-        /^socket\(AF_INET, SOCK_STREAM\) = (\d+)$/m,
-        /^connect\(\d+, \('127\.0\.0\.1', \d+\)\) = 0$/m,
-        /^send\(\d+, b'req', 3\) = 3$/m,
-        /^shutdown\(\d+, SHUT_WR\) = 0$/m,
-        /^recv\(\d+, \d+\) = 5 b'reply'$/m,
-        /^close\(\d+\) = 0$/m,
-      ]) {
-        assert.match(err, re);
-      }
-    } finally {
-      await stop(c);
-      await py.close();
-    }
+`,
+      ["--trace", "connect"],
+      async (c) => {
+        c.proc.stdin!.end("req");
+        assert.equal(await c.exit(10_000), 0, c.stderr());
+        assert.equal(c.stdout(), "reply");
+        const err = c.stderr();
+        for (const re of [
+          /^socket\(AF_INET, SOCK_STREAM\) = (\d+)$/m,
+          /^connect\(\d+, \('127\.0\.0\.1', \d+\)\) = 0$/m,
+          /^send\(\d+, b'req', 3\) = 3$/m,
+          /^shutdown\(\d+, SHUT_WR\) = 0$/m,
+          /^recv\(\d+, \d+\) = 5 b'reply'$/m,
+          /^close\(\d+\) = 0$/m,
+        ]) {
+          assert.match(err, re);
+        }
+      },
+    );
   },
 );
 
@@ -296,41 +289,29 @@ test("-s/-p connect from the given source address and port", LIMIT, async () => 
   );
   const srcPort = await free.firstLine;
   await free.ok();
-  const py = pyServer(`
-c.sendall(repr(c.getpeername()).encode())
-c.close()
-`);
-  let c: Child | undefined;
-  try {
-    const port = await py.firstLine;
-    c = sockit(["connect", "-s", "127.0.0.2", "-p", srcPort, "127.0.0.1", port]);
+  const body = `c.sendall(repr(c.getpeername()).encode()); c.close()`;
+  await against(body, ["connect", "-s", "127.0.0.2", "-p", srcPort], async (c) => {
     c.proc.stdin!.end();
     assert.equal(await c.exit(10_000), 0, c.stderr());
     assert.equal(c.stdout(), `('127.0.0.2', ${srcPort})`);
-  } finally {
-    await stop(c);
-    await py.close();
-  }
+  });
 });
 
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   test(`${sig} closes the connection and exits 0`, LIMIT, async () => {
-    const py = pyServer(`
+    await against(
+      `
 c.sendall(b"hi\\n")
 print(repr(read_all()))
-`);
-    let c: Child | undefined;
-    try {
-      const port = await py.firstLine;
-      c = sockit(["connect", "127.0.0.1", port]);
-      await c.line(/hi/, 5000);
-      c.kill(sig);
-      assert.equal(await c.exit(5000), 0, c.stderr());
-      assert.deepEqual((await py.ok()).slice(1), ["b''"]);
-    } finally {
-      await stop(c);
-      await py.close();
-    }
+`,
+      ["connect"],
+      async (c, py) => {
+        await c.line(/hi/, 5000);
+        c.kill(sig);
+        assert.equal(await c.exit(5000), 0, c.stderr());
+        assert.deepEqual((await py.ok()).slice(1), ["b''"]);
+      },
+    );
   });
 }
 
@@ -428,22 +409,15 @@ c.close()
 });
 
 test("a peer that resets the connection makes connect exit 5", LIMIT, async () => {
-  const py = pyServer(`
+  const body = `
 import struct
 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 c.recv(10)
 c.close()
-`);
-  let c: Child | undefined;
-  try {
-    const port = await py.firstLine;
-    c = sockit(["connect", "127.0.0.1", port]);
+`;
+  await against(body, ["connect"], async (c) => {
     c.proc.stdin!.write("x");
     assert.equal(await c.exit(10_000), 5, c.stderr());
     assert.match(c.stderr(), /reset by peer \(ECONNRESET\)/);
-  } finally {
-    c?.proc.stdin!.end();
-    await stop(c);
-    await py.close();
-  }
+  });
 });

@@ -208,36 +208,62 @@ export function onStopSignals(stop: () => void): () => void {
 }
 
 /**
- * Watches stdout for EPIPE (a reader such as `head` went away) so that it ends the command
- * quietly instead of crashing it; `onClosed` runs once. Returns the function that stops watching.
- * @example `const off = watchOutput(ctx.io.stdout, () => ac.abort());`
+ * Watches stdout: `onClosed` runs once when it fails or closes (with the error, if any), so that
+ * a reader going away (EPIPE, e.g. `| head`) ends the command instead of crashing it.
+ * Returns the function that stops watching.
+ * @example `const off = watchOutput(ctx.io.stdout, (err) => ac.abort(err));`
  */
-export function watchOutput(out: Writable, onClosed: () => void): () => void {
+export function watchOutput(out: Writable, onClosed: (err?: unknown) => void): () => void {
   let fired = false;
-  const h = () => {
+  const h = (err?: unknown) => {
     if (!fired) {
       fired = true;
-      onClosed();
+      onClosed(err);
     }
   };
+  const onClose = () => h();
   out.on("error", h);
-  out.on("close", h);
+  out.on("close", onClose);
   return () => {
     out.off("error", h);
-    out.off("close", h);
+    out.off("close", onClose);
   };
 }
 
-/** Connects and moves bytes until done; resolves the exit code. */
-export async function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
+/**
+ * Runs a command body with a stop signal that SIGINT, SIGTERM and a closed stdout abort; a
+ * stdin reader shared by the body. stdout closed by its reader (EPIPE) ends quietly; any
+ * other stdout failure (ENOSPC…) is rethrown after the body ends (exit 6).
+ * @example `return withStop(ctx, (signal, stdin) => serve(plan, ctx, stdin, signal));`
+ */
+export async function withStop(
+  ctx: Context,
+  body: (signal: AbortSignal, stdin: StdinReader) => Promise<number>,
+): Promise<number> {
   const ac = new AbortController();
+  let outErr: unknown;
   const offSignals = onStopSignals(() => ac.abort());
-  const offOut = watchOutput(ctx.io.stdout, () => ac.abort());
+  const offOut = watchOutput(ctx.io.stdout, (err) => {
+    if (err !== undefined && (err as { code?: unknown }).code !== "EPIPE") outErr = err;
+    ac.abort();
+  });
   const stdin = new StdinReader(ctx.io.stdin);
   stdin.onError = (e) => ctx.warn(`reading stdin: ${(e as Error).message}`);
   try {
-    if (plan.network.startsWith("udp")) return await runUdp(plan, ctx, stdin, ac.signal);
-    const opts: { -readonly [K in keyof DialOptions]: DialOptions[K] } = { signal: ac.signal };
+    const code = await body(ac.signal, stdin);
+    if (outErr !== undefined) throw outErr;
+    return code;
+  } finally {
+    offSignals();
+    offOut();
+  }
+}
+
+/** Connects and moves bytes until done; resolves the exit code. */
+export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
+  return withStop(ctx, async (signal, stdin) => {
+    if (plan.network.startsWith("udp")) return runUdp(plan, ctx, stdin, signal);
+    const opts: { -readonly [K in keyof DialOptions]: DialOptions[K] } = { signal };
     if (plan.connectTimeoutMs !== undefined) opts.timeout = plan.connectTimeoutMs;
     if (plan.source?.address !== undefined) opts.localAddress = plan.source.address;
     if (plan.source?.port !== undefined) opts.localPort = plan.source.port;
@@ -245,7 +271,7 @@ export async function runConnect(plan: ConnectPlan, ctx: Context): Promise<numbe
     try {
       conn = await dial(plan.network as "tcp", plan.address, opts);
     } catch (err) {
-      if (ac.signal.aborted) return 0;
+      if (signal.aborted) return 0;
       throw err;
     }
     ctx.info(`connected to ${conn.remoteAddress || plan.address} from ${conn.localAddress || "(unnamed)"}`);
@@ -254,14 +280,11 @@ export async function runConnect(plan: ConnectPlan, ctx: Context): Promise<numbe
       lingerMs: plan.lingerMs,
       idleMs: plan.idleMs,
       crlf: plan.crlf,
-      signal: ac.signal,
+      signal,
       dump: ctx.dumper(),
     });
     return 0;
-  } finally {
-    offSignals();
-    offOut();
-  }
+  });
 }
 
 /** UDP: each stdin read is one datagram; received datagrams go to stdout. */

@@ -23,16 +23,7 @@ import { execMode } from "../listen/exec.js";
 import type { ListenMode, ModeOptions } from "../listen/mode.js";
 import { Ending, IdleTimer, StdinReader, stdioMode } from "../listen/stdio.js";
 import { crlf, writeAll } from "../pump.js";
-import {
-  argsOf,
-  checkFamily,
-  chunks,
-  onStopSignals,
-  parseHost,
-  parsePort,
-  parseSeconds,
-  watchOutput,
-} from "./connect.js";
+import { argsOf, checkFamily, chunks, parseHost, parsePort, parseSeconds, withStop } from "./connect.js";
 import type { CommandRegistry } from "./index.js";
 
 /** How clients are served. */
@@ -216,30 +207,22 @@ function makeMode(plan: ListenPlan, ctx: Context, signal: AbortSignal, stdin: St
 }
 
 /** Listens and serves until done; resolves the exit code. */
-export async function runListen(plan: ListenPlan, ctx: Context): Promise<number> {
-  const ac = new AbortController();
-  const offSignals = onStopSignals(() => ac.abort());
-  const offOut = watchOutput(ctx.io.stdout, () => ac.abort());
-  const stdin = new StdinReader(ctx.io.stdin);
-  stdin.onError = (e) => ctx.warn(`reading stdin: ${(e as Error).message}`);
-  try {
-    if (plan.network.startsWith("udp")) return await runUdp(plan, ctx, stdin, ac.signal);
+export function runListen(plan: ListenPlan, ctx: Context): Promise<number> {
+  return withStop(ctx, async (signal, stdin) => {
+    if (plan.network.startsWith("udp")) return runUdp(plan, ctx, stdin, signal);
     const ln = await bindPlan<Listener>(plan, (n, a) =>
-      listen(n as "tcp", a, { ipv6Only: plan.ipv6Only, signal: ac.signal }),
+      listen(n as "tcp", a, { ipv6Only: plan.ipv6Only, signal }),
     );
     announce(plan, ln.address, ctx);
-    const mode = makeMode(plan, ctx, ac.signal, stdin);
+    const mode = makeMode(plan, ctx, signal, stdin);
     await acceptLoop(ln, mode, ctx, {
       keep: plan.keep,
       max: plan.max,
       policy: plan.policy,
-      signal: ac.signal,
+      signal,
     });
     return 0;
-  } finally {
-    offSignals();
-    offOut();
-  }
+  });
 }
 
 /** UDP: print datagrams from peers; stdin goes to the last sender (or the first, locked). */
