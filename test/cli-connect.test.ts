@@ -338,6 +338,23 @@ except OSError:
   }
 });
 
+test("a stdout that fails otherwise (ENOSPC on /dev/full) exits 6 with the error", LIMIT, async () => {
+  const py = pyServer(`c.sendall(b"x" * 100000); time.sleep(5)`);
+  let c: Child | undefined;
+  try {
+    const port = await py.firstLine;
+    c = start("bash", [
+      "-c",
+      `"${process.execPath}" "${BIN}" connect 127.0.0.1 ${port} > /dev/full < /dev/null`,
+    ]);
+    assert.equal(await c.exit(10_000), 6, c.stderr());
+    assert.match(c.stderr(), /^sockit: ENOSPC: no space left on device/);
+  } finally {
+    await stop(c);
+    await py.close();
+  }
+});
+
 test("-u sends each stdin chunk as a datagram and prints the replies during the linger", LIMIT, async () => {
   const py = spawnPython(`
 import socket

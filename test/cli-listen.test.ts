@@ -303,6 +303,26 @@ test("-i idle in single-client mode exits 4 when the client sends nothing", LIMI
   }
 });
 
+test("-k -i closes an idle client with a notice and keeps listening", LIMIT, async () => {
+  const { c, port } = await listening(["-k", "-i", "0.4", "127.0.0.1", "0"]);
+  const py = pyClient(
+    `
+s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
+print("idle", repr(read_all(s)))
+t = socket.create_connection(("127.0.0.1", port)); t.sendall(b"still here\\n")
+`,
+    port,
+  );
+  try {
+    assert.deepEqual(await py.ok(), ["start", "idle b''"]);
+    await c.line(/still here/, 5000);
+    assert.match(c.stderr(), /client #1 127\.0\.0\.1:\d+ idle for 0\.4 s \(-i\); closing it/);
+  } finally {
+    await stop(c);
+    await py.close();
+  }
+});
+
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   test(`${sig} stops a -k listener with clients connected and exits 0`, LIMIT, async () => {
     const { c, port } = await listening(["-k", "127.0.0.1", "0"]);
@@ -348,6 +368,39 @@ test("--trace on listen shows bind/listen/accept/recv/close on stderr, data on s
   } finally {
     await stop(c);
     await py.close();
+  }
+});
+
+test("--chat and --exec reach their modes (smoke test of the dispatch)", LIMIT, async () => {
+  const chat = await listening(["--chat", "127.0.0.1", "0"]);
+  const py = pyClient(
+    `
+s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
+print(repr(s.recv(100)[:9]))
+`,
+    chat.port,
+  );
+  let ex: { c: Child; port: string } | undefined;
+  let py2: ReturnType<typeof spawnPython> | undefined;
+  try {
+    assert.deepEqual(await py.ok(), ["start", "b'* welcome'"]);
+    chat.c.kill("SIGTERM");
+    assert.equal(await chat.c.exit(5000), 0, chat.c.stderr());
+    ex = await listening(["--exec", "cat", "127.0.0.1", "0"]);
+    py2 = pyClient(
+      `
+s = socket.create_connection(("127.0.0.1", port)); s.sendall(b"cat me\\n"); s.shutdown(socket.SHUT_WR)
+print(repr(read_all(s)))
+`,
+      ex.port,
+    );
+    assert.deepEqual(await py2.ok(), ["start", "b'cat me\\n'"]);
+    assert.equal(await ex.c.exit(10_000), 0, ex.c.stderr());
+  } finally {
+    await stop(chat.c);
+    await stop(ex?.c);
+    await py.close();
+    await py2?.close();
   }
 });
 
