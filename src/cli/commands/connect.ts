@@ -357,6 +357,7 @@ async function runUdp(
     signal.removeEventListener("abort", onAbort);
     idle.stop();
     if (linger !== undefined) clearTimeout(linger);
+    if (pc.drops > 0) ctx.warn(`${pc.drops} datagrams dropped: the receive queue was full`);
     await pc.close();
   }
 }

@@ -294,6 +294,7 @@ async function runUdp(
     signal.removeEventListener("abort", onAbort);
     idle.stop();
     wake?.();
+    if (pc.drops > 0) ctx.warn(`${pc.drops} datagrams dropped: the receive queue was full`);
     await pc.close();
   }
 }
