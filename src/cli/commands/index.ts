@@ -9,7 +9,9 @@ import { register as connect } from "./connect.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
 import { register as relay } from "./relay.js";
+import { register as rfcClients } from "./rfc-clients.js";
 import { register as scan } from "./scan.js";
+import { register as serve } from "./serve.js";
 
 /** What a subcommand does once its arguments are parsed; resolves the exit code (default 0). */
 export type Action = (ctx: Context) => Promise<number | undefined>;
@@ -34,4 +36,6 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   listen(program, reg);
   relay(program, reg);
   scan(program, reg);
+  serve(program, reg);
+  rfcClients(program, reg);
 }

@@ -1,0 +1,145 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { rejectsOSError } from "../../../test/support/errors.js";
+import { leakFree } from "../../../test/support/leaks.js";
+import { TimeoutError } from "../../errors/index.js";
+import { type Conn, listen, listenPacket } from "../../net/index.js";
+import { chargen, echo, MAX_TEXT_REPLY, qotd, time } from "./client.js";
+import { chargenLine, encodeTime, TimeReplyError } from "./protocol.js";
+
+/** A one-off TCP server: `handle` gets each connection (then it is closed). */
+async function fakeServer(handle: (c: Conn) => Promise<void>) {
+  const ln = await listen("tcp", "127.0.0.1:0");
+  const tasks: Promise<void>[] = [];
+  const loop = (async () => {
+    for await (const c of ln) {
+      tasks.push(
+        handle(c)
+          .catch(() => {})
+          .finally(() => c.close()),
+      );
+    }
+  })();
+  return {
+    address: ln.address,
+    close: async () => {
+      await ln.close();
+      await loop;
+      await Promise.all(tasks);
+    },
+  };
+}
+
+describe("service clients", () => {
+  test(
+    "time accepts the 8-byte reply of a 64-bit inetd (4 bytes of time, 4 of padding)",
+    leakFree(async () => {
+      const when = new Date("2026-11-21T22:30:00Z");
+      const srv = await fakeServer(async (c) => {
+        await c.write(Buffer.concat([encodeTime(when), Buffer.alloc(4)]));
+      });
+      try {
+        const t = await time(srv.address);
+        assert.equal(t.bytes, 8);
+        assert.deepEqual(t.date, when);
+        assert.ok(Math.abs(t.offsetMs - (when.getTime() + 500 - Date.now())) < 5000);
+      } finally {
+        await srv.close();
+      }
+    }),
+  );
+
+  test(
+    "time reports a text reply instead of reading it as a date",
+    leakFree(async () => {
+      const srv = await fakeServer(async (c) => {
+        await c.write("sockit: too many connections\r\n");
+      });
+      try {
+        await assert.rejects(time(srv.address), (e: unknown) => {
+          assert.ok(e instanceof TimeReplyError);
+          assert.match(e.message, /got 30: "sockit: too many connections"/);
+          return true;
+        });
+      } finally {
+        await srv.close();
+      }
+    }),
+  );
+
+  test(
+    "echo notices a reply that differs from what was sent",
+    leakFree(async () => {
+      const srv = await fakeServer(async (c) => {
+        const b = await c.read();
+        await c.write(b!.toString().toUpperCase());
+      });
+      try {
+        const r = await echo(srv.address, "hello\n");
+        assert.equal(r.intact, false);
+        assert.equal(r.reply.toString(), "HELLO\n");
+      } finally {
+        await srv.close();
+      }
+    }),
+  );
+
+  test(
+    "a text reply is read up to 64 KiB, however much the server sends",
+    leakFree(async () => {
+      const srv = await fakeServer(async (c) => {
+        const chunk = Buffer.alloc(16 * 1024, 0x71);
+        for (let i = 0; i < 64; i++) await c.write(chunk);
+      });
+      try {
+        assert.equal((await qotd(srv.address)).length, MAX_TEXT_REPLY);
+      } finally {
+        await srv.close();
+      }
+    }),
+  );
+
+  test(
+    "chargen counts lines that break the RFC 864 pattern",
+    leakFree(async () => {
+      const srv = await fakeServer(async (c) => {
+        const parts = [
+          chargenLine(0),
+          chargenLine(1),
+          Buffer.from("not chargen\r\n"),
+          chargenLine(3),
+          chargenLine(7),
+        ];
+        await c.write(Buffer.concat(parts));
+      });
+      try {
+        const lines: string[] = [];
+        const r = await chargen(srv.address, { lines: 0, onLine: (l) => void lines.push(l.toString()) });
+        assert.equal(r.lines, 5);
+        assert.equal(r.badLines, 1);
+        assert.equal(r.outOfSequence, 1, "line 7 does not follow line 3");
+        assert.equal(lines[2], "not chargen");
+      } finally {
+        await srv.close();
+      }
+    }),
+  );
+
+  test(
+    "a UDP request nobody answers times out with a hint about --udp",
+    leakFree(async () => {
+      const pc = await listenPacket("udp", "127.0.0.1:0"); // bound, never answers
+      try {
+        const err = await rejectsOSError(
+          time(pc.localAddress, { udp: true, timeout: 200 }),
+          TimeoutError,
+          "ETIMEDOUT",
+          "recv",
+        );
+        assert.match(err.message, /sockit serve --udp/);
+      } finally {
+        await pc.close();
+      }
+    }),
+  );
+});
