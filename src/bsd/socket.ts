@@ -35,6 +35,7 @@ import {
 import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
 import { MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SHUT_WR } from "./constants.js";
+import { ipFamily } from "../addr/inet.js";
 import { DatagramPart, type Membership } from "./dgram.js";
 import { SocketOptions } from "./options.js";
 import { fromEndpoint, toEndpoint } from "./sockaddr.js";
@@ -76,6 +77,7 @@ export class Socket {
   #waitObj: Wait | undefined;
   readonly #dg: DatagramPart | undefined;
   #discarded = 0;
+  #lastTo: { to: unknown[]; ep: IpEndpoint } | undefined;
   #watchersObj: Watchers | undefined;
 
   /** Use {@link socket}; `stream` wraps an accepted connection. */
@@ -397,12 +399,19 @@ export class Socket {
    * Datagram sockets: one datagram, at most `bufsize` bytes of it (the rest is discarded, as
    * the kernel does), and the sender's address. Stream sockets: `[await recv(bufsize), null]`.
    */
-  async recvfrom(bufsize: number, flags = 0): Promise<[Buffer, SockAddr | null]> {
-    checkInt("bufsize", bufsize, 0, MAX_RECV);
-    this.#checkFlags(flags);
-    if (!this.#dg) return [await this.recv(bufsize, flags), null];
-    const d = await this.#recvDatagram(bufsize, flags, "recvfrom");
-    return [d.data, fromEndpoint(this.family, d.from)];
+  recvfrom(bufsize: number, flags = 0): Promise<[Buffer, SockAddr | null]> {
+    try {
+      checkInt("bufsize", bufsize, 0, MAX_RECV);
+      if (flags !== 0) this.#checkFlags(flags);
+      if (!this.#dg) return this.recv(bufsize, flags).then((b) => [b, null]);
+      const family = this.family;
+      return this.#recvDatagram(bufsize, flags, "recvfrom").then((d) => [
+        d.data,
+        fromEndpoint(family, d.from),
+      ]);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** Like {@link recvfrom} into your buffer: `[count, address]`. */
@@ -519,10 +528,18 @@ export class Socket {
       throw makeOSError("EPIPE", { op: "sendto", hint: "stream sockets connect() first, then send()" });
     }
     if (this.#state === "closed") throw this.#ebadf("sendto");
+    // fast path: the same literal address as last time, on a bound socket (a reply loop)
+    const last = this.#lastTo;
+    const core = this.#dg.existing;
+    if (last !== undefined && core?.bound && sameAddress(last.to, to)) {
+      return core.sendto(buf, last.ep, this.#wait(flags));
+    }
     // counted as in flight from now on: a close() meanwhile waits for it
     const release = this.#dg.core().hold();
     try {
       const ep = (await this.#endpoint(to, "sendto")) as IpEndpoint;
+      if (Array.isArray(to) && typeof to[0] === "string" && ipFamily(to[0]) !== 0)
+        this.#lastTo = { to: [...to], ep };
       return await this.#sendDatagram(buf, ep, flags, true);
     } finally {
       release();
@@ -701,8 +718,8 @@ export class Socket {
     }
   }
 
-  async #recvDatagram(n: number, flags: number, op: string): Promise<Datagram> {
-    if (this.#state === "closed") throw this.#ebadf(op);
+  #recvDatagram(n: number, flags: number, op: string): Promise<Datagram> {
+    if (this.#state === "closed") return Promise.reject(this.#ebadf(op));
     return this.#dg!.core().recvfrom(n, (flags & MSG_PEEK) !== 0, this.#wait(flags));
   }
 
@@ -727,6 +744,13 @@ export class Socket {
 }
 
 const NONBLOCKING: Wait = { nonblocking: true };
+
+/** True when `to` is the same [host, port(, flow, scope)] array as `prev` (numeric hosts only). */
+function sameAddress(prev: unknown[], to: unknown): boolean {
+  if (!Array.isArray(to) || to.length !== prev.length) return false;
+  for (let i = 0; i < to.length; i++) if (to[i] !== prev[i]) return false;
+  return true;
+}
 const PEEK = { peek: true } as const;
 const WAITALL = { waitall: true } as const;
 

@@ -80,6 +80,10 @@ export class DatagramSocket {
   #closing = false;
   #error: unknown;
   #inflight = 0;
+  #local: IpEndpoint | undefined;
+  // the one plain recvfrom() waiting without peek, timeout or signal: served straight from the
+  // 'message' handler, without an async frame or a retry loop
+  #slot: { n: number; resolve: (d: Datagram) => void; reject: (e: unknown) => void } | undefined;
   #readers = new WaitList();
   #flushers = new WaitList();
   #watchers = new Watchers();
@@ -103,6 +107,13 @@ export class DatagramSocket {
         this.#drops++;
         return;
       }
+      const slot = this.#slot;
+      if (slot !== undefined && this.#queue.length === this.#head) {
+        this.#slot = undefined;
+        slot.resolve(toDatagram(data, rinfo, slot.n));
+        this.#watchers.notify();
+        return;
+      }
       this.#queue.push({ data, rinfo });
       this.#queuedBytes += data.length;
       this.#readers.wake();
@@ -113,6 +124,12 @@ export class DatagramSocket {
     });
     this.#sock.on("error", (err) => {
       this.#error ??= err;
+      const slot = this.#slot;
+      if (slot !== undefined) {
+        this.#slot = undefined;
+        this.#error = undefined; // reported once, to the waiting reader
+        slot.reject(toSocketError(err, { op: "recvfrom" }));
+      }
       this.#readers.wake();
       this.#watchers.notify();
     });
@@ -177,8 +194,16 @@ export class DatagramSocket {
   /** The local endpoint, or undefined before the socket is bound. */
   localEndpoint(): IpEndpoint | undefined {
     if (!this.#bound) return undefined;
-    const a = this.#sock.address();
-    return { address: a.address, port: a.port, family: a.family === "IPv6" ? 6 : 4 };
+    if (this.#local === undefined) {
+      const a = this.#sock.address();
+      this.#local = { address: a.address, port: a.port, family: a.family === "IPv6" ? 6 : 4 };
+    }
+    return this.#local;
+  }
+
+  /** The local address, formatted (called only when an error message needs it). */
+  peerText(): string {
+    return formatEndpoint(this.localEndpoint());
   }
 
   /** Binds to a local endpoint; rejects EADDRINUSE, EADDRNOTAVAIL, EACCES… */
@@ -233,6 +258,7 @@ export class DatagramSocket {
         });
       });
       this.#peer = to;
+      this.#local = undefined;
       // datagrams queued before connect() from other senders are discarded, as the kernel does
       this.#queue = this.#queue
         .slice(this.#head)
@@ -251,6 +277,7 @@ export class DatagramSocket {
     if (this.#closed) throw this.#ebadf("connect");
     if (this.#peer) this.#sock.disconnect();
     this.#peer = undefined;
+    this.#local = undefined; // Linux releases a port the kernel chose
   }
 
   /**
@@ -314,7 +341,25 @@ export class DatagramSocket {
    * Receives one datagram, at most `n` bytes of it (the rest is discarded, as the kernel does);
    * a zero-length datagram is a valid message. `peek` leaves it queued.
    */
-  async recvfrom(n: number, peek: boolean, w?: Wait): Promise<Datagram> {
+  recvfrom(n: number, peek: boolean, w?: Wait): Promise<Datagram> {
+    if (
+      !tracing() &&
+      !peek &&
+      w === undefined &&
+      !this.#closing &&
+      this.#queue.length === this.#head &&
+      this.#error === undefined &&
+      this.#slot === undefined &&
+      this.#readers.size === 0
+    ) {
+      return new Promise<Datagram>((resolve, reject) => {
+        this.#slot = { n, resolve, reject };
+      });
+    }
+    return this.#recvfrom(n, peek, w);
+  }
+
+  async #recvfrom(n: number, peek: boolean, w?: Wait): Promise<Datagram> {
     const t0 = tracing() ? traceNow() : 0;
     try {
       for (;;) {
@@ -332,15 +377,17 @@ export class DatagramSocket {
               this.#head = 0;
             }
           }
-          const truncated = q.data.length > n;
-          const from: IpEndpoint = {
-            address: q.rinfo.address,
-            port: q.rinfo.port,
-            family: q.rinfo.family === "IPv6" ? 6 : 4,
-          };
-          const d: Datagram = { data: truncated ? q.data.subarray(0, n) : q.data, from, truncated };
+          const d = toDatagram(q.data, q.rinfo, n);
           if (t0)
-            traceDone(this.fd, "recvfrom", [n], t0, [d.data.length, endpointTrace(from)], undefined, d.data);
+            traceDone(
+              this.fd,
+              "recvfrom",
+              [n],
+              t0,
+              [d.data.length, endpointTrace(d.from)],
+              undefined,
+              d.data,
+            );
           return d;
         }
         if (this.#error !== undefined) {
@@ -348,7 +395,7 @@ export class DatagramSocket {
           this.#error = undefined; // a datagram socket's error is reported once, like SO_ERROR
           throw toSocketError(err, { op: "recvfrom" });
         }
-        await this.#readers.wait(w, "recvfrom", formatEndpoint(this.localEndpoint()));
+        await this.#readers.wait(w, "recvfrom", this);
       }
     } catch (err) {
       if (t0) traceDone(this.fd, "recvfrom", [n], t0, undefined, err);
@@ -358,6 +405,11 @@ export class DatagramSocket {
 
   /** Rejects the calls waiting in recvfrom with `err`. */
   interrupt(makeError: (op: string) => OSError): void {
+    const slot = this.#slot;
+    if (slot !== undefined) {
+      this.#slot = undefined;
+      slot.reject(makeError("recvfrom"));
+    }
     this.#readers.fail(makeError);
   }
 
@@ -375,6 +427,11 @@ export class DatagramSocket {
     if (this.#closing) return 0;
     const t0 = tracing() ? traceNow() : 0;
     this.#closing = true;
+    const slot = this.#slot;
+    if (slot !== undefined) {
+      this.#slot = undefined;
+      slot.reject(this.#ebadf("recvfrom"));
+    }
     this.#readers.fail((op) => this.#ebadf(op));
     this.#watchers.notify();
     this.#queue = [];
@@ -401,6 +458,16 @@ export class DatagramSocket {
   #ebadf(op: string): OSError {
     return makeOSError("EBADF", { op, hint: "the socket is closed" });
   }
+}
+
+function toDatagram(data: Buffer, rinfo: dgram.RemoteInfo, n: number): Datagram {
+  const truncated = data.length > n;
+  const from: IpEndpoint = {
+    address: rinfo.address,
+    port: rinfo.port,
+    family: rinfo.family === "IPv6" ? 6 : 4,
+  };
+  return { data: truncated ? data.subarray(0, n) : data, from, truncated };
 }
 
 function asBuffer(data: Uint8Array): Buffer {

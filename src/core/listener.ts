@@ -11,7 +11,9 @@
  *
  * @module
  */
+import { existsSync } from "node:fs";
 import net from "node:net";
+import { dirname } from "node:path";
 import { makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import { DEFAULT_BACKLOG, MAX_BACKLOG } from "../limits.js";
 import { traceDone, traceNow, tracing } from "../trace.js";
@@ -21,6 +23,32 @@ import { StreamSocket } from "./stream.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
 
 function ignore(): void {}
+
+/**
+ * Node reports EACCES when a Unix socket's directory does not exist; C and Python say ENOENT.
+ * Other Unix bind errors get a hint about paths rather than ports.
+ */
+function unixBindError(err: unknown, at: Endpoint): OSError | undefined {
+  if (!isUnix(at) || at.path.startsWith("\0")) return undefined;
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === "EACCES" && !existsSync(dirname(at.path))) {
+    return makeOSError("ENOENT", {
+      op: "bind",
+      address: at.path,
+      cause: err,
+      hint: `the directory ${dirname(at.path)} does not exist`,
+    });
+  }
+  if (code === "EACCES") {
+    return makeOSError("EACCES", {
+      op: "bind",
+      address: at.path,
+      cause: err,
+      hint: "no permission to create a socket in that directory",
+    });
+  }
+  return undefined;
+}
 
 /** Options for {@link bindStream}. */
 export interface BindOptions {
@@ -90,7 +118,7 @@ export class StreamListener {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
       const onError = (err: Error) => {
         server.off("listening", onListening);
-        const e = toSocketError(err, { op: "bind", address: formatEndpoint(at) });
+        const e = unixBindError(err, at) ?? toSocketError(err, { op: "bind", address: formatEndpoint(at) });
         if (t0) traceDone(fd, "bind", [endpointTrace(at)], t0, undefined, e);
         if (opts.fd === undefined) releaseFd(fd);
         reject(e);
@@ -181,6 +209,8 @@ export class StreamListener {
             undefined,
             isUnix(this.#endpoint) ? { local: this.#endpoint.path } : undefined,
           );
+          // learn the peer now: the kernel forgets it once both sides have closed
+          conn.remoteEndpoint();
           if (t0) traceDone(this.fd, "accept", [], t0, [conn.fd, endpointTrace(conn.remoteEndpoint())]);
           return conn;
         }

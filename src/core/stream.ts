@@ -112,10 +112,12 @@ export class StreamSocket {
    * connecting side's peer name; the client end is unnamed ("").
    * A socket from a `pauseOnConnect` server starts reading only now.
    */
-  constructor(sock: net.Socket, fd?: number, unix?: UnixNames) {
+  constructor(sock: net.Socket, fd?: number, unix?: UnixNames, remote?: Endpoint) {
     this.fd = fd ?? allocFd();
     this.#sock = sock;
     this.#unix = unix;
+    // a dialled peer is known already (and the kernel forgets it once both sides have closed)
+    if (remote !== undefined && unix === undefined) this.#remote = remote;
     // one set of module-level listeners shared by every connection (no closures per socket)
     (sock as Owned)[OWNER] = this;
     sock.on("data", onData);
@@ -159,7 +161,12 @@ export class StreamSocket {
   /** @internal 'end', 'close', 'error', 'drain' from Node. */
   _event(kind: "end" | "close" | "error" | "drain", err?: unknown): void {
     if (kind === "error") this.#error ??= err;
-    if (kind === "end" || kind === "close") this.#eof = true;
+    if (kind === "end" || kind === "close") {
+      this.#eof = true;
+      // remember the names while Node still knows them (it forgets once the handle is gone)
+      this.localEndpoint();
+      this.remoteEndpoint();
+    }
     if (kind !== "drain") this.#settleSlot();
     if (kind !== "drain") this.#readersList?.wake();
     if (kind !== "end") this.#writersList?.wake();
@@ -577,6 +584,8 @@ export class StreamSocket {
     this.#head = 0;
     this.#buffered = 0;
     const err = (op: string) => this.#closedError(op);
+    this.localEndpoint();
+    this.remoteEndpoint();
     this.#settleSlot();
     this.#readersList?.fail(err);
     this.#writersList?.fail(err);
@@ -694,7 +703,7 @@ export function connectStream(to: Endpoint, opts: ConnectOptions = {}): Promise<
         return;
       }
       if (t0) traceDone(fd, "connect", [endpointTrace(to)], t0, 0);
-      resolve(new StreamSocket(sock, fd, unixPath === undefined ? undefined : { remote: unixPath }));
+      resolve(new StreamSocket(sock, fd, unixPath === undefined ? undefined : { remote: unixPath }, to));
     };
     const onError = (e: Error) => done(toSocketError(e, { op: "connect", address: where }));
     const onConnect = () => done(undefined);

@@ -53,8 +53,13 @@ export async function dial(
   address: string,
   opts: DialOptions = {},
 ): Promise<Conn | PacketConn> {
-  if (isPacketNetwork(network))
-    return dialPacket(network, address, opts.signal ? { signal: opts.signal } : {});
+  if (isPacketNetwork(network)) {
+    return dialPacket(network, address, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
+      ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
+    });
+  }
   const net = checkNetwork(network);
   const to = await resolveNetAddress(net, address, false, "connect");
   let localAddress: string | undefined;

@@ -7,6 +7,7 @@ import { type DatagramOptions, DatagramSocket } from "../core/datagram.js";
 import { formatEndpoint, type IpEndpoint } from "../core/endpoint.js";
 import type { Wait } from "../core/wait.js";
 import { checkInt, OSError, TimeoutError } from "../errors/index.js";
+import { resolveHost } from "../addr/resolve.js";
 import { checkPacketNetwork, type PacketNetwork, resolveNetAddress } from "./address.js";
 import type { CallOptions } from "./conn.js";
 import { type Deadline, DeadlineTimer } from "./deadline.js";
@@ -37,6 +38,10 @@ export interface ListenPacketOptions {
   readonly queueCount?: number;
   /** Receive-queue bound in bytes. */
   readonly queueBytes?: number;
+  /** `dial("udp")`: local address to send from. */
+  readonly localAddress?: string;
+  /** `dial("udp")`: local port to send from. */
+  readonly localPort?: number;
 }
 
 const MAX_DATAGRAM = 65535;
@@ -277,7 +282,9 @@ export async function dialPacket(
 ): Promise<PacketConn> {
   const net = checkPacketNetwork(network);
   const to = (await resolveNetAddress(net, address, false, "connect")) as IpEndpoint;
-  const s = await openCore({ address: to.family === 6 ? "::" : "0.0.0.0", port: 0, family: to.family }, opts);
+  const local = opts.localAddress === undefined ? (to.family === 6 ? "::" : "0.0.0.0") : opts.localAddress;
+  const from = await resolveHost(local, to.family === 6 ? 10 : 2);
+  const s = await openCore({ address: from.address, port: opts.localPort ?? 0, family: to.family }, opts);
   try {
     await s.connect(to);
   } catch (err) {

@@ -19,7 +19,7 @@ import { addGlobalOptions } from "../globals.js";
 import { acceptLoop, DEFAULT_MAX_CLIENTS, unmapped } from "../listen/accept.js";
 import { brokerMode } from "../listen/broker.js";
 import { chatMode } from "../listen/chat.js";
-import { execMode } from "../listen/exec.js";
+import { execArgv, execMode } from "../listen/exec.js";
 import type { ListenMode, ModeOptions } from "../listen/mode.js";
 import { Ending, IdleTimer, StdinReader, stdioMode } from "../listen/stdio.js";
 import { crlf, writeAll } from "../pump.js";
@@ -72,6 +72,7 @@ export interface ListenFlags {
   readonly shExec?: string;
   readonly broker?: boolean;
   readonly chat?: boolean;
+  readonly sendQueue?: string;
 }
 
 function modeOf(f: ListenFlags): ModeName {
@@ -112,7 +113,21 @@ export function planListen(args: readonly string[], f: ListenFlags): ListenPlan 
     if (idleMs !== undefined) throw new UsageError("-i applies to the default stdio mode and to -u");
     if (f.shutdown === false) throw new UsageError("--no-shutdown applies to the default stdio mode");
   }
+  // a bad --exec command is a usage error before anything is bound
+  if (mode === "exec" || mode === "sh-exec") execArgv({ exec: f.exec, shExec: f.shExec });
+  let sendQueueBytes: number | undefined;
+  if (f.sendQueue !== undefined) {
+    if (mode !== "broker" && mode !== "chat")
+      throw new UsageError("--send-queue applies to --broker and --chat");
+    if (!/^\d+$/.test(f.sendQueue) || Number(f.sendQueue) < 1024 || Number(f.sendQueue) > 2 ** 30) {
+      throw new UsageError(
+        `--send-queue needs a byte count 1024..${2 ** 30}, got ${JSON.stringify(f.sendQueue)}`,
+      );
+    }
+    sendQueueBytes = Number(f.sendQueue);
+  }
   const modeOptions: ModeOptions = {
+    ...(sendQueueBytes !== undefined ? { sendQueueBytes } : {}),
     ...(f.exec !== undefined ? { exec: f.exec } : {}),
     ...(f.shExec !== undefined ? { shExec: f.shExec } : {}),
     ...(mode === "broker" ? { broker: true } : {}),
@@ -325,6 +340,10 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--sh-exec <cmd>", "run /bin/sh -c CMD for each client")
     .option("--broker", "relay every client's bytes to all other clients (implies -k)")
     .option("--chat", "a line chat between clients, with nicknames (implies -k)")
+    .option(
+      "--send-queue <bytes>",
+      "with --broker/--chat: bytes queued per client before a client that does not read is dropped (default 1048576)",
+    )
     .addHelpText(
       "after",
       `
