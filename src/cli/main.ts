@@ -47,7 +47,7 @@ function globalsOf(cmd: Command): GlobalOptions {
 export function buildProgram(registry: CommandRegistry): Command {
   const program = addGlobalOptions(new Command("sockit"))
     .description(
-      "Socket toolkit: a netcat-class client and server, a relay, a port scanner, and the classic\n" +
+      "Socket toolkit: a netcat-class client and server, a relay, a port scanner, and the classic " +
         "Internet services. Data goes to stdout, diagnostics to stderr.",
     )
     .version(version(), "-V, --version")
