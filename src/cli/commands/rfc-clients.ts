@@ -125,7 +125,7 @@ export async function runClient(plan: ClientPlan, ctx: Context): Promise<number>
         const r = await echo(plan.address, plan.message, copts);
         if (!r.intact) {
           throw new Error(
-            `echo ${plan.address}: the reply differs from what was sent (sent ${plan.message.length} bytes, got ${r.reply.length}: ${JSON.stringify(r.reply.toString("latin1").slice(0, 80))})`,
+            `echo ${plan.address}: the reply differs from what was sent (sent ${plan.message.length} bytes, got ${r.reply.length}: ${JSON.stringify(r.reply.toString("latin1").slice(0, 200))})`,
           );
         }
         rtts.push(r.rttMs);
@@ -167,11 +167,15 @@ export async function runClient(plan: ClientPlan, ctx: Context): Promise<number>
       });
       if (json) await emit({ address: plan.address, ...r });
       ctx.info(`${r.lines} lines, ${r.bytes} bytes`);
-      if (r.badLines > 0 || r.outOfSequence > 0) {
-        ctx.warn(
-          `${r.badLines} line(s) are not RFC 864 lines and ${r.outOfSequence} do not follow the line before`,
+      if (r.badLines > 0) ctx.warn(`${r.badLines} of ${r.lines} lines are not chargen lines`);
+      else {
+        const exact = r.rfcLines === r.lines ? "all" : `${r.rfcLines} of ${r.lines}`;
+        ctx.info(
+          `every line is a chargen line; ${exact} exactly as RFC 864 (72 of the 95 printable characters)`,
         );
-      } else ctx.info("every line follows the RFC 864 pattern");
+      }
+      if (r.outOfSequence > 0)
+        ctx.info(`${r.outOfSequence} lines do not start one character after the line before`);
       return 0;
     }
   }

@@ -117,10 +117,36 @@ describe("service clients", () => {
         const r = await chargen(srv.address, { lines: 0, onLine: (l) => void lines.push(l.toString()) });
         assert.equal(r.lines, 5);
         assert.equal(r.badLines, 1);
+        assert.equal(r.rfcLines, 4);
         assert.equal(r.outOfSequence, 1, "line 7 does not follow line 3");
         assert.equal(lines[2], "not chargen");
       } finally {
         await srv.close();
+      }
+    }),
+  );
+
+  test(
+    "chargen accepts other rings (xinetd: ! to }) and a UDP reply cut in the middle of a line",
+    leakFree(async () => {
+      const pc = await listenPacket("udp", "127.0.0.1:0");
+      const ring = Array.from({ length: 93 }, (_, i) => String.fromCharCode(0x21 + i)).join("");
+      const line = (k: number) => (ring + ring).slice(k % 93, (k % 93) + 72);
+      const answer = (async () => {
+        const p = await pc.readFrom();
+        const text = Array.from({ length: 14 }, (_, k) => `${line(k + 14)}\r\n`).join("");
+        await pc.writeTo(text.slice(0, 1024), p.endpoint);
+      })();
+      try {
+        const r = await chargen(pc.localAddress, { udp: true });
+        await answer;
+        assert.equal(r.bytes, 1024);
+        assert.equal(r.lines, 14);
+        assert.equal(r.badLines, 0);
+        assert.ok(r.rfcLines < 14, "the lines that wrap at } are not RFC 864's");
+        assert.equal(r.outOfSequence, 0);
+      } finally {
+        await pc.close();
       }
     }),
   );

@@ -6,7 +6,14 @@
  * @module
  */
 import { type Conn, dial, type PacketConn, TimeoutError } from "../../net/index.js";
-import { CHARGEN_WIDTH, chargenLineStart, decodeTime, RFC868_OFFSET } from "./protocol.js";
+import {
+  CHARGEN_WIDTH,
+  chargenFollows,
+  chargenLike,
+  chargenLineStart,
+  decodeTime,
+  RFC868_OFFSET,
+} from "./protocol.js";
 
 /** Options of every client call. */
 export interface ClientOptions {
@@ -117,8 +124,13 @@ export async function echo(
       parts.push(b);
       n += b.length;
     }
-    const reply = Buffer.concat(parts);
-    return { reply, intact: reply.equals(msg), rttMs: performance.now() - t0 };
+    const rttMs = performance.now() - t0;
+    let reply = Buffer.concat(parts);
+    const intact = reply.equals(msg);
+    // not an echo (a server's refusal message?): read the rest of it, bounded, to show it whole
+    if (!intact && n >= msg.length)
+      reply = Buffer.concat([reply, await readAll(conn, 4096).catch(() => Buffer.alloc(0))]);
+    return { reply, intact, rttMs };
   });
 }
 
@@ -197,9 +209,11 @@ export interface ChargenResult {
   readonly lines: number;
   /** Bytes received. */
   readonly bytes: number;
-  /** Lines that were not 72 consecutive characters of the printable ring. */
+  /** Lines that are not chargen lines at all (not runs of consecutive printable characters). */
   readonly badLines: number;
-  /** Lines whose start did not follow the previous line's start by one character. */
+  /** Lines exactly as RFC 864 has them: 72 characters of the 95-character ring. */
+  readonly rfcLines: number;
+  /** Lines whose first character does not follow the previous line's first character. */
   readonly outOfSequence: number;
 }
 
@@ -214,22 +228,33 @@ export async function chargen(address: string, opts: ChargenOptions = {}): Promi
   let lines = 0;
   let bytes = 0;
   let badLines = 0;
+  let rfcLines = 0;
   let outOfSequence = 0;
   let prev = -1;
-  const take = async (line: Buffer) => {
+  // the last line of a UDP reply may be short (xinetd cuts its 1 024-byte reply there), and so
+  // may what is left of a TCP stream at EOF
+  const take = async (line: Buffer, mayBeShort: boolean) => {
     lines++;
-    const body = line.subarray(0, line.length - (line.at(-1) === 0x0a ? (line.at(-2) === 0x0d ? 2 : 1) : 0));
-    const start = chargenLineStart(body);
-    if (start < 0) badLines++;
-    else if (prev >= 0 && start !== (prev + 1) % 95) outOfSequence++;
-    prev = start;
+    const ended = line.at(-1) === 0x0a;
+    const cut = ended ? (line.at(-2) === 0x0d ? 2 : 1) : line.at(-1) === 0x0d ? 1 : 0; // a CR without its LF
+    const body = line.subarray(0, line.length - cut);
+    const whole = body.length === CHARGEN_WIDTH;
+    if (!chargenLike(body) || (!whole && !mayBeShort)) {
+      badLines++;
+      prev = -1;
+    } else {
+      if (chargenLineStart(body) >= 0) rfcLines++;
+      if (prev >= 0 && !chargenFollows(prev, body[0]!)) outOfSequence++;
+      prev = body[0]!;
+    }
     await opts.onLine?.(body);
   };
   if (opts.udp) {
     const { reply } = await udpAsk(address, Buffer.alloc(0), 65535, opts);
     bytes = reply.length;
-    for (const l of splitLines(reply)) await take(l);
-    return { lines, bytes, badLines, outOfSequence };
+    const ls = splitLines(reply);
+    for (let i = 0; i < ls.length; i++) await take(ls[i]!, i === ls.length - 1);
+    return { lines, bytes, badLines, rfcLines, outOfSequence };
   }
   const ms = opts.timeout ?? DEFAULT_TIMEOUT;
   return withConn(address, opts, async (conn) => {
@@ -239,9 +264,9 @@ export async function chargen(address: string, opts: ChargenOptions = {}): Promi
       const line = await conn.readLine({ max: CHARGEN_WIDTH * 16 });
       if (line === null) break;
       bytes += line.length;
-      await take(line);
+      await take(line, line.at(-1) !== 0x0a);
     }
-    return { lines, bytes, badLines, outOfSequence };
+    return { lines, bytes, badLines, rfcLines, outOfSequence };
   });
 }
 

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { setMaxListeners } from "node:events";
 import { type Conn, type Listener, listen, listenPacket, OSError, type PacketConn } from "../../net/index.js";
 import { newCounters, type ServiceCounters, type ServiceEvent } from "./events.js";
 import { resolveLimits, type ServiceLimits, type ServiceName } from "./limits.js";
@@ -109,6 +110,7 @@ export class ServiceHost {
     this.#listeners = listeners;
     this.#packets = packets.map((p) => p.pc);
     this.#counters = newCounters();
+    setMaxListeners(0, this.#shutdown.signal); // one listener per connection, by design
     for (const { ln, service } of listeners) this.#track(this.#acceptLoop(ln, service));
     for (const { pc, service } of packets) {
       this.#track(

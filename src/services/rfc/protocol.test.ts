@@ -7,6 +7,8 @@ import {
   CHARGEN_WIDTH,
   chargenCycle,
   chargenLine,
+  chargenFollows,
+  chargenLike,
   chargenLineStart,
   decodeTime,
   encodeTime,
@@ -74,6 +76,29 @@ describe("chargen (RFC 864)", () => {
           assert.equal(chargenLineStart(line), -1);
         },
       ),
+      fcParams(500),
+    );
+  });
+
+  test("chargenLike also accepts xinetd's ring (! to }) and fragments, and nothing that skips a character", () => {
+    assert.equal(chargenLike(chargenLine(7).subarray(0, 72)), true);
+    assert.equal(chargenLike(Buffer.from('xyz{|}!"#$')), true);
+    assert.equal(chargenLike(Buffer.from("}~ !")), true);
+    assert.equal(chargenLike(Buffer.from("abd")), false);
+    assert.equal(chargenLike(Buffer.from("ab\r")), false);
+    assert.equal(chargenLike(Buffer.alloc(0)), false);
+    assert.equal(chargenLike(Buffer.alloc(73, 0x41)), false);
+    assert.equal(chargenFollows(0x7d, 0x21), true);
+    assert.equal(chargenFollows(0x41, 0x43), false);
+  });
+
+  test("chargenLike never throws on hostile input and agrees with the strict check on 72-byte RFC lines", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 100 }), (b) => {
+        const like = chargenLike(b);
+        if (chargenLineStart(b) >= 0) assert.equal(like, true);
+        if (like) assert.ok(b.length >= 1 && b.length <= 72);
+      }),
       fcParams(500),
     );
   });

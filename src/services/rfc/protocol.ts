@@ -79,6 +79,37 @@ export function chargenLineStart(line: Uint8Array): number {
   return first;
 }
 
+/** True when `b` may follow `a` in a chargen line: the next character, or a wrap of the ring. */
+function follows(a: number, b: number): boolean {
+  return b === a + 1 || ((a === 0x7e || a === 0x7d) && (b === 0x20 || b === 0x21));
+}
+
+/**
+ * A looser check than {@link chargenLineStart}, for other implementations: at most 72 printable
+ * characters, each the successor of the one before, where the ring may end at "}" or "~" and
+ * start at space or "!" (xinetd's ring is "!" to "}", 93 characters).
+ *
+ * @example `chargenLike(Buffer.from("{|}!\"#")) // true`
+ */
+export function chargenLike(line: Uint8Array): boolean {
+  if (line.length === 0 || line.length > CHARGEN_WIDTH) return false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c < 0x20 || c > 0x7e) return false;
+    if (i > 0 && !follows(line[i - 1]!, c)) return false;
+  }
+  return true;
+}
+
+/**
+ * True when a line starting with `b` may follow one starting with `a` (same loose ring rules).
+ *
+ * @example `chargenFollows(0x21, 0x22) // true`
+ */
+export function chargenFollows(a: number, b: number): boolean {
+  return follows(a, b);
+}
+
 /**
  * The RFC 868 time for a date: 4 bytes, big-endian seconds since 1900, modulo 2^32 (so dates
  * after 2036-02-07T06:28:16Z wrap to small numbers, which {@link decodeTime} reads back).

@@ -12,13 +12,16 @@ import { chargenCycle, encodeTime, formatDaytime } from "./protocol.js";
 import { BUILTIN_QUOTES } from "./quotes.js";
 
 /** What a TCP service needs from a connection (sockit's `Conn` has it). */
-export type ServiceConn = Pick<Conn, "read" | "write" | "abort" | "setWriteDeadline">;
+export type ServiceConn = Pick<Conn, "read" | "write" | "abort" | "setReadDeadline" | "setWriteDeadline">;
 
 /** Options of a TCP service function. */
 export interface TcpServiceOptions {
   /** Only the chargen budgets are used here (the host enforces the rest). */
   readonly limits?: Pick<ServiceLimits, "chargenBytes" | "chargenMs">;
-  /** Aborted when the server shuts down: streams stop, echo stops reading. */
+  /**
+   * Aborted when the server shuts down: chargen stops, echo and discard stop reading. (One
+   * listener per connection, not per read: reads without a signal take the core's fast path.)
+   */
   readonly signal?: AbortSignal;
   /** Called after each read with its size (activity for the idle timeout, counters). */
   readonly onRead?: (bytes: number) => void;
@@ -48,6 +51,19 @@ function aborted(opts: TcpServiceOptions): boolean {
   return opts.signal?.aborted === true;
 }
 
+/** On shutdown, interrupts the pending read (and, for streams, write) through the deadlines. */
+function onStop(conn: ServiceConn, opts: TcpServiceOptions, writes: boolean): () => void {
+  const sig = opts.signal;
+  if (sig === undefined) return () => {};
+  const stop = () => {
+    conn.setReadDeadline(Date.now());
+    if (writes) conn.setWriteDeadline(Date.now());
+  };
+  if (sig.aborted) stop();
+  else sig.addEventListener("abort", stop, { once: true });
+  return () => sig.removeEventListener("abort", stop);
+}
+
 async function send(conn: ServiceConn, data: Uint8Array | string, opts: TcpServiceOptions): Promise<void> {
   const n = await conn.write(data);
   opts.onWrite?.(n);
@@ -60,18 +76,22 @@ async function send(conn: ServiceConn, data: Uint8Array | string, opts: TcpServi
  * @example `await echoTcp(conn) // "eof" once the client closes`
  */
 export async function echoTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): Promise<StopReason> {
-  const rd = opts.signal ? { signal: opts.signal } : undefined;
-  for (;;) {
-    let b: Buffer | null;
-    try {
-      b = await conn.read(READ_SIZE, rd);
-    } catch (err) {
-      if (aborted(opts)) return "shutdown";
-      throw err;
+  const off = onStop(conn, opts, false);
+  try {
+    for (;;) {
+      let b: Buffer | null;
+      try {
+        b = await conn.read(READ_SIZE);
+      } catch (err) {
+        if (aborted(opts)) return "shutdown";
+        throw err;
+      }
+      if (b === null) return "eof";
+      opts.onRead?.(b.length);
+      await send(conn, b, opts);
     }
-    if (b === null) return "eof";
-    opts.onRead?.(b.length);
-    await send(conn, b, opts);
+  } finally {
+    off();
   }
 }
 
@@ -81,17 +101,21 @@ export async function echoTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): 
  * @example `await discardTcp(conn, { onRead: (n) => (total += n) })`
  */
 export async function discardTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): Promise<StopReason> {
-  const rd = opts.signal ? { signal: opts.signal } : undefined;
-  for (;;) {
-    let b: Buffer | null;
-    try {
-      b = await conn.read(READ_SIZE, rd);
-    } catch (err) {
-      if (aborted(opts)) return "shutdown";
-      throw err;
+  const off = onStop(conn, opts, false);
+  try {
+    for (;;) {
+      let b: Buffer | null;
+      try {
+        b = await conn.read(READ_SIZE);
+      } catch (err) {
+        if (aborted(opts)) return "shutdown";
+        throw err;
+      }
+      if (b === null) return "eof";
+      opts.onRead?.(b.length);
     }
-    if (b === null) return "eof";
-    opts.onRead?.(b.length);
+  } finally {
+    off();
   }
 }
 
@@ -111,7 +135,7 @@ export async function chargenTcp(conn: ServiceConn, opts: TcpServiceOptions = {}
   const total = Math.floor(budget / lineBytes) * lineBytes;
   const until = Date.now() + ms;
   conn.setWriteDeadline(until);
-  const wr = opts.signal ? { signal: opts.signal } : undefined;
+  const off = onStop(conn, opts, true);
   let sent = 0;
   try {
     while (sent < total) {
@@ -119,7 +143,7 @@ export async function chargenTcp(conn: ServiceConn, opts: TcpServiceOptions = {}
       if (Date.now() >= until) return "time";
       // the cycle is 95 whole lines, so each write starts where the last one ended
       const chunk = total - sent >= cycle.length ? cycle : cycle.subarray(0, total - sent);
-      const n = await conn.write(chunk, wr);
+      const n = await conn.write(chunk);
       sent += n;
       opts.onWrite?.(n);
     }
@@ -132,6 +156,7 @@ export async function chargenTcp(conn: ServiceConn, opts: TcpServiceOptions = {}
     }
     throw err;
   } finally {
+    off();
     conn.setWriteDeadline(null);
   }
 }
