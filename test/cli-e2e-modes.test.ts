@@ -1,0 +1,110 @@
+/**
+ * The built `sockit listen --exec` and `--chat` against real clients: nc echoing through
+ * `--exec cat` after an immediate half-close, and a chat room where one client never reads.
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import net from "node:net";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { type Child, start } from "./support/spawn.js";
+
+const bin = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+
+/** Waits for `sockit: listening on HOST:PORT` on the child's stderr; returns the port. */
+async function listeningPort(child: Child, ms = 10_000): Promise<number> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const m = /listening on .*:(\d+)/.exec(child.stderr());
+    if (m) return Number(m[1]);
+    if (Date.now() > until) throw new Error(`no listening line; stderr: ${child.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("listen --exec cat echoes everything to nc -N, which sends 16 MiB and half-closes at once", async () => {
+  const srv = start(process.execPath, [bin, "listen", "--exec", "cat", "127.0.0.1", "0"]);
+  try {
+    const port = await listeningPort(srv);
+    const data = randomBytes(16 * 1024 * 1024);
+    const nc = spawn("nc", ["-N", "127.0.0.1", String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+    const h = createHash("sha256");
+    let got = 0;
+    nc.stdout.on("data", (d: Buffer) => {
+      h.update(d);
+      got += d.length;
+    });
+    const exited = new Promise<number | null>((resolve) => nc.on("exit", resolve));
+    nc.stdin.end(data);
+    const timer = setTimeout(() => nc.kill("SIGKILL"), 30_000);
+    const code = await exited;
+    clearTimeout(timer);
+    assert.equal(code, 0);
+    assert.equal(got, data.length, "every byte came back");
+    assert.equal(h.digest("hex"), createHash("sha256").update(data).digest("hex"));
+    assert.equal(await srv.exit(10_000), 0, "one client served: listen exits 0");
+  } finally {
+    srv.kill("SIGKILL");
+  }
+});
+
+interface ChatClient {
+  sock: net.Socket;
+  text: () => string;
+}
+
+function chatClient(port: number, read: boolean): Promise<ChatClient> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect({ host: "127.0.0.1", port }, () => resolve({ sock, text: () => buf }));
+    let buf = "";
+    sock.on("error", () => {});
+    if (read) sock.on("data", (d: Buffer) => (buf += d.toString()));
+    else sock.pause();
+    sock.once("error", reject);
+  });
+}
+
+async function until(what: string, ok: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test("listen --chat keeps delivering to two readers while a third client never reads and is dropped", async () => {
+  const srv = start(process.execPath, [bin, "-v", "listen", "--chat", "127.0.0.1", "0"]);
+  const clients: ChatClient[] = [];
+  try {
+    const port = await listeningPort(srv);
+    const a = await chatClient(port, true);
+    const b = await chatClient(port, true);
+    const mute = await chatClient(port, false);
+    clients.push(a, b, mute);
+    a.sock.write("/nick alice\n");
+    b.sock.write("/nick bob\n");
+    await until("both nicknames", () => b.text().includes("is now alice") && a.text().includes("is now bob"));
+    const line = `${"x".repeat(1000)}\n`;
+    const N = 12_000; // 12 MB: more than the kernel buffers toward the mute client can hold
+    // alice talks well past the mute client's queue bound; bob must get every line
+    for (let i = 0; i < N; i++) {
+      a.sock.write(`${i} ${line}`);
+      if (i % 200 === 199) await until(`bob has line ${i}`, () => b.text().includes(`<alice> ${i} `));
+    }
+    await until("bob has everything", () => b.text().includes(`<alice> ${N - 1} `));
+    await until("the mute client is dropped", () => /dropped: not reading/.test(b.text()));
+    b.sock.write("still here\n");
+    await until("alice still receives", () => a.text().includes("<bob> still here"));
+    const lines = b
+      .text()
+      .split("\n")
+      .filter((l) => l.startsWith("<alice> "));
+    assert.equal(lines.length, N, "bob received every one of alice's lines, in order");
+    for (let i = 0; i < lines.length; i++) assert.ok(lines[i]!.startsWith(`<alice> ${i} `));
+  } finally {
+    for (const c of clients) c.sock.destroy();
+    srv.kill("SIGTERM");
+    await srv.exit(10_000).catch(() => srv.kill("SIGKILL"));
+  }
+});
