@@ -20,6 +20,7 @@ const FIGURES = [
   "udp-pingpong",
   "codec-lines",
   "cli-pipe",
+  "echo-vs-xinetd",
 ] as const;
 const LIMIT_MS = 90_000; // each figure bounds itself at 58 s; this is the backstop
 

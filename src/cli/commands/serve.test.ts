@@ -148,12 +148,12 @@ describe("the table", () => {
       "echo hi | nc -u -w1 127.0.0.1 7007",
     ]);
     assert.deepEqual(tryIt(b("time", "tcp", 7037)), [
-      "sockit time 127.0.0.1:7037",
       "rdate -p -o 7037 127.0.0.1",
+      "sockit time 127.0.0.1:7037",
     ]);
     assert.deepEqual(tryIt(b("time", "udp", 7037)), [
-      "sockit time -u 127.0.0.1:7037",
       "rdate -pu -o 7037 127.0.0.1",
+      "sockit time -u 127.0.0.1:7037",
     ]);
     assert.deepEqual(tryIt(b("chargen", "tcp", 7019)), [
       "sockit chargen 127.0.0.1:7019",
@@ -168,7 +168,7 @@ describe("the table", () => {
       t,
       "SERVICE  PROTO  LISTENING ON    TRY IT FROM ANOTHER TERMINAL\n" +
         "echo     tcp    127.0.0.1:7007  sockit echo 127.0.0.1:7007   or: nc 127.0.0.1 7007  (type a line)\n" +
-        "time     udp    127.0.0.1:7037  sockit time -u 127.0.0.1:7037   or: rdate -pu -o 7037 127.0.0.1\n",
+        "time     udp    127.0.0.1:7037  rdate -pu -o 7037 127.0.0.1   or: sockit time -u 127.0.0.1:7037\n",
     );
   });
 });

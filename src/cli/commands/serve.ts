@@ -154,7 +154,8 @@ export function tryIt(b: BoundService): string[] {
         : b.service === "echo" && !u
           ? `${nc}  (type a line)`
           : nc;
-  return [...sockit, other];
+  // rdate first for time: the classic client (and the table's flags stay after "rdate", not "sockit time")
+  return b.service === "time" ? [other, ...sockit] : [...sockit, other];
 }
 
 /**

@@ -67,6 +67,19 @@ function hostPort(host: string, port: number): string {
   return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/** Runs `fn` with a promise that resolves `true` after `ms`; clears the timer when `fn` settles. */
+async function withTimer<T>(ms: number, fn: (timeout: Promise<true>) => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<true>((resolve) => {
+    timer = setTimeout(() => resolve(true), ms);
+  });
+  try {
+    return await fn(timeout);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * A running set of services, from {@link serve}.
  *
@@ -172,19 +185,19 @@ export class ServiceHost {
       s.conn.abort();
     }
     await this.#drain(2000);
-    await Promise.race([Promise.allSettled([...this.#tasks]), new Promise((r) => setTimeout(r, 2000))]);
+    await withTimer(2000, (timeout) => Promise.race([Promise.allSettled([...this.#tasks]), timeout]));
     clearInterval(this.#sweeper);
     return this.counters;
   }
 
+  /** Waits until every session has ended, or `ms` passed (the timer is cleared either way). */
   async #drain(ms: number): Promise<void> {
-    const until = Date.now() + ms;
-    while (this.#sessions.size > 0 && Date.now() < until) {
-      await Promise.race([
-        Promise.allSettled([...this.#sessions].map((s) => s.done)),
-        new Promise((r) => setTimeout(r, Math.max(1, until - Date.now()))),
-      ]);
-    }
+    await withTimer(ms, async (timeout) => {
+      while (this.#sessions.size > 0) {
+        const all = Promise.allSettled([...this.#sessions].map((s) => s.done)).then(() => false);
+        if (await Promise.race([all, timeout])) return;
+      }
+    });
   }
 
   #track(p: Promise<unknown>): void {
