@@ -278,7 +278,7 @@ export async function runServe(plan: ServePlan, ctx: Context, stop?: AbortSignal
     `sockit: serving ${plan.services.length} service${plan.services.length === 1 ? "" : "s"} ` +
       `(${plan.udp ? "TCP and UDP" : "TCP only; --udp adds UDP"}); Ctrl-C stops\n`,
   );
-  let last = "";
+  let last = formatCounters(host.counters); // print only what changed
   const stats = setInterval(() => {
     events.flush();
     const now = formatCounters(host.counters);
