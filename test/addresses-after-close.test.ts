@@ -77,3 +77,23 @@ test(
     }
   }),
 );
+
+test(
+  "abort() after close() and after closeWrite() still releases the connection",
+  leakFree(async () => {
+    const ln = await listen("tcp", "127.0.0.1:0");
+    try {
+      for (const first of ["close", "closeWrite"] as const) {
+        const c = await dial("tcp", ln.address);
+        const s = await ln.accept();
+        await c.write("unread"); // unread data at close: the kernel would reset anyway
+        await c[first]();
+        c.abort();
+        s.abort();
+        await s.close();
+      }
+    } finally {
+      await ln.close();
+    }
+  }),
+);

@@ -611,7 +611,19 @@ export class StreamSocket {
 
   /** Resets the connection at once (RST), discarding queued data both ways. */
   abort(): void {
-    if (!this.#sock.destroyed) this.#sock.resetAndDestroy();
+    const sock = this.#sock;
+    if (!sock.destroyed) {
+      // RST needs a TCP handle that is not already shutting down (after end() libuv refuses the
+      // reset and Node never emits 'close'): otherwise just destroy it
+      if (this.#unix !== undefined || sock.writableEnded) sock.destroy();
+      else {
+        try {
+          sock.resetAndDestroy();
+        } catch {
+          sock.destroy();
+        }
+      }
+    }
     this.close();
   }
 
