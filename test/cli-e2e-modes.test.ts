@@ -36,6 +36,7 @@ test("listen --exec cat echoes everything to nc -N, which sends 16 MiB and half-
       got += d.length;
     });
     const exited = new Promise<number | null>((resolve) => nc.on("exit", resolve));
+    nc.stdin.on("error", () => {});
     nc.stdin.end(data);
     const timer = setTimeout(() => nc.kill("SIGKILL"), 30_000);
     const code = await exited;

@@ -65,6 +65,7 @@ function run(cmd: string, args: string[], stdin: string | "pipe" = "pipe"): Proc
     env: { ...process.env, NO_COLOR: "1" },
   });
   if (fd !== undefined) closeSync(fd);
+  proc.stdin?.on("error", () => {}); // EPIPE from a child that exited first is not a failure
   const hash = createHash("sha256");
   let n = 0;
   let head = "";

@@ -24,6 +24,8 @@ async function run(cmd: string, args: string[], input = "", ms = 10_000) {
   let stderr = "";
   c.stdout.on("data", (d: Buffer) => out.push(d));
   c.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  // a peer that finishes before reading its input (daytime, qotd) closes its stdin: not an error
+  c.stdin.on("error", () => {});
   c.stdin.end(input);
   const timer = setTimeout(() => c.kill("SIGKILL"), ms);
   const [code] = (await once(c, "close")) as [number | null];

@@ -37,6 +37,7 @@ export function runPython(
       clearTimeout(timer);
       resolve({ code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() });
     });
+    child.stdin.on("error", () => {}); // EPIPE if python exits before reading its input
     child.stdin.end(input);
   });
 }

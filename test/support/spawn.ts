@@ -19,6 +19,8 @@ export interface Child {
 /** Spawns `cmd args` with piped stdio. */
 export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env): Child {
   const proc = spawn(cmd, args, { stdio: ["pipe", "pipe", "pipe"], env });
+  // a child that exits before reading all its input closes the pipe: EPIPE here is not a failure
+  proc.stdin!.on("error", () => {});
   let out = "";
   let err = "";
   const waiters: Array<() => void> = [];
