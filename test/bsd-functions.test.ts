@@ -3,9 +3,8 @@
  * socketpair, has_dualstack_ipv6, the default timeout, getsockopt/setsockopt, fileno and
  * toString — each on real loopback sockets.
  */
+import { stalledServer } from "./support/stalled-server.js";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
@@ -65,43 +64,6 @@ async function freePort(): Promise<number> {
 /** Closes every socket given, in order. */
 async function closeAll(...socks: Array<Socket | undefined>): Promise<void> {
   for (const s of socks) await s?.close();
-}
-
-/**
- * A Python listener with backlog 0 that never accepts: once one connection fills its accept
- * queue, further connects hang (so connect timeouts can be tested on loopback).
- */
-async function stalledServer(): Promise<{ port: number; stop: () => Promise<void> }> {
-  const code = [
-    "import socket, sys",
-    "s = socket.socket()",
-    "s.bind(('127.0.0.1', 0))",
-    "s.listen(0)",
-    "print(s.getsockname()[1], flush=True)",
-    "sys.stdin.read()",
-  ].join("\n");
-  const py: ChildProcess = spawn("python3", ["-c", code], { stdio: ["pipe", "pipe", "inherit"] });
-  const exited = new Promise<void>((r) => py.once("close", () => r()));
-  const port = await within(
-    new Promise<number>((resolve, reject) => {
-      py.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
-      py.once("error", reject);
-    }),
-    10_000,
-    "python stalled server",
-  );
-  const filler = net.connect(port, "127.0.0.1");
-  filler.on("error", () => {});
-  await within(new Promise((r) => filler.once("connect", r)), 5000, "filler connect");
-  await sleep(50);
-  return {
-    port,
-    stop: async () => {
-      filler.destroy();
-      py.stdin!.end();
-      await within(exited, 5000, "python exit");
-    },
-  };
 }
 
 describe("create_connection", () => {

@@ -3,9 +3,8 @@
  * write contracts, half-close, `for await` accept loops, deadlines, dial failures, and interop
  * with the Berkeley face — each on real loopback sockets.
  */
+import { stalledServer } from "./support/stalled-server.js";
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import net from "node:net";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AF_INET, SOCK_STREAM, socket } from "../src/bsd/index.js";
@@ -60,45 +59,6 @@ async function closedPort(host = "127.0.0.1"): Promise<number> {
   const port = ln.port;
   await ln.close();
   return port;
-}
-
-/**
- * A Python listener with backlog 0 that never accepts: after one connection fills its accept
- * queue, further SYNs are dropped and a connect hangs (so timeouts and aborts can be tested on
- * loopback).
- */
-async function stalledServer(): Promise<{ port: number; filler: net.Socket; stop: () => Promise<void> }> {
-  const code = [
-    "import socket, sys",
-    "s = socket.socket()",
-    "s.bind(('127.0.0.1', 0))",
-    "s.listen(0)",
-    "print(s.getsockname()[1], flush=True)",
-    "sys.stdin.read()",
-  ].join("\n");
-  const py: ChildProcess = spawn("python3", ["-c", code], { stdio: ["pipe", "pipe", "inherit"] });
-  const exited = new Promise<void>((r) => py.once("close", () => r()));
-  const port = await within(
-    new Promise<number>((resolve, reject) => {
-      py.stdout!.once("data", (d: Buffer) => resolve(Number(d.toString().trim())));
-      py.once("error", reject);
-    }),
-    10_000,
-    "python stalled server",
-  );
-  const filler = net.connect(port, "127.0.0.1");
-  filler.on("error", () => {});
-  await within(new Promise((r) => filler.once("connect", r)), 5000, "filler connect");
-  await sleep(50);
-  return {
-    port,
-    filler,
-    stop: async () => {
-      filler.destroy();
-      py.stdin!.end();
-      await within(exited, 5000, "python exit");
-    },
-  };
 }
 
 describe("dial and listen across networks and address forms", () => {
