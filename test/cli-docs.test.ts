@@ -95,3 +95,13 @@ test("every command's --help shows examples", async () => {
   }
   assert.match(await help(), /Exit codes:/);
 });
+
+test("sockit without a command prints the help on stderr and exits 1; --help and -V exit 0", async () => {
+  const bare = start(process.execPath, [bin]);
+  assert.equal(await bare.exit(10_000), 1);
+  assert.match(bare.stderr(), /Usage: sockit/);
+  assert.equal(bare.stdout(), "", "nothing on stdout");
+  const version = start(process.execPath, [bin, "-V"]);
+  assert.equal(await version.exit(10_000), 0);
+  assert.match(version.stdout(), /^\d+\.\d+\.\d+/);
+});

@@ -91,9 +91,8 @@ export async function main(argv: readonly string[], io = defaultIo()): Promise<n
     return typeof code === "number" ? code : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.OK;
-      if (err.code === "commander.help") return EXIT.OK;
-      return EXIT.USAGE;
+      // --help and --version exit 0; help shown because of a mistake (no command) is a usage error
+      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
     const code = exitCodeFor(err);
     const msg = err instanceof Error ? err.message : String(err);
