@@ -438,3 +438,30 @@ c.close()
     assert.match(c.stderr(), /reset by peer \(ECONNRESET\)/);
   });
 });
+
+test("connect -u -p sends from the given port and prints the peer's reply", LIMIT, async () => {
+  const probe = spawnPython(`
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])
+`);
+  const src = await probe.firstLine;
+  await probe.close();
+  const py = spawnPython(`
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1], flush=True)
+data, addr = s.recvfrom(2048)
+s.sendto(b"from port %d: " % addr[1] + data, addr)
+`);
+  let c: Child | undefined;
+  try {
+    const port = await py.firstLine;
+    c = sockit(["connect", "-u", "-q", "2", "-p", src, "127.0.0.1", port]);
+    c.proc.stdin!.write("ping\n");
+    await c.line(new RegExp(`from port ${src}: ping`), 10_000);
+    c.proc.stdin!.end();
+    assert.equal(await c.exit(10_000), 0, c.stderr());
+  } finally {
+    await stop(c);
+    await py.close();
+  }
+});

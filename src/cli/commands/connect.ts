@@ -13,12 +13,11 @@ import { MAX_UDP4_PAYLOAD, MAX_UDP6_PAYLOAD } from "../../limits.js";
 import { resolveNetAddress } from "../../net/address.js";
 import type { Conn } from "../../net/conn.js";
 import { type DialOptions, dial } from "../../net/dial.js";
-import { listenPacket, type PacketConn } from "../../net/packet.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
-import { Ending, IdleTimer, runSession, StdinReader } from "../listen/stdio.js";
-import { crlf, writeAll } from "../pump.js";
+import { Ending, IdleTimer, printReceived, runSession, StdinReader } from "../listen/stdio.js";
+import { crlf } from "../pump.js";
 import type { CommandRegistry } from "./index.js";
 
 /** Stream networks and datagram networks, as `dial` names them. */
@@ -295,17 +294,10 @@ async function runUdp(
   signal: AbortSignal,
 ): Promise<number> {
   const to = (await resolveNetAddress(plan.network, plan.address, false, "connect")) as IpEndpoint;
-  let pc: PacketConn;
-  let target: IpEndpoint | undefined; // set when the socket is not connected (-s/-p given)
-  if (plan.source) {
-    // dial("udp") cannot bind a source address: bind, then sendto the target and filter replies
-    const at = formatHostPort(
-      plan.source.address ?? (to.family === 6 ? "::" : "0.0.0.0"),
-      plan.source.port ?? 0,
-    );
-    pc = await listenPacket(to.family === 6 ? "udp6" : "udp4", at);
-    target = to;
-  } else pc = await dial((to.family === 6 ? "udp6" : "udp4") as "udp", formatHostPort(to.address, to.port));
+  const pc = await dial((to.family === 6 ? "udp6" : "udp4") as "udp", formatHostPort(to.address, to.port), {
+    ...(plan.source?.address !== undefined ? { localAddress: plan.source.address } : {}),
+    ...(plan.source?.port !== undefined ? { localPort: plan.source.port } : {}),
+  });
   const want = formatHostPort(to.address, to.port);
   ctx.info(`sending datagrams to ${want} from ${pc.localAddress}`);
   const max = to.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
@@ -316,19 +308,7 @@ async function runUdp(
   const receive = async () => {
     for (;;) {
       const p = await pc.readFrom();
-      if (end.settled) return;
-      if (target && p.address !== want) {
-        ctx.info(`ignoring a datagram from ${p.address}`);
-        continue;
-      }
-      idle.bump();
-      dump?.received(p.data);
-      try {
-        await writeAll(ctx.io.stdout, p.data);
-      } catch {
-        end.finish();
-        return;
-      }
+      if (end.settled || !(await printReceived(ctx, p.data, idle, dump, end))) return;
     }
   };
   const send = async () => {
@@ -338,8 +318,7 @@ async function runUdp(
       for (const piece of chunks(t ? t(b) : b, max)) {
         idle.bump();
         dump?.sent(piece);
-        if (target) await pc.writeTo(piece, target);
-        else await pc.write(piece);
+        await pc.write(piece);
       }
     }
     const ms = plan.lingerMs ?? UDP_DEFAULT_LINGER_MS;

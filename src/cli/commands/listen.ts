@@ -21,8 +21,8 @@ import { brokerMode } from "../listen/broker.js";
 import { chatMode } from "../listen/chat.js";
 import { execArgv, execMode } from "../listen/exec.js";
 import type { ListenMode, ModeOptions } from "../listen/mode.js";
-import { Ending, IdleTimer, StdinReader, stdioMode } from "../listen/stdio.js";
-import { crlf, writeAll } from "../pump.js";
+import { Ending, IdleTimer, printReceived, StdinReader, stdioMode } from "../listen/stdio.js";
+import { crlf } from "../pump.js";
 import { argsOf, checkFamily, chunks, parseHost, parsePort, parseSeconds, withStop } from "./connect.js";
 import type { CommandRegistry } from "./index.js";
 
@@ -275,14 +275,7 @@ async function runUdp(
       if (peer?.text !== text) ctx.info(`datagram from ${text}; stdin goes there now`);
       peer = { ep: p.endpoint, text };
       wake?.();
-      idle.bump();
-      dump?.received(p.data);
-      try {
-        await writeAll(ctx.io.stdout, p.data);
-      } catch {
-        end.finish();
-        return;
-      }
+      if (!(await printReceived(ctx, p.data, idle, dump, end))) return;
     }
   };
   const send = async () => {

@@ -154,6 +154,29 @@ export class Ending {
   }
 }
 
+/**
+ * Prints one received datagram (or chunk) to stdout: counts it as activity, hex-dumps it with
+ * -x; resolves false (after ending the session) when stdout is gone.
+ * @example `if (!(await printReceived(ctx, p.data, idle, dump, end))) return;`
+ */
+export async function printReceived(
+  ctx: Context,
+  data: Uint8Array,
+  idle: IdleTimer,
+  dump: Dumper | undefined,
+  end: Ending,
+): Promise<boolean> {
+  idle.bump();
+  dump?.received(data);
+  try {
+    await writeAll(ctx.io.stdout, data);
+    return true;
+  } catch {
+    end.finish();
+    return false;
+  }
+}
+
 /** How {@link runSession} behaves. */
 export interface SessionOptions {
   /** Half-close (SHUT_WR) at stdin EOF (default true; `--no-shutdown` → false). */
