@@ -573,8 +573,7 @@ export class StreamSocket {
   /**
    * Closes: waiting calls and every later call reject with EBADF; queued outgoing bytes are still
    * delivered (FIN after them), bounded by {@link CLOSE_LINGER_MS}; unread incoming data makes
-   * the kernel reset the connection, as close(2) does. Idempotent. Resolves at once;
-   * `closedPromise()` resolves when the connection is fully released.
+   * the kernel reset the connection, as close(2) does. Idempotent; returns at once.
    */
   close(): void {
     if (this.#closed) return;
@@ -625,12 +624,6 @@ export class StreamSocket {
       }
     }
     this.close();
-  }
-
-  /** Resolves when Node has released the connection. */
-  closedPromise(): Promise<void> {
-    if (this.#sock.closed) return Promise.resolve();
-    return new Promise((resolve) => this.#sock.once("close", () => resolve()));
   }
 
   #closedError(op: string): OSError {

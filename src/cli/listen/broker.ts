@@ -199,6 +199,20 @@ interface Member {
 }
 
 /**
+ * Drops a client whose send queue went over `limit` (broker and chat): stops its queue, resets
+ * the connection so its memory is freed at once, and says why (with -v).
+ * @example `if (!m.queue.push(b)) dropSlowClient(m, ctx, limit);`
+ */
+export function dropSlowClient(m: Member, ctx: Context, limit: number): void {
+  m.dropped = true;
+  m.queue.stop();
+  ctx.info(
+    `client ${m.client.id} (${m.client.peer}) dropped: it is not reading (send queue over ${limit} bytes)`,
+  );
+  m.client.conn.abort();
+}
+
+/**
  * What {@link brokerMode} returns: a {@link ListenMode} with counters (for tests and reports).
  *
  * @example
@@ -234,15 +248,10 @@ export function brokerMode(opts: ModeOptions, ctx: Context): BrokerMode {
   const leave = (m: Member): Promise<void> => flushAndClose(m.client.conn, m.queue);
   const drop = (m: Member): void => {
     if (m.dropped || closing) return;
-    m.dropped = true;
     dropped++;
     peakQueued = Math.max(peakQueued, m.queue.peak);
-    m.queue.stop();
     members.delete(m);
-    ctx.info(
-      `client ${m.client.id} (${m.client.peer}) dropped: it is not reading (send queue over ${limit} bytes)`,
-    );
-    m.client.conn.abort();
+    dropSlowClient(m, ctx, limit);
   };
 
   return {

@@ -11,7 +11,13 @@
  */
 import type { Writable } from "node:stream";
 import type { Context } from "../context.js";
-import { DEFAULT_SEND_QUEUE_BYTES, flushAndClose, SendQueue, writableSink } from "./broker.js";
+import {
+  DEFAULT_SEND_QUEUE_BYTES,
+  dropSlowClient,
+  flushAndClose,
+  SendQueue,
+  writableSink,
+} from "./broker.js";
 import type { Client, ListenMode, ModeOptions } from "./mode.js";
 
 /**
@@ -255,15 +261,10 @@ export function chatMode(opts: ModeOptions, ctx: Context): ChatMode {
   };
   const drop = (m: Member): void => {
     if (m.dropped || closing) return;
-    m.dropped = true;
     dropped++;
     peakQueued = Math.max(peakQueued, m.queue.peak);
-    m.queue.stop();
     members.delete(m);
-    ctx.info(
-      `client ${m.client.id} (${m.client.peer}) dropped: it is not reading (send queue over ${limit} bytes)`,
-    );
-    m.client.conn.abort();
+    dropSlowClient(m, ctx, limit);
     broadcast(`* ${name(m)} left (dropped: not reading)`);
   };
 

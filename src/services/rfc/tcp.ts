@@ -70,12 +70,14 @@ async function send(conn: ServiceConn, data: Uint8Array | string, opts: TcpServi
 }
 
 /**
- * Echo (RFC 862): sends back every byte until the client closes. Reads at most 64 KiB at a time
- * and writes it back before reading more, so the server holds at most one chunk per connection.
- *
- * @example `await echoTcp(conn) // "eof" once the client closes`
+ * Reads until the client closes (64 KiB at a time), handing each chunk to `each` before reading
+ * more, so a service holds at most one chunk per connection.
  */
-export async function echoTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): Promise<StopReason> {
+async function readLoop(
+  conn: ServiceConn,
+  opts: TcpServiceOptions,
+  each: (b: Buffer) => Promise<void> | void,
+): Promise<StopReason> {
   const off = onStop(conn, opts, false);
   try {
     for (;;) {
@@ -88,7 +90,7 @@ export async function echoTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): 
       }
       if (b === null) return "eof";
       opts.onRead?.(b.length);
-      await send(conn, b, opts);
+      await each(b);
     }
   } finally {
     off();
@@ -96,27 +98,22 @@ export async function echoTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): 
 }
 
 /**
+ * Echo (RFC 862): sends back every byte until the client closes. Reads at most 64 KiB at a time
+ * and writes it back before reading more, so the server holds at most one chunk per connection.
+ *
+ * @example `await echoTcp(conn) // "eof" once the client closes`
+ */
+export function echoTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): Promise<StopReason> {
+  return readLoop(conn, opts, (b) => send(conn, b, opts));
+}
+
+/**
  * Discard (RFC 863): reads and drops everything until the client closes.
  *
  * @example `await discardTcp(conn, { onRead: (n) => (total += n) })`
  */
-export async function discardTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): Promise<StopReason> {
-  const off = onStop(conn, opts, false);
-  try {
-    for (;;) {
-      let b: Buffer | null;
-      try {
-        b = await conn.read(READ_SIZE);
-      } catch (err) {
-        if (aborted(opts)) return "shutdown";
-        throw err;
-      }
-      if (b === null) return "eof";
-      opts.onRead?.(b.length);
-    }
-  } finally {
-    off();
-  }
+export function discardTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): Promise<StopReason> {
+  return readLoop(conn, opts, () => {});
 }
 
 /**
