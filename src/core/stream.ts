@@ -11,6 +11,7 @@
  *
  * @module
  */
+import fs from "node:fs";
 import net from "node:net";
 import {
   BrokenPipeError,
@@ -94,7 +95,11 @@ export class StreamSocket {
   #rdShut = false;
   #wrShut = false;
   #closed = false;
+  // the pending socket error (the kernel's sk_err): raised once, by the first recv (after the
+  // bytes that arrived before it) or send that meets it, as Linux does; later calls see EOF or EPIPE
   #error: unknown;
+  // the connection failed (reset, refused write, …): set with the first error and never cleared
+  #broken = false;
   #readersList: WaitList | undefined;
   // the one plain recv() waiting without flags, timeout or signal: served straight from the
   // 'data' handler, without an async frame or a retry loop (the idle state of most servers)
@@ -154,13 +159,14 @@ export class StreamSocket {
     this.#slot = undefined;
     if (this.#closed) slot.reject(this.#closedError("recv"));
     else if (this.#buffered > 0) slot.resolve(this.#take(slot.n, false));
-    else if (this.#error !== undefined && !this.#rdShut) slot.reject(this.#convert(this.#error, "recv"));
+    else if (this.#error !== undefined && !this.#rdShut) slot.reject(this.#takeError("recv"));
     else slot.resolve(EMPTY);
   }
 
   /** @internal 'end', 'close', 'error', 'drain' from Node. */
   _event(kind: "end" | "close" | "error" | "drain", err?: unknown): void {
-    if (kind === "error") this.#error ??= err;
+    if (kind === "error") this.#fail(err);
+    if (kind === "end" && !this.#eof) this.#probeReset();
     if (kind === "end" || kind === "close") {
       this.#eof = true;
       // remember the names while Node still knows them (it forgets once the handle is gone)
@@ -171,6 +177,46 @@ export class StreamSocket {
     if (kind !== "drain") this.#readersList?.wake();
     if (kind !== "end") this.#writersList?.wake();
     this.#watchers?.notify();
+  }
+
+  /** Records the first error of the connection (later ones are its consequences). */
+  #fail(err: unknown): void {
+    if (this.#broken) return;
+    this.#broken = true;
+    this.#error = err;
+  }
+
+  /**
+   * Tells a reset from an orderly close at EOF. libuv 1.46 (Node 20) reports "data, then a reset"
+   * as a clean EOF (POLLHUP after a partial read; libuv issue 2319) and never reads the error, so
+   * the kernel still holds it: a zero-length write(2) on the descriptor returns it (ECONNRESET)
+   * without sending anything, and returns 0 (CLOSE_WAIT) or EPIPE (both sides closed) after a FIN.
+   * This works whether or not our write side is shut, which no write through Node could do.
+   */
+  #probeReset(): void {
+    if (this.#unix !== undefined || this.#broken) return;
+    const fd = (this.#sock as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+    if (typeof fd !== "number" || fd < 0) return;
+    try {
+      fs.writeSync(fd, EMPTY);
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      // EPIPE: the connection closed in order (both FINs), or a reset came after the peer's FIN —
+      // Linux's recv reports EOF for both; anything else is the error the kernel kept for us
+      if (code !== "EPIPE" && code !== "EAGAIN") this.#fail(Object.assign(new Error(String(code)), { code }));
+    }
+  }
+
+  /** Hands out the pending error once (Linux's sock_error): later calls see EOF or EPIPE. */
+  #takeError(op: string): OSError {
+    const err = this.#convert(this.#error, op);
+    this.#error = undefined;
+    return err;
+  }
+
+  /** The error a send meets once the pending one was handed out: the connection is gone. */
+  #brokenPipe(op: string, hint: string): OSError {
+    return new BrokenPipeError("EPIPE", { op, address: formatEndpoint(this.remoteEndpoint()), hint });
   }
 
   get #readers(): WaitList {
@@ -243,7 +289,7 @@ export class StreamSocket {
 
   /** True when a recv would not wait: data buffered, EOF, or an error pending. */
   get readable(): boolean {
-    return this.#buffered > 0 || this.#eof || this.#rdShut || this.#error !== undefined || this.#closed;
+    return this.#buffered > 0 || this.#eof || this.#rdShut || this.#broken || this.#closed;
   }
 
   /** True when the peer has closed its side and every byte has been read (poll's POLLHUP). */
@@ -253,7 +299,7 @@ export class StreamSocket {
 
   /** True when a send would not wait. */
   get writable(): boolean {
-    return !this.#sock.writableNeedDrain || this.#error !== undefined || this.#closed;
+    return !this.#sock.writableNeedDrain || this.#broken || this.#closed;
   }
 
   /** The pending error as an OSError, if any, without consuming it (SO_ERROR reads it). */
@@ -292,7 +338,7 @@ export class StreamSocket {
           w === undefined &&
           n > 0 &&
           this.#slot === undefined &&
-          this.#error === undefined &&
+          !this.#broken &&
           !this.#eof &&
           (this.#readersList === undefined || this.#readersList.size === 0)
         ) {
@@ -361,9 +407,9 @@ export class StreamSocket {
             max,
           );
         }
-        if (this.#eof || this.#error !== undefined) {
+        if (this.#eof || this.#broken) {
           if (this.#buffered > 0) return this.#take(this.#buffered, false);
-          if (this.#error !== undefined) throw this.#convert(this.#error, "readline");
+          if (this.#error !== undefined) throw this.#takeError("readline");
           return EMPTY;
         }
         this.#maybeResume();
@@ -392,21 +438,23 @@ export class StreamSocket {
   }
 
   async #recv(n: number, flags: RecvFlags | undefined, w: Wait | undefined, op: string): Promise<Buffer> {
-    const waitall = flags?.waitall === true && !flags.peek;
+    // MSG_WAITALL waits for all n bytes, with or without MSG_PEEK (Linux)
+    const waitall = flags?.waitall === true;
     if (waitall) this.#want = n;
     try {
       for (;;) {
         if (this.#closed) throw this.#closedError(op);
         if (this.#rdShut) return EMPTY;
-        if (
-          this.#buffered > 0 &&
-          (!waitall || this.#buffered >= n || this.#eof || this.#error !== undefined)
-        ) {
+        if (this.#buffered > 0 && (!waitall || this.#buffered >= n || this.#eof || this.#broken)) {
           return this.#take(n, flags?.peek === true);
         }
         if (n === 0) return EMPTY;
-        if (this.#error !== undefined) throw this.#convert(this.#error, op);
-        if (this.#eof) return EMPTY;
+        if (this.#error !== undefined) {
+          // MSG_PEEK reports the error without clearing it, as Linux's recv does
+          if (flags?.peek === true) throw this.#convert(this.#error, op);
+          throw this.#takeError(op);
+        }
+        if (this.#eof || this.#broken) return EMPTY;
         this.#maybeResume();
         await this.#readers.wait(w, op, this);
       }
@@ -477,23 +525,22 @@ export class StreamSocket {
       do {
         // a non-blocking send() that got part out reports the part, as send(2) does
         if (nonblocking && off > 0 && op === "send" && this.#sock.writableNeedDrain) break;
-        while (this.#sock.writableNeedDrain && this.#error === undefined && !this.#closed) {
+        while (this.#sock.writableNeedDrain && !this.#broken && !this.#closed) {
           await this.#writers.wait(w, op, this);
         }
-        if (this.#closed) throw this.#closedError(op);
-        if (this.#error !== undefined) throw this.#convert(this.#error, op);
-        if (this.#wrShut || this.#sock.writableEnded) {
-          throw new BrokenPipeError("EPIPE", {
-            op,
-            address: formatEndpoint(this.remoteEndpoint()),
-            hint: "the write side was shut down (shutdown(SHUT_WR) or closeWrite())",
-          });
-        }
+        this.#checkWritable(op);
         const end = Math.min(data.length, off + WRITE_SLICE);
         if (end > off) {
           const slice = off === 0 && end === data.length ? data : data.subarray(off, end);
           // a non-blocking send may not wait for the kernel, so Node gets a copy it may keep
           this.#sock.write(nonblocking ? Buffer.from(slice) : slice);
+          // a write the kernel refused at once (peer gone) is known now, though Node reports it
+          // only a tick later: the caller hears it from this very call, as from send(2)
+          const refused = this.#sock.errored;
+          if (refused !== null) {
+            this.#fail(refused);
+            this.#checkWritable(op);
+          }
         }
         this.#sent += end - off;
         off = end;
@@ -503,14 +550,16 @@ export class StreamSocket {
       // wrote it synchronously and nothing is queued.
       if (!nonblocking && this.#sock.writableLength > 0 && data.length > 0) {
         let written = false;
-        this.#sock.write(EMPTY, () => {
-          written = true;
+        this.#sock.write(EMPTY, (err) => {
+          written = err == null;
+          if (err != null) this.#fail(err);
           this.#writers.wake();
         });
-        while (!written && this.#error === undefined && !this.#closed) {
+        while (!written && !this.#broken && !this.#closed) {
           await this.#writers.wait(w, op, this);
         }
-        if (this.#error !== undefined) throw this.#convert(this.#error, op);
+        // our bytes are in the kernel, or the connection failed before they got there
+        if (!written) this.#checkWritable(op, true);
       }
       if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, off);
       return off;
@@ -522,7 +571,7 @@ export class StreamSocket {
 
   /** Waits until everything handed to Node has been written to the kernel (or an error). */
   async flush(w?: Wait): Promise<void> {
-    while (this.#sock.writableLength > 0 && this.#error === undefined && !this.#closed) {
+    while (this.#sock.writableLength > 0 && !this.#broken && !this.#closed) {
       if (!this.#sock.writableNeedDrain) {
         // no 'drain' will come below the mark: wait for the write callbacks instead
         await new Promise<void>((resolve) => this.#sock.write(EMPTY, () => resolve()));
@@ -530,7 +579,23 @@ export class StreamSocket {
       }
       await this.#writers.wait(w, "flush", this);
     }
-    if (this.#error !== undefined) throw this.#convert(this.#error, "send");
+    if (this.#sock.writableLength > 0) this.#checkWritable("send", true);
+  }
+
+  /**
+   * Throws what a send meets now: EBADF once closed, the pending error once (ECONNRESET after a
+   * reset, as Linux), then EPIPE; EPIPE after SHUT_WR. With `failed`, throws in any case (bytes
+   * did not reach the kernel).
+   */
+  #checkWritable(op: string, failed = false): void {
+    if (this.#closed) throw this.#closedError(op);
+    if (this.#error !== undefined) throw this.#takeError(op);
+    if (this.#broken || failed) {
+      throw this.#brokenPipe(op, "the connection was reset or failed earlier; data sent now is lost");
+    }
+    if (this.#wrShut || this.#sock.writableEnded) {
+      throw this.#brokenPipe(op, "the write side was shut down (shutdown(SHUT_WR) or closeWrite())");
+    }
   }
 
   /**
@@ -540,6 +605,23 @@ export class StreamSocket {
   shutdown(read: boolean, write: boolean): void {
     if (this.#closed) throw this.#closedError("shutdown");
     const t0 = tracing() ? traceNow() : 0;
+    if (!this.#stillConnected()) {
+      const err = makeOSError("ENOTCONN", {
+        op: "shutdown",
+        address: formatEndpoint(this.remoteEndpoint()),
+        hint: "the connection is already gone (reset, or both sides have shut down)",
+      });
+      if (t0)
+        traceDone(
+          this.fd,
+          "shutdown",
+          [{ sym: read && write ? "SHUT_RDWR" : read ? "SHUT_RD" : "SHUT_WR" }],
+          t0,
+          undefined,
+          err,
+        );
+      throw err;
+    }
     if (read && !this.#rdShut) {
       this.#rdShut = true;
       this.#chunks = [];
@@ -558,6 +640,21 @@ export class StreamSocket {
       const how = read && write ? "SHUT_RDWR" : read ? "SHUT_RD" : "SHUT_WR";
       traceDone(this.fd, "shutdown", [{ sym: how }], t0, 0);
     }
+  }
+
+  /**
+   * False once the kernel has closed the connection (Linux's TCP_CLOSE: after a reset or an error,
+   * or when both sides have shut down), where shutdown(2) fails with ENOTCONN. The kernel forgets
+   * the peer's name in exactly that state, so getpeername(2) on the handle tells, without a side
+   * effect.
+   */
+  #stillConnected(): boolean {
+    if (this.#broken || this.#sock.destroyed) return false;
+    if (this.#unix !== undefined) return true;
+    const handle = (this.#sock as unknown as { _handle?: { getpeername?(o: object): number } | null })
+      ._handle;
+    if (typeof handle?.getpeername !== "function") return true;
+    return handle.getpeername({}) !== -107; // UV_ENOTCONN
   }
 
   /** Rejects the calls now waiting to read (`"read"`) or write (`"write"`) with `err`. */
@@ -591,7 +688,7 @@ export class StreamSocket {
     this.#watchers?.notify();
     const sock = this.#sock;
     if (!sock.destroyed) {
-      if (this.#error !== undefined || sock.writableFinished) {
+      if (this.#broken || sock.writableFinished) {
         sock.destroy();
       } else {
         if (!sock.writableEnded) sock.end();

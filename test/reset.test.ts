@@ -1,0 +1,382 @@
+/**
+ * Nothing lost silently: a reset is an error, never a clean EOF, and a refused write fails —
+ * checked against Python's `socket` on the same kernel as the oracle.
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { test } from "node:test";
+import {
+  AF_INET,
+  BrokenPipeError,
+  ConnectionResetError,
+  MSG_PEEK,
+  MSG_WAITALL,
+  OSError,
+  SHUT_RDWR,
+  SHUT_WR,
+  SOCK_STREAM,
+  socket,
+  type Socket,
+} from "../src/index.js";
+import { dial } from "../src/net/index.js";
+import { assertOSError } from "./support/errors.js";
+import { runPython } from "./support/python.js";
+
+/** Outcome of one call, in the shape Python's side prints it. */
+async function outcome(p: Promise<unknown>): Promise<string> {
+  try {
+    const v = await p;
+    if (Buffer.isBuffer(v)) return `b'${v.toString("latin1")}'`;
+    return String(v);
+  } catch (err) {
+    if (err instanceof OSError) return `${err.constructor.name}${err.errno}`;
+    throw err;
+  }
+}
+
+/**
+ * A Python server on 127.0.0.1 that, for each accepted connection, follows the next line of
+ * its stdin: `send N` sends N bytes of the pattern, `sleep S`, `reset` (SO_LINGER 0 + close),
+ * `close`, `shutwr`, `recv N` (reads and discards N bytes), `next` (accept the next client).
+ */
+class PyPeer {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly port: Promise<number>;
+  constructor() {
+    this.child = spawn("python3", [
+      "-u",
+      "-c",
+      `
+import socket, struct, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+pattern = bytes(range(256)) * 4096
+c = None
+for line in sys.stdin:
+    w = line.split()
+    if not w: continue
+    if w[0] == "next": c, _ = s.accept()
+    elif w[0] == "send":
+        n = int(w[1])
+        while n > 0:
+            k = min(n, len(pattern)); c.sendall(pattern[:k]); n -= k
+    elif w[0] == "recv":
+        n = int(w[1])
+        while n > 0:
+            b = c.recv(min(n, 65536))
+            if not b: break
+            n -= len(b)
+    elif w[0] == "sleep": time.sleep(float(w[1]))
+    elif w[0] == "reset":
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()
+    elif w[0] == "close": c.close()
+    elif w[0] == "shutwr": c.shutdown(socket.SHUT_WR)
+    print("ok", flush=True)
+`,
+    ]);
+    this.child.stderr.on("data", (d: Buffer) => process.stderr.write(d));
+    this.port = new Promise((resolve, reject) => {
+      this.child.stdout.once("data", (d: Buffer) => resolve(Number(d.toString().split("\n")[0])));
+      this.child.once("error", reject);
+    });
+  }
+
+  /** Sends commands; resolves when Python has carried them all out. */
+  async do(...cmds: string[]): Promise<void> {
+    let pending = cmds.length;
+    await new Promise<void>((resolve) => {
+      const onData = (d: Buffer) => {
+        pending -= d.toString().split("ok").length - 1;
+        if (pending <= 0) {
+          this.child.stdout.off("data", onData);
+          resolve();
+        }
+      };
+      this.child.stdout.on("data", onData);
+      this.child.stdin.write(cmds.join("\n") + "\n");
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.child.stdin.end();
+    if (this.child.exitCode === null) await new Promise((r) => this.child.once("close", r));
+  }
+}
+
+async function connected(port: number): Promise<Socket> {
+  const s = socket(AF_INET, SOCK_STREAM);
+  await s.connect(["127.0.0.1", port]);
+  return s;
+}
+
+test("after data then a reset, recv returns the data and then raises ConnectionResetError (not EOF)", async () => {
+  const py = new PyPeer();
+  try {
+    const port = await py.port;
+    for (let i = 0; i < 20; i++) {
+      const s = await connected(port);
+      try {
+        await py.do("next", "send 100000", "reset");
+        await new Promise((r) => setTimeout(r, 10)); // data and RST both wait in the kernel
+        let got = 0;
+        let err: unknown;
+        for (;;) {
+          try {
+            const b = await s.recv(65536);
+            if (b.length === 0) break;
+            got += b.length;
+          } catch (e) {
+            err = e;
+            break;
+          }
+        }
+        assertOSError(err, ConnectionResetError, "ECONNRESET", "recv");
+        assert.ok(got <= 100000);
+        // Linux hands the error out once: later reads see EOF, sends EPIPE
+        assert.equal((await s.recv(10)).length, 0);
+        await assert.rejects(s.send(Buffer.from("x")), (e) => e instanceof BrokenPipeError);
+      } finally {
+        await s.close();
+      }
+    }
+  } finally {
+    await py.stop();
+  }
+});
+
+test("the same holds with our write side already shut (SHUT_WR before the reset)", async () => {
+  const py = new PyPeer();
+  try {
+    const port = await py.port;
+    const s = await connected(port);
+    try {
+      await py.do("next");
+      s.shutdown(SHUT_WR);
+      await py.do("send 50000", "reset");
+      await new Promise((r) => setTimeout(r, 10));
+      let err: unknown;
+      try {
+        for (;;) if ((await s.recv(65536)).length === 0) break;
+      } catch (e) {
+        err = e;
+      }
+      assertOSError(err, ConnectionResetError, "ECONNRESET", "recv");
+    } finally {
+      await s.close();
+    }
+  } finally {
+    await py.stop();
+  }
+});
+
+test("an orderly close after data is still a clean EOF (FIN, with and without our SHUT_WR)", async () => {
+  const py = new PyPeer();
+  try {
+    const port = await py.port;
+    for (const shutFirst of [false, true]) {
+      const s = await connected(port);
+      try {
+        await py.do("next");
+        if (shutFirst) s.shutdown(SHUT_WR);
+        await py.do("send 100000", "close");
+        await new Promise((r) => setTimeout(r, 10));
+        let got = 0;
+        for (;;) {
+          const b = await s.recv(65536);
+          if (b.length === 0) break;
+          got += b.length;
+        }
+        assert.equal(got, 100000);
+        assert.equal((await s.recv(1)).length, 0);
+      } finally {
+        await s.close();
+      }
+    }
+  } finally {
+    await py.stop();
+  }
+});
+
+test("after a reset, recv/send raise ECONNRESET once, then EOF/EPIPE, in the order Python sees them", async () => {
+  const orders = ["rrss", "ssrr", "rsrs", "srsr"];
+  const oracle = await runPython(`
+import socket, struct, time, json
+def pair():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+    c = socket.create_connection(s.getsockname()); a, _ = s.accept(); s.close(); return c, a
+def res(f):
+    try: return repr(f())
+    except OSError as e: return type(e).__name__ + str(e.errno)
+out = {}
+for order in ${JSON.stringify(orders)}:
+    c, a = pair(); a.sendall(b"hello"); time.sleep(0.02)
+    a.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); a.close(); time.sleep(0.05)
+    r = [res(lambda: c.recv(100)) if ch == "r" else res(lambda: c.send(b"x")) for ch in order]
+    r.append(res(lambda: c.shutdown(socket.SHUT_RDWR)))
+    out[order] = r; c.close()
+print(json.dumps(out))
+`);
+  assert.equal(oracle.code, 0, oracle.stderr);
+  const expected = JSON.parse(oracle.stdout) as Record<string, string[]>;
+  const py = new PyPeer();
+  try {
+    const port = await py.port;
+    for (const order of orders) {
+      const s = await connected(port);
+      try {
+        await py.do("next", "send 5", "sleep 0.02", "reset", "sleep 0.05");
+        const got: string[] = [];
+        for (const ch of order) {
+          // Python's send returns the count, ours the same; Python's "1" is our "1"
+          got.push(await outcome(ch === "r" ? s.recv(100) : s.send(Buffer.from("x"))));
+        }
+        got.push(await outcome(Promise.resolve().then(() => s.shutdown(SHUT_RDWR))));
+        const want = expected[order]!.map((v) => (v === "None" ? "undefined" : v));
+        // our pattern bytes differ from Python's b"hello": compare the shape of data results
+        const shape = (v: string) => (v.startsWith("b'") && v !== "b''" ? "data" : v);
+        assert.deepEqual(got.map(shape), want.map(shape), `order ${order}`);
+      } finally {
+        await s.close();
+      }
+    }
+  } finally {
+    await py.stop();
+  }
+});
+
+test("shutdown() after both sides have shut down raises ENOTCONN, as Linux does", async () => {
+  const py = new PyPeer();
+  try {
+    const port = await py.port;
+    const s = await connected(port);
+    try {
+      await py.do("next", "shutwr");
+      s.shutdown(SHUT_WR);
+      assert.equal((await s.recv(10)).length, 0);
+      await new Promise((r) => setTimeout(r, 50)); // our FIN acknowledged: TCP_CLOSE
+      let err: unknown;
+      try {
+        s.shutdown(SHUT_RDWR);
+      } catch (e) {
+        err = e;
+      }
+      assertOSError(err, OSError, "ENOTCONN", "shutdown");
+      assert.equal(err.errno, 107);
+    } finally {
+      await s.close();
+      await py.do("close");
+    }
+  } finally {
+    await py.stop();
+  }
+});
+
+test("a send the kernel refuses (peer reset, not yet read) rejects on that very call", async () => {
+  const py = new PyPeer();
+  try {
+    const port = await py.port;
+    for (const face of ["bsd", "net"]) {
+      // 1 MiB unread fills our receive bound, so Node stops reading and does not see the reset
+      // arrive: the kernel reports it to the write itself (Node says so only a tick later)
+      const c = face === "net" ? await dial("tcp", `127.0.0.1:${port}`) : await connected(port);
+      try {
+        await py.do("next", "send 1048576", "sleep 0.05", "reset", "sleep 0.02");
+        const data = Buffer.alloc(1000, 1);
+        const err = await ("write" in c ? c.write(data) : c.send(data)).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        assertOSError(err, ConnectionResetError, "ECONNRESET", "send");
+      } finally {
+        await c.close();
+      }
+    }
+  } finally {
+    await py.stop();
+  }
+});
+
+test("recv(n, MSG_PEEK | MSG_WAITALL) waits for n bytes and leaves them queued", async () => {
+  const py = new PyPeer();
+  try {
+    const port = await py.port;
+    const s = await connected(port);
+    try {
+      await py.do("next", "send 3");
+      const peek = s.recv(10, MSG_PEEK | MSG_WAITALL);
+      let settled = false;
+      void peek.then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.equal(settled, false, "a peek with WAITALL waits for all 10 bytes");
+      await py.do("send 7");
+      assert.equal((await peek).length, 10);
+      assert.equal((await s.recv(10, MSG_WAITALL)).length, 10, "the peeked bytes are still there");
+    } finally {
+      await s.close();
+      await py.do("close");
+    }
+  } finally {
+    await py.stop();
+  }
+});
+
+test("soak: 200 transfers reset at random points — every run gets the whole file or ConnectionResetError", async () => {
+  const size = 256 * 1024;
+  const pattern = Buffer.alloc(256 * 4096);
+  for (let i = 0; i < pattern.length; i++) pattern[i] = i & 0xff;
+  const whole = createHash("sha256").update(pattern.subarray(0, size)).digest("hex");
+  const py = new PyPeer();
+  let resets = 0;
+  let intact = 0;
+  let resetAfterData = 0;
+  try {
+    const port = await py.port;
+    for (let run = 0; run < 200; run++) {
+      const cut = Math.floor(Math.random() * (size + 1));
+      const clean = run % 4 === 0;
+      const goFace = run % 2 === 1;
+      const plan = clean ? ["next", `send ${size}`, "close"] : ["next", `send ${cut}`, "reset"];
+      const hash = createHash("sha256");
+      let got = 0;
+      let err: unknown;
+      const read = async (fn: () => Promise<Buffer | null>) => {
+        try {
+          for (;;) {
+            const b = await fn();
+            if (b === null || b.length === 0) return;
+            hash.update(b);
+            got += b.length;
+            // a slow reader now and then, so data and the reset wait in the kernel together
+            if (run % 3 === 0) await new Promise((r) => setImmediate(r));
+          }
+        } catch (e) {
+          err = e;
+        }
+      };
+      if (goFace) {
+        const c = await dial("tcp", `127.0.0.1:${port}`);
+        await Promise.all([py.do(...plan), read(() => c.read(16384))]);
+        await c.close();
+      } else {
+        const s = await connected(port);
+        await Promise.all([py.do(...plan), read(() => s.recv(16384))]);
+        await s.close();
+      }
+      if (err === undefined) {
+        assert.equal(got, size, `run ${run}: a clean EOF after ${got} of ${size} bytes (cut ${cut})`);
+        assert.equal(hash.digest("hex"), whole, `run ${run}: the whole file, intact`);
+        intact++;
+      } else {
+        assertOSError(err, ConnectionResetError, "ECONNRESET");
+        assert.ok(!clean, `run ${run}: a reset reported on an orderly close`);
+        resets++;
+        if (got > 0) resetAfterData++;
+      }
+    }
+  } finally {
+    await py.stop();
+  }
+  assert.ok(resets > 100 && intact >= 50, `resets ${resets}, intact ${intact}`);
+  assert.ok(resetAfterData > 50, `resets that came after data: ${resetAfterData}`);
+});
