@@ -55,6 +55,42 @@ function onClose(this: net.Socket): void {
   (this as Owned)[OWNER]._event("close");
 }
 
+const PAUSED = 1;
+const EOF = 2;
+const RD_SHUT = 4;
+const WR_SHUT = 8;
+const CLOSED = 16;
+const BROKEN = 32;
+
+/** What only some connections need, made on first use. */
+interface Extras {
+  unix?: UnixNames;
+  local?: Endpoint;
+  highWater: number;
+  want: number;
+  readers?: WaitList;
+  writers?: WaitList;
+  watchers?: Watchers;
+}
+
+/**
+ * Adds `fn` and, when `replace`, removes the event's other listeners. Removing after adding
+ * leaves Node's events object in its fast shape (removing the only listener would `delete` the
+ * key and turn it into a dictionary: ~400 bytes per connection).
+ */
+function soleListener(
+  sock: net.Socket,
+  event: string,
+  fn: (this: net.Socket, err: Error) => void,
+  replace: boolean,
+): void {
+  sock.on(event, fn);
+  if (!replace) return;
+  for (const other of sock.listeners(event)) {
+    if (other !== fn) sock.removeListener(event, other as (...args: unknown[]) => void);
+  }
+}
+
 /** The names of a Unix-domain connection's two ends (a missing one is unnamed: ""). */
 export interface UnixNames {
   readonly local?: string;
@@ -84,59 +120,117 @@ export class StreamSocket {
   /** The small per-process descriptor number (traces, `fileno()`). */
   readonly fd: number;
   readonly #sock: net.Socket;
-  readonly #unix: UnixNames | undefined;
-  #chunks: Buffer[] = [];
+  // An idle connection is mostly this object, so its state is kept small (see the idle-memory
+  // figure in docs/performance.md): the six booleans share one number, and what only some
+  // connections need (Unix names, a raised receive mark, wait lists, select watchers) lives in
+  // one object made on first use.
+  #f = 0;
+  #chunks: Buffer[] | undefined;
   #head = 0;
   #buffered = 0;
-  #highWater = RECV_HIGH_WATER;
-  #want = 0; // bytes a MSG_WAITALL reader needs: may lift the high-water mark while it waits
-  #paused = false;
-  #eof = false;
-  #rdShut = false;
-  #wrShut = false;
-  #closed = false;
   // the pending socket error (the kernel's sk_err): raised once, by the first recv (after the
   // bytes that arrived before it) or send that meets it, as Linux does; later calls see EOF or EPIPE
   #error: unknown;
-  // the connection failed (reset, refused write, …): set with the first error and never cleared
-  #broken = false;
-  #readersList: WaitList | undefined;
   // the one plain recv() waiting without flags, timeout or signal: served straight from the
   // 'data' handler, without an async frame or a retry loop (the idle state of most servers)
   #slot: { n: number; resolve: (b: Buffer) => void; reject: (e: unknown) => void } | undefined;
-  #writersList: WaitList | undefined;
-  #watchers: Watchers | undefined;
-  #local: Endpoint | undefined;
-  #remote: Endpoint | undefined;
+  #x: Extras | undefined;
+  // the peer (TCP), kept from the start: the kernel forgets it once the connection is closed,
+  // and error messages after a reset still name it; two fields, the Endpoint made on demand
+  #peerHost: string | undefined;
+  #peerPort = 0;
   #received = 0;
   #sent = 0;
 
+  get #paused(): boolean {
+    return (this.#f & PAUSED) !== 0;
+  }
+  set #paused(v: boolean) {
+    this.#f = v ? this.#f | PAUSED : this.#f & ~PAUSED;
+  }
+  get #eof(): boolean {
+    return (this.#f & EOF) !== 0;
+  }
+  set #eof(v: boolean) {
+    this.#f = v ? this.#f | EOF : this.#f & ~EOF;
+  }
+  get #rdShut(): boolean {
+    return (this.#f & RD_SHUT) !== 0;
+  }
+  set #rdShut(v: boolean) {
+    this.#f = v ? this.#f | RD_SHUT : this.#f & ~RD_SHUT;
+  }
+  get #wrShut(): boolean {
+    return (this.#f & WR_SHUT) !== 0;
+  }
+  set #wrShut(v: boolean) {
+    this.#f = v ? this.#f | WR_SHUT : this.#f & ~WR_SHUT;
+  }
+  get #closed(): boolean {
+    return (this.#f & CLOSED) !== 0;
+  }
+  set #closed(v: boolean) {
+    this.#f = v ? this.#f | CLOSED : this.#f & ~CLOSED;
+  }
+  /** The connection failed (reset, refused write, …): set with the first error, never cleared. */
+  get #broken(): boolean {
+    return (this.#f & BROKEN) !== 0;
+  }
+  set #broken(v: boolean) {
+    this.#f = v ? this.#f | BROKEN : this.#f & ~BROKEN;
+  }
+
+  get #ext(): Extras {
+    this.#x ??= { highWater: RECV_HIGH_WATER, want: 0 };
+    return this.#x;
+  }
+  get #unix(): UnixNames | undefined {
+    return this.#x?.unix;
+  }
+  get #highWater(): number {
+    return this.#x?.highWater ?? RECV_HIGH_WATER;
+  }
+  /** Bytes a MSG_WAITALL reader needs: may lift the high-water mark while it waits. */
+  get #want(): number {
+    return this.#x?.want ?? 0;
+  }
+  set #want(v: number) {
+    if (v !== 0 || this.#x !== undefined) this.#ext.want = v;
+  }
+
   /**
-   * Wraps a connected Node socket (takes ownership). `unix` gives a Unix connection's names
-   * (Node reports none): the listener's path is the accepted side's local name and the
-   * connecting side's peer name; the client end is unnamed ("").
-   * A socket from a `pauseOnConnect` server starts reading only now.
+   * Wraps a connected Node socket (takes ownership: its 'error' and 'end' listeners are
+   * replaced). `unix` gives a Unix connection's names (Node reports none): the listener's path
+   * is the accepted side's local name and the connecting side's peer name; the client end is
+   * unnamed (""). A socket from a `pauseOnConnect` server starts reading only now.
    */
   constructor(sock: net.Socket, fd?: number, unix?: UnixNames, remote?: Endpoint) {
     this.fd = fd ?? allocFd();
     this.#sock = sock;
-    this.#unix = unix;
-    // a dialled peer is known already (and the kernel forgets it once both sides have closed)
-    if (remote !== undefined && unix === undefined) this.#remote = remote;
-    // one set of module-level listeners shared by every connection (no closures per socket)
+    if (unix !== undefined) this.#ext.unix = unix;
+    else if (remote !== undefined && !isUnix(remote)) {
+      this.#peerHost = remote.address; // a dialled peer is known already
+      this.#peerPort = remote.port;
+    } else this.#keepPeer();
+    // one set of module-level listeners shared by every connection (no closures per socket),
+    // and one listener per event: Node's own 'end' listener only matters without allowHalfOpen
+    // (which sockit always sets) and an accept queue's placeholder 'error' listener has done its
+    // job, so ours replace them (two listeners cost an array per event per connection)
     (sock as Owned)[OWNER] = this;
     sock.on("data", onData);
-    sock.on("end", onEnd);
-    sock.on("error", onError);
+    soleListener(sock, "end", onEnd, sock.allowHalfOpen);
+    soleListener(sock, "error", onError, true);
     sock.on("drain", onDrain);
     sock.on("close", onClose);
+    // an error that came while the connection waited in an accept queue is its pending error
+    if (sock.errored !== null) this.#fail(sock.errored);
     sock.resume();
   }
 
   /** @internal 'data' from Node. */
   _data(chunk: Buffer): void {
     if (this.#rdShut || this.#closed) return; // SHUT_RD: discard
-    this.#chunks.push(chunk);
+    (this.#chunks ??= []).push(chunk);
     this.#buffered += chunk.length;
     this.#received += chunk.length;
     if (!this.#paused && this.#buffered >= Math.max(this.#highWater, this.#want)) {
@@ -148,8 +242,8 @@ export class StreamSocket {
       this.#slot = undefined;
       slot.resolve(this.#take(slot.n, false));
     }
-    this.#readersList?.wake();
-    this.#watchers?.notify();
+    this.#x?.readers?.wake();
+    this.#x?.watchers?.notify();
   }
 
   /** Settles the waiting plain recv() (if any) at EOF, on an error or on close. */
@@ -168,15 +262,14 @@ export class StreamSocket {
     if (kind === "error") this.#fail(err);
     if (kind === "end" && !this.#eof) this.#probeReset();
     if (kind === "end" || kind === "close") {
+      // remember the names while the kernel still knows them
+      if (!this.#eof) this.#keepNames();
       this.#eof = true;
-      // remember the names while Node still knows them (it forgets once the handle is gone)
-      this.localEndpoint();
-      this.remoteEndpoint();
     }
     if (kind !== "drain") this.#settleSlot();
-    if (kind !== "drain") this.#readersList?.wake();
-    if (kind !== "end") this.#writersList?.wake();
-    this.#watchers?.notify();
+    if (kind !== "drain") this.#x?.readers?.wake();
+    if (kind !== "end") this.#x?.writers?.wake();
+    this.#x?.watchers?.notify();
   }
 
   /** Records the first error of the connection (later ones are its consequences). */
@@ -220,13 +313,11 @@ export class StreamSocket {
   }
 
   get #readers(): WaitList {
-    this.#readersList ??= new WaitList();
-    return this.#readersList;
+    return (this.#ext.readers ??= new WaitList());
   }
 
   get #writers(): WaitList {
-    this.#writersList ??= new WaitList();
-    return this.#writersList;
+    return (this.#ext.writers ??= new WaitList());
   }
 
   /** The peer, formatted (called only when an error message needs it). */
@@ -236,25 +327,37 @@ export class StreamSocket {
 
   /** The local endpoint (cached after the first call). */
   localEndpoint(): Endpoint | undefined {
-    if (this.#local === undefined) {
-      this.#local = this.#unix
-        ? { path: this.#unix.local ?? "" }
-        : fromNode(this.#sock.address() as net.AddressInfo);
-    }
-    return this.#local;
+    const x = this.#x;
+    if (x?.local !== undefined) return x.local;
+    const unix = x?.unix;
+    const local = unix ? { path: unix.local ?? "" } : fromNode(this.#sock.address() as net.AddressInfo);
+    if (local !== undefined) this.#ext.local = local;
+    return local;
   }
 
   /** The peer's endpoint (cached after the first call). */
   remoteEndpoint(): Endpoint | undefined {
-    if (this.#remote === undefined) {
-      const s = this.#sock;
-      this.#remote = this.#unix
-        ? { path: this.#unix.remote ?? "" }
-        : s.remoteAddress === undefined
-          ? undefined
-          : fromNode({ address: s.remoteAddress, port: s.remotePort, family: s.remoteFamily });
-    }
-    return this.#remote;
+    const unix = this.#unix;
+    if (unix !== undefined) return { path: unix.remote ?? "" };
+    const host = this.#peerHost;
+    if (host === undefined) return undefined;
+    return { address: host, port: this.#peerPort, family: host.includes(":") ? 6 : 4 };
+  }
+
+  /** Reads the peer's name from the handle (not Node's remoteAddress, which keeps a copy). */
+  #keepPeer(): void {
+    const handle = (this.#sock as unknown as { _handle?: { getpeername?(o: object): number } | null })
+      ._handle;
+    const out: { address?: string; port?: number } = {};
+    if (typeof handle?.getpeername !== "function" || handle.getpeername(out) !== 0) return;
+    if (typeof out.address !== "string") return;
+    this.#peerHost = out.address;
+    this.#peerPort = out.port ?? 0;
+  }
+
+  /** Keeps the local name for good (called when the connection ends, before the kernel forgets it). */
+  #keepNames(): void {
+    this.localEndpoint();
   }
 
   /** Bytes received from the kernel and not yet consumed (what the receive bound limits). */
@@ -278,7 +381,7 @@ export class StreamSocket {
   }
 
   set receiveBufferSize(n: number) {
-    this.#highWater = n;
+    this.#ext.highWater = n;
     this.#maybeResume();
   }
 
@@ -309,8 +412,7 @@ export class StreamSocket {
 
   /** Calls `cb` whenever readiness may have changed (for select()); returns the remover. */
   watch(cb: () => void): () => void {
-    this.#watchers ??= new Watchers();
-    return this.#watchers.add(cb);
+    return (this.#ext.watchers ??= new Watchers()).add(cb);
   }
 
   /** Sets TCP_NODELAY. */
@@ -340,7 +442,7 @@ export class StreamSocket {
           this.#slot === undefined &&
           !this.#broken &&
           !this.#eof &&
-          (this.#readersList === undefined || this.#readersList.size === 0)
+          (this.#x?.readers === undefined || this.#x.readers.size === 0)
         ) {
           this.#maybeResume();
           return new Promise<Buffer>((resolve, reject) => {
@@ -426,8 +528,9 @@ export class StreamSocket {
   /** Offset of the first `byte` in the buffered data at or after `from`, below `limit`; -1 if none. */
   #find(byte: number, from: number, limit: number): number {
     let base = 0;
-    for (let i = this.#head; i < this.#chunks.length && base < limit; i++) {
-      const c = this.#chunks[i]!;
+    const chunks = this.#chunks ?? [];
+    for (let i = this.#head; i < chunks.length && base < limit; i++) {
+      const c = chunks[i]!;
       if (from < base + c.length) {
         const k = c.indexOf(byte, Math.max(0, from - base));
         if (k >= 0 && base + k < limit) return base + k;
@@ -464,13 +567,14 @@ export class StreamSocket {
   }
 
   #take(n: number, peek: boolean): Buffer {
-    const first = this.#chunks[this.#head]!;
+    const chunks = this.#chunks!; // called only with bytes buffered
+    const first = chunks[this.#head]!;
     let out: Buffer;
-    if (first.length >= n || this.#head === this.#chunks.length - 1) {
+    if (first.length >= n || this.#head === chunks.length - 1) {
       out = first.length > n ? first.subarray(0, n) : first;
       if (!peek) {
-        if (first.length > n) this.#chunks[this.#head] = first.subarray(n);
-        else this.#chunks[this.#head++] = EMPTY;
+        if (first.length > n) chunks[this.#head] = first.subarray(n);
+        else chunks[this.#head++] = EMPTY;
       }
     } else {
       // the message spans chunks: copy at most n bytes into one buffer
@@ -479,24 +583,24 @@ export class StreamSocket {
       let off = 0;
       let i = this.#head;
       while (off < total) {
-        const c = this.#chunks[i]!;
+        const c = chunks[i]!;
         const k = Math.min(c.length, total - off);
         c.copy(out, off, 0, k);
         off += k;
         if (!peek) {
-          if (k < c.length) this.#chunks[i] = c.subarray(k);
-          else this.#chunks[i++] = EMPTY;
+          if (k < c.length) chunks[i] = c.subarray(k);
+          else chunks[i++] = EMPTY;
         } else if (k === c.length) i++;
       }
       if (!peek) this.#head = i;
     }
     if (!peek) {
       this.#buffered -= out.length;
-      if (this.#head === this.#chunks.length) {
-        this.#chunks = [];
+      if (this.#head === chunks.length) {
+        this.#chunks = undefined;
         this.#head = 0;
       } else if (this.#head > 1024) {
-        this.#chunks = this.#chunks.slice(this.#head);
+        this.#chunks = chunks.slice(this.#head);
         this.#head = 0;
       }
       this.#maybeResume();
@@ -624,7 +728,7 @@ export class StreamSocket {
     }
     if (read && !this.#rdShut) {
       this.#rdShut = true;
-      this.#chunks = [];
+      this.#chunks = undefined;
       this.#head = 0;
       this.#buffered = 0;
       this.#maybeResume();
@@ -676,16 +780,15 @@ export class StreamSocket {
     if (this.#closed) return;
     const t0 = tracing() ? traceNow() : 0;
     this.#closed = true;
-    this.#chunks = [];
+    this.#chunks = undefined;
     this.#head = 0;
     this.#buffered = 0;
     const err = (op: string) => this.#closedError(op);
-    this.localEndpoint();
-    this.remoteEndpoint();
+    this.#keepNames();
     this.#settleSlot();
-    this.#readersList?.fail(err);
-    this.#writersList?.fail(err);
-    this.#watchers?.notify();
+    this.#x?.readers?.fail(err);
+    this.#x?.writers?.fail(err);
+    this.#x?.watchers?.notify();
     const sock = this.#sock;
     if (!sock.destroyed) {
       if (this.#broken || sock.writableFinished) {
