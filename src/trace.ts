@@ -117,6 +117,79 @@ export function traceDone(
   channel.publish(ev);
 }
 
+/**
+ * One traced call in progress: made by {@link span} when someone subscribes, it publishes the
+ * call once, with its result ({@link Span.ok}) or its error ({@link Span.fail}).
+ *
+ * @example
+ * ```ts
+ * const sp = span(fd, "connect", [["127.0.0.1", 80]]);
+ * try {
+ *   await doConnect();
+ *   sp?.ok(0);
+ * } catch (err) {
+ *   sp?.fail(err);
+ *   throw err;
+ * }
+ * ```
+ */
+export class Span {
+  readonly #fd: number;
+  readonly #call: string;
+  readonly #args: readonly TraceValue[];
+  readonly #start = performance.now();
+
+  /** Use {@link span}. */
+  constructor(fd: number, call: string, args: readonly TraceValue[]) {
+    this.#fd = fd;
+    this.#call = call;
+    this.#args = args;
+  }
+
+  /** Publishes the call's success: its `result` and the bytes it moved, if any. */
+  ok(result: TraceValue, data?: Buffer): void {
+    traceDone(this.#fd, this.#call, this.#args, this.#start, result, undefined, data);
+  }
+
+  /** Publishes the call's failure. */
+  fail(err: unknown): void {
+    traceDone(this.#fd, this.#call, this.#args, this.#start, undefined, err);
+  }
+}
+
+/**
+ * Starts tracing one call, or returns undefined (at no cost) when nobody subscribes; the
+ * arguments are given once, the outcome by `ok()` or `fail()`.
+ * @example `const sp = span(3, "listen", [5]); sp?.ok(0);`
+ */
+export function span(fd: number, call: string, args: readonly TraceValue[]): Span | undefined {
+  return channel.hasSubscribers ? new Span(fd, call, args) : undefined;
+}
+
+/**
+ * Traces an asynchronous call: publishes it when `p` settles and returns `p`'s value or error.
+ * `show` gives the result (default: the value when it is a number) and any data bytes.
+ * @example `return traced(fd, "accept", [], acceptOne(), (c) => [[c.fd, addr]]);`
+ */
+export function traced<T>(
+  sp: Span | undefined,
+  p: Promise<T>,
+  show?: (v: T) => readonly [TraceValue, Buffer?],
+): Promise<T> {
+  if (sp === undefined) return p;
+  return p.then(
+    (v) => {
+      const [result, data] = show ? show(v) : [typeof v === "number" ? v : 0];
+      sp.ok(result, data);
+      return v;
+    },
+    (err: unknown) => {
+      sp.fail(err);
+      throw err;
+    },
+  );
+}
+
 const MAX_PREVIEW = 40;
 
 /**

@@ -21,9 +21,10 @@ import {
   toSocketError,
 } from "../errors/index.js";
 import { CLOSE_LINGER_MS, RECV_HIGH_WATER } from "../limits.js";
-import { sym, traceDone, traceNow, tracing } from "../trace.js";
+import { span, sym, traced, tracing } from "../trace.js";
 import { type Endpoint, endpointTrace, formatEndpoint, fromNode, isUnix } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
+import { Fifo } from "./fifo.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -125,8 +126,7 @@ export class StreamSocket {
   // connections need (Unix names, a raised receive mark, wait lists, select watchers) lives in
   // one object made on first use.
   #f = 0;
-  #chunks: Buffer[] | undefined;
-  #head = 0;
+  #chunks: Fifo<Buffer> | undefined; // made when the first bytes arrive
   #buffered = 0;
   // the pending socket error (the kernel's sk_err): raised once, by the first recv (after the
   // bytes that arrived before it) or send that meets it, as Linux does; later calls see EOF or EPIPE
@@ -230,14 +230,22 @@ export class StreamSocket {
   /** @internal 'data' from Node. */
   _data(chunk: Buffer): void {
     if (this.#rdShut || this.#closed) return; // SHUT_RD: discard
-    (this.#chunks ??= []).push(chunk);
+    const slot = this.#slot;
+    if (slot !== undefined && this.#buffered === 0 && chunk.length <= slot.n) {
+      // a plain recv() is waiting and nothing is queued: hand the chunk over as it is
+      this.#slot = undefined;
+      this.#received += chunk.length;
+      slot.resolve(chunk);
+      this.#x?.watchers?.notify();
+      return;
+    }
+    (this.#chunks ??= new Fifo()).push(chunk);
     this.#buffered += chunk.length;
     this.#received += chunk.length;
     if (!this.#paused && this.#buffered >= Math.max(this.#highWater, this.#want)) {
       this.#paused = true;
       this.#sock.pause();
     }
-    const slot = this.#slot;
     if (slot !== undefined) {
       this.#slot = undefined;
       slot.resolve(this.#take(slot.n, false));
@@ -455,32 +463,21 @@ export class StreamSocket {
     return this.#recvTraced(n, flags, w);
   }
 
-  async #recvTraced(n: number, flags: RecvFlags | undefined, w: Wait | undefined): Promise<Buffer> {
-    const t0 = traceNow();
-    try {
-      const data = await this.#recv(n, flags, w, "recv");
-      traceDone(this.fd, "recv", [n], t0, data.length, undefined, data);
-      return data;
-    } catch (err) {
-      traceDone(this.fd, "recv", [n], t0, undefined, err);
-      throw err;
-    }
+  #recvTraced(n: number, flags: RecvFlags | undefined, w: Wait | undefined): Promise<Buffer> {
+    return traced(span(this.fd, "recv", [n]), this.#recv(n, flags, w, "recv"), (d) => [d.length, d]);
   }
 
   /**
    * Receives at most `nbytes` into `buf` (from offset 0); resolves the count, 0 at EOF.
    */
-  async recvInto(buf: Uint8Array, nbytes: number, flags?: RecvFlags, w?: Wait): Promise<number> {
-    const t0 = tracing() ? traceNow() : 0;
-    try {
-      const data = await this.#recv(nbytes, flags, w, "recv_into");
+  recvInto(buf: Uint8Array, nbytes: number, flags?: RecvFlags, w?: Wait): Promise<number> {
+    const sp = span(this.fd, "recv_into", [nbytes]);
+    const p = this.#recv(nbytes, flags, w, "recv_into").then((data) => {
       buf.set(data, 0);
-      if (t0) traceDone(this.fd, "recv_into", [nbytes], t0, data.length, undefined, data);
+      sp?.ok(data.length, data);
       return data.length;
-    } catch (err) {
-      if (t0) traceDone(this.fd, "recv_into", [nbytes], t0, undefined, err);
-      throw err;
-    }
+    });
+    return sp === undefined ? p : p.catch((err: unknown) => (sp.fail(err), Promise.reject(err)));
   }
 
   /**
@@ -488,8 +485,12 @@ export class StreamSocket {
    * returns what is left (possibly without `delim`; empty when nothing is). Rejects
    * FrameTooLargeError when `max` bytes arrive without `delim` (they stay buffered).
    */
-  async recvLine(max: number, w?: Wait, delim = 0x0a): Promise<Buffer> {
-    const t0 = tracing() ? traceNow() : 0;
+  recvLine(max: number, w?: Wait, delim = 0x0a): Promise<Buffer> {
+    const sp = tracing() ? span(this.fd, "readline", [max]) : undefined;
+    return traced(sp, this.#recvLine(max, w, delim), (line) => [line.length, line]);
+  }
+
+  async #recvLine(max: number, w: Wait | undefined, delim: number): Promise<Buffer> {
     this.#want = max;
     try {
       let scanned = 0;
@@ -498,9 +499,7 @@ export class StreamSocket {
         if (this.#rdShut) return EMPTY;
         const at = this.#find(delim, scanned, max);
         if (at >= 0) {
-          const line = this.#take(at + 1, false);
-          if (t0) traceDone(this.fd, "readline", [max], t0, line.length, undefined, line);
-          return line;
+          return this.#take(at + 1, false);
         }
         scanned = Math.min(this.#buffered, max);
         if (this.#buffered >= max) {
@@ -517,9 +516,6 @@ export class StreamSocket {
         this.#maybeResume();
         await this.#readers.wait(w, "readline", this);
       }
-    } catch (err) {
-      if (t0) traceDone(this.fd, "readline", [max], t0, undefined, err);
-      throw err;
     } finally {
       this.#want = 0;
     }
@@ -528,9 +524,10 @@ export class StreamSocket {
   /** Offset of the first `byte` in the buffered data at or after `from`, below `limit`; -1 if none. */
   #find(byte: number, from: number, limit: number): number {
     let base = 0;
-    const chunks = this.#chunks ?? [];
-    for (let i = this.#head; i < chunks.length && base < limit; i++) {
-      const c = chunks[i]!;
+    const chunks = this.#chunks;
+    if (chunks === undefined) return -1;
+    for (let i = 0; i < chunks.length && base < limit; i++) {
+      const c = chunks.at(i)!;
       if (from < base + c.length) {
         const k = c.indexOf(byte, Math.max(0, from - base));
         if (k >= 0 && base + k < limit) return base + k;
@@ -568,41 +565,31 @@ export class StreamSocket {
 
   #take(n: number, peek: boolean): Buffer {
     const chunks = this.#chunks!; // called only with bytes buffered
-    const first = chunks[this.#head]!;
+    const first = chunks.at()!;
     let out: Buffer;
-    if (first.length >= n || this.#head === chunks.length - 1) {
+    if (first.length >= n || chunks.length === 1) {
       out = first.length > n ? first.subarray(0, n) : first;
       if (!peek) {
-        if (first.length > n) chunks[this.#head] = first.subarray(n);
-        else chunks[this.#head++] = EMPTY;
+        if (first.length > n) chunks.replaceFront(first.subarray(n));
+        else chunks.shift();
       }
     } else {
       // the message spans chunks: copy at most n bytes into one buffer
       const total = Math.min(n, this.#buffered);
       out = Buffer.allocUnsafe(total);
       let off = 0;
-      let i = this.#head;
-      while (off < total) {
-        const c = chunks[i]!;
+      for (let i = 0; off < total;) {
+        const c = chunks.at(peek ? i : 0)!;
         const k = Math.min(c.length, total - off);
         c.copy(out, off, 0, k);
         off += k;
-        if (!peek) {
-          if (k < c.length) chunks[i] = c.subarray(k);
-          else chunks[i++] = EMPTY;
-        } else if (k === c.length) i++;
+        if (peek) i++;
+        else if (k < c.length) chunks.replaceFront(c.subarray(k));
+        else chunks.shift();
       }
-      if (!peek) this.#head = i;
     }
     if (!peek) {
       this.#buffered -= out.length;
-      if (this.#head === chunks.length) {
-        this.#chunks = undefined;
-        this.#head = 0;
-      } else if (this.#head > 1024) {
-        this.#chunks = chunks.slice(this.#head);
-        this.#head = 0;
-      }
       this.#maybeResume();
     }
     return out;
@@ -619,9 +606,13 @@ export class StreamSocket {
    * Sends all of `data`: waits first while Node's write buffer is above its high-water mark (so
    * memory stays bounded), then hands the bytes over; resolves the byte count.
    */
-  async send(data: Uint8Array, w?: Wait, op = "send"): Promise<number> {
-    const t0 = tracing() ? traceNow() : 0;
-    try {
+  send(data: Uint8Array, w?: Wait, op = "send"): Promise<number> {
+    const sp = tracing() ? span(this.fd, op, [asBuffer(data), data.length]) : undefined;
+    return traced(sp, this.#send(data, w, op));
+  }
+
+  async #send(data: Uint8Array, w: Wait | undefined, op: string): Promise<number> {
+    {
       const nonblocking = w?.nonblocking === true;
       // big buffers go out in slices (no copy), each waiting for room: the Node-side queue
       // never holds more than the write high-water mark plus one slice
@@ -665,11 +656,7 @@ export class StreamSocket {
         // our bytes are in the kernel, or the connection failed before they got there
         if (!written) this.#checkWritable(op, true);
       }
-      if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, off);
       return off;
-    } catch (err) {
-      if (t0) traceDone(this.fd, op, [asBuffer(data), data.length], t0, undefined, err);
-      throw err;
     }
   }
 
@@ -708,28 +695,21 @@ export class StreamSocket {
    */
   shutdown(read: boolean, write: boolean): void {
     if (this.#closed) throw this.#closedError("shutdown");
-    const t0 = tracing() ? traceNow() : 0;
+    const sp = tracing()
+      ? span(this.fd, "shutdown", [sym(read && write ? "SHUT_RDWR" : read ? "SHUT_RD" : "SHUT_WR")])
+      : undefined;
     if (!this.#stillConnected()) {
       const err = makeOSError("ENOTCONN", {
         op: "shutdown",
         address: formatEndpoint(this.remoteEndpoint()),
         hint: "the connection is already gone (reset, or both sides have shut down)",
       });
-      if (t0)
-        traceDone(
-          this.fd,
-          "shutdown",
-          [{ sym: read && write ? "SHUT_RDWR" : read ? "SHUT_RD" : "SHUT_WR" }],
-          t0,
-          undefined,
-          err,
-        );
+      sp?.fail(err);
       throw err;
     }
     if (read && !this.#rdShut) {
       this.#rdShut = true;
       this.#chunks = undefined;
-      this.#head = 0;
       this.#buffered = 0;
       this.#maybeResume();
       this.#settleSlot();
@@ -740,10 +720,7 @@ export class StreamSocket {
       this.#sock.end();
       this.#writers.wake();
     }
-    if (t0) {
-      const how = read && write ? "SHUT_RDWR" : read ? "SHUT_RD" : "SHUT_WR";
-      traceDone(this.fd, "shutdown", [{ sym: how }], t0, 0);
-    }
+    sp?.ok(0);
   }
 
   /**
@@ -778,10 +755,9 @@ export class StreamSocket {
    */
   close(): void {
     if (this.#closed) return;
-    const t0 = tracing() ? traceNow() : 0;
+    const sp = span(this.fd, "close", []);
     this.#closed = true;
     this.#chunks = undefined;
-    this.#head = 0;
     this.#buffered = 0;
     const err = (op: string) => this.#closedError(op);
     this.#keepNames();
@@ -805,7 +781,7 @@ export class StreamSocket {
       }
     }
     releaseFd(this.fd);
-    if (t0) traceDone(this.fd, "close", [], t0, 0);
+    sp?.ok(0);
   }
 
   /** Resets the connection at once (RST), discarding queued data both ways. */
@@ -860,11 +836,11 @@ export interface ConnectOptions extends Wait {
 export function connectStream(to: Endpoint, opts: ConnectOptions = {}): Promise<StreamSocket> {
   const fd = opts.fd ?? allocFd();
   const ownFd = opts.fd === undefined;
-  const t0 = tracing() ? traceNow() : 0;
-  if (t0 && ownFd) {
+  if (ownFd && tracing()) {
     const family = isUnix(to) ? "AF_UNIX" : to.family === 6 ? "AF_INET6" : "AF_INET";
-    traceDone(fd, "socket", [sym(family), sym("SOCK_STREAM")], t0, fd);
+    span(fd, "socket", [sym(family), sym("SOCK_STREAM")])?.ok(fd);
   }
+  const sp = tracing() ? span(fd, "connect", [endpointTrace(to)]) : undefined;
   const where = formatEndpoint(to);
   const unixPath = "path" in to ? to.path : undefined;
   return new Promise<StreamSocket>((resolve, reject) => {
@@ -902,12 +878,12 @@ export function connectStream(to: Endpoint, opts: ConnectOptions = {}): Promise<
       sock.off("connect", onConnect);
       if (err) {
         sock.destroy();
-        if (t0) traceDone(fd, "connect", [endpointTrace(to)], t0, undefined, err);
+        sp?.fail(err);
         if (ownFd) releaseFd(fd);
         reject(err);
         return;
       }
-      if (t0) traceDone(fd, "connect", [endpointTrace(to)], t0, 0);
+      sp?.ok(0);
       resolve(new StreamSocket(sock, fd, unixPath === undefined ? undefined : { remote: unixPath }, to));
     };
     const onError = (e: Error) => done(toSocketError(e, { op: "connect", address: where }));
