@@ -133,7 +133,10 @@ export class StreamSocket {
   #error: unknown;
   // the one plain recv() waiting without flags, timeout or signal: served straight from the
   // 'data' handler, without an async frame or a retry loop (the idle state of most servers)
-  #slot: { n: number; resolve: (b: Buffer) => void; reject: (e: unknown) => void } | undefined;
+  // (kept as three fields, not an object: the idle state is the common one)
+  #slotN = 0; // 0: nobody waits
+  #slotResolve: ((b: Buffer) => void) | undefined;
+  #slotReject: ((e: unknown) => void) | undefined;
   #x: Extras | undefined;
   // the peer (TCP), kept from the start: the kernel forgets it once the connection is closed,
   // and error messages after a reset still name it; two fields, the Endpoint made on demand
@@ -230,12 +233,11 @@ export class StreamSocket {
   /** @internal 'data' from Node. */
   _data(chunk: Buffer): void {
     if (this.#rdShut || this.#closed) return; // SHUT_RD: discard
-    const slot = this.#slot;
-    if (slot !== undefined && this.#buffered === 0 && chunk.length <= slot.n) {
+    const n = this.#slotN;
+    if (n !== 0 && this.#buffered === 0 && chunk.length <= n) {
       // a plain recv() is waiting and nothing is queued: hand the chunk over as it is
-      this.#slot = undefined;
       this.#received += chunk.length;
-      slot.resolve(chunk);
+      this.#takeSlot()[0](chunk);
       this.#x?.watchers?.notify();
       return;
     }
@@ -246,23 +248,29 @@ export class StreamSocket {
       this.#paused = true;
       this.#sock.pause();
     }
-    if (slot !== undefined) {
-      this.#slot = undefined;
-      slot.resolve(this.#take(slot.n, false));
-    }
+    if (n !== 0) this.#takeSlot()[0](this.#take(n, false));
     this.#x?.readers?.wake();
     this.#x?.watchers?.notify();
   }
 
   /** Settles the waiting plain recv() (if any) at EOF, on an error or on close. */
   #settleSlot(): void {
-    const slot = this.#slot;
-    if (slot === undefined) return;
-    this.#slot = undefined;
-    if (this.#closed) slot.reject(this.#closedError("recv"));
-    else if (this.#buffered > 0) slot.resolve(this.#take(slot.n, false));
-    else if (this.#error !== undefined && !this.#rdShut) slot.reject(this.#takeError("recv"));
-    else slot.resolve(EMPTY);
+    const n = this.#slotN;
+    if (n === 0) return;
+    const [resolve, reject] = this.#takeSlot();
+    if (this.#closed) reject(this.#closedError("recv"));
+    else if (this.#buffered > 0) resolve(this.#take(n, false));
+    else if (this.#error !== undefined && !this.#rdShut) reject(this.#takeError("recv"));
+    else resolve(EMPTY);
+  }
+
+  /** Empties the slot; returns its resolve and reject. */
+  #takeSlot(): [(b: Buffer) => void, (e: unknown) => void] {
+    const out: [(b: Buffer) => void, (e: unknown) => void] = [this.#slotResolve!, this.#slotReject!];
+    this.#slotN = 0;
+    this.#slotResolve = undefined;
+    this.#slotReject = undefined;
+    return out;
   }
 
   /** @internal 'end', 'close', 'error', 'drain' from Node. */
@@ -447,14 +455,16 @@ export class StreamSocket {
         if (
           w === undefined &&
           n > 0 &&
-          this.#slot === undefined &&
+          this.#slotN === 0 &&
           !this.#broken &&
           !this.#eof &&
           (this.#x?.readers === undefined || this.#x.readers.size === 0)
         ) {
           this.#maybeResume();
           return new Promise<Buffer>((resolve, reject) => {
-            this.#slot = { n, resolve, reject };
+            this.#slotN = n;
+            this.#slotResolve = resolve;
+            this.#slotReject = reject;
           });
         }
       }
@@ -740,11 +750,7 @@ export class StreamSocket {
 
   /** Rejects the calls now waiting to read (`"read"`) or write (`"write"`) with `err`. */
   interrupt(which: "read" | "write", makeError: (op: string) => OSError): void {
-    if (which === "read" && this.#slot !== undefined) {
-      const slot = this.#slot;
-      this.#slot = undefined;
-      slot.reject(makeError("recv"));
-    }
+    if (which === "read" && this.#slotN !== 0) this.#takeSlot()[1](makeError("recv"));
     (which === "read" ? this.#readers : this.#writers).fail(makeError);
   }
 
