@@ -97,3 +97,19 @@ export function crlf(): (b: Buffer) => Buffer {
     return Buffer.from(out);
   };
 }
+
+/**
+ * Sends FIN (`shutdown(SHUT_WR)`) unless the connection is already gone: then shutdown(2)
+ * fails with ENOTCONN while the reason (a reset) waits for the reading side, which reports it —
+ * so the user sees "connection reset by peer", not ENOTCONN. Resolves false when it was gone.
+ * @example `await closeWriteIfConnected(conn)`
+ */
+export async function closeWriteIfConnected(conn: { closeWrite(): Promise<void> }): Promise<boolean> {
+  try {
+    await conn.closeWrite();
+    return true;
+  } catch (err) {
+    if ((err as { code?: unknown } | null)?.code !== "ENOTCONN") throw err;
+    return false;
+  }
+}

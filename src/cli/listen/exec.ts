@@ -16,7 +16,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
-import { crlf, readableToConn } from "../pump.js";
+import { closeWriteIfConnected, crlf, readableToConn } from "../pump.js";
 import { writableSink } from "./broker.js";
 import type { Client, ListenMode, ModeOptions } from "./mode.js";
 import { shellQuote, shellwords } from "./shellwords.js";
@@ -174,7 +174,7 @@ export function execMode(opts: ModeOptions, ctx: Context): ExecMode {
     // child stdout → socket, until the child's stdout ends; then FIN
     const fromChild = async (): Promise<void> => {
       await readableToConn(child.stdout!, conn, dump, opts.crlf ? crlf() : undefined);
-      if (failure === undefined) await conn.closeWrite();
+      if (failure === undefined) await closeWriteIfConnected(conn);
     };
 
     const done = (async () => {

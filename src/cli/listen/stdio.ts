@@ -20,7 +20,7 @@ import { TimeoutError } from "../../errors/index.js";
 import type { Conn } from "../../net/conn.js";
 import type { Context } from "../context.js";
 import type { Dumper } from "../output/hexdump.js";
-import { crlf, writeAll } from "../pump.js";
+import { closeWriteIfConnected, crlf, writeAll } from "../pump.js";
 import type { Client, ListenMode, ModeOptions } from "./mode.js";
 
 /**
@@ -257,8 +257,9 @@ export async function runSession(
     }
     stdinEof = true;
     if (opts.shutdown ?? true) {
-      await conn.closeWrite();
-      ctx.info(`stdin EOF: sent FIN to ${peer} (shutdown SHUT_WR); reading until it closes`);
+      if (await closeWriteIfConnected(conn)) {
+        ctx.info(`stdin EOF: sent FIN to ${peer} (shutdown SHUT_WR); reading until it closes`);
+      }
     } else ctx.info("stdin EOF: keeping the write side open (--no-shutdown)");
     if (peerEof) finish();
     else if (opts.lingerMs !== undefined) {
@@ -363,7 +364,7 @@ class StdioHub implements ListenMode {
       c.peer,
     );
     try {
-      if (this.#stdinEof && (this.#opts.shutdown ?? true)) await c.conn.closeWrite();
+      if (this.#stdinEof && (this.#opts.shutdown ?? true)) await closeWriteIfConnected(c.conn);
       this.#startPump();
       this.#wake?.();
       for (;;) {

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Dumper } from "../output/hexdump.js";
+import { closeWriteIfConnected } from "../pump.js";
 import type { RelayStream } from "./endpoints.js";
 
 /** Options of {@link splice}. */
@@ -116,7 +117,7 @@ export async function splice(a: RelayStream, b: RelayStream, opts: SpliceOptions
           else backward += piece.length;
         }
       }
-      await orStop(dst.closeWrite());
+      await orStop(closeWriteIfConnected(dst));
     } catch (err) {
       halt("failed", err);
     } finally {
