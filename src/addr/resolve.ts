@@ -272,6 +272,25 @@ export async function resolveHost(
 }
 
 /**
+ * Every address of `host` for `family` (0, AF_INET or AF_INET6), in the resolver's order: what
+ * a connect that tries each address in turn needs. Numeric hosts, "" and "<broadcast>" give one.
+ * @throws gaierror (EAI_NONAME, EAI_ADDRFAMILY…); TimeoutError/InterruptedError from `opts`
+ * @example `await resolveHostAll("localhost", 0) // [{ address: "::1", family: 6 }, { address: "127.0.0.1", family: 4 }]`
+ */
+export async function resolveHostAll(
+  host: string,
+  family: 2 | 10 | 0,
+  opts: WaitOptions = {},
+): Promise<Array<{ address: string; family: 4 | 6 }>> {
+  if (typeof host !== "string") throw argTypeError("host", "a string", host);
+  if (host === "" || host === "<broadcast>" || isIPv4(host) || isIPv6(host)) {
+    return [await resolveHost(host, family, opts)];
+  }
+  const found = await resolveAll(host, family, 0, "getaddrinfo", opts);
+  return found.map((a) => ({ address: a.address + (a.scopeId ? `%${a.scopeId}` : ""), family: a.family }));
+}
+
+/**
  * The host name of this machine (`os.hostname()`).
  * @example `gethostname() // "vm"`
  */

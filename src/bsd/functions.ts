@@ -9,16 +9,23 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SockAddr } from "../addr/address.js";
 import { AF_INET, AF_INET6, AF_UNIX, IPPROTO_IPV6, SOCK_STREAM } from "../addr/constants.js";
-import { getaddrinfo } from "../addr/resolve.js";
+import { normalizeHost, normalizePort } from "../addr/address.js";
+import { getaddrinfo, resolveHost } from "../addr/resolve.js";
+import { connectAny } from "../core/connect.js";
 import { argTypeError, makeOSError } from "../errors/index.js";
 import { IPV6_V6ONLY, SO_REUSEADDR, SOL_SOCKET } from "./constants.js";
-import { type Socket, socket } from "./socket.js";
+import { toEndpoint } from "./sockaddr.js";
+import { Socket, socket } from "./socket.js";
+import { checkTimeout, getdefaulttimeout } from "./timeout.js";
 
 /**
- * Connects to `[host, port]`, trying every address the name resolves to in order (as Python
- * does); `timeout` (seconds) applies to each attempt and stays set on the socket;
- * `source_address` binds first. Rejects with the last error (or all of them in an
- * AggregateError when `all_errors` is true).
+ * Connects to `[host, port]`, trying every address the name resolves to — through the one
+ * connect path every face uses: IPv6 first, the families interleaved, the next address after
+ * 250 ms or a failure (RFC 8305; Python tries them one by one). `timeout` (seconds; default
+ * {@link getdefaulttimeout}) bounds the whole attempt and stays set on the socket;
+ * `source_address` binds first (only addresses of its family are tried). Rejects with one
+ * OSError of the first failure's class naming every address tried (its `cause` holds each
+ * error), or an AggregateError of them when `all_errors` is true (Python's ExceptionGroup).
  *
  * Berkeley equivalent: `getaddrinfo()`, then `socket()` + `connect()` per address.
  *
@@ -35,30 +42,61 @@ export async function create_connection(
 ): Promise<Socket> {
   if (!Array.isArray(address) || address.length !== 2)
     throw argTypeError("address", "a [host, port] pair", address);
+  if (source_address != null && (!Array.isArray(source_address) || source_address.length !== 2))
+    throw argTypeError("source_address", "a [host, port] pair or null", source_address);
   const [host, port] = address;
+  const t = timeout === undefined ? getdefaulttimeout() : checkTimeout(timeout);
+  const target = `${host}:${port}`;
   const infos = await getaddrinfo(host, port, 0, SOCK_STREAM);
-  const errors: unknown[] = [];
-  for (const [family, type, proto, , sockaddr] of infos) {
-    const s = socket(family, type, proto);
-    try {
-      if (timeout !== undefined) s.settimeout(timeout);
-      if (source_address) await s.bind(source_address as SockAddr);
-      await s.connect(sockaddr);
-      return s;
-    } catch (err) {
-      errors.push(err);
-      await s.close();
+  let to = await Promise.all(infos.map(([family, , , , sa]) => toEndpoint(family, sa, "connect")));
+  let localAddress: string | undefined;
+  let localPort: number | undefined;
+  if (source_address) {
+    const [sh, sp] = source_address;
+    localPort = normalizePort(sp, "tcp") || undefined;
+    const fams = new Set(to.map((e) => ("family" in e ? e.family : 0)));
+    const only = fams.size === 1 ? [...fams][0] : 0;
+    const local = await resolveHost(
+      normalizeHost(sh, only === 6 ? AF_INET6 : AF_INET),
+      only === 6 ? AF_INET6 : only === 4 ? AF_INET : 0,
+    );
+    if (sh !== "") localAddress = local.address;
+    to = to.filter((e) => "family" in e && e.family === local.family);
+    if (to.length === 0) {
+      throw makeOSError("EAFNOSUPPORT", {
+        op: "create_connection",
+        address: target,
+        hint: `source_address is IPv${local.family}; ${host} has no IPv${local.family} address`,
+      });
     }
   }
-  if (errors.length === 0) {
-    throw makeOSError("EADDRNOTAVAIL", {
-      op: "create_connection",
-      address: `${host}:${port}`,
-      hint: "getaddrinfo returned no addresses",
+  let stream;
+  try {
+    stream = await connectAny(to, {
+      ...(t !== null ? { timeout: t * 1000 } : {}),
+      localAddress,
+      localPort,
+      target,
     });
+  } catch (err) {
+    const each = (err as { cause?: unknown }).cause;
+    if (all_errors && each instanceof AggregateError) {
+      throw new AggregateError(
+        each.errors,
+        `create_connection failed: ${each.errors.map(String).join("; ")}`,
+      );
+    }
+    throw err;
   }
-  if (all_errors) throw new AggregateError(errors, `create failed: ${errors.map(String).join("; ")}`);
-  throw errors[errors.length - 1];
+  const peer = stream.remoteEndpoint();
+  const s = new Socket(
+    peer && "family" in peer && peer.family === 6 ? AF_INET6 : AF_INET,
+    SOCK_STREAM,
+    6,
+    stream,
+  );
+  s.settimeout(t);
+  return s;
 }
 
 /** Options of {@link create_server}, named as in Python. */

@@ -25,7 +25,6 @@ import { StreamListener } from "../core/listener.js";
 import { connectStream, type StreamSocket } from "../core/stream.js";
 import { type Wait, Watchers } from "../core/wait.js";
 import {
-  argRangeError,
   argTypeError,
   checkInt,
   makeOSError,
@@ -39,7 +38,7 @@ import { ipFamily } from "../addr/inet.js";
 import { DatagramPart, type Membership } from "./dgram.js";
 import { SocketOptions } from "./options.js";
 import { fromEndpoint, toEndpoint } from "./sockaddr.js";
-import { getdefaulttimeout } from "./timeout.js";
+import { checkTimeout, getdefaulttimeout } from "./timeout.js";
 
 type State = "created" | "bound" | "listening" | "connecting" | "connected" | "closed";
 
@@ -179,11 +178,7 @@ export class Socket {
    * seconds (the socket stays usable and no data is lost).
    */
   settimeout(value: number | null): void {
-    if (value !== null && (typeof value !== "number" || Number.isNaN(value))) {
-      throw argTypeError("timeout", "a number of seconds or null", value);
-    }
-    if (value !== null && value < 0) throw argRangeError("timeout", "non-negative (or null)", value);
-    this.#timeout = value;
+    this.#timeout = checkTimeout(value);
   }
 
   /** The timeout in seconds, or null for blocking. */

@@ -13,11 +13,20 @@ let defaultTimeout: number | null = null;
  * @example `setdefaulttimeout(5); const s = socket(); s.gettimeout() // 5`
  */
 export function setdefaulttimeout(timeout: number | null): void {
+  defaultTimeout = checkTimeout(timeout);
+}
+
+/**
+ * Checks a timeout as Python does: seconds ≥ 0, or null for blocking.
+ * @throws TypeError (not a number, NaN), RangeError (negative)
+ * @example `checkTimeout(2.5) // 2.5`
+ */
+export function checkTimeout(timeout: unknown): number | null {
   if (timeout !== null && (typeof timeout !== "number" || Number.isNaN(timeout))) {
     throw argTypeError("timeout", "a number of seconds or null", timeout);
   }
   if (timeout !== null && timeout < 0) throw argRangeError("timeout", "non-negative (or null)", timeout);
-  defaultTimeout = timeout;
+  return timeout;
 }
 
 /**

@@ -5,7 +5,7 @@
  * @module
  */
 import { normalizePort, parseHostPort } from "../addr/address.js";
-import { resolveHost } from "../addr/resolve.js";
+import { resolveHost, resolveHostAll } from "../addr/resolve.js";
 import type { Endpoint } from "../core/endpoint.js";
 import { argTypeError, makeOSError } from "../errors/index.js";
 import { MAX_UNIX_PATH } from "../limits.js";
@@ -88,4 +88,27 @@ export async function resolveNetAddress(
   }
   const r = await resolveHost(h, fam);
   return { address: r.address, port, family: r.family };
+}
+
+/**
+ * Every endpoint `address` resolves to for a stream `network`, in the resolver's order, for a
+ * connect that tries each (see `connectAny`). A unix path or a literal gives one endpoint. An
+ * empty host means the loopback address, as in Go.
+ * @example `await resolveNetAddresses("tcp", "localhost:8080") // [{ address: "::1", port: 8080, family: 6 }, …]`
+ */
+export async function resolveNetAddresses(
+  network: StreamNetwork,
+  address: string,
+  op: string,
+  wait: { readonly signal?: AbortSignal } = {},
+): Promise<Endpoint[]> {
+  if (network === "unix") return [await resolveNetAddress(network, address, false, op)];
+  if (typeof address !== "string")
+    throw argTypeError("address", 'a string such as "127.0.0.1:8080"', address);
+  const { host, port: portText } = parseHostPort(address);
+  const port = normalizePort(portText, "tcp");
+  const v = network.endsWith("4") ? 4 : network.endsWith("6") ? 6 : 0;
+  const h = host === "" ? (v === 6 ? "::1" : "127.0.0.1") : host;
+  const all = await resolveHostAll(h, v === 4 ? 2 : v === 6 ? 10 : 0, wait);
+  return all.map((r) => ({ address: r.address, port, family: r.family }));
 }

@@ -5,13 +5,14 @@
  */
 
 import { resolveHost } from "../addr/resolve.js";
-import { connectStream } from "../core/stream.js";
+import { connectAny } from "../core/connect.js";
+import { makeOSError } from "../errors/index.js";
 import {
   checkNetwork,
   isPacketNetwork,
   type Network,
   type PacketNetwork,
-  resolveNetAddress,
+  resolveNetAddresses,
   type StreamNetwork,
 } from "./address.js";
 import { Conn } from "./conn.js";
@@ -35,7 +36,9 @@ export interface DialOptions {
 
 /**
  * Connects to `address` on `network` ("tcp", "tcp4", "tcp6", "unix"; "udp", "udp4", "udp6"
- * give a {@link PacketConn} whose peer is fixed).
+ * give a {@link PacketConn} whose peer is fixed). A name with several addresses is raced as
+ * RFC 8305 says (IPv6 first, the next address after 250 ms or a failure, the loser cancelled);
+ * when all fail, one error names every address tried. `timeout` bounds the whole attempt.
  *
  * Berkeley equivalent: `getaddrinfo(host, port)`, `socket(family, SOCK_STREAM)`,
  * optionally `bind(localAddress)`, then `connect((host, port))`.
@@ -61,18 +64,33 @@ export async function dial(
     });
   }
   const net = checkNetwork(network);
-  const to = await resolveNetAddress(net, address, false, "connect");
+  let to = await resolveNetAddresses(net, address, "connect", opts.signal ? { signal: opts.signal } : {});
   let localAddress: string | undefined;
   if (opts.localAddress !== undefined && net !== "unix") {
-    localAddress = (await resolveHost(opts.localAddress, "family" in to && to.family === 6 ? 10 : 2)).address;
+    // the source fixes the family: only addresses of that family can be reached from it
+    const families = new Set(to.map((e) => ("family" in e ? e.family : 0)));
+    const only = families.size === 1 ? [...families][0] : 0;
+    const wanted = only === 6 ? 10 : only === 4 ? 2 : 0;
+    const local = await resolveHost(opts.localAddress, wanted);
+    localAddress = local.address;
+    const same = to.filter((e) => "family" in e && e.family === local.family);
+    if (same.length === 0) {
+      throw makeOSError("EAFNOSUPPORT", {
+        op: "connect",
+        address,
+        hint: `the local address ${local.address} is IPv${local.family}; ${address} has no IPv${local.family} address`,
+      });
+    }
+    to = same;
   }
-  const s = await connectStream(to, {
+  const s = await connectAny(to, {
     timeout: opts.timeout,
     signal: opts.signal,
     localAddress,
     localPort: opts.localPort,
     keepAlive: opts.keepAlive ?? false,
     noDelay: opts.noDelay ?? true,
+    target: address,
   });
   return new Conn(s);
 }
