@@ -311,3 +311,42 @@ test("soak: 200 transfers reset at random points — every run gets the whole fi
   assert.ok(resets > 100 && intact >= 50, `resets ${resets}, intact ${intact}`);
   assert.ok(resetAfterData > 50, `resets that came after data: ${resetAfterData}`);
 });
+
+test("a connection reset while it waited in the accept queue: accept() names its peer, getpeername raises ENOTCONN, the data then the reset are read", async () => {
+  const srv = socket(AF_INET, SOCK_STREAM);
+  try {
+    await srv.bind(["127.0.0.1", 0]);
+    srv.listen(4);
+    const port = (srv.getsockname() as [string, number])[1];
+    const py = await runPython(
+      `
+import socket, struct, sys, time
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+print(c.getsockname()[1], flush=True)
+c.sendall(b"x")
+time.sleep(0.2)  # the connection is in the accept queue (Node's loop has taken it in)
+c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()
+`,
+      [String(port)],
+    );
+    assert.equal(py.code, 0, py.stderr);
+    await new Promise((r) => setTimeout(r, 100)); // the reset has arrived before accept()
+    const [conn, addr] = await srv.accept();
+    try {
+      assert.deepEqual(addr, ["127.0.0.1", Number(py.stdout.trim())], "accept() names the real peer");
+      // as Linux (Python's oracle below): getpeername(2) fails once the kernel dropped the peer
+      assert.throws(
+        () => conn.getpeername(),
+        (e: unknown) => e instanceof OSError && e.errno === 107,
+      );
+      const first = await outcome(conn.recv(10));
+      // Linux hands out the byte that arrived before the reset, or the reset itself
+      assert.ok(first === "b'x'" || first === "ConnectionResetError104", first);
+      if (first === "b'x'") assert.equal(await outcome(conn.recv(10)), "ConnectionResetError104");
+    } finally {
+      await conn.close();
+    }
+  } finally {
+    await srv.close();
+  }
+});

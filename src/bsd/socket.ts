@@ -26,6 +26,7 @@ import { connectStream, type StreamSocket } from "../core/stream.js";
 import { type Wait, Watchers } from "../core/wait.js";
 import {
   argTypeError,
+  closedError,
   checkInt,
   makeOSError,
   OSError,
@@ -140,7 +141,7 @@ export class Socket {
    * Throws EBADF on a closed socket.
    */
   readiness(): { readable: boolean; writable: boolean; error: boolean; hangup?: boolean } {
-    if (this.#state === "closed") throw this.#ebadf("select");
+    if (this.#state === "closed") throw closedError("select");
     if (this.#dg) {
       const core = this.#dg.existing;
       return { readable: core?.readable ?? false, writable: true, error: false };
@@ -234,7 +235,7 @@ export class Socket {
     this.#listener = await StreamListener.bind(ep, { fd: this.#fd, ipv6Only: this.#opts.v6only });
     if (this.#state === "closed") {
       await this.#listener.close();
-      throw this.#ebadf("bind");
+      throw closedError("bind");
     }
     this.#state = "bound";
   }
@@ -336,7 +337,7 @@ export class Socket {
         this.#connecting = undefined;
         if (this.#state === "closed") {
           releaseFd(this.#fd);
-          throw this.#ebadf("connect");
+          throw closedError("connect");
         }
         this.#state = "created";
         this.#connectError = err;
@@ -522,7 +523,7 @@ export class Socket {
         throw makeOSError("EISCONN", { op: "sendto", hint: "a connected stream socket uses send()" });
       throw makeOSError("EPIPE", { op: "sendto", hint: "stream sockets connect() first, then send()" });
     }
-    if (this.#state === "closed") throw this.#ebadf("sendto");
+    if (this.#state === "closed") throw closedError("sendto");
     // fast path: the same literal address as last time, on a bound socket (a reply loop)
     const last = this.#lastTo;
     const core = this.#dg.existing;
@@ -544,7 +545,7 @@ export class Socket {
   /** Half-closes: SHUT_WR sends FIN (the peer reads EOF and may answer), SHUT_RD stops reading. */
   shutdown(how: number): void {
     checkInt("how", how, 0, 2);
-    if (this.#state === "closed") throw this.#ebadf("shutdown");
+    if (this.#state === "closed") throw closedError("shutdown");
     if (this.#dg) {
       throw makeOSError(this.#state === "connected" ? "EOPNOTSUPP" : "ENOTCONN", {
         op: "shutdown",
@@ -599,7 +600,7 @@ export class Socket {
 
   /** The local address: `[host, port]`, `[host, port, flowinfo, scope_id]` or a path. */
   getsockname(): SockAddr {
-    if (this.#state === "closed") throw this.#ebadf("getsockname");
+    if (this.#state === "closed") throw closedError("getsockname");
     const ep = this.#dg
       ? this.#dg.existing?.localEndpoint()
       : (this.#stream?.localEndpoint() ?? this.#listener?.endpoint);
@@ -610,13 +611,14 @@ export class Socket {
 
   /** The peer's address; OSError ENOTCONN when not connected. */
   getpeername(): SockAddr {
-    if (this.#state === "closed") throw this.#ebadf("getpeername");
+    if (this.#state === "closed") throw closedError("getpeername");
     if (this.#dg) {
       const peer = this.#dg.existing?.peer;
       if (!peer) throw makeOSError("ENOTCONN", { op: "getpeername" });
       return fromEndpoint(this.family, peer);
     }
-    if (!this.#stream) throw makeOSError("ENOTCONN", { op: "getpeername" });
+    // after a reset (or both FINs) Linux has forgotten the peer: ENOTCONN, as getpeername(2)
+    if (!this.#stream?.connected) throw makeOSError("ENOTCONN", { op: "getpeername" });
     return fromEndpoint(this.family, this.#stream.remoteEndpoint());
   }
 
@@ -626,7 +628,7 @@ export class Socket {
     optname: number,
     value: number | boolean | Uint8Array | Membership | string,
   ): void {
-    if (this.#state === "closed") throw this.#ebadf("setsockopt");
+    if (this.#state === "closed") throw closedError("setsockopt");
     if (this.#dg) {
       this.#dg.set(level, optname, value);
       return;
@@ -639,7 +641,7 @@ export class Socket {
 
   /** Reads an option; SO_ERROR reads and clears the pending error. */
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
-    if (this.#state === "closed") throw this.#ebadf("getsockopt");
+    if (this.#state === "closed") throw closedError("getsockopt");
     if (this.#dg) return this.#dg.get(level, optname);
     return this.#opts.get(level, optname, buflen);
   }
@@ -663,12 +665,8 @@ export class Socket {
   // ---- helpers ---------------------------------------------------------------------------------
 
   #check(op: string, want: State, hint: string): void {
-    if (this.#state === "closed") throw this.#ebadf(op);
+    if (this.#state === "closed") throw closedError(op);
     if (this.#state !== want) throw makeOSError("EINVAL", { op, ...(hint ? { hint } : {}) });
-  }
-
-  #ebadf(op: string): OSError {
-    return makeOSError("EBADF", { op, hint: "the socket is closed" });
   }
 
   #checkFlags(flags: number): void {
@@ -682,7 +680,7 @@ export class Socket {
   }
 
   async #connectDatagram(address: SockAddr | typeof AF_UNSPEC): Promise<void> {
-    if (this.#state === "closed") throw this.#ebadf("connect");
+    if (this.#state === "closed") throw closedError("connect");
     const dg = this.#dg!;
     if (address === AF_UNSPEC) {
       dg.existing?.disconnect();
@@ -701,7 +699,7 @@ export class Socket {
     flags: number,
     held = false,
   ): Promise<number> {
-    if (this.#state === "closed" && !held) throw this.#ebadf(to ? "sendto" : "send");
+    if (this.#state === "closed" && !held) throw closedError(to ? "sendto" : "send");
     const dg = this.#dg!;
     const release = held ? undefined : dg.core().hold();
     try {
@@ -714,7 +712,7 @@ export class Socket {
   }
 
   #recvDatagram(n: number, flags: number, op: string): Promise<Datagram> {
-    if (this.#state === "closed") return Promise.reject(this.#ebadf(op));
+    if (this.#state === "closed") return Promise.reject(closedError(op));
     return this.#dg!.core().recvfrom(n, (flags & MSG_PEEK) !== 0, this.#wait(flags));
   }
 
@@ -724,7 +722,7 @@ export class Socket {
         throw makeOSError("EAGAIN", { op, hint: "the non-blocking connect has not completed" });
       await this.#connecting;
     }
-    if (this.#state === "closed") throw this.#ebadf(op);
+    if (this.#state === "closed") throw closedError(op);
     if (!this.#stream)
       throw makeOSError(notConnected, {
         op,

@@ -9,7 +9,7 @@
  * @module
  */
 import dgram from "node:dgram";
-import { makeOSError, type OSError, toSocketError } from "../errors/index.js";
+import { closedError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import {
   DGRAM_CLOSE_WAIT_MS,
   DGRAM_QUEUE_BYTES,
@@ -209,7 +209,7 @@ export class DatagramSocket {
   /** Binds to a local endpoint; rejects EADDRINUSE, EADDRNOTAVAIL, EACCES… */
   bind(at: IpEndpoint): Promise<void> {
     const t0 = tracing() ? traceNow() : 0;
-    if (this.#closed) return Promise.reject(this.#ebadf("bind"));
+    if (this.#closed) return Promise.reject(closedError("bind"));
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
         this.#sock.off("listening", onListening);
@@ -244,7 +244,7 @@ export class DatagramSocket {
   /** Sets the default peer: send() goes there and datagrams from others are filtered. */
   async connect(to: IpEndpoint): Promise<void> {
     const t0 = tracing() ? traceNow() : 0;
-    if (this.#closed) throw this.#ebadf("connect");
+    if (this.#closed) throw closedError("connect");
     try {
       await this.ensureBound();
       if (this.#peer) this.#sock.disconnect();
@@ -274,7 +274,7 @@ export class DatagramSocket {
 
   /** Removes the default peer (connect with AF_UNSPEC in C). */
   disconnect(): void {
-    if (this.#closed) throw this.#ebadf("connect");
+    if (this.#closed) throw closedError("connect");
     if (this.#peer) this.#sock.disconnect();
     this.#peer = undefined;
     this.#local = undefined; // Linux releases a port the kernel chose
@@ -289,7 +289,7 @@ export class DatagramSocket {
     const op = to === undefined ? "send" : "sendto";
     const args = () => [asBuffer(data), ...(to === undefined ? [] : [endpointTrace(to)])];
     try {
-      if (this.#closed || (this.#closing && !held)) throw this.#ebadf(op);
+      if (this.#closed || (this.#closing && !held)) throw closedError(op);
       const max = this.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
       if (data.length > max) {
         throw makeOSError("EMSGSIZE", {
@@ -363,7 +363,7 @@ export class DatagramSocket {
     const t0 = tracing() ? traceNow() : 0;
     try {
       for (;;) {
-        if (this.#closing) throw this.#ebadf("recvfrom");
+        if (this.#closing) throw closedError("recvfrom");
         const q = this.#queue[this.#head];
         if (q !== undefined) {
           if (!peek) {
@@ -430,9 +430,9 @@ export class DatagramSocket {
     const slot = this.#slot;
     if (slot !== undefined) {
       this.#slot = undefined;
-      slot.reject(this.#ebadf("recvfrom"));
+      slot.reject(closedError("recvfrom"));
     }
-    this.#readers.fail((op) => this.#ebadf(op));
+    this.#readers.fail((op) => closedError(op));
     this.#watchers.notify();
     this.#queue = [];
     this.#head = 0;
@@ -453,10 +453,6 @@ export class DatagramSocket {
     if (t0)
       traceDone(this.fd, "close", [], t0, discarded === 0 ? 0 : sym(`0 /* ${discarded} sends discarded */`));
     return discarded;
-  }
-
-  #ebadf(op: string): OSError {
-    return makeOSError("EBADF", { op, hint: "the socket is closed" });
   }
 }
 

@@ -68,3 +68,16 @@ export function fromNode(
   const fam = a.family === "IPv6" || a.family === 6 ? 6 : 4;
   return { address: a.address, port: a.port ?? 0, family: fam };
 }
+
+/**
+ * The peer of a connected Node socket read from its handle (getpeername(2)), not from Node's
+ * `remoteAddress` (which keeps a copy per socket); undefined once the kernel has forgotten it.
+ * @example `peerFromHandle(sock) // { address: "127.0.0.1", port: 53122, family: 4 }`
+ */
+export function peerFromHandle(sock: object): IpEndpoint | undefined {
+  const handle = (sock as { _handle?: { getpeername?(o: object): number } | null })._handle;
+  const out: { address?: string; port?: number } = {};
+  if (typeof handle?.getpeername !== "function" || handle.getpeername(out) !== 0) return undefined;
+  if (typeof out.address !== "string") return undefined;
+  return { address: out.address, port: out.port ?? 0, family: out.address.includes(":") ? 6 : 4 };
+}

@@ -14,10 +14,19 @@
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { dirname } from "node:path";
-import { makeOSError, type OSError, toSocketError } from "../errors/index.js";
+import { closedError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import { DEFAULT_BACKLOG, MAX_BACKLOG } from "../limits.js";
-import { traceDone, traceNow, tracing } from "../trace.js";
-import { type Endpoint, endpointTrace, formatEndpoint, fromNode, isUnix } from "./endpoint.js";
+import { span, traced } from "../trace.js";
+import { Fifo } from "./fifo.js";
+import {
+  type Endpoint,
+  type IpEndpoint,
+  endpointTrace,
+  formatEndpoint,
+  fromNode,
+  isUnix,
+  peerFromHandle,
+} from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { StreamSocket } from "./stream.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
@@ -75,7 +84,7 @@ export class StreamListener {
   readonly fd: number;
   readonly #server: net.Server;
   readonly #endpoint: Endpoint;
-  #queue: net.Socket[] = [];
+  #queue = new Fifo<Arrived>();
   #backlog = 0;
   #listening = false;
   #closed = false;
@@ -97,7 +106,8 @@ export class StreamListener {
         return;
       }
       sock.on("error", ignore); // errors before accept() surface on the accepted socket's calls
-      this.#queue.push(sock);
+      // learn the peer on arrival: after a reset in the queue the kernel no longer knows it
+      this.#queue.push({ sock, remote: isUnix(this.#endpoint) ? undefined : peerFromHandle(sock) });
       this.#waiters.wakeOne();
       this.#watchers.notify();
     });
@@ -113,13 +123,13 @@ export class StreamListener {
    */
   static bind(at: Endpoint, opts: BindOptions = {}): Promise<StreamListener> {
     const fd = opts.fd ?? allocFd();
-    const t0 = tracing() ? traceNow() : 0;
+    const sp = span(fd, "bind", [endpointTrace(at)]);
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
       const onError = (err: Error) => {
         server.off("listening", onListening);
         const e = unixBindError(err, at) ?? toSocketError(err, { op: "bind", address: formatEndpoint(at) });
-        if (t0) traceDone(fd, "bind", [endpointTrace(at)], t0, undefined, e);
+        sp?.fail(e);
         if (opts.fd === undefined) releaseFd(fd);
         reject(e);
       };
@@ -128,7 +138,7 @@ export class StreamListener {
         const addr = server.address();
         const ep = isUnix(at) ? at : (fromNode(addr as net.AddressInfo) ?? at);
         const l = new StreamListener(server, ep, fd);
-        if (t0) traceDone(fd, "bind", [endpointTrace(at)], t0, 0);
+        sp?.ok(0);
         if (opts.backlog !== undefined) l.listen(opts.backlog);
         resolve(l);
       };
@@ -148,11 +158,15 @@ export class StreamListener {
 
   /** Starts accepting; at most `backlog` (at least 1) connections wait for accept(). */
   listen(backlog = DEFAULT_BACKLOG): void {
-    const t0 = tracing() ? traceNow() : 0;
-    if (this.#closed) throw makeOSError("EBADF", { op: "listen" });
+    const sp = span(this.fd, "listen", [backlog]);
+    if (this.#closed) {
+      const err = closedError("listen", "listener");
+      sp?.fail(err);
+      throw err;
+    }
     this.#backlog = Math.max(1, backlog);
     this.#listening = true;
-    if (t0) traceDone(this.fd, "listen", [backlog], t0, 0);
+    sp?.ok(0);
   }
 
   /** The bound endpoint, with the real port. */
@@ -193,33 +207,25 @@ export class StreamListener {
   /**
    * Takes the next connection, waiting for one; the connection starts reading only now.
    */
-  async accept(w?: Wait): Promise<StreamSocket> {
-    const t0 = tracing() ? traceNow() : 0;
-    try {
-      for (;;) {
-        if (this.#closed) throw makeOSError("EBADF", { op: "accept", hint: "the listener was closed" });
-        if (!this.#listening) {
-          throw makeOSError("EINVAL", { op: "accept", hint: "call listen() before accept()" });
-        }
-        const sock = this.#queue.shift();
-        if (sock) {
-          this.#accepted++;
-          const conn = new StreamSocket(
-            sock,
-            undefined,
-            isUnix(this.#endpoint) ? { local: this.#endpoint.path } : undefined,
-          );
-          // learn the peer now: the kernel forgets it once both sides have closed
-          conn.remoteEndpoint();
-          if (t0) traceDone(this.fd, "accept", [], t0, [conn.fd, endpointTrace(conn.remoteEndpoint())]);
-          return conn;
-        }
-        if (this.#error !== undefined) throw toSocketError(this.#error, { op: "accept" });
-        await this.#waiters.wait(w, "accept", formatEndpoint(this.#endpoint));
+  accept(w?: Wait): Promise<StreamSocket> {
+    const sp = span(this.fd, "accept", []);
+    return traced(sp, this.#acceptOne(w), (c) => [[c.fd, endpointTrace(c.remoteEndpoint())]]);
+  }
+
+  async #acceptOne(w: Wait | undefined): Promise<StreamSocket> {
+    for (;;) {
+      if (this.#closed) throw closedError("accept", "listener");
+      if (!this.#listening) {
+        throw makeOSError("EINVAL", { op: "accept", hint: "call listen() before accept()" });
       }
-    } catch (err) {
-      if (t0) traceDone(this.fd, "accept", [], t0, undefined, err);
-      throw err;
+      const next = this.#queue.shift();
+      if (next) {
+        this.#accepted++;
+        const unix = isUnix(this.#endpoint) ? { local: this.#endpoint.path } : undefined;
+        return new StreamSocket(next.sock, undefined, unix, next.remote);
+      }
+      if (this.#error !== undefined) throw toSocketError(this.#error, { op: "accept" });
+      await this.#waiters.wait(w, "accept", formatEndpoint(this.#endpoint));
     }
   }
 
@@ -239,14 +245,13 @@ export class StreamListener {
    */
   close(releaseDescriptor = true): Promise<void> {
     if (this.#closed) return Promise.resolve();
-    const t0 = tracing() ? traceNow() : 0;
+    const sp = releaseDescriptor ? span(this.fd, "close", []) : undefined;
     this.#closed = true;
-    this.#waiters.fail((op) => makeOSError("EBADF", { op, hint: "the listener was closed" }));
+    this.#waiters.fail((op) => closedError(op, "listener"));
     this.#watchers.notify();
-    for (const s of this.#queue) s.resetAndDestroy();
-    this.#queue = [];
+    for (const a of this.#queue.drain()) a.sock.resetAndDestroy();
     if (releaseDescriptor) releaseFd(this.fd);
-    if (t0 && releaseDescriptor) traceDone(this.fd, "close", [], t0, 0);
+    sp?.ok(0);
     return new Promise((resolve) => {
       // server.close()'s callback waits for every accepted connection; the listening handle
       // itself is closed synchronously here, which is all close() promises.
@@ -255,6 +260,12 @@ export class StreamListener {
       setImmediate(resolve);
     });
   }
+}
+
+/** A connection waiting in the accept queue, with the peer read when it arrived. */
+interface Arrived {
+  readonly sock: net.Socket;
+  readonly remote: IpEndpoint | undefined;
 }
 
 /**

@@ -15,6 +15,7 @@ import fs from "node:fs";
 import net from "node:net";
 import {
   BrokenPipeError,
+  closedError,
   FrameTooLargeError,
   makeOSError,
   type OSError,
@@ -22,7 +23,14 @@ import {
 } from "../errors/index.js";
 import { CLOSE_LINGER_MS, RECV_HIGH_WATER } from "../limits.js";
 import { span, sym, traced, tracing } from "../trace.js";
-import { type Endpoint, endpointTrace, formatEndpoint, fromNode, isUnix } from "./endpoint.js";
+import {
+  type Endpoint,
+  endpointTrace,
+  formatEndpoint,
+  fromNode,
+  isUnix,
+  peerFromHandle,
+} from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { Fifo } from "./fifo.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
@@ -258,7 +266,7 @@ export class StreamSocket {
     const n = this.#slotN;
     if (n === 0) return;
     const [resolve, reject] = this.#takeSlot();
-    if (this.#closed) reject(this.#closedError("recv"));
+    if (this.#closed) reject(closedError("recv"));
     else if (this.#buffered > 0) resolve(this.#take(n, false));
     else if (this.#error !== undefined && !this.#rdShut) reject(this.#takeError("recv"));
     else resolve(EMPTY);
@@ -362,13 +370,10 @@ export class StreamSocket {
 
   /** Reads the peer's name from the handle (not Node's remoteAddress, which keeps a copy). */
   #keepPeer(): void {
-    const handle = (this.#sock as unknown as { _handle?: { getpeername?(o: object): number } | null })
-      ._handle;
-    const out: { address?: string; port?: number } = {};
-    if (typeof handle?.getpeername !== "function" || handle.getpeername(out) !== 0) return;
-    if (typeof out.address !== "string") return;
-    this.#peerHost = out.address;
-    this.#peerPort = out.port ?? 0;
+    const peer = peerFromHandle(this.#sock);
+    if (peer === undefined) return;
+    this.#peerHost = peer.address;
+    this.#peerPort = peer.port;
   }
 
   /** Keeps the local name for good (called when the connection ends, before the kernel forgets it). */
@@ -505,7 +510,7 @@ export class StreamSocket {
     try {
       let scanned = 0;
       for (;;) {
-        if (this.#closed) throw this.#closedError("readline");
+        if (this.#closed) throw closedError("readline");
         if (this.#rdShut) return EMPTY;
         const at = this.#find(delim, scanned, max);
         if (at >= 0) {
@@ -553,7 +558,7 @@ export class StreamSocket {
     if (waitall) this.#want = n;
     try {
       for (;;) {
-        if (this.#closed) throw this.#closedError(op);
+        if (this.#closed) throw closedError(op);
         if (this.#rdShut) return EMPTY;
         if (this.#buffered > 0 && (!waitall || this.#buffered >= n || this.#eof || this.#broken)) {
           return this.#take(n, flags?.peek === true);
@@ -689,7 +694,7 @@ export class StreamSocket {
    * did not reach the kernel).
    */
   #checkWritable(op: string, failed = false): void {
-    if (this.#closed) throw this.#closedError(op);
+    if (this.#closed) throw closedError(op);
     if (this.#error !== undefined) throw this.#takeError(op);
     if (this.#broken || failed) {
       throw this.#brokenPipe(op, "the connection was reset or failed earlier; data sent now is lost");
@@ -704,7 +709,7 @@ export class StreamSocket {
    * discarded), `write` sends FIN after queued bytes (the peer reads EOF and can still answer).
    */
   shutdown(read: boolean, write: boolean): void {
-    if (this.#closed) throw this.#closedError("shutdown");
+    if (this.#closed) throw closedError("shutdown");
     const sp = tracing()
       ? span(this.fd, "shutdown", [sym(read && write ? "SHUT_RDWR" : read ? "SHUT_RD" : "SHUT_WR")])
       : undefined;
@@ -739,6 +744,14 @@ export class StreamSocket {
    * the peer's name in exactly that state, so getpeername(2) on the handle tells, without a side
    * effect.
    */
+  /**
+   * True while the kernel still holds the connection (getpeername(2) succeeds): false after a
+   * reset, or once both sides have shut down and the last FIN was acknowledged (TCP_CLOSE).
+   */
+  get connected(): boolean {
+    return this.#stillConnected();
+  }
+
   #stillConnected(): boolean {
     if (this.#broken || this.#sock.destroyed) return false;
     if (this.#unix !== undefined) return true;
@@ -765,7 +778,7 @@ export class StreamSocket {
     this.#closed = true;
     this.#chunks = undefined;
     this.#buffered = 0;
-    const err = (op: string) => this.#closedError(op);
+    const err = (op: string) => closedError(op);
     this.#keepNames();
     this.#settleSlot();
     this.#x?.readers?.fail(err);
@@ -806,10 +819,6 @@ export class StreamSocket {
       }
     }
     this.close();
-  }
-
-  #closedError(op: string): OSError {
-    return makeOSError("EBADF", { op, hint: "the socket was closed" });
   }
 
   #convert(err: unknown, op: string): OSError {

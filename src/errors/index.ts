@@ -6,3 +6,4 @@ export * from "./args.js";
 export * from "./codec.js";
 export * from "./eof.js";
 export * from "./oserror.js";
+export * from "./closed.js";
