@@ -8,9 +8,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { AF_INET6, IPPROTO_IP, IPPROTO_IPV6, SOCK_DGRAM } from "../addr/constants.js";
 import { inet_ntop } from "../addr/inet.js";
-import { DatagramSocket } from "../core/datagram.js";
+import { checkGroup, DatagramSocket } from "../core/datagram.js";
 import type { IpEndpoint } from "../core/endpoint.js";
-import { argTypeError, makeOSError, toSocketError } from "../errors/index.js";
+import { argTypeError, makeOSError } from "../errors/index.js";
 import {
   IP_ADD_MEMBERSHIP,
   IP_DROP_MEMBERSHIP,
@@ -54,7 +54,8 @@ export class DatagramPart {
   #reuseaddr = false;
   #v6only = false;
   #broadcast = false;
-  #bound = false;
+  // options set before the core socket exists (it is made at bind, when SO_REUSEADDR and
+  // IPV6_V6ONLY are known); the core itself holds options until it is bound
   #pending: Array<(s: DatagramSocket) => void> = [];
   #stored = new Map<string, number>();
 
@@ -65,11 +66,14 @@ export class DatagramPart {
 
   /** The core socket (created now if it does not exist yet). */
   core(): DatagramSocket {
-    this.#core ??= new DatagramSocket(this.#family === AF_INET6 ? 6 : 4, {
-      fd: this.#fd,
-      reuseAddr: this.#reuseaddr,
-      ipv6Only: this.#v6only,
-    });
+    if (this.#core === undefined) {
+      this.#core = new DatagramSocket(this.#family === AF_INET6 ? 6 : 4, {
+        fd: this.#fd,
+        reuseAddr: this.#reuseaddr,
+        ipv6Only: this.#v6only,
+      });
+      for (const apply of this.#pending.splice(0)) apply(this.#core);
+    }
     return this.#core;
   }
 
@@ -78,45 +82,29 @@ export class DatagramPart {
     return this.#core;
   }
 
-  /** Binds (explicitly, or implicitly before a first send) and applies bound-time options. */
+  /** Binds (explicitly, or implicitly before a first send); the core applies held options. */
   async bind(ep: IpEndpoint | undefined): Promise<void> {
     const s = this.core();
     if (ep === undefined) await s.ensureBound();
     else await s.bind(ep);
-    this.#afterBind(s);
   }
 
   /** Makes sure the socket is bound (sendto/connect on an unbound socket bind it, as Linux does). */
   async ensureBound(): Promise<DatagramSocket> {
     const s = this.core();
-    if (!s.bound) await this.bind(undefined);
-    else if (!this.#bound) this.#afterBind(s);
+    await s.ensureBound();
     return s;
   }
 
-  #afterBind(s: DatagramSocket): void {
-    this.#bound = true;
-    const node = s.node;
-    if (this.#broadcast) node.setBroadcast(true);
-    for (const apply of this.#pending.splice(0)) apply(s);
-  }
-
-  /** Runs `fn` now if bound, else right after binding. */
-  #whenBound(fn: (s: DatagramSocket) => void): void {
-    if (this.#bound && this.#core) fn(this.#core);
+  /** Applies an option to the core socket now, or when it is made. */
+  #apply(fn: (s: DatagramSocket) => void): void {
+    if (this.#core) fn(this.#core);
     else this.#pending.push(fn);
   }
 
   /** setsockopt for datagram sockets. */
   set(level: number, optname: number, value: OptValue): void {
     const name = optionName(level, optname);
-    const guard = (fn: (s: DatagramSocket) => void) => (s: DatagramSocket) => {
-      try {
-        fn(s);
-      } catch (err) {
-        throw toSocketError(err, { op: "setsockopt", hint: `${name} failed` });
-      }
-    };
     if (level === SOL_SOCKET) {
       switch (optname) {
         case SO_REUSEADDR:
@@ -127,19 +115,19 @@ export class DatagramPart {
         case SO_BROADCAST: {
           this.#broadcast = toInt(value, name) !== 0;
           const on = this.#broadcast;
-          this.#whenBound(guard((s) => s.node.setBroadcast(on)));
+          this.#apply((s) => s.setBroadcast(on));
           return;
         }
         case SO_RCVBUF: {
           const n = toInt(value, name);
           this.#stored.set(name, n);
-          this.#whenBound(guard((s) => s.node.setRecvBufferSize(n)));
+          this.#apply((s) => s.setBufferSize("recv", n));
           return;
         }
         case SO_SNDBUF: {
           const n = toInt(value, name);
           this.#stored.set(name, n);
-          this.#whenBound(guard((s) => s.node.setSendBufferSize(n)));
+          this.#apply((s) => s.setBufferSize("send", n));
           return;
         }
       }
@@ -148,35 +136,32 @@ export class DatagramPart {
         case IP_TTL: {
           const n = toInt(value, name);
           this.#stored.set(name, n);
-          this.#whenBound(guard((s) => s.node.setTTL(n)));
+          this.#apply((s) => s.setTTL(n));
           return;
         }
         case IP_MULTICAST_TTL: {
           const n = toInt(value, name);
           this.#stored.set(name, n);
-          this.#whenBound(guard((s) => s.node.setMulticastTTL(n)));
+          this.#apply((s) => s.setMulticastTTL(n));
           return;
         }
         case IP_MULTICAST_LOOP: {
           const on = toInt(value, name) !== 0;
           this.#stored.set(name, on ? 1 : 0);
-          this.#whenBound(guard((s) => s.node.setMulticastLoopback(on)));
+          this.#apply((s) => s.setMulticastLoopback(on));
           return;
         }
         case IP_MULTICAST_IF: {
           const iface = typeof value === "string" ? value : ipv4From(value, name, 0);
-          this.#whenBound(guard((s) => s.node.setMulticastInterface(iface)));
+          this.#apply((s) => s.setMulticastInterface(iface));
           return;
         }
         case IP_ADD_MEMBERSHIP:
         case IP_DROP_MEMBERSHIP: {
           const m = membership4(value, name);
           const add = optname === IP_ADD_MEMBERSHIP;
-          this.#whenBound(
-            guard((s) =>
-              add ? s.node.addMembership(m.group, m.iface) : s.node.dropMembership(m.group, m.iface),
-            ),
-          );
+          checkGroup(m.group, name);
+          this.#apply((s) => s.membership(add, m.group, m.iface));
           return;
         }
       }
@@ -191,11 +176,8 @@ export class DatagramPart {
         case IPV6_LEAVE_GROUP: {
           const m = membership6(value, name);
           const add = optname === IPV6_JOIN_GROUP;
-          this.#whenBound(
-            guard((s) =>
-              add ? s.node.addMembership(m.group, m.iface) : s.node.dropMembership(m.group, m.iface),
-            ),
-          );
+          checkGroup(m.group, name);
+          this.#apply((s) => s.membership(add, m.group, m.iface));
           return;
         }
       }
@@ -225,12 +207,11 @@ export class DatagramPart {
           return 0;
         case SO_RCVBUF:
         case SO_SNDBUF:
-          if (this.#bound && this.#core) {
-            return optname === SO_RCVBUF
-              ? this.#core.node.getRecvBufferSize()
-              : this.#core.node.getSendBufferSize();
-          }
-          return this.#stored.get(name) ?? 212992;
+          return (
+            this.#core?.bufferSize(optname === SO_RCVBUF ? "recv" : "send") ??
+            this.#stored.get(name) ??
+            212992
+          );
       }
     }
     if (level === IPPROTO_IPV6 && optname === IPV6_V6ONLY && this.#family === AF_INET6)

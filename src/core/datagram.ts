@@ -9,6 +9,7 @@
  * @module
  */
 import dgram from "node:dgram";
+import { isIPv4, isIPv6 } from "node:net";
 import { closedError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import {
   DGRAM_CLOSE_WAIT_MS,
@@ -17,7 +18,8 @@ import {
   MAX_UDP4_PAYLOAD,
   MAX_UDP6_PAYLOAD,
 } from "../limits.js";
-import { sym, traceDone, traceNow, tracing } from "../trace.js";
+import { span, sym, traced, tracing } from "../trace.js";
+import { Fifo } from "./fifo.js";
 import { endpointTrace, formatEndpoint, type IpEndpoint } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
@@ -70,8 +72,7 @@ export class DatagramSocket {
   readonly #sock: dgram.Socket;
   readonly #maxCount: number;
   readonly #maxBytes: number;
-  #queue: Queued[] = [];
-  #head = 0;
+  #queue = new Fifo<Queued>();
   #queuedBytes = 0;
   #drops = 0;
   #bound = false;
@@ -86,6 +87,8 @@ export class DatagramSocket {
   #slot: { n: number; resolve: (d: Datagram) => void; reject: (e: unknown) => void } | undefined;
   #readers = new WaitList();
   #flushers = new WaitList();
+  // options set before bind: Node applies them only to a bound socket
+  #pendingOptions: Array<() => void> | undefined;
   #watchers = new Watchers();
 
   constructor(family: 4 | 6, opts: DatagramOptions = {}) {
@@ -100,15 +103,12 @@ export class DatagramSocket {
     });
     this.#sock.on("message", (data, rinfo) => {
       if (this.#closed) return;
-      if (
-        this.#queue.length - this.#head >= this.#maxCount ||
-        this.#queuedBytes + data.length > this.#maxBytes
-      ) {
+      if (this.#queue.length >= this.#maxCount || this.#queuedBytes + data.length > this.#maxBytes) {
         this.#drops++;
         return;
       }
       const slot = this.#slot;
-      if (slot !== undefined && this.#queue.length === this.#head) {
+      if (slot !== undefined && this.#queue.length === 0) {
         this.#slot = undefined;
         slot.resolve(toDatagram(data, rinfo, slot.n));
         this.#watchers.notify();
@@ -142,7 +142,7 @@ export class DatagramSocket {
 
   /** Datagrams waiting to be read. */
   get queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.length;
   }
 
   /** Bytes of datagrams waiting to be read. */
@@ -208,19 +208,26 @@ export class DatagramSocket {
 
   /** Binds to a local endpoint; rejects EADDRINUSE, EADDRNOTAVAIL, EACCES… */
   bind(at: IpEndpoint): Promise<void> {
-    const t0 = tracing() ? traceNow() : 0;
+    return traced(span(this.fd, "bind", [endpointTrace(at)]), this.#bind(at));
+  }
+
+  #bind(at: IpEndpoint): Promise<void> {
     if (this.#closed) return Promise.reject(closedError("bind"));
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => {
         this.#sock.off("listening", onListening);
         const e = toSocketError(err, { op: "bind", address: formatEndpoint(at) });
         if (this.#error === err) this.#error = undefined;
-        if (t0) traceDone(this.fd, "bind", [endpointTrace(at)], t0, undefined, e);
         reject(e);
       };
       const onListening = () => {
         this.#sock.off("error", onError);
-        if (t0) traceDone(this.fd, "bind", [endpointTrace(at)], t0, 0);
+        try {
+          for (const apply of this.#pendingOptions?.splice(0) ?? []) apply();
+        } catch (err) {
+          reject(err);
+          return;
+        }
         resolve();
       };
       this.#sock.once("error", onError);
@@ -242,33 +249,31 @@ export class DatagramSocket {
   }
 
   /** Sets the default peer: send() goes there and datagrams from others are filtered. */
-  async connect(to: IpEndpoint): Promise<void> {
-    const t0 = tracing() ? traceNow() : 0;
+  connect(to: IpEndpoint): Promise<void> {
+    return traced(span(this.fd, "connect", [endpointTrace(to)]), this.#connect(to));
+  }
+
+  async #connect(to: IpEndpoint): Promise<void> {
     if (this.#closed) throw closedError("connect");
-    try {
-      await this.ensureBound();
-      if (this.#peer) this.#sock.disconnect();
-      await new Promise<void>((resolve, reject) => {
-        const onError = (err: Error) =>
-          reject(toSocketError(err, { op: "connect", address: formatEndpoint(to) }));
-        this.#sock.once("error", onError);
-        this.#sock.connect(to.port, to.address, () => {
-          this.#sock.off("error", onError);
-          resolve();
-        });
+    await this.ensureBound();
+    if (this.#peer) this.#sock.disconnect();
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) =>
+        reject(toSocketError(err, { op: "connect", address: formatEndpoint(to) }));
+      this.#sock.once("error", onError);
+      this.#sock.connect(to.port, to.address, () => {
+        this.#sock.off("error", onError);
+        resolve();
       });
-      this.#peer = to;
-      this.#local = undefined;
-      // datagrams queued before connect() from other senders are discarded, as the kernel does
-      this.#queue = this.#queue
-        .slice(this.#head)
-        .filter((q) => q.rinfo.address === to.address && q.rinfo.port === to.port);
-      this.#head = 0;
-      this.#queuedBytes = this.#queue.reduce((n, q) => n + q.data.length, 0);
-      if (t0) traceDone(this.fd, "connect", [endpointTrace(to)], t0, 0);
-    } catch (err) {
-      if (t0) traceDone(this.fd, "connect", [endpointTrace(to)], t0, undefined, err);
-      throw err;
+    });
+    this.#peer = to;
+    this.#local = undefined;
+    // datagrams queued before connect() from other senders are discarded, as the kernel does
+    this.#queuedBytes = 0;
+    for (const q of this.#queue.drain()) {
+      if (q.rinfo.address !== to.address || q.rinfo.port !== to.port) continue;
+      this.#queue.push(q);
+      this.#queuedBytes += q.data.length;
     }
   }
 
@@ -284,57 +289,62 @@ export class DatagramSocket {
    * Sends one datagram to `to` (or the connected peer); resolves the byte count once the kernel
    * has it. EMSGSIZE before anything is sent when the payload cannot fit in one datagram.
    */
-  async sendto(data: Uint8Array, to: IpEndpoint | undefined, w?: Wait, held = false): Promise<number> {
-    const t0 = tracing() ? traceNow() : 0;
+  sendto(data: Uint8Array, to: IpEndpoint | undefined, w?: Wait, held = false): Promise<number> {
     const op = to === undefined ? "send" : "sendto";
-    const args = () => [asBuffer(data), ...(to === undefined ? [] : [endpointTrace(to)])];
-    try {
-      if (this.#closed || (this.#closing && !held)) throw closedError(op);
-      const max = this.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
-      if (data.length > max) {
-        throw makeOSError("EMSGSIZE", {
-          op,
-          ...(to ? { address: formatEndpoint(to) } : {}),
-          hint: `a UDP datagram carries at most ${max} bytes over IPv${this.family}; this one has ${data.length}`,
-        });
-      }
-      if (to === undefined && this.#peer === undefined) {
-        throw makeOSError("EDESTADDRREQ", {
-          op,
-          hint: "connect() the socket or use sendto() with an address",
-        });
-      }
-      if (to !== undefined && this.#peer !== undefined) {
-        throw makeOSError("EISCONN", {
-          op,
-          hint: "Node cannot sendto() another address on a connected datagram socket; use send() or disconnect first",
-        });
-      }
-      if (w?.nonblocking && this.#inflight > 0 && this.#sock.getSendQueueCount() > 0) {
-        throw makeOSError("EAGAIN", { op });
-      }
-      this.#inflight++;
-      await new Promise<void>((resolve, reject) => {
-        const cb = (err: Error | null) => {
-          this.#inflight--;
-          if (this.#inflight === 0) this.#flushers.wake();
-          if (err) reject(toSocketError(err, { op, ...(to ? { address: formatEndpoint(to) } : {}) }));
-          else resolve();
-        };
-        try {
-          if (to === undefined) this.#sock.send(data, cb);
-          else this.#sock.send(data, to.port, to.address, cb);
-        } catch (err) {
-          this.#inflight--;
-          reject(toSocketError(err, { op }));
-        }
+    const sp = tracing()
+      ? span(this.fd, op, [asBuffer(data), ...(to === undefined ? [] : [endpointTrace(to)])])
+      : undefined;
+    return traced(sp, this.#sendto(data, to, op, w, held));
+  }
+
+  async #sendto(
+    data: Uint8Array,
+    to: IpEndpoint | undefined,
+    op: string,
+    w: Wait | undefined,
+    held: boolean,
+  ): Promise<number> {
+    if (this.#closed || (this.#closing && !held)) throw closedError(op);
+    const max = this.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
+    if (data.length > max) {
+      throw makeOSError("EMSGSIZE", {
+        op,
+        ...(to ? { address: formatEndpoint(to) } : {}),
+        hint: `a UDP datagram carries at most ${max} bytes over IPv${this.family}; this one has ${data.length}`,
       });
-      if (t0) traceDone(this.fd, op, args(), t0, data.length);
-      return data.length;
-    } catch (err) {
-      if (t0) traceDone(this.fd, op, args(), t0, undefined, err);
-      throw err;
     }
+    if (to === undefined && this.#peer === undefined) {
+      throw makeOSError("EDESTADDRREQ", {
+        op,
+        hint: "connect() the socket or use sendto() with an address",
+      });
+    }
+    if (to !== undefined && this.#peer !== undefined) {
+      throw makeOSError("EISCONN", {
+        op,
+        hint: "Node cannot sendto() another address on a connected datagram socket; use send() or disconnect first",
+      });
+    }
+    if (w?.nonblocking && this.#inflight > 0 && this.#sock.getSendQueueCount() > 0) {
+      throw makeOSError("EAGAIN", { op });
+    }
+    this.#inflight++;
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err: Error | null) => {
+        this.#inflight--;
+        if (this.#inflight === 0) this.#flushers.wake();
+        if (err) reject(toSocketError(err, { op, ...(to ? { address: formatEndpoint(to) } : {}) }));
+        else resolve();
+      };
+      try {
+        if (to === undefined) this.#sock.send(data, cb);
+        else this.#sock.send(data, to.port, to.address, cb);
+      } catch (err) {
+        this.#inflight--;
+        reject(toSocketError(err, { op }));
+      }
+    });
+    return data.length;
   }
 
   /**
@@ -347,7 +357,7 @@ export class DatagramSocket {
       !peek &&
       w === undefined &&
       !this.#closing &&
-      this.#queue.length === this.#head &&
+      this.#queue.length === 0 &&
       this.#error === undefined &&
       this.#slot === undefined &&
       this.#readers.size === 0
@@ -359,47 +369,27 @@ export class DatagramSocket {
     return this.#recvfrom(n, peek, w);
   }
 
-  async #recvfrom(n: number, peek: boolean, w?: Wait): Promise<Datagram> {
-    const t0 = tracing() ? traceNow() : 0;
-    try {
-      for (;;) {
-        if (this.#closing) throw closedError("recvfrom");
-        const q = this.#queue[this.#head];
-        if (q !== undefined) {
-          if (!peek) {
-            this.#queue[this.#head++] = undefined as unknown as Queued;
-            this.#queuedBytes -= q.data.length;
-            if (this.#head === this.#queue.length) {
-              this.#queue = [];
-              this.#head = 0;
-            } else if (this.#head > 1024) {
-              this.#queue = this.#queue.slice(this.#head);
-              this.#head = 0;
-            }
-          }
-          const d = toDatagram(q.data, q.rinfo, n);
-          if (t0)
-            traceDone(
-              this.fd,
-              "recvfrom",
-              [n],
-              t0,
-              [d.data.length, endpointTrace(d.from)],
-              undefined,
-              d.data,
-            );
-          return d;
-        }
-        if (this.#error !== undefined) {
-          const err = this.#error;
-          this.#error = undefined; // a datagram socket's error is reported once, like SO_ERROR
-          throw toSocketError(err, { op: "recvfrom" });
-        }
-        await this.#readers.wait(w, "recvfrom", this);
+  #recvfrom(n: number, peek: boolean, w?: Wait): Promise<Datagram> {
+    return traced(span(this.fd, "recvfrom", [n]), this.#recvOne(n, peek, w), (d) => [
+      [d.data.length, endpointTrace(d.from)],
+      d.data,
+    ]);
+  }
+
+  async #recvOne(n: number, peek: boolean, w: Wait | undefined): Promise<Datagram> {
+    for (;;) {
+      if (this.#closing) throw closedError("recvfrom");
+      const q = peek ? this.#queue.at() : this.#queue.shift();
+      if (q !== undefined) {
+        if (!peek) this.#queuedBytes -= q.data.length;
+        return toDatagram(q.data, q.rinfo, n);
       }
-    } catch (err) {
-      if (t0) traceDone(this.fd, "recvfrom", [n], t0, undefined, err);
-      throw err;
+      if (this.#error !== undefined) {
+        const err = this.#error;
+        this.#error = undefined; // a datagram socket's error is reported once, like SO_ERROR
+        throw toSocketError(err, { op: "recvfrom" });
+      }
+      await this.#readers.wait(w, "recvfrom", this);
     }
   }
 
@@ -413,9 +403,72 @@ export class DatagramSocket {
     this.#readers.fail(makeError);
   }
 
-  /** The Node socket, for options that need it bound. @internal */
-  get node(): dgram.Socket {
-    return this.#sock;
+  // ---- socket options (each an OSError on failure; set before bind, applied at bind) ------
+
+  /** SO_BROADCAST: allows sending to broadcast addresses. */
+  setBroadcast(on: boolean): void {
+    this.#option("SO_BROADCAST", (s) => s.setBroadcast(on));
+  }
+
+  /** IP_TTL / IPV6_UNICAST_HOPS (1..255). */
+  setTTL(hops: number): void {
+    this.#option("IP_TTL", (s) => s.setTTL(hops));
+  }
+
+  /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS (0..255). */
+  setMulticastTTL(hops: number): void {
+    this.#option("IP_MULTICAST_TTL", (s) => s.setMulticastTTL(hops));
+  }
+
+  /** IP_MULTICAST_LOOP: whether this host's own multicast comes back to it. */
+  setMulticastLoopback(on: boolean): void {
+    this.#option("IP_MULTICAST_LOOP", (s) => s.setMulticastLoopback(on));
+  }
+
+  /** IP_MULTICAST_IF: the interface (its address; IPv6 `::%eth0`) multicast leaves by. */
+  setMulticastInterface(iface: string): void {
+    this.#option("IP_MULTICAST_IF", (s) => s.setMulticastInterface(iface));
+  }
+
+  /**
+   * Joins (`join` true) or leaves a multicast group, on the interface with address `iface` if
+   * given. A group that is not a multicast address is EINVAL at once, as setsockopt(2) says.
+   */
+  membership(join: boolean, group: string, iface?: string): void {
+    const name = join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP";
+    checkGroup(group, name);
+    this.#option(name, (s) => (join ? s.addMembership(group, iface) : s.dropMembership(group, iface)));
+  }
+
+  /** SO_RCVBUF / SO_SNDBUF: sets the kernel buffer size (the kernel doubles it, as Linux). */
+  setBufferSize(which: "recv" | "send", bytes: number): void {
+    this.#option(which === "recv" ? "SO_RCVBUF" : "SO_SNDBUF", (s) =>
+      which === "recv" ? s.setRecvBufferSize(bytes) : s.setSendBufferSize(bytes),
+    );
+  }
+
+  /** The kernel buffer size in bytes, or undefined before the socket is bound. */
+  bufferSize(which: "recv" | "send"): number | undefined {
+    if (!this.#bound || this.#closing) return undefined;
+    try {
+      return which === "recv" ? this.#sock.getRecvBufferSize() : this.#sock.getSendBufferSize();
+    } catch (err) {
+      throw toSocketError(err, { op: "getsockopt" });
+    }
+  }
+
+  /** Runs an option now if bound, else at bind; Node's errors become OSErrors naming it. */
+  #option(name: string, apply: (s: dgram.Socket) => void): void {
+    if (this.#closing) throw closedError("setsockopt");
+    const run = () => {
+      try {
+        apply(this.#sock);
+      } catch (err) {
+        throw toSocketError(err, { op: "setsockopt", hint: `${name} failed` });
+      }
+    };
+    if (this.#bound) run();
+    else (this.#pendingOptions ??= []).push(run);
   }
 
   /**
@@ -425,7 +478,7 @@ export class DatagramSocket {
    */
   async close(): Promise<number> {
     if (this.#closing) return 0;
-    const t0 = tracing() ? traceNow() : 0;
+    const sp = span(this.fd, "close", []);
     this.#closing = true;
     const slot = this.#slot;
     if (slot !== undefined) {
@@ -434,8 +487,7 @@ export class DatagramSocket {
     }
     this.#readers.fail((op) => closedError(op));
     this.#watchers.notify();
-    this.#queue = [];
-    this.#head = 0;
+    this.#queue.drain();
     this.#queuedBytes = 0;
     if (this.#inflight > 0) {
       await this.#flushers.wait({ timeout: DGRAM_CLOSE_WAIT_MS }, "close").catch(() => {});
@@ -450,8 +502,7 @@ export class DatagramSocket {
       }
     });
     releaseFd(this.fd);
-    if (t0)
-      traceDone(this.fd, "close", [], t0, discarded === 0 ? 0 : sym(`0 /* ${discarded} sends discarded */`));
+    sp?.ok(discarded === 0 ? 0 : sym(`0 /* ${discarded} sends discarded */`));
     return discarded;
   }
 }
@@ -468,4 +519,24 @@ function toDatagram(data: Buffer, rinfo: dgram.RemoteInfo, n: number): Datagram 
 
 function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Checks a multicast group address (224.0.0.0/4 or ff00::/8): anything else is OSError EINVAL,
+ * as setsockopt(2) answers a membership for a unicast address.
+ * @example `checkGroup("239.1.2.3", "IP_ADD_MEMBERSHIP") // ok; checkGroup("10.0.0.1", …) throws`
+ */
+export function checkGroup(group: unknown, name: string): void {
+  let ok = false;
+  if (typeof group === "string" && isIPv4(group)) {
+    const first = Number(group.split(".")[0]);
+    ok = first >= 224 && first <= 239;
+  } else if (typeof group === "string") ok = isIPv6(group.split("%")[0] ?? "") && /^ff/i.test(group);
+  if (!ok) {
+    throw makeOSError("EINVAL", {
+      op: "setsockopt",
+      address: String(group),
+      hint: `${name}: not a multicast group address (224.0.0.0/4 or ff00::/8)`,
+    });
+  }
 }

@@ -159,17 +159,17 @@ export class PacketConn implements AsyncIterable<Packet> {
 
   /** Sets SO_BROADCAST. */
   setBroadcast(on = true): void {
-    this.#s.node.setBroadcast(on);
+    this.#s.setBroadcast(on);
   }
 
   /** Joins a multicast group (on `iface`, an interface address, if given). */
   joinGroup(group: string, iface?: string): void {
-    this.#s.node.addMembership(group, iface);
+    this.#s.membership(true, group, iface);
   }
 
   /** Leaves a multicast group. */
   leaveGroup(group: string, iface?: string): void {
-    this.#s.node.dropMembership(group, iface);
+    this.#s.membership(false, group, iface);
   }
 
   /**
@@ -228,7 +228,7 @@ async function openCore(at: IpEndpoint, opts: ListenPacketOptions): Promise<Data
   const s = new DatagramSocket(at.family, dopts);
   try {
     await s.bind(at);
-    if (opts.broadcast) s.node.setBroadcast(true);
+    if (opts.broadcast) s.setBroadcast(true);
   } catch (err) {
     await s.close();
     throw err;
