@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
 import { spawnPython } from "./support/interop-python-peer.js";
+import { needs, peerPath } from "./support/peers.js";
 import { type Child, start } from "./support/spawn.js";
 
 const BIN = join(import.meta.dirname, "..", "src", "cli", "main.js");
@@ -150,8 +151,9 @@ print(repr(req))
   );
 });
 
-test("half-close against socat: a SYSTEM command answers only after reading EOF", LIMIT, async () => {
-  const peer = start("socat", ["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "SYSTEM:wc -c"]);
+const SOCAT = { ...LIMIT, skip: needs(["socat"]) };
+test("half-close against socat: a SYSTEM command answers only after reading EOF", SOCAT, async () => {
+  const peer = start(peerPath("socat"), ["-d", "-d", "TCP-LISTEN:0,bind=127.0.0.1", "SYSTEM:wc -c"]);
   let c: Child | undefined;
   try {
     await until(() => /listening on .*:\d+/.test(peer.stderr()), 5000, "socat listening");

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import net from "node:net";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { needs, peerPath } from "./support/peers.js";
 import { type Child, start } from "./support/spawn.js";
 
 const bin = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
@@ -23,12 +24,17 @@ async function listeningPort(child: Child, ms = 10_000): Promise<number> {
   }
 }
 
-test("listen --exec cat echoes everything to nc -N, which sends 16 MiB and half-closes at once", async () => {
+const NC = { skip: needs(["nc"]) };
+
+test("listen --exec cat echoes all to nc -N, which sends 16 MiB and half-closes at once", NC, async () => {
+  const exe = peerPath("nc");
   const srv = start(process.execPath, [bin, "listen", "--exec", "cat", "127.0.0.1", "0"]);
   try {
     const port = await listeningPort(srv);
     const data = randomBytes(16 * 1024 * 1024);
-    const nc = spawn("nc", ["-N", "127.0.0.1", String(port)], { stdio: ["pipe", "pipe", "inherit"] });
+    const nc = spawn(exe, ["-N", "127.0.0.1", String(port)], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
     const h = createHash("sha256");
     let got = 0;
     nc.stdout.on("data", (d: Buffer) => {

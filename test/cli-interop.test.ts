@@ -21,12 +21,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
+import { needs, type PeerProgram, peerPath } from "./support/peers.js";
 import { waitUdpPort } from "./support/udp-peers.js";
 
 const BIN = join(import.meta.dirname, "..", "src", "cli", "main.js");
 const BIG = 32 * 1024 * 1024;
 const SMALL = 4 * 1024 * 1024;
 const LIMIT = { timeout: 60_000 };
+const NC = { ...LIMIT, skip: needs(["nc"]) };
+const SOCAT = { ...LIMIT, skip: needs(["socat"]) };
 
 let dir = "";
 const files: Record<string, { path: string; sha: string; size: number }> = {};
@@ -185,17 +188,23 @@ sys.stdout.buffer.flush()
 c.close()
 `;
 
-type Peer = { name: string; argv: (port: string, file: string) => [string, string[]] };
+/** A client: its name, the peer program it needs (none for Python) and how to run it. */
+type Peer = { name: string; needs: PeerProgram[]; argv: (port: string, file: string) => [string, string[]] };
 
 describe("TCP/IPv4, 32 MiB: sockit listen receives from real clients", () => {
   const peers: Peer[] = [
-    { name: "nc -N", argv: (p) => ["nc", ["-N", "127.0.0.1", p]] },
-    { name: "ncat", argv: (p) => ["ncat", ["127.0.0.1", p]] },
-    { name: "socat", argv: (p, f) => ["socat", ["-u", `OPEN:${f}`, `TCP:127.0.0.1:${p}`]] },
-    { name: "python", argv: (p, f) => ["python3", ["-c", PY_SEND, "4", "127.0.0.1", p, f]] },
+    { name: "nc -N", needs: ["nc"], argv: (p) => [peerPath("nc"), ["-N", "127.0.0.1", p]] },
+    { name: "ncat", needs: ["ncat"], argv: (p) => [peerPath("ncat"), ["127.0.0.1", p]] },
+    {
+      name: "socat",
+      needs: ["socat"],
+      argv: (p, f) => [peerPath("socat"), ["-u", `OPEN:${f}`, `TCP:127.0.0.1:${p}`]],
+    },
+    { name: "python", needs: [], argv: (p, f) => ["python3", ["-c", PY_SEND, "4", "127.0.0.1", p, f]] },
   ];
   for (const peer of peers) {
-    test(`sockit listen ← ${peer.name}: byte-identical`, LIMIT, async (t) => {
+    const opts = { ...LIMIT, skip: needs(peer.needs) };
+    test(`sockit listen ← ${peer.name}: byte-identical`, opts, async (t) => {
       const f = files.big!;
       const s = sockit(["listen", "127.0.0.1", "0"]);
       let c: Proc | undefined;
@@ -219,32 +228,37 @@ describe("TCP/IPv4, 32 MiB: sockit listen receives from real clients", () => {
 });
 
 describe("TCP/IPv4, 32 MiB: sockit connect sends to real servers", () => {
-  const servers: Array<{ name: string; start: () => Promise<{ p: Proc; port: string }> }> = [
+  type Server = { name: string; needs: PeerProgram[]; start: () => Promise<{ p: Proc; port: string }> };
+  const servers: Server[] = [
     {
       name: "nc -l",
+      needs: ["nc"],
       start: async () => {
-        const p = run("nc", ["-v", "-l", "127.0.0.1", "0"]);
+        const p = run(peerPath("nc"), ["-v", "-l", "127.0.0.1", "0"]);
         p.proc.stdin!.end();
         return { p, port: await fromStderr(p, /Listening on \S+ (\d+)/, "nc listening") };
       },
     },
     {
       name: "ncat -l",
+      needs: ["ncat"],
       start: async () => {
-        const p = run("ncat", ["-l", "127.0.0.1", "0"]);
+        const p = run(peerPath("ncat"), ["-l", "127.0.0.1", "0"]);
         p.proc.stdin!.end();
         return { p, port: await tcpListenPort(p.proc.pid!) };
       },
     },
     {
       name: "socat TCP-LISTEN",
+      needs: ["socat"],
       start: async () => {
-        const p = run("socat", ["-d", "-d", "-u", "TCP-LISTEN:0,bind=127.0.0.1", "STDOUT"]);
+        const p = run(peerPath("socat"), ["-d", "-d", "-u", "TCP-LISTEN:0,bind=127.0.0.1", "STDOUT"]);
         return { p, port: await fromStderr(p, /listening on AF=2 127\.0\.0\.1:(\d+)/, "socat listening") };
       },
     },
     {
       name: "python",
+      needs: [],
       start: async () => {
         const p = run("python3", ["-c", PY_RECV]);
         return { p, port: await fromStderr(p, /^(\d+)$/m, "python listening") };
@@ -252,7 +266,8 @@ describe("TCP/IPv4, 32 MiB: sockit connect sends to real servers", () => {
     },
   ];
   for (const server of servers) {
-    test(`sockit connect → ${server.name}: byte-identical`, LIMIT, async (t) => {
+    const opts = { ...LIMIT, skip: needs(server.needs) };
+    test(`sockit connect → ${server.name}: byte-identical`, opts, async (t) => {
       const f = files.big!;
       let peer: Proc | undefined;
       let s: Proc | undefined;
@@ -274,14 +289,14 @@ describe("TCP/IPv4, 32 MiB: sockit connect sends to real servers", () => {
 });
 
 describe("TCP/IPv6, 4 MiB", () => {
-  test("sockit listen ::1 ← nc -N ::1: byte-identical", LIMIT, async () => {
+  test("sockit listen ::1 ← nc -N ::1: byte-identical", NC, async () => {
     const f = files.small!;
     const s = sockit(["listen", "-6", "::1", "0"]);
     let c: Proc | undefined;
     try {
       s.proc.stdin!.end();
       const port = await fromStderr(s, /listening on \[::1\]:(\d+)/, "sockit listening");
-      c = run("nc", ["-N", "::1", port], f.path);
+      c = run(peerPath("nc"), ["-N", "::1", port], f.path);
       assert.equal(await s.exit(), 0, s.stderr());
       assert.equal(await c.exit(), 0, c.stderr());
       assert.equal(s.sha(), f.sha);
@@ -290,9 +305,9 @@ describe("TCP/IPv6, 4 MiB", () => {
     }
   });
 
-  test("sockit connect ::1 → socat TCP6-LISTEN: byte-identical", LIMIT, async () => {
+  test("sockit connect ::1 → socat TCP6-LISTEN: byte-identical", SOCAT, async () => {
     const f = files.small!;
-    const peer = run("socat", ["-d", "-d", "-u", "TCP6-LISTEN:0,bind=[::1]", "STDOUT"]);
+    const peer = run(peerPath("socat"), ["-d", "-d", "-u", "TCP6-LISTEN:0,bind=[::1]", "STDOUT"]);
     let s: Proc | undefined;
     try {
       const port = await fromStderr(peer, /listening on AF=10 \[[0-9a-f:]+\]:(\d+)/, "socat listening");
@@ -323,7 +338,7 @@ describe("TCP/IPv6, 4 MiB", () => {
 });
 
 describe("Unix sockets, 4 MiB", () => {
-  test("sockit listen -U ← nc -N -U: byte-identical", LIMIT, async () => {
+  test("sockit listen -U ← nc -N -U: byte-identical", NC, async () => {
     const f = files.small!;
     const path = join(dir, "l.sock");
     const s = sockit(["listen", "-v", "-U", path]);
@@ -331,7 +346,7 @@ describe("Unix sockets, 4 MiB", () => {
     try {
       s.proc.stdin!.end();
       await fromStderr(s, /(listening on \/\S+)/, "sockit listening");
-      c = run("nc", ["-N", "-U", path], f.path);
+      c = run(peerPath("nc"), ["-N", "-U", path], f.path);
       assert.equal(await s.exit(), 0, s.stderr());
       assert.equal(await c.exit(), 0, c.stderr());
       assert.equal(s.sha(), f.sha);
@@ -340,10 +355,10 @@ describe("Unix sockets, 4 MiB", () => {
     }
   });
 
-  test("sockit connect -U → socat UNIX-LISTEN: byte-identical", LIMIT, async () => {
+  test("sockit connect -U → socat UNIX-LISTEN: byte-identical", SOCAT, async () => {
     const f = files.small!;
     const path = join(dir, "socat.sock");
-    const peer = run("socat", ["-d", "-d", "-u", `UNIX-LISTEN:${path}`, "STDOUT"]);
+    const peer = run(peerPath("socat"), ["-d", "-d", "-u", `UNIX-LISTEN:${path}`, "STDOUT"]);
     let s: Proc | undefined;
     try {
       await fromStderr(peer, /(listening on)/, "socat listening");
@@ -356,10 +371,10 @@ describe("Unix sockets, 4 MiB", () => {
     }
   });
 
-  test("sockit connect -U → nc -l -U: byte-identical", LIMIT, async () => {
+  test("sockit connect -U → nc -l -U: byte-identical", NC, async () => {
     const f = files.small!;
     const path = join(dir, "nc.sock");
-    const peer = run("nc", ["-l", "-U", path]);
+    const peer = run(peerPath("nc"), ["-l", "-U", path]);
     let s: Proc | undefined;
     try {
       peer.proc.stdin!.end();
@@ -375,8 +390,8 @@ describe("Unix sockets, 4 MiB", () => {
 });
 
 describe("UDP basics: small datagrams both ways", () => {
-  test("sockit connect -u ↔ nc -u -l", LIMIT, async () => {
-    const peer = run("nc", ["-u", "-l", "127.0.0.1", "0"]);
+  test("sockit connect -u ↔ nc -u -l", NC, async () => {
+    const peer = run(peerPath("nc"), ["-u", "-l", "127.0.0.1", "0"]);
     let s: Proc | undefined;
     try {
       const port = String(await waitUdpPort(peer.proc.pid!));
@@ -392,12 +407,12 @@ describe("UDP basics: small datagrams both ways", () => {
     }
   });
 
-  test("sockit listen -u ↔ nc -u", LIMIT, async () => {
+  test("sockit listen -u ↔ nc -u", NC, async () => {
     const s = sockit(["listen", "-u", "127.0.0.1", "0"]);
     let peer: Proc | undefined;
     try {
       const port = await fromStderr(s, /listening on 127\.0\.0\.1:(\d+)/, "sockit listening");
-      peer = run("nc", ["-u", "127.0.0.1", port]);
+      peer = run(peerPath("nc"), ["-u", "127.0.0.1", port]);
       peer.proc.stdin!.write("hello from nc\n");
       await until(() => s.stdout() === "hello from nc\n", 5000, "sockit got the datagram");
       s.proc.stdin!.write("reply from sockit\n");

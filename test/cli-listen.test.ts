@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { test } from "node:test";
 import { spawnPython } from "./support/interop-python-peer.js";
+import { needs, peerPath } from "./support/peers.js";
 import { type Child, start } from "./support/spawn.js";
 
 const BIN = join(import.meta.dirname, "..", "src", "cli", "main.js");
@@ -95,14 +96,15 @@ except ConnectionRefusedError:
   },
 );
 
-for (const [name, argv] of [
-  ["nc -N", (p: string) => ["nc", "-N", "127.0.0.1", p]],
-  ["socat", (p: string) => ["socat", "-t", "5", "-", `TCP:127.0.0.1:${p}`]],
+for (const [name, program, argv] of [
+  ["nc -N", "nc", (p: string) => ["-N", "127.0.0.1", p]],
+  ["socat", "socat", (p: string) => ["-t", "5", "-", `TCP:127.0.0.1:${p}`]],
 ] as const) {
-  test(`request → half-close → reply with sockit listen as the server (${name} client)`, LIMIT, async () => {
+  const opts = { ...LIMIT, skip: needs([program]) };
+  test(`request → half-close → reply with sockit listen as the server (${name} client)`, opts, async () => {
+    const exe = peerPath(program);
     const { c, port } = await listening(["-v", "127.0.0.1", "0"]);
-    const [cmd, ...args] = argv(port);
-    const client = start(cmd!, args);
+    const client = start(exe, argv(port));
     try {
       client.proc.stdin!.end("request\n");
       await c.line(/request\n/, 5000);

@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { needs, peerPath } from "./support/peers.js";
 import { start } from "./support/spawn.js";
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/${name}.js`, import.meta.url));
@@ -18,11 +19,14 @@ test("examples/udp-echo: three datagrams out, three replies back, boundaries kep
   );
 });
 
-test("examples/udp-echo with a PORT keeps serving a real nc -u client until SIGTERM", async () => {
+const NC = { skip: needs(["nc"]) };
+
+test("examples/udp-echo with a PORT keeps serving a real nc -u client until SIGTERM", NC, async () => {
+  const exe = peerPath("nc");
   const srv = start(process.execPath, [example("udp-echo"), "0"]);
   try {
     const [, port] = await srv.line(/udp echo server on 127\.0\.0\.1:(\d+)/);
-    const nc = start("nc", ["-u", "127.0.0.1", port!]);
+    const nc = start(exe, ["-u", "127.0.0.1", port!]);
     nc.proc.stdin!.write("hello\n"); // stdin stays open until the reply is in
     await nc.line(/hello/, 5000);
     nc.proc.stdin!.end();

@@ -9,6 +9,7 @@ import { once } from "node:events";
 import { after, before, describe, test } from "node:test";
 import { dial } from "../src/net/index.js";
 import { decodeTime } from "../src/services/rfc/protocol.js";
+import { needs, peerPath } from "./support/peers.js";
 import { runPython } from "./support/python.js";
 import { type Served, sockit, startServe } from "./support/sockit-serve.js";
 import { start } from "./support/spawn.js";
@@ -34,7 +35,7 @@ async function run(cmd: string, args: string[], input = "", ms = 10_000) {
   return { code, bytes, stdout: bytes.toString("latin1"), stderr };
 }
 
-describe("xinetd's internal services as servers for the sockit clients", () => {
+describe("xinetd's internal services as servers for the sockit clients", { skip: needs(["xinetd"]) }, () => {
   let xi: Xinetd;
   before(async () => {
     xi = await startXinetd();
@@ -107,22 +108,24 @@ describe("clients nobody here wrote, against sockit serve", () => {
   });
 
   for (const u of [false, true]) {
-    test(`rdate ${u ? "-u " : ""}reads sockit's time (${u ? "UDP" : "TCP"})`, LIMIT, async () => {
-      const r = await run("/usr/sbin/rdate", [u ? "-pu" : "-p", "-o", String(srv.port("time")), "127.0.0.1"]);
+    const opts = { ...LIMIT, skip: needs(["rdate"]) };
+    test(`rdate ${u ? "-u " : ""}reads sockit's time (${u ? "UDP" : "TCP"})`, opts, async () => {
+      const r = await run(peerPath("rdate"), [u ? "-pu" : "-p", "-o", String(srv.port("time")), "127.0.0.1"]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \w+ \d{4}\n$/);
       assert.ok(r.stdout.includes(YEAR));
     });
   }
 
-  test("nc as a TCP client of each service", LIMIT, async () => {
+  test("nc as a TCP client of each service", { ...LIMIT, skip: needs(["nc"]) }, async () => {
     const p = (s: string) => String(srv.port(s));
+    const nc = peerPath("nc");
     const [echo, discard, daytime, qotd, time] = await Promise.all([
-      run("nc", ["-N", "127.0.0.1", p("echo")], "hello nc\n"),
-      run("nc", ["-N", "127.0.0.1", p("discard")], "into the void\n"),
-      run("nc", ["-d", "127.0.0.1", p("daytime")]),
-      run("nc", ["-d", "127.0.0.1", p("qotd")]),
-      run("nc", ["-d", "127.0.0.1", p("time")]),
+      run(nc, ["-N", "127.0.0.1", p("echo")], "hello nc\n"),
+      run(nc, ["-N", "127.0.0.1", p("discard")], "into the void\n"),
+      run(nc, ["-d", "127.0.0.1", p("daytime")]),
+      run(nc, ["-d", "127.0.0.1", p("qotd")]),
+      run(nc, ["-d", "127.0.0.1", p("time")]),
     ]);
     assert.equal(echo.stdout, "hello nc\n");
     assert.equal(discard.stdout, "");
@@ -133,8 +136,8 @@ describe("clients nobody here wrote, against sockit serve", () => {
     for (const r of [echo, discard, daytime, qotd, time]) assert.equal(r.code, 0, r.stderr);
   });
 
-  test("nc reads chargen lines until it closes", LIMIT, async () => {
-    const c = start("nc", ["-d", "127.0.0.1", String(srv.port("chargen"))]);
+  test("nc reads chargen lines until it closes", { ...LIMIT, skip: needs(["nc"]) }, async () => {
+    const c = start(peerPath("nc"), ["-d", "127.0.0.1", String(srv.port("chargen"))]);
     try {
       await c.line(/(.*\r\n){5}/, 10_000);
       const lines = c.stdout().split("\r\n").slice(0, 5);
@@ -146,8 +149,9 @@ describe("clients nobody here wrote, against sockit serve", () => {
     }
   });
 
-  test("nc -u as a UDP client of each service", LIMIT, async () => {
-    const ask = (s: string) => run("nc", ["-u", "-w1", "127.0.0.1", String(srv.port(s, "udp"))], "hi udp\n");
+  test("nc -u as a UDP client of each service", { ...LIMIT, skip: needs(["nc"]) }, async () => {
+    const nc = peerPath("nc");
+    const ask = (s: string) => run(nc, ["-u", "-w1", "127.0.0.1", String(srv.port(s, "udp"))], "hi udp\n");
     const [echo, daytime, qotd, chargen, time] = await Promise.all(
       ["echo", "daytime", "qotd", "chargen", "time"].map(ask),
     );

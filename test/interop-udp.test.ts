@@ -9,10 +9,13 @@ import { AF_INET, AF_INET6, SOCK_DGRAM, socket } from "../src/bsd/index.js";
 import { listenPacket } from "../src/net/index.js";
 import { spawnPython } from "./support/interop-python-peer.js";
 import { leakFree, within } from "./support/leaks.js";
+import { needs, peerPath } from "./support/peers.js";
 import { type Child, start } from "./support/spawn.js";
 import { waitUdpPort } from "./support/udp-peers.js";
 
 const LIMIT = { timeout: 10_000 };
+const SOCAT = { ...LIMIT, skip: needs(["socat"]) };
+const NC = { ...LIMIT, skip: needs(["nc"]) };
 
 /** A Python UDP server: prints its port, answers each of `count` datagrams with upper-case. */
 const PY_SERVER = `
@@ -154,14 +157,14 @@ describe("socat", () => {
   ] as const) {
     test(
       `socat UDP${v} client sends stdin to a sockit server and prints the reply`,
-      LIMIT,
+      SOCAT,
       leakFree(async () => {
         const srv = socket(v === "6" ? AF_INET6 : AF_INET, SOCK_DGRAM);
         let c: Child | undefined;
         try {
           await srv.bind([host, 0]);
           const port = (srv.getsockname() as [string, number])[1];
-          c = start("socat", ["-T", "5", "-", `UDP${v}:${bind}:${port}`]);
+          c = start(peerPath("socat"), ["-T", "5", "-", `UDP${v}:${bind}:${port}`]);
           c.proc.stdin!.write("hello from socat\n");
           const [d, from] = await within(srv.recvfrom(65535), 5000, "datagram from socat");
           assert.equal(d.toString(), "hello from socat\n");
@@ -178,9 +181,9 @@ describe("socat", () => {
 
     test(
       `sockit client talks to a socat UDP${v} echo server (UDP${v}-RECVFROM + EXEC:cat)`,
-      LIMIT,
+      SOCAT,
       leakFree(async () => {
-        const c = start("socat", ["-T", "5", `UDP${v}-RECVFROM:0,bind=${bind}`, "EXEC:cat"]);
+        const c = start(peerPath("socat"), ["-T", "5", `UDP${v}-RECVFROM:0,bind=${bind}`, "EXEC:cat"]);
         const pc = await listenPacket(v === "6" ? "udp6" : "udp4", v === "6" ? "[::1]:0" : "127.0.0.1:0");
         try {
           const port = await waitUdpPort(c.proc.pid!, 5000);
@@ -202,12 +205,12 @@ describe("socat", () => {
 describe("OpenBSD netcat (nc -u)", () => {
   test(
     "nc -u client sends stdin lines as datagrams to a sockit server and prints the replies",
-    LIMIT,
+    NC,
     leakFree(async () => {
       const pc = await listenPacket("udp4", "127.0.0.1:0");
       let c: Child | undefined;
       try {
-        c = start("nc", ["-u", "-q", "1", "127.0.0.1", String(pc.port)]);
+        c = start(peerPath("nc"), ["-u", "-q", "1", "127.0.0.1", String(pc.port)]);
         c.proc.stdin!.write("line one\n");
         const p = await within(pc.readFrom(), 5000, "datagram from nc");
         assert.equal(p.data.toString(), "line one\n");
@@ -229,9 +232,9 @@ describe("OpenBSD netcat (nc -u)", () => {
 
   test(
     "nc -u -l server prints a sockit datagram and answers from its stdin",
-    LIMIT,
+    NC,
     leakFree(async () => {
-      const c = start("nc", ["-u", "-l", "127.0.0.1", "0"]);
+      const c = start(peerPath("nc"), ["-u", "-l", "127.0.0.1", "0"]);
       const s = socket(AF_INET, SOCK_DGRAM);
       try {
         const port = await waitUdpPort(c.proc.pid!, 5000);
@@ -252,14 +255,14 @@ describe("OpenBSD netcat (nc -u)", () => {
 
   test(
     "nc -6 -u client over ::1 to a sockit server",
-    LIMIT,
+    NC,
     leakFree(async () => {
       const srv = socket(AF_INET6, SOCK_DGRAM);
       let c: Child | undefined;
       try {
         await srv.bind(["::1", 0]);
         const port = (srv.getsockname() as [string, number])[1];
-        c = start("nc", ["-6", "-u", "-q", "1", "::1", String(port)]);
+        c = start(peerPath("nc"), ["-6", "-u", "-q", "1", "::1", String(port)]);
         c.proc.stdin!.write("v6 line\n");
         const [d, from] = await within(srv.recvfrom(1024), 5000, "datagram from nc");
         assert.equal(d.toString(), "v6 line\n");

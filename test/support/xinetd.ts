@@ -4,15 +4,13 @@
  * echo benchmark. xinetd needs fixed ports in its config, so they are probed first.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import dgram from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-
-/** Where Debian installs xinetd. */
-export const XINETD = "/usr/sbin/xinetd";
+import { peerPath } from "./peers.js";
 
 /** The internal services xinetd has. */
 export type XinetdService = "echo" | "discard" | "daytime" | "chargen" | "time";
@@ -86,12 +84,13 @@ async function answers(port: number): Promise<boolean> {
 
 /**
  * Starts `xinetd -dontfork -f CONF` serving `services` over TCP and UDP on free ports; resolves
- * once every TCP port answers (at most 10 s). Throws a clear error when xinetd is not installed.
+ * once every TCP port answers (at most 10 s). Throws a clear error when xinetd is not installed
+ * (guard the tests with `needs(["xinetd"])` from ./peers.js).
  */
 export async function startXinetd(
   services: readonly XinetdService[] = ["echo", "discard", "daytime", "chargen", "time"],
 ): Promise<Xinetd> {
-  if (!existsSync(XINETD)) throw new Error(`${XINETD} not found: apt-get install xinetd`);
+  const xinetd = peerPath("xinetd");
   const dir = mkdtempSync(join(tmpdir(), "sockit-xinetd-"));
   const ports = {} as Record<XinetdService, number>;
   const taken = new Set<number>();
@@ -111,7 +110,7 @@ export async function startXinetd(
   ].join("\n");
   const file = join(dir, "xinetd.conf");
   writeFileSync(file, conf);
-  const proc = spawn(XINETD, ["-dontfork", "-f", file], { stdio: ["ignore", "ignore", "pipe"] });
+  const proc = spawn(xinetd, ["-dontfork", "-f", file], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<void>((resolve) => proc.once("exit", () => resolve()));

@@ -1,0 +1,89 @@
+// Runs the built tests with node --test and ends with one line saying what was skipped and why:
+//   skipped 12 tests: socat not installed (apt-get install socat) ×8; nc not installed (…) ×4
+// Usage: node scripts/run-tests.mjs [--node-test-flag=VALUE …] [FILE …]
+// With no FILE, every dist/**/*.test.js (sorted). Output is node --test's own (spec on a terminal,
+// TAP otherwise), then the summary line; the exit code is node --test's. The skip reasons come from
+// test/support/peers.ts (SOCKIT_HIDE_PEERS, SOCKIT_REQUIRE_PEERS are described there).
+import { spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** Every *.test.js under the repository's dist/ (like `find dist -name "*.test.js" | sort`). */
+function testFiles() {
+  const found = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) walk(path);
+      else if (e.name.endsWith(".test.js")) found.push(relative(process.cwd(), path));
+    }
+  };
+  walk(fileURLToPath(new URL("../dist", import.meta.url)));
+  return found.sort();
+}
+
+/** "skipped N tests: reason ×n; …" from the reporter's JSON lines. */
+function summary(lines) {
+  const byReason = new Map();
+  let tests = 0;
+  let suites = 0;
+  for (const line of lines) {
+    const { reason, suite } = JSON.parse(line);
+    byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
+    if (suite) suites++;
+    else tests++;
+  }
+  if (tests + suites === 0) return "skipped 0 tests";
+  const what = [
+    tests > 0 ? `${tests} test${tests === 1 ? "" : "s"}` : "",
+    suites > 0 ? `${suites} suite${suites === 1 ? "" : "s"}` : "",
+  ]
+    .filter(Boolean)
+    .join(" and ");
+  const reasons = [...byReason].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  return `skipped ${what}: ${reasons.map(([r, n]) => `${r} ×${n}`).join("; ")}`;
+}
+
+const args = process.argv.slice(2);
+const flags = args.filter((a) => a.startsWith("-"));
+const files = args.filter((a) => !a.startsWith("-"));
+const dir = mkdtempSync(join(tmpdir(), "sockit-test-run-"));
+const skips = join(dir, "skips.jsonl");
+const reporter = process.stdout.isTTY ? "spec" : "tap"; // node --test's own default
+const env = { ...process.env };
+delete env.NODE_TEST_CONTEXT; // a runner started from inside a test still reports normally
+
+const child = spawn(
+  process.execPath,
+  [
+    "--test",
+    "--test-timeout=180000",
+    "--test-concurrency=2",
+    `--test-reporter=${reporter}`,
+    "--test-reporter-destination=stdout",
+    `--test-reporter=${new URL("skip-reporter.mjs", import.meta.url).href}`,
+    `--test-reporter-destination=${skips}`,
+    ...flags,
+    ...(files.length > 0 ? files : testFiles()),
+  ],
+  { stdio: "inherit", env },
+);
+for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
+child.on("error", (err) => {
+  rmSync(dir, { recursive: true, force: true });
+  console.error(`run-tests: cannot start ${process.execPath} --test: ${err.message}`);
+  process.exitCode = 1;
+});
+child.on("close", (code, signal) => {
+  let lines = [];
+  try {
+    lines = readFileSync(skips, "utf8").split("\n").filter(Boolean);
+  } catch {
+    // node --test ended before the reporter wrote anything: nothing was skipped
+  }
+  rmSync(dir, { recursive: true, force: true });
+  console.log(summary(lines));
+  process.exitCode = code ?? (signal ? 1 : 0);
+});
