@@ -29,3 +29,4 @@ export * from "./functions.js";
 export { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, Poll, poll, select } from "./select.js";
 export { Socket, socket } from "./socket.js";
 export { getdefaulttimeout, setdefaulttimeout } from "./timeout.js";
+export { errno, errorcode } from "../errors/linux.js";

@@ -9,12 +9,10 @@
 import type { SockAddr } from "../addr/address.js";
 import {
   AF_INET,
-  AF_INET6,
   AF_UNIX,
   AF_UNSPEC,
   familyName,
   SOCK_DGRAM,
-  SOCK_RAW,
   SOCK_STREAM,
   typeName,
 } from "../addr/constants.js";
@@ -36,6 +34,7 @@ import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
 import { MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SHUT_WR } from "./constants.js";
 import { ipFamily } from "../addr/inet.js";
+import { checkSocketArgs } from "./create.js";
 import { DatagramPart, type Membership } from "./dgram.js";
 import { SocketOptions } from "./options.js";
 import { fromEndpoint, toEndpoint } from "./sockaddr.js";
@@ -71,6 +70,10 @@ export class Socket {
   #stream: StreamSocket | undefined;
   #connecting: Promise<void> | undefined;
   #connectError: OSError | undefined;
+  // Linux keeps a socket whose connect() did not wait in SS_CONNECTING until connect() is called
+  // again: that call returns 0 once the connection is up (then EISCONN), or the error once it
+  // failed (ECONNABORTED if the error was already read); "ok"/"failed" say which is due
+  #connectDue: "ok" | "failed" | undefined;
   #abortConnect: AbortController | undefined;
   #timeout: number | null;
   #optsObj: SocketOptions | undefined;
@@ -283,7 +286,13 @@ export class Socket {
   /**
    * Connects to a server. A bound socket connects from its bound address and port. Rejects
    * ConnectionRefusedError, TimeoutError (after `settimeout`), FileNotFoundError (no Unix path),
-   * gaierror (unknown name). Non-blocking: BlockingIOError (EINPROGRESS) while it completes.
+   * gaierror (unknown name). Non-blocking: BlockingIOError (EINPROGRESS) while it completes,
+   * EALREADY when called again meanwhile.
+   *
+   * As on Linux, after a connect that did not wait for the result (non-blocking, or with a
+   * timeout) the next `connect()` reports it: it resolves once the connection is up (any
+   * address; EISCONN after that), or rejects the failure once (ECONNABORTED if the error was
+   * already read with SO_ERROR or recv), after which the socket can connect anew.
    */
   async connect(address: SockAddr | typeof AF_UNSPEC): Promise<void> {
     if (this.#dg) return this.#connectDatagram(address);
@@ -293,12 +302,30 @@ export class Socket {
       if (this.#connecting !== undefined && this.#timeout === 0) {
         throw makeOSError("EALREADY", { op: "connect", hint: "a non-blocking connect is in progress" });
       }
-      await this.#connecting;
+      try {
+        await this.#connecting; // this call reports the result, as a blocking connect would
+      } finally {
+        this.#connectDue = undefined;
+        this.#connectError = undefined;
+      }
       return;
     }
     if (this.#state === "connected") {
-      if (this.#connectError !== undefined) throw this.#connectError;
+      if (this.#connectDue === "ok") {
+        this.#connectDue = undefined;
+        return;
+      }
       throw makeOSError("EISCONN", { op: "connect" });
+    }
+    if (this.#connectDue === "failed" && this.#state === "created") {
+      this.#connectDue = undefined;
+      throw (
+        this.takeConnectError() ??
+        makeOSError("ECONNABORTED", {
+          op: "connect",
+          hint: "the earlier connect failed and its error was already read (SO_ERROR or recv); connect again to retry",
+        })
+      );
     }
     if (this.#state !== "created" && this.#state !== "bound") this.#check("connect", "created", "");
     const ep = await this.#endpoint(address, "connect");
@@ -315,6 +342,9 @@ export class Socket {
       this.#listener = undefined;
     }
     const nonblocking = this.#timeout === 0;
+    const waits = this.#timeout === null; // a blocking connect reports its own result
+    this.#connectDue = undefined;
+    this.#connectError = undefined;
     this.#state = "connecting";
     const abort = new AbortController();
     this.#abortConnect = abort;
@@ -335,6 +365,7 @@ export class Socket {
         this.#optsObj?.apply(stream);
         this.#state = "connected";
         this.#connecting = undefined;
+        if (!waits) this.#connectDue = "ok";
         this.#watchers.notify();
       },
       (err: OSError) => {
@@ -344,7 +375,11 @@ export class Socket {
           throw this.#ebadf("connect");
         }
         this.#state = "created";
-        this.#connectError = err;
+        // the error stays pending (SO_ERROR, select) only after a non-blocking connect: a
+        // blocking one returns it, and one with a timeout reads it (SO_ERROR) to return it
+        if (nonblocking) this.#connectError = err;
+        // a timeout or an abort gives the attempt up: nothing is due
+        if (!waits && err.code !== "ETIMEDOUT" && err.code !== "EINTR") this.#connectDue = "failed";
         this.#watchers.notify();
         throw err;
       },
@@ -730,11 +765,15 @@ export class Socket {
       await this.#connecting;
     }
     if (this.#state === "closed") throw this.#ebadf(op);
-    if (!this.#stream)
+    if (!this.#stream) {
+      // a failed non-blocking connect's error is what the next recv/send meets, once (Linux)
+      const failed = this.takeConnectError();
+      if (failed !== undefined) throw failed;
       throw makeOSError(notConnected, {
         op,
         hint: "the socket is not connected; connect() or accept() first",
       });
+    }
     return this.#stream;
   }
 
@@ -769,8 +808,11 @@ function toBytes(data: Uint8Array | string): Uint8Array {
 
 /**
  * Creates a socket, as C's and Python's `socket(family, type, proto)`: AF_INET, AF_INET6 or
- * AF_UNIX with SOCK_STREAM. What Node cannot provide (SOCK_RAW, AF_UNIX datagrams) fails with an
- * OSError that says so.
+ * AF_UNIX with SOCK_STREAM, or AF_INET/AF_INET6 with SOCK_DGRAM; `SOCK_NONBLOCK` in `type` makes
+ * it non-blocking (timeout 0), `SOCK_CLOEXEC` is ignored. What Linux refuses fails with Linux's
+ * errno, as in Python (`socket(12345)`: EAFNOSUPPORT; `socket(AF_INET, 12345)`: EINVAL;
+ * `socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)`: EPROTONOSUPPORT); what Linux allows but Node cannot
+ * open (SOCK_RAW, AF_UNIX datagrams) fails with an OSError that says so.
  *
  * @example
  * ```ts
@@ -780,48 +822,8 @@ function toBytes(data: Uint8Array | string): Uint8Array {
  * ```
  */
 export function socket(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0): Socket {
-  checkInt("family", family, 0, 255);
-  checkInt("type", type, 0, 2 ** 31 - 1);
-  checkInt("proto", proto, 0, 255);
-  const baseType = type & 0xf; // SOCK_NONBLOCK / SOCK_CLOEXEC bits are accepted and ignored
-  if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
-    throw makeOSError("EAFNOSUPPORT", {
-      op: "socket",
-      hint: `family ${family} is not supported; use AF_INET, AF_INET6 or AF_UNIX`,
-    });
-  }
-  if (baseType === SOCK_RAW) {
-    throw makeOSError("ESOCKTNOSUPPORT", {
-      op: "socket",
-      hint: "Node.js cannot open raw sockets (SOCK_RAW)",
-    });
-  }
-  if (baseType === SOCK_DGRAM) {
-    if (family === AF_UNIX) {
-      throw makeOSError("ESOCKTNOSUPPORT", {
-        op: "socket",
-        hint: "Node.js cannot open AF_UNIX datagram sockets",
-      });
-    }
-    if (proto !== 0 && proto !== 17) {
-      throw makeOSError("EPROTONOSUPPORT", {
-        op: "socket",
-        hint: "datagram sockets use proto 0 (or IPPROTO_UDP)",
-      });
-    }
-    return new Socket(family, baseType, proto);
-  }
-  if (baseType !== SOCK_STREAM) {
-    throw makeOSError("ESOCKTNOSUPPORT", {
-      op: "socket",
-      hint: `type ${type} is not supported; use SOCK_STREAM`,
-    });
-  }
-  if (proto !== 0 && proto !== 6) {
-    throw makeOSError("EPROTONOSUPPORT", {
-      op: "socket",
-      hint: "stream sockets use proto 0 (or IPPROTO_TCP)",
-    });
-  }
-  return new Socket(family, baseType, proto);
+  const a = checkSocketArgs(family, type, proto);
+  const s = new Socket(a.family, a.type, a.proto);
+  if (a.nonblocking) s.settimeout(0);
+  return s;
 }

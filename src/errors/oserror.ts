@@ -8,53 +8,7 @@
  *
  * @module
  */
-import { constants } from "node:os";
-
-const ERRNO: Readonly<Record<string, number>> = constants.errno as Record<string, number>;
-
-/** C `strerror()` texts for the codes sockit raises (glibc wording). */
-const STRERROR: Readonly<Record<string, string>> = {
-  EPERM: "Operation not permitted",
-  ENOENT: "No such file or directory",
-  EINTR: "Interrupted system call",
-  EBADF: "Bad file descriptor",
-  EAGAIN: "Resource temporarily unavailable",
-  EWOULDBLOCK: "Resource temporarily unavailable",
-  EACCES: "Permission denied",
-  EEXIST: "File exists",
-  EINVAL: "Invalid argument",
-  EMFILE: "Too many open files",
-  ENFILE: "Too many open files in system",
-  ENOSPC: "No space left on device",
-  EPIPE: "Broken pipe",
-  ENOTSOCK: "Socket operation on non-socket",
-  EDESTADDRREQ: "Destination address required",
-  EMSGSIZE: "Message too long",
-  EPROTOTYPE: "Protocol wrong type for socket",
-  ENOPROTOOPT: "Protocol not available",
-  EPROTONOSUPPORT: "Protocol not supported",
-  ESOCKTNOSUPPORT: "Socket type not supported",
-  EOPNOTSUPP: "Operation not supported",
-  ENOTSUP: "Operation not supported",
-  EAFNOSUPPORT: "Address family not supported by protocol",
-  EADDRINUSE: "Address already in use",
-  EADDRNOTAVAIL: "Cannot assign requested address",
-  ENETDOWN: "Network is down",
-  ENETUNREACH: "Network is unreachable",
-  ECONNABORTED: "Software caused connection abort",
-  ECONNRESET: "Connection reset by peer",
-  ENOBUFS: "No buffer space available",
-  EISCONN: "Transport endpoint is already connected",
-  ENOTCONN: "Transport endpoint is not connected",
-  ETIMEDOUT: "Connection timed out",
-  ECONNREFUSED: "Connection refused",
-  EHOSTDOWN: "Host is down",
-  EHOSTUNREACH: "No route to host",
-  EALREADY: "Operation already in progress",
-  EINPROGRESS: "Operation now in progress",
-  ENAMETOOLONG: "File name too long",
-  ENOTDIR: "Not a directory",
-};
+import { errnoNumber, strerror as linuxStrerror } from "./linux.js";
 
 /** What the user should check, per code; appended to the message after an em dash. */
 const HINT: Readonly<Record<string, string>> = {
@@ -117,13 +71,14 @@ export class OSError extends Error {
   readonly localAddress: string | undefined;
 
   constructor(code: string, details: OSErrorDetails = {}, errno?: number, strerror?: string) {
-    const text = strerror ?? STRERROR[code] ?? code;
+    const number = errno ?? errnoNumber(code);
+    const text = strerror ?? (number === undefined ? code : linuxStrerror(number));
     const where = [details.op, details.address].filter(Boolean).join(" ");
     const hint = details.hint ?? HINT[code];
     const msg = `${where ? `${where}: ` : ""}${text.charAt(0).toLowerCase()}${text.slice(1)} (${code})${hint ? ` — ${hint}` : ""}`;
     super(msg, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
-    this.errno = errno ?? ERRNO[code] ?? 0;
+    this.errno = number ?? 0;
     this.code = code;
     this.strerror = text;
     this.op = details.op;
@@ -255,8 +210,21 @@ export function makeOSError(code: string, details: OSErrorDetails = {}): OSError
 const CLOSED_CODES = new Set(["ERR_SOCKET_CLOSED", "ERR_SOCKET_DGRAM_NOT_RUNNING"]);
 
 /**
+ * The errno a Node-only code (`ERR_*`, libuv's `EOF`/`UNKNOWN`) stands for: a value Node refused
+ * before any system call is EINVAL (what the kernel answers for a bad argument); anything else is
+ * EIO. Never surfaces as a code of its own.
+ */
+function errnoForNodeCode(code: string): string {
+  if (code.startsWith("ERR_INVALID_") || code === "ERR_OUT_OF_RANGE" || code.startsWith("ERR_SOCKET_BAD_"))
+    return "EINVAL";
+  return "EIO";
+}
+
+/**
  * The one place a Node error becomes a sockit error: system errors keep their code and errno,
- * DNS errors become {@link gaierror}, anything already an {@link OSError} passes through.
+ * DNS errors become {@link gaierror}, anything already an {@link OSError} passes through. Node's
+ * own codes (`ERR_*`), which are not errnos, become EINVAL or EIO with the Node message in the
+ * hint, so every OSError has a real Linux errno.
  *
  * @example
  * ```ts
@@ -271,6 +239,11 @@ export function toSocketError(err: unknown, details: OSErrorDetails = {}): OSErr
   if (code === "ERR_STREAM_WRITE_AFTER_END") code = "EPIPE";
   if (e?.syscall === "getaddrinfo" || e?.syscall === "getnameinfo" || code === "ENOTFOUND") {
     return makeGaiError(code, { ...details, cause: err });
+  }
+  if (errnoNumber(code) === undefined && code !== "ERR_STREAM_DESTROYED") {
+    const what = (err as { message?: unknown } | null)?.message;
+    const hint = details.hint ?? `Node.js refused it: ${typeof what === "string" ? what : code}`;
+    return makeOSError(errnoForNodeCode(code), { ...details, hint, cause: err });
   }
   return makeOSError(code, { ...details, cause: err });
 }
