@@ -26,6 +26,7 @@ import {
 } from "../src/bsd/index.js";
 import { assertOSError } from "./support/errors.js";
 import { leakFree, within } from "./support/leaks.js";
+import { PyPeer } from "./support/py-peer.js";
 import { runPython } from "./support/python.js";
 
 /** Runs Python code that prints one JSON value; `input` goes to its stdin as JSON. */
@@ -530,5 +531,90 @@ console.log(JSON.stringify(out));`;
         ip("netns", "del", ns);
       }
     },
+  );
+});
+
+// ---- 9. poll() and select() readiness -----------------------------------------------------------
+
+describe("poll() and select() report what Linux's tcp_poll reports", () => {
+  // [name, peer steps, our steps]: the peer half-closes, closes or resets; we shut down or recv
+  const SCENARIOS: Array<[string, string[], string[]]> = [
+    ["idle", [], []],
+    ["peer half-closes", ["shutwr"], []],
+    ["peer sends and half-closes (unread)", ["send 10", "shutwr"], []],
+    ["peer sends and half-closes, we shut our write side (unread data)", ["send 10", "shutwr"], ["shutwr"]],
+    ["peer half-closes, we read EOF", ["shutwr"], ["recv"]],
+    ["we shut our write side", [], ["shutwr"]],
+    ["we shut our read side", [], ["shutrd"]],
+    ["we shut both", [], ["shutrdwr"]],
+    ["peer closes", ["close"], []],
+    ["peer resets", ["reset"], []],
+    ["peer resets, we recv the error", ["reset"], ["recv"]],
+    ["peer sends and resets", ["send 10", "reset"], []],
+  ];
+  const PY = `import json, select, socket, struct, sys
+srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(8)
+out = []
+for name, peer, me in json.load(sys.stdin):
+    c = socket.socket(); c.connect(srv.getsockname()); p, _ = srv.accept()
+    for st in peer:
+        if st == "shutwr": p.shutdown(socket.SHUT_WR)
+        elif st == "close": p.close()
+        elif st == "reset": p.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); p.close()
+        else: p.sendall(b"x" * int(st.split()[1]))
+    if peer: select.select([c], [], [], 5)
+    for st in me:
+        if st == "recv":
+            try: c.recv(100)
+            except OSError: pass
+        else: c.shutdown({"shutwr": socket.SHUT_WR, "shutrd": socket.SHUT_RD, "shutrdwr": socket.SHUT_RDWR}[st])
+    select.select([], [], [], 0.1)
+    po = select.poll(); po.register(c, select.POLLIN | select.POLLPRI | select.POLLOUT | select.POLLRDHUP)
+    ev = po.poll(0)
+    r, w, x = select.select([c], [c], [c], 0)
+    out.append([name, ev[0][1] if ev else 0, [len(r), len(w), len(x)]])
+    c.close(); p.close()
+print(json.dumps(out))`;
+
+  test(
+    "POLLHUP only when both directions are shut or the peer reset; select's third list stays empty",
+    leakFree(async () => {
+      const want = await pythonJson<Array<[string, number, number[]]>>(PY, SCENARIOS);
+      const { POLLIN, POLLPRI, POLLOUT, SHUT_RD, SHUT_RDWR, SHUT_WR, poll } = bsd;
+      const POLLRDHUP = (bsd as unknown as { POLLRDHUP?: number }).POLLRDHUP ?? 0x2000;
+      const py = new PyPeer();
+      const got: Array<[string, number, number[]]> = [];
+      try {
+        const port = await py.port;
+        for (const [name, peer, me] of SCENARIOS) {
+          const c = socket(AF_INET, SOCK_STREAM);
+          try {
+            await Promise.all([c.connect(["127.0.0.1", port]), py.do("next")]);
+            if (peer.length > 0) {
+              await within(py.do(...peer), 5000, `${name}: the peer's steps`);
+              await within(select([c], [], [], 5), 6000, `${name}: readable`);
+            }
+            for (const st of me) {
+              if (st === "recv") await c.recv(100).catch(() => undefined);
+              else c.shutdown(st === "shutwr" ? SHUT_WR : st === "shutrd" ? SHUT_RD : SHUT_RDWR);
+            }
+            await new Promise((r) => setTimeout(r, 100));
+            const p = poll();
+            p.register(c, POLLIN | POLLPRI | POLLOUT | POLLRDHUP);
+            const ev = await p.poll(0);
+            const [r, w, x] = await select([c], [c], [c], 0);
+            got.push([name, ev[0]?.[1] ?? 0, [r.length, w.length, x.length]]);
+          } finally {
+            await c.close();
+            if (!peer.includes("close") && !peer.includes("reset")) await py.do("close");
+          }
+        }
+      } finally {
+        await py.stop();
+      }
+      const byName = (rows: Array<[string, number, number[]]>) =>
+        rows.map(([n, ev, sel]) => `${n}: poll 0x${ev.toString(16)}, select ${sel.join("/")}`);
+      assert.deepEqual(byName(got), byName(want));
+    }),
   );
 });

@@ -139,11 +139,13 @@ export class Socket {
   }
 
   /**
-   * Readiness for select(): readable = data, EOF, a pending connection or an error; writable =
-   * connected (or a datagram socket) and below the send high-water mark; error = a pending error.
-   * Throws EBADF on a closed socket.
+   * Readiness for select()/poll(), as Linux's tcp_poll computes it: readable = data, EOF, a
+   * pending connection or an error; writable = connected (or a datagram socket) and below the
+   * send high-water mark; error = a pending error (POLLERR); hangup = both directions shut (the
+   * peer's FIN received, or SHUT_RD, and our write side shut) or the connection reset (POLLHUP);
+   * rdhup = the read direction shut (POLLRDHUP). Throws EBADF on a closed socket.
    */
-  readiness(): { readable: boolean; writable: boolean; error: boolean; hangup?: boolean } {
+  readiness(): Readiness {
     if (this.#state === "closed") throw this.#ebadf("select");
     if (this.#dg) {
       const core = this.#dg.existing;
@@ -151,17 +153,20 @@ export class Socket {
     }
     if (this.#state === "listening")
       return { readable: this.#listener!.readable, writable: false, error: false };
-    if (this.#stream) {
-      const err = this.#stream.pendingError("select") !== undefined;
+    const s = this.#stream;
+    if (s) {
+      const rdhup = s.finReceived || s.readShut;
       return {
-        readable: this.#stream.readable,
-        writable: this.#stream.writable,
-        error: err,
-        hangup: this.#stream.hangup,
+        readable: s.readable,
+        writable: s.writable,
+        error: s.pendingError("select") !== undefined,
+        hangup: (rdhup && s.writeShut) || s.broken,
+        rdhup,
       };
     }
+    // a failed non-blocking connect: the kernel has closed the socket (TCP_CLOSE) with an error
     const failed = this.#connectError !== undefined && this.#state === "created";
-    return { readable: failed, writable: failed, error: failed };
+    return { readable: failed, writable: failed, error: failed, hangup: failed, rdhup: failed };
   }
 
   /** Calls `cb` whenever {@link readiness} may have changed; returns the remover. For select(). */
@@ -783,6 +788,20 @@ export class Socket {
 }
 
 const NONBLOCKING: Wait = { nonblocking: true };
+
+/** What {@link Socket.readiness} reports. */
+export interface Readiness {
+  /** A recv/accept would not wait (POLLIN). */
+  readonly readable: boolean;
+  /** A send would not wait (POLLOUT). */
+  readonly writable: boolean;
+  /** An error is pending (POLLERR). */
+  readonly error: boolean;
+  /** Both directions are shut, or the connection was reset (POLLHUP). */
+  readonly hangup?: boolean;
+  /** The read direction is shut: the peer's FIN, or SHUT_RD (POLLRDHUP). */
+  readonly rdhup?: boolean;
+}
 
 /** True when `to` is the same [host, port(, flow, scope)] array as `prev` (numeric hosts only). */
 function sameAddress(prev: unknown[], to: unknown): boolean {
