@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as bsd from "../src/bsd/index.js";
+import * as gonet from "../src/net/index.js";
 import {
   AF_INET,
   AF_INET6,
@@ -615,6 +616,137 @@ print(json.dumps(out))`;
       const byName = (rows: Array<[string, number, number[]]>) =>
         rows.map(([n, ev, sel]) => `${n}: poll 0x${ev.toString(16)}, select ${sel.join("/")}`);
       assert.deepEqual(byName(got), byName(want));
+    }),
+  );
+});
+
+// ---- 10. UDP port 0 and multicast errors ---------------------------------------------------------
+
+describe("datagram errors are OSErrors with Linux errnos, never Node's", () => {
+  test(
+    "sendto() port 0 is EINVAL (22) as Python; connect() port 0 is EOPNOTSUPP (95): Node 20 cannot",
+    leakFree(async () => {
+      const py = await pythonJson<Record<string, number>>(
+        `import json, socket
+out = {}
+for fam, host in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    try: s.sendto(b"x", (host, 0)); out["sendto " + host] = 0
+    except OSError as e: out["sendto " + host] = e.errno
+    try: s.connect((host, 0)); out["connect " + host] = 0
+    except OSError as e: out["connect " + host] = e.errno
+    s.close()
+print(json.dumps(out))`,
+      );
+      // Linux accepts a UDP connect to port 0; only the sendto is refused
+      assert.deepEqual(py, {
+        "sendto 127.0.0.1": 22,
+        "connect 127.0.0.1": 0,
+        "sendto ::1": 22,
+        "connect ::1": 0,
+      });
+      for (const [family, host] of [
+        [AF_INET, "127.0.0.1"],
+        [AF_INET6, "::1"],
+      ] as const) {
+        const s = socket(family, SOCK_DGRAM);
+        try {
+          const sent = await s.sendto("x", [host, 0]).then(
+            () => 0,
+            (e: unknown) => (assertOSError(e, OSError, "EINVAL", "sendto"), e.errno),
+          );
+          assert.equal(sent, py[`sendto ${host}`]);
+          await assert.rejects(s.connect([host, 0]), (e: unknown) => {
+            assertOSError(e, OSError, "EOPNOTSUPP", "connect");
+            assert.equal(e.errno, 95);
+            assert.match(e.message, /Node\.js 20 cannot connect a UDP socket to port 0/);
+            return true;
+          });
+        } finally {
+          await s.close();
+        }
+      }
+      // the Go-style face: the same errors
+      await assert.rejects(
+        gonet.dial("udp", "127.0.0.1:0"),
+        (e: unknown) => (assertOSError(e, OSError, "EOPNOTSUPP", "connect"), true),
+      );
+      const pc = await gonet.listenPacket("udp4", "127.0.0.1:0");
+      try {
+        await assert.rejects(
+          pc.writeTo("x", "127.0.0.1:0"),
+          (e: unknown) => (assertOSError(e, OSError, "EINVAL", "sendto"), true),
+        );
+        await assert.rejects(
+          pc.writeTo("x", { address: "127.0.0.1", port: 0, family: 4 }),
+          (e: unknown) => (assertOSError(e, OSError, "EINVAL", "sendto"), true),
+        );
+      } finally {
+        await pc.close();
+      }
+    }),
+  );
+
+  test(
+    "joining an address that is not a multicast group is OSError EINVAL at once, as Python; so is joinGroup()",
+    leakFree(async () => {
+      const py = await pythonJson<number[]>(
+        `import json, socket
+out = []
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try: s.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, socket.inet_aton("10.0.0.1") + socket.inet_aton("127.0.0.1")); out.append(0)
+except OSError as e: out.append(e.errno)
+s6 = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+try: s6.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_JOIN_GROUP, socket.inet_pton(socket.AF_INET6, "::1") + bytes(4)); out.append(0)
+except OSError as e: out.append(e.errno)
+s.close(); s6.close()
+print(json.dumps(out))`,
+      );
+      assert.deepEqual(py, [22, 22]);
+      const { IPPROTO_IP, IPPROTO_IPV6, IP_ADD_MEMBERSHIP, IPV6_JOIN_GROUP, inet_aton, inet_pton } = bsd;
+      const s = socket(AF_INET, SOCK_DGRAM);
+      const s6 = socket(AF_INET6, SOCK_DGRAM);
+      try {
+        const attempts: Array<() => void> = [
+          () =>
+            s.setsockopt(
+              IPPROTO_IP,
+              IP_ADD_MEMBERSHIP,
+              Buffer.concat([inet_aton("10.0.0.1"), inet_aton("127.0.0.1")]),
+            ),
+          () =>
+            s6.setsockopt(
+              IPPROTO_IPV6,
+              IPV6_JOIN_GROUP,
+              Buffer.concat([inet_pton(AF_INET6, "::1"), Buffer.alloc(4)]),
+            ),
+        ];
+        const got = attempts.map((f) => {
+          try {
+            f();
+            return 0;
+          } catch (e) {
+            assertOSError(e, OSError, "EINVAL", "setsockopt");
+            return e.errno;
+          }
+        });
+        assert.deepEqual(got, py);
+        // the socket is still usable: nothing was deferred to bind()
+        await s.bind(["127.0.0.1", 0]);
+      } finally {
+        await s.close();
+        await s6.close();
+      }
+      const pc = await gonet.listenPacket("udp4", "127.0.0.1:0");
+      try {
+        assert.throws(
+          () => pc.joinGroup("10.0.0.1"),
+          (e: unknown) => (assertOSError(e, OSError, "EINVAL", "joinGroup"), true),
+        );
+        assert.throws(() => pc.joinGroup(42 as never), TypeError);
+      } finally {
+        await pc.close();
+      }
     }),
   );
 });

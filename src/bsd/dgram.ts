@@ -7,7 +7,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { AF_INET6, IPPROTO_IP, IPPROTO_IPV6, SOCK_DGRAM } from "../addr/constants.js";
-import { inet_ntop } from "../addr/inet.js";
+import { inet_ntop, parseInetAton, parseIPv6 } from "../addr/inet.js";
 import { DatagramSocket } from "../core/datagram.js";
 import type { IpEndpoint } from "../core/endpoint.js";
 import { argTypeError, makeOSError, toSocketError } from "../errors/index.js";
@@ -172,6 +172,7 @@ export class DatagramPart {
         case IP_DROP_MEMBERSHIP: {
           const m = membership4(value, name);
           const add = optname === IP_ADD_MEMBERSHIP;
+          if (add) checkGroup(m.group, 4, name);
           this.#whenBound(
             guard((s) =>
               add ? s.node.addMembership(m.group, m.iface) : s.node.dropMembership(m.group, m.iface),
@@ -191,6 +192,7 @@ export class DatagramPart {
         case IPV6_LEAVE_GROUP: {
           const m = membership6(value, name);
           const add = optname === IPV6_JOIN_GROUP;
+          if (add) checkGroup(m.group, 6, name);
           this.#whenBound(
             guard((s) =>
               add ? s.node.addMembership(m.group, m.iface) : s.node.dropMembership(m.group, m.iface),
@@ -262,6 +264,23 @@ function ipv4From(value: OptValue, name: string, offset: number): string {
     throw argTypeError("value", `an IPv4 address string or packed 4-byte in_addr for ${name}`, value);
   }
   return `${value[offset]}.${value[offset + 1]}.${value[offset + 2]}.${value[offset + 3]}`;
+}
+
+/**
+ * Joining needs a multicast group (224.0.0.0/4, ff00::/8): Linux refuses anything else with
+ * EINVAL at setsockopt(), so sockit does too, before the option waits for bind().
+ */
+function checkGroup(group: string, v: 4 | 6, name: string): void {
+  const v4 = v === 4 ? parseInetAton(group, true) : undefined;
+  const v6 = v === 6 ? parseIPv6(group) : undefined;
+  const multicast = v4 !== undefined ? v4 >>> 28 === 0xe : v6 !== undefined && v6[0] === 0xff;
+  if (!multicast) {
+    throw makeOSError("EINVAL", {
+      op: "setsockopt",
+      address: group,
+      hint: `${name} needs a multicast group (${v === 4 ? "224.0.0.0/4" : "ff00::/8"})`,
+    });
+  }
 }
 
 /** `struct ip_mreq` (8 bytes: group, interface) or `{ group, interface }`. */

@@ -12,8 +12,9 @@
  *
  * @module
  */
-import { argRangeError, argTypeError } from "../errors/index.js";
+import { argRangeError, argTypeError, checkInt } from "../errors/index.js";
 import type { Readiness, Socket } from "./socket.js";
+import { checkTimeout, MAX_TIMEOUT } from "./timeout.js";
 
 /** poll() events, with Linux values. */
 export const POLLIN = 0x001;
@@ -83,11 +84,7 @@ export async function select(
   const r = checkList("rlist", rlist);
   const w = checkList("wlist", wlist);
   const x = checkList("xlist", xlist);
-  if (timeout !== undefined && timeout !== null) {
-    if (typeof timeout !== "number" || Number.isNaN(timeout))
-      throw argTypeError("timeout", "seconds or null", timeout);
-    if (timeout < 0) throw argRangeError("timeout", "non-negative", timeout);
-  }
+  if (timeout !== undefined) checkTimeout("timeout", timeout);
   const deadline = timeout === undefined || timeout === null ? undefined : Date.now() + timeout * 1000;
   const all = [...new Set([...r, ...w, ...x])];
   for (;;) {
@@ -139,6 +136,7 @@ export class Poll {
   /** Watches `sock` for `events` (default POLLIN | POLLPRI | POLLOUT). */
   register(sock: Socket, events = POLLIN | POLLPRI | POLLOUT): void {
     checkList("sock", [sock]);
+    checkInt("events", events, 0, 0xffff);
     const fd = this.#regs.get(sock)?.fd ?? sock.fileno();
     this.#regs.set(sock, { fd, events });
   }
@@ -146,6 +144,7 @@ export class Poll {
   #find(sock: Socket | number): Socket {
     if (typeof sock !== "number") {
       if (this.#regs.has(sock)) return sock;
+      checkList("sock", [sock]);
     } else {
       for (const [s, r] of this.#regs) if (r.fd === sock) return s;
     }
@@ -155,6 +154,7 @@ export class Poll {
 
   /** Changes the events of a registered socket (by socket or descriptor number). */
   modify(sock: Socket | number, events: number): void {
+    checkInt("events", events, 0, 0xffff);
     this.#regs.get(this.#find(sock))!.events = events;
   }
 
@@ -163,8 +163,21 @@ export class Poll {
     this.#regs.delete(this.#find(sock));
   }
 
-  /** Waits up to `timeoutMs` (undefined/null/negative: forever) for events. */
+  /**
+   * Waits up to `timeoutMs` (undefined/null/negative: forever) for events. TypeError for NaN,
+   * RangeError beyond 2**31 - 1 ms.
+   */
   async poll(timeoutMs?: number | null): Promise<Array<[number, number]>> {
+    if (timeoutMs !== undefined && timeoutMs !== null) {
+      if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs))
+        throw argTypeError("timeoutMs", "milliseconds or null", timeoutMs);
+      if (timeoutMs > MAX_TIMEOUT * 1000)
+        throw argRangeError(
+          "timeoutMs",
+          `at most ${MAX_TIMEOUT * 1000} ms (negative or null: forever)`,
+          timeoutMs,
+        );
+    }
     const deadline =
       timeoutMs === undefined || timeoutMs === null || timeoutMs < 0 ? undefined : Date.now() + timeoutMs;
     for (;;) {

@@ -22,14 +22,7 @@ import { allocFd, releaseFd } from "../core/fd.js";
 import { StreamListener } from "../core/listener.js";
 import { connectStream, type StreamSocket } from "../core/stream.js";
 import { type Wait, Watchers } from "../core/wait.js";
-import {
-  argRangeError,
-  argTypeError,
-  checkInt,
-  makeOSError,
-  OSError,
-  UnexpectedEOFError,
-} from "../errors/index.js";
+import { argTypeError, checkInt, makeOSError, OSError, UnexpectedEOFError } from "../errors/index.js";
 import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
 import { MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SHUT_WR } from "./constants.js";
@@ -38,7 +31,7 @@ import { checkSocketArgs } from "./create.js";
 import { DatagramPart, type Membership } from "./dgram.js";
 import { SocketOptions } from "./options.js";
 import { fromEndpoint, toEndpoint } from "./sockaddr.js";
-import { getdefaulttimeout } from "./timeout.js";
+import { checkTimeout, getdefaulttimeout } from "./timeout.js";
 
 type State = "created" | "bound" | "listening" | "connecting" | "connected" | "closed";
 
@@ -187,11 +180,7 @@ export class Socket {
    * seconds (the socket stays usable and no data is lost).
    */
   settimeout(value: number | null): void {
-    if (value !== null && (typeof value !== "number" || Number.isNaN(value))) {
-      throw argTypeError("timeout", "a number of seconds or null", value);
-    }
-    if (value !== null && value < 0) throw argRangeError("timeout", "non-negative (or null)", value);
-    this.#timeout = value;
+    this.#timeout = checkTimeout("timeout", value);
   }
 
   /** The timeout in seconds, or null for blocking. */
@@ -298,6 +287,9 @@ export class Socket {
    * timeout) the next `connect()` reports it: it resolves once the connection is up (any
    * address; EISCONN after that), or rejects the failure once (ECONNABORTED if the error was
    * already read with SO_ERROR or recv), after which the socket can connect anew.
+   *
+   * Datagram sockets: sets the default peer. Port 0 fails with EOPNOTSUPP: Linux accepts it, but
+   * Node.js 20 cannot connect a UDP socket to port 0.
    */
   async connect(address: SockAddr | typeof AF_UNSPEC): Promise<void> {
     if (this.#dg) return this.#connectDatagram(address);
@@ -510,6 +502,8 @@ export class Socket {
    * 64 KiB) arrive without a newline.
    */
   async readline(opts: { max?: number } = {}): Promise<Buffer> {
+    if (opts === null || typeof opts !== "object")
+      throw argTypeError("opts", "an object such as { max: 1024 }", opts);
     const max = checkInt("max", opts.max ?? DEFAULT_MAX_LINE, 1, MAX_RECV);
     if (this.#dg)
       throw makeOSError("EOPNOTSUPP", { op: "readline", hint: "datagram sockets receive whole datagrams" });
@@ -551,7 +545,8 @@ export class Socket {
   /**
    * Sends one datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`.
    * An unbound socket is bound to a free port first. EMSGSIZE (before sending) for a payload that
-   * cannot fit in one datagram; PermissionError for a broadcast address without SO_BROADCAST.
+   * cannot fit in one datagram; PermissionError for a broadcast address without SO_BROADCAST;
+   * EINVAL for port 0, as Linux.
    */
   async sendto(
     data: Uint8Array | string,
@@ -578,6 +573,14 @@ export class Socket {
     const release = this.#dg.core().hold();
     try {
       const ep = (await this.#endpoint(to, "sendto")) as IpEndpoint;
+      if (ep.port === 0) {
+        // Linux's udp_sendmsg refuses a destination port of 0
+        throw makeOSError("EINVAL", {
+          op: "sendto",
+          address: formatEndpoint(ep),
+          hint: "port 0 is not a destination; give the receiver's port",
+        });
+      }
       if (Array.isArray(to) && typeof to[0] === "string" && ipFamily(to[0]) !== 0)
         this.#lastTo = { to: [...to], ep };
       return await this.#sendDatagram(buf, ep, flags, true);
@@ -671,6 +674,8 @@ export class Socket {
     optname: number,
     value: number | boolean | Uint8Array | Membership | string,
   ): void {
+    checkInt("level", level, -(2 ** 31), 2 ** 31 - 1);
+    checkInt("optname", optname, -(2 ** 31), 2 ** 31 - 1);
     if (this.#state === "closed") throw this.#ebadf("setsockopt");
     if (this.#dg) {
       this.#dg.set(level, optname, value);
@@ -684,6 +689,9 @@ export class Socket {
 
   /** Reads an option; SO_ERROR reads and clears the pending error. */
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
+    checkInt("level", level, -(2 ** 31), 2 ** 31 - 1);
+    checkInt("optname", optname, -(2 ** 31), 2 ** 31 - 1);
+    if (buflen !== undefined) checkInt("buflen", buflen, 0, 1024);
     if (this.#state === "closed") throw this.#ebadf("getsockopt");
     if (this.#dg) return this.#dg.get(level, optname);
     return this.#opts.get(level, optname, buflen);
@@ -735,6 +743,14 @@ export class Socket {
       return;
     }
     const ep = (await this.#endpoint(address, "connect")) as IpEndpoint;
+    if (ep.port === 0) {
+      // Linux accepts it (and send() then fails); Node's dgram refuses port 0 outright
+      throw makeOSError("EOPNOTSUPP", {
+        op: "connect",
+        address: formatEndpoint(ep),
+        hint: "Node.js 20 cannot connect a UDP socket to port 0; give the peer's port",
+      });
+    }
     const core = await dg.ensureBound();
     await core.connect(ep);
     this.#state = "connected";

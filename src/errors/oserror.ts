@@ -8,7 +8,18 @@
  *
  * @module
  */
+import { argTypeError, show } from "./args.js";
 import { errnoNumber, strerror as linuxStrerror } from "./linux.js";
+
+/** `table[key]` for own keys only ("constructor" or "__proto__" are not codes). */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
+/** A detail as text: strings as they are, anything else shown (never throws). */
+function text(v: unknown): string | undefined {
+  return v === undefined || typeof v === "string" ? v : show(v);
+}
 
 /** What the user should check, per code; appended to the message after an em dash. */
 const HINT: Readonly<Record<string, string>> = {
@@ -70,20 +81,29 @@ export class OSError extends Error {
   /** The local address, formatted, when known. */
   readonly localAddress: string | undefined;
 
+  /**
+   * `code` is an errno name (`"ECONNREFUSED"`); `errno` and `strerror` default to its Linux number
+   * and glibc text. TypeError for a code that is not a string or details that are not an object.
+   */
   constructor(code: string, details: OSErrorDetails = {}, errno?: number, strerror?: string) {
-    const number = errno ?? errnoNumber(code);
-    const text = strerror ?? (number === undefined ? code : linuxStrerror(number));
-    const where = [details.op, details.address].filter(Boolean).join(" ");
-    const hint = details.hint ?? HINT[code];
-    const msg = `${where ? `${where}: ` : ""}${text.charAt(0).toLowerCase()}${text.slice(1)} (${code})${hint ? ` — ${hint}` : ""}`;
+    if (typeof code !== "string") throw argTypeError("code", "an errno name string", code);
+    if (details === null || typeof details !== "object") throw argTypeError("details", "an object", details);
+    const number = typeof errno === "number" ? errno : errnoNumber(code);
+    const desc =
+      typeof strerror === "string" ? strerror : number === undefined ? code : linuxStrerror(number);
+    const op = text(details.op);
+    const address = text(details.address);
+    const where = [op, address].filter(Boolean).join(" ");
+    const hint = text(details.hint) ?? own(HINT, code);
+    const msg = `${where ? `${where}: ` : ""}${desc.charAt(0).toLowerCase()}${desc.slice(1)} (${code})${hint ? ` — ${hint}` : ""}`;
     super(msg, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
     this.errno = number ?? 0;
     this.code = code;
-    this.strerror = text;
-    this.op = details.op;
-    this.address = details.address;
-    this.localAddress = details.localAddress;
+    this.strerror = desc;
+    this.op = op;
+    this.address = address;
+    this.localAddress = text(details.localAddress);
   }
 }
 
@@ -167,13 +187,15 @@ const EAI_TEXT: Readonly<Record<string, string>> = {
  * @example `throw makeGaiError("EAI_NONAME", { op: "getaddrinfo", address: "nohost" })`
  */
 export function makeGaiError(code: string, details: OSErrorDetails = {}): gaierror {
+  if (typeof code !== "string") throw argTypeError("code", "an EAI_* name string", code);
+  if (details === null || typeof details !== "object") throw argTypeError("details", "an object", details);
   const eai = code === "ENOTFOUND" ? "EAI_NONAME" : code.startsWith("EAI_") ? code : `EAI_${code}`;
   const hint = details.hint ?? (eai === "EAI_NONAME" ? "check the host name's spelling" : undefined);
   return new gaierror(
     eai,
     hint === undefined ? details : { ...details, hint },
-    EAI[eai] ?? EAI.EAI_FAIL,
-    EAI_TEXT[eai] ?? "Name resolution failed",
+    own(EAI, eai) ?? EAI.EAI_FAIL,
+    own(EAI_TEXT, eai) ?? "Name resolution failed",
   );
 }
 
@@ -199,8 +221,9 @@ const CLASS_BY_CODE: Readonly<Record<string, new (code: string, d?: OSErrorDetai
  * @example `throw makeOSError("EBADF", { op: "recv" })`
  */
 export function makeOSError(code: string, details: OSErrorDetails = {}): OSError {
+  if (typeof code !== "string") throw argTypeError("code", "an errno name string", code);
   if (code === "ENOTFOUND" || code.startsWith("EAI_")) return makeGaiError(code, details);
-  const Cls = CLASS_BY_CODE[code] ?? OSError;
+  const Cls = own(CLASS_BY_CODE, code) ?? OSError;
   if (code === "ERR_STREAM_DESTROYED" || code === "ERR_SOCKET_CLOSED")
     return new BrokenPipeError("EPIPE", details);
   return new Cls(code, details);
@@ -233,6 +256,7 @@ function errnoForNodeCode(code: string): string {
  */
 export function toSocketError(err: unknown, details: OSErrorDetails = {}): OSError {
   if (err instanceof OSError) return err;
+  if (details === null || typeof details !== "object") throw argTypeError("details", "an object", details);
   const e = err as { code?: unknown; syscall?: unknown; errno?: unknown } | null;
   let code = typeof e?.code === "string" ? e.code : "EIO";
   if (CLOSED_CODES.has(code)) code = "EBADF";
@@ -240,7 +264,7 @@ export function toSocketError(err: unknown, details: OSErrorDetails = {}): OSErr
   if (e?.syscall === "getaddrinfo" || e?.syscall === "getnameinfo" || code === "ENOTFOUND") {
     return makeGaiError(code, { ...details, cause: err });
   }
-  if (errnoNumber(code) === undefined && code !== "ERR_STREAM_DESTROYED") {
+  if (errnoNumber(code) === undefined && code !== "ERR_STREAM_DESTROYED" && !code.startsWith("EAI_")) {
     const what = (err as { message?: unknown } | null)?.message;
     const hint = details.hint ?? `Node.js refused it: ${typeof what === "string" ? what : code}`;
     return makeOSError(errnoForNodeCode(code), { ...details, hint, cause: err });

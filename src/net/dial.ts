@@ -15,6 +15,7 @@ import {
   type StreamNetwork,
 } from "./address.js";
 import { Conn } from "./conn.js";
+import { checkOptions, optBool, optInt, optNumber, optSignal, optString } from "./options.js";
 import { dialPacket, type PacketConn } from "./packet.js";
 
 /** Options of {@link dial}. */
@@ -53,26 +54,26 @@ export async function dial(
   address: string,
   opts: DialOptions = {},
 ): Promise<Conn | PacketConn> {
+  const o = checkOptions("opts", opts);
+  const signal = optSignal(o.signal);
+  const local = optString("localAddress", o.localAddress);
+  const localPort = optInt("localPort", o.localPort, 0, 65535);
+  const timeout = optNumber("timeout", o.timeout, 0, 2 ** 31 - 1);
+  const keepAlive = optBool("keepAlive", o.keepAlive) ?? false;
+  const noDelay = optBool("noDelay", o.noDelay) ?? true;
   if (isPacketNetwork(network)) {
     return dialPacket(network, address, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
-      ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
+      ...(signal ? { signal } : {}),
+      ...(local !== undefined ? { localAddress: local } : {}),
+      ...(localPort !== undefined ? { localPort } : {}),
     });
   }
   const net = checkNetwork(network);
   const to = await resolveNetAddress(net, address, false, "connect");
   let localAddress: string | undefined;
-  if (opts.localAddress !== undefined && net !== "unix") {
-    localAddress = (await resolveHost(opts.localAddress, "family" in to && to.family === 6 ? 10 : 2)).address;
+  if (local !== undefined && net !== "unix") {
+    localAddress = (await resolveHost(local, "family" in to && to.family === 6 ? 10 : 2)).address;
   }
-  const s = await connectStream(to, {
-    timeout: opts.timeout,
-    signal: opts.signal,
-    localAddress,
-    localPort: opts.localPort,
-    keepAlive: opts.keepAlive ?? false,
-    noDelay: opts.noDelay ?? true,
-  });
+  const s = await connectStream(to, { timeout, signal, localAddress, localPort, keepAlive, noDelay });
   return new Conn(s);
 }
