@@ -35,7 +35,10 @@ const IPPROTO_ICMPV6 = 58;
 const IPPROTO_UDPLITE = 136;
 const IPPROTO_MPTCP = 262;
 
-/** The checked arguments of a socket Node.js can open. */
+/**
+ * The checked arguments of a socket Node.js can open.
+ * @example `const { family, type, nonblocking } = checkSocketArgs(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0)`
+ */
 export interface SocketArgs {
   readonly family: number;
   /** The type without SOCK_NONBLOCK/SOCK_CLOEXEC (Python's `s.type` drops them too). */

@@ -805,7 +805,10 @@ export class Socket {
 
 const NONBLOCKING: Wait = { nonblocking: true };
 
-/** What {@link Socket.readiness} reports. */
+/**
+ * What {@link Socket.readiness} reports.
+ * @example `const r: Readiness = sock.readiness(); if (r.hangup) console.log("both directions shut")`
+ */
 export interface Readiness {
   /** A recv/accept would not wait (POLLIN). */
   readonly readable: boolean;

@@ -8,7 +8,10 @@ import { argRangeError, argTypeError } from "../errors/index.js";
 
 let defaultTimeout: number | null = null;
 
-/** The longest timeout in seconds: Node's timers hold at most 2**31 - 1 ms (about 24.8 days). */
+/**
+ * The longest timeout in seconds: Node's timers hold at most 2**31 - 1 ms (about 24.8 days).
+ * @example `s.settimeout(MAX_TIMEOUT) // the longest wait; more is a RangeError`
+ */
 export const MAX_TIMEOUT = (2 ** 31 - 1) / 1000;
 
 /**
