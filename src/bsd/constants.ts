@@ -11,6 +11,18 @@
  */
 export * from "../addr/constants.js";
 
+/**
+ * Flag for `socket()`'s type: the new socket starts non-blocking (timeout 0), as in Python.
+ * @example `socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK).gettimeout() // 0`
+ */
+export const SOCK_NONBLOCK = 0o4000;
+/**
+ * Flag for `socket()`'s type: close-on-exec. Accepted and ignored (sockit's descriptors are never
+ * inherited by child processes).
+ * @example `socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC)`
+ */
+export const SOCK_CLOEXEC = 0o2000000;
+
 /** Socket-level options (`setsockopt(SOL_SOCKET, …)`). */
 export const SOL_SOCKET = 1;
 /** Allow bind to a port in TIME_WAIT (always on for TCP listeners in Node). */

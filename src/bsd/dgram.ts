@@ -160,7 +160,7 @@ export class DatagramPart {
         case IP_DROP_MEMBERSHIP: {
           const m = membership4(value, name);
           const add = optname === IP_ADD_MEMBERSHIP;
-          checkGroup(m.group, name);
+          if (add) checkGroup(m.group, name); // at once, even before the socket exists
           this.#apply((s) => s.membership(add, m.group, m.iface));
           return;
         }
@@ -176,7 +176,7 @@ export class DatagramPart {
         case IPV6_LEAVE_GROUP: {
           const m = membership6(value, name);
           const add = optname === IPV6_JOIN_GROUP;
-          checkGroup(m.group, name);
+          if (add) checkGroup(m.group, name); // at once, even before the socket exists
           this.#apply((s) => s.membership(add, m.group, m.iface));
           return;
         }

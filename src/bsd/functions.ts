@@ -45,7 +45,7 @@ export async function create_connection(
   if (source_address != null && (!Array.isArray(source_address) || source_address.length !== 2))
     throw argTypeError("source_address", "a [host, port] pair or null", source_address);
   const [host, port] = address;
-  const t = timeout === undefined ? getdefaulttimeout() : checkTimeout(timeout);
+  const t = timeout === undefined ? getdefaulttimeout() : checkTimeout("timeout", timeout);
   const target = `${host}:${port}`;
   const infos = await getaddrinfo(host, port, 0, SOCK_STREAM);
   let to = await Promise.all(infos.map(([family, , , , sa]) => toEndpoint(family, sa, "connect")));

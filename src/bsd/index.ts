@@ -26,6 +26,18 @@ export * from "../errors/oserror.js";
 export * from "./constants.js";
 export type { Membership } from "./dgram.js";
 export * from "./functions.js";
-export { POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, Poll, poll, select } from "./select.js";
-export { Socket, socket } from "./socket.js";
+export {
+  POLLERR,
+  POLLHUP,
+  POLLIN,
+  POLLNVAL,
+  POLLOUT,
+  POLLPRI,
+  POLLRDHUP,
+  Poll,
+  poll,
+  select,
+} from "./select.js";
+export { type Readiness, Socket, socket } from "./socket.js";
 export { getdefaulttimeout, setdefaulttimeout } from "./timeout.js";
+export { errno, errorcode } from "../errors/linux.js";

@@ -4,12 +4,17 @@
  *
  * Ready to read: data buffered, EOF, a pending connection on a listener, or a pending error.
  * Ready to write: connected and below the send high-water mark (datagram sockets: always).
- * Exceptional: a pending error (Node has no out-of-band data).
+ * Exceptional: out-of-band data only, as on Linux; sockit has none (Node cannot receive it), so
+ * select()'s third list always comes back empty (a pending error makes a socket readable and
+ * writable instead, and is poll()'s POLLERR). poll()'s POLLHUP follows Linux's tcp_poll: both
+ * directions shut (the peer's FIN and our SHUT_WR, in either order, unread data or not) or the
+ * connection reset — not a half-close, which is POLLIN (and POLLRDHUP) only.
  *
  * @module
  */
-import { argRangeError, argTypeError } from "../errors/index.js";
-import type { Socket } from "./socket.js";
+import { argRangeError, argTypeError, checkInt } from "../errors/index.js";
+import type { Readiness, Socket } from "./socket.js";
+import { checkTimeout, MAX_TIMEOUT } from "./timeout.js";
 
 /** poll() events, with Linux values. */
 export const POLLIN = 0x001;
@@ -19,10 +24,19 @@ export const POLLPRI = 0x002;
 export const POLLOUT = 0x004;
 /** An error is pending. */
 export const POLLERR = 0x008;
-/** The peer hung up (EOF). */
+/**
+ * Hang-up: both directions are shut (the peer's FIN received and our write side shut) or the
+ * connection was reset. Not set by a half-close alone (Linux).
+ */
 export const POLLHUP = 0x010;
 /** The socket is closed (invalid). */
 export const POLLNVAL = 0x020;
+/**
+ * The read direction is shut: the peer sent FIN (or we called shutdown(SHUT_RD)). Linux-only;
+ * reported when asked for, as Python's `select.POLLRDHUP`.
+ * @example `p.register(sock, POLLIN | POLLRDHUP)`
+ */
+export const POLLRDHUP = 0x2000;
 
 function checkList(name: string, list: unknown): Socket[] {
   if (!Array.isArray(list)) throw argTypeError(name, "an array of sockets", list);
@@ -51,7 +65,9 @@ function waitChange(sockets: readonly Socket[], ms: number | undefined): Promise
 /**
  * Python's `select.select(rlist, wlist, xlist, timeout)`: resolves `[readable, writable,
  * exceptional]` as soon as at least one socket is ready, or three empty lists after `timeout`
- * seconds (`null`/omitted: wait forever; 0: just poll). A closed socket rejects EBADF.
+ * seconds (`null`/omitted: wait forever; 0: just poll). A closed socket rejects EBADF. The
+ * exceptional list is for out-of-band data, which sockit never has: it is always empty (Linux
+ * does not put a socket with a pending error there either).
  *
  * @example
  * ```ts
@@ -68,18 +84,14 @@ export async function select(
   const r = checkList("rlist", rlist);
   const w = checkList("wlist", wlist);
   const x = checkList("xlist", xlist);
-  if (timeout !== undefined && timeout !== null) {
-    if (typeof timeout !== "number" || Number.isNaN(timeout))
-      throw argTypeError("timeout", "seconds or null", timeout);
-    if (timeout < 0) throw argRangeError("timeout", "non-negative", timeout);
-  }
+  if (timeout !== undefined) checkTimeout("timeout", timeout);
   const deadline = timeout === undefined || timeout === null ? undefined : Date.now() + timeout * 1000;
   const all = [...new Set([...r, ...w, ...x])];
   for (;;) {
     const ready: [Socket[], Socket[], Socket[]] = [
       r.filter((s) => s.readiness().readable),
       w.filter((s) => s.readiness().writable),
-      x.filter((s) => s.readiness().error),
+      x.filter((s) => (s.readiness(), false)), // checked (EBADF), never ready: no OOB data
     ];
     if (ready[0].length + ready[1].length + ready[2].length > 0) return ready;
     const left = deadline === undefined ? undefined : deadline - Date.now();
@@ -90,7 +102,7 @@ export async function select(
 
 /** The readiness of one socket as poll() events. */
 function eventsOf(s: Socket, wanted: number): number {
-  let r: { readable: boolean; writable: boolean; error: boolean; hangup?: boolean };
+  let r: Readiness;
   try {
     r = s.readiness();
   } catch {
@@ -101,6 +113,7 @@ function eventsOf(s: Socket, wanted: number): number {
   if (r.writable) ev |= POLLOUT;
   if (r.error) ev |= POLLERR;
   if (r.hangup) ev |= POLLHUP;
+  if (r.rdhup) ev |= POLLRDHUP;
   return ev & (wanted | POLLERR | POLLHUP | POLLNVAL);
 }
 
@@ -123,6 +136,7 @@ export class Poll {
   /** Watches `sock` for `events` (default POLLIN | POLLPRI | POLLOUT). */
   register(sock: Socket, events = POLLIN | POLLPRI | POLLOUT): void {
     checkList("sock", [sock]);
+    checkInt("events", events, 0, 0xffff);
     const fd = this.#regs.get(sock)?.fd ?? sock.fileno();
     this.#regs.set(sock, { fd, events });
   }
@@ -130,6 +144,7 @@ export class Poll {
   #find(sock: Socket | number): Socket {
     if (typeof sock !== "number") {
       if (this.#regs.has(sock)) return sock;
+      checkList("sock", [sock]);
     } else {
       for (const [s, r] of this.#regs) if (r.fd === sock) return s;
     }
@@ -139,6 +154,7 @@ export class Poll {
 
   /** Changes the events of a registered socket (by socket or descriptor number). */
   modify(sock: Socket | number, events: number): void {
+    checkInt("events", events, 0, 0xffff);
     this.#regs.get(this.#find(sock))!.events = events;
   }
 
@@ -147,8 +163,21 @@ export class Poll {
     this.#regs.delete(this.#find(sock));
   }
 
-  /** Waits up to `timeoutMs` (undefined/null/negative: forever) for events. */
+  /**
+   * Waits up to `timeoutMs` (undefined/null/negative: forever) for events. TypeError for NaN,
+   * RangeError beyond 2**31 - 1 ms.
+   */
   async poll(timeoutMs?: number | null): Promise<Array<[number, number]>> {
+    if (timeoutMs !== undefined && timeoutMs !== null) {
+      if (typeof timeoutMs !== "number" || Number.isNaN(timeoutMs))
+        throw argTypeError("timeoutMs", "milliseconds or null", timeoutMs);
+      if (timeoutMs > MAX_TIMEOUT * 1000)
+        throw argRangeError(
+          "timeoutMs",
+          `at most ${MAX_TIMEOUT * 1000} ms (negative or null: forever)`,
+          timeoutMs,
+        );
+    }
     const deadline =
       timeoutMs === undefined || timeoutMs === null || timeoutMs < 0 ? undefined : Date.now() + timeoutMs;
     for (;;) {

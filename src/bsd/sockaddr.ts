@@ -7,15 +7,21 @@
 import type { Inet6Address, InetAddress, SockAddr } from "../addr/address.js";
 import { normalizeHost, normalizePort } from "../addr/address.js";
 import { AF_INET, AF_INET6, AF_UNIX } from "../addr/constants.js";
+import { ifIndexToName, ifNameToIndex, isScopedIPv6, parseNumericHost } from "../addr/numeric.js";
 import { resolveHost } from "../addr/resolve.js";
 import type { Endpoint } from "../core/endpoint.js";
 import { isUnix } from "../core/endpoint.js";
-import { argTypeError, makeOSError } from "../errors/index.js";
+import { argTypeError, checkInt, makeOSError } from "../errors/index.js";
 import { MAX_UNIX_PATH } from "../limits.js";
 
 /**
  * Checks an address value against the family and resolves its host to a literal.
  * Misuse throws TypeError/RangeError; unknown names reject with gaierror.
+ *
+ * AF_INET6: `flowinfo` must be an integer 0..0xFFFFF and `scope_id` 0..0xFFFFFFFF (RangeError
+ * naming the field, where Python raises OverflowError). For a link-local or other scoped address
+ * the scope is the tuple's `scope_id`, or else the host's "%iface"/"%index" suffix; it selects the
+ * interface (an index no interface has: ENODEV for bind, ENETUNREACH otherwise, as Linux).
  */
 export async function toEndpoint(
   family: number,
@@ -54,8 +60,45 @@ export async function toEndpoint(
   }
   const host = normalizeHost(address[0], family === AF_INET6 ? 10 : 2);
   const port = normalizePort(address[1], proto);
-  const r = await resolveHost(host, family === AF_INET6 ? 10 : 2);
-  return { address: r.address, port, family: r.family };
+  if (family !== AF_INET6) {
+    const r = await resolveHost(host, AF_INET);
+    return { address: r.address, port, family: r.family };
+  }
+  if (address.length > 2) checkInt("flowinfo", address[2], 0, 0xfffff);
+  const scopeId = address.length > 3 ? checkInt("scope_id", address[3], 0, 0xffffffff) : 0;
+  // a numeric host with its "%scope" as glibc reads it (gaierror for an unknown interface name)
+  const num = parseNumericHost(host, AF_INET6);
+  if (num === undefined) {
+    const r = await resolveHost(host, AF_INET6);
+    return { address: r.address, port, family: r.family };
+  }
+  return { address: scoped(num.address, num.bytes, scopeId || num.scopeId, port, op), port, family: 6 };
+}
+
+/** `address%ifname` for a scoped address with a scope; the bare address otherwise (Linux ignores it). */
+function scoped(address: string, bytes: Uint8Array, scope: number, port: number, op: string): string {
+  if (
+    scope === 0 &&
+    bytes[0] === 0xfe &&
+    ((bytes[1] ?? 0) & 0xc0) === 0x80 &&
+    (op === "connect" || op === "bind")
+  ) {
+    throw makeOSError("EINVAL", {
+      op,
+      address: `[${address}]:${port}`,
+      hint: `a link-local address needs its interface: [host, port, 0, scope_id] or "${address}%eth0"`,
+    });
+  }
+  if (scope === 0 || !isScopedIPv6(bytes)) return address;
+  const name = ifIndexToName(scope);
+  if (name === undefined) {
+    throw makeOSError(op === "bind" ? "ENODEV" : "ENETUNREACH", {
+      op,
+      address: `[${address}%${scope}]:${port}`,
+      hint: `no network interface has index ${scope} (scope_id); see \`ip link\``,
+    });
+  }
+  return `${address}%${name}`;
 }
 
 /**
@@ -68,6 +111,13 @@ export function fromEndpoint(family: number, e: Endpoint | undefined): SockAddr 
     return family === AF_INET6 ? (["::", 0, 0, 0] as Inet6Address) : (["0.0.0.0", 0] as InetAddress);
   }
   if (isUnix(e)) return e.path;
-  if (family === AF_INET6) return [e.address, e.port, 0, 0] as Inet6Address;
+  if (family === AF_INET6) {
+    // Node reports a scoped address as "fe80::1%lo"; Python gives ("fe80::1", port, 0, 1)
+    const pct = e.address.indexOf("%");
+    if (pct < 0) return [e.address, e.port, 0, 0] as Inet6Address;
+    const zone = e.address.slice(pct + 1);
+    const index = /^[0-9]+$/.test(zone) ? Number(zone) : ifNameToIndex(zone);
+    return [e.address.slice(0, pct), e.port, 0, index] as Inet6Address;
+  }
   return [e.address, e.port] as InetAddress;
 }

@@ -9,12 +9,10 @@
 import type { SockAddr } from "../addr/address.js";
 import {
   AF_INET,
-  AF_INET6,
   AF_UNIX,
   AF_UNSPEC,
   familyName,
   SOCK_DGRAM,
-  SOCK_RAW,
   SOCK_STREAM,
   typeName,
 } from "../addr/constants.js";
@@ -36,6 +34,7 @@ import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
 import { MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL, SHUT_RD, SHUT_RDWR, SHUT_WR } from "./constants.js";
 import { ipFamily } from "../addr/inet.js";
+import { checkSocketArgs } from "./create.js";
 import { DatagramPart, type Membership } from "./dgram.js";
 import { SocketOptions } from "./options.js";
 import { fromEndpoint, toEndpoint } from "./sockaddr.js";
@@ -71,6 +70,10 @@ export class Socket {
   #stream: StreamSocket | undefined;
   #connecting: Promise<void> | undefined;
   #connectError: OSError | undefined;
+  // Linux keeps a socket whose connect() did not wait in SS_CONNECTING until connect() is called
+  // again: that call returns 0 once the connection is up (then EISCONN), or the error once it
+  // failed (ECONNABORTED if the error was already read); "ok"/"failed" say which is due
+  #connectDue: "ok" | "failed" | undefined;
   #abortConnect: AbortController | undefined;
   #timeout: number | null;
   #optsObj: SocketOptions | undefined;
@@ -136,11 +139,13 @@ export class Socket {
   }
 
   /**
-   * Readiness for select(): readable = data, EOF, a pending connection or an error; writable =
-   * connected (or a datagram socket) and below the send high-water mark; error = a pending error.
-   * Throws EBADF on a closed socket.
+   * Readiness for select()/poll(), as Linux's tcp_poll computes it: readable = data, EOF, a
+   * pending connection or an error; writable = connected (or a datagram socket) and below the
+   * send high-water mark; error = a pending error (POLLERR); hangup = both directions shut (the
+   * peer's FIN received, or SHUT_RD, and our write side shut) or the connection reset (POLLHUP);
+   * rdhup = the read direction shut (POLLRDHUP). Throws EBADF on a closed socket.
    */
-  readiness(): { readable: boolean; writable: boolean; error: boolean; hangup?: boolean } {
+  readiness(): Readiness {
     if (this.#state === "closed") throw closedError("select");
     if (this.#dg) {
       const core = this.#dg.existing;
@@ -148,17 +153,20 @@ export class Socket {
     }
     if (this.#state === "listening")
       return { readable: this.#listener!.readable, writable: false, error: false };
-    if (this.#stream) {
-      const err = this.#stream.pendingError("select") !== undefined;
+    const s = this.#stream;
+    if (s) {
+      const rdhup = s.finReceived || s.readShut;
       return {
-        readable: this.#stream.readable,
-        writable: this.#stream.writable,
-        error: err,
-        hangup: this.#stream.hangup,
+        readable: s.readable,
+        writable: s.writable,
+        error: s.pendingError("select") !== undefined,
+        hangup: (rdhup && s.writeShut) || s.broken,
+        rdhup,
       };
     }
+    // a failed non-blocking connect: the kernel has closed the socket (TCP_CLOSE) with an error
     const failed = this.#connectError !== undefined && this.#state === "created";
-    return { readable: failed, writable: failed, error: failed };
+    return { readable: failed, writable: failed, error: failed, hangup: failed, rdhup: failed };
   }
 
   /** Calls `cb` whenever {@link readiness} may have changed; returns the remover. For select(). */
@@ -179,7 +187,7 @@ export class Socket {
    * seconds (the socket stays usable and no data is lost).
    */
   settimeout(value: number | null): void {
-    this.#timeout = checkTimeout(value);
+    this.#timeout = checkTimeout("timeout", value);
   }
 
   /** The timeout in seconds, or null for blocking. */
@@ -279,7 +287,16 @@ export class Socket {
   /**
    * Connects to a server. A bound socket connects from its bound address and port. Rejects
    * ConnectionRefusedError, TimeoutError (after `settimeout`), FileNotFoundError (no Unix path),
-   * gaierror (unknown name). Non-blocking: BlockingIOError (EINPROGRESS) while it completes.
+   * gaierror (unknown name). Non-blocking: BlockingIOError (EINPROGRESS) while it completes,
+   * EALREADY when called again meanwhile.
+   *
+   * As on Linux, after a connect that did not wait for the result (non-blocking, or with a
+   * timeout) the next `connect()` reports it: it resolves once the connection is up (any
+   * address; EISCONN after that), or rejects the failure once (ECONNABORTED if the error was
+   * already read with SO_ERROR or recv), after which the socket can connect anew.
+   *
+   * Datagram sockets: sets the default peer. Port 0 fails with EOPNOTSUPP: Linux accepts it, but
+   * Node.js 20 cannot connect a UDP socket to port 0.
    */
   async connect(address: SockAddr | typeof AF_UNSPEC): Promise<void> {
     if (this.#dg) return this.#connectDatagram(address);
@@ -289,12 +306,30 @@ export class Socket {
       if (this.#connecting !== undefined && this.#timeout === 0) {
         throw makeOSError("EALREADY", { op: "connect", hint: "a non-blocking connect is in progress" });
       }
-      await this.#connecting;
+      try {
+        await this.#connecting; // this call reports the result, as a blocking connect would
+      } finally {
+        this.#connectDue = undefined;
+        this.#connectError = undefined;
+      }
       return;
     }
     if (this.#state === "connected") {
-      if (this.#connectError !== undefined) throw this.#connectError;
+      if (this.#connectDue === "ok") {
+        this.#connectDue = undefined;
+        return;
+      }
       throw makeOSError("EISCONN", { op: "connect" });
+    }
+    if (this.#connectDue === "failed" && this.#state === "created") {
+      this.#connectDue = undefined;
+      throw (
+        this.takeConnectError() ??
+        makeOSError("ECONNABORTED", {
+          op: "connect",
+          hint: "the earlier connect failed and its error was already read (SO_ERROR or recv); connect again to retry",
+        })
+      );
     }
     if (this.#state !== "created" && this.#state !== "bound") this.#check("connect", "created", "");
     const ep = await this.#endpoint(address, "connect");
@@ -311,6 +346,9 @@ export class Socket {
       this.#listener = undefined;
     }
     const nonblocking = this.#timeout === 0;
+    const waits = this.#timeout === null; // a blocking connect reports its own result
+    this.#connectDue = undefined;
+    this.#connectError = undefined;
     this.#state = "connecting";
     const abort = new AbortController();
     this.#abortConnect = abort;
@@ -331,6 +369,7 @@ export class Socket {
         this.#optsObj?.apply(stream);
         this.#state = "connected";
         this.#connecting = undefined;
+        if (!waits) this.#connectDue = "ok";
         this.#watchers.notify();
       },
       (err: OSError) => {
@@ -340,7 +379,11 @@ export class Socket {
           throw closedError("connect");
         }
         this.#state = "created";
-        this.#connectError = err;
+        // the error stays pending (SO_ERROR, select) only after a non-blocking connect: a
+        // blocking one returns it, and one with a timeout reads it (SO_ERROR) to return it
+        if (nonblocking) this.#connectError = err;
+        // a timeout or an abort gives the attempt up: nothing is due
+        if (!waits && err.code !== "ETIMEDOUT" && err.code !== "EINTR") this.#connectDue = "failed";
         this.#watchers.notify();
         throw err;
       },
@@ -466,6 +509,8 @@ export class Socket {
    * 64 KiB) arrive without a newline.
    */
   async readline(opts: { max?: number } = {}): Promise<Buffer> {
+    if (opts === null || typeof opts !== "object")
+      throw argTypeError("opts", "an object such as { max: 1024 }", opts);
     const max = checkInt("max", opts.max ?? DEFAULT_MAX_LINE, 1, MAX_RECV);
     if (this.#dg)
       throw makeOSError("EOPNOTSUPP", { op: "readline", hint: "datagram sockets receive whole datagrams" });
@@ -507,7 +552,8 @@ export class Socket {
   /**
    * Sends one datagram to `address`: `sendto(data, address)` or `sendto(data, flags, address)`.
    * An unbound socket is bound to a free port first. EMSGSIZE (before sending) for a payload that
-   * cannot fit in one datagram; PermissionError for a broadcast address without SO_BROADCAST.
+   * cannot fit in one datagram; PermissionError for a broadcast address without SO_BROADCAST;
+   * EINVAL for port 0, as Linux.
    */
   async sendto(
     data: Uint8Array | string,
@@ -534,6 +580,14 @@ export class Socket {
     const release = this.#dg.core().hold();
     try {
       const ep = (await this.#endpoint(to, "sendto")) as IpEndpoint;
+      if (ep.port === 0) {
+        // Linux's udp_sendmsg refuses a destination port of 0
+        throw makeOSError("EINVAL", {
+          op: "sendto",
+          address: formatEndpoint(ep),
+          hint: "port 0 is not a destination; give the receiver's port",
+        });
+      }
       if (Array.isArray(to) && typeof to[0] === "string" && ipFamily(to[0]) !== 0)
         this.#lastTo = { to: [...to], ep };
       return await this.#sendDatagram(buf, ep, flags, true);
@@ -628,6 +682,8 @@ export class Socket {
     optname: number,
     value: number | boolean | Uint8Array | Membership | string,
   ): void {
+    checkInt("level", level, -(2 ** 31), 2 ** 31 - 1);
+    checkInt("optname", optname, -(2 ** 31), 2 ** 31 - 1);
     if (this.#state === "closed") throw closedError("setsockopt");
     if (this.#dg) {
       this.#dg.set(level, optname, value);
@@ -641,6 +697,9 @@ export class Socket {
 
   /** Reads an option; SO_ERROR reads and clears the pending error. */
   getsockopt(level: number, optname: number, buflen?: number): number | Buffer {
+    checkInt("level", level, -(2 ** 31), 2 ** 31 - 1);
+    checkInt("optname", optname, -(2 ** 31), 2 ** 31 - 1);
+    if (buflen !== undefined) checkInt("buflen", buflen, 0, 1024);
     if (this.#state === "closed") throw closedError("getsockopt");
     if (this.#dg) return this.#dg.get(level, optname);
     return this.#opts.get(level, optname, buflen);
@@ -688,6 +747,14 @@ export class Socket {
       return;
     }
     const ep = (await this.#endpoint(address, "connect")) as IpEndpoint;
+    if (ep.port === 0) {
+      // Linux accepts it (and send() then fails); Node's dgram refuses port 0 outright
+      throw makeOSError("EOPNOTSUPP", {
+        op: "connect",
+        address: formatEndpoint(ep),
+        hint: "Node.js 20 cannot connect a UDP socket to port 0; give the peer's port",
+      });
+    }
     const core = await dg.ensureBound();
     await core.connect(ep);
     this.#state = "connected";
@@ -723,11 +790,15 @@ export class Socket {
       await this.#connecting;
     }
     if (this.#state === "closed") throw closedError(op);
-    if (!this.#stream)
+    if (!this.#stream) {
+      // a failed non-blocking connect's error is what the next recv/send meets, once (Linux)
+      const failed = this.takeConnectError();
+      if (failed !== undefined) throw failed;
       throw makeOSError(notConnected, {
         op,
         hint: "the socket is not connected; connect() or accept() first",
       });
+    }
     return this.#stream;
   }
 
@@ -737,6 +808,23 @@ export class Socket {
 }
 
 const NONBLOCKING: Wait = { nonblocking: true };
+
+/**
+ * What {@link Socket.readiness} reports.
+ * @example `const r: Readiness = sock.readiness(); if (r.hangup) console.log("both directions shut")`
+ */
+export interface Readiness {
+  /** A recv/accept would not wait (POLLIN). */
+  readonly readable: boolean;
+  /** A send would not wait (POLLOUT). */
+  readonly writable: boolean;
+  /** An error is pending (POLLERR). */
+  readonly error: boolean;
+  /** Both directions are shut, or the connection was reset (POLLHUP). */
+  readonly hangup?: boolean;
+  /** The read direction is shut: the peer's FIN, or SHUT_RD (POLLRDHUP). */
+  readonly rdhup?: boolean;
+}
 
 /** True when `to` is the same [host, port(, flow, scope)] array as `prev` (numeric hosts only). */
 function sameAddress(prev: unknown[], to: unknown): boolean {
@@ -762,8 +850,11 @@ function toBytes(data: Uint8Array | string): Uint8Array {
 
 /**
  * Creates a socket, as C's and Python's `socket(family, type, proto)`: AF_INET, AF_INET6 or
- * AF_UNIX with SOCK_STREAM. What Node cannot provide (SOCK_RAW, AF_UNIX datagrams) fails with an
- * OSError that says so.
+ * AF_UNIX with SOCK_STREAM, or AF_INET/AF_INET6 with SOCK_DGRAM; `SOCK_NONBLOCK` in `type` makes
+ * it non-blocking (timeout 0), `SOCK_CLOEXEC` is ignored. What Linux refuses fails with Linux's
+ * errno, as in Python (`socket(12345)`: EAFNOSUPPORT; `socket(AF_INET, 12345)`: EINVAL;
+ * `socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)`: EPROTONOSUPPORT); what Linux allows but Node cannot
+ * open (SOCK_RAW, AF_UNIX datagrams) fails with an OSError that says so.
  *
  * @example
  * ```ts
@@ -773,48 +864,8 @@ function toBytes(data: Uint8Array | string): Uint8Array {
  * ```
  */
 export function socket(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0): Socket {
-  checkInt("family", family, 0, 255);
-  checkInt("type", type, 0, 2 ** 31 - 1);
-  checkInt("proto", proto, 0, 255);
-  const baseType = type & 0xf; // SOCK_NONBLOCK / SOCK_CLOEXEC bits are accepted and ignored
-  if (family !== AF_INET && family !== AF_INET6 && family !== AF_UNIX) {
-    throw makeOSError("EAFNOSUPPORT", {
-      op: "socket",
-      hint: `family ${family} is not supported; use AF_INET, AF_INET6 or AF_UNIX`,
-    });
-  }
-  if (baseType === SOCK_RAW) {
-    throw makeOSError("ESOCKTNOSUPPORT", {
-      op: "socket",
-      hint: "Node.js cannot open raw sockets (SOCK_RAW)",
-    });
-  }
-  if (baseType === SOCK_DGRAM) {
-    if (family === AF_UNIX) {
-      throw makeOSError("ESOCKTNOSUPPORT", {
-        op: "socket",
-        hint: "Node.js cannot open AF_UNIX datagram sockets",
-      });
-    }
-    if (proto !== 0 && proto !== 17) {
-      throw makeOSError("EPROTONOSUPPORT", {
-        op: "socket",
-        hint: "datagram sockets use proto 0 (or IPPROTO_UDP)",
-      });
-    }
-    return new Socket(family, baseType, proto);
-  }
-  if (baseType !== SOCK_STREAM) {
-    throw makeOSError("ESOCKTNOSUPPORT", {
-      op: "socket",
-      hint: `type ${type} is not supported; use SOCK_STREAM`,
-    });
-  }
-  if (proto !== 0 && proto !== 6) {
-    throw makeOSError("EPROTONOSUPPORT", {
-      op: "socket",
-      hint: "stream sockets use proto 0 (or IPPROTO_TCP)",
-    });
-  }
-  return new Socket(family, baseType, proto);
+  const a = checkSocketArgs(family, type, proto);
+  const s = new Socket(a.family, a.type, a.proto);
+  if (a.nonblocking) s.settimeout(0);
+  return s;
 }

@@ -432,12 +432,20 @@ export class DatagramSocket {
 
   /**
    * Joins (`join` true) or leaves a multicast group, on the interface with address `iface` if
-   * given. A group that is not a multicast address is EINVAL at once, as setsockopt(2) says.
+   * given. Joining an address that is not a multicast group is EINVAL at once, as setsockopt(2)
+   * says; leaving a group not joined is EADDRNOTAVAIL. `op` names the call in errors.
    */
-  membership(join: boolean, group: string, iface?: string): void {
+  membership(join: boolean, group: string, iface?: string, op = "setsockopt"): void {
     const name = join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP";
-    checkGroup(group, name);
-    this.#option(name, (s) => (join ? s.addMembership(group, iface) : s.dropMembership(group, iface)));
+    if (join) checkGroup(group, name, op);
+    const hint = join
+      ? `${name}: is ${group} a multicast group, and the interface one of this host's addresses?`
+      : `${name}: was ${group} joined (on that interface)?`;
+    this.#option(name, (s) => (join ? s.addMembership(group, iface) : s.dropMembership(group, iface)), {
+      op,
+      address: group,
+      hint,
+    });
   }
 
   /** SO_RCVBUF / SO_SNDBUF: sets the kernel buffer size (the kernel doubles it, as Linux). */
@@ -458,13 +466,18 @@ export class DatagramSocket {
   }
 
   /** Runs an option now if bound, else at bind; Node's errors become OSErrors naming it. */
-  #option(name: string, apply: (s: dgram.Socket) => void): void {
-    if (this.#closing) throw closedError("setsockopt");
+  #option(
+    name: string,
+    apply: (s: dgram.Socket) => void,
+    details: { op?: string; address?: string; hint?: string } = {},
+  ): void {
+    const op = details.op ?? "setsockopt";
+    if (this.#closing) throw closedError(op);
     const run = () => {
       try {
         apply(this.#sock);
       } catch (err) {
-        throw toSocketError(err, { op: "setsockopt", hint: `${name} failed` });
+        throw toSocketError(err, { hint: `${name} failed`, ...details, op });
       }
     };
     if (this.#bound) run();
@@ -526,7 +539,7 @@ function asBuffer(data: Uint8Array): Buffer {
  * as setsockopt(2) answers a membership for a unicast address.
  * @example `checkGroup("239.1.2.3", "IP_ADD_MEMBERSHIP") // ok; checkGroup("10.0.0.1", …) throws`
  */
-export function checkGroup(group: unknown, name: string): void {
+export function checkGroup(group: unknown, name: string, op = "setsockopt"): void {
   let ok = false;
   if (typeof group === "string" && isIPv4(group)) {
     const first = Number(group.split(".")[0]);
@@ -534,7 +547,7 @@ export function checkGroup(group: unknown, name: string): void {
   } else if (typeof group === "string") ok = isIPv6(group.split("%")[0] ?? "") && /^ff/i.test(group);
   if (!ok) {
     throw makeOSError("EINVAL", {
-      op: "setsockopt",
+      op,
       address: String(group),
       hint: `${name}: not a multicast group address (224.0.0.0/4 or ff00::/8)`,
     });

@@ -421,6 +421,30 @@ export class StreamSocket {
     return this.#eof && this.#buffered === 0;
   }
 
+  /**
+   * True once the peer's FIN has been seen, even with bytes of it still unread (Linux's
+   * RCV_SHUTDOWN from the peer); also once the connection is gone. The FIN is seen when sockit
+   * has read up to it: it reads ahead up to the receive high-water mark.
+   */
+  get finReceived(): boolean {
+    return this.#eof;
+  }
+
+  /** True once our write side is shut (`shutdown(false, true)`): Linux's SEND_SHUTDOWN. */
+  get writeShut(): boolean {
+    return this.#wrShut;
+  }
+
+  /** True once our read side is shut (`shutdown(true, false)`). */
+  get readShut(): boolean {
+    return this.#rdShut;
+  }
+
+  /** True once the connection failed (reset, refused write): the kernel has closed it (TCP_CLOSE). */
+  get broken(): boolean {
+    return this.#broken;
+  }
+
   /** True when a send would not wait. */
   get writable(): boolean {
     return !this.#sock.writableNeedDrain || this.#broken || this.#closed;

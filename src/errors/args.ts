@@ -5,12 +5,25 @@
  * @module
  */
 
-/** Shows a value in an error message, briefly. */
+/**
+ * Shows a value in an error message, briefly; never throws (an object whose `toString` or
+ * `Symbol.toStringTag` throws shows as "<unprintable object>").
+ * @example `show("x".repeat(100)) // "\"xxx…\""`
+ */
 export function show(value: unknown): string {
+  try {
+    return showUnsafe(value);
+  } catch {
+    return "<unprintable object>";
+  }
+}
+
+function showUnsafe(value: unknown): string {
   if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 60)}…` : value);
   if (typeof value === "bigint") return `${value}n`;
   if (Buffer.isBuffer(value)) return `<Buffer ${value.length} bytes>`;
-  if (Array.isArray(value)) return `[${value.map(show).join(", ")}]`;
+  if (Array.isArray(value))
+    return `[${value.slice(0, 8).map(show).join(", ")}${value.length > 8 ? ", …" : ""}]`;
   if (value === null || typeof value !== "object") return String(value);
   return Object.prototype.toString.call(value);
 }

@@ -5,5 +5,6 @@
 export * from "./args.js";
 export * from "./codec.js";
 export * from "./eof.js";
+export * from "./linux.js";
 export * from "./oserror.js";
 export * from "./closed.js";

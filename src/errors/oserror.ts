@@ -8,53 +8,18 @@
  *
  * @module
  */
-import { constants } from "node:os";
+import { argTypeError, show } from "./args.js";
+import { errnoNumber, strerror as linuxStrerror } from "./linux.js";
 
-const ERRNO: Readonly<Record<string, number>> = constants.errno as Record<string, number>;
+/** `table[key]` for own keys only ("constructor" or "__proto__" are not codes). */
+function own<T>(table: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(table, key) ? table[key] : undefined;
+}
 
-/** C `strerror()` texts for the codes sockit raises (glibc wording). */
-const STRERROR: Readonly<Record<string, string>> = {
-  EPERM: "Operation not permitted",
-  ENOENT: "No such file or directory",
-  EINTR: "Interrupted system call",
-  EBADF: "Bad file descriptor",
-  EAGAIN: "Resource temporarily unavailable",
-  EWOULDBLOCK: "Resource temporarily unavailable",
-  EACCES: "Permission denied",
-  EEXIST: "File exists",
-  EINVAL: "Invalid argument",
-  EMFILE: "Too many open files",
-  ENFILE: "Too many open files in system",
-  ENOSPC: "No space left on device",
-  EPIPE: "Broken pipe",
-  ENOTSOCK: "Socket operation on non-socket",
-  EDESTADDRREQ: "Destination address required",
-  EMSGSIZE: "Message too long",
-  EPROTOTYPE: "Protocol wrong type for socket",
-  ENOPROTOOPT: "Protocol not available",
-  EPROTONOSUPPORT: "Protocol not supported",
-  ESOCKTNOSUPPORT: "Socket type not supported",
-  EOPNOTSUPP: "Operation not supported",
-  ENOTSUP: "Operation not supported",
-  EAFNOSUPPORT: "Address family not supported by protocol",
-  EADDRINUSE: "Address already in use",
-  EADDRNOTAVAIL: "Cannot assign requested address",
-  ENETDOWN: "Network is down",
-  ENETUNREACH: "Network is unreachable",
-  ECONNABORTED: "Software caused connection abort",
-  ECONNRESET: "Connection reset by peer",
-  ENOBUFS: "No buffer space available",
-  EISCONN: "Transport endpoint is already connected",
-  ENOTCONN: "Transport endpoint is not connected",
-  ETIMEDOUT: "Connection timed out",
-  ECONNREFUSED: "Connection refused",
-  EHOSTDOWN: "Host is down",
-  EHOSTUNREACH: "No route to host",
-  EALREADY: "Operation already in progress",
-  EINPROGRESS: "Operation now in progress",
-  ENAMETOOLONG: "File name too long",
-  ENOTDIR: "Not a directory",
-};
+/** A detail as text: strings as they are, anything else shown (never throws). */
+function text(v: unknown): string | undefined {
+  return v === undefined || typeof v === "string" ? v : show(v);
+}
 
 /** What the user should check, per code; appended to the message after an em dash. */
 const HINT: Readonly<Record<string, string>> = {
@@ -116,19 +81,29 @@ export class OSError extends Error {
   /** The local address, formatted, when known. */
   readonly localAddress: string | undefined;
 
+  /**
+   * `code` is an errno name (`"ECONNREFUSED"`); `errno` and `strerror` default to its Linux number
+   * and glibc text. TypeError for a code that is not a string or details that are not an object.
+   */
   constructor(code: string, details: OSErrorDetails = {}, errno?: number, strerror?: string) {
-    const text = strerror ?? STRERROR[code] ?? code;
-    const where = [details.op, details.address].filter(Boolean).join(" ");
-    const hint = details.hint ?? HINT[code];
-    const msg = `${where ? `${where}: ` : ""}${text.charAt(0).toLowerCase()}${text.slice(1)} (${code})${hint ? ` — ${hint}` : ""}`;
+    if (typeof code !== "string") throw argTypeError("code", "an errno name string", code);
+    if (details === null || typeof details !== "object") throw argTypeError("details", "an object", details);
+    const number = typeof errno === "number" ? errno : errnoNumber(code);
+    const desc =
+      typeof strerror === "string" ? strerror : number === undefined ? code : linuxStrerror(number);
+    const op = text(details.op);
+    const address = text(details.address);
+    const where = [op, address].filter(Boolean).join(" ");
+    const hint = text(details.hint) ?? own(HINT, code);
+    const msg = `${where ? `${where}: ` : ""}${desc.charAt(0).toLowerCase()}${desc.slice(1)} (${code})${hint ? ` — ${hint}` : ""}`;
     super(msg, details.cause === undefined ? undefined : { cause: details.cause });
     this.name = new.target.name;
-    this.errno = errno ?? ERRNO[code] ?? 0;
+    this.errno = number ?? 0;
     this.code = code;
-    this.strerror = text;
-    this.op = details.op;
-    this.address = details.address;
-    this.localAddress = details.localAddress;
+    this.strerror = desc;
+    this.op = op;
+    this.address = address;
+    this.localAddress = text(details.localAddress);
   }
 }
 
@@ -212,13 +187,15 @@ const EAI_TEXT: Readonly<Record<string, string>> = {
  * @example `throw makeGaiError("EAI_NONAME", { op: "getaddrinfo", address: "nohost" })`
  */
 export function makeGaiError(code: string, details: OSErrorDetails = {}): gaierror {
+  if (typeof code !== "string") throw argTypeError("code", "an EAI_* name string", code);
+  if (details === null || typeof details !== "object") throw argTypeError("details", "an object", details);
   const eai = code === "ENOTFOUND" ? "EAI_NONAME" : code.startsWith("EAI_") ? code : `EAI_${code}`;
   const hint = details.hint ?? (eai === "EAI_NONAME" ? "check the host name's spelling" : undefined);
   return new gaierror(
     eai,
     hint === undefined ? details : { ...details, hint },
-    EAI[eai] ?? EAI.EAI_FAIL,
-    EAI_TEXT[eai] ?? "Name resolution failed",
+    own(EAI, eai) ?? EAI.EAI_FAIL,
+    own(EAI_TEXT, eai) ?? "Name resolution failed",
   );
 }
 
@@ -244,8 +221,9 @@ const CLASS_BY_CODE: Readonly<Record<string, new (code: string, d?: OSErrorDetai
  * @example `throw makeOSError("EBADF", { op: "recv" })`
  */
 export function makeOSError(code: string, details: OSErrorDetails = {}): OSError {
+  if (typeof code !== "string") throw argTypeError("code", "an errno name string", code);
   if (code === "ENOTFOUND" || code.startsWith("EAI_")) return makeGaiError(code, details);
-  const Cls = CLASS_BY_CODE[code] ?? OSError;
+  const Cls = own(CLASS_BY_CODE, code) ?? OSError;
   if (code === "ERR_STREAM_DESTROYED" || code === "ERR_SOCKET_CLOSED")
     return new BrokenPipeError("EPIPE", details);
   return new Cls(code, details);
@@ -255,8 +233,21 @@ export function makeOSError(code: string, details: OSErrorDetails = {}): OSError
 const CLOSED_CODES = new Set(["ERR_SOCKET_CLOSED", "ERR_SOCKET_DGRAM_NOT_RUNNING"]);
 
 /**
+ * The errno a Node-only code (`ERR_*`, libuv's `EOF`/`UNKNOWN`) stands for: a value Node refused
+ * before any system call is EINVAL (what the kernel answers for a bad argument); anything else is
+ * EIO. Never surfaces as a code of its own.
+ */
+function errnoForNodeCode(code: string): string {
+  if (code.startsWith("ERR_INVALID_") || code === "ERR_OUT_OF_RANGE" || code.startsWith("ERR_SOCKET_BAD_"))
+    return "EINVAL";
+  return "EIO";
+}
+
+/**
  * The one place a Node error becomes a sockit error: system errors keep their code and errno,
- * DNS errors become {@link gaierror}, anything already an {@link OSError} passes through.
+ * DNS errors become {@link gaierror}, anything already an {@link OSError} passes through. Node's
+ * own codes (`ERR_*`), which are not errnos, become EINVAL or EIO with the Node message in the
+ * hint, so every OSError has a real Linux errno.
  *
  * @example
  * ```ts
@@ -265,12 +256,18 @@ const CLOSED_CODES = new Set(["ERR_SOCKET_CLOSED", "ERR_SOCKET_DGRAM_NOT_RUNNING
  */
 export function toSocketError(err: unknown, details: OSErrorDetails = {}): OSError {
   if (err instanceof OSError) return err;
+  if (details === null || typeof details !== "object") throw argTypeError("details", "an object", details);
   const e = err as { code?: unknown; syscall?: unknown; errno?: unknown } | null;
   let code = typeof e?.code === "string" ? e.code : "EIO";
   if (CLOSED_CODES.has(code)) code = "EBADF";
   if (code === "ERR_STREAM_WRITE_AFTER_END") code = "EPIPE";
   if (e?.syscall === "getaddrinfo" || e?.syscall === "getnameinfo" || code === "ENOTFOUND") {
     return makeGaiError(code, { ...details, cause: err });
+  }
+  if (errnoNumber(code) === undefined && code !== "ERR_STREAM_DESTROYED" && !code.startsWith("EAI_")) {
+    const what = (err as { message?: unknown } | null)?.message;
+    const hint = details.hint ?? `Node.js refused it: ${typeof what === "string" ? what : code}`;
+    return makeOSError(errnoForNodeCode(code), { ...details, hint, cause: err });
   }
   return makeOSError(code, { ...details, cause: err });
 }

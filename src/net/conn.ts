@@ -7,9 +7,10 @@
 import { type Endpoint, formatEndpoint } from "../core/endpoint.js";
 import type { StreamSocket } from "../core/stream.js";
 import type { Wait } from "../core/wait.js";
-import { checkInt, type OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
+import { argTypeError, checkInt, type OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
 import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
 import { type Deadline, DeadlineTimer } from "./deadline.js";
+import { checkOptions, optSignal, toBytes } from "./options.js";
 
 export type { Deadline } from "./deadline.js";
 
@@ -95,14 +96,14 @@ export class Conn implements AsyncIterable<Buffer> {
    * FrameTooLargeError when `max` bytes (default 64 KiB) arrive without a newline.
    */
   async readLine(opts: CallOptions & { max?: number } = {}): Promise<Buffer | null> {
-    const max = checkInt("max", opts.max ?? DEFAULT_MAX_LINE, 1, MAX_RECV);
+    const max = checkInt("max", checkOptions("opts", opts).max ?? DEFAULT_MAX_LINE, 1, MAX_RECV);
     const b = await this.#s.recvLine(max, this.#waitFor(this.#rd, "recv", opts));
     return b.length === 0 ? null : b;
   }
 
   /** Writes all of `data` (waits while the peer is not reading); resolves the byte count. */
   async write(data: Uint8Array | string, opts?: CallOptions): Promise<number> {
-    const buf = typeof data === "string" ? Buffer.from(data) : data;
+    const buf = toBytes(data);
     return this.#s.send(buf, this.#waitFor(this.#wr, "send", opts), "send");
   }
 
@@ -143,11 +144,14 @@ export class Conn implements AsyncIterable<Buffer> {
 
   /** Sets TCP_NODELAY. */
   setNoDelay(on = true): void {
+    if (typeof on !== "boolean") throw argTypeError("on", "a boolean", on);
     this.#s.setNoDelay(on);
   }
 
   /** Sets SO_KEEPALIVE, with the first probe after `initialDelayMs`. */
   setKeepAlive(on = true, initialDelayMs = 0): void {
+    if (typeof on !== "boolean") throw argTypeError("on", "a boolean", on);
+    checkInt("initialDelayMs", initialDelayMs, 0, 2 ** 31 - 1);
     this.#s.setKeepAlive(on, initialDelayMs);
   }
 
@@ -172,7 +176,8 @@ export class Conn implements AsyncIterable<Buffer> {
 
   #waitFor(d: DeadlineTimer, op: string, opts: CallOptions | undefined): Wait | undefined {
     if (d.expired) throw timeoutError(op, this.remoteAddress);
-    return opts?.signal === undefined ? undefined : { signal: opts.signal };
+    const signal = optSignal(checkOptions("opts", opts).signal);
+    return signal === undefined ? undefined : { signal };
   }
 }
 

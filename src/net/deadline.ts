@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { argTypeError } from "../errors/index.js";
 
 /** A point in time for deadlines: a Date, epoch milliseconds, or null/undefined for none. */
 export type Deadline = Date | number | null | undefined;
@@ -31,18 +32,20 @@ export class DeadlineTimer {
     if (t === null || t === undefined) return;
     const at = t instanceof Date ? t.getTime() : t;
     if (typeof at !== "number" || Number.isNaN(at))
-      throw new TypeError(`deadline must be a Date, epoch ms or null, got ${String(t)}`);
+      throw argTypeError("deadline", "a Date, epoch ms or null", t);
+    this.#arm(at, fire);
+  }
+
+  /** Fires at `at`; a deadline beyond a Node timer's reach (2**31 - 1 ms) re-arms in steps. */
+  #arm(at: number, fire: () => void): void {
     const ms = at - Date.now();
     if (ms <= 0) {
+      this.#timer = undefined;
       this.expired = true;
       fire();
       return;
     }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      this.expired = true;
-      fire();
-    }, ms);
+    this.#timer = setTimeout(() => this.#arm(at, fire), Math.min(ms, 2 ** 31 - 1));
     this.#timer.unref();
   }
 

@@ -16,6 +16,7 @@ import {
   type StreamNetwork,
 } from "./address.js";
 import { Conn } from "./conn.js";
+import { checkOptions, optBool, optInt, optNumber, optSignal, optString } from "./options.js";
 import { dialPacket, type PacketConn } from "./packet.js";
 
 /** Options of {@link dial}. */
@@ -56,40 +57,47 @@ export async function dial(
   address: string,
   opts: DialOptions = {},
 ): Promise<Conn | PacketConn> {
+  const o = checkOptions("opts", opts);
+  const signal = optSignal(o.signal);
+  const local = optString("localAddress", o.localAddress);
+  const localPort = optInt("localPort", o.localPort, 0, 65535);
+  const timeout = optNumber("timeout", o.timeout, 0, 2 ** 31 - 1);
+  const keepAlive = optBool("keepAlive", o.keepAlive) ?? false;
+  const noDelay = optBool("noDelay", o.noDelay) ?? true;
   if (isPacketNetwork(network)) {
     return dialPacket(network, address, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.localAddress !== undefined ? { localAddress: opts.localAddress } : {}),
-      ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
+      ...(signal ? { signal } : {}),
+      ...(local !== undefined ? { localAddress: local } : {}),
+      ...(localPort !== undefined ? { localPort } : {}),
     });
   }
   const net = checkNetwork(network);
-  let to = await resolveNetAddresses(net, address, "connect", opts.signal ? { signal: opts.signal } : {});
+  let to = await resolveNetAddresses(net, address, "connect", signal ? { signal } : {});
   let localAddress: string | undefined;
-  if (opts.localAddress !== undefined && net !== "unix") {
+  if (local !== undefined && net !== "unix") {
     // the source fixes the family: only addresses of that family can be reached from it
     const families = new Set(to.map((e) => ("family" in e ? e.family : 0)));
     const only = families.size === 1 ? [...families][0] : 0;
     const wanted = only === 6 ? 10 : only === 4 ? 2 : 0;
-    const local = await resolveHost(opts.localAddress, wanted);
-    localAddress = local.address;
-    const same = to.filter((e) => "family" in e && e.family === local.family);
+    const src = await resolveHost(local, wanted);
+    localAddress = src.address;
+    const same = to.filter((e) => "family" in e && e.family === src.family);
     if (same.length === 0) {
       throw makeOSError("EAFNOSUPPORT", {
         op: "connect",
         address,
-        hint: `the local address ${local.address} is IPv${local.family}; ${address} has no IPv${local.family} address`,
+        hint: `the local address ${src.address} is IPv${src.family}; ${address} has no IPv${src.family} address`,
       });
     }
     to = same;
   }
   const s = await connectAny(to, {
-    timeout: opts.timeout,
-    signal: opts.signal,
+    timeout,
+    signal,
     localAddress,
-    localPort: opts.localPort,
-    keepAlive: opts.keepAlive ?? false,
-    noDelay: opts.noDelay ?? true,
+    localPort,
+    keepAlive,
+    noDelay,
     target: address,
   });
   return new Conn(s);

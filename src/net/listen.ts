@@ -9,6 +9,7 @@ import { OSError } from "../errors/index.js";
 import { DEFAULT_BACKLOG } from "../limits.js";
 import { checkNetwork, resolveNetAddress, type StreamNetwork } from "./address.js";
 import { type CallOptions, Conn } from "./conn.js";
+import { checkOptions, optBool, optInt, optSignal } from "./options.js";
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -70,7 +71,8 @@ export class Listener implements AsyncIterable<Conn> {
 
   /** Waits for the next connection. */
   async accept(opts?: CallOptions): Promise<Conn> {
-    return new Conn(await this.#l.accept(opts?.signal ? { signal: opts.signal } : undefined));
+    const signal = optSignal(checkOptions("opts", opts).signal);
+    return new Conn(await this.#l.accept(signal ? { signal } : undefined));
   }
 
   /** Stops listening (a Unix path is removed); accepted connections go on. Idempotent. */
@@ -115,17 +117,16 @@ export async function listen(
   address: string,
   opts: ListenOptions = {},
 ): Promise<Listener> {
+  const o = checkOptions("opts", opts);
+  const signal = optSignal(o.signal);
+  const backlog = optInt("backlog", o.backlog, -(2 ** 31), 2 ** 31 - 1) ?? DEFAULT_BACKLOG;
+  const ipv6Only = optBool("ipv6Only", o.ipv6Only) ?? false;
   const net = checkNetwork(network);
   const at = await resolveNetAddress(net, address, true, "bind");
-  const l = new Listener(
-    await StreamListener.bind(at, {
-      backlog: opts.backlog ?? DEFAULT_BACKLOG,
-      ipv6Only: opts.ipv6Only ?? false,
-    }),
-  );
-  if (opts.signal) {
-    if (opts.signal.aborted) await l.close();
-    else opts.signal.addEventListener("abort", () => void l.close(), { once: true });
+  const l = new Listener(await StreamListener.bind(at, { backlog, ipv6Only }));
+  if (signal) {
+    if (signal.aborted) await l.close();
+    else signal.addEventListener("abort", () => void l.close(), { once: true });
   }
   return l;
 }

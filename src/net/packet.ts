@@ -6,11 +6,12 @@
 import { type DatagramOptions, DatagramSocket } from "../core/datagram.js";
 import { formatEndpoint, type IpEndpoint } from "../core/endpoint.js";
 import type { Wait } from "../core/wait.js";
-import { checkInt, OSError, TimeoutError } from "../errors/index.js";
+import { argTypeError, checkInt, makeOSError, OSError, TimeoutError } from "../errors/index.js";
 import { resolveHost } from "../addr/resolve.js";
 import { checkPacketNetwork, type PacketNetwork, resolveNetAddress } from "./address.js";
 import type { CallOptions } from "./conn.js";
 import { type Deadline, DeadlineTimer } from "./deadline.js";
+import { checkEndpoint, checkOptions, optBool, optInt, optSignal, optString, toBytes } from "./options.js";
 
 /** One received datagram. */
 export interface Packet {
@@ -116,15 +117,15 @@ export class PacketConn implements AsyncIterable<Packet> {
     address: string | IpEndpoint,
     opts?: CallOptions,
   ): Promise<number> {
-    const buf = typeof data === "string" ? Buffer.from(data) : data;
+    const buf = toBytes(data);
     if (typeof address !== "string")
-      return this.#s.sendto(buf, address, this.#wait(this.#wr, "sendto", opts));
+      return this.#s.sendto(buf, destination(checkEndpoint(address)), this.#wait(this.#wr, "sendto", opts));
     const wait = this.#wait(this.#wr, "sendto", opts);
     if (this.#s.closed) return this.#s.sendto(buf, undefined, wait); // rejects EBADF
     // counted as in flight while the address resolves: a close() meanwhile waits for it
     const release = this.#s.hold();
     try {
-      return await this.#s.sendto(buf, await this.#resolve(address), wait, true);
+      return await this.#s.sendto(buf, destination(await this.#resolve(address)), wait, true);
     } finally {
       release();
     }
@@ -137,8 +138,7 @@ export class PacketConn implements AsyncIterable<Packet> {
 
   /** Dialled sockets: sends one datagram to the peer. */
   async write(data: Uint8Array | string, opts?: CallOptions): Promise<number> {
-    const buf = typeof data === "string" ? Buffer.from(data) : data;
-    return this.#s.sendto(buf, undefined, this.#wait(this.#wr, "send", opts));
+    return this.#s.sendto(toBytes(data), undefined, this.#wait(this.#wr, "send", opts));
   }
 
   /** Sets both deadlines (see Conn). */
@@ -159,17 +159,28 @@ export class PacketConn implements AsyncIterable<Packet> {
 
   /** Sets SO_BROADCAST. */
   setBroadcast(on = true): void {
+    if (typeof on !== "boolean") throw argTypeError("on", "a boolean", on);
     this.#s.setBroadcast(on);
   }
 
-  /** Joins a multicast group (on `iface`, an interface address, if given). */
+  /**
+   * Joins a multicast group (on `iface`, an interface address, if given). OSError EINVAL for an
+   * address that is not a multicast group, as Linux.
+   */
   joinGroup(group: string, iface?: string): void {
-    this.#s.membership(true, group, iface);
+    this.#membership(true, group, iface);
   }
 
-  /** Leaves a multicast group. */
+  /** Leaves a multicast group (OSError EADDRNOTAVAIL if it was not joined). */
   leaveGroup(group: string, iface?: string): void {
-    this.#s.membership(false, group, iface);
+    this.#membership(false, group, iface);
+  }
+
+  #membership(join: boolean, group: unknown, iface: unknown): void {
+    if (typeof group !== "string") throw argTypeError("group", "a multicast address string", group);
+    if (iface !== undefined && typeof iface !== "string")
+      throw argTypeError("iface", "an interface address string", iface);
+    this.#s.membership(join, group, iface, join ? "joinGroup" : "leaveGroup");
   }
 
   /**
@@ -210,12 +221,42 @@ export class PacketConn implements AsyncIterable<Packet> {
 
   #wait(d: DeadlineTimer, op: string, opts: CallOptions | undefined): Wait | undefined {
     if (d.expired) throw timeoutError(op);
-    return opts?.signal === undefined ? undefined : { signal: opts.signal };
+    const signal = optSignal(checkOptions("opts", opts).signal);
+    return signal === undefined ? undefined : { signal };
   }
+}
+
+/** A datagram's destination: port 0 is EINVAL, as Linux's sendto. */
+function destination(to: IpEndpoint): IpEndpoint {
+  if (to.port === 0) {
+    throw makeOSError("EINVAL", {
+      op: "sendto",
+      address: formatEndpoint(to),
+      hint: "port 0 is not a destination; give the receiver's port",
+    });
+  }
+  return to;
 }
 
 function timeoutError(op: string): OSError {
   return new TimeoutError("ETIMEDOUT", { op, hint: "the deadline passed; move it to go on" });
+}
+
+/** The options checked field by field (TypeError/RangeError before anything is opened). */
+function checkPacketOptions(opts: ListenPacketOptions | undefined): ListenPacketOptions {
+  const o = checkOptions("opts", opts);
+  const out: Record<string, unknown> = {
+    signal: optSignal(o.signal),
+    reuseAddr: optBool("reuseAddr", o.reuseAddr),
+    ipv6Only: optBool("ipv6Only", o.ipv6Only),
+    broadcast: optBool("broadcast", o.broadcast),
+    queueCount: optInt("queueCount", o.queueCount, 1, 2 ** 31 - 1),
+    queueBytes: optInt("queueBytes", o.queueBytes, 1, 2 ** 53 - 1),
+    localAddress: optString("localAddress", o.localAddress),
+    localPort: optInt("localPort", o.localPort, 0, 65535),
+  };
+  for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+  return out as ListenPacketOptions;
 }
 
 async function openCore(at: IpEndpoint, opts: ListenPacketOptions): Promise<DatagramSocket> {
@@ -260,8 +301,9 @@ function wrap(s: DatagramSocket, network: PacketNetwork, opts: ListenPacketOptio
 export async function listenPacket(
   network: PacketNetwork,
   address: string,
-  opts: ListenPacketOptions = {},
+  options: ListenPacketOptions = {},
 ): Promise<PacketConn> {
+  const opts = checkPacketOptions(options);
   const net = checkPacketNetwork(network);
   const at = (await resolveNetAddress(net, address, true, "bind")) as IpEndpoint;
   return wrap(await openCore(at, opts), net, opts);
@@ -278,10 +320,18 @@ export async function listenPacket(
 export async function dialPacket(
   network: PacketNetwork,
   address: string,
-  opts: ListenPacketOptions = {},
+  options: ListenPacketOptions = {},
 ): Promise<PacketConn> {
+  const opts = checkPacketOptions(options);
   const net = checkPacketNetwork(network);
   const to = (await resolveNetAddress(net, address, false, "connect")) as IpEndpoint;
+  if (to.port === 0) {
+    throw makeOSError("EOPNOTSUPP", {
+      op: "connect",
+      address: formatEndpoint(to),
+      hint: "Node.js 20 cannot connect a UDP socket to port 0; give the peer's port",
+    });
+  }
   const local = opts.localAddress === undefined ? (to.family === 6 ? "::" : "0.0.0.0") : opts.localAddress;
   const from = await resolveHost(local, to.family === 6 ? 10 : 2);
   const s = await openCore({ address: from.address, port: opts.localPort ?? 0, family: to.family }, opts);
