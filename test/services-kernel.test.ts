@@ -10,8 +10,10 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { sockstat, socketsOn } from "./support/kernel.js";
-import { SOCKIT, startServe } from "./support/sockit-serve.js";
+import { fileURLToPath } from "node:url";
+import { dial } from "../src/net/index.js";
+import { fdCount, sockstat, socketsOn } from "./support/kernel.js";
+import { SOCKIT, sockit, startServe } from "./support/sockit-serve.js";
 import { start } from "./support/spawn.js";
 
 const LIMIT = { timeout: 90_000 };
@@ -177,4 +179,183 @@ describe("sources", () => {
       ip("netns", "del", ns);
     }
   });
+});
+
+/**
+ * Python: WAVES waves of PER connections to 127.0.0.1:PORT, GAP seconds apart; each connection
+ * sends until the server stops taking bytes (its echo is never read), then stays open.
+ */
+const STALLED_WAVES = `
+import socket, sys, time
+port, waves, per, gap = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+held = []
+chunk = b"x" * 65536
+for w in range(waves):
+    for _ in range(per):
+        s = socket.create_connection(("127.0.0.1", port))
+        s.setblocking(False)
+        stuck_since = None
+        until = time.time() + 2
+        while time.time() < until:
+            try:
+                s.send(chunk)
+                stuck_since = None
+            except BlockingIOError:
+                stuck_since = stuck_since or time.time()
+                if time.time() - stuck_since > 0.05:
+                    break
+                time.sleep(0.005)
+            except OSError:
+                break
+        held.append(s)
+    print("wave", w, flush=True)
+    time.sleep(gap)
+print("done", flush=True)
+time.sleep(60)
+`;
+
+describe("descriptors", () => {
+  test("a connection closed for idleness gives its descriptor back at once", LIMIT, async (t) => {
+    const max = 10;
+    const waves = 3;
+    const srv = await startServe([
+      "echo",
+      "--max-conns",
+      String(max),
+      "--max-per-source",
+      String(max),
+      "--idle",
+      "0.5",
+    ]);
+    const pid = srv.child.proc.pid!;
+    const base = fdCount(pid);
+    const clients = start("python3", [
+      "-c",
+      STALLED_WAVES,
+      String(srv.port("echo")),
+      String(waves),
+      String(max),
+      "1.5",
+    ]);
+    let peak = 0;
+    let done = false;
+    const finished = clients.line(/done/, 30_000).finally(() => (done = true));
+    try {
+      for (let i = 0; i < 600 && !done; i++) {
+        peak = Math.max(peak, fdCount(pid) - base);
+        await sleep(50);
+      }
+      await finished;
+      peak = Math.max(peak, fdCount(pid) - base);
+      t.diagnostic(
+        `${waves} waves of ${max} stalled clients: at most ${peak} more descriptors than at start`,
+      );
+      // each wave is idle-closed before the next arrives: its descriptors must be gone by then
+      assert.ok(peak <= max + 2, `${peak} descriptors in use for --max-conns ${max}`);
+    } finally {
+      clients.kill("SIGKILL");
+      await clients.exit(5000).catch(() => {});
+      assert.equal(await srv.stop(), 0);
+    }
+    assert.match(srv.child.stderr(), new RegExp(`idle-closed ${waves * max}\\b`));
+  });
+
+  test(
+    "past the descriptor limit connections are shed, counted and logged; the server recovers",
+    LIMIT,
+    async () => {
+      const clients = 100;
+      const limits = ["--max-conns", String(clients), "--max-per-source", String(clients)];
+      const args = ["-v", "serve", "echo", ...limits, "--json", "--port", "all=0", "--stats-every", "1"];
+      const srv = start("prlimit", ["--nofile=64", process.execPath, SOCKIT, ...args]);
+      const holder = { kill: () => {}, exit: async () => null } as unknown as ReturnType<typeof start>;
+      let hold = holder;
+      try {
+        const [line] = await srv.line(/^\{"listening".*\}$/m, 10_000);
+        const port = (JSON.parse(line) as { listening: Array<{ port: number }> }).listening[0]!.port;
+        hold = start("python3", ["-c", HOLD, String(port), String(clients)]);
+        await hold.line(/connected/, 30_000);
+        await sleep(1500); // a counters line
+        const err = srv.stderr();
+        const room = Number(/leaves room for (\d+) connections/.exec(err)?.[1]);
+        assert.ok(room > 0 && room < 64, `the warning names the room: ${err}`);
+        assert.match(
+          err,
+          /refused echo\/tcp peer 127\.0\.0\.1:\d+: descriptor limit \(64 open files; raise ulimit -n/,
+        );
+        const shed = lastCounters(err)["shed(descriptor limit)"] ?? 0;
+        assert.ok(shed >= clients - room, `shed ${shed} of ${clients} with room for ${room}`);
+        hold.kill("SIGKILL");
+        await hold.exit(5000);
+        let ok = false;
+        for (let i = 0; i < 50 && !ok; i++) {
+          ok = (await sockit(["echo", `127.0.0.1:${port}`])).code === 0;
+          if (!ok) await sleep(100);
+        }
+        assert.ok(ok, "served again once the clients left");
+      } finally {
+        hold.kill("SIGKILL");
+        await hold.exit(5000).catch(() => {});
+        srv.kill("SIGTERM");
+        assert.equal(await srv.exit(10_000), 0);
+      }
+    },
+  );
+
+  test(
+    "a process out of descriptors (EMFILE) counts and logs it; accept works again once some are free",
+    LIMIT,
+    async () => {
+      const rfc = fileURLToPath(new URL("../src/services/rfc/index.js", import.meta.url));
+      const script = `
+import fs from "node:fs";
+import { serve, formatEvent } from ${JSON.stringify(rfc)};
+const host = await serve({ services: [{ name: "echo", port: 0 }], limits: { idleMs: 400 },
+  onEvent: (e) => console.error(formatEvent(e)) });
+const lines = [];
+process.stdin.on("data", async (d) => {
+  for (const cmd of d.toString().trim().split("\\n")) {
+    if (cmd === "release") { for (const fd of held) fs.closeSync(fd); held.length = 0; console.log("released"); }
+    if (cmd === "stop") { console.log(JSON.stringify(host.counters)); await host.close(); process.exit(0); }
+  }
+});
+const held = [];
+try { for (;;) held.push(fs.openSync("/dev/null", "r")); } catch {}
+console.log(JSON.stringify({ port: host.bound[0].port, held: held.length }));
+`;
+      const child = start("prlimit", ["--nofile=64", process.execPath, "--input-type=module", "-e", script]);
+      try {
+        const [line] = await child.line(/^\{"port".*\}$/m, 10_000);
+        const { port, held } = JSON.parse(line) as { port: number; held: number };
+        assert.ok(held > 0, "the descriptors were used up");
+        // the runtime cannot accept: it closes the connection unserved
+        const c = await dial("tcp", `127.0.0.1:${port}`);
+        c.setReadDeadline(Date.now() + 3000);
+        assert.equal(await c.read().catch(() => null), null);
+        c.abort();
+        await sleep(500); // a sweep of the host
+        child.proc.stdin!.write("release\n");
+        await child.line(/released/, 5000);
+        const again = await dial("tcp", `127.0.0.1:${port}`);
+        try {
+          await again.write("back\n");
+          again.setReadDeadline(Date.now() + 3000);
+          assert.equal((await again.readExactly(5)).toString(), "back\n");
+        } finally {
+          again.abort();
+        }
+        child.proc.stdin!.write("stop\n");
+        const [counters] = await child.line(/^\{"tcpAccepted".*\}$/m, 10_000);
+        assert.ok(
+          (JSON.parse(counters) as { tcpDescriptorsExhausted: number }).tcpDescriptorsExhausted >= 1,
+          counters,
+        );
+        assert.equal(await child.exit(10_000), 0, child.stderr());
+        assert.match(child.stderr(), /error echo\/tcp peer -: out of file descriptors \(EMFILE\/ENFILE\)/);
+      } finally {
+        child.kill("SIGKILL");
+        await child.exit(5000).catch(() => {});
+      }
+    },
+  );
 });
