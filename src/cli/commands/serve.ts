@@ -345,9 +345,11 @@ export function register(program: Command, reg: CommandRegistry): void {
 Safety: UDP is off unless --udp. UDP datagrams from ports below 1024 or from a port served here
 are dropped (no echo<->chargen loops); replies are rate-limited per address and in total and never
 larger than --udp-max-reply (chargen answers one line). TCP connections are limited in total and
-per address (refused with a message), closed when idle, and chargen stops after its budget; a
-client that stops reading only stalls its own connection. Counters are printed at shutdown, and
-events and counters as they happen with -v.
+per address (IPv6: per /64; refused with a message), closed when idle, and chargen stops after
+its budget; a client that stops reading only stalls its own connection. A finished connection
+keeps its slot until the client has read everything and closed, or --linger passes: then it is
+reset, so the kernel keeps nothing queued for it. Past the room ulimit -n leaves, connections are
+reset and counted. Counters are printed at shutdown, and events and counters as they happen with -v.
 
 Examples:
   sockit serve                          all six services on 127.0.0.1:7007, 7009, 7013, ...
