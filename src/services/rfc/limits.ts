@@ -86,7 +86,7 @@ export interface ServiceLimits {
   readonly chargenBytes: number;
   /** A chargen connection ends after this long (ms), also when the client stopped reading. */
   readonly chargenMs: number;
-  /** UDP replies per second to one source address (token bucket rate). */
+  /** UDP replies per second to one source: an IPv4 address or an IPv6 /64 (token bucket rate). */
   readonly udpRate: number;
   /** UDP replies one source address may get at once (token bucket size). */
   readonly udpBurst: number;
