@@ -179,6 +179,8 @@ describe("TCP abuse", () => {
         "600",
         "--max-per-source",
         String(clients),
+        "--max-conns",
+        String(clients),
         "--stats-every",
         "1",
       ],

@@ -45,6 +45,16 @@ function asBuffer(data: Uint8Array): Buffer {
 /** Largest slice handed to Node in one write (see {@link StreamSocket.send}). */
 const WRITE_SLICE = 256 * 1024;
 
+/** RST and destroy (SO_LINGER 0 on close: the kernel drops what is queued instead of keeping it). */
+function reset(sock: net.Socket): void {
+  if (sock.destroyed) return;
+  try {
+    sock.resetAndDestroy();
+  } catch {
+    sock.destroy();
+  }
+}
+
 const OWNER = Symbol("sockit.stream");
 type Owned = net.Socket & { [OWNER]: StreamSocket };
 
@@ -827,20 +837,19 @@ export class StreamSocket {
     sp?.ok(0);
   }
 
-  /** Resets the connection at once (RST), discarding queued data both ways. */
+  /**
+   * Resets the connection (RST, SO_LINGER 0), discarding queued data both ways, so nothing stays
+   * in the kernel. After a half-close the reset waits until the shutdown has reached the kernel
+   * (the next turn of the event loop when nothing is queued in Node).
+   */
   abort(): void {
     const sock = this.#sock;
     if (!sock.destroyed) {
-      // RST needs a TCP handle that is not already shutting down (after end() libuv refuses the
-      // reset and Node never emits 'close'): otherwise just destroy it
-      if (this.#unix !== undefined || sock.writableEnded) sock.destroy();
-      else {
-        try {
-          sock.resetAndDestroy();
-        } catch {
-          sock.destroy();
-        }
-      }
+      // libuv refuses a reset while a shutdown is in flight (and Node then never emits 'close');
+      // once the shutdown is done ('finish') the reset works again
+      if (this.#unix !== undefined) sock.destroy();
+      else if (sock.writableEnded && !sock.writableFinished) sock.once("finish", () => reset(sock));
+      else reset(sock);
     }
     this.close();
   }

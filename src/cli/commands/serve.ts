@@ -33,8 +33,19 @@ export const LIMIT_FLAGS: ReadonlyArray<{
   readonly help: string;
 }> = [
   { flag: "max-conns", key: "maxConnections", scale: 1, help: "TCP connections at once, all services" },
-  { flag: "max-per-source", key: "maxPerSource", scale: 1, help: "TCP connections at once from one address" },
+  {
+    flag: "max-per-source",
+    key: "maxPerSource",
+    scale: 1,
+    help: "TCP connections at once from one address (IPv6: one /64)",
+  },
   { flag: "idle", key: "idleMs", scale: 1000, help: "seconds without traffic before a TCP client is closed" },
+  {
+    flag: "linger",
+    key: "lingerMs",
+    scale: 1000,
+    help: "seconds a TCP client has to read the last bytes and close before it is reset",
+  },
   { flag: "chargen-bytes", key: "chargenBytes", scale: 1, help: "bytes a chargen connection gets" },
   { flag: "chargen-seconds", key: "chargenMs", scale: 1000, help: "seconds a chargen connection lasts" },
   { flag: "udp-rate", key: "udpRate", scale: 1, help: "UDP replies per second to one address" },
@@ -269,6 +280,12 @@ export async function runServe(plan: ServePlan, ctx: Context, stop?: AbortSignal
     const listening = host.bound.map((b) => ({ ...b, try: tryIt(b) }));
     out.write(`${JSON.stringify({ listening, limits: host.limits })}\n`);
   } else out.write(formatTable(host.bound));
+  if (host.connectionRoom < plan.limits.maxConnections) {
+    ctx.warn(
+      `the descriptor limit (ulimit -n) leaves room for ${host.connectionRoom} connections, fewer than ` +
+        `--max-conns ${plan.limits.maxConnections}: more are reset and counted as shed(descriptor limit)`,
+    );
+  }
   if (!LOOPBACK.test(plan.host)) {
     ctx.warn(
       `serving on ${plan.host}: these services have a history of abuse; keep them on loopback or a lab network`,
@@ -328,9 +345,11 @@ export function register(program: Command, reg: CommandRegistry): void {
 Safety: UDP is off unless --udp. UDP datagrams from ports below 1024 or from a port served here
 are dropped (no echo<->chargen loops); replies are rate-limited per address and in total and never
 larger than --udp-max-reply (chargen answers one line). TCP connections are limited in total and
-per address (refused with a message), closed when idle, and chargen stops after its budget; a
-client that stops reading only stalls its own connection. Counters are printed at shutdown, and
-events and counters as they happen with -v.
+per address (IPv6: per /64; refused with a message), closed when idle, and chargen stops after
+its budget; a client that stops reading only stalls its own connection. A finished connection
+keeps its slot until the client has read everything and closed, or --linger passes: then it is
+reset, so the kernel keeps nothing queued for it. Past the room ulimit -n leaves, connections are
+reset and counted. Counters are printed at shutdown, and events and counters as they happen with -v.
 
 Examples:
   sockit serve                          all six services on 127.0.0.1:7007, 7009, 7013, ...

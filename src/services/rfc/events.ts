@@ -20,6 +20,18 @@ export interface ServiceCounters {
   tcpBacklogResets: number;
   /** Closed by the idle timeout. */
   tcpIdleClosed: number;
+  /**
+   * Reset after the service had finished: the client had neither read everything and closed
+   * within the linger time, nor left before its slot was needed (RST drops what the kernel held).
+   */
+  tcpLingerResets: number;
+  /** Reset at once: the process had no file descriptors to spare (`ulimit -n`). */
+  tcpShedDescriptors: number;
+  /**
+   * Times the process ran out of file descriptors (EMFILE/ENFILE): connections arriving then are
+   * closed unserved by the runtime, which cannot count them one by one.
+   */
+  tcpDescriptorsExhausted: number;
   /** chargen connections ended by the byte or time budget. */
   tcpBudgetEnded: number;
   /** Connections the client reset (normal for chargen clients, which stop by closing). */
@@ -63,6 +75,9 @@ export function newCounters(): ServiceCounters {
     tcpRefusedPerSource: 0,
     tcpBacklogResets: 0,
     tcpIdleClosed: 0,
+    tcpLingerResets: 0,
+    tcpShedDescriptors: 0,
+    tcpDescriptorsExhausted: 0,
     tcpBudgetEnded: 0,
     tcpResets: 0,
     tcpErrors: 0,
@@ -122,6 +137,9 @@ export function formatCounters(c: ServiceCounters): string {
   add("refused(per-source limit)", c.tcpRefusedPerSource);
   add("reset(accept queue full)", c.tcpBacklogResets);
   add("idle-closed", c.tcpIdleClosed);
+  add("reset(linger)", c.tcpLingerResets);
+  add("shed(descriptor limit)", c.tcpShedDescriptors);
+  add("descriptors exhausted", c.tcpDescriptorsExhausted);
   add("budget-ended", c.tcpBudgetEnded);
   add("reset by client", c.tcpResets);
   add("errors", c.tcpErrors);

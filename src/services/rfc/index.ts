@@ -47,6 +47,9 @@ export {
 } from "./limits.js";
 export * from "./protocol.js";
 export { BUILTIN_QUOTES, MAX_QUOTES, MAX_QUOTES_FILE, parseQuotes, QuotesError } from "./quotes.js";
+export { descriptorLimit, descriptorsExhausted, openDescriptors } from "./fds.js";
+export { type SettleConn, type SettleEnd, settle } from "./linger.js";
+export { sourceKey } from "./source.js";
 export { RateLimiter, type RateLimits, TokenBucket, type Verdict } from "./ratelimit.js";
 export * from "./tcp.js";
 export * from "./udp.js";

@@ -67,17 +67,26 @@ export const DEFAULT_PORT_BASE = 7000;
 
 /** Every limit of a service host. */
 export interface ServiceLimits {
-  /** TCP connections open at once over all services; more are refused with a message. */
+  /**
+   * TCP connections open at once over all services; more are refused with a message. With the
+   * kernel's socket buffers this also bounds kernel memory (docs/services.md has the figures).
+   */
   readonly maxConnections: number;
-  /** TCP connections open at once from one source address. */
+  /** TCP connections open at once from one source: an IPv4 address or an IPv6 /64. */
   readonly maxPerSource: number;
   /** A TCP connection with no byte read or written for this long is closed (ms). */
   readonly idleMs: number;
+  /**
+   * After a TCP service has sent its last byte (and a FIN), how long the client has to read the
+   * rest and close (ms). The connection keeps its slot meanwhile, so what the kernel still holds
+   * for it stays within the limits; then it is reset (RST), which drops whatever is still queued.
+   */
+  readonly lingerMs: number;
   /** A chargen connection ends after this many bytes. */
   readonly chargenBytes: number;
   /** A chargen connection ends after this long (ms), also when the client stopped reading. */
   readonly chargenMs: number;
-  /** UDP replies per second to one source address (token bucket rate). */
+  /** UDP replies per second to one source: an IPv4 address or an IPv6 /64 (token bucket rate). */
   readonly udpRate: number;
   /** UDP replies one source address may get at once (token bucket size). */
   readonly udpBurst: number;
@@ -98,12 +107,13 @@ export interface ServiceLimits {
 /**
  * The defaults: safe on a shared machine, generous enough for a lab.
  *
- * @example `DEFAULT_LIMITS.maxConnections // 256`
+ * @example `DEFAULT_LIMITS.maxConnections // 48`
  */
 export const DEFAULT_LIMITS: ServiceLimits = {
-  maxConnections: 256,
+  maxConnections: 48,
   maxPerSource: 16,
   idleMs: 60_000,
+  lingerMs: 5000,
   chargenBytes: 1024 * 1024,
   chargenMs: 30_000,
   udpRate: 10,
@@ -119,7 +129,7 @@ export const DEFAULT_LIMITS: ServiceLimits = {
 /**
  * Fills in defaults and checks every value (RangeError names the limit).
  *
- * @example `resolveLimits({ maxPerSource: 4 }).maxConnections // 256`
+ * @example `resolveLimits({ maxPerSource: 4 }).maxConnections // 48`
  */
 export function resolveLimits(partial: Partial<ServiceLimits> = {}): ServiceLimits {
   const l = { ...DEFAULT_LIMITS, ...partial };
@@ -138,7 +148,7 @@ export function resolveLimits(partial: Partial<ServiceLimits> = {}): ServiceLimi
   ] as const) {
     if (l[k] < 1) throw new RangeError(`limit ${k} must be at least 1, got ${l[k]}`);
   }
-  for (const k of ["udpRate", "udpTotalRate", "idleMs", "chargenMs", "chargenBytes"] as const) {
+  for (const k of ["udpRate", "udpTotalRate", "idleMs", "lingerMs", "chargenMs", "chargenBytes"] as const) {
     if (l[k] <= 0) throw new RangeError(`limit ${k} must be greater than 0, got ${l[k]}`);
   }
   return l;

@@ -117,10 +117,37 @@ export function discardTcp(conn: ServiceConn, opts: TcpServiceOptions = {}): Pro
 }
 
 /**
+ * Reads and throws away what the client sends until `stop()` (or EOF), so the connection's
+ * receive queue stays empty while the service only writes. `stop()` resolves once the reader has
+ * stopped (reads may be used again).
+ */
+function discardInput(conn: ServiceConn, opts: TcpServiceOptions): () => Promise<void> {
+  let stopping = false;
+  const reading = (async () => {
+    try {
+      for (;;) {
+        const b = await conn.read(READ_SIZE);
+        if (b === null || stopping) return;
+        opts.onRead?.(b.length);
+      }
+    } catch {
+      // stopped (deadline), or the connection failed: the writer finds out
+    }
+  })();
+  return async () => {
+    stopping = true;
+    conn.setReadDeadline(Date.now());
+    await reading;
+    conn.setReadDeadline(null);
+  };
+}
+
+/**
  * Chargen (RFC 864): sends 72-character lines until the client closes, the byte budget is spent
  * (the stream ends after the last whole line that fits) or the time budget passes. Every write is
  * awaited; a write still blocked when the time budget passes (a client that stopped reading)
- * makes it reset the connection, so nothing stays queued for it. Input is ignored.
+ * makes it reset the connection, so nothing stays queued for it. Input is read and thrown away
+ * meanwhile, so it does not pile up in the kernel either.
  *
  * @example `await chargenTcp(conn, { limits: { chargenBytes: 7400, chargenMs: 30_000 } }) // "bytes"`
  */
@@ -133,6 +160,7 @@ export async function chargenTcp(conn: ServiceConn, opts: TcpServiceOptions = {}
   const until = Date.now() + ms;
   conn.setWriteDeadline(until);
   const off = onStop(conn, opts, true);
+  const stopReading = discardInput(conn, opts);
   let sent = 0;
   try {
     while (sent < total) {
@@ -155,6 +183,7 @@ export async function chargenTcp(conn: ServiceConn, opts: TcpServiceOptions = {}
   } finally {
     off();
     conn.setWriteDeadline(null);
+    await stopReading();
   }
 }
 

@@ -50,6 +50,14 @@ describe("UdpGate", () => {
     assert.equal(g.check({ address: "127.0.0.2", port: 40002 }, 512, 0), "ok");
   });
 
+  test("the rate is per IPv6 /64: a host's other addresses share its bucket", () => {
+    const g = new UdpGate({ ...DEFAULT_LIMITS, udpBurst: 2 }, served);
+    assert.equal(g.check({ address: "2001:db8::1", port: 40000 }, 10, 0), "ok");
+    assert.equal(g.check({ address: "2001:db8::2", port: 40000 }, 10, 0), "ok");
+    assert.equal(g.check({ address: "2001:db8::ffff:3", port: 40000 }, 10, 0), "limited-source");
+    assert.equal(g.check({ address: "2001:db8:0:1::1", port: 40000 }, 10, 0), "ok", "another /64");
+  });
+
   test("a source port below 1024 or one served is never answered, whatever the reply size or time", () => {
     const g = new UdpGate(DEFAULT_LIMITS, served);
     fc.assert(

@@ -15,6 +15,7 @@ import type { ServiceLimits, ServiceName } from "./limits.js";
 import { CHARGEN_CYCLE_LINES, chargenLine, encodeTime, formatDaytime } from "./protocol.js";
 import { BUILTIN_QUOTES } from "./quotes.js";
 import { RateLimiter } from "./ratelimit.js";
+import { sourceKey } from "./source.js";
 import { pickQuote } from "./tcp.js";
 
 /** Options of {@link udpResponder}. */
@@ -104,7 +105,8 @@ export class UdpGate {
     const bad = this.checkSource(from);
     if (bad !== undefined) return bad;
     if (replyBytes > this.#limits.udpMaxReply) return "oversize";
-    const v = this.#limiter.allow(from.address, nowMs);
+    // one bucket per IPv4 address or IPv6 /64: a host cannot multiply its rate by its addresses
+    const v = this.#limiter.allow(sourceKey(from.address), nowMs);
     return v === "ok" ? "ok" : v === "source" ? "limited-source" : "limited-total";
   }
 }
