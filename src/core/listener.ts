@@ -25,6 +25,18 @@ import { type Wait, WaitList, Watchers } from "./wait.js";
 function ignore(): void {}
 
 /**
+ * The peer of a just-arrived TCP connection, read from the handle now: once the client resets,
+ * getpeername(2) fails (ENOTCONN), so an accept() after that could not learn it any more.
+ */
+function peerNow(sock: net.Socket): Endpoint | undefined {
+  const handle = (sock as unknown as { _handle?: { getpeername?(o: object): number } | null })._handle;
+  const out: { address?: string; port?: number } = {};
+  if (typeof handle?.getpeername !== "function" || handle.getpeername(out) !== 0) return undefined;
+  if (typeof out.address !== "string") return undefined;
+  return { address: out.address, port: out.port ?? 0, family: out.address.includes(":") ? 6 : 4 };
+}
+
+/**
  * Node reports EACCES when a Unix socket's directory does not exist; C and Python say ENOENT.
  * Other Unix bind errors get a hint about paths rather than ports.
  */
@@ -76,6 +88,8 @@ export class StreamListener {
   readonly #server: net.Server;
   readonly #endpoint: Endpoint;
   #queue: net.Socket[] = [];
+  /** The peer of each queued connection (TCP), read when it arrived. */
+  #peers: Array<Endpoint | undefined> = [];
   #backlog = 0;
   #listening = false;
   #closed = false;
@@ -98,6 +112,7 @@ export class StreamListener {
       }
       sock.on("error", ignore); // errors before accept() surface on the accepted socket's calls
       this.#queue.push(sock);
+      this.#peers.push(isUnix(this.#endpoint) ? undefined : peerNow(sock));
       this.#waiters.wakeOne();
       this.#watchers.notify();
     });
@@ -202,12 +217,14 @@ export class StreamListener {
           throw makeOSError("EINVAL", { op: "accept", hint: "call listen() before accept()" });
         }
         const sock = this.#queue.shift();
+        const peer = this.#peers.shift();
         if (sock) {
           this.#accepted++;
           const conn = new StreamSocket(
             sock,
             undefined,
             isUnix(this.#endpoint) ? { local: this.#endpoint.path } : undefined,
+            peer,
           );
           // learn the peer now: the kernel forgets it once both sides have closed
           conn.remoteEndpoint();
@@ -245,6 +262,7 @@ export class StreamListener {
     this.#watchers.notify();
     for (const s of this.#queue) s.resetAndDestroy();
     this.#queue = [];
+    this.#peers = [];
     if (releaseDescriptor) releaseFd(this.fd);
     if (t0 && releaseDescriptor) traceDone(this.fd, "close", [], t0, 0);
     return new Promise((resolve) => {
