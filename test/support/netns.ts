@@ -37,7 +37,10 @@ export function netnsSkipReason(): string | undefined {
   return undefined;
 }
 
-/** A client namespace and a server namespace on one veth cable. */
+/**
+ * A client namespace and a server namespace on one veth cable.
+ * @example `const [cmd, args] = pair.argv(pair.client, ["ping", "-c1", pair.serverV4])`
+ */
 export interface NetnsPair {
   /** The client namespace's name (run commands there with {@link NetnsPair.argv}). */
   readonly client: string;

@@ -263,7 +263,10 @@ export async function withStop(
   }
 }
 
-/** A limit on connection set-up and the flag that set it. */
+/**
+ * A limit on connection set-up and the flag that set it.
+ * @example `const limit: SetupLimit = { ms: 2000, flag: "-w" }`
+ */
 export interface SetupLimit {
   readonly ms: number;
   readonly flag: "-w" | "-i";

@@ -33,6 +33,7 @@ export function unmapped(address: string): string {
  * How a TCP client is named when its address cannot be known: it reset the connection before
  * sockit could accept it (the kernel then refuses getpeername(2), and Node does not keep the
  * address accept(2) returned).
+ * @example `if (client.peer === UNKNOWN_TCP_PEER) ctx.info("no address to check")`
  */
 export const UNKNOWN_TCP_PEER = "a TCP client that reset before its address could be read";
 
