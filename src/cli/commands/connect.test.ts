@@ -11,6 +11,8 @@ import {
   parseSeconds,
   planConnect,
   register,
+  setupLimit,
+  setupTimeoutError,
   UDP_DEFAULT_LINGER_MS,
 } from "./connect.js";
 import { CommandRegistry } from "./index.js";
@@ -48,6 +50,8 @@ test("connect argv becomes a plan: network, address, timeouts, source, crlf, shu
     [["connect", "-u", "127.0.0.1", "53"], { network: "udp", lingerMs: UDP_DEFAULT_LINGER_MS }],
     [["connect", "-u", "-6", "::1", "53"], { network: "udp6", address: "[::1]:53" }],
     [["connect", "-u", "-q", "0", "127.0.0.1", "53"], { network: "udp", lingerMs: 0 }],
+    [["connect", "-u", "-w", "3", "127.0.0.1", "53"], { lingerMs: undefined, connectTimeoutMs: 3000 }],
+    [["connect", "-u", "-w", "3", "-q", "5", "127.0.0.1", "53"], { lingerMs: 5000 }],
     [["connect", "-U", "/tmp/s.sock"], { ...TCP_DEFAULTS, network: "unix", address: "/tmp/s.sock" }],
     [["connect", "-w", "2", "h", "1"], { connectTimeoutMs: 2000 }],
     [["connect", "-w", "0.25", "h", "1"], { connectTimeoutMs: 250 }],
@@ -119,4 +123,28 @@ test("parseSeconds, parsePort and parseHost accept what a user types and nothing
   assert.equal(parseHost("example.test"), "example.test");
   assert.throws(() => parseHost("[::1"), UsageError);
   assert.throws(() => parseHost("a/b"), UsageError);
+});
+
+test("set-up is bounded by -w, or by -i when that is shorter; the error names the flag", () => {
+  const table: Array<[number | undefined, number | undefined, ReturnType<typeof setupLimit>]> = [
+    [undefined, undefined, undefined],
+    [2000, undefined, { ms: 2000, flag: "-w" }],
+    [undefined, 1000, { ms: 1000, flag: "-i" }],
+    [5000, 1000, { ms: 1000, flag: "-i" }],
+    [1000, 5000, { ms: 1000, flag: "-w" }],
+    [1000, 1000, { ms: 1000, flag: "-w" }],
+  ];
+  for (const [w, i, want] of table) {
+    assert.deepEqual(setupLimit({ connectTimeoutMs: w, idleMs: i }), want, `-w ${w} -i ${i}`);
+  }
+  const e = setupTimeoutError({ ms: 1500, flag: "-w" }, "10.0.0.1:80");
+  assert.equal(e.code, "ETIMEDOUT");
+  assert.match(
+    e.message,
+    /^connect 10\.0\.0\.1:80: connection timed out \(ETIMEDOUT\) — not connected within 1\.5 s \(-w 1\.5\)/,
+  );
+  assert.match(
+    setupTimeoutError({ ms: 500, flag: "-i" }, "h:1").message,
+    /no answer for 0\.5 s while connecting \(-i 0\.5\)/,
+  );
 });

@@ -9,6 +9,7 @@ import type { Command } from "commander";
 import { formatHostPort } from "../../addr/address.js";
 import { ipFamily } from "../../addr/inet.js";
 import type { IpEndpoint } from "../../core/endpoint.js";
+import { TimeoutError } from "../../errors/index.js";
 import { MAX_UDP4_PAYLOAD, MAX_UDP6_PAYLOAD } from "../../limits.js";
 import { resolveNetAddress } from "../../net/address.js";
 import type { Conn } from "../../net/conn.js";
@@ -30,11 +31,14 @@ export interface ConnectPlan {
   readonly address: string;
   /** `-s` / `-p`: where to connect from. */
   readonly source: { readonly address?: string; readonly port?: number } | undefined;
-  /** `-w`: give up connecting after this many ms (exit 4). */
+  /**
+   * `-w`: set-up (name lookup + connect) must finish within this many ms (exit 4); after stdin
+   * EOF, the peer may stay silent this long before sockit closes (exit 0).
+   */
   readonly connectTimeoutMs: number | undefined;
-  /** `-i`: give up after this many ms without data either way (exit 4). */
+  /** `-i`: give up after this many ms without data either way, set-up included (exit 4). */
   readonly idleMs: number | undefined;
-  /** `-q`: after stdin EOF wait at most this many ms (UDP: default 1000). */
+  /** `-q`: after stdin EOF wait at most this many ms (UDP without `-w`: default 1000). */
   readonly lingerMs: number | undefined;
   /** `--crlf`. */
   readonly crlf: boolean;
@@ -172,7 +176,8 @@ export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPl
   }
   const base = f.udp ? "udp" : "tcp";
   const network = (v4 ? `${base}4` : v6 ? `${base}6` : base) as Network;
-  const lingerMs = linger ?? (f.udp ? UDP_DEFAULT_LINGER_MS : undefined);
+  // UDP has no EOF: without -q it waits 1 s after stdin EOF, or with -w until SECS of silence
+  const lingerMs = linger ?? (f.udp && f.wait === undefined ? UDP_DEFAULT_LINGER_MS : undefined);
   return { network, address: formatHostPort(host, port), source, lingerMs, ...common };
 }
 
@@ -258,17 +263,113 @@ export async function withStop(
   }
 }
 
+/**
+ * A limit on connection set-up and the flag that set it.
+ * @example `const limit: SetupLimit = { ms: 2000, flag: "-w" }`
+ */
+export interface SetupLimit {
+  readonly ms: number;
+  readonly flag: "-w" | "-i";
+}
+
+/**
+ * What bounds connection set-up (name lookup + connect): `-w`, or `-i` when that is shorter —
+ * silence while connecting counts as silence. Undefined: neither was given.
+ * @example `setupLimit({ connectTimeoutMs: 5000, idleMs: 1000 }) // { ms: 1000, flag: "-i" }`
+ */
+export function setupLimit(plan: Pick<ConnectPlan, "connectTimeoutMs" | "idleMs">): SetupLimit | undefined {
+  const w = plan.connectTimeoutMs;
+  const i = plan.idleMs;
+  if (w !== undefined && (i === undefined || w <= i)) return { ms: w, flag: "-w" };
+  return i === undefined ? undefined : { ms: i, flag: "-i" };
+}
+
+/**
+ * The error when set-up passed its limit: `connect 10.0.0.1:80: connection timed out
+ * (ETIMEDOUT) — not connected within 2 s (-w 2); is the host up, …` (exit 4).
+ * @example `throw setupTimeoutError({ ms: 2000, flag: "-w" }, "10.0.0.1:80")`
+ */
+export function setupTimeoutError(limit: SetupLimit, address: string): TimeoutError {
+  const s = limit.ms / 1000;
+  const what =
+    limit.flag === "-w"
+      ? `not connected within ${s} s (-w ${s})`
+      : `no answer for ${s} s while connecting (-i ${s})`;
+  return new TimeoutError("ETIMEDOUT", {
+    op: "connect",
+    address,
+    hint: `${what}; is the host up, and is the port open (not filtered by a firewall)?`,
+  });
+}
+
+/**
+ * `p`, unless `ms` pass first (rejects with `onTimeout()`) or `signal` aborts (rejects with its
+ * reason); `ms` undefined: no limit. For waits that cannot be cancelled, like a name lookup.
+ * @example `const ep = await within(resolveNetAddress("tcp", a, false, "connect"), 2000, signal, () => err)`
+ */
+function within<T>(
+  p: Promise<T>,
+  ms: number | undefined,
+  signal: AbortSignal,
+  onTimeout: () => Error,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    if (ms !== undefined) timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  p.catch(() => {});
+  return Promise.race([p, stop]).finally(() => {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort!);
+  });
+}
+
+/**
+ * Resolves the plan's address with set-up bounded by `limit` (a lookup cannot be cancelled: it is
+ * raced); resolves the address as a literal and a function giving the ms left of the limit.
+ */
+async function lookUp(
+  plan: ConnectPlan,
+  signal: AbortSignal,
+  limit: SetupLimit | undefined,
+): Promise<{ target: string; left: () => number | undefined }> {
+  const t0 = performance.now();
+  const left = () =>
+    limit === undefined ? undefined : Math.max(1, Math.ceil(limit.ms - (performance.now() - t0)));
+  if (plan.network === "unix") return { target: plan.address, left };
+  const to = await within(
+    resolveNetAddress(plan.network, plan.address, false, "connect"),
+    limit?.ms,
+    signal,
+    () => setupTimeoutError(limit!, plan.address),
+  );
+  return { target: formatHostPort((to as IpEndpoint).address, (to as IpEndpoint).port), left };
+}
+
 /** Connects and moves bytes until done; resolves the exit code. */
 export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
   return withStop(ctx, async (signal, stdin) => {
     if (plan.network.startsWith("udp")) return runUdp(plan, ctx, stdin, signal);
     const opts: { -readonly [K in keyof DialOptions]: DialOptions[K] } = { signal };
-    if (plan.connectTimeoutMs !== undefined) opts.timeout = plan.connectTimeoutMs;
     if (plan.source?.address !== undefined) opts.localAddress = plan.source.address;
     if (plan.source?.port !== undefined) opts.localPort = plan.source.port;
+    const limit = setupLimit(plan);
     let conn: Conn;
     try {
-      conn = await dial(plan.network as "tcp", plan.address, opts);
+      const { target, left } = await lookUp(plan, signal, limit);
+      const timeout = left();
+      if (timeout !== undefined) opts.timeout = timeout;
+      try {
+        conn = await dial(plan.network as "tcp", target, opts);
+      } catch (err) {
+        // the core's own connect timer ended it (the trace shows ETIMEDOUT): say which flag
+        if (limit !== undefined && err instanceof TimeoutError) throw setupTimeoutError(limit, target);
+        throw err;
+      }
     } catch (err) {
       if (signal.aborted) return 0;
       throw err;
@@ -278,6 +379,7 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
       shutdown: plan.shutdown,
       lingerMs: plan.lingerMs,
       idleMs: plan.idleMs,
+      finalReadMs: plan.connectTimeoutMs,
       crlf: plan.crlf,
       signal,
       dump: ctx.dumper(),
@@ -293,7 +395,19 @@ async function runUdp(
   stdin: StdinReader,
   signal: AbortSignal,
 ): Promise<number> {
-  const to = (await resolveNetAddress(plan.network, plan.address, false, "connect")) as IpEndpoint;
+  const limit = setupLimit(plan);
+  let to: IpEndpoint;
+  try {
+    to = (await within(
+      resolveNetAddress(plan.network, plan.address, false, "connect"),
+      limit?.ms,
+      signal,
+      () => setupTimeoutError(limit!, plan.address),
+    )) as IpEndpoint;
+  } catch (err) {
+    if (signal.aborted) return 0;
+    throw err;
+  }
   const pc = await dial((to.family === 6 ? "udp6" : "udp4") as "udp", formatHostPort(to.address, to.port), {
     ...(plan.source?.address !== undefined ? { localAddress: plan.source.address } : {}),
     ...(plan.source?.port !== undefined ? { localPort: plan.source.port } : {}),
@@ -305,9 +419,11 @@ async function runUdp(
   const end = new Ending();
   const idle = new IdleTimer(plan.idleMs, end.finish, want);
   let linger: NodeJS.Timeout | undefined;
+  let finalRead: NodeJS.Timeout | undefined;
   const receive = async () => {
     for (;;) {
       const p = await pc.readFrom();
+      finalRead?.refresh();
       if (end.settled || !(await printReceived(ctx, p.data, idle, dump, end))) return;
     }
   };
@@ -321,9 +437,18 @@ async function runUdp(
         await pc.write(piece);
       }
     }
-    const ms = plan.lingerMs ?? UDP_DEFAULT_LINGER_MS;
-    ctx.info(`stdin EOF: waiting ${ms / 1000} s for datagrams (-q)`);
-    linger = setTimeout(() => end.finish(), ms);
+    if (plan.lingerMs !== undefined) {
+      ctx.info(`stdin EOF: waiting ${plan.lingerMs / 1000} s for datagrams (-q)`);
+      linger = setTimeout(() => end.finish(), plan.lingerMs);
+    }
+    const w = plan.connectTimeoutMs;
+    if (w !== undefined) {
+      ctx.info(`stdin EOF: waiting for datagrams until none came for ${w / 1000} s (-w)`);
+      finalRead = setTimeout(() => {
+        ctx.info(`-w ${w / 1000}: no datagram for ${w / 1000} s after stdin EOF; closing`);
+        end.finish();
+      }, w);
+    }
   };
   const onAbort = () => end.finish();
   signal.addEventListener("abort", onAbort, { once: true });
@@ -335,7 +460,8 @@ async function runUdp(
   } finally {
     signal.removeEventListener("abort", onAbort);
     idle.stop();
-    if (linger !== undefined) clearTimeout(linger);
+    clearTimeout(linger);
+    clearTimeout(finalRead);
     if (pc.drops > 0) ctx.warn(`${pc.drops} datagrams dropped: the receive queue was full`);
     await pc.close();
   }
@@ -353,9 +479,15 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("-6", "IPv6 only")
     .option("-s, --source <addr>", "connect from this local address")
     .option("-p, --source-port <port>", "connect from this local port")
-    .option("-w, --wait <secs>", "give up connecting after SECS (exit 4)")
-    .option("-i, --idle <secs>", "give up after SECS without data either way (exit 4)")
-    .option("-q, --linger <secs>", "after stdin EOF, wait at most SECS for the peer (UDP default 1)")
+    .option(
+      "-w, --wait <secs>",
+      "connect within SECS or give up (exit 4); after stdin EOF, close once the peer is silent for SECS (exit 0)",
+    )
+    .option("-i, --idle <secs>", "give up after SECS without data either way, connecting included (exit 4)")
+    .option(
+      "-q, --linger <secs>",
+      "after stdin EOF, wait at most SECS for the peer (UDP default 1, unless -w)",
+    )
     .option("--crlf", "send line endings as CRLF")
     .option("--no-shutdown", "do not half-close (SHUT_WR) at stdin EOF; wait for the peer to close")
     .addHelpText(
@@ -364,9 +496,18 @@ export function register(program: Command, reg: CommandRegistry): void {
 stdin EOF sends FIN (shutdown SHUT_WR) and sockit keeps printing until the peer closes:
 request -> half-close -> reply works with any server that answers after reading EOF.
 
+Timeouts (none by default):
+  -w SECS  name lookup + connect must finish within SECS, else exit 4. After stdin EOF, the
+           peer may stay silent for at most SECS: then sockit closes and exits 0 (traditional
+           netcat's "timeout for connects and final net reads"). While stdin is still open,
+           -w never ends a connected session. With -u: wait for replies until SECS of silence.
+  -i SECS  no data either way for SECS, at any time, connecting included: exit 4.
+  -q SECS  after stdin EOF, wait at most SECS in all, then close and exit 0.
+
 Examples:
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit connect example.test 80
-  sockit connect -w 2 127.0.0.1 7             echo service, give up after 2 s
+  sockit connect -w 2 127.0.0.1 7             give up if not connected within 2 s
+  echo stats | sockit connect -w 1 cache.test 11211   print the answer, exit 1 s after it stops
   sockit connect -U /tmp/app.sock             a Unix socket
   echo ping | sockit connect -u 127.0.0.1 7   one datagram, print replies for 1 s
   sockit -x connect 127.0.0.1 13              hex dump of what comes back

@@ -12,7 +12,7 @@ import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { planRelay, type RelayPlan } from "../relay/address.js";
 import { type Opener, prepare, type RelayStream } from "../relay/endpoints.js";
-import { type SpliceResult, splice, summary } from "../relay/splice.js";
+import { passedOn, type SpliceResult, splice, summary } from "../relay/splice.js";
 import type { CommandRegistry } from "./index.js";
 
 /** Default linger for datagram sources after the other direction ended (socat's -t), seconds. */
@@ -73,6 +73,8 @@ export async function runRelay(plan: RelayCommandPlan, ctx: Context): Promise<nu
       signal: ac.signal,
       dump: ctx.dumper(`relay ${id}`),
     });
+    const passed = passedOn(id, r, [s1, s2]);
+    if (passed !== undefined) ctx.info(passed);
     ctx.info(summary(id, r));
     return r;
   };
@@ -88,6 +90,7 @@ export async function runRelay(plan: RelayCommandPlan, ctx: Context): Promise<nu
         await o2.close();
       } catch (err) {
         s1.abort();
+        ctx.info(unopened(s1));
         throw err;
       }
       const r = await relay(s1, s2);
@@ -112,6 +115,14 @@ export async function runRelay(plan: RelayCommandPlan, ctx: Context): Promise<nu
   return signalled === undefined ? 0 : 128 + (signalled === "SIGINT" ? 2 : 15);
 }
 
+/**
+ * What happens to an accepted stream whose other side could not be opened (it is aborted):
+ * `127.0.0.1:51514 gets a reset: the other address could not be opened`.
+ */
+function unopened(s: RelayStream): string {
+  return `${s.label} ${s.abortResets ? "gets a reset" : "is closed"}: the other address could not be opened`;
+}
+
 /** `,fork`: accept until stopped; each connection is relayed to a fresh instance of the other side. */
 async function serveForked(
   acceptor: Opener,
@@ -132,7 +143,7 @@ async function serveForked(
         } catch (err) {
           accepted.abort();
           if (!ac.signal.aborted)
-            ctx.warn(`${accepted.label}: ${err instanceof Error ? err.message : String(err)}`);
+            ctx.warn(`${unopened(accepted)}: ${err instanceof Error ? err.message : String(err)}`);
           return;
         }
         const r = side === 0 ? await relay(accepted, peer) : await relay(peer, accepted);
@@ -177,6 +188,8 @@ Addresses:
 UDP with a stream: each datagram's bytes are written to the stream; bytes read from the stream
 go back as datagrams (at most 65507 bytes each) to the last sender.
 -v prints per relay: "sockit: relay 1: 1234 bytes →, 567 bytes ←, closed" (→ is ADDR1 to ADDR2).
+A reset (or other failure) on one side aborts the other: a TCP peer there gets a reset, not a
+FIN; so does an accepted client whose other address cannot be opened (e.g. refused).
 
 Examples:
   sockit relay tcp-listen:8080,fork tcp:127.0.0.1:80     a port forwarder

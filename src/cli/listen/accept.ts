@@ -30,13 +30,24 @@ export function unmapped(address: string): string {
 }
 
 /**
- * The {@link Client} for an accepted connection: peer `"127.0.0.1:54321"`, `"[::1]:5000"`, or
- * `""` (with address "" and port 0) for a Unix client.
+ * How a TCP client is named when its address cannot be known: it reset the connection before
+ * sockit could accept it (the kernel then refuses getpeername(2), and Node does not keep the
+ * address accept(2) returned).
+ * @example `if (client.peer === UNKNOWN_TCP_PEER) ctx.info("no address to check")`
+ */
+export const UNKNOWN_TCP_PEER = "a TCP client that reset before its address could be read";
+
+/**
+ * The {@link Client} for an accepted connection: peer `"127.0.0.1:54321"`, `"[::1]:5000"`,
+ * `""` (with address "" and port 0) for a Unix client, or {@link UNKNOWN_TCP_PEER} (address ""
+ * and port 0) for a TCP client whose address is gone.
  * @example `clientOf(conn, 1).peer // "127.0.0.1:54321"`
  */
 export function clientOf(conn: Conn, id: number): Client {
   const ep = conn.remoteEndpoint;
-  if (ep === undefined || "path" in ep) return { conn, id, peer: "", peerAddress: "", peerPort: 0 };
+  // a Unix connection always has an endpoint (a path, maybe ""): none at all means TCP, unknown
+  if (ep === undefined) return { conn, id, peer: UNKNOWN_TCP_PEER, peerAddress: "", peerPort: 0 };
+  if ("path" in ep) return { conn, id, peer: "", peerAddress: "", peerPort: 0 };
   const address = unmapped(ep.address);
   const peer = address.includes(":") ? `[${address}]:${ep.port}` : `${address}:${ep.port}`;
   return { conn, id, peer, peerAddress: address, peerPort: ep.port };

@@ -7,6 +7,7 @@
  * - the session ends when both directions are done; when stdin is a terminal, the peer's EOF
  *   ends it at once (nobody is going to type an answer to a closed connection).
  * - `-q SECS`: after stdin EOF, wait at most SECS for the peer, then close (exit 0).
+ * - `-w SECS` (connect): after stdin EOF, SECS without data from the peer → close (exit 0).
  * - `-i SECS`: no data either way for SECS → TimeoutError (exit 4).
  * - stdout closed under us (EPIPE, e.g. `| head`) ends quietly.
  *
@@ -185,6 +186,11 @@ export interface SessionOptions {
   readonly lingerMs?: number | undefined;
   /** `-i`: give up (TimeoutError) after this many ms without data either way. */
   readonly idleMs?: number | undefined;
+  /**
+   * `-w` (connect): after stdin EOF, close (a clean end) once the peer has sent nothing for this
+   * many ms — traditional netcat's "timeout for final net reads".
+   */
+  readonly finalReadMs?: number | undefined;
   /** `--crlf`: LF → CRLF toward the network. */
   readonly crlf?: boolean | undefined;
   /** End as soon as the peer closes its side (default: when stdin is a terminal). */
@@ -222,6 +228,7 @@ export async function runSession(
   let peerEof = false;
   let stdinEof = false;
   let linger: NodeJS.Timeout | undefined;
+  let finalRead: NodeJS.Timeout | undefined;
   const endOnPeerEof = opts.endOnPeerEof ?? (ctx.io.stdin as { isTTY?: boolean }).isTTY === true;
 
   const netToStdout = async () => {
@@ -230,6 +237,7 @@ export async function runSession(
       if (end.settled) return;
       if (b === null) break;
       idle.bump();
+      finalRead?.refresh();
       dump?.received(b);
       try {
         await writeAll(out, b);
@@ -261,12 +269,22 @@ export async function runSession(
         ctx.info(`stdin EOF: sent FIN to ${peer} (shutdown SHUT_WR); reading until it closes`);
       }
     } else ctx.info("stdin EOF: keeping the write side open (--no-shutdown)");
-    if (peerEof) finish();
-    else if (opts.lingerMs !== undefined) {
+    if (peerEof) {
+      finish();
+      return;
+    }
+    if (opts.lingerMs !== undefined) {
       linger = setTimeout(() => {
         ctx.info(`-q: ${opts.lingerMs! / 1000} s after stdin EOF; closing`);
         finish();
       }, opts.lingerMs);
+    }
+    const w = opts.finalReadMs;
+    if (w !== undefined) {
+      finalRead = setTimeout(() => {
+        ctx.info(`-w ${w / 1000}: nothing from ${peer} for ${w / 1000} s after stdin EOF; closing`);
+        finish();
+      }, w);
     }
   };
 
@@ -282,7 +300,8 @@ export async function runSession(
   } finally {
     opts.signal?.removeEventListener("abort", onAbort);
     idle.stop();
-    if (linger !== undefined) clearTimeout(linger);
+    clearTimeout(linger);
+    clearTimeout(finalRead);
     // a clean end flushes what is still queued (bounded) before closing; the process exits next
     if (ok && !opts.signal?.aborted) await conn[Symbol.asyncDispose]();
     else await conn.close();

@@ -41,6 +41,8 @@ export interface RelayStream {
   close(): Promise<void>;
   /** Tears the stream down at once (a TCP reset, a killed child). */
   abort(): void;
+  /** True when {@link abort} sends the peer a reset (a TCP connection). */
+  readonly abortResets: boolean;
 }
 
 /** A prepared address: bound if it listens, opened on demand otherwise. */
@@ -54,8 +56,10 @@ export interface Opener {
 }
 
 function connStream(conn: Conn, label: string): RelayStream {
+  const ep = conn.remoteEndpoint;
   return {
     label,
+    abortResets: ep === undefined || !("path" in ep),
     datagram: false,
     maxWrite: Number.POSITIVE_INFINITY,
     read: () => conn.read(),
@@ -94,6 +98,7 @@ function stdioStream(ctx: Context): RelayStream {
   const r = pullReader(ctx.io.stdin);
   return {
     label: "stdio",
+    abortResets: false,
     datagram: false,
     maxWrite: Number.POSITIVE_INFINITY,
     read: r.read,
@@ -139,6 +144,7 @@ async function execStream(argv: readonly string[], command: string, ctx: Context
   };
   return {
     label,
+    abortResets: false,
     datagram: false,
     maxWrite: Number.POSITIVE_INFINITY,
     read: r.read,
@@ -181,6 +187,7 @@ function packetStream(
   const max = pc.localEndpoint?.family === 6 ? 65527 : MAX_UDP4_PAYLOAD;
   return {
     label,
+    abortResets: false,
     datagram: true,
     maxWrite: max,
     read: async () => {

@@ -35,6 +35,8 @@ export interface SpliceResult {
   readonly status: "closed" | "idle timeout" | "interrupted" | "failed";
   /** The first error, when status is "failed". */
   readonly error?: unknown;
+  /** When status is "failed": the stream whose call failed (0: the first, 1: the second). */
+  readonly failedSide?: 0 | 1;
 }
 
 const STOP: unique symbol = Symbol("stop");
@@ -43,7 +45,8 @@ const LINGER: unique symbol = Symbol("linger");
 /**
  * Copies `a` → `b` and `b` → `a` until both directions end (or an error, the idle timeout or the
  * signal stops both); closes both streams before resolving. Never rejects: errors come back as
- * status "failed" with the byte counts so far (both streams are then aborted).
+ * status "failed" with the byte counts so far, and both streams are then aborted — so a reset
+ * on one side is passed on as a reset (not a FIN) to a TCP peer on the other.
  *
  * @example
  * ```ts
@@ -56,14 +59,16 @@ export async function splice(a: RelayStream, b: RelayStream, opts: SpliceOptions
   let backward = 0;
   let status: SpliceResult["status"] | undefined;
   let error: unknown;
+  let failedSide: 0 | 1 | undefined;
   let wake!: () => void;
   const stopped = new Promise<typeof STOP>((resolve) => {
     wake = () => resolve(STOP);
   });
-  const halt = (why: NonNullable<typeof status>, err?: unknown) => {
+  const halt = (why: NonNullable<typeof status>, err?: unknown, side?: 0 | 1) => {
     if (status !== undefined) return;
     status = why;
     error = err;
+    failedSide = side;
     wake();
   };
 
@@ -102,12 +107,17 @@ export async function splice(a: RelayStream, b: RelayStream, opts: SpliceOptions
   }
 
   async function copy(src: RelayStream, dst: RelayStream, dir: 0 | 1): Promise<void> {
+    const srcSide = dir;
+    const dstSide = dir === 0 ? 1 : 0;
+    let side: 0 | 1 = srcSide; // whose call is running (a failure is that side's)
     try {
       for (;;) {
+        side = srcSide;
         const chunk = await readNext(src, ended[dir === 0 ? 1 : 0].promise);
         if (chunk === STOP) return;
         if (chunk === null) break;
         touch();
+        side = dstSide;
         if (dir === 0) opts.dump?.sent(chunk);
         else opts.dump?.received(chunk);
         for (let off = 0; off < chunk.length; off += dst.maxWrite) {
@@ -117,9 +127,10 @@ export async function splice(a: RelayStream, b: RelayStream, opts: SpliceOptions
           else backward += piece.length;
         }
       }
+      side = dstSide;
       await orStop(closeWriteIfConnected(dst));
     } catch (err) {
-      halt("failed", err);
+      halt("failed", err, side);
     } finally {
       ended[dir].resolve();
     }
@@ -135,9 +146,10 @@ export async function splice(a: RelayStream, b: RelayStream, opts: SpliceOptions
     await Promise.allSettled([a.close(), b.close()]);
   }
   const final = status ?? "closed";
-  return final === "failed"
+  if (final !== "failed") return { forward, backward, status: final };
+  return failedSide === undefined
     ? { forward, backward, status: final, error }
-    : { forward, backward, status: final };
+    : { forward, backward, status: final, error, failedSide };
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -158,4 +170,27 @@ export function summary(id: number, r: SpliceResult): string {
       ? `failed: ${r.error instanceof Error ? r.error.message : String(r.error)}`
       : r.status;
   return `relay ${id}: ${r.forward} bytes →, ${r.backward} bytes ←, ${why}`;
+}
+
+/**
+ * The `-v` line saying how a failure was passed on: `relay 1: 127.0.0.1:7000 reset the
+ * connection (ECONNRESET); passing the reset on to 127.0.0.1:51514`, or `… failed (EPIPE);
+ * aborting exec cat` when the other side cannot get a reset (not a TCP connection).
+ * @example `passedOn(1, r, [client, server]) // "relay 1: … passing the reset on to …"`
+ */
+export function passedOn(
+  id: number,
+  r: SpliceResult,
+  streams: readonly [RelayStream, RelayStream],
+): string | undefined {
+  if (r.status !== "failed" || r.failedSide === undefined) return undefined;
+  const failed = streams[r.failedSide];
+  const other = streams[r.failedSide === 0 ? 1 : 0];
+  const code = (r.error as { code?: unknown } | null)?.code;
+  const what =
+    code === "ECONNRESET"
+      ? "reset the connection (ECONNRESET)"
+      : `failed${typeof code === "string" ? ` (${code})` : ""}`;
+  const action = other.abortResets ? `passing the reset on to ${other.label}` : `aborting ${other.label}`;
+  return `relay ${id}: ${failed.label} ${what}; ${action}`;
 }

@@ -1,0 +1,133 @@
+/**
+ * Two network namespaces joined by a veth cable, for tests that need a link that drops packets
+ * (a firewall that silently eats SYNs), which loopback cannot do. Needs root, `ip` and `nft`;
+ * {@link netnsSkipReason} says why a test must skip otherwise.
+ *
+ * The client namespace has 198.51.100.1 and 2001:db8::1, the server namespace 198.51.100.2 and
+ * 2001:db8::2 (documentation ranges). While the pair exists, the root namespace has
+ * `unreachable` routes for both ranges, so a command run outside the namespaces by mistake fails
+ * instead of leaving the machine. Names carry the process id: parallel test files do not collide.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+
+const RUN_MS = 10_000;
+
+function run(cmd: string, args: string[], input?: string): string {
+  return execFileSync(cmd, args, {
+    encoding: "utf8",
+    timeout: RUN_MS,
+    stdio: [input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    ...(input === undefined ? {} : { input }),
+  });
+}
+
+function has(cmd: string): boolean {
+  return spawnSync(cmd, ["-V"], { stdio: "ignore", timeout: RUN_MS }).error === undefined;
+}
+
+/**
+ * Why namespace tests cannot run here (not root, `ip` or `nft` missing), or undefined.
+ * @example `test("…", { skip: netnsSkipReason() }, async () => { … })`
+ */
+export function netnsSkipReason(): string | undefined {
+  if (process.platform !== "linux") return "network namespaces are a Linux feature";
+  if (process.getuid?.() !== 0) return "creating network namespaces needs root";
+  if (!has("ip")) return "the ip command (iproute2) is not installed";
+  if (!has("nft")) return "the nft command (nftables) is not installed";
+  return undefined;
+}
+
+/**
+ * A client namespace and a server namespace on one veth cable.
+ * @example `const [cmd, args] = pair.argv(pair.client, ["ping", "-c1", pair.serverV4])`
+ */
+export interface NetnsPair {
+  /** The client namespace's name (run commands there with {@link NetnsPair.argv}). */
+  readonly client: string;
+  /** The server namespace's name. */
+  readonly server: string;
+  /** The server's addresses, as a client in `client` reaches them. */
+  readonly serverV4: "198.51.100.2";
+  readonly serverV6: "2001:db8::2";
+  /** `["ip", "netns", "exec", ns, ...cmd]` split into command and arguments for spawn(). */
+  argv(ns: string, cmd: string[]): [string, string[]];
+  /** The server namespace silently drops every TCP packet to `port` (IPv4 and IPv6). */
+  dropTcpPort(port: number): void;
+  /** Deletes both namespaces (and the guard routes this pair added). Idempotent. */
+  close(): void;
+}
+
+const V4 = "198.51.100.0/24";
+const V6 = "2001:db8::/64";
+
+/** Adds an `unreachable` guard route unless one is there; true when this call added it. */
+function guard(family: "-4" | "-6", prefix: string): boolean {
+  if (run("ip", [family, "route", "show", "type", "unreachable", prefix]).trim() !== "") return false;
+  run("ip", [family, "route", "add", "unreachable", prefix]);
+  return true;
+}
+
+/**
+ * Creates the pair; the caller must call `close()` (in `finally` / `after`).
+ * @example
+ * ```ts
+ * const ns = netnsPair();
+ * try { ns.dropTcpPort(9); const [cmd, args] = ns.argv(ns.client, ["nc", ns.serverV4, "9"]); … }
+ * finally { ns.close(); }
+ * ```
+ */
+export function netnsPair(): NetnsPair {
+  const tag = `sk${process.pid}`;
+  const client = `${tag}c`;
+  const server = `${tag}s`;
+  const ours: Array<["-4" | "-6", string]> = [];
+  let closed = false;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    for (const ns of [client, server])
+      spawnSync("ip", ["netns", "del", ns], { stdio: "ignore", timeout: RUN_MS });
+    for (const [family, prefix] of ours) {
+      spawnSync("ip", [family, "route", "del", "unreachable", prefix], { stdio: "ignore", timeout: RUN_MS });
+    }
+  };
+  try {
+    if (guard("-4", V4)) ours.push(["-4", V4]);
+    if (guard("-6", V6)) ours.push(["-6", V6]);
+    run("ip", ["netns", "add", client]);
+    run("ip", ["netns", "add", server]);
+    const [vc, vs] = [`${tag}vc`, `${tag}vs`];
+    run("ip", ["link", "add", vc, "netns", client, "type", "veth", "peer", "name", vs, "netns", server]);
+    for (const [ns, dev, host] of [
+      [client, vc, "1"],
+      [server, vs, "2"],
+    ] as const) {
+      run("ip", ["-n", ns, "addr", "add", `198.51.100.${host}/24`, "dev", dev]);
+      run("ip", ["-n", ns, "addr", "add", `2001:db8::${host}/64`, "dev", dev, "nodad"]);
+      run("ip", ["-n", ns, "link", "set", "lo", "up"]);
+      run("ip", ["-n", ns, "link", "set", dev, "up"]);
+    }
+  } catch (err) {
+    close();
+    throw err;
+  }
+  return {
+    client,
+    server,
+    serverV4: "198.51.100.2",
+    serverV6: "2001:db8::2",
+    argv: (ns, cmd) => ["ip", ["netns", "exec", ns, ...cmd]],
+    dropTcpPort: (port) => {
+      run("ip", [
+        "netns",
+        "exec",
+        server,
+        "nft",
+        "add table inet sockit_drop; " +
+          "add chain inet sockit_drop in { type filter hook input priority 0; policy accept; }; " +
+          `add rule inet sockit_drop in tcp dport ${port} counter drop`,
+      ]);
+    },
+    close,
+  };
+}
