@@ -1,5 +1,6 @@
 // Runs the built tests with node --test and ends with one line saying what was skipped and why:
 //   skipped 12 tests: socat not installed (apt-get install socat) ×8; nc not installed (…) ×4
+// Files named *.solo.test.js run afterwards, alone (they measure machine-wide kernel state).
 // Usage: node scripts/run-tests.mjs [--node-test-flag=VALUE …] [FILE …]
 // With no FILE, every dist/**/*.test.js (sorted). Output is node --test's own (spec on a terminal,
 // TAP otherwise), then the summary line; the exit code is node --test's. The skip reasons come from
@@ -50,40 +51,63 @@ const args = process.argv.slice(2);
 const flags = args.filter((a) => a.startsWith("-"));
 const files = args.filter((a) => !a.startsWith("-"));
 const dir = mkdtempSync(join(tmpdir(), "sockit-test-run-"));
-const skips = join(dir, "skips.jsonl");
 const reporter = process.stdout.isTTY ? "spec" : "tap"; // node --test's own default
 const env = { ...process.env };
 delete env.NODE_TEST_CONTEXT; // a runner started from inside a test still reports normally
 
-const child = spawn(
-  process.execPath,
-  [
-    "--test",
-    "--test-timeout=180000",
-    "--test-concurrency=2",
-    `--test-reporter=${reporter}`,
-    "--test-reporter-destination=stdout",
-    `--test-reporter=${new URL("skip-reporter.mjs", import.meta.url).href}`,
-    `--test-reporter-destination=${skips}`,
-    ...flags,
-    ...(files.length > 0 ? files : testFiles()),
-  ],
-  { stdio: "inherit", env },
-);
-for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
-child.on("error", (err) => {
-  rmSync(dir, { recursive: true, force: true });
-  console.error(`run-tests: cannot start ${process.execPath} --test: ${err.message}`);
-  process.exitCode = 1;
-});
-child.on("close", (code, signal) => {
-  let lines = [];
+/** Runs node --test over `list` with `concurrency` files at a time; resolves its exit code. */
+function run(list, concurrency, skipFile) {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      [
+        "--test",
+        "--test-timeout=180000",
+        `--test-concurrency=${concurrency}`,
+        `--test-reporter=${reporter}`,
+        "--test-reporter-destination=stdout",
+        `--test-reporter=${new URL("skip-reporter.mjs", import.meta.url).href}`,
+        `--test-reporter-destination=${skipFile}`,
+        ...flags,
+        ...list,
+      ],
+      { stdio: "inherit", env },
+    );
+    const forward = (sig) => child.kill(sig);
+    process.on("SIGINT", forward);
+    process.on("SIGTERM", forward);
+    child.on("error", (err) => {
+      console.error(`run-tests: cannot start ${process.execPath} --test: ${err.message}`);
+      resolve(1);
+    });
+    child.on("close", (code, signal) => {
+      process.off("SIGINT", forward);
+      process.off("SIGTERM", forward);
+      resolve(code ?? (signal ? 1 : 0));
+    });
+  });
+}
+
+// Files named *.solo.test.js measure machine-wide state (/proc/net/sockstat's TCP memory and
+// orphans): they run after the others, one at a time, so no other test's sockets count.
+const all = files.length > 0 ? files : testFiles();
+const shared = all.filter((f) => !f.endsWith(".solo.test.js"));
+const solo = all.filter((f) => f.endsWith(".solo.test.js"));
+let code = 0;
+const skipFiles = [join(dir, "skips-shared.jsonl"), join(dir, "skips-solo.jsonl")];
+if (shared.length > 0) code = await run(shared, 2, skipFiles[0]);
+if (solo.length > 0) {
+  const soloCode = await run(solo, 1, skipFiles[1]);
+  if (code === 0) code = soloCode;
+}
+const lines = [];
+for (const f of skipFiles) {
   try {
-    lines = readFileSync(skips, "utf8").split("\n").filter(Boolean);
+    lines.push(...readFileSync(f, "utf8").split("\n").filter(Boolean));
   } catch {
-    // node --test ended before the reporter wrote anything: nothing was skipped
+    // that run ended before the reporter wrote anything (or did not run): nothing skipped there
   }
-  rmSync(dir, { recursive: true, force: true });
-  console.log(summary(lines));
-  process.exitCode = code ?? (signal ? 1 : 0);
-});
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(summary(lines));
+process.exitCode = code;

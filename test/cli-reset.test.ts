@@ -9,7 +9,9 @@
  *   with -v; with `,fork`, a client whose backend refuses gets a reset, not a clean close.
  */
 import assert from "node:assert/strict";
-import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { closeSync, openSync, statSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +20,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { listen } from "../src/net/listen.js";
 import { leakFree, within } from "./support/leaks.js";
+import { needs, peerPath } from "./support/peers.js";
 import { PyPeer } from "./support/py-peer.js";
 import { runPython } from "./support/python.js";
 import { type Child, start } from "./support/spawn.js";
@@ -159,6 +162,77 @@ c.close()
       assert.equal(c.stdout(), "before the reset\n");
     } finally {
       c.kill("SIGKILL");
+    }
+  },
+);
+
+/** A Python sender: 50 MiB in 64 KiB writes, printing "half" once 10 MiB are out (and going on). */
+const SEND_50MIB = `
+import socket, sys
+c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+chunk = b"z" * 65536
+sent = 0
+try:
+    while sent < 50 * 1024 * 1024:
+        c.sendall(chunk)
+        sent += len(chunk)
+        if sent == 10 * 1024 * 1024:
+            print("half", flush=True)  # and go on sending: the kill lands mid-stream
+except OSError as e:
+    print("sender:", e, flush=True)
+`;
+
+test(
+  "listen receiving a 50 MiB file whose sender is killed mid-way (ss -K): exit 5 and a reset message, never 0",
+  { ...LIMIT, skip: process.getuid?.() !== 0 ? "ss -K needs root" : needs(["ss"]) },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sockit-ssk-"));
+    const out = join(dir, "received.bin");
+    const fd = openSync(out, "w");
+    const c = spawn(process.execPath, [MAIN, "listen", "127.0.0.1", "0"], {
+      stdio: ["ignore", fd, "pipe"],
+      env: ENV,
+    });
+    closeSync(fd);
+    let err = "";
+    c.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+    const exited = once(c, "exit");
+    try {
+      const until = Date.now() + 10_000;
+      let port = 0;
+      while (port === 0) {
+        const m = /listening on [^\n]*:(\d+)\n/.exec(err);
+        if (m) port = Number(m[1]);
+        else if (Date.now() > until) throw new Error(`not listening: ${err}`);
+        else await sleep(20);
+      }
+      const sender = spawn("python3", ["-c", SEND_50MIB, String(port)], { stdio: ["pipe", "pipe", "pipe"] });
+      let said = "";
+      sender.stdout!.on("data", (d: Buffer) => (said += d.toString()));
+      try {
+        await within(
+          (async () => {
+            while (!said.includes("half")) await sleep(20);
+          })(),
+          20_000,
+          "the sender's first 10 MiB",
+        );
+        // the kernel destroys the sender's socket: sockit's side gets a reset (RST) mid-transfer
+        const ss = spawnSync(peerPath("ss"), ["-K", "dst", "127.0.0.1", "dport", "=", String(port)], {
+          encoding: "utf8",
+        });
+        assert.equal(ss.status, 0, ss.stderr);
+        const [code] = (await within(exited, 20_000, "sockit listen exits")) as [number | null];
+        assert.equal(code, 5, err);
+        assert.match(err, /connection reset by peer \(ECONNRESET\)/);
+        const size = statSync(out).size;
+        assert.ok(size >= 10 * 1024 * 1024 - 4 * 1024 * 1024 && size < 50 * 1024 * 1024, `received ${size}`);
+      } finally {
+        sender.kill("SIGKILL");
+      }
+    } finally {
+      c.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
     }
   },
 );

@@ -224,7 +224,13 @@ export class StreamListener {
         const unix = isUnix(this.#endpoint) ? { local: this.#endpoint.path } : undefined;
         return new StreamSocket(next.sock, undefined, unix, next.remote);
       }
-      if (this.#error !== undefined) throw toSocketError(this.#error, { op: "accept" });
+      if (this.#error !== undefined) {
+        // handed out once, as accept(2) returns EMFILE once: Node keeps listening, so the next
+        // accept() waits for the next connection again
+        const err = this.#error;
+        this.#error = undefined;
+        throw toSocketError(err, { op: "accept" });
+      }
       await this.#waiters.wait(w, "accept", formatEndpoint(this.#endpoint));
     }
   }

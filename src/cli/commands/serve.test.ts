@@ -83,12 +83,14 @@ describe("planServe", () => {
       udpQueue: "16",
       backlog: "64",
       grace: "0",
+      linger: "2.5",
       udp: true,
     });
     assert.deepEqual(p.limits, {
       maxConnections: 10,
       maxPerSource: 2,
       idleMs: 1500,
+      lingerMs: 2500,
       chargenBytes: 1000,
       chargenMs: 2000,
       udpRate: 3,

@@ -25,6 +25,8 @@ const REFUSING_MAX = 16;
 const REFUSAL_LINGER_MS = 1000;
 /** Descriptors kept free for everything but connections (files, timers' threads, the runtime). */
 const FD_RESERVE = 8;
+/** After accept() failed for want of descriptors, wait this long before accepting again. */
+const ACCEPT_RETRY_MS = 100;
 
 /** One service to run and its port (0: a free port chosen by the kernel). */
 export interface ServiceSpec {
@@ -282,13 +284,22 @@ export class ServiceHost {
   }
 
   async #acceptLoop(ln: Listener, service: ServiceName): Promise<void> {
-    try {
-      for await (const conn of ln) this.#admit(conn, service);
-    } catch (err) {
-      if (err instanceof OSError && (err.code === "EMFILE" || err.code === "ENFILE")) {
-        this.#counters.tcpDescriptorsExhausted++;
+    for (;;) {
+      try {
+        for await (const conn of ln) this.#admit(conn, service);
+        return;
+      } catch (err) {
+        if (this.closing) return;
+        if (err instanceof OSError && (err.code === "EMFILE" || err.code === "ENFILE")) {
+          // out of descriptors is passing: count it, say so, and accept again a little later
+          this.#counters.tcpDescriptorsExhausted++;
+          this.#emit({ type: "error", service, proto: "tcp", peer: "-", detail: String(err) });
+          await new Promise((r) => setTimeout(r, ACCEPT_RETRY_MS));
+          continue;
+        }
+        this.#emit({ type: "error", service, proto: "tcp", peer: "-", detail: String(err) });
+        return;
       }
-      if (!this.closing) this.#emit({ type: "error", service, proto: "tcp", peer: "-", detail: String(err) });
     }
   }
 
