@@ -189,10 +189,13 @@ export function formatTable(bound: readonly BoundService[]): string {
 const LOOPBACK = /^(127\.|::1$|localhost$)/;
 const EVENTS_PER_SECOND = 20;
 
-/** Prints events with -v, at most 20 a second (a flood must not flood the terminal too). */
+/**
+ * Prints events with -v, at most 20 of each kind a second (a flood must not flood the terminal
+ * too, and a flood of one kind — accepts — must not hide the first of another: a refusal).
+ */
 class EventLog {
   #second = 0;
-  #shown = 0;
+  #shown = new Map<string, number>();
   #hidden = 0;
   constructor(private readonly ctx: Context) {}
   log(e: ServiceEvent): void {
@@ -201,9 +204,11 @@ class EventLog {
     if (s !== this.#second) {
       this.flush();
       this.#second = s;
-      this.#shown = 0;
+      this.#shown.clear();
     }
-    if (this.#shown++ < EVENTS_PER_SECOND) this.ctx.info(formatEvent(e));
+    const shown = this.#shown.get(e.type) ?? 0;
+    this.#shown.set(e.type, shown + 1);
+    if (shown < EVENTS_PER_SECOND) this.ctx.info(formatEvent(e));
     else this.#hidden++;
   }
   flush(): void {
