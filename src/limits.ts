@@ -23,6 +23,12 @@ export const MAX_BACKLOG = 4096;
 /** How long `close()` lets queued outgoing bytes drain before it resets the connection, ms. */
 export const CLOSE_LINGER_MS = 30_000;
 
+/**
+ * How long disposing of a connection (`await using`) waits for bytes still in Node's write
+ * buffer to reach the kernel before it closes anyway, ms.
+ */
+export const DISPOSE_FLUSH_MS = 5000;
+
 /** Largest `recv()` bufsize accepted (bytes). */
 export const MAX_RECV = 2 ** 30;
 

@@ -20,7 +20,8 @@ import type { Datagram } from "../core/datagram.js";
 import { type Endpoint, endpointTrace, formatEndpoint, type IpEndpoint } from "../core/endpoint.js";
 import { allocFd, releaseFd } from "../core/fd.js";
 import { StreamListener } from "../core/listener.js";
-import { connectStream, type StreamSocket } from "../core/stream.js";
+import { connectStream } from "../core/connect-stream.js";
+import type { StreamSocket } from "../core/stream.js";
 import { type Wait, Watchers } from "../core/wait.js";
 import {
   argTypeError,

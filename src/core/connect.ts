@@ -8,7 +8,8 @@
  * @module
  */
 import { makeOSError, type OSError, toSocketError } from "../errors/index.js";
-import { type ConnectOptions, connectStream, type StreamSocket } from "./stream.js";
+import { type ConnectOptions, connectStream } from "./connect-stream.js";
+import type { StreamSocket } from "./stream.js";
 import { type Endpoint, formatEndpoint, isUnix } from "./endpoint.js";
 
 /** RFC 8305's recommended "Connection Attempt Delay" (Go uses 300 ms, curl 200 ms). */

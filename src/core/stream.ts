@@ -9,6 +9,12 @@
  * otherwise waits for 'drain' first, so a peer that stops reading stops the sender instead of
  * growing memory. Both faces (Berkeley and Go-style) use this class; neither does I/O itself.
  *
+ * Why this file is longer than the others (~750 lines): it is one class whose private state has
+ * to stay in one object — an idle connection is mostly this object (see the idle-memory figure
+ * in docs/performance.md), and helper objects per connection would cost what the design saves.
+ * What can live apart does: the receive queue (chunks.ts, a base class, so still one object),
+ * the Node event wiring (stream-node.ts) and the connect call (connect-stream.ts).
+ *
  * @module
  */
 import fs from "node:fs";
@@ -21,18 +27,12 @@ import {
   type OSError,
   toSocketError,
 } from "../errors/index.js";
-import { CLOSE_LINGER_MS, RECV_HIGH_WATER } from "../limits.js";
+import { CLOSE_LINGER_MS, DISPOSE_FLUSH_MS, RECV_HIGH_WATER } from "../limits.js";
 import { span, sym, traced, tracing } from "../trace.js";
-import {
-  type Endpoint,
-  endpointTrace,
-  formatEndpoint,
-  fromNode,
-  isUnix,
-  peerFromHandle,
-} from "./endpoint.js";
+import { type Endpoint, formatEndpoint, fromNode, isUnix, peerFromHandle } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
-import { Fifo } from "./fifo.js";
+import { ChunkQueue } from "./chunks.js";
+import { attach, reset } from "./stream-node.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -44,35 +44,6 @@ function asBuffer(data: Uint8Array): Buffer {
 
 /** Largest slice handed to Node in one write (see {@link StreamSocket.send}). */
 const WRITE_SLICE = 256 * 1024;
-
-/** RST and destroy (SO_LINGER 0 on close: the kernel drops what is queued instead of keeping it). */
-function reset(sock: net.Socket): void {
-  if (sock.destroyed) return;
-  try {
-    sock.resetAndDestroy();
-  } catch {
-    sock.destroy();
-  }
-}
-
-const OWNER = Symbol("sockit.stream");
-type Owned = net.Socket & { [OWNER]: StreamSocket };
-
-function onData(this: net.Socket, chunk: Buffer): void {
-  (this as Owned)[OWNER]._data(chunk);
-}
-function onEnd(this: net.Socket): void {
-  (this as Owned)[OWNER]._event("end");
-}
-function onError(this: net.Socket, err: Error): void {
-  (this as Owned)[OWNER]._event("error", err);
-}
-function onDrain(this: net.Socket): void {
-  (this as Owned)[OWNER]._event("drain");
-}
-function onClose(this: net.Socket): void {
-  (this as Owned)[OWNER]._event("close");
-}
 
 const PAUSED = 1;
 const EOF = 2;
@@ -90,24 +61,6 @@ interface Extras {
   readers?: WaitList;
   writers?: WaitList;
   watchers?: Watchers;
-}
-
-/**
- * Adds `fn` and, when `replace`, removes the event's other listeners. Removing after adding
- * leaves Node's events object in its fast shape (removing the only listener would `delete` the
- * key and turn it into a dictionary: ~400 bytes per connection).
- */
-function soleListener(
-  sock: net.Socket,
-  event: string,
-  fn: (this: net.Socket, err: Error) => void,
-  replace: boolean,
-): void {
-  sock.on(event, fn);
-  if (!replace) return;
-  for (const other of sock.listeners(event)) {
-    if (other !== fn) sock.removeListener(event, other as (...args: unknown[]) => void);
-  }
 }
 
 /** The names of a Unix-domain connection's two ends (a missing one is unnamed: ""). */
@@ -135,7 +88,7 @@ export interface RecvFlags {
  * await s.close();
  * ```
  */
-export class StreamSocket {
+export class StreamSocket extends ChunkQueue {
   /** The small per-process descriptor number (traces, `fileno()`). */
   readonly fd: number;
   readonly #sock: net.Socket;
@@ -144,8 +97,6 @@ export class StreamSocket {
   // connections need (Unix names, a raised receive mark, wait lists, select watchers) lives in
   // one object made on first use.
   #f = 0;
-  #chunks: Fifo<Buffer> | undefined; // made when the first bytes arrive
-  #buffered = 0;
   // the pending socket error (the kernel's sk_err): raised once, by the first recv (after the
   // bytes that arrived before it) or send that meets it, as Linux does; later calls see EOF or EPIPE
   #error: unknown;
@@ -226,6 +177,7 @@ export class StreamSocket {
    * unnamed (""). A socket from a `pauseOnConnect` server starts reading only now.
    */
   constructor(sock: net.Socket, fd?: number, unix?: UnixNames, remote?: Endpoint) {
+    super();
     this.fd = fd ?? allocFd();
     this.#sock = sock;
     if (unix !== undefined) this.#ext.unix = unix;
@@ -233,16 +185,7 @@ export class StreamSocket {
       this.#peerHost = remote.address; // a dialled peer is known already
       this.#peerPort = remote.port;
     } else this.#keepPeer();
-    // one set of module-level listeners shared by every connection (no closures per socket),
-    // and one listener per event: Node's own 'end' listener only matters without allowHalfOpen
-    // (which sockit always sets) and an accept queue's placeholder 'error' listener has done its
-    // job, so ours replace them (two listeners cost an array per event per connection)
-    (sock as Owned)[OWNER] = this;
-    sock.on("data", onData);
-    soleListener(sock, "end", onEnd, sock.allowHalfOpen);
-    soleListener(sock, "error", onError, true);
-    sock.on("drain", onDrain);
-    sock.on("close", onClose);
+    attach(sock, this); // module-level listeners, one per event
     // an error that came while the connection waited in an accept queue is its pending error
     if (sock.errored !== null) this.#fail(sock.errored);
     sock.resume();
@@ -252,17 +195,16 @@ export class StreamSocket {
   _data(chunk: Buffer): void {
     if (this.#rdShut || this.#closed) return; // SHUT_RD: discard
     const n = this.#slotN;
-    if (n !== 0 && this.#buffered === 0 && chunk.length <= n) {
+    if (n !== 0 && this.bufferedBytes === 0 && chunk.length <= n) {
       // a plain recv() is waiting and nothing is queued: hand the chunk over as it is
       this.#received += chunk.length;
       this.#takeSlot()[0](chunk);
       this.#x?.watchers?.notify();
       return;
     }
-    (this.#chunks ??= new Fifo()).push(chunk);
-    this.#buffered += chunk.length;
+    this.pushChunk(chunk);
     this.#received += chunk.length;
-    if (!this.#paused && this.#buffered >= Math.max(this.#highWater, this.#want)) {
+    if (!this.#paused && this.bufferedBytes >= Math.max(this.#highWater, this.#want)) {
       this.#paused = true;
       this.#sock.pause();
     }
@@ -277,7 +219,7 @@ export class StreamSocket {
     if (n === 0) return;
     const [resolve, reject] = this.#takeSlot();
     if (this.#closed) reject(closedError("recv"));
-    else if (this.#buffered > 0) resolve(this.#take(n, false));
+    else if (this.bufferedBytes > 0) resolve(this.#take(n, false));
     else if (this.#error !== undefined && !this.#rdShut) reject(this.#takeError("recv"));
     else resolve(EMPTY);
   }
@@ -391,11 +333,6 @@ export class StreamSocket {
     this.localEndpoint();
   }
 
-  /** Bytes received from the kernel and not yet consumed (what the receive bound limits). */
-  get bufferedBytes(): number {
-    return this.#buffered;
-  }
-
   /** Bytes handed to Node but not yet written to the kernel. */
   get writableLength(): number {
     return this.#sock.writableLength;
@@ -423,12 +360,12 @@ export class StreamSocket {
 
   /** True when a recv would not wait: data buffered, EOF, or an error pending. */
   get readable(): boolean {
-    return this.#buffered > 0 || this.#eof || this.#rdShut || this.#broken || this.#closed;
+    return this.bufferedBytes > 0 || this.#eof || this.#rdShut || this.#broken || this.#closed;
   }
 
   /** True when the peer has closed its side and every byte has been read (poll's POLLHUP). */
   get hangup(): boolean {
-    return this.#eof && this.#buffered === 0;
+    return this.#eof && this.bufferedBytes === 0;
   }
 
   /**
@@ -489,7 +426,7 @@ export class StreamSocket {
     if (!tracing()) {
       if (flags === undefined && !this.#closed && !this.#rdShut) {
         // fast path: bytes are waiting and no flag changes what to take
-        if (this.#buffered > 0) return Promise.resolve(this.#take(n, false));
+        if (this.bufferedBytes > 0) return Promise.resolve(this.#take(n, false));
         // idle path: wait in the slot, served directly by the 'data' handler
         if (
           w === undefined &&
@@ -546,19 +483,19 @@ export class StreamSocket {
       for (;;) {
         if (this.#closed) throw closedError("readline");
         if (this.#rdShut) return EMPTY;
-        const at = this.#find(delim, scanned, max);
+        const at = this.findByte(delim, scanned, max);
         if (at >= 0) {
           return this.#take(at + 1, false);
         }
-        scanned = Math.min(this.#buffered, max);
-        if (this.#buffered >= max) {
+        scanned = Math.min(this.bufferedBytes, max);
+        if (this.bufferedBytes >= max) {
           throw new FrameTooLargeError(
             `readline: no line end within ${max} bytes — raise max or check that the peer sends newlines`,
             max,
           );
         }
         if (this.#eof || this.#broken) {
-          if (this.#buffered > 0) return this.#take(this.#buffered, false);
+          if (this.bufferedBytes > 0) return this.#take(this.bufferedBytes, false);
           if (this.#error !== undefined) throw this.#takeError("readline");
           return EMPTY;
         }
@@ -570,22 +507,6 @@ export class StreamSocket {
     }
   }
 
-  /** Offset of the first `byte` in the buffered data at or after `from`, below `limit`; -1 if none. */
-  #find(byte: number, from: number, limit: number): number {
-    let base = 0;
-    const chunks = this.#chunks;
-    if (chunks === undefined) return -1;
-    for (let i = 0; i < chunks.length && base < limit; i++) {
-      const c = chunks.at(i)!;
-      if (from < base + c.length) {
-        const k = c.indexOf(byte, Math.max(0, from - base));
-        if (k >= 0 && base + k < limit) return base + k;
-      }
-      base += c.length;
-    }
-    return -1;
-  }
-
   async #recv(n: number, flags: RecvFlags | undefined, w: Wait | undefined, op: string): Promise<Buffer> {
     // MSG_WAITALL waits for all n bytes, with or without MSG_PEEK (Linux)
     const waitall = flags?.waitall === true;
@@ -594,7 +515,7 @@ export class StreamSocket {
       for (;;) {
         if (this.#closed) throw closedError(op);
         if (this.#rdShut) return EMPTY;
-        if (this.#buffered > 0 && (!waitall || this.#buffered >= n || this.#eof || this.#broken)) {
+        if (this.bufferedBytes > 0 && (!waitall || this.bufferedBytes >= n || this.#eof || this.#broken)) {
           return this.#take(n, flags?.peek === true);
         }
         if (n === 0) return EMPTY;
@@ -613,39 +534,13 @@ export class StreamSocket {
   }
 
   #take(n: number, peek: boolean): Buffer {
-    const chunks = this.#chunks!; // called only with bytes buffered
-    const first = chunks.at()!;
-    let out: Buffer;
-    if (first.length >= n || chunks.length === 1) {
-      out = first.length > n ? first.subarray(0, n) : first;
-      if (!peek) {
-        if (first.length > n) chunks.replaceFront(first.subarray(n));
-        else chunks.shift();
-      }
-    } else {
-      // the message spans chunks: copy at most n bytes into one buffer
-      const total = Math.min(n, this.#buffered);
-      out = Buffer.allocUnsafe(total);
-      let off = 0;
-      for (let i = 0; off < total;) {
-        const c = chunks.at(peek ? i : 0)!;
-        const k = Math.min(c.length, total - off);
-        c.copy(out, off, 0, k);
-        off += k;
-        if (peek) i++;
-        else if (k < c.length) chunks.replaceFront(c.subarray(k));
-        else chunks.shift();
-      }
-    }
-    if (!peek) {
-      this.#buffered -= out.length;
-      this.#maybeResume();
-    }
+    const out = this.takeBytes(n, peek);
+    if (!peek) this.#maybeResume();
     return out;
   }
 
   #maybeResume(): void {
-    if (this.#paused && this.#buffered < Math.max(this.#highWater, this.#want)) {
+    if (this.#paused && this.bufferedBytes < Math.max(this.#highWater, this.#want)) {
       this.#paused = false;
       this.#sock.resume();
     }
@@ -758,8 +653,7 @@ export class StreamSocket {
     }
     if (read && !this.#rdShut) {
       this.#rdShut = true;
-      this.#chunks = undefined;
-      this.#buffered = 0;
+      this.clearChunks();
       this.#maybeResume();
       this.#settleSlot();
       this.#readers.wake();
@@ -810,8 +704,7 @@ export class StreamSocket {
     if (this.#closed) return;
     const sp = span(this.fd, "close", []);
     this.#closed = true;
-    this.#chunks = undefined;
-    this.#buffered = 0;
+    this.clearChunks();
     const err = (op: string) => closedError(op);
     this.#keepNames();
     this.#settleSlot();
@@ -838,6 +731,22 @@ export class StreamSocket {
   }
 
   /**
+   * The one flush-then-close of both faces' `await using`: waits (at most `timeoutMs`) until the
+   * bytes handed to Node are in the kernel, then closes. A failure of the flush is the
+   * connection's own (a reset: the send that met it was told) and does not stop the close.
+   */
+  async flushAndClose(timeoutMs = DISPOSE_FLUSH_MS): Promise<void> {
+    if (!this.#closed && !this.#broken) {
+      try {
+        await this.flush({ timeout: timeoutMs });
+      } catch {
+        // closing anyway: see above
+      }
+    }
+    this.close();
+  }
+
+  /**
    * Resets the connection (RST, SO_LINGER 0), discarding queued data both ways, so nothing stays
    * in the kernel. After a half-close the reset waits until the shutdown has reached the kernel
    * (the next turn of the event loop when nothing is queued in Node).
@@ -857,110 +766,4 @@ export class StreamSocket {
   #convert(err: unknown, op: string): OSError {
     return toSocketError(err, { op, address: formatEndpoint(this.remoteEndpoint()) });
   }
-}
-
-/** Options for {@link connectStream}. */
-export interface ConnectOptions extends Wait {
-  /** Local address to bind before connecting (bind-then-connect). */
-  readonly localAddress?: string | undefined;
-  /** Local port to bind before connecting. */
-  readonly localPort?: number | undefined;
-  /** Use this descriptor number (the Berkeley face allocates it at `socket()`). */
-  readonly fd?: number | undefined;
-  /** TCP_NODELAY from the start. */
-  readonly noDelay?: boolean | undefined;
-  /** SO_KEEPALIVE from the start. */
-  readonly keepAlive?: boolean | undefined;
-}
-
-/**
- * Connects a TCP or Unix stream socket to a resolved endpoint.
- *
- * @example
- * ```ts
- * const s = await connectStream({ path: "/tmp/echo.sock" }, { timeout: 2000 });
- * ```
- */
-export function connectStream(to: Endpoint, opts: ConnectOptions = {}): Promise<StreamSocket> {
-  const fd = opts.fd ?? allocFd();
-  const ownFd = opts.fd === undefined;
-  if (ownFd && tracing()) {
-    const family = isUnix(to) ? "AF_UNIX" : to.family === 6 ? "AF_INET6" : "AF_INET";
-    span(fd, "socket", [sym(family), sym("SOCK_STREAM")])?.ok(fd);
-  }
-  const sp = tracing() ? span(fd, "connect", [endpointTrace(to)]) : undefined;
-  const where = formatEndpoint(to);
-  const unixPath = "path" in to ? to.path : undefined;
-  return new Promise<StreamSocket>((resolve, reject) => {
-    if (opts.signal?.aborted) {
-      if (ownFd) releaseFd(fd);
-      reject(
-        toSocketError(Object.assign(new Error("aborted"), { code: "EINTR" }), {
-          op: "connect",
-          address: where,
-        }),
-      );
-      return;
-    }
-    const common = {
-      allowHalfOpen: true,
-      noDelay: opts.noDelay ?? false,
-      keepAlive: opts.keepAlive ?? false,
-    };
-    const sock =
-      unixPath !== undefined
-        ? net.connect({ ...common, path: unixPath })
-        : net.connect({
-            ...common,
-            host: (to as { address: string }).address,
-            port: (to as { port: number }).port,
-            family: (to as { family: 4 | 6 }).family,
-            ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
-            ...(opts.localPort === undefined ? {} : { localPort: opts.localPort }),
-          });
-    let timer: NodeJS.Timeout | undefined;
-    const done = (err: OSError | undefined) => {
-      if (timer !== undefined) clearTimeout(timer);
-      opts.signal?.removeEventListener("abort", onAbort);
-      sock.off("error", onError);
-      sock.off("connect", onConnect);
-      if (err) {
-        sock.destroy();
-        sp?.fail(err);
-        if (ownFd) releaseFd(fd);
-        reject(err);
-        return;
-      }
-      sp?.ok(0);
-      resolve(new StreamSocket(sock, fd, unixPath === undefined ? undefined : { remote: unixPath }, to));
-    };
-    const onError = (e: Error) => done(toSocketError(e, { op: "connect", address: where }));
-    const onConnect = () => done(undefined);
-    const onAbort = () =>
-      done(
-        makeOSError("EINTR", {
-          op: "connect",
-          address: where,
-          cause: opts.signal?.reason,
-          hint: "the operation was aborted by its AbortSignal",
-        }),
-      );
-    sock.once("error", onError);
-    sock.once("connect", onConnect);
-    opts.signal?.addEventListener("abort", onAbort, { once: true });
-    if (opts.timeout !== undefined) {
-      const ms = opts.timeout;
-      timer = setTimeout(
-        () =>
-          done(
-            makeOSError("ETIMEDOUT", {
-              op: "connect",
-              address: where,
-              hint: `no answer within ${ms / 1000} s; is the host up and the port open?`,
-            }),
-          ),
-        ms,
-      );
-    }
-  });
 }

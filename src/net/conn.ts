@@ -166,12 +166,9 @@ export class Conn implements AsyncIterable<Buffer> {
 
   /** `await using conn = await dial(…)`: flushes queued writes (bounded), then closes. */
   async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      await this.#s.flush({ timeout: 5000 });
-    } catch {
-      // closing anyway
-    }
-    await this.close();
+    this.#rd.clear();
+    this.#wr.clear();
+    await this.#s.flushAndClose();
   }
 
   #waitFor(d: DeadlineTimer, op: string, opts: CallOptions | undefined): Wait | undefined {
