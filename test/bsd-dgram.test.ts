@@ -39,33 +39,10 @@ import {
 import { type CallEvent, renderCall, TRACE_CHANNEL } from "../src/trace.js";
 import { assertOSError, rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
+import { udpPair } from "./support/kit.js";
 import { kernelUdpRcvbufErrors, tick } from "./support/udp-peers.js";
 
 type Addr = [string, number] | [string, number, number, number];
-
-/** Two datagram sockets bound on loopback (port 0). */
-async function udpPair(family = AF_INET): Promise<{ a: Socket; b: Socket; close: () => Promise<void> }> {
-  const host = family === AF_INET6 ? "::1" : "127.0.0.1";
-  const a = socket(family, SOCK_DGRAM);
-  const b = socket(family, SOCK_DGRAM);
-  try {
-    await a.bind([host, 0]);
-    await b.bind([host, 0]);
-  } catch (err) {
-    await a.close();
-    await b.close();
-    throw err;
-  }
-  const pair = {
-    a,
-    b,
-    close: async () => {
-      await pair.a.close();
-      await pair.b.close();
-    },
-  };
-  return pair;
-}
 
 /** Reads everything queued now (non-blocking) until BlockingIOError. */
 async function drain(s: Socket, bufsize = 65535): Promise<Buffer[]> {
@@ -105,7 +82,7 @@ describe("sendto() and recvfrom()", () => {
     test(
       `carry datagrams both ways with the sender's address (${family === AF_INET ? "IPv4" : "IPv6"})`,
       leakFree(async () => {
-        const p = await udpPair(family);
+        const p = await udpPair(family === AF_INET6 ? "tcp6" : "tcp4");
         try {
           const aAddr = p.a.getsockname() as Addr;
           const bAddr = p.b.getsockname() as Addr;

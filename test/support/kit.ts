@@ -126,6 +126,40 @@ export async function tcpPair(opts: TcpPairOptions = {}): Promise<ConnPair> {
   }
 }
 
+/** A client connection whose server side a handler serves, from {@link servedPair}. */
+export interface ServedPair extends AsyncDisposable {
+  /** The listener (still open: close it, or use `close()`). */
+  readonly ln: Listener;
+  /** The dialling side, for the test to talk on. */
+  readonly conn: Conn;
+  /** Settles when the handler is done and the accepted side is closed. */
+  readonly served: Promise<void>;
+  /** Closes the client side and the listener. */
+  close(): Promise<void>;
+}
+
+/**
+ * A {@link tcpPair} whose accepted side is handed to `serve` (closed when it settles): a small
+ * local server for one connection.
+ *
+ * @example
+ * ```ts
+ * const { conn, served, close } = await servedPair(async (s) => void (await s.write("hi")));
+ * assert.equal((await conn.readExactly(2)).toString(), "hi");
+ * await served;
+ * await close();
+ * ```
+ */
+export async function servedPair(serve: (srv: Conn) => Promise<void>): Promise<ServedPair> {
+  const p = await tcpPair();
+  const served = serve(p.srv).finally(() => p.srv.close());
+  const close = async (): Promise<void> => {
+    await p.cli.close();
+    await p.ln.close();
+  };
+  return { ln: p.ln, conn: p.cli, served, close, [Symbol.asyncDispose]: close };
+}
+
 /** Two connected Berkeley sockets from {@link bsdTcpPair}, and the listening socket. */
 export interface SocketPair extends AsyncDisposable {
   /** The listening socket (already closed when `keepListener` was false). */
@@ -202,8 +236,10 @@ export async function bsdTcpPair(opts: BsdPairOptions = {}): Promise<SocketPair>
 
 /** Two bound datagram sockets from {@link udpPair}. */
 export interface DatagramPair extends AsyncDisposable {
-  readonly a: Socket;
-  readonly b: Socket;
+  /** The first socket (a test may swap in another; `close()` closes what is there). */
+  a: Socket;
+  /** The second socket. */
+  b: Socket;
   /** Closes both. */
   close(): Promise<void>;
 }
@@ -230,11 +266,16 @@ export async function udpPair(family: "tcp4" | "tcp6" = "tcp4"): Promise<Datagra
     await b.close();
     throw err;
   }
-  const close = async (): Promise<void> => {
-    await a.close();
-    await b.close();
+  const pair: DatagramPair = {
+    a,
+    b,
+    close: async () => {
+      await pair.a.close();
+      await pair.b.close();
+    },
+    [Symbol.asyncDispose]: () => pair.close(),
   };
-  return { a, b, close, [Symbol.asyncDispose]: close };
+  return pair;
 }
 
 /** A port held closed by {@link closedPort}. */
