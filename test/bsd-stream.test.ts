@@ -25,7 +25,7 @@ import {
   TimeoutError,
 } from "../src/bsd/index.js";
 import { rejectsOSError } from "./support/errors.js";
-import { bsdTcpPair } from "./support/kit.js";
+import { bsdTcpPair, settled, waitFor } from "./support/kit.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
 
 describe("recv()", () => {
@@ -130,7 +130,7 @@ describe("bounded memory", () => {
       try {
         const sending = p.conn.sendall(data);
         // let the flood fill every buffer it can; nobody reads on the client
-        await new Promise((r) => setTimeout(r, 300));
+        await settled(() => p.cli.stream!.counters.received);
         const buffered = p.cli.stream!.bufferedBytes;
         const received = p.cli.stream!.counters.received;
         assert.ok(buffered <= rcvbuf + 64 * 1024, `buffered ${buffered} stays near ${rcvbuf}`);
@@ -163,7 +163,7 @@ describe("bounded memory", () => {
         }
       })();
       try {
-        await new Promise((r) => setTimeout(r, 400));
+        await settled(() => handed); // the writer stalls once the kernel buffers are full
         const queued = p.cli.stream!.writableLength;
         assert.ok(queued <= 16 * 1024 + chunk.length, `Node-side queue ${queued} is bounded`);
         assert.ok(handed < 64 * 1024 * 1024, `writer stalled after ${handed} bytes (kernel buffers only)`);
@@ -259,7 +259,11 @@ describe("bind() and listen()", () => {
         // someone reads, and nothing may read before accept()
         const big = Buffer.alloc(32 * 1024 * 1024, 3);
         const sending = clients[0]!.sendall(big);
-        await new Promise((r) => setTimeout(r, 300));
+        await waitFor(
+          () => srv.listener!.refused === 2,
+          3000,
+          "the connections past the backlog to be reset",
+        );
         assert.equal(srv.listener!.pending, 2, "two connections wait");
         assert.equal(srv.listener!.refused, 2, "the others were reset");
         assert.ok(await stillPending(sending, 50), "queued connection is not read from");
@@ -349,7 +353,7 @@ describe("timeouts and non-blocking mode", () => {
         p.conn.setblocking(true);
         await rejectsOSError(p.conn.recv(10, MSG_DONTWAIT), BlockingIOError, "EAGAIN", "recv");
         await p.conn.sendall(Buffer.from("now"));
-        await new Promise((r) => setTimeout(r, 50));
+        await waitFor(() => p.cli.stream!.bufferedBytes >= 3, 2000, "the bytes to arrive");
         assert.equal((await p.cli.recv(10)).toString(), "now");
       } finally {
         await p.close();

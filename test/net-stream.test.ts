@@ -18,7 +18,7 @@ import {
 import { type Conn, dial, listen, type StreamNetwork } from "../src/net/index.js";
 import { rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
-import { closedPort, tcpPair } from "./support/kit.js";
+import { closedPort, tcpPair, waitFor } from "./support/kit.js";
 
 /** One ping-pong exchange in each direction over a connected pair. */
 async function exchange(cli: Conn, srv: Conn): Promise<void> {
@@ -155,7 +155,7 @@ describe("Conn.read and Conn.readExactly", () => {
         await p.srv.write("hello");
         assert.equal((await within(pending, 2000, "read"))?.toString(), "hello");
         await p.srv.write("abcdef");
-        await sleep(50);
+        await waitFor(() => p.cli.bufferedBytes >= 6, 2000, "the six bytes to arrive");
         assert.equal((await within(p.cli.read(2), 2000, "read 2"))?.toString(), "ab");
         assert.equal((await within(p.cli.read(100), 2000, "read rest"))?.toString(), "cdef");
       } finally {
@@ -415,7 +415,7 @@ describe("deadlines", () => {
       const p = await tcpPair();
       try {
         await p.srv.write("kept");
-        await sleep(50);
+        await waitFor(() => p.cli.bufferedBytes >= 4, 2000, "the bytes to arrive");
         p.cli.setReadDeadline(new Date(Date.now() - 1));
         await rejectsOSError(p.cli.read(), TimeoutError, "ETIMEDOUT");
         p.cli.setReadDeadline(undefined);
@@ -438,7 +438,7 @@ describe("deadlines", () => {
 
         p.cli.setReadDeadline(Date.now() + 150);
         const pending = p.cli.read();
-        await sleep(50);
+        await sleep(50); // the scenario: the read waits a while under the first deadline
         p.cli.setReadDeadline(Date.now() + 10_000); // extended before it fired
         await sleep(200); // past the first deadline
         assert.ok(await stillPending(pending, 0), "the read still waits");
@@ -576,7 +576,7 @@ describe("dial failures and options", () => {
           "EINTR",
           "connect",
         );
-        await sleep(50);
+        await sleep(50); // the scenario: a stray connect would have reached the listener by now
         // nothing reached the listener
         const accepting = ln.accept();
         accepting.catch(() => {});

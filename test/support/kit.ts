@@ -394,3 +394,27 @@ export async function waitFor(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Waits until `get()` stops changing for `quietMs` (checked every 20 ms, bounded by `maxMs`) and
+ * returns the last value: the readiness wait for "the flood has filled every buffer it can".
+ *
+ * @example
+ * ```ts
+ * const received = await settled(() => rx.stream!.counters.received);
+ * ```
+ */
+export async function settled(get: () => number, quietMs = 150, maxMs = 5000): Promise<number> {
+  const until = Date.now() + maxMs;
+  let last = get();
+  let since = Date.now();
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 20));
+    const now = get();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) break;
+  }
+  return last;
+}
