@@ -33,39 +33,17 @@ import {
   SOCK_DGRAM,
   SOL_SOCKET,
   type Socket,
+  select,
   socket,
   TimeoutError,
 } from "../src/bsd/index.js";
 import { type CallEvent, renderCall, TRACE_CHANNEL } from "../src/trace.js";
 import { assertOSError, rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
+import { settled, udpPair } from "./support/kit.js";
 import { kernelUdpRcvbufErrors, tick } from "./support/udp-peers.js";
 
 type Addr = [string, number] | [string, number, number, number];
-
-/** Two datagram sockets bound on loopback (port 0). */
-async function udpPair(family = AF_INET): Promise<{ a: Socket; b: Socket; close: () => Promise<void> }> {
-  const host = family === AF_INET6 ? "::1" : "127.0.0.1";
-  const a = socket(family, SOCK_DGRAM);
-  const b = socket(family, SOCK_DGRAM);
-  try {
-    await a.bind([host, 0]);
-    await b.bind([host, 0]);
-  } catch (err) {
-    await a.close();
-    await b.close();
-    throw err;
-  }
-  const pair = {
-    a,
-    b,
-    close: async () => {
-      await pair.a.close();
-      await pair.b.close();
-    },
-  };
-  return pair;
-}
 
 /** Reads everything queued now (non-blocking) until BlockingIOError. */
 async function drain(s: Socket, bufsize = 65535): Promise<Buffer[]> {
@@ -81,22 +59,6 @@ async function drain(s: Socket, bufsize = 65535): Promise<Buffer[]> {
   }
 }
 
-/** Waits until `get()` stops changing for `quietMs` (bounded by `maxMs`). */
-async function settle(get: () => number, quietMs = 150, maxMs = 5000): Promise<number> {
-  const until = Date.now() + maxMs;
-  let last = get();
-  let since = Date.now();
-  while (Date.now() < until) {
-    await sleep(20);
-    const now = get();
-    if (now !== last) {
-      last = now;
-      since = Date.now();
-    } else if (Date.now() - since >= quietMs) break;
-  }
-  return last;
-}
-
 describe("sendto() and recvfrom()", () => {
   for (const [family, host] of [
     [AF_INET, "127.0.0.1"],
@@ -105,7 +67,7 @@ describe("sendto() and recvfrom()", () => {
     test(
       `carry datagrams both ways with the sender's address (${family === AF_INET ? "IPv4" : "IPv6"})`,
       leakFree(async () => {
-        const p = await udpPair(family);
+        const p = await udpPair(family === AF_INET6 ? "tcp6" : "tcp4");
         try {
           const aAddr = p.a.getsockname() as Addr;
           const bAddr = p.b.getsockname() as Addr;
@@ -261,7 +223,7 @@ describe("the receive queue", () => {
           await tick();
           await tick();
         }
-        const drops = await settle(() => p.b.drops);
+        const drops = await settled(() => p.b.drops);
         const kernelDrops = kernelUdpRcvbufErrors() - kernelBefore;
         const got = (await drain(p.b)).map((d) => Number(d.toString()));
         assert.ok(got.length <= 4096, `at most 4096 queued, got ${got.length}`);
@@ -302,7 +264,7 @@ describe("the receive queue", () => {
           await tick();
           await tick();
         }
-        const drops = await settle(() => p.b.drops);
+        const drops = await settled(() => p.b.drops);
         const got = await drain(p.b);
         const bytes = got.reduce((n, d) => n + d.length, 0);
         assert.ok(bytes <= 4 * 1024 * 1024, `at most 4 MiB queued, got ${bytes}`);
@@ -450,7 +412,7 @@ describe("connect() on a datagram socket", () => {
         await p.b.sendto("into", a);
         assert.equal(await within(p.a.recv_into(buf), 2000, "recv_into"), 4);
         assert.equal(buf.subarray(0, 4).toString(), "into");
-        await sleep(20);
+        await sleep(20); // the scenario: nothing more arrives in that time (a stray datagram would)
         await rejectsOSError(p.a.recv(100, MSG_DONTWAIT), BlockingIOError, "EAGAIN");
         // dissolve the association: the third socket gets through again
         await p.a.connect(AF_UNSPEC);
@@ -525,7 +487,11 @@ describe("timeouts", () => {
         await rejectsOSError(p.b.recvfrom(100), BlockingIOError, "EAGAIN");
         await rejectsOSError(p.b.recv(100), BlockingIOError, "EAGAIN");
         await p.a.sendto("now", p.b.getsockname());
-        await sleep(20);
+        assert.deepEqual(
+          (await within(select([p.b], [], [], 2), 3000, "select"))[0],
+          [p.b],
+          "the datagram arrived",
+        );
         assert.equal((await p.b.recvfrom(100))[0].toString(), "now");
         p.b.setblocking(true);
         assert.equal(p.b.gettimeout(), null);
@@ -608,7 +574,7 @@ describe("multicast on loopback (TTL 0, interface 127.0.0.1)", () => {
         assert.equal((from as [string, number])[1], (tx.getsockname() as [string, number])[1]);
         rx.setsockopt(IPPROTO_IP, IP_DROP_MEMBERSHIP, { group, interface: "127.0.0.1" });
         await tx.sendto("after leaving", [group, port]);
-        await sleep(50);
+        await sleep(50); // the scenario: after leaving, the datagram never arrives in that time
         await rejectsOSError(rx.recvfrom(100, MSG_DONTWAIT), BlockingIOError, "EAGAIN");
         // a malformed struct ip_mreq is a TypeError
         assert.throws(() => rx.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, Buffer.alloc(5)), TypeError);

@@ -6,7 +6,6 @@
 import { stalledServer } from "./support/stalled-server.js";
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
 import {
   AF_INET,
   AF_INET6,
@@ -33,6 +32,7 @@ import {
   SOL_SOCKET,
   type Socket,
   setdefaulttimeout,
+  select,
   socket,
   socketpair,
   TCP_NODELAY,
@@ -40,6 +40,7 @@ import {
 } from "../src/bsd/index.js";
 import { rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
+import { closedPort } from "./support/kit.js";
 
 /** A listening socket on `host`:0 (family from the host form); returns it and its port. */
 async function server(host = "127.0.0.1", family = AF_INET): Promise<{ srv: Socket; port: number }> {
@@ -52,13 +53,6 @@ async function server(host = "127.0.0.1", family = AF_INET): Promise<{ srv: Sock
     throw err;
   }
   return { srv, port: (srv.getsockname() as [string, number])[1] };
-}
-
-/** A port nobody listens on (bound once, then released). */
-async function freePort(): Promise<number> {
-  const { srv, port } = await server();
-  await srv.close();
-  return port;
 }
 
 /** Closes every socket given, in order. */
@@ -139,7 +133,8 @@ describe("create_connection", () => {
     "source_address is honoured: the server sees that address and port",
     leakFree(async () => {
       const { srv, port } = await server();
-      const src = await freePort();
+      await using held = await closedPort({ reusable: true });
+      const src = held.port;
       let cli: Socket | undefined;
       let conn: Socket | undefined;
       try {
@@ -162,7 +157,8 @@ describe("create_connection", () => {
   test(
     "a closed port rejects ConnectionRefusedError",
     leakFree(async () => {
-      const port = await freePort();
+      await using closed = await closedPort();
+      const port = closed.port;
       const err = await rejectsOSError(
         create_connection(["127.0.0.1", port]),
         ConnectionRefusedError,
@@ -513,12 +509,14 @@ describe("getsockopt and setsockopt", () => {
   test(
     "after a refused non-blocking connect, SO_ERROR reports ECONNREFUSED once, then 0",
     leakFree(async () => {
-      const port = await freePort();
+      await using closed = await closedPort();
+      const port = closed.port;
       const s = socket(AF_INET, SOCK_STREAM);
       try {
         s.setblocking(false);
         await rejectsOSError(s.connect(["127.0.0.1", port]), BlockingIOError, "EINPROGRESS", "connect");
-        await sleep(100); // the connect has failed by now
+        // the refused connect makes the socket writable (select reads SO_ERROR without clearing it)
+        assert.deepEqual((await within(select([], [s], [], 5), 6000, "select"))[1], [s]);
         assert.equal(s.getsockopt(SOL_SOCKET, SO_ERROR), 111);
         assert.equal(s.getsockopt(SOL_SOCKET, SO_ERROR), 0);
       } finally {

@@ -8,7 +8,6 @@ import net from "node:net";
 import { describe, test } from "node:test";
 import {
   AF_INET,
-  AF_INET6,
   BlockingIOError,
   BrokenPipeError,
   ConnectionRefusedError,
@@ -22,40 +21,18 @@ import {
   SO_RCVBUF,
   SOCK_STREAM,
   SOL_SOCKET,
-  type Socket,
   socket,
   TimeoutError,
 } from "../src/bsd/index.js";
 import { rejectsOSError } from "./support/errors.js";
+import { bsdTcpPair, settled, waitFor } from "./support/kit.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
-
-/** A listening socket on 127.0.0.1:0 and a connected client/server pair. */
-async function pair(
-  family = AF_INET,
-): Promise<{ srv: Socket; cli: Socket; conn: Socket; close: () => Promise<void> }> {
-  const host = family === AF_INET6 ? "::1" : "127.0.0.1";
-  const srv = socket(family, SOCK_STREAM);
-  await srv.bind([host, 0]);
-  await srv.listen(5);
-  const cli = socket(family, SOCK_STREAM);
-  const [, [conn]] = await Promise.all([cli.connect(srv.getsockname()), srv.accept()]);
-  return {
-    srv,
-    cli,
-    conn,
-    close: async () => {
-      await cli.close();
-      await conn.close();
-      await srv.close();
-    },
-  };
-}
 
 describe("recv()", () => {
   test(
     "returns at most n bytes as soon as any arrive, never waiting for n",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         await p.conn.sendall(Buffer.from("hello"));
         const got = await within(p.cli.recv(1024), 2000, "recv");
@@ -73,7 +50,7 @@ describe("recv()", () => {
   test(
     "resolves an empty Buffer at orderly EOF, and on every later call",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         await p.conn.sendall(Buffer.from("bye"));
         await p.conn.close();
@@ -108,7 +85,7 @@ describe("recv()", () => {
   test(
     "MSG_PEEK does not consume; MSG_WAITALL waits for all n bytes",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         await p.conn.sendall(Buffer.from("12345"));
         assert.equal((await p.cli.recv(3, MSG_PEEK)).toString(), "123");
@@ -128,7 +105,7 @@ describe("recv()", () => {
   test(
     "recv_into fills the caller's buffer and returns the count",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         await p.conn.sendall(Buffer.from("xyz"));
         const buf = Buffer.alloc(8);
@@ -145,7 +122,7 @@ describe("bounded memory", () => {
   test(
     "the receive side stops reading from the kernel above its high-water mark",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       const rcvbuf = 64 * 1024;
       p.cli.setsockopt(SOL_SOCKET, SO_RCVBUF, rcvbuf);
       const total = 16 * 1024 * 1024;
@@ -153,7 +130,7 @@ describe("bounded memory", () => {
       try {
         const sending = p.conn.sendall(data);
         // let the flood fill every buffer it can; nobody reads on the client
-        await new Promise((r) => setTimeout(r, 300));
+        await settled(() => p.cli.stream!.counters.received);
         const buffered = p.cli.stream!.bufferedBytes;
         const received = p.cli.stream!.counters.received;
         assert.ok(buffered <= rcvbuf + 64 * 1024, `buffered ${buffered} stays near ${rcvbuf}`);
@@ -175,7 +152,7 @@ describe("bounded memory", () => {
   test(
     "sendall waits while the peer is not reading, with bounded buffering",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       const chunk = Buffer.alloc(256 * 1024, 1);
       let handed = 0;
       let stop = false;
@@ -186,7 +163,7 @@ describe("bounded memory", () => {
         }
       })();
       try {
-        await new Promise((r) => setTimeout(r, 400));
+        await settled(() => handed); // the writer stalls once the kernel buffers are full
         const queued = p.cli.stream!.writableLength;
         assert.ok(queued <= 16 * 1024 + chunk.length, `Node-side queue ${queued} is bounded`);
         assert.ok(handed < 64 * 1024 * 1024, `writer stalled after ${handed} bytes (kernel buffers only)`);
@@ -282,7 +259,11 @@ describe("bind() and listen()", () => {
         // someone reads, and nothing may read before accept()
         const big = Buffer.alloc(32 * 1024 * 1024, 3);
         const sending = clients[0]!.sendall(big);
-        await new Promise((r) => setTimeout(r, 300));
+        await waitFor(
+          () => srv.listener!.refused === 2,
+          3000,
+          "the connections past the backlog to be reset",
+        );
         assert.equal(srv.listener!.pending, 2, "two connections wait");
         assert.equal(srv.listener!.refused, 2, "the others were reset");
         assert.ok(await stillPending(sending, 50), "queued connection is not read from");
@@ -305,7 +286,7 @@ describe("timeouts and non-blocking mode", () => {
   test(
     "settimeout: recv rejects TimeoutError, the socket stays usable and loses nothing",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         p.cli.settimeout(0.1);
         const err = await rejectsOSError(p.cli.recv(10), TimeoutError, "ETIMEDOUT", "recv");
@@ -341,7 +322,7 @@ describe("timeouts and non-blocking mode", () => {
   test(
     "settimeout: sendall to a peer that does not read rejects TimeoutError",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         p.cli.settimeout(0.2);
         const chunk = Buffer.alloc(1 << 20);
@@ -361,7 +342,7 @@ describe("timeouts and non-blocking mode", () => {
   test(
     "setblocking(false): recv and accept raise BlockingIOError instead of waiting",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         p.cli.setblocking(false);
         assert.equal(p.cli.getblocking(), false);
@@ -372,7 +353,7 @@ describe("timeouts and non-blocking mode", () => {
         p.conn.setblocking(true);
         await rejectsOSError(p.conn.recv(10, MSG_DONTWAIT), BlockingIOError, "EAGAIN", "recv");
         await p.conn.sendall(Buffer.from("now"));
-        await new Promise((r) => setTimeout(r, 50));
+        await waitFor(() => p.cli.stream!.bufferedBytes >= 3, 2000, "the bytes to arrive");
         assert.equal((await p.cli.recv(10)).toString(), "now");
       } finally {
         await p.close();
@@ -411,7 +392,7 @@ describe("shutdown() and close()", () => {
   test(
     "shutdown(SHUT_WR) half-closes: the peer reads EOF and can still answer",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         await p.cli.sendall(Buffer.from("request"));
         p.cli.shutdown(SHUT_WR);
@@ -435,7 +416,7 @@ describe("shutdown() and close()", () => {
   test(
     "shutdown(SHUT_RD) makes later recv calls return EOF",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         p.cli.shutdown(SHUT_RD);
         assert.equal((await p.cli.recv(10)).length, 0);
@@ -448,7 +429,7 @@ describe("shutdown() and close()", () => {
   test(
     "close() rejects a waiting recv and every later call with EBADF",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         const waiting = rejectsOSError(p.cli.recv(10), OSError, "EBADF", "recv");
         await p.cli.close();
@@ -557,7 +538,7 @@ describe("IPv6", () => {
   test(
     "a stream over [::1] reports 4-tuple addresses",
     leakFree(async () => {
-      const p = await pair(AF_INET6);
+      const p = await bsdTcpPair({ family: "tcp6" });
       try {
         const [host, port, flow, scope] = p.cli.getpeername() as [string, number, number, number];
         assert.equal(host, "::1");

@@ -15,35 +15,10 @@ import {
   TimeoutError,
   UnexpectedEOFError,
 } from "../src/errors/index.js";
-import { type Conn, dial, type Listener, listen, type StreamNetwork } from "../src/net/index.js";
+import { type Conn, dial, listen, type StreamNetwork } from "../src/net/index.js";
 import { rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
-
-/** A listener on `address` and a connected client/server pair over it. */
-async function pair(
-  network: StreamNetwork = "tcp",
-  address = "127.0.0.1:0",
-  dialAddress?: (ln: Listener) => string,
-): Promise<{ ln: Listener; cli: Conn; srv: Conn; close: () => Promise<void> }> {
-  const ln = await listen(network, address);
-  try {
-    const to = dialAddress ? dialAddress(ln) : ln.address;
-    const [cli, srv] = await within(Promise.all([dial(network, to), ln.accept()]), 5000, "dial/accept");
-    return {
-      ln,
-      cli,
-      srv,
-      close: async () => {
-        await cli.close();
-        await srv.close();
-        await ln.close();
-      },
-    };
-  } catch (err) {
-    await ln.close();
-    throw err;
-  }
-}
+import { closedPort, tcpPair, waitFor } from "./support/kit.js";
 
 /** One ping-pong exchange in each direction over a connected pair. */
 async function exchange(cli: Conn, srv: Conn): Promise<void> {
@@ -53,19 +28,11 @@ async function exchange(cli: Conn, srv: Conn): Promise<void> {
   assert.equal((await within(cli.readExactly(4), 2000, "client read")).toString(), "pong");
 }
 
-/** A port nobody listens on (bound once, then released). */
-async function closedPort(host = "127.0.0.1"): Promise<number> {
-  const ln = await listen("tcp", `${host.includes(":") ? `[${host}]` : host}:0`);
-  const port = ln.port;
-  await ln.close();
-  return port;
-}
-
 describe("dial and listen across networks and address forms", () => {
   test(
     'tcp on "127.0.0.1:0" reports the real port and both ends see each other',
     leakFree(async () => {
-      const p = await pair("tcp", "127.0.0.1:0");
+      const p = await tcpPair({ network: "tcp", address: "127.0.0.1:0" });
       try {
         assert.ok(p.ln.port > 0);
         assert.equal(p.ln.address, `127.0.0.1:${p.ln.port}`);
@@ -83,7 +50,7 @@ describe("dial and listen across networks and address forms", () => {
   test(
     "tcp4 listens and dials over IPv4 only",
     leakFree(async () => {
-      const p = await pair("tcp4", "127.0.0.1:0");
+      const p = await tcpPair({ network: "tcp4", address: "127.0.0.1:0" });
       try {
         assert.equal(p.ln.address, `127.0.0.1:${p.ln.port}`);
         await exchange(p.cli, p.srv);
@@ -97,7 +64,7 @@ describe("dial and listen across networks and address forms", () => {
   test(
     'tcp6 on "[::1]:0" formats addresses with brackets',
     leakFree(async () => {
-      const p = await pair("tcp6", "[::1]:0");
+      const p = await tcpPair({ network: "tcp6", address: "[::1]:0" });
       try {
         assert.equal(p.ln.address, `[::1]:${p.ln.port}`);
         assert.equal(p.cli.remoteAddress, p.ln.address);
@@ -144,7 +111,11 @@ describe("dial and listen across networks and address forms", () => {
   test(
     'tcp4 on ":0" listens on 0.0.0.0',
     leakFree(async () => {
-      const p = await pair("tcp4", ":0", (ln) => `127.0.0.1:${ln.port}`);
+      const p = await tcpPair({
+        network: "tcp4",
+        address: ":0",
+        dialAddress: (ln) => `127.0.0.1:${ln.port}`,
+      });
       try {
         assert.equal(p.ln.address, `0.0.0.0:${p.ln.port}`);
         await exchange(p.cli, p.srv);
@@ -157,7 +128,11 @@ describe("dial and listen across networks and address forms", () => {
   test(
     'host names resolve: listen "localhost:0", dial "localhost:<port>"',
     leakFree(async () => {
-      const p = await pair("tcp", "localhost:0", (ln) => `localhost:${ln.port}`);
+      const p = await tcpPair({
+        network: "tcp",
+        address: "localhost:0",
+        dialAddress: (ln) => `localhost:${ln.port}`,
+      });
       try {
         assert.match(p.ln.address, /^(127\.0\.0\.1|\[::1\]):\d+$/);
         assert.equal(p.cli.remoteAddress, p.ln.address);
@@ -173,14 +148,14 @@ describe("Conn.read and Conn.readExactly", () => {
   test(
     "read(n) returns at most n bytes as soon as any arrive, never waiting for n",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const pending = p.cli.read(1024);
         assert.ok(await stillPending(pending, 50), "read waits while nothing has arrived");
         await p.srv.write("hello");
         assert.equal((await within(pending, 2000, "read"))?.toString(), "hello");
         await p.srv.write("abcdef");
-        await sleep(50);
+        await waitFor(() => p.cli.bufferedBytes >= 6, 2000, "the six bytes to arrive");
         assert.equal((await within(p.cli.read(2), 2000, "read 2"))?.toString(), "ab");
         assert.equal((await within(p.cli.read(100), 2000, "read rest"))?.toString(), "cdef");
       } finally {
@@ -192,7 +167,7 @@ describe("Conn.read and Conn.readExactly", () => {
   test(
     "read() resolves null at EOF, and on every later call",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         await p.srv.write("bye");
         await p.srv.close();
@@ -209,7 +184,7 @@ describe("Conn.read and Conn.readExactly", () => {
   test(
     "readExactly(n) gathers n bytes across several writes",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const whole = p.cli.readExactly(9);
         for (const part of ["abc", "def", "ghi"]) {
@@ -227,7 +202,7 @@ describe("Conn.read and Conn.readExactly", () => {
   test(
     "readExactly(n) rejects UnexpectedEOFError holding the partial bytes when the stream ends first",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         await p.srv.write("abc");
         await p.srv.closeWrite();
@@ -246,7 +221,7 @@ describe("Conn.read and Conn.readExactly", () => {
   test(
     "iterating a Conn yields every chunk until EOF",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         await p.srv.write("one,");
         await p.srv.write("two");
@@ -271,7 +246,7 @@ describe("Conn.write and Conn.closeWrite", () => {
   test(
     "write resolves the byte count; closeWrite half-closes so the peer reads EOF and still replies",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         assert.equal(await p.cli.write("request body"), 12);
         assert.equal(await p.cli.write(Buffer.from([1, 2, 3])), 3);
@@ -415,7 +390,7 @@ describe("deadlines", () => {
   test(
     "a read deadline in the past rejects a pending read with TimeoutError; clearing it makes the conn usable again",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const pending = p.cli.read(100);
         pending.catch(() => {});
@@ -437,10 +412,10 @@ describe("deadlines", () => {
   test(
     "data that arrived before the deadline fired is not lost",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         await p.srv.write("kept");
-        await sleep(50);
+        await waitFor(() => p.cli.bufferedBytes >= 4, 2000, "the bytes to arrive");
         p.cli.setReadDeadline(new Date(Date.now() - 1));
         await rejectsOSError(p.cli.read(), TimeoutError, "ETIMEDOUT");
         p.cli.setReadDeadline(undefined);
@@ -454,7 +429,7 @@ describe("deadlines", () => {
   test(
     "a deadline that fires while a read waits rejects it; extending it before it fires lets the read complete",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         p.cli.setReadDeadline(Date.now() + 80);
         const t0 = Date.now();
@@ -463,7 +438,7 @@ describe("deadlines", () => {
 
         p.cli.setReadDeadline(Date.now() + 150);
         const pending = p.cli.read();
-        await sleep(50);
+        await sleep(50); // the scenario: the read waits a while under the first deadline
         p.cli.setReadDeadline(Date.now() + 10_000); // extended before it fired
         await sleep(200); // past the first deadline
         assert.ok(await stillPending(pending, 0), "the read still waits");
@@ -479,7 +454,7 @@ describe("deadlines", () => {
   test(
     "a write deadline rejects a write blocked by a peer that never reads",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const big = Buffer.alloc(64 * 1024 * 1024, 0x61);
         const pending = p.cli.write(big);
@@ -505,7 +480,7 @@ describe("deadlines", () => {
   test(
     "a deadline error names the same operation whether the call was pending or started after",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const pending = p.cli.read();
         pending.catch(() => {});
@@ -523,7 +498,7 @@ describe("deadlines", () => {
   test(
     "an invalid deadline is a TypeError",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         assert.throws(() => p.cli.setReadDeadline(new Date(Number.NaN)), TypeError);
       } finally {
@@ -537,7 +512,8 @@ describe("dial failures and options", () => {
   test(
     "dial to a closed port rejects ConnectionRefusedError",
     leakFree(async () => {
-      const port = await closedPort();
+      await using closed = await closedPort();
+      const port = closed.port;
       const err = await rejectsOSError(
         dial("tcp", `127.0.0.1:${port}`),
         ConnectionRefusedError,
@@ -546,7 +522,8 @@ describe("dial failures and options", () => {
       );
       assert.equal(err.errno, 111);
       assert.ok(err.message.includes(`127.0.0.1:${port}`), err.message);
-      const port6 = await closedPort("::1");
+      await using closed6 = await closedPort({ family: "tcp6" });
+      const port6 = closed6.port;
       await rejectsOSError(dial("tcp6", `[::1]:${port6}`), ConnectionRefusedError, "ECONNREFUSED", "connect");
     }),
   );
@@ -599,7 +576,7 @@ describe("dial failures and options", () => {
           "EINTR",
           "connect",
         );
-        await sleep(50);
+        await sleep(50); // the scenario: a stray connect would have reached the listener by now
         // nothing reached the listener
         const accepting = ln.accept();
         accepting.catch(() => {});
@@ -646,7 +623,8 @@ describe("dial failures and options", () => {
     "localAddress and localPort are honoured: the listener sees that source",
     leakFree(async () => {
       const ln = await listen("tcp", "127.0.0.1:0");
-      const localPort = await closedPort();
+      await using held = await closedPort({ reusable: true });
+      const localPort = held.port;
       let cli: Conn | undefined;
       let srv: Conn | undefined;
       try {

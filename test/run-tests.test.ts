@@ -19,6 +19,7 @@ let dir = "";
 let bin = "";
 let guarded = "";
 let failing = "";
+let leaking = "";
 
 before(() => {
   dir = mkdtempSync(join(tmpdir(), "sockit-run-tests-"));
@@ -50,6 +51,15 @@ test("needs nothing", () => {});
   writeFileSync(
     failing,
     `import { test } from "node:test";\ntest("fails", () => { throw new Error("no"); });\n`,
+  );
+  leaking = join(dir, "leaking.test.mjs");
+  writeFileSync(
+    leaking,
+    `import net from "node:net";\nimport { test } from "node:test";\n` +
+      `test("passes but leaves a server listening", async () => {\n` +
+      `  const s = net.createServer();\n` +
+      `  await new Promise((r) => s.listen(0, "127.0.0.1", r));\n` +
+      `});\n`,
   );
 });
 
@@ -120,3 +130,16 @@ test("a failing test file: the runner's exit code is node --test's (1)", LIMIT, 
   assert.equal(r.code, 1, r.out + r.err);
   assert.equal(r.last, "skipped 0 tests");
 });
+
+test(
+  "a test file that leaves a server listening fails, naming the handle, and does not hang",
+  LIMIT,
+  async () => {
+    const r = await runner([leaking, guarded], {});
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.out, /leaking\.test\.mjs left resources open after its tests ended: TCPServerWrap \+1/);
+    assert.match(r.out, /Server \{"address":"127\.0\.0\.1","family":"IPv4","port":\d+\}/);
+    assert.match(r.out, /^# pass 7$/m, "the leaking file's test and the other file's six still pass");
+    assert.match(r.out, /^# fail 1$/m);
+  },
+);

@@ -25,6 +25,7 @@ import {
 } from "../src/bsd/index.js";
 import { rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
+import { bsdTcpPair, closedPort } from "./support/kit.js";
 
 /** A listener on 127.0.0.1:0. */
 async function listener(): Promise<Socket> {
@@ -34,23 +35,6 @@ async function listener(): Promise<Socket> {
   return srv;
 }
 
-/** A listener and a connected client/server pair; `close()` closes all three. */
-async function pair(): Promise<{ srv: Socket; cli: Socket; conn: Socket; close: () => Promise<void> }> {
-  const srv = await listener();
-  const cli = socket(AF_INET, SOCK_STREAM);
-  const [, [conn]] = await within(Promise.all([cli.connect(srv.getsockname()), srv.accept()]), 5000, "pair");
-  return {
-    srv,
-    cli,
-    conn,
-    close: async () => {
-      await cli.close();
-      await conn.close();
-      await srv.close();
-    },
-  };
-}
-
 /** A bound datagram socket on 127.0.0.1:0. */
 async function udp(): Promise<Socket> {
   const s = socket(AF_INET, SOCK_DGRAM);
@@ -58,20 +42,12 @@ async function udp(): Promise<Socket> {
   return s;
 }
 
-/** A loopback port with nothing listening on it (bound once, then released). */
-async function freePort(): Promise<number> {
-  const s = await listener();
-  const [, port] = s.getsockname() as [string, number];
-  await s.close();
-  return port;
-}
-
 describe("select()", () => {
   test(
     "waits while nothing is ready and resolves as soon as one socket becomes readable",
     leakFree(async () => {
-      const a = await pair();
-      const b = await pair();
+      const a = await bsdTcpPair();
+      const b = await bsdTcpPair();
       try {
         const p = select([a.cli, b.cli], [], [], null);
         assert.ok(await stillPending(p, 150), "select resolved with nothing ready");
@@ -116,7 +92,7 @@ describe("select()", () => {
   test(
     "reports a stream socket readable with buffered data, and at EOF where recv() returns empty",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         assert.deepEqual(await select([p.cli], [], [], 0), [[], [], []]);
         await p.conn.sendall(Buffer.from("hello"));
@@ -137,7 +113,7 @@ describe("select()", () => {
   test(
     "reports a connected stream socket writable, and an unconnected one not",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       const fresh = socket(AF_INET, SOCK_STREAM);
       try {
         assert.deepEqual(await select([], [p.cli, p.conn], [], 0), [[], [p.cli, p.conn], []]);
@@ -174,7 +150,7 @@ describe("select()", () => {
   test(
     "returns three empty lists after about the timeout",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         const t0 = performance.now();
         const got = await within(select([p.cli, p.srv], [], [p.cli], 0.25), 5000, "select");
@@ -190,7 +166,7 @@ describe("select()", () => {
   test(
     "with timeout 0 polls: returns at once, ready or not",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         assert.deepEqual(await within(select([p.cli], [], [], 0), 500, "poll"), [[], [], []]);
         await p.conn.sendall(Buffer.from("z"));
@@ -231,7 +207,8 @@ describe("select()", () => {
   test(
     "a refused non-blocking connect becomes writable with SO_ERROR = ECONNREFUSED",
     leakFree(async () => {
-      const port = await freePort();
+      await using closed = await closedPort();
+      const port = closed.port;
       const cli = socket(AF_INET, SOCK_STREAM);
       try {
         cli.setblocking(false);
@@ -248,7 +225,7 @@ describe("select()", () => {
   test(
     "reports every socket that is ready at once, in list order",
     leakFree(async () => {
-      const ps = [await pair(), await pair(), await pair()];
+      const ps = [await bsdTcpPair(), await bsdTcpPair(), await bsdTcpPair()];
       const [p0, p1, p2] = ps as [(typeof ps)[0], (typeof ps)[0], (typeof ps)[0]];
       try {
         await p2.conn.sendall(Buffer.from("2"));
@@ -271,7 +248,7 @@ describe("select()", () => {
   test(
     "rejects EBADF for a closed socket, and when a socket is closed while it waits",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         const closed = socket(AF_INET, SOCK_STREAM);
         await closed.close();
@@ -309,7 +286,7 @@ describe("select()", () => {
   test(
     "removes every watcher it adds: 1000 calls leave none behind",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       const live = new Map<Socket, number>();
       const counted = (s: Socket) => {
         const orig = s.watch.bind(s);
@@ -406,7 +383,7 @@ describe("poll()", () => {
   test(
     "registers POLLIN | POLLOUT by default",
     leakFree(async () => {
-      const s = await pair();
+      const s = await bsdTcpPair();
       try {
         const p = poll();
         p.register(s.cli);
@@ -423,7 +400,7 @@ describe("poll()", () => {
   test(
     "reports POLLNVAL for a socket closed after registration",
     leakFree(async () => {
-      const s = await pair();
+      const s = await bsdTcpPair();
       try {
         const p = poll();
         const fd = s.cli.fileno();
@@ -444,7 +421,7 @@ describe("poll()", () => {
   test(
     "a socket closed after registration can still be unregistered (by socket or by fd)",
     leakFree(async () => {
-      const s = await pair();
+      const s = await bsdTcpPair();
       try {
         const p = poll();
         const fd = s.cli.fileno();
@@ -473,7 +450,7 @@ describe("poll()", () => {
   test(
     "wakes a waiting poll() with POLLNVAL when a registered socket is closed",
     leakFree(async () => {
-      const s = await pair();
+      const s = await bsdTcpPair();
       try {
         const p = poll();
         const fd = s.cli.fileno();
@@ -491,7 +468,7 @@ describe("poll()", () => {
   test(
     "returns [] after about the timeout when nothing is ready",
     leakFree(async () => {
-      const s = await pair();
+      const s = await bsdTcpPair();
       try {
         const p = poll();
         p.register(s.cli, POLLIN);
@@ -551,7 +528,7 @@ describe("select() and non-blocking send()", () => {
   test(
     "a socket select() reports writable accepts a small non-blocking send",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         const { blocked, blockedWhileWritable } = await fill(p.cli);
         const [, stillWritable] = await select([], [p.cli], [], 0);
@@ -572,7 +549,7 @@ describe("select() and non-blocking send()", () => {
   test(
     "a non-blocking send() that raises BlockingIOError has sent nothing",
     leakFree(async () => {
-      const p = await pair();
+      const p = await bsdTcpPair();
       try {
         const { accepted, blocked } = await fill(p.cli);
         assert.ok(blocked instanceof BlockingIOError || blocked === undefined, String(blocked));

@@ -3,32 +3,16 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AF_INET, SHUT_WR, SOCK_STREAM, type Socket, socket } from "../src/bsd/index.js";
+import { SHUT_WR } from "../src/bsd/index.js";
 import { FrameTooLargeError, UnexpectedEOFError } from "../src/errors/index.js";
 import { dial, listen } from "../src/net/index.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
-
-async function pair(): Promise<{ cli: Socket; conn: Socket; close: () => Promise<void> }> {
-  const srv = socket(AF_INET, SOCK_STREAM);
-  await srv.bind(["127.0.0.1", 0]);
-  await srv.listen(1);
-  const cli = socket(AF_INET, SOCK_STREAM);
-  const [, [conn]] = await Promise.all([cli.connect(srv.getsockname()), srv.accept()]);
-  await srv.close();
-  return {
-    cli,
-    conn,
-    close: async () => {
-      await cli.close();
-      await conn.close();
-    },
-  };
-}
+import { bsdTcpPair } from "./support/kit.js";
 
 test(
   "readline() returns whole lines with their newline, however the bytes were split",
   leakFree(async () => {
-    const p = await pair();
+    const p = await bsdTcpPair({ keepListener: false });
     try {
       const line = p.cli.readline();
       await p.conn.sendall("hel");
@@ -49,7 +33,7 @@ test(
 test(
   "readline() rejects FrameTooLargeError past max and leaves the bytes to be read",
   leakFree(async () => {
-    const p = await pair();
+    const p = await bsdTcpPair({ keepListener: false });
     try {
       await p.conn.sendall("x".repeat(100));
       await assert.rejects(
@@ -67,7 +51,7 @@ test(
 test(
   "readline() reads a line longer than the receive buffer when max allows it",
   leakFree(async () => {
-    const p = await pair();
+    const p = await bsdTcpPair({ keepListener: false });
     try {
       const long = Buffer.alloc(600 * 1024, 0x61);
       const sending = p.conn.sendall(Buffer.concat([long, Buffer.from("\n")]));
@@ -83,7 +67,7 @@ test(
 test(
   "recv_exactly() gathers n bytes across sends and raises UnexpectedEOFError with the partial bytes",
   leakFree(async () => {
-    const p = await pair();
+    const p = await bsdTcpPair({ keepListener: false });
     try {
       const got = p.cli.recv_exactly(6);
       await p.conn.sendall("abc");

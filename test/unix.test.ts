@@ -15,12 +15,12 @@ import {
   OSError,
   SHUT_WR,
   SOCK_STREAM,
-  type Socket,
   socket,
 } from "../src/bsd/index.js";
 import { type Conn, dial, type Listener, listen } from "../src/net/index.js";
 import { rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
+import { bsdTcpPair } from "./support/kit.js";
 
 /** Runs `fn` with a fresh temporary directory, removed afterwards. */
 async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
@@ -35,38 +35,6 @@ async function inTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
 /** A unique Linux abstract socket name. */
 function abstractName(): string {
   return `\0sockit-test-${randomBytes(6).toString("hex")}`;
-}
-
-/** A listening AF_UNIX socket at `where` and a connected client/server pair. */
-async function unixPair(
-  where: string,
-): Promise<{ srv: Socket; cli: Socket; conn: Socket; peer: unknown; close: () => Promise<void> }> {
-  const srv = socket(AF_UNIX, SOCK_STREAM);
-  const cli = socket(AF_UNIX, SOCK_STREAM);
-  try {
-    await srv.bind(where);
-    await srv.listen(5);
-    const [, [conn, peer]] = await within(
-      Promise.all([cli.connect(where), srv.accept()]),
-      5000,
-      "connect/accept",
-    );
-    return {
-      srv,
-      cli,
-      conn,
-      peer,
-      close: async () => {
-        await cli.close();
-        await conn.close();
-        await srv.close();
-      },
-    };
-  } catch (err) {
-    await cli.close();
-    await srv.close();
-    throw err;
-  }
 }
 
 describe("AF_UNIX with the Berkeley face", () => {
@@ -95,7 +63,7 @@ describe("AF_UNIX with the Berkeley face", () => {
     "data flows both ways between connect() and accept()",
     leakFree(() =>
       inTempDir(async (dir) => {
-        const p = await unixPair(path.join(dir, "s"));
+        const p = await bsdTcpPair({ family: "unix", at: path.join(dir, "s") });
         try {
           await p.cli.sendall("to server");
           assert.equal((await within(p.conn.recv(9, MSG_WAITALL), 2000, "recv")).toString(), "to server");
@@ -120,7 +88,7 @@ describe("AF_UNIX with the Berkeley face", () => {
     leakFree(() =>
       inTempDir(async (dir) => {
         const where = path.join(dir, "s");
-        const p = await unixPair(where);
+        const p = await bsdTcpPair({ family: "unix", at: where });
         try {
           // BUG (reported): as in C and Python, the accepted socket's own name is the server path
           // and its peer is the unnamed client (""); sockit swaps them on the accepted side
@@ -150,7 +118,7 @@ describe("AF_UNIX with the Berkeley face", () => {
     "shutdown(SHUT_WR) half-closes: the peer reads EOF and can still reply",
     leakFree(() =>
       inTempDir(async (dir) => {
-        const p = await unixPair(path.join(dir, "s"));
+        const p = await bsdTcpPair({ family: "unix", at: path.join(dir, "s") });
         try {
           await p.cli.sendall("question");
           p.cli.shutdown(SHUT_WR);
@@ -240,7 +208,7 @@ describe("AF_UNIX with the Berkeley face", () => {
       inTempDir(async (dir) => {
         const name = abstractName();
         const before = fs.readdirSync(dir);
-        const p = await unixPair(name);
+        const p = await bsdTcpPair({ family: "unix", at: name });
         try {
           assert.equal(p.srv.getsockname(), name);
           assert.equal(p.cli.getpeername(), name);

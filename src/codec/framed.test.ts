@@ -5,33 +5,13 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { leakFree, within } from "../../test/support/leaks.js";
-import { type Conn, dial, type Listener, listen } from "../net/index.js";
+import { tcpPair } from "../../test/support/kit.js";
 import { FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./errors.js";
 import { type ByteStream, framed } from "./framed.js";
 import { jsonStream } from "./json-stream.js";
 import { lengthPrefixed } from "./length-prefixed.js";
 import { lines } from "./lines.js";
 import { ndjson } from "./ndjson.js";
-
-/** A connected loopback pair; `close` closes all three. */
-async function pair(): Promise<{ cli: Conn; srv: Conn; close: () => Promise<void> }> {
-  const ln: Listener = await listen("tcp", "127.0.0.1:0");
-  try {
-    const [cli, srv] = await within(Promise.all([dial("tcp", ln.address), ln.accept()]), 5000, "dial/accept");
-    return {
-      cli,
-      srv,
-      close: async () => {
-        await cli.close();
-        await srv.close();
-        await ln.close();
-      },
-    };
-  } catch (err) {
-    await ln.close();
-    throw err;
-  }
-}
 
 async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];
@@ -60,7 +40,7 @@ describe("framed()", () => {
   test(
     "lines sent with send() arrive one by one on the other side; EOF ends the loop",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const codec = lines({ maxLine: 1024 });
         const tx = framed(p.cli, codec);
@@ -79,7 +59,7 @@ describe("framed()", () => {
   test(
     "JSON values both ways: request/response with read()",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const client = framed(p.cli, ndjson<{ id: number; result?: number }>({ maxFrame: 4096 }));
         const server = framed(p.srv, jsonStream<{ id: number }>({ maxFrame: 4096 }));
@@ -135,7 +115,7 @@ describe("framed()", () => {
   test(
     "a hostile peer's endless line rejects the iteration with FrameTooLargeError; nothing crashes",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const rx = framed(p.srv, lines({ maxLine: 4096 }));
         const flood = (async () => {
@@ -162,7 +142,7 @@ describe("framed()", () => {
   test(
     "garbage from the peer rejects with MalformedFrameError after the good frames",
     leakFree(async () => {
-      const p = await pair();
+      const p = await tcpPair();
       try {
         const rx = framed(p.srv, jsonStream({ maxFrame: 1024 }));
         await p.cli.write(Buffer.from('{"ok":true} ] {"never":1}'));

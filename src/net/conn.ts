@@ -23,6 +23,59 @@ export interface CallOptions {
 const DEFAULT_READ = 64 * 1024;
 
 /**
+ * The public surface of {@link Conn}: what code that only moves bytes over a connection needs.
+ * {@link Conn} implements it; so can an in-memory stream (tests of codecs and services use one),
+ * which lets such code take a `ConnLike` (or a `Pick` of it) instead of a socket.
+ *
+ * @example
+ * ```ts
+ * async function echoOnce(c: Pick<ConnLike, "read" | "write">): Promise<void> {
+ *   const b = await c.read();
+ *   if (b !== null) await c.write(b);
+ * }
+ * await echoOnce(await dial("tcp", "127.0.0.1:7"));
+ * ```
+ */
+export interface ConnLike extends AsyncIterable<Buffer>, AsyncDisposable {
+  /** The local address, formatted (`"127.0.0.1:54321"`, a path…). */
+  readonly localAddress: string;
+  /** The peer's address, formatted. */
+  readonly remoteAddress: string;
+  /** The local endpoint as a structure, when there is one. */
+  readonly localEndpoint: Endpoint | undefined;
+  /** The peer's endpoint as a structure, when there is one. */
+  readonly remoteEndpoint: Endpoint | undefined;
+  /** The descriptor number shown in traces. */
+  readonly fd: number;
+  /** Bytes received but not yet read. */
+  readonly bufferedBytes: number;
+  /** Reads at most `n` bytes as soon as any arrive; `null` at EOF. */
+  read(n?: number, opts?: CallOptions): Promise<Buffer | null>;
+  /** Reads exactly `n` bytes; rejects UnexpectedEOFError if the stream ends first. */
+  readExactly(n: number, opts?: CallOptions): Promise<Buffer>;
+  /** Reads one line with its "\n"; at EOF what is left, then `null`. */
+  readLine(opts?: CallOptions & { max?: number }): Promise<Buffer | null>;
+  /** Writes all of `data`, waiting while the peer is not reading; resolves the byte count. */
+  write(data: Uint8Array | string, opts?: CallOptions): Promise<number>;
+  /** Half-closes: the peer reads EOF and can still answer. */
+  closeWrite(): Promise<void>;
+  /** Closes (queued writes still go out); pending calls reject EBADF. Idempotent. */
+  close(): Promise<void>;
+  /** Resets the connection at once, discarding queued data. */
+  abort(): void;
+  /** Sets both deadlines. */
+  setDeadline(t: Deadline): void;
+  /** After `t`, pending and future reads reject TimeoutError. */
+  setReadDeadline(t: Deadline): void;
+  /** After `t`, pending and future writes reject TimeoutError. */
+  setWriteDeadline(t: Deadline): void;
+  /** Sets TCP_NODELAY (where there is such a thing). */
+  setNoDelay(on?: boolean): void;
+  /** Sets SO_KEEPALIVE (where there is such a thing). */
+  setKeepAlive(on?: boolean, initialDelayMs?: number): void;
+}
+
+/**
  * A stream connection (TCP or Unix), from {@link dial} or {@link Listener.accept}.
  *
  * Berkeley equivalent: a connected `socket()`; `read` is `recv`, `write` is `sendall`,
@@ -35,7 +88,7 @@ const DEFAULT_READ = 64 * 1024;
  * for await (const chunk of conn) process.stdout.write(chunk);
  * ```
  */
-export class Conn implements AsyncIterable<Buffer> {
+export class Conn implements ConnLike {
   readonly #s: StreamSocket;
   readonly #rd = new DeadlineTimer();
   readonly #wr = new DeadlineTimer();

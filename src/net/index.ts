@@ -12,7 +12,7 @@
 
 export { OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
 export type { Network, PacketNetwork, StreamNetwork } from "./address.js";
-export { type CallOptions, Conn, type Deadline } from "./conn.js";
+export { type CallOptions, Conn, type ConnLike, type Deadline } from "./conn.js";
 export { type DialOptions, dial } from "./dial.js";
 export { Listener, type ListenOptions, listen } from "./listen.js";
 export { type ListenPacketOptions, listenPacket, type Packet, PacketConn } from "./packet.js";

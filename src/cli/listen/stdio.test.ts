@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { test } from "node:test";
 import { leakFree, within } from "../../../test/support/leaks.js";
+import { servedPair } from "../../../test/support/kit.js";
 import { TimeoutError } from "../../errors/index.js";
 import type { Conn } from "../../net/conn.js";
 import { dial } from "../../net/dial.js";
-import { type Listener, listen } from "../../net/listen.js";
+import { listen } from "../../net/listen.js";
 import { Context } from "../context.js";
 import { chunks } from "../commands/connect.js";
 import { Ending, runSession, StdinReader, stdioMode } from "./stdio.js";
@@ -25,18 +26,6 @@ function fakeIo() {
   return { ctx, stdin, out: () => Buffer.concat(out).toString(), err: () => Buffer.concat(err).toString() };
 }
 
-/** A loopback pair: the server side is handed to `serve`. */
-async function pair(
-  serve: (c: Conn) => Promise<void>,
-): Promise<{ ln: Listener; conn: Conn; served: Promise<void> }> {
-  const ln = await listen("tcp", "127.0.0.1:0");
-  const accepted = ln.accept();
-  const conn = await dial("tcp", ln.address);
-  const s = await accepted;
-  const served = serve(s).finally(() => s.close());
-  return { ln, conn, served };
-}
-
 async function readAll(c: Conn): Promise<string> {
   let s = "";
   for await (const b of c) s += b.toString();
@@ -47,7 +36,7 @@ test(
   "runSession half-closes at stdin EOF and still prints the reply sent after the peer read EOF",
   leakFree(async () => {
     const { ctx, stdin, out, err } = fakeIo();
-    const { ln, conn, served } = await pair(async (s) => {
+    const { ln, conn, served } = await servedPair(async (s) => {
       const req = await readAll(s);
       await s.write(`got ${req.length} bytes`);
     });
@@ -68,7 +57,7 @@ test(
   "runSession with shutdown off keeps writing possible and ends when the peer closes",
   leakFree(async () => {
     const { ctx, stdin, out } = fakeIo();
-    const { ln, conn, served } = await pair(async (s) => {
+    const { ln, conn, served } = await servedPair(async (s) => {
       const b = await s.read();
       await s.write(`echo ${b?.toString()}`);
     });
@@ -94,7 +83,7 @@ test(
     const { ctx, stdin } = fakeIo();
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
-    const { ln, conn, served } = await pair(() => hold);
+    const { ln, conn, served } = await servedPair(() => hold);
     try {
       stdin.end("x");
       const t0 = Date.now();
@@ -119,7 +108,7 @@ test(
     const { ctx, stdin } = fakeIo();
     let release!: () => void;
     const hold = new Promise<void>((r) => (release = r));
-    const { ln, conn, served } = await pair(() => hold);
+    const { ln, conn, served } = await servedPair(() => hold);
     try {
       await assert.rejects(
         within(
@@ -144,7 +133,7 @@ test(
   "runSession ends at the peer's EOF when stdin is a terminal (endOnPeerEof), stdin still open",
   leakFree(async () => {
     const { ctx, stdin, out } = fakeIo();
-    const { ln, conn, served } = await pair(async (s) => {
+    const { ln, conn, served } = await servedPair(async (s) => {
       await s.write("daytime\n");
     });
     try {
@@ -164,7 +153,7 @@ test(
   leakFree(async () => {
     const { ctx, stdin } = fakeIo();
     let got = "";
-    const { ln, conn, served } = await pair(async (s) => {
+    const { ln, conn, served } = await servedPair(async (s) => {
       for await (const b of s) got += b.toString();
     });
     const ac = new AbortController();

@@ -3,18 +3,9 @@ import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { socketsOn } from "../../../test/support/kernel.js";
 import { leakFree, within } from "../../../test/support/leaks.js";
-import { type Conn, dial, listen } from "../../net/index.js";
+import { tcpPair } from "../../../test/support/kit.js";
+import type { Conn } from "../../net/index.js";
 import { settle } from "./linger.js";
-
-/** A connected pair on loopback and the server's port. */
-async function pair(): Promise<{ server: Conn; client: Conn; port: number }> {
-  const ln = await listen("tcp", "127.0.0.1:0");
-  const accepted = ln.accept();
-  const client = await dial("tcp", ln.address);
-  const server = await accepted;
-  await ln.close();
-  return { server, client, port: ln.port };
-}
 
 async function readAll(c: Conn, ms = 5000): Promise<number> {
   c.setReadDeadline(Date.now() + ms);
@@ -35,7 +26,11 @@ describe("settle", () => {
   test(
     "a client that reads everything and closes: ends 'closed' at once, every byte delivered",
     leakFree(async () => {
-      const { server, client, port } = await pair();
+      const {
+        srv: server,
+        cli: client,
+        ln: { port },
+      } = await tcpPair({ keepListener: false });
       try {
         const data = Buffer.alloc(300_000, 0x61);
         await server.write(data);
@@ -56,7 +51,7 @@ describe("settle", () => {
   test(
     "a client that half-closes first and reads slowly still gets every byte",
     leakFree(async () => {
-      const { server, client } = await pair();
+      const { srv: server, cli: client } = await tcpPair({ keepListener: false });
       try {
         const data = Buffer.alloc(2 * 2 ** 20, 0x62);
         const writing = server.write(data);
@@ -78,7 +73,11 @@ describe("settle", () => {
   test(
     "a client that never reads is reset after the linger time: nothing stays queued in the kernel",
     leakFree(async () => {
-      const { server, client, port } = await pair();
+      const {
+        srv: server,
+        cli: client,
+        ln: { port },
+      } = await tcpPair({ keepListener: false });
       try {
         await server.write(Buffer.alloc(2 ** 20, 0x63));
         const queued = leftOn(port).reduce((n, s) => n + s.sendQ, 0);
@@ -99,7 +98,11 @@ describe("settle", () => {
   test(
     "aborting a settling connection (its slot is needed) ends it at once, nothing left queued",
     leakFree(async () => {
-      const { server, client, port } = await pair();
+      const {
+        srv: server,
+        cli: client,
+        ln: { port },
+      } = await tcpPair({ keepListener: false });
       try {
         await server.write(Buffer.alloc(2 ** 20, 0x64));
         const ending = settle(server, 10_000);

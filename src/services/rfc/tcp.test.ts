@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { leakFree, within } from "../../../test/support/leaks.js";
-import { type Conn, dial, listen } from "../../net/index.js";
+import { tcpPair } from "../../../test/support/kit.js";
+import type { Conn } from "../../net/index.js";
 import { CHARGEN_LINE_BYTES, chargenLine, decodeTime, formatDaytime } from "./protocol.js";
 import {
   chargenTcp,
@@ -16,24 +17,6 @@ import {
 
 const fixed = new Date("2026-11-21T22:30:00Z");
 
-/** One connected pair on loopback: the service runs on `server`, the test talks on `client`. */
-async function pair(): Promise<{ server: Conn; client: Conn; close: () => Promise<void> }> {
-  const ln = await listen("tcp", "127.0.0.1:0");
-  const accepted = ln.accept();
-  const client = await dial("tcp", ln.address);
-  const server = await accepted;
-  await ln.close();
-  return {
-    server,
-    client,
-    // (no abort() after close(): in Node 20, resetAndDestroy() after end() leaks the handle)
-    close: async () => {
-      client.abort();
-      await server.close();
-    },
-  };
-}
-
 async function readAll(c: Conn, max = 1 << 20): Promise<Buffer> {
   const parts: Buffer[] = [];
   let n = 0;
@@ -47,14 +30,16 @@ async function readAll(c: Conn, max = 1 << 20): Promise<Buffer> {
 }
 
 async function run(svc: TcpService, body: (client: Conn, done: Promise<string>) => Promise<void>, opts = {}) {
-  const p = await pair();
+  const p = await tcpPair({ keepListener: false });
   try {
-    const done = svc(p.server, opts).then(async (r) => {
-      await p.server.close();
+    const done = svc(p.srv, opts).then(async (r) => {
+      await p.srv.close();
       return r;
     });
-    await body(p.client, done);
+    await body(p.cli, done);
   } finally {
+    // abort first: in Node 20, resetAndDestroy() after end() leaks the handle
+    p.cli.abort();
     await p.close();
   }
 }
