@@ -2,7 +2,7 @@
 //   skipped 12 tests: socat not installed (apt-get install socat) ×8; nc not installed (…) ×4
 // Files named *.solo.test.js run afterwards, alone (they measure machine-wide kernel state).
 // Usage: node scripts/run-tests.mjs [--node-test-flag=VALUE …] [FILE …]
-// With no FILE, every dist/**/*.test.js (sorted). Output is node --test's own (spec on a terminal,
+// With no FILE, every build/**/*.test.js (sorted; `npm run build` puts the tests there). Output is node --test's own (spec on a terminal,
 // TAP otherwise), then the summary line; the exit code is node --test's. The skip reasons come from
 // test/support/peers.ts (SOCKIT_HIDE_PEERS, SOCKIT_REQUIRE_PEERS are described there).
 import { spawn } from "node:child_process";
@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Every *.test.js under the repository's dist/ (like `find dist -name "*.test.js" | sort`). */
+/** Every *.test.js under the repository's build/ (like `find build -name "*.test.js" | sort`). */
 function testFiles() {
   const found = [];
   const walk = (dir) => {
@@ -21,7 +21,7 @@ function testFiles() {
       else if (e.name.endsWith(".test.js")) found.push(relative(process.cwd(), path));
     }
   };
-  walk(fileURLToPath(new URL("../dist", import.meta.url)));
+  walk(fileURLToPath(new URL("../build", import.meta.url)));
   return found.sort();
 }
 
