@@ -11,7 +11,7 @@
  * - `raw`: `net.createServer()` with a 'connection' handler calling `end()`.
  * - `sockit`: Berkeley accept loop, `const [c] = await srv.accept(); await c.close();`.
  *
- * Run: `npm run build && node dist/bench/accept-rate.js` (BENCH_RUNS, BENCH_ACCEPT_N override).
+ * Run: `npm run build && node build/bench/accept-rate.js` (BENCH_RUNS, BENCH_ACCEPT_N override).
  *
  * @module
  */

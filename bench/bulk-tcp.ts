@@ -11,7 +11,7 @@
  * - `sockitRecv`: raw sender → sockit receiver (isolates the receive path).
  * - `sockitSend`: sockit sender → raw receiver (isolates the send path).
  *
- * 512 MiB per run, 12 runs of each variant. Run: `npm run build && node dist/bench/bulk-tcp.js`
+ * 512 MiB per run, 12 runs of each variant. Run: `npm run build && node build/bench/bulk-tcp.js`
  * (BENCH_RUNS, BENCH_BULK_MIB override).
  *
  * @module

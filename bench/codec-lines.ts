@@ -10,7 +10,7 @@
  * Variants run interleaved after one warm-up round; medians of `BENCH_RUNS` (default 5) runs.
  * No sockets: this measures the codec alone. Prints one JSON line.
  *
- * Run: `npm run build && node dist/bench/codec-lines.js` (BENCH_RUNS, BENCH_CODEC_MIB override).
+ * Run: `npm run build && node build/bench/codec-lines.js` (BENCH_RUNS, BENCH_CODEC_MIB override).
  *
  * @module
  */

@@ -14,7 +14,7 @@
  * unpinned, xinetd's figure jumped between ~25k and ~58k round trips/s from run to run depending
  * on where the scheduler put its child.
  *
- * Run: `npm run build && node dist/bench/echo-vs-xinetd.js` (BENCH_RUNS, BENCH_ECHO_N override).
+ * Run: `npm run build && node build/bench/echo-vs-xinetd.js` (BENCH_RUNS, BENCH_ECHO_N override).
  *
  * @module
  */

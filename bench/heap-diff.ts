@@ -5,8 +5,8 @@
  * node type and constructor, largest first.
  *
  * ```sh
- * node dist/bench/heap-diff.js raw sockit            # everything sockit adds per connection
- * node dist/bench/heap-diff.js sockit-accepted sockit # what a pending recv() costs
+ * node build/bench/heap-diff.js raw sockit            # everything sockit adds per connection
+ * node build/bench/heap-diff.js sockit-accepted sockit # what a pending recv() costs
  * ```
  *
  * @module

@@ -11,7 +11,7 @@
  * Variants: `raw` (net.Server, 'data' listener per connection), `sockit` (accept loop, one task
  * per connection waiting in `recv(65536)`), and `sockitAccepted` (accepted, no recv pending).
  *
- * Run: `npm run build && node dist/bench/idle-memory.js` (BENCH_RUNS, BENCH_IDLE_N override).
+ * Run: `npm run build && node build/bench/idle-memory.js` (BENCH_RUNS, BENCH_IDLE_N override).
  *
  * @module
  */

@@ -151,7 +151,7 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
 export type Msg = Record<string, unknown> & { readonly id?: number };
 
 /**
- * A forked helper process (a script in dist/bench) spoken to by request/reply over IPC: each
+ * A forked helper process (a script in build/bench) spoken to by request/reply over IPC: each
  * request carries an id and the peer answers with the same id.
  *
  * @example
@@ -182,7 +182,7 @@ export class Peer {
   }
 
   /**
-   * Forks `script` (a file next to this one in dist/bench) with this process's node flags (so
+   * Forks `script` (a file next to this one in build/bench) with this process's node flags (so
    * `node --cpu-prof` profiles the peers too) plus `execArgv`.
    */
   static start(script: string, args: readonly string[] = [], execArgv: readonly string[] = []): Peer {

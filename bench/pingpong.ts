@@ -10,7 +10,7 @@
  *   `await recv(64)` per message (looping only if the kernel split it), the server
  *   `await recv(65536)` → `await sendall(data)`.
  *
- * Run: `npm run build && node dist/bench/pingpong.js` (BENCH_RUNS, BENCH_PINGPONG_N override).
+ * Run: `npm run build && node build/bench/pingpong.js` (BENCH_RUNS, BENCH_PINGPONG_N override).
  *
  * @module
  */

@@ -1,7 +1,7 @@
 /**
- * `npm run bench`: runs every figure as its own child process (`node dist/bench/<figure>.js`),
+ * `npm run bench`: runs every figure as its own child process (`node build/bench/<figure>.js`),
  * one after another so they never compete for the two cores, and prints each figure's JSON line.
- * Names on the command line pick figures: `node dist/bench/run.js pingpong accept-rate`.
+ * Names on the command line pick figures: `node build/bench/run.js pingpong accept-rate`.
  *
  * A missed target is a result, not a failure; the exit code is non-zero only when a figure could
  * not be measured (it crashed, printed no JSON line, or ran over its time bound).

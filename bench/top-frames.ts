@@ -3,8 +3,8 @@
  * for docs/performance.md.
  *
  * ```sh
- * BENCH_VARIANTS=sockit node --cpu-prof --cpu-prof-dir=/tmp/prof dist/bench/pingpong.js
- * node dist/bench/top-frames.js /tmp/prof/CPU.*.cpuprofile 25
+ * BENCH_VARIANTS=sockit node --cpu-prof --cpu-prof-dir=/tmp/prof build/bench/pingpong.js
+ * node build/bench/top-frames.js /tmp/prof/CPU.*.cpuprofile 25
  * ```
  * The forked peers inherit the node flags, so each process writes its own profile.
  *
@@ -25,7 +25,7 @@ interface Profile {
 
 const [file, topArg] = process.argv.slice(2);
 if (file === undefined) {
-  process.stderr.write("usage: node dist/bench/top-frames.js <file.cpuprofile> [count]\n");
+  process.stderr.write("usage: node build/bench/top-frames.js <file.cpuprofile> [count]\n");
   process.exit(2);
 }
 const prof = JSON.parse(readFileSync(file, "utf8")) as Profile;

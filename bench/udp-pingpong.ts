@@ -13,7 +13,7 @@
  * Loopback does not lose datagrams at one in flight, but a run is bounded anyway: a lost
  * datagram fails the run after 20 s instead of hanging.
  *
- * Run: `npm run build && node dist/bench/udp-pingpong.js` (BENCH_RUNS, BENCH_UDP_PINGPONG_N
+ * Run: `npm run build && node build/bench/udp-pingpong.js` (BENCH_RUNS, BENCH_UDP_PINGPONG_N
  * override).
  *
  * @module

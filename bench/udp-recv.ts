@@ -23,7 +23,7 @@
  *    can, 3 runs per variant: the delivered rate is then the receiver's capacity (both lose many
  *    datagrams), `flood.ratio` = sockit / raw.
  *
- * Run: `npm run build && node dist/bench/udp-recv.js`.
+ * Run: `npm run build && node build/bench/udp-recv.js`.
  *
  * @module
  */

@@ -1,14 +1,14 @@
 /**
  * The classic daytime lab, client side, with the Berkeley face.
  *
- * Run:   npm run build && node dist/examples/daytime-client.js [HOST] [PORT]
+ * Run:   npm run build && node build/examples/daytime-client.js [HOST] [PORT]
  *        (defaults: 127.0.0.1 7013)
- * Pair:  node dist/examples/daytime-server.js   (or `npm start`)
+ * Pair:  node build/examples/daytime-server.js   (or `npm start`)
  *
  * Connects, prints its own address (getsockname), receives the date and time, sends
  * "acknowledgement received from the server", closes.
  */
-import { AF_INET, SOCK_STREAM, socket } from "../src/bsd/index.js";
+import { AF_INET, SOCK_STREAM, socket } from "sockit/bsd";
 
 const host = process.argv[2] ?? "127.0.0.1";
 const port = Number(process.argv[3] ?? 7013);

@@ -3,11 +3,11 @@
  * of socket programming. Datagrams keep their boundaries: three sendto() calls are three
  * recvfrom() results, however short.
  *
- * Run:   npm run build && node dist/examples/udp-echo.js [PORT]      (default: a free port)
+ * Run:   npm run build && node build/examples/udp-echo.js [PORT]      (default: a free port)
  * Pair:  while it runs, `sockit connect -u 127.0.0.1 PORT` or `nc -u 127.0.0.1 PORT` (type lines)
  *        — the server keeps echoing until Ctrl-C; without a PORT it exits after its own client.
  */
-import { AF_INET, SOCK_DGRAM, socket } from "../src/bsd/index.js";
+import { AF_INET, SOCK_DGRAM, socket } from "sockit/bsd";
 
 const fixed = process.argv[2] !== undefined;
 const srv = socket(AF_INET, SOCK_DGRAM);

@@ -4,7 +4,7 @@
 // servers, child processes or timers are still open after its tests end.
 // Files named *.solo.test.js run afterwards, alone (they measure machine-wide kernel state).
 // Usage: node scripts/run-tests.mjs [--node-test-flag=VALUE …] [FILE …]
-// With no FILE, every dist/**/*.test.js (sorted). Output is node --test's own (spec on a terminal,
+// With no FILE, every build/**/*.test.js (sorted; `npm run build` puts the tests there). Output is node --test's own (spec on a terminal,
 // TAP otherwise), then the summary line; the exit code is node --test's. The skip reasons come from
 // test/support/peers.ts (SOCKIT_HIDE_PEERS, SOCKIT_REQUIRE_PEERS are described there).
 import { spawn } from "node:child_process";
@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Every *.test.js under the repository's dist/ (like `find dist -name "*.test.js" | sort`). */
+/** Every *.test.js under the repository's build/ (like `find build -name "*.test.js" | sort`). */
 function testFiles() {
   const found = [];
   const walk = (dir) => {
@@ -23,7 +23,7 @@ function testFiles() {
       else if (e.name.endsWith(".test.js")) found.push(relative(process.cwd(), path));
     }
   };
-  walk(fileURLToPath(new URL("../dist", import.meta.url)));
+  walk(fileURLToPath(new URL("../build", import.meta.url)));
   return found.sort();
 }
 

@@ -29,4 +29,4 @@ export {
   type PacketNetwork,
   type StreamNetwork,
 } from "./net/index.js";
-export * from "./trace.js";
+export { type CallEvent, renderCall, type Sym, TRACE_CHANNEL, type TraceValue } from "./trace.js";

@@ -17,7 +17,16 @@
 import diagnostics_channel from "node:diagnostics_channel";
 import { performance } from "node:perf_hooks";
 
-/** Name of the diagnostics channel sockit publishes socket calls on. */
+/**
+ * Name of the diagnostics channel sockit publishes socket calls on.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from "node:diagnostics_channel";
+ * import { type CallEvent, renderCall, TRACE_CHANNEL } from "sockit";
+ * subscribe(TRACE_CHANNEL, (ev: unknown) => console.error(renderCall(ev as CallEvent)));
+ * ```
+ */
 export const TRACE_CHANNEL = "sockit:call";
 
 const channel = diagnostics_channel.channel(TRACE_CHANNEL);
@@ -30,7 +39,15 @@ export interface Sym {
 /** One argument or result value of a traced call. */
 export type TraceValue = number | string | boolean | null | Sym | Buffer | readonly TraceValue[];
 
-/** One socket call, as published on {@link TRACE_CHANNEL}. */
+/**
+ * One socket call, as published on {@link TRACE_CHANNEL}.
+ *
+ * @example
+ * ```ts
+ * const ev: CallEvent = { fd: 3, call: "listen", args: [5], result: 0, start: 0, duration: 0.01 };
+ * renderCall(ev); // "listen(3, 5) = 0"
+ * ```
+ */
 export interface CallEvent {
   /** The socket's descriptor number (see `fileno()`); -1 for calls not on a socket. */
   readonly fd: number;

@@ -449,8 +449,6 @@ describe("sockit/bsd under hostile arguments", () => {
     ntohs: fc.tuple(anyValue),
     ntohl: fc.tuple(anyValue),
     poll: fc.tuple(),
-    makeOSError: fc.tuple(anyValue, anyValue),
-    toSocketError: fc.tuple(anyValue, anyValue),
   };
 
   test(

@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { start } from "./support/spawn.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-const bin = `${root}dist/src/cli/main.js`;
+const bin = `${root}dist/cli/main.js`;
 const COMMANDS = [
   "connect",
   "listen",

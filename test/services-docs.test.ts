@@ -21,7 +21,7 @@ test(
     const section = doc.slice(doc.indexOf("## The library"));
     const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(code, "docs/services.md has a ts example under 'The library'");
-    const rfc = pathToFileURL(join(root, "dist/src/services/rfc/index.js")).href;
+    const rfc = pathToFileURL(join(root, "dist/services/rfc/index.js")).href;
     const js = ts.transpileModule(code.replace('"sockit/services/rfc"', JSON.stringify(rfc)), {
       compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
     }).outputText;

@@ -10,7 +10,40 @@
  * ```
  * @module
  */
+// Explicit lists: only what docs/api.md documents is public. Helpers the other layers share
+// (makeOSError, toSocketError, optionName, familyName, …) are imported by path inside the package.
 export type { Inet6Address, InetAddress, SockAddr, UnixAddress } from "../addr/address.js";
+export {
+  AF_INET,
+  AF_INET6,
+  AF_UNIX,
+  AF_UNSPEC,
+  AI_ADDRCONFIG,
+  AI_ALL,
+  AI_CANONNAME,
+  AI_NUMERICHOST,
+  AI_NUMERICSERV,
+  AI_PASSIVE,
+  AI_V4MAPPED,
+  INADDR_ANY,
+  INADDR_BROADCAST,
+  INADDR_LOOPBACK,
+  INADDR_NONE,
+  IPPROTO_IP,
+  IPPROTO_IPV6,
+  IPPROTO_RAW,
+  IPPROTO_TCP,
+  IPPROTO_UDP,
+  NI_DGRAM,
+  NI_NAMEREQD,
+  NI_NOFQDN,
+  NI_NUMERICHOST,
+  NI_NUMERICSERV,
+  SOCK_DGRAM,
+  SOCK_RAW,
+  SOCK_SEQPACKET,
+  SOCK_STREAM,
+} from "../addr/constants.js";
 export { htonl, htons, inet_aton, inet_ntoa, inet_ntop, inet_pton, ntohl, ntohs } from "../addr/inet.js";
 export {
   getaddrinfo,
@@ -22,10 +55,72 @@ export {
   getnameinfo,
 } from "../addr/resolve.js";
 export { getservbyname, getservbyport } from "../addr/services.js";
-export * from "../errors/oserror.js";
-export * from "./constants.js";
+export { errno, errorcode } from "../errors/linux.js";
+export {
+  BlockingIOError,
+  BrokenPipeError,
+  ConnectionAbortedError,
+  ConnectionError,
+  ConnectionRefusedError,
+  ConnectionResetError,
+  error,
+  FileNotFoundError,
+  gaierror,
+  herror,
+  InterruptedError,
+  OSError,
+  type OSErrorDetails,
+  PermissionError,
+  TimeoutError,
+  timeout,
+} from "../errors/oserror.js";
+export {
+  IP_ADD_MEMBERSHIP,
+  IP_DROP_MEMBERSHIP,
+  IP_MULTICAST_IF,
+  IP_MULTICAST_LOOP,
+  IP_MULTICAST_TTL,
+  IP_TTL,
+  IPV6_JOIN_GROUP,
+  IPV6_LEAVE_GROUP,
+  IPV6_V6ONLY,
+  MSG_DONTWAIT,
+  MSG_NOSIGNAL,
+  MSG_OOB,
+  MSG_PEEK,
+  MSG_TRUNC,
+  MSG_WAITALL,
+  SHUT_RD,
+  SHUT_RDWR,
+  SHUT_WR,
+  SO_ACCEPTCONN,
+  SO_BROADCAST,
+  SO_DOMAIN,
+  SO_ERROR,
+  SO_KEEPALIVE,
+  SO_LINGER,
+  SO_PROTOCOL,
+  SO_RCVBUF,
+  SO_REUSEADDR,
+  SO_REUSEPORT,
+  SO_SNDBUF,
+  SO_TYPE,
+  SOCK_CLOEXEC,
+  SOCK_NONBLOCK,
+  SOL_SOCKET,
+  SOMAXCONN,
+  TCP_KEEPIDLE,
+  TCP_MAXSEG,
+  TCP_NODELAY,
+} from "./constants.js";
 export type { Membership } from "./dgram.js";
-export * from "./functions.js";
+export {
+  create_connection,
+  create_server,
+  type CreateServerOptions,
+  has_dualstack_ipv6,
+  socketpair,
+} from "./functions.js";
 export {
   POLLERR,
   POLLHUP,
@@ -40,4 +135,3 @@ export {
 } from "./select.js";
 export { type Readiness, Socket, socket } from "./socket.js";
 export { getdefaulttimeout, setdefaulttimeout } from "./timeout.js";
-export { errno, errorcode } from "../errors/linux.js";

@@ -71,6 +71,7 @@ function waitChange(sockets: readonly Socket[], ms: number | undefined): Promise
  *
  * @example
  * ```ts
+ * const clients: Socket[] = [];
  * const [r] = await select([srv, ...clients], [], [], 1.0);
  * for (const s of r) if (s === srv) clients.push((await srv.accept())[0]);
  * ```
@@ -125,7 +126,7 @@ function eventsOf(s: Socket, wanted: number): number {
  * ```ts
  * const p = poll();
  * p.register(srv, POLLIN);
- * for (const [fd, ev] of await p.poll(1000)) { … }
+ * for (const [fd, ev] of await p.poll(1000)) console.log(fd, ev & POLLIN ? "readable" : "other");
  * ```
  */
 export class Poll {

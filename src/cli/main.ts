@@ -16,15 +16,20 @@ import { addGlobalOptions } from "./globals.js";
 import type { ColorMode } from "./output/color.js";
 import { startTrace } from "./output/trace.js";
 
+/** The package's version: package.json is two levels up in the package (dist/cli), three in a dev build. */
 function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return pkg.version ?? "0.0.0";
-  } catch {
-    return "0.0.0";
+  for (const up of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "sockit") return pkg.version ?? "0.0.0";
+    } catch {
+      // not there: try the next level
+    }
   }
+  return "0.0.0";
 }
 
 /** `--trace=json` → `--trace-json`, `--trace=text` → `--trace` (so `--trace` never eats an argument). */

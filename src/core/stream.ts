@@ -18,7 +18,7 @@
  * @module
  */
 import fs from "node:fs";
-import net from "node:net";
+import * as net from "node:net";
 import {
   BrokenPipeError,
   closedError,

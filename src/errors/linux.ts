@@ -165,7 +165,11 @@ for (const [n, name, s] of TABLE) {
  * ```ts
  * errno.ECONNREFUSED // 111
  * errno.ESOCKTNOSUPPORT // 94 (missing from Node's os.constants.errno)
- * if (e instanceof OSError && e.errno === errno.EHOSTDOWN) retryLater();
+ * try {
+ *   await s.connect(["192.0.2.1", 80]);
+ * } catch (e) {
+ *   if (e instanceof OSError && e.errno === errno.EHOSTDOWN) console.log("host down: try later");
+ * }
  * ```
  */
 export const errno: Readonly<Record<string, number>> = Object.freeze(byName);

@@ -30,7 +30,7 @@ export interface Served {
 }
 
 /**
- * Starts `node dist/src/cli/main.js serve --json --port all=0 ARGS…` (`pre` go before `serve`,
+ * Starts `node build/src/cli/main.js serve --json --port all=0 ARGS…` (`pre` go before `serve`,
  * e.g. `-v`) and waits (at most 10 s) for its table.
  */
 export async function startServe(args: readonly string[] = [], pre: readonly string[] = []): Promise<Served> {

@@ -139,7 +139,7 @@ async function withTimer<T>(ms: number, fn: (timeout: Promise<true>) => Promise<
  * @example
  * ```ts
  * const host = await serve({ services: [{ name: "echo", port: 0 }] });
- * console.log(host.bound[0].address);        // 127.0.0.1:41234
+ * console.log(host.bound[0]!.address);        // 127.0.0.1:41234
  * const counters = await host.close();       // graceful: clients get the grace period
  * ```
  */

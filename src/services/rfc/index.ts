@@ -7,11 +7,13 @@
  * ```ts
  * import { serve, time } from "sockit/services/rfc";
  * const host = await serve({ services: [{ name: "time", port: 0 }] });
- * console.log(await time(host.bound[0].address));
+ * console.log(await time(host.bound[0]!.address));
  * await host.close();
  * ```
  * @module
  */
+// Explicit lists: what docs/services.md documents. The host's own machinery (the UDP gate and
+// serveUdp, counters, limit resolution, quote picking, …) is imported by path inside the package.
 export {
   type ChargenOptions,
   type ChargenResult,
@@ -25,10 +27,10 @@ export {
   type TimeResult,
   time,
 } from "./client.js";
+export { descriptorLimit, descriptorsExhausted, openDescriptors } from "./fds.js";
 export {
   formatCounters,
   formatEvent,
-  newCounters,
   type ServiceCounters,
   type ServiceEvent,
   type ServiceEventType,
@@ -37,19 +39,44 @@ export { type BoundService, type HostOptions, ServiceHost, type ServiceSpec, ser
 export {
   DEFAULT_LIMITS,
   DEFAULT_PORT_BASE,
-  isServiceName,
-  resolveLimits,
   SERVICE_NAMES,
   SERVICE_RFC,
   type ServiceLimits,
   type ServiceName,
   WELL_KNOWN_PORTS,
 } from "./limits.js";
-export * from "./protocol.js";
-export { BUILTIN_QUOTES, MAX_QUOTES, MAX_QUOTES_FILE, parseQuotes, QuotesError } from "./quotes.js";
-export { descriptorLimit, descriptorsExhausted, openDescriptors } from "./fds.js";
 export { type SettleConn, type SettleEnd, settle } from "./linger.js";
-export { sourceKey } from "./source.js";
+export {
+  CHARGEN_CYCLE_LINES,
+  CHARGEN_LINE_BYTES,
+  CHARGEN_RING,
+  CHARGEN_WIDTH,
+  chargenCycle,
+  chargenLike,
+  chargenLine,
+  chargenLineStart,
+  decodeTime,
+  encodeTime,
+  formatDaytime,
+  QOTD_MAX,
+  RFC868_OFFSET,
+  type TimeReply,
+  TimeReplyError,
+} from "./protocol.js";
+export { BUILTIN_QUOTES, MAX_QUOTES, MAX_QUOTES_FILE, parseQuotes, QuotesError } from "./quotes.js";
 export { RateLimiter, type RateLimits, TokenBucket, type Verdict } from "./ratelimit.js";
-export * from "./tcp.js";
-export * from "./udp.js";
+export { sourceKey } from "./source.js";
+export {
+  chargenTcp,
+  daytimeTcp,
+  discardTcp,
+  echoTcp,
+  qotdTcp,
+  type ServiceConn,
+  type StopReason,
+  TCP_SERVICES,
+  type TcpService,
+  type TcpServiceOptions,
+  timeTcp,
+} from "./tcp.js";
+export { udpResponder, type UdpResponderOptions } from "./udp.js";

@@ -133,7 +133,18 @@ export interface TimeReply {
   readonly bytes: 4 | 8;
 }
 
-/** Why a time reply could not be read. */
+/**
+ * Why a time reply could not be read.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   decodeTime(Buffer.from([1, 2]));
+ * } catch (e) {
+ *   if (e instanceof TimeReplyError) console.log(e.message); // a time reply is 4 bytes (RFC 868; some servers send 8), got 2
+ * }
+ * ```
+ */
 export class TimeReplyError extends Error {
   override readonly name = "TimeReplyError";
 }

@@ -40,7 +40,18 @@ function toWire(q: string): string {
   return `${q.replace(/\r\n/g, "\n").replace(/\n+$/, "").replace(/\n/g, "\r\n")}\r\n`;
 }
 
-/** A quote file that cannot be used (the message says where and why). */
+/**
+ * A quote file that cannot be used (the message says where and why).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parseQuotes("");
+ * } catch (e) {
+ *   if (e instanceof QuotesError) console.log(e.message); // the quote file holds no quotes
+ * }
+ * ```
+ */
 export class QuotesError extends Error {
   override readonly name = "QuotesError";
 }

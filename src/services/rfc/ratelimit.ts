@@ -13,7 +13,7 @@
  * @example
  * ```ts
  * const b = new TokenBucket(10, 20);          // 10/s, bursts of 20
- * if (b.take(performance.now())) reply();
+ * if (b.take(performance.now())) await pc.writeTo(reply, packet.endpoint);
  * ```
  */
 export class TokenBucket {
