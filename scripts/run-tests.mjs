@@ -1,6 +1,6 @@
 // Runs the built tests with node --test and ends with one line saying what was skipped and why:
 //   skipped 12 tests: socat not installed (apt-get install socat) ×8; nc not installed (…) ×4
-// Every file runs with dist/test/support/leak-hook.js preloaded: it fails the file when sockets,
+// Every file runs with build/test/support/leak-hook.js preloaded: it fails the file when sockets,
 // servers, child processes or timers are still open after its tests end.
 // Files named *.solo.test.js run afterwards, alone (they measure machine-wide kernel state).
 // Usage: node scripts/run-tests.mjs [--node-test-flag=VALUE …] [FILE …]
@@ -71,7 +71,7 @@ function run(list, concurrency, skipFile) {
         `--test-reporter=${new URL("skip-reporter.mjs", import.meta.url).href}`,
         `--test-reporter-destination=${skipFile}`,
         // every test file fails if it leaves sockets, servers, children or timers open
-        `--import=${new URL("../dist/test/support/leak-hook.js", import.meta.url).href}`,
+        `--import=${new URL("../build/test/support/leak-hook.js", import.meta.url).href}`,
         ...flags,
         ...list,
       ],

@@ -1,5 +1,5 @@
 /**
- * Leak check for every test file, not opt-in: `node --test --import ./dist/test/support/leak-hook.js`
+ * Leak check for every test file, not opt-in: `node --test --import ./build/test/support/leak-hook.js`
  * (scripts/run-tests.mjs passes it) loads this before each file. When the file's tests are done,
  * a root `after` hook waits (bounded, 3 s) for handles and socket descriptors to come back to what
  * the process had before the file started; if they do not, the hook fails naming what is left
@@ -11,7 +11,7 @@
  *
  * @example
  * ```sh
- * node --test --import ./dist/test/support/leak-hook.js dist/test/unix.test.js
+ * node --test --import ./build/test/support/leak-hook.js build/test/unix.test.js
  * ```
  * @module
  */
