@@ -24,7 +24,7 @@ export {
 export { getservbyname, getservbyport } from "../addr/services.js";
 export * from "../errors/oserror.js";
 export * from "./constants.js";
-export type { Membership } from "./dgram.js";
+export type { Membership } from "./dgram-options.js";
 export * from "./functions.js";
 export {
   POLLERR,
