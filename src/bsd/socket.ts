@@ -15,10 +15,11 @@ import { allocFd } from "../core/fd.js";
 import type { StreamListener } from "../core/listener.js";
 import type { StreamSocket } from "../core/stream.js";
 import { type Wait, Watchers } from "../core/wait.js";
-import { argTypeError, checkInt, closedError, makeOSError, OSError } from "../errors/index.js";
+import { argTypeError, checkInt, closedError, OSError } from "../errors/index.js";
 import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
 import { sym, traceDone, traceNow, tracing } from "../trace.js";
-import { MSG_DONTWAIT, MSG_PEEK, MSG_WAITALL } from "./constants.js";
+import { checkFlags, toBytes } from "./args.js";
+import { MSG_DONTWAIT } from "./constants.js";
 import { checkSocketArgs } from "./create.js";
 import { DatagramHalf } from "./dgram.js";
 import type { Membership } from "./dgram-options.js";
@@ -29,8 +30,6 @@ import { StreamHalf } from "./stream-half.js";
 import { checkTimeout, getdefaulttimeout } from "./timeout.js";
 
 export type { Readiness } from "./half.js";
-
-const KNOWN_FLAGS = MSG_PEEK | MSG_WAITALL | MSG_DONTWAIT | 0x4000; /* MSG_NOSIGNAL */
 
 /**
  * A socket, as in Python: `socket(AF_INET, SOCK_STREAM)`. Everything that can wait returns a
@@ -242,7 +241,7 @@ export class Socket {
   recv(bufsize: number, flags = 0): Promise<Buffer> {
     try {
       checkInt("bufsize", bufsize, 0, MAX_RECV);
-      if (flags !== 0) this.#checkFlags(flags);
+      if (flags !== 0) checkFlags(flags);
       return this.#half.recv(bufsize, flags, "recv");
     } catch (err) {
       return Promise.reject(err);
@@ -256,7 +255,7 @@ export class Socket {
   recvfrom(bufsize: number, flags = 0): Promise<[Buffer, SockAddr | null]> {
     try {
       checkInt("bufsize", bufsize, 0, MAX_RECV);
-      if (flags !== 0) this.#checkFlags(flags);
+      if (flags !== 0) checkFlags(flags);
       return this.#half.recvfrom(bufsize, flags);
     } catch (err) {
       return Promise.reject(err);
@@ -279,7 +278,7 @@ export class Socket {
   async recv_into(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<number> {
     if (!(buffer instanceof Uint8Array)) throw argTypeError("buffer", "a Buffer or Uint8Array", buffer);
     checkInt("nbytes", nbytes, 0, buffer.length);
-    this.#checkFlags(flags);
+    checkFlags(flags);
     return this.#half.recvInto(buffer, nbytes === 0 ? buffer.length : nbytes, flags);
   }
 
@@ -311,7 +310,7 @@ export class Socket {
   send(data: Uint8Array | string, flags = 0): Promise<number> {
     try {
       const buf = toBytes(data);
-      if (flags !== 0) this.#checkFlags(flags);
+      if (flags !== 0) checkFlags(flags);
       return this.#half.send(buf, flags, "send");
     } catch (err) {
       return Promise.reject(err);
@@ -321,7 +320,7 @@ export class Socket {
   /** Sends all of `data` (waits as {@link send} does); resolves undefined, like Python's None. */
   async sendall(data: Uint8Array | string, flags = 0): Promise<void> {
     const buf = toBytes(data);
-    if (flags !== 0) this.#checkFlags(flags);
+    if (flags !== 0) checkFlags(flags);
     await this.#half.send(buf, flags, "sendall");
   }
 
@@ -337,7 +336,7 @@ export class Socket {
       const buf = toBytes(data);
       const flags = address === undefined ? 0 : (flagsOrAddress as number);
       const to = address === undefined ? (flagsOrAddress as SockAddr) : address;
-      this.#checkFlags(flags);
+      checkFlags(flags);
       return this.#half.sendto(buf, flags, to);
     } catch (err) {
       return Promise.reject(err);
@@ -417,27 +416,9 @@ export class Socket {
     if (peer) parts.push(`raddr=${formatEndpoint(peer)}`);
     return `<socket ${parts.join(", ")}${state === "closed" ? " [closed]" : ""}>`;
   }
-
-  // ---- helpers ---------------------------------------------------------------------------------
-
-  #checkFlags(flags: number): void {
-    checkInt("flags", flags, 0, 2 ** 31 - 1);
-    if (flags & ~KNOWN_FLAGS) {
-      throw makeOSError("EOPNOTSUPP", {
-        op: "recv",
-        hint: `flags 0x${(flags & ~KNOWN_FLAGS).toString(16)} are not supported`,
-      });
-    }
-  }
 }
 
 const NONBLOCKING: Wait = { nonblocking: true };
-
-function toBytes(data: Uint8Array | string): Uint8Array {
-  if (data instanceof Uint8Array) return data;
-  if (typeof data === "string") return Buffer.from(data);
-  throw argTypeError("data", "a Buffer, Uint8Array or string", data);
-}
 
 /**
  * Creates a socket, as C's and Python's `socket(family, type, proto)`: AF_INET, AF_INET6 or
