@@ -55,27 +55,45 @@ export interface Readiness {
 export interface Half {
   /** The current state (see states.ts). */
   readonly state: SocketState;
+  /** `Socket.bind`. */
   bind(address: SockAddr): Promise<void>;
+  /** `Socket.listen` (the backlog already checked). */
   listen(backlog: number | undefined): Promise<void>;
+  /** `Socket.accept`: the core connection, which the socket wraps. */
   accept(): Promise<StreamSocket>;
+  /** `Socket.connect`. */
   connect(address: SockAddr | typeof AF_UNSPEC): Promise<void>;
+  /** `Socket.recv`; `op` names the call in errors. */
   recv(n: number, flags: number, op: string): Promise<Buffer>;
+  /** `Socket.recvfrom`. */
   recvfrom(n: number, flags: number): Promise<[Buffer, SockAddr | null]>;
+  /** `Socket.recv_into`. */
   recvInto(buffer: Uint8Array, n: number, flags: number): Promise<number>;
+  /** `Socket.recv_exactly`. */
   recvExactly(n: number): Promise<Buffer>;
+  /** `Socket.readline`. */
   readline(max: number): Promise<Buffer>;
+  /** `Socket.send` and `sendall` (`op`). */
   send(buf: Uint8Array, flags: number, op: string): Promise<number>;
+  /** `Socket.sendto`. */
   sendto(buf: Uint8Array, flags: number, to: unknown): Promise<number>;
+  /** `Socket.shutdown` (`how` already checked). */
   shutdown(how: number): void;
   /** Moves to "closed" at once, then releases what the half holds. */
   close(): Promise<void>;
   /** Waits (bounded) for queued sends before a dispose. */
   flush(): Promise<void>;
+  /** The local endpoint, if bound. */
   localEndpoint(): Endpoint | undefined;
+  /** The peer's endpoint, if connected. */
   peerEndpoint(): Endpoint | undefined;
+  /** `Socket.getpeername`. */
   getpeername(): SockAddr;
+  /** `Socket.setsockopt` (level and name already checked). */
   setsockopt(level: number, optname: number, value: OptValue): void;
+  /** `Socket.getsockopt`. */
   getsockopt(level: number, optname: number, buflen: number | undefined): number | Buffer;
+  /** `Socket.readiness` on an open socket. */
   readiness(): Readiness;
   /** The core object whose readiness changes select() must hear about (may make it). */
   watchTarget(): { watch(cb: () => void): () => void } | undefined;
