@@ -377,363 +377,368 @@ const peers: Array<{ close(): Promise<unknown> }> = [];
 const problems: unknown[] = [];
 const onProblem = (e: unknown) => problems.push(e);
 
-before(async () => {
-  unixDir = mkdtempSync(join(tmpdir(), "sockit-fuzz-"));
-  process.on("uncaughtException", onProblem);
-  process.on("unhandledRejection", onProblem);
-  for (const [k, at] of [
-    ["tcp4", "127.0.0.1:0"],
-    ["tcp6", "[::1]:0"],
-  ] as const) {
-    const ln = await gonet.listen(k, at);
-    ports[k] = ln.port;
-    peers.push(ln);
-    void (async () => {
-      for await (const c of ln) void c.close(); // accept and hang up
-    })();
-  }
-  for (const [k, at] of [
-    ["udp4", "127.0.0.1:0"],
-    ["udp6", "[::1]:0"],
-  ] as const) {
-    const pc = await gonet.listenPacket(k, at);
-    ports[k] = pc.port;
-    peers.push(pc);
-    void (async () => {
-      for await (const _ of pc); // read and drop
-    })();
-  }
-});
+// one suite around everything: its after() closes the peers before the file's leak check runs
+describe("hostile arguments", () => {
+  before(async () => {
+    unixDir = mkdtempSync(join(tmpdir(), "sockit-fuzz-"));
+    process.on("uncaughtException", onProblem);
+    process.on("unhandledRejection", onProblem);
+    for (const [k, at] of [
+      ["tcp4", "127.0.0.1:0"],
+      ["tcp6", "[::1]:0"],
+    ] as const) {
+      const ln = await gonet.listen(k, at);
+      ports[k] = ln.port;
+      peers.push(ln);
+      void (async () => {
+        for await (const c of ln) void c.close(); // accept and hang up
+      })();
+    }
+    for (const [k, at] of [
+      ["udp4", "127.0.0.1:0"],
+      ["udp6", "[::1]:0"],
+    ] as const) {
+      const pc = await gonet.listenPacket(k, at);
+      ports[k] = pc.port;
+      peers.push(pc);
+      void (async () => {
+        for await (const _ of pc); // read and drop
+      })();
+    }
+  });
 
-after(async () => {
-  for (const p of peers) await p.close();
-  process.off("uncaughtException", onProblem);
-  process.off("unhandledRejection", onProblem);
-  rmSync(unixDir, { recursive: true, force: true });
-  assert.deepEqual(problems.map(String), [], "uncaught errors or unhandled rejections during the fuzz");
-});
+  after(async () => {
+    for (const p of peers) await p.close();
+    process.off("uncaughtException", onProblem);
+    process.off("unhandledRejection", onProblem);
+    rmSync(unixDir, { recursive: true, force: true });
+    assert.deepEqual(problems.map(String), [], "uncaught errors or unhandled rejections during the fuzz");
+  });
 
-// ---- the Berkeley face -------------------------------------------------------------------------
+  // ---- the Berkeley face -------------------------------------------------------------------------
 
-describe("sockit/bsd under hostile arguments", () => {
-  const MODULE_FUNCTIONS: Record<string, fc.Arbitrary<unknown[]>> = {
-    socket: fc.tuple(anyValue, anyValue, anyValue),
-    create_connection: fc.tuple(addrArb, anyValue, fc.oneof(addrArb, anyValue), anyValue),
-    create_server: fc.tuple(addrArb, optsArb),
-    socketpair: fc.tuple(anyValue, anyValue),
-    has_dualstack_ipv6: fc.tuple(),
-    setdefaulttimeout: fc.tuple(anyValue),
-    getdefaulttimeout: fc.tuple(),
-    gethostname: fc.tuple(),
-    gethostbyname: fc.tuple(hostArb),
-    gethostbyname_ex: fc.tuple(hostArb),
-    gethostbyaddr: fc.tuple(reverseHostArb),
-    getaddrinfo: fc.tuple(hostArb, fc.oneof(portArb, anyValue), anyValue, anyValue, anyValue, anyValue),
-    getnameinfo: fc.tuple(
-      fc.oneof(
-        fc.tuple(reverseHostArb, portArb),
-        fc.tuple(reverseHostArb, portArb, anyValue, anyValue),
+  describe("sockit/bsd under hostile arguments", () => {
+    const MODULE_FUNCTIONS: Record<string, fc.Arbitrary<unknown[]>> = {
+      socket: fc.tuple(anyValue, anyValue, anyValue),
+      create_connection: fc.tuple(addrArb, anyValue, fc.oneof(addrArb, anyValue), anyValue),
+      create_server: fc.tuple(addrArb, optsArb),
+      socketpair: fc.tuple(anyValue, anyValue),
+      has_dualstack_ipv6: fc.tuple(),
+      setdefaulttimeout: fc.tuple(anyValue),
+      getdefaulttimeout: fc.tuple(),
+      gethostname: fc.tuple(),
+      gethostbyname: fc.tuple(hostArb),
+      gethostbyname_ex: fc.tuple(hostArb),
+      gethostbyaddr: fc.tuple(reverseHostArb),
+      getaddrinfo: fc.tuple(hostArb, fc.oneof(portArb, anyValue), anyValue, anyValue, anyValue, anyValue),
+      getnameinfo: fc.tuple(
+        fc.oneof(
+          fc.tuple(reverseHostArb, portArb),
+          fc.tuple(reverseHostArb, portArb, anyValue, anyValue),
+          anyValue,
+        ),
         anyValue,
       ),
-      anyValue,
-    ),
-    getfqdn: fc.tuple(reverseHostArb),
-    getservbyname: fc.tuple(anyValue, anyValue),
-    getservbyport: fc.tuple(anyValue, anyValue),
-    inet_aton: fc.tuple(anyValue),
-    inet_ntoa: fc.tuple(anyValue),
-    inet_pton: fc.tuple(anyValue, anyValue),
-    inet_ntop: fc.tuple(anyValue, anyValue),
-    htons: fc.tuple(anyValue),
-    htonl: fc.tuple(anyValue),
-    ntohs: fc.tuple(anyValue),
-    ntohl: fc.tuple(anyValue),
-    poll: fc.tuple(),
-  };
+      getfqdn: fc.tuple(reverseHostArb),
+      getservbyname: fc.tuple(anyValue, anyValue),
+      getservbyport: fc.tuple(anyValue, anyValue),
+      inet_aton: fc.tuple(anyValue),
+      inet_ntoa: fc.tuple(anyValue),
+      inet_pton: fc.tuple(anyValue, anyValue),
+      inet_ntop: fc.tuple(anyValue, anyValue),
+      htons: fc.tuple(anyValue),
+      htonl: fc.tuple(anyValue),
+      ntohs: fc.tuple(anyValue),
+      ntohl: fc.tuple(anyValue),
+      poll: fc.tuple(),
+    };
 
-  test(
-    "module functions",
-    leakFree(async () => {
-      const names = Object.keys(MODULE_FUNCTIONS);
-      for (const name of names) assert.equal(typeof (bsd as Record<string, unknown>)[name], "function", name);
-      await fc.assert(
-        fc.asyncProperty(
-          fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), MODULE_FUNCTIONS[name]!)),
-          async ([name, args]) => {
-            const f = (bsd as unknown as Record<string, Fn>)[name]!;
-            try {
-              await probe(`${name}(${show(args)})`, f, args);
-            } finally {
-              bsd.setdefaulttimeout(null);
-            }
-          },
-        ),
-        { seed: SEED, numRuns: 600, includeErrorInReport: true },
-      );
-    }),
-  );
-
-  const KINDS: Array<[number, number]> = [
-    [bsd.AF_INET, bsd.SOCK_STREAM],
-    [bsd.AF_INET6, bsd.SOCK_STREAM],
-    [bsd.AF_UNIX, bsd.SOCK_STREAM],
-    [bsd.AF_INET, bsd.SOCK_DGRAM],
-    [bsd.AF_INET6, bsd.SOCK_DGRAM],
-  ];
-  const levelArb = fc.oneof(fc.constantFrom(0, 1, 6, 17, 41, -1, 2 ** 31), anyValue);
-  const optArb = fc.oneof(
-    fc.constantFrom(1, 2, 3, 4, 6, 7, 8, 9, 13, 15, 26, 30, 32, 33, 34, 35, 36, 38, 39),
-    anyValue,
-  );
-  const METHODS: Record<string, fc.Arbitrary<unknown[]>> = {
-    bind: fc.tuple(addrArb),
-    listen: fc.tuple(anyValue),
-    accept: fc.tuple(),
-    connect: fc.tuple(addrArb),
-    connect_ex: fc.tuple(addrArb),
-    recv: fc.tuple(anyValue, anyValue),
-    recvfrom: fc.tuple(anyValue, anyValue),
-    recv_into: fc.tuple(anyValue, anyValue, anyValue),
-    recvfrom_into: fc.tuple(anyValue, anyValue, anyValue),
-    recv_exactly: fc.tuple(anyValue),
-    readline: fc.tuple(anyValue),
-    send: fc.tuple(anyValue, anyValue),
-    sendall: fc.tuple(anyValue, anyValue),
-    sendto: fc.oneof(fc.tuple(anyValue, addrArb), fc.tuple(anyValue, anyValue, addrArb)),
-    shutdown: fc.tuple(anyValue),
-    close: fc.tuple(),
-    getsockname: fc.tuple(),
-    getpeername: fc.tuple(),
-    setsockopt: fc.tuple(levelArb, optArb, anyValue),
-    getsockopt: fc.tuple(levelArb, optArb, anyValue),
-    settimeout: fc.tuple(anyValue),
-    gettimeout: fc.tuple(),
-    setblocking: fc.tuple(anyValue),
-    getblocking: fc.tuple(),
-    fileno: fc.tuple(),
-    toString: fc.tuple(),
-  };
-
-  /** A socket of `kind` in `state`: fresh, bound to loopback, listening, or connected to our peer. */
-  async function made(kind: number, state: number): Promise<bsd.Socket> {
-    const [family, type] = KINDS[kind]!;
-    const s = bsd.socket(family, type);
-    try {
-      const v6 = family === bsd.AF_INET6;
-      const loop = v6 ? "::1" : "127.0.0.1";
-      if (state === 1 || (state === 2 && family !== bsd.AF_UNIX))
-        await s.bind(family === bsd.AF_UNIX ? `\0sockit-fuzz-${process.pid}-own` : [loop, 0]);
-      if (state === 2 && type === bsd.SOCK_STREAM) await s.listen(4);
-      if (state === 3 && family !== bsd.AF_UNIX) {
-        const port = type === bsd.SOCK_DGRAM ? (v6 ? ports.udp6 : ports.udp4) : v6 ? ports.tcp6 : ports.tcp4;
-        await s.connect([loop, port]);
-      }
-      s.settimeout(0); // a call that would wait fails with BlockingIOError instead
-    } catch (err) {
-      await s.close();
-      throw err;
-    }
-    return s;
-  }
-
-  test(
-    "Socket methods in every state",
-    leakFree(async () => {
-      const names = Object.keys(METHODS);
-      await fc.assert(
-        fc.asyncProperty(
-          fc.nat(KINDS.length - 1),
-          fc.nat(3),
-          fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), METHODS[name]!)),
-          async (kind, state, [name, args]) => {
-            const s = await made(kind, state);
-            try {
-              const f = (s as unknown as Record<string, Fn>)[name]!;
-              await probe(`${String(s)}.${name}(${show(args)})`, f.bind(s), args, s);
-            } finally {
-              await s.close();
-            }
-          },
-        ),
-        { seed: SEED, numRuns: 1200, includeErrorInReport: true },
-      );
-    }),
-  );
-
-  test(
-    "select() and poll objects",
-    leakFree(async () => {
-      // select() timeouts: a null or huge one could wait forever on an idle list, as in Python
-      const timeoutArb = fc.constantFrom<unknown>(
-        0,
-        0.01,
-        -1,
-        Number.NaN,
-        Infinity,
-        1e10,
-        "1",
-        {},
-        H_EVIL,
-        H_PROXY,
-        1n,
-      );
-      // a negative or null poll() timeout waits forever, as in Python: not in the pool
-      const msArb = fc.constantFrom<unknown>(
-        0,
-        10,
-        Number.NaN,
-        Infinity,
-        2 ** 31,
-        "1",
-        {},
-        H_EVIL,
-        H_PROXY,
-        1n,
-      );
-      await fc.assert(
-        fc.asyncProperty(
-          fc.array(fc.oneof(fc.constant("sock"), anyValue), { maxLength: 3 }),
-          fc.oneof(fc.constant("list"), anyValue),
-          timeoutArb,
-          msArb,
-          fc.tuple(anyValue, anyValue),
-          async (items, listOrNot, timeout, ms, [regA, regB]) => {
-            const socks = [await made(0, 3), await made(3, 1)];
-            try {
-              const list = items.map((x) => (x === "sock" ? socks[0] : x));
-              const arg = listOrNot === "list" ? list : listOrNot;
-              await probe(`select(${show([arg, timeout])})`, bsd.select as Fn, [
-                arg,
-                socks.slice(1),
-                arg,
-                timeout,
-              ]);
-              const p = bsd.poll();
-              const call = (m: keyof bsd.Poll) => (p[m] as Fn).bind(p);
-              await probe(`poll.register(${show([regA, regB])})`, call("register"), [regA, regB]);
-              await probe(`poll.register(sock, ${show([regB])})`, call("register"), [socks[0], regB]);
-              await probe(`poll.modify(${show([regA, regB])})`, call("modify"), [regA, regB]);
-              await probe(`poll.poll(${show([ms])})`, call("poll"), [ms]);
-              await probe(`poll.unregister(${show([regA])})`, call("unregister"), [regA]);
-            } finally {
-              for (const s of socks) await s.close();
-            }
-          },
-        ),
-        { seed: SEED, numRuns: 200, includeErrorInReport: true },
-      );
-    }),
-  );
-});
-
-// ---- the Go-style face -------------------------------------------------------------------------
-
-describe("sockit/net under hostile arguments", () => {
-  test(
-    "dial, listen, listenPacket",
-    leakFree(async () => {
-      const fns = { dial: gonet.dial, listen: gonet.listen, listenPacket: gonet.listenPacket } as Record<
-        string,
-        Fn
-      >;
-      await fc.assert(
-        fc.asyncProperty(
-          fc.constantFrom(...Object.keys(fns)),
-          networkArb,
-          netAddrArb,
-          optsArb,
-          async (name, network, address, opts) => {
-            await probe(`${name}(${show([network, address, opts])})`, fns[name]!, [network, address, opts]);
-          },
-        ),
-        { seed: SEED, numRuns: 500, includeErrorInReport: true },
-      );
-    }),
-  );
-
-  const callOpts = fc.oneof(anyValue, fc.record({ signal: anyValue, max: anyValue }, { requiredKeys: [] }));
-  const CONN: Record<string, fc.Arbitrary<unknown[]>> = {
-    read: fc.tuple(anyValue, callOpts),
-    readExactly: fc.tuple(anyValue, callOpts),
-    readLine: fc.tuple(callOpts),
-    write: fc.tuple(anyValue, callOpts),
-    closeWrite: fc.tuple(),
-    close: fc.tuple(),
-    abort: fc.tuple(),
-    setDeadline: fc.tuple(anyValue),
-    setReadDeadline: fc.tuple(anyValue),
-    setWriteDeadline: fc.tuple(anyValue),
-    setNoDelay: fc.tuple(anyValue),
-    setKeepAlive: fc.tuple(anyValue, anyValue),
-  };
-  const PACKET: Record<string, fc.Arbitrary<unknown[]>> = {
-    readFrom: fc.tuple(anyValue, callOpts),
-    writeTo: fc.tuple(
-      anyValue,
-      fc.oneof(netAddrArb, fc.record({ address: hostArb, port: portArb, family: anyValue })),
-      callOpts,
-    ),
-    read: fc.tuple(anyValue, callOpts),
-    write: fc.tuple(anyValue, callOpts),
-    setDeadline: fc.tuple(anyValue),
-    setReadDeadline: fc.tuple(anyValue),
-    setWriteDeadline: fc.tuple(anyValue),
-    setBroadcast: fc.tuple(anyValue),
-    joinGroup: fc.tuple(
-      fc.oneof(fc.constantFrom("10.0.0.1", "127.0.0.1", "::1", "", "x"), anyValue),
-      anyValue,
-    ),
-    leaveGroup: fc.tuple(
-      fc.oneof(fc.constantFrom("10.0.0.1", "127.0.0.1", "::1", "", "x"), anyValue),
-      anyValue,
-    ),
-    close: fc.tuple(),
-  };
-  const LISTENER: Record<string, fc.Arbitrary<unknown[]>> = {
-    accept: fc.tuple(callOpts),
-    close: fc.tuple(),
-  };
-
-  test(
-    "Conn, PacketConn and Listener methods",
-    leakFree(async () => {
-      const kinds = [
-        ["conn", CONN],
-        ["packet", PACKET],
-        ["dialled packet", PACKET],
-        ["listener", LISTENER],
-      ] as const;
-      await fc.assert(
-        fc.asyncProperty(
-          fc.nat(kinds.length - 1).chain((k) =>
-            fc.tuple(
-              fc.constant(k),
-              fc
-                .constantFrom(...Object.keys(kinds[k]![1]))
-                .chain((m) => fc.tuple(fc.constant(m), kinds[k]![1][m]!)),
-            ),
+    test(
+      "module functions",
+      leakFree(async () => {
+        const names = Object.keys(MODULE_FUNCTIONS);
+        for (const name of names)
+          assert.equal(typeof (bsd as Record<string, unknown>)[name], "function", name);
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), MODULE_FUNCTIONS[name]!)),
+            async ([name, args]) => {
+              const f = (bsd as unknown as Record<string, Fn>)[name]!;
+              try {
+                await probe(`${name}(${show(args)})`, f, args);
+              } finally {
+                bsd.setdefaulttimeout(null);
+              }
+            },
           ),
-          fc.boolean(),
-          async ([k, [method, args]], v6) => {
-            const lo = v6 ? "[::1]" : "127.0.0.1";
-            const obj =
-              k === 0
-                ? await gonet.dial(v6 ? "tcp6" : "tcp4", `${lo}:${v6 ? ports.tcp6 : ports.tcp4}`)
-                : k === 1
-                  ? await gonet.listenPacket(v6 ? "udp6" : "udp4", `${lo}:0`)
-                  : k === 2
-                    ? await gonet.dial(v6 ? "udp6" : "udp4", `${lo}:${v6 ? ports.udp6 : ports.udp4}`)
-                    : await gonet.listen(v6 ? "tcp6" : "tcp4", `${lo}:0`);
-            try {
-              const f = (obj as unknown as Record<string, Fn>)[method]!;
-              await probe(`${kinds[k]![0]}.${method}(${show(args)})`, f.bind(obj), args, obj);
-            } finally {
-              await obj.close();
-            }
-          },
-        ),
-        { seed: SEED, numRuns: 2000, includeErrorInReport: true },
-      );
-    }),
-  );
+          { seed: SEED, numRuns: 600, includeErrorInReport: true },
+        );
+      }),
+    );
+
+    const KINDS: Array<[number, number]> = [
+      [bsd.AF_INET, bsd.SOCK_STREAM],
+      [bsd.AF_INET6, bsd.SOCK_STREAM],
+      [bsd.AF_UNIX, bsd.SOCK_STREAM],
+      [bsd.AF_INET, bsd.SOCK_DGRAM],
+      [bsd.AF_INET6, bsd.SOCK_DGRAM],
+    ];
+    const levelArb = fc.oneof(fc.constantFrom(0, 1, 6, 17, 41, -1, 2 ** 31), anyValue);
+    const optArb = fc.oneof(
+      fc.constantFrom(1, 2, 3, 4, 6, 7, 8, 9, 13, 15, 26, 30, 32, 33, 34, 35, 36, 38, 39),
+      anyValue,
+    );
+    const METHODS: Record<string, fc.Arbitrary<unknown[]>> = {
+      bind: fc.tuple(addrArb),
+      listen: fc.tuple(anyValue),
+      accept: fc.tuple(),
+      connect: fc.tuple(addrArb),
+      connect_ex: fc.tuple(addrArb),
+      recv: fc.tuple(anyValue, anyValue),
+      recvfrom: fc.tuple(anyValue, anyValue),
+      recv_into: fc.tuple(anyValue, anyValue, anyValue),
+      recvfrom_into: fc.tuple(anyValue, anyValue, anyValue),
+      recv_exactly: fc.tuple(anyValue),
+      readline: fc.tuple(anyValue),
+      send: fc.tuple(anyValue, anyValue),
+      sendall: fc.tuple(anyValue, anyValue),
+      sendto: fc.oneof(fc.tuple(anyValue, addrArb), fc.tuple(anyValue, anyValue, addrArb)),
+      shutdown: fc.tuple(anyValue),
+      close: fc.tuple(),
+      getsockname: fc.tuple(),
+      getpeername: fc.tuple(),
+      setsockopt: fc.tuple(levelArb, optArb, anyValue),
+      getsockopt: fc.tuple(levelArb, optArb, anyValue),
+      settimeout: fc.tuple(anyValue),
+      gettimeout: fc.tuple(),
+      setblocking: fc.tuple(anyValue),
+      getblocking: fc.tuple(),
+      fileno: fc.tuple(),
+      toString: fc.tuple(),
+    };
+
+    /** A socket of `kind` in `state`: fresh, bound to loopback, listening, or connected to our peer. */
+    async function made(kind: number, state: number): Promise<bsd.Socket> {
+      const [family, type] = KINDS[kind]!;
+      const s = bsd.socket(family, type);
+      try {
+        const v6 = family === bsd.AF_INET6;
+        const loop = v6 ? "::1" : "127.0.0.1";
+        if (state === 1 || (state === 2 && family !== bsd.AF_UNIX))
+          await s.bind(family === bsd.AF_UNIX ? `\0sockit-fuzz-${process.pid}-own` : [loop, 0]);
+        if (state === 2 && type === bsd.SOCK_STREAM) await s.listen(4);
+        if (state === 3 && family !== bsd.AF_UNIX) {
+          const port =
+            type === bsd.SOCK_DGRAM ? (v6 ? ports.udp6 : ports.udp4) : v6 ? ports.tcp6 : ports.tcp4;
+          await s.connect([loop, port]);
+        }
+        s.settimeout(0); // a call that would wait fails with BlockingIOError instead
+      } catch (err) {
+        await s.close();
+        throw err;
+      }
+      return s;
+    }
+
+    test(
+      "Socket methods in every state",
+      leakFree(async () => {
+        const names = Object.keys(METHODS);
+        await fc.assert(
+          fc.asyncProperty(
+            fc.nat(KINDS.length - 1),
+            fc.nat(3),
+            fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), METHODS[name]!)),
+            async (kind, state, [name, args]) => {
+              const s = await made(kind, state);
+              try {
+                const f = (s as unknown as Record<string, Fn>)[name]!;
+                await probe(`${String(s)}.${name}(${show(args)})`, f.bind(s), args, s);
+              } finally {
+                await s.close();
+              }
+            },
+          ),
+          { seed: SEED, numRuns: 1200, includeErrorInReport: true },
+        );
+      }),
+    );
+
+    test(
+      "select() and poll objects",
+      leakFree(async () => {
+        // select() timeouts: a null or huge one could wait forever on an idle list, as in Python
+        const timeoutArb = fc.constantFrom<unknown>(
+          0,
+          0.01,
+          -1,
+          Number.NaN,
+          Infinity,
+          1e10,
+          "1",
+          {},
+          H_EVIL,
+          H_PROXY,
+          1n,
+        );
+        // a negative or null poll() timeout waits forever, as in Python: not in the pool
+        const msArb = fc.constantFrom<unknown>(
+          0,
+          10,
+          Number.NaN,
+          Infinity,
+          2 ** 31,
+          "1",
+          {},
+          H_EVIL,
+          H_PROXY,
+          1n,
+        );
+        await fc.assert(
+          fc.asyncProperty(
+            fc.array(fc.oneof(fc.constant("sock"), anyValue), { maxLength: 3 }),
+            fc.oneof(fc.constant("list"), anyValue),
+            timeoutArb,
+            msArb,
+            fc.tuple(anyValue, anyValue),
+            async (items, listOrNot, timeout, ms, [regA, regB]) => {
+              const socks = [await made(0, 3), await made(3, 1)];
+              try {
+                const list = items.map((x) => (x === "sock" ? socks[0] : x));
+                const arg = listOrNot === "list" ? list : listOrNot;
+                await probe(`select(${show([arg, timeout])})`, bsd.select as Fn, [
+                  arg,
+                  socks.slice(1),
+                  arg,
+                  timeout,
+                ]);
+                const p = bsd.poll();
+                const call = (m: keyof bsd.Poll) => (p[m] as Fn).bind(p);
+                await probe(`poll.register(${show([regA, regB])})`, call("register"), [regA, regB]);
+                await probe(`poll.register(sock, ${show([regB])})`, call("register"), [socks[0], regB]);
+                await probe(`poll.modify(${show([regA, regB])})`, call("modify"), [regA, regB]);
+                await probe(`poll.poll(${show([ms])})`, call("poll"), [ms]);
+                await probe(`poll.unregister(${show([regA])})`, call("unregister"), [regA]);
+              } finally {
+                for (const s of socks) await s.close();
+              }
+            },
+          ),
+          { seed: SEED, numRuns: 200, includeErrorInReport: true },
+        );
+      }),
+    );
+  });
+
+  // ---- the Go-style face -------------------------------------------------------------------------
+
+  describe("sockit/net under hostile arguments", () => {
+    test(
+      "dial, listen, listenPacket",
+      leakFree(async () => {
+        const fns = { dial: gonet.dial, listen: gonet.listen, listenPacket: gonet.listenPacket } as Record<
+          string,
+          Fn
+        >;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.constantFrom(...Object.keys(fns)),
+            networkArb,
+            netAddrArb,
+            optsArb,
+            async (name, network, address, opts) => {
+              await probe(`${name}(${show([network, address, opts])})`, fns[name]!, [network, address, opts]);
+            },
+          ),
+          { seed: SEED, numRuns: 500, includeErrorInReport: true },
+        );
+      }),
+    );
+
+    const callOpts = fc.oneof(anyValue, fc.record({ signal: anyValue, max: anyValue }, { requiredKeys: [] }));
+    const CONN: Record<string, fc.Arbitrary<unknown[]>> = {
+      read: fc.tuple(anyValue, callOpts),
+      readExactly: fc.tuple(anyValue, callOpts),
+      readLine: fc.tuple(callOpts),
+      write: fc.tuple(anyValue, callOpts),
+      closeWrite: fc.tuple(),
+      close: fc.tuple(),
+      abort: fc.tuple(),
+      setDeadline: fc.tuple(anyValue),
+      setReadDeadline: fc.tuple(anyValue),
+      setWriteDeadline: fc.tuple(anyValue),
+      setNoDelay: fc.tuple(anyValue),
+      setKeepAlive: fc.tuple(anyValue, anyValue),
+    };
+    const PACKET: Record<string, fc.Arbitrary<unknown[]>> = {
+      readFrom: fc.tuple(anyValue, callOpts),
+      writeTo: fc.tuple(
+        anyValue,
+        fc.oneof(netAddrArb, fc.record({ address: hostArb, port: portArb, family: anyValue })),
+        callOpts,
+      ),
+      read: fc.tuple(anyValue, callOpts),
+      write: fc.tuple(anyValue, callOpts),
+      setDeadline: fc.tuple(anyValue),
+      setReadDeadline: fc.tuple(anyValue),
+      setWriteDeadline: fc.tuple(anyValue),
+      setBroadcast: fc.tuple(anyValue),
+      joinGroup: fc.tuple(
+        fc.oneof(fc.constantFrom("10.0.0.1", "127.0.0.1", "::1", "", "x"), anyValue),
+        anyValue,
+      ),
+      leaveGroup: fc.tuple(
+        fc.oneof(fc.constantFrom("10.0.0.1", "127.0.0.1", "::1", "", "x"), anyValue),
+        anyValue,
+      ),
+      close: fc.tuple(),
+    };
+    const LISTENER: Record<string, fc.Arbitrary<unknown[]>> = {
+      accept: fc.tuple(callOpts),
+      close: fc.tuple(),
+    };
+
+    test(
+      "Conn, PacketConn and Listener methods",
+      leakFree(async () => {
+        const kinds = [
+          ["conn", CONN],
+          ["packet", PACKET],
+          ["dialled packet", PACKET],
+          ["listener", LISTENER],
+        ] as const;
+        await fc.assert(
+          fc.asyncProperty(
+            fc.nat(kinds.length - 1).chain((k) =>
+              fc.tuple(
+                fc.constant(k),
+                fc
+                  .constantFrom(...Object.keys(kinds[k]![1]))
+                  .chain((m) => fc.tuple(fc.constant(m), kinds[k]![1][m]!)),
+              ),
+            ),
+            fc.boolean(),
+            async ([k, [method, args]], v6) => {
+              const lo = v6 ? "[::1]" : "127.0.0.1";
+              const obj =
+                k === 0
+                  ? await gonet.dial(v6 ? "tcp6" : "tcp4", `${lo}:${v6 ? ports.tcp6 : ports.tcp4}`)
+                  : k === 1
+                    ? await gonet.listenPacket(v6 ? "udp6" : "udp4", `${lo}:0`)
+                    : k === 2
+                      ? await gonet.dial(v6 ? "udp6" : "udp4", `${lo}:${v6 ? ports.udp6 : ports.udp4}`)
+                      : await gonet.listen(v6 ? "tcp6" : "tcp4", `${lo}:0`);
+              try {
+                const f = (obj as unknown as Record<string, Fn>)[method]!;
+                await probe(`${kinds[k]![0]}.${method}(${show(args)})`, f.bind(obj), args, obj);
+              } finally {
+                await obj.close();
+              }
+            },
+          ),
+          { seed: SEED, numRuns: 2000, includeErrorInReport: true },
+        );
+      }),
+    );
+  });
 });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import * as bsd from "../src/bsd/index.js";
+import { DATAGRAM_STATES, isRefusal, STREAM_STATES, type Table } from "../src/bsd/states.js";
 import * as gonet from "../src/net/index.js";
 import {
   AF_INET,
@@ -107,6 +108,10 @@ print(json.dumps({"names": {n: getattr(errno, n) for n in dir(errno) if n.starts
     const codes = new Set<string>();
     const raised = /(?:makeOSError|Error)\(\s*"(E[A-Z0-9]+)"/g;
     for (const f of files) for (const m of readFileSync(f, "utf8").matchAll(raised)) codes.add(m[1]!);
+    // and the refusals of the Berkeley socket's state tables
+    for (const table of [STREAM_STATES, DATAGRAM_STATES] as Table<string>[])
+      for (const row of Object.values(table))
+        for (const cell of Object.values(row)) if (isRefusal(cell!)) codes.add(cell);
     assert.ok(codes.size > 20, `found ${codes.size} codes`);
     for (const code of codes) {
       if (code.startsWith("EAI_")) continue;

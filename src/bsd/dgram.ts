@@ -1,294 +1,279 @@
 /**
- * The datagram half of the Berkeley `Socket`: options that must exist before Node's socket does
- * (SO_REUSEADDR, IPV6_V6ONLY) or after it is bound (SO_BROADCAST, buffer sizes, multicast) are
- * held here and applied at the right moment, so `setsockopt` works in any order, as in C.
+ * The datagram half of the Berkeley `Socket` (UDP): a core {@link DatagramSocket}, made on first
+ * use, and the states of {@link DATAGRAM_STATES} — every call asks the table whether the current
+ * state allows it and which state it leads to. `sendto` to a literal address takes the core's
+ * one fast path (core/destination.ts): no lookup and, on a bound socket, no promise hop.
  *
  * @module
  */
-import { readdirSync, readFileSync } from "node:fs";
-import { AF_INET6, IPPROTO_IP, IPPROTO_IPV6, SOCK_DGRAM } from "../addr/constants.js";
-import { inet_ntop } from "../addr/inet.js";
-import { checkGroup, DatagramSocket } from "../core/datagram.js";
-import type { IpEndpoint } from "../core/endpoint.js";
-import { argTypeError, makeOSError } from "../errors/index.js";
-import {
-  IP_ADD_MEMBERSHIP,
-  IP_DROP_MEMBERSHIP,
-  IP_MULTICAST_IF,
-  IP_MULTICAST_LOOP,
-  IP_MULTICAST_TTL,
-  IP_TTL,
-  IPV6_JOIN_GROUP,
-  IPV6_LEAVE_GROUP,
-  IPV6_V6ONLY,
-  optionName,
-  SO_BROADCAST,
-  SO_DOMAIN,
-  SO_ERROR,
-  SO_PROTOCOL,
-  SO_RCVBUF,
-  SO_REUSEADDR,
-  SO_SNDBUF,
-  SO_TYPE,
-  SOL_SOCKET,
-} from "./constants.js";
-
-/** A multicast membership in the friendly form (Python's packed `struct ip_mreq` works too). */
-export interface Membership {
-  /** The group address, e.g. "239.1.2.3" or "ff02::1:3". */
-  readonly group: string;
-  /** The local interface: an IPv4 address ("127.0.0.1") or, for IPv6, an interface name or index. */
-  readonly interface?: string | number;
-}
-
-type OptValue = number | boolean | Uint8Array | Membership | string;
+import type { SockAddr } from "../addr/address.js";
+import { AF_INET, AF_INET6, AF_UNSPEC } from "../addr/constants.js";
+import { type Datagram, DatagramSocket } from "../core/datagram.js";
+import { checkDestination, LiteralDestination } from "../core/destination.js";
+import { type Endpoint, formatEndpoint, type IpEndpoint } from "../core/endpoint.js";
+import { releaseFd } from "../core/fd.js";
+import type { StreamSocket } from "../core/stream.js";
+import { makeOSError } from "../errors/index.js";
+import { span } from "../trace.js";
+import { MSG_PEEK } from "./constants.js";
+import { DatagramSockOpts, type OptValue } from "./dgram-options.js";
+import type { Half, Readiness, SocketHost } from "./half.js";
+import { fromEndpoint, toEndpoint } from "./sockaddr.js";
+import { type Call, DATAGRAM_STATES, type DatagramState, enter } from "./states.js";
 
 /**
- * The datagram state of one socket; the core socket is created on first use.
- * @example `const d = new DatagramPart(AF_INET, fd); await d.core().bind(ep)`
+ * A datagram socket's state and core socket.
+ * @example `const half = new DatagramHalf(host); await half.sendto(Buffer.from("hi"), 0, ["127.0.0.1", 9999])`
  */
-export class DatagramPart {
-  readonly #family: number;
-  readonly #fd: number;
+export class DatagramHalf implements Half {
+  readonly #host: SocketHost;
+  readonly #opts: DatagramSockOpts;
+  readonly #dest = new LiteralDestination();
+  #state: DatagramState = "created";
   #core: DatagramSocket | undefined;
-  #reuseaddr = false;
-  #v6only = false;
-  #broadcast = false;
-  // options set before the core socket exists (it is made at bind, when SO_REUSEADDR and
-  // IPV6_V6ONLY are known); the core itself holds options until it is bound
-  #pending: Array<(s: DatagramSocket) => void> = [];
-  #stored = new Map<string, number>();
+  #discarded = 0;
 
-  constructor(family: number, fd: number) {
-    this.#family = family;
-    this.#fd = fd;
+  constructor(host: SocketHost) {
+    this.#host = host;
+    this.#opts = new DatagramSockOpts(host.family);
   }
 
-  /** The core socket (created now if it does not exist yet). */
-  core(): DatagramSocket {
+  /** The state, as {@link DATAGRAM_STATES} names it. */
+  get state(): DatagramState {
+    return this.#state;
+  }
+
+  /** Datagrams dropped because the receive queue was full. */
+  get drops(): number {
+    return this.#core?.drops ?? 0;
+  }
+
+  /** Sends still queued (and so discarded) when the socket was closed. */
+  get discardedSends(): number {
+    return this.#discarded;
+  }
+
+  /** The core socket, made now if it does not exist yet (SO_REUSEADDR/IPV6_V6ONLY are known). */
+  #made(): DatagramSocket {
     if (this.#core === undefined) {
-      this.#core = new DatagramSocket(this.#family === AF_INET6 ? 6 : 4, {
-        fd: this.#fd,
-        reuseAddr: this.#reuseaddr,
-        ipv6Only: this.#v6only,
+      this.#core = new DatagramSocket(this.#host.family === AF_INET6 ? 6 : 4, {
+        fd: this.#host.fd,
+        reuseAddr: this.#opts.reuseaddr,
+        ipv6Only: this.#opts.v6only,
       });
-      for (const apply of this.#pending.splice(0)) apply(this.#core);
+      this.#opts.attach(this.#core);
     }
     return this.#core;
   }
 
-  /** The core socket if it exists. */
-  get existing(): DatagramSocket | undefined {
-    return this.#core;
+  /** The state `call` leads to, or throws the table's refusal. */
+  #enter(call: Call, op: string = call): DatagramState {
+    return enter(DATAGRAM_STATES, this.#state, call, op);
   }
 
-  /** Binds (explicitly, or implicitly before a first send); the core applies held options. */
-  async bind(ep: IpEndpoint | undefined): Promise<void> {
-    const s = this.core();
-    if (ep === undefined) await s.ensureBound();
-    else await s.bind(ep);
+  /** Moves along the table after `call` succeeded, unless the socket was closed meanwhile. */
+  #move(call: Call): void {
+    if (this.#state !== "closed") this.#state = this.#enter(call);
   }
 
-  /** Makes sure the socket is bound (sendto/connect on an unbound socket bind it, as Linux does). */
-  async ensureBound(): Promise<DatagramSocket> {
-    const s = this.core();
-    await s.ensureBound();
-    return s;
+  /** Binds to a free port if not bound yet (sendto/connect on an unbound socket, as Linux). */
+  async #bound(): Promise<DatagramSocket> {
+    const core = this.#made();
+    await core.ensureBound();
+    return core;
   }
 
-  /** Applies an option to the core socket now, or when it is made. */
-  #apply(fn: (s: DatagramSocket) => void): void {
-    if (this.#core) fn(this.#core);
-    else this.#pending.push(fn);
+  async bind(address: SockAddr): Promise<void> {
+    this.#enter("bind");
+    const ep = await toEndpoint(this.#host.family, address, "bind", "udp");
+    this.#enter("bind");
+    await this.#made().bind(ep as IpEndpoint);
+    if (this.#state === "created") this.#move("bind");
   }
 
-  /** setsockopt for datagram sockets. */
-  set(level: number, optname: number, value: OptValue): void {
-    const name = optionName(level, optname);
-    if (level === SOL_SOCKET) {
-      switch (optname) {
-        case SO_REUSEADDR:
-          if (this.#core)
-            throw makeOSError("EINVAL", { op: "setsockopt", hint: "set SO_REUSEADDR before bind()" });
-          this.#reuseaddr = toInt(value, name) !== 0;
-          return;
-        case SO_BROADCAST: {
-          this.#broadcast = toInt(value, name) !== 0;
-          const on = this.#broadcast;
-          this.#apply((s) => s.setBroadcast(on));
-          return;
-        }
-        case SO_RCVBUF: {
-          const n = toInt(value, name);
-          this.#stored.set(name, n);
-          this.#apply((s) => s.setBufferSize("recv", n));
-          return;
-        }
-        case SO_SNDBUF: {
-          const n = toInt(value, name);
-          this.#stored.set(name, n);
-          this.#apply((s) => s.setBufferSize("send", n));
-          return;
-        }
-      }
-    } else if (level === IPPROTO_IP && this.#family !== AF_INET6) {
-      switch (optname) {
-        case IP_TTL: {
-          const n = toInt(value, name);
-          this.#stored.set(name, n);
-          this.#apply((s) => s.setTTL(n));
-          return;
-        }
-        case IP_MULTICAST_TTL: {
-          const n = toInt(value, name);
-          this.#stored.set(name, n);
-          this.#apply((s) => s.setMulticastTTL(n));
-          return;
-        }
-        case IP_MULTICAST_LOOP: {
-          const on = toInt(value, name) !== 0;
-          this.#stored.set(name, on ? 1 : 0);
-          this.#apply((s) => s.setMulticastLoopback(on));
-          return;
-        }
-        case IP_MULTICAST_IF: {
-          const iface = typeof value === "string" ? value : ipv4From(value, name, 0);
-          this.#apply((s) => s.setMulticastInterface(iface));
-          return;
-        }
-        case IP_ADD_MEMBERSHIP:
-        case IP_DROP_MEMBERSHIP: {
-          const m = membership4(value, name);
-          const add = optname === IP_ADD_MEMBERSHIP;
-          if (add) checkGroup(m.group, name); // at once, even before the socket exists
-          this.#apply((s) => s.membership(add, m.group, m.iface));
-          return;
-        }
-      }
-    } else if (level === IPPROTO_IPV6 && this.#family === AF_INET6) {
-      switch (optname) {
-        case IPV6_V6ONLY:
-          if (this.#core)
-            throw makeOSError("EINVAL", { op: "setsockopt", hint: "set IPV6_V6ONLY before bind()" });
-          this.#v6only = toInt(value, name) !== 0;
-          return;
-        case IPV6_JOIN_GROUP:
-        case IPV6_LEAVE_GROUP: {
-          const m = membership6(value, name);
-          const add = optname === IPV6_JOIN_GROUP;
-          if (add) checkGroup(m.group, name); // at once, even before the socket exists
-          this.#apply((s) => s.membership(add, m.group, m.iface));
-          return;
-        }
-      }
+  async listen(): Promise<void> {
+    this.#enter("listen");
+  }
+
+  async accept(): Promise<StreamSocket> {
+    this.#enter("accept");
+    throw makeOSError("EOPNOTSUPP", { op: "accept" }); // the table refuses accept in every state
+  }
+
+  async connect(address: SockAddr | typeof AF_UNSPEC): Promise<void> {
+    if (address === AF_UNSPEC) {
+      const next = this.#enter("disconnect", "connect");
+      this.#core?.disconnect();
+      this.#state = next;
+      return;
     }
-    throw makeOSError("ENOPROTOOPT", {
-      op: "setsockopt",
-      hint: `${name} is not available on a datagram socket in Node.js 20 (see docs/api.md, "Gaps")`,
-    });
+    this.#enter("connect");
+    const ep = (await toEndpoint(this.#host.family, address, "connect", "udp")) as IpEndpoint;
+    if (ep.port === 0) {
+      // Linux accepts it (and send() then fails); Node's dgram refuses port 0 outright
+      throw makeOSError("EOPNOTSUPP", {
+        op: "connect",
+        address: formatEndpoint(ep),
+        hint: "Node.js 20 cannot connect a UDP socket to port 0; give the peer's port",
+      });
+    }
+    const core = await this.#bound();
+    await core.connect(ep);
+    this.#move("connect");
   }
 
-  /** getsockopt for datagram sockets. */
-  get(level: number, optname: number): number {
-    const name = optionName(level, optname);
-    if (level === SOL_SOCKET) {
-      switch (optname) {
-        case SO_REUSEADDR:
-          return this.#reuseaddr ? 1 : 0;
-        case SO_BROADCAST:
-          return this.#broadcast ? 1 : 0;
-        case SO_TYPE:
-          return SOCK_DGRAM;
-        case SO_DOMAIN:
-          return this.#family;
-        case SO_PROTOCOL:
-          return 17;
-        case SO_ERROR:
-          return 0;
-        case SO_RCVBUF:
-        case SO_SNDBUF:
-          return (
-            this.#core?.bufferSize(optname === SO_RCVBUF ? "recv" : "send") ??
-            this.#stored.get(name) ??
-            212992
-          );
+  // ---- data ------------------------------------------------------------------------------------
+
+  #recv(n: number, flags: number, op: string): Promise<Datagram> {
+    try {
+      this.#enter("recv", op);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#made().recvfrom(n, (flags & MSG_PEEK) !== 0, this.#host.wait(flags));
+  }
+
+  recv(n: number, flags: number): Promise<Buffer> {
+    return this.#recv(n, flags, "recv").then((d) => d.data);
+  }
+
+  recvfrom(n: number, flags: number): Promise<[Buffer, SockAddr | null]> {
+    const family = this.#host.family;
+    return this.#recv(n, flags, "recvfrom").then((d) => [d.data, fromEndpoint(family, d.from)]);
+  }
+
+  async recvInto(buffer: Uint8Array, n: number, flags: number): Promise<number> {
+    const d = await this.#recv(n, flags, "recv_into");
+    buffer.set(d.data, 0);
+    return d.data.length;
+  }
+
+  async recvExactly(): Promise<Buffer> {
+    throw makeOSError("EOPNOTSUPP", { op: "recv_exactly", hint: "datagram sockets receive whole datagrams" });
+  }
+
+  async readline(): Promise<Buffer> {
+    throw makeOSError("EOPNOTSUPP", { op: "readline", hint: "datagram sockets receive whole datagrams" });
+  }
+
+  send(buf: Uint8Array, flags: number): Promise<number> {
+    const core = this.#core;
+    // connected: straight to the core (it refuses a closing socket with EBADF)
+    if (core !== undefined && this.#state === "connected")
+      return core.sendto(buf, undefined, this.#host.wait(flags));
+    return this.#send(buf, undefined, flags, false);
+  }
+
+  /**
+   * One datagram to `to`. A literal address on a bound socket goes straight to the core; the
+   * rest (an unbound socket, a name, a port name…) takes {@link #sendtoSlow}.
+   */
+  sendto(buf: Uint8Array, flags: number, to: unknown): Promise<number> {
+    try {
+      this.#enter("sendto");
+      const core = this.#core;
+      if (core?.bound) {
+        const ep = this.#literal(to);
+        if (ep !== undefined) return core.sendto(buf, ep, this.#host.wait(flags));
       }
+    } catch (err) {
+      return Promise.reject(err);
     }
-    if (level === IPPROTO_IPV6 && optname === IPV6_V6ONLY && this.#family === AF_INET6)
-      return this.#v6only ? 1 : 0;
-    const stored = this.#stored.get(name);
-    if (stored !== undefined) return stored;
-    if (level === IPPROTO_IP && optname === IP_MULTICAST_LOOP) return 1;
-    if (level === IPPROTO_IP && (optname === IP_MULTICAST_TTL || optname === IP_TTL))
-      return optname === IP_TTL ? 64 : 1;
-    throw makeOSError("ENOPROTOOPT", {
-      op: "getsockopt",
-      hint: `${name} is not available on a datagram socket in Node.js 20`,
-    });
+    return this.#sendtoSlow(buf, flags, to);
   }
-}
 
-function toInt(value: OptValue, name: string): number {
-  if (typeof value === "boolean") return value ? 1 : 0;
-  if (typeof value === "number" && Number.isInteger(value)) return value;
-  if (value instanceof Uint8Array && value.length >= 1) {
-    if (value.length >= 4) return Buffer.from(value.buffer, value.byteOffset, 4).readInt32LE(0);
-    return value[0]!;
-  }
-  throw argTypeError("value", `an integer, boolean or packed int for ${name}`, value);
-}
-
-function ipv4From(value: OptValue, name: string, offset: number): string {
-  if (!(value instanceof Uint8Array) || value.length < offset + 4) {
-    throw argTypeError("value", `an IPv4 address string or packed 4-byte in_addr for ${name}`, value);
-  }
-  return `${value[offset]}.${value[offset + 1]}.${value[offset + 2]}.${value[offset + 3]}`;
-}
-
-/** `struct ip_mreq` (8 bytes: group, interface) or `{ group, interface }`. */
-function membership4(value: OptValue, name: string): { group: string; iface: string | undefined } {
-  if (value instanceof Uint8Array) {
-    if (value.length !== 8 && value.length !== 12) {
-      throw argTypeError("value", `a packed struct ip_mreq (8 bytes: group + interface) for ${name}`, value);
+  async #sendtoSlow(buf: Uint8Array, flags: number, to: unknown): Promise<number> {
+    // counted as in flight from now on: a close() meanwhile waits for it
+    const release = this.#made().hold();
+    try {
+      const ep =
+        this.#literal(to) ??
+        checkDestination((await toEndpoint(this.#host.family, to, "sendto", "udp")) as IpEndpoint);
+      return await this.#send(buf, ep, flags, true);
+    } finally {
+      release();
     }
-    const iface = ipv4From(value, name, 4);
-    return { group: ipv4From(value, name, 0), iface: iface === "0.0.0.0" ? undefined : iface };
   }
-  if (typeof value === "object" && value !== null && typeof (value as Membership).group === "string") {
-    const m = value as Membership;
-    return { group: m.group, iface: m.interface === undefined ? undefined : String(m.interface) };
-  }
-  throw argTypeError("value", `{ group, interface? } or a packed struct ip_mreq for ${name}`, value);
-}
 
-/** `struct ipv6_mreq` (16-byte group + 4-byte interface index) or `{ group, interface }`. */
-function membership6(value: OptValue, name: string): { group: string; iface: string | undefined } {
-  if (value instanceof Uint8Array) {
-    if (value.length !== 20)
-      throw argTypeError("value", `a packed struct ipv6_mreq (20 bytes) for ${name}`, value);
-    const group = inet_ntop(AF_INET6, Buffer.from(value.buffer, value.byteOffset, 16));
-    const index = Buffer.from(value.buffer, value.byteOffset + 16, 4).readUInt32LE(0);
-    return { group, iface: index === 0 ? undefined : `::%${interfaceName(index)}` };
+  /** The endpoint of a literal `[host, port]` (flowinfo and scope_id 0), without a lookup. */
+  #literal(to: unknown): IpEndpoint | undefined {
+    if (!Array.isArray(to)) return undefined;
+    const host: unknown = to[0];
+    const port: unknown = to[1];
+    if (typeof host !== "string" || typeof port !== "number") return undefined;
+    const family = this.#host.family;
+    if (to.length !== 2 && !(family === AF_INET6 && to.length <= 4 && to[2] === 0 && (to[3] ?? 0) === 0))
+      return undefined;
+    const hit = this.#dest.get(host, port);
+    if (hit !== undefined) return hit;
+    if (!Number.isInteger(port) || port < 0 || port > 0xffff) return undefined; // the slow path says why
+    return this.#dest.literal(host, port, family === AF_INET ? 4 : 6);
   }
-  if (typeof value === "object" && value !== null && typeof (value as Membership).group === "string") {
-    const m = value as Membership;
-    const i = m.interface;
-    return {
-      group: m.group,
-      iface: i === undefined ? undefined : `::%${typeof i === "number" ? interfaceName(i) : i}`,
-    };
-  }
-  throw argTypeError("value", `{ group, interface? } or a packed struct ipv6_mreq for ${name}`, value);
-}
 
-/** The interface name for an index (Linux: /sys/class/net/NAME/ifindex). */
-function interfaceName(index: number): string {
-  try {
-    for (const name of readdirSync("/sys/class/net")) {
-      if (Number(readFileSync(`/sys/class/net/${name}/ifindex`, "utf8").trim()) === index) return name;
+  async #send(buf: Uint8Array, to: IpEndpoint | undefined, flags: number, held: boolean): Promise<number> {
+    const call = to === undefined ? "send" : "sendto";
+    if (!held) this.#enter(call);
+    const release = held ? undefined : this.#made().hold();
+    try {
+      const core = await this.#bound();
+      if (this.#state === "created") this.#move(call);
+      return await core.sendto(buf, to, this.#host.wait(flags), true);
+    } finally {
+      release?.();
     }
-  } catch {
-    // fall through
   }
-  return String(index);
+
+  shutdown(): void {
+    this.#enter("shutdown"); // refused in every state: Node has no shutdown for UDP
+  }
+
+  async close(): Promise<void> {
+    this.#state = this.#enter("close");
+    this.#host.notify();
+    const core = this.#core;
+    if (core) this.#discarded = await core.close();
+    else {
+      const sp = span(this.#host.fd, "close", []);
+      releaseFd(this.#host.fd);
+      sp?.ok(0);
+    }
+  }
+
+  dispose(): Promise<void> {
+    return this.close(); // close() itself waits (bounded) for queued sends
+  }
+
+  // ---- addresses, options, readiness -----------------------------------------------------------
+
+  localEndpoint(): Endpoint | undefined {
+    return this.#core?.localEndpoint();
+  }
+
+  peerEndpoint(): Endpoint | undefined {
+    return this.#core?.peer;
+  }
+
+  getpeername(): SockAddr {
+    this.#enter("getpeername");
+    const peer = this.#core?.peer;
+    if (!peer) throw makeOSError("ENOTCONN", { op: "getpeername" });
+    return fromEndpoint(this.#host.family, peer);
+  }
+
+  setsockopt(level: number, optname: number, value: OptValue): void {
+    this.#opts.set(level, optname, value);
+  }
+
+  getsockopt(level: number, optname: number): number {
+    return this.#opts.get(level, optname);
+  }
+
+  /** Readable when a datagram (or an error) is queued; always writable. */
+  readiness(): Readiness {
+    return { readable: this.#core?.readable ?? false, writable: true, error: false };
+  }
+
+  watchTarget(): { watch(cb: () => void): () => void } {
+    return this.#made();
+  }
 }

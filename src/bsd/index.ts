@@ -113,7 +113,7 @@ export {
   TCP_MAXSEG,
   TCP_NODELAY,
 } from "./constants.js";
-export type { Membership } from "./dgram.js";
+export type { Membership } from "./dgram-options.js";
 export {
   create_connection,
   create_server,

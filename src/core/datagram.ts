@@ -1,15 +1,13 @@
 /**
- * A datagram (UDP) socket over `node:dgram` with a bounded receive queue.
- *
- * dgram has no flow control: datagrams arrive as events whether anyone reads or not. sockit
- * queues at most {@link DGRAM_QUEUE_COUNT} datagrams / {@link DGRAM_QUEUE_BYTES} bytes and drops
- * (and counts) the rest, as a full kernel buffer would. Sends are tracked so `close()` can wait
- * for them to reach the kernel — Node's own close discards queued sends silently.
- *
+ * A datagram (UDP) socket over `node:dgram` with a bounded receive queue. dgram has no flow
+ * control: datagrams arrive as events whether anyone reads or not. sockit queues at most
+ * {@link DGRAM_QUEUE_COUNT} datagrams / {@link DGRAM_QUEUE_BYTES} bytes and drops (and counts)
+ * the rest, as a full kernel buffer would. Sends are tracked so `close()` can wait for them to
+ * reach the kernel — Node's own close discards queued sends silently. The option setters
+ * (broadcast, TTLs, multicast, buffer sizes) live in datagram-options.ts.
  * @module
  */
 import dgram from "node:dgram";
-import { isIPv4, isIPv6 } from "node:net";
 import { closedError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import {
   DGRAM_CLOSE_WAIT_MS,
@@ -19,6 +17,7 @@ import {
   MAX_UDP6_PAYLOAD,
 } from "../limits.js";
 import { span, sym, traced, tracing } from "../trace.js";
+import { type DatagramOptions, DatagramSocketOptions } from "./datagram-options.js";
 import { Fifo } from "./fifo.js";
 import { endpointTrace, formatEndpoint, type IpEndpoint } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
@@ -32,20 +31,6 @@ export interface Datagram {
   readonly from: IpEndpoint;
   /** True when the datagram was longer than asked for and the rest was discarded. */
   readonly truncated: boolean;
-}
-
-/** Options of {@link DatagramSocket}. */
-export interface DatagramOptions {
-  /** Use this descriptor number (the Berkeley face allocates it at `socket()`). */
-  readonly fd?: number | undefined;
-  /** SO_REUSEADDR. */
-  readonly reuseAddr?: boolean | undefined;
-  /** IPV6_V6ONLY (IPv6 sockets). */
-  readonly ipv6Only?: boolean | undefined;
-  /** Queue bound in datagrams (default {@link DGRAM_QUEUE_COUNT}). */
-  readonly queueCount?: number | undefined;
-  /** Queue bound in bytes (default {@link DGRAM_QUEUE_BYTES}). */
-  readonly queueBytes?: number | undefined;
 }
 
 interface Queued {
@@ -64,7 +49,7 @@ interface Queued {
  * await s.sendto(data, from);
  * ```
  */
-export class DatagramSocket {
+export class DatagramSocket extends DatagramSocketOptions {
   /** The small per-process descriptor number. */
   readonly fd: number;
   /** 4 or 6. */
@@ -87,11 +72,10 @@ export class DatagramSocket {
   #slot: { n: number; resolve: (d: Datagram) => void; reject: (e: unknown) => void } | undefined;
   #readers = new WaitList();
   #flushers = new WaitList();
-  // options set before bind: Node applies them only to a bound socket
-  #pendingOptions: Array<() => void> | undefined;
   #watchers = new Watchers();
 
   constructor(family: 4 | 6, opts: DatagramOptions = {}) {
+    super();
     this.family = family;
     this.fd = opts.fd ?? allocFd();
     this.#maxCount = opts.queueCount ?? DGRAM_QUEUE_COUNT;
@@ -206,6 +190,16 @@ export class DatagramSocket {
     return formatEndpoint(this.localEndpoint());
   }
 
+  /** The Node socket, for the option setters. */
+  protected get optionSocket(): dgram.Socket {
+    return this.#sock;
+  }
+
+  /** Whether options apply now, at bind, or not at all. */
+  protected get optionState(): "unbound" | "bound" | "closing" {
+    return this.#closing ? "closing" : this.#bound ? "bound" : "unbound";
+  }
+
   /** Binds to a local endpoint; rejects EADDRINUSE, EADDRNOTAVAIL, EACCES… */
   bind(at: IpEndpoint): Promise<void> {
     return traced(span(this.fd, "bind", [endpointTrace(at)]), this.#bind(at));
@@ -223,7 +217,7 @@ export class DatagramSocket {
       const onListening = () => {
         this.#sock.off("error", onError);
         try {
-          for (const apply of this.#pendingOptions?.splice(0) ?? []) apply();
+          this.applyPendingOptions();
         } catch (err) {
           reject(err);
           return;
@@ -403,87 +397,6 @@ export class DatagramSocket {
     this.#readers.fail(makeError);
   }
 
-  // ---- socket options (each an OSError on failure; set before bind, applied at bind) ------
-
-  /** SO_BROADCAST: allows sending to broadcast addresses. */
-  setBroadcast(on: boolean): void {
-    this.#option("SO_BROADCAST", (s) => s.setBroadcast(on));
-  }
-
-  /** IP_TTL / IPV6_UNICAST_HOPS (1..255). */
-  setTTL(hops: number): void {
-    this.#option("IP_TTL", (s) => s.setTTL(hops));
-  }
-
-  /** IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS (0..255). */
-  setMulticastTTL(hops: number): void {
-    this.#option("IP_MULTICAST_TTL", (s) => s.setMulticastTTL(hops));
-  }
-
-  /** IP_MULTICAST_LOOP: whether this host's own multicast comes back to it. */
-  setMulticastLoopback(on: boolean): void {
-    this.#option("IP_MULTICAST_LOOP", (s) => s.setMulticastLoopback(on));
-  }
-
-  /** IP_MULTICAST_IF: the interface (its address; IPv6 `::%eth0`) multicast leaves by. */
-  setMulticastInterface(iface: string): void {
-    this.#option("IP_MULTICAST_IF", (s) => s.setMulticastInterface(iface));
-  }
-
-  /**
-   * Joins (`join` true) or leaves a multicast group, on the interface with address `iface` if
-   * given. Joining an address that is not a multicast group is EINVAL at once, as setsockopt(2)
-   * says; leaving a group not joined is EADDRNOTAVAIL. `op` names the call in errors.
-   */
-  membership(join: boolean, group: string, iface?: string, op = "setsockopt"): void {
-    const name = join ? "IP_ADD_MEMBERSHIP" : "IP_DROP_MEMBERSHIP";
-    if (join) checkGroup(group, name, op);
-    const hint = join
-      ? `${name}: is ${group} a multicast group, and the interface one of this host's addresses?`
-      : `${name}: was ${group} joined (on that interface)?`;
-    this.#option(name, (s) => (join ? s.addMembership(group, iface) : s.dropMembership(group, iface)), {
-      op,
-      address: group,
-      hint,
-    });
-  }
-
-  /** SO_RCVBUF / SO_SNDBUF: sets the kernel buffer size (the kernel doubles it, as Linux). */
-  setBufferSize(which: "recv" | "send", bytes: number): void {
-    this.#option(which === "recv" ? "SO_RCVBUF" : "SO_SNDBUF", (s) =>
-      which === "recv" ? s.setRecvBufferSize(bytes) : s.setSendBufferSize(bytes),
-    );
-  }
-
-  /** The kernel buffer size in bytes, or undefined before the socket is bound. */
-  bufferSize(which: "recv" | "send"): number | undefined {
-    if (!this.#bound || this.#closing) return undefined;
-    try {
-      return which === "recv" ? this.#sock.getRecvBufferSize() : this.#sock.getSendBufferSize();
-    } catch (err) {
-      throw toSocketError(err, { op: "getsockopt" });
-    }
-  }
-
-  /** Runs an option now if bound, else at bind; Node's errors become OSErrors naming it. */
-  #option(
-    name: string,
-    apply: (s: dgram.Socket) => void,
-    details: { op?: string; address?: string; hint?: string } = {},
-  ): void {
-    const op = details.op ?? "setsockopt";
-    if (this.#closing) throw closedError(op);
-    const run = () => {
-      try {
-        apply(this.#sock);
-      } catch (err) {
-        throw toSocketError(err, { hint: `${name} failed`, ...details, op });
-      }
-    };
-    if (this.#bound) run();
-    else (this.#pendingOptions ??= []).push(run);
-  }
-
   /**
    * Closes: waits (at most {@link DGRAM_CLOSE_WAIT_MS}) for queued sends to reach the kernel,
    * then releases the socket; resolves how many sends were still queued and so discarded.
@@ -534,22 +447,4 @@ function asBuffer(data: Uint8Array): Buffer {
   return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/**
- * Checks a multicast group address (224.0.0.0/4 or ff00::/8): anything else is OSError EINVAL,
- * as setsockopt(2) answers a membership for a unicast address.
- * @example `checkGroup("239.1.2.3", "IP_ADD_MEMBERSHIP") // ok; checkGroup("10.0.0.1", …) throws`
- */
-export function checkGroup(group: unknown, name: string, op = "setsockopt"): void {
-  let ok = false;
-  if (typeof group === "string" && isIPv4(group)) {
-    const first = Number(group.split(".")[0]);
-    ok = first >= 224 && first <= 239;
-  } else if (typeof group === "string") ok = isIPv6(group.split("%")[0] ?? "") && /^ff/i.test(group);
-  if (!ok) {
-    throw makeOSError("EINVAL", {
-      op,
-      address: String(group),
-      hint: `${name}: not a multicast group address (224.0.0.0/4 or ff00::/8)`,
-    });
-  }
-}
+export { checkGroup, type DatagramOptions } from "./datagram-options.js";

@@ -4,6 +4,7 @@
  * @module
  */
 import { type DatagramOptions, DatagramSocket } from "../core/datagram.js";
+import { checkDestination, LiteralDestination } from "../core/destination.js";
 import { formatEndpoint, type IpEndpoint } from "../core/endpoint.js";
 import type { Wait } from "../core/wait.js";
 import { argTypeError, checkInt, makeOSError, OSError, TimeoutError } from "../errors/index.js";
@@ -46,6 +47,9 @@ export interface ListenPacketOptions {
 }
 
 const MAX_DATAGRAM = 65535;
+/** "[" + the longest IPv6 text + "]:65535". */
+const MAX_LITERAL = 2 + 45 + 6;
+const DIGITS = /^[0-9]{1,5}$/;
 
 /**
  * A datagram socket, Go style: `readFrom`/`writeTo`, or `read`/`write` once dialled.
@@ -65,7 +69,7 @@ export class PacketConn implements AsyncIterable<Packet> {
   readonly #network: PacketNetwork;
   readonly #rd = new DeadlineTimer();
   readonly #wr = new DeadlineTimer();
-  #cache: { text: string; ep: IpEndpoint } | undefined;
+  readonly #dest = new LiteralDestination();
 
   /** Wraps a core datagram socket (made by listenPacket or dial). */
   constructor(s: DatagramSocket, network: PacketNetwork) {
@@ -111,24 +115,53 @@ export class PacketConn implements AsyncIterable<Packet> {
     return { data: d.data, address: formatEndpoint(d.from), endpoint: d.from, truncated: d.truncated };
   }
 
-  /** Sends one datagram to `address` ("host:port" or a Packet's `endpoint`); resolves the size. */
-  async writeTo(
-    data: Uint8Array | string,
-    address: string | IpEndpoint,
-    opts?: CallOptions,
-  ): Promise<number> {
-    const buf = toBytes(data);
-    if (typeof address !== "string")
-      return this.#s.sendto(buf, destination(checkEndpoint(address)), this.#wait(this.#wr, "sendto", opts));
-    const wait = this.#wait(this.#wr, "sendto", opts);
+  /**
+   * Sends one datagram to `address` ("host:port" or a Packet's `endpoint`); resolves the size. A
+   * literal address needs no lookup and no extra promise (the core's literal fast path); a name
+   * is resolved with getaddrinfo on every call.
+   */
+  writeTo(data: Uint8Array | string, address: string | IpEndpoint, opts?: CallOptions): Promise<number> {
+    try {
+      const buf = toBytes(data);
+      if (typeof address !== "string") {
+        const to = checkDestination(checkEndpoint(address));
+        return this.#s.sendto(buf, to, this.#wait(this.#wr, "sendto", opts));
+      }
+      const wait = this.#wait(this.#wr, "sendto", opts);
+      const ep = this.#dest.get(address, -1) ?? this.#literal(address);
+      if (ep !== undefined) return this.#s.sendto(buf, ep, wait);
+      return this.#writeToName(buf, address, wait);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async #writeToName(buf: Uint8Array, address: string, wait: Wait | undefined): Promise<number> {
     if (this.#s.closed) return this.#s.sendto(buf, undefined, wait); // rejects EBADF
     // counted as in flight while the address resolves: a close() meanwhile waits for it
     const release = this.#s.hold();
     try {
-      return await this.#s.sendto(buf, destination(await this.#resolve(address)), wait, true);
+      const ep = (await resolveNetAddress(this.#network, address, false, "sendto")) as IpEndpoint;
+      return await this.#s.sendto(buf, checkDestination(ep), wait, true);
     } finally {
       release();
     }
+  }
+
+  /** The endpoint of a "host:port" text with a literal host and a numeric port, or undefined. */
+  #literal(text: string): IpEndpoint | undefined {
+    if (typeof text !== "string" || text.length > MAX_LITERAL) return undefined;
+    const i = text.lastIndexOf(":");
+    const portText = text.slice(i + 1);
+    if (i < 0 || !DIGITS.test(portText)) return undefined;
+    const port = Number(portText);
+    if (port > 0xffff) return undefined; // the slow path says why
+    const bracket = text.startsWith("[");
+    if (bracket !== (text[i - 1] === "]")) return undefined;
+    const host = bracket ? text.slice(1, i - 1) : text.slice(0, i);
+    const family = this.#network === "udp4" ? 4 : this.#network === "udp6" ? 6 : 0;
+    if (bracket ? !host.includes(":") : host.includes(":")) return undefined;
+    return this.#dest.literal(host, port, family, text, -1);
   }
 
   /** Dialled sockets: receives one datagram's payload from the peer. */
@@ -212,30 +245,11 @@ export class PacketConn implements AsyncIterable<Packet> {
     await this.close();
   }
 
-  async #resolve(text: string): Promise<IpEndpoint> {
-    if (this.#cache?.text === text) return this.#cache.ep;
-    const ep = (await resolveNetAddress(this.#network, text, false, "sendto")) as IpEndpoint;
-    this.#cache = { text, ep };
-    return ep;
-  }
-
   #wait(d: DeadlineTimer, op: string, opts: CallOptions | undefined): Wait | undefined {
     if (d.expired) throw timeoutError(op);
     const signal = optSignal(checkOptions("opts", opts).signal);
     return signal === undefined ? undefined : { signal };
   }
-}
-
-/** A datagram's destination: port 0 is EINVAL, as Linux's sendto. */
-function destination(to: IpEndpoint): IpEndpoint {
-  if (to.port === 0) {
-    throw makeOSError("EINVAL", {
-      op: "sendto",
-      address: formatEndpoint(to),
-      hint: "port 0 is not a destination; give the receiver's port",
-    });
-  }
-  return to;
 }
 
 function timeoutError(op: string): OSError {

@@ -6,6 +6,10 @@
  * (`TCPSocketWrap 127.0.0.1:41234 -> 127.0.0.1:38122`, `ProcessWrap python3 …`, `socket fd 23`),
  * and the process exits non-zero even when a leaked handle would keep it alive.
  *
+ * Its `after` is registered first, so it runs before a test file's own root-level `after` hooks:
+ * a file that closes shared resources in an `after` does so inside a `describe` (whose hooks run
+ * before the root's).
+ *
  * Counted: sockets, servers, pipes, UDP sockets, child processes, ref'd timers and immediates
  * (`process.getActiveResourcesInfo()`), and `socket:[…]` links under /proc/self/fd.
  *
