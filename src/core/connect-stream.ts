@@ -5,7 +5,7 @@
  *
  * @module
  */
-import net from "node:net";
+import * as net from "node:net";
 import { makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import { span, sym, tracing } from "../trace.js";
 import { type Endpoint, endpointTrace, formatEndpoint, isUnix } from "./endpoint.js";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type dgram from "node:dgram";
+import type * as dgram from "node:dgram";
 import { isIPv4, isIPv6 } from "node:net";
 import { closedError, makeOSError, toSocketError } from "../errors/index.js";
 

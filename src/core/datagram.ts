@@ -7,7 +7,7 @@
  * (broadcast, TTLs, multicast, buffer sizes) live in datagram-options.ts.
  * @module
  */
-import dgram from "node:dgram";
+import * as dgram from "node:dgram";
 import { closedError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import {
   DGRAM_CLOSE_WAIT_MS,

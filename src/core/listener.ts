@@ -12,7 +12,7 @@
  * @module
  */
 import { existsSync } from "node:fs";
-import net from "node:net";
+import * as net from "node:net";
 import { dirname } from "node:path";
 import { closedError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import { DEFAULT_BACKLOG, MAX_BACKLOG } from "../limits.js";

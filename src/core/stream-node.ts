@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type net from "node:net";
+import type * as net from "node:net";
 
 /** What a Node socket's events are delivered to (the StreamSocket that owns it). @internal */
 export interface StreamOwner {

@@ -17,7 +17,7 @@
  *
  * @module
  */
-import fs from "node:fs";
+import * as fs from "node:fs";
 import * as net from "node:net";
 import {
   BrokenPipeError,
