@@ -57,7 +57,7 @@ export class DatagramHalf implements Half {
   #made(): DatagramSocket {
     if (this.#core === undefined) {
       this.#core = new DatagramSocket(this.#host.family === AF_INET6 ? 6 : 4, {
-        fd: this.#host.fd,
+        fd: this.#host._fd,
         reuseAddr: this.#opts.reuseaddr,
         ipv6Only: this.#opts.v6only,
       });
@@ -130,7 +130,7 @@ export class DatagramHalf implements Half {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.#made().recvfrom(n, (flags & MSG_PEEK) !== 0, this.#host.wait(flags));
+    return this.#made().recvfrom(n, (flags & MSG_PEEK) !== 0, this.#host._wait(flags));
   }
 
   recv(n: number, flags: number): Promise<Buffer> {
@@ -160,7 +160,7 @@ export class DatagramHalf implements Half {
     const core = this.#core;
     // connected: straight to the core (it refuses a closing socket with EBADF)
     if (core !== undefined && this.#state === "connected")
-      return core.sendto(buf, undefined, this.#host.wait(flags));
+      return core.sendto(buf, undefined, this.#host._wait(flags));
     return this.#send(buf, undefined, flags, false);
   }
 
@@ -174,7 +174,7 @@ export class DatagramHalf implements Half {
       const core = this.#core;
       if (core?.bound) {
         const ep = this.#literal(to);
-        if (ep !== undefined) return core.sendto(buf, ep, this.#host.wait(flags));
+        if (ep !== undefined) return core.sendto(buf, ep, this.#host._wait(flags));
       }
     } catch (err) {
       return Promise.reject(err);
@@ -217,7 +217,7 @@ export class DatagramHalf implements Half {
     try {
       const core = await this.#bound();
       if (this.#state === "created") this.#move(call);
-      return await core.sendto(buf, to, this.#host.wait(flags), true);
+      return await core.sendto(buf, to, this.#host._wait(flags), true);
     } finally {
       release?.();
     }
@@ -229,12 +229,12 @@ export class DatagramHalf implements Half {
 
   async close(): Promise<void> {
     this.#state = this.#enter("close");
-    this.#host.notify();
+    this.#host._notify();
     const core = this.#core;
     if (core) this.#discarded = await core.close();
     else {
-      const sp = span(this.#host.fd, "close", []);
-      releaseFd(this.#host.fd);
+      const sp = span(this.#host._fd, "close", []);
+      releaseFd(this.#host._fd);
       sp?.ok(0);
     }
   }

@@ -15,19 +15,23 @@ import type { SocketState } from "./states.js";
 
 /**
  * What a half needs from its socket.
- * @example `const w = host.wait(MSG_DONTWAIT) // { nonblocking: true }`
+ * @example `const w = host._wait(MSG_DONTWAIT) // { nonblocking: true }`
  */
 export interface SocketHost {
   /** AF_INET, AF_INET6 or AF_UNIX. */
   readonly family: number;
+  /** SOCK_STREAM or SOCK_DGRAM. */
+  readonly type: number;
+  /** The protocol number given to socket(). */
+  readonly proto: number;
   /** The descriptor number. */
-  readonly fd: number;
+  readonly _fd: number;
   /** The timeout in seconds: null blocks, 0 is non-blocking. */
-  timeout(): number | null;
+  _timeout(): number | null;
   /** The wait for one call under the timeout (`flags`: MSG_DONTWAIT makes it non-blocking). */
-  wait(flags?: number): Wait | undefined;
+  _wait(flags?: number): Wait | undefined;
   /** Readiness may have changed (select() and poll() listen). */
-  notify(): void;
+  _notify(): void;
 }
 
 /**

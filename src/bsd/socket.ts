@@ -44,7 +44,7 @@ export type { Readiness } from "./half.js";
  * await s.close();
  * ```
  */
-export class Socket {
+export class Socket implements SocketHost {
   /** Address family: AF_INET, AF_INET6 or AF_UNIX. */
   readonly family: number;
   /** Socket type: SOCK_STREAM or SOCK_DGRAM. */
@@ -68,14 +68,28 @@ export class Socket {
       this.#fd = allocFd();
       span(this.#fd, "socket", [sym(familyName(family)), sym(typeName(type))])?.ok(this.#fd);
     }
-    const host: SocketHost = {
-      family,
-      fd: this.#fd,
-      timeout: () => this.#timeout,
-      wait: (flags) => this.#wait(flags),
-      notify: () => this.#watchersObj?.notify(),
-    };
-    this.#half = type === SOCK_DGRAM ? new DatagramHalf(host) : new StreamHalf(host, type, proto, stream);
+    // the socket is its halves' host: no per-socket closures (idle memory, docs/performance.md)
+    this.#half = type === SOCK_DGRAM ? new DatagramHalf(this) : new StreamHalf(this, stream);
+  }
+
+  /** @internal The descriptor number, also once closed (the halves' {@link SocketHost}). */
+  get _fd(): number {
+    return this.#fd;
+  }
+
+  /** @internal The timeout (the halves' {@link SocketHost}). */
+  _timeout(): number | null {
+    return this.#timeout;
+  }
+
+  /** @internal The wait for one call (the halves' {@link SocketHost}). */
+  _wait(flags?: number): Wait | undefined {
+    return this.#wait(flags);
+  }
+
+  /** @internal Readiness may have changed (the halves' {@link SocketHost}). */
+  _notify(): void {
+    this.#watchersObj?.notify();
   }
 
   /** The descriptor number (small, per process, as the trace shows it); -1 once closed. */

@@ -21,39 +21,77 @@ import { SocketOptions } from "./options.js";
 import { fromEndpoint, toEndpoint } from "./sockaddr.js";
 import { type Call, enter, isRefusal, refusal, STREAM_STATES, type StreamState } from "./states.js";
 
+/** A connect in progress or just done: what the next connect()/SO_ERROR reports. */
+interface ConnectState {
+  connecting?: Promise<void> | undefined;
+  error?: OSError | undefined;
+  due?: "ok" | "failed" | undefined;
+  abort?: AbortController | undefined;
+}
+
 /**
  * A stream socket's state and core objects.
- * @example `const half = new StreamHalf(host, AF_INET, SOCK_STREAM, 0); await half.bind(["", 0])`
+ * @example `const half = new StreamHalf(sock); await half.bind(["", 0])`
  */
 export class StreamHalf implements Half {
   readonly #host: SocketHost;
-  /** Address family (for the options). */
-  readonly family: number;
-  /** Socket type (for the options). */
-  readonly type: number;
-  /** Protocol (for the options). */
-  readonly proto: number;
   #state: StreamState = "created";
   #listener: StreamListener | undefined;
   #stream: StreamSocket | undefined;
-  #connecting: Promise<void> | undefined;
-  #connectError: OSError | undefined;
+  // what only a connecting socket needs, in one object made on first use (an accepted
+  // connection never has it: idle memory, docs/performance.md)
+  #c: ConnectState | undefined;
+
+  get #connecting(): Promise<void> | undefined {
+    return this.#c?.connecting;
+  }
+  set #connecting(v: Promise<void> | undefined) {
+    if (v !== undefined || this.#c !== undefined) (this.#c ??= {}).connecting = v;
+  }
+  get #connectError(): OSError | undefined {
+    return this.#c?.error;
+  }
+  set #connectError(v: OSError | undefined) {
+    if (v !== undefined || this.#c !== undefined) (this.#c ??= {}).error = v;
+  }
   // Linux keeps a socket whose connect() did not wait in SS_CONNECTING until connect() is called
   // again: that call returns 0 once the connection is up (then EISCONN), or the error once it
   // failed (ECONNABORTED if the error was already read); "ok"/"failed" say which is due
-  #connectDue: "ok" | "failed" | undefined;
-  #abortConnect: AbortController | undefined;
+  get #connectDue(): "ok" | "failed" | undefined {
+    return this.#c?.due;
+  }
+  set #connectDue(v: "ok" | "failed" | undefined) {
+    if (v !== undefined || this.#c !== undefined) (this.#c ??= {}).due = v;
+  }
+  get #abortConnect(): AbortController | undefined {
+    return this.#c?.abort;
+  }
+  set #abortConnect(v: AbortController | undefined) {
+    if (v !== undefined || this.#c !== undefined) (this.#c ??= {}).abort = v;
+  }
   #optsObj: SocketOptions | undefined;
 
-  constructor(host: SocketHost, type: number, proto: number, stream?: StreamSocket) {
+  constructor(host: SocketHost, stream?: StreamSocket) {
     this.#host = host;
-    this.family = host.family;
-    this.type = type;
-    this.proto = proto;
     if (stream) {
       this.#stream = stream;
       this.#state = "connected";
     }
+  }
+
+  /** Address family (for the options). */
+  get family(): number {
+    return this.#host.family;
+  }
+
+  /** Socket type (for the options). */
+  get type(): number {
+    return this.#host.type;
+  }
+
+  /** Protocol (for the options). */
+  get proto(): number {
+    return this.#host.proto;
   }
 
   /** The state, as {@link STREAM_STATES} names it. */
@@ -95,7 +133,7 @@ export class StreamHalf implements Half {
     this.#enter("bind");
     const ep = await toEndpoint(this.family, address, "bind", "tcp");
     const next = this.#enter("bind");
-    this.#listener = await StreamListener.bind(ep, { fd: this.#host.fd, ipv6Only: this.#opts.v6only });
+    this.#listener = await StreamListener.bind(ep, { fd: this.#host._fd, ipv6Only: this.#opts.v6only });
     if (this.#state === "closed") {
       await this.#listener.close();
       throw closedError("bind");
@@ -107,7 +145,7 @@ export class StreamHalf implements Half {
     this.#enter("listen");
     if (this.#state === "created") {
       // Linux binds an unbound socket to a free port first
-      await this.bind(this.family === AF_UNIX ? `\0sockit-${process.pid}-${this.#host.fd}` : ["", 0]);
+      await this.bind(this.family === AF_UNIX ? `\0sockit-${process.pid}-${this.#host._fd}` : ["", 0]);
     }
     if (this.#state === "listening") return;
     const next = this.#enter("listen");
@@ -117,7 +155,7 @@ export class StreamHalf implements Half {
 
   async accept(): Promise<StreamSocket> {
     this.#enter("accept");
-    return this.#listener!.accept(this.#host.wait());
+    return this.#listener!.accept(this.#host._wait());
   }
 
   /** An accepted socket inherits the listener's options, as on Linux. */
@@ -142,7 +180,7 @@ export class StreamHalf implements Half {
       );
     }
     const cell = STREAM_STATES[this.#state].connect;
-    if (cell === "EALREADY" && this.#host.timeout() !== 0) {
+    if (cell === "EALREADY" && this.#host._timeout() !== 0) {
       // a blocking call (or one with a timeout) reports the result of the connect in progress
       try {
         await this.#connecting;
@@ -170,7 +208,7 @@ export class StreamHalf implements Half {
       await this.#listener!.close(false); // keep the descriptor: the connection takes it over
       this.#listener = undefined;
     }
-    const timeout = this.#host.timeout();
+    const timeout = this.#host._timeout();
     const nonblocking = timeout === 0;
     const waits = timeout === null; // a blocking connect reports its own result
     this.#connectDue = undefined;
@@ -179,7 +217,7 @@ export class StreamHalf implements Half {
     const abort = new AbortController();
     this.#abortConnect = abort;
     const p = connectStream(ep, {
-      fd: this.#host.fd,
+      fd: this.#host._fd,
       signal: abort.signal,
       ...(timeout !== null && timeout > 0 ? { timeout: timeout * 1000 } : {}),
       ...(local && "address" in local ? { localAddress: local.address, localPort: local.port } : {}),
@@ -196,12 +234,12 @@ export class StreamHalf implements Half {
         this.#state = "connected";
         this.#connecting = undefined;
         if (!waits) this.#connectDue = "ok";
-        this.#host.notify();
+        this.#host._notify();
       },
       (err: OSError) => {
         this.#connecting = undefined;
         if (this.#state === "closed") {
-          releaseFd(this.#host.fd);
+          releaseFd(this.#host._fd);
           throw closedError("connect");
         }
         this.#state = "created";
@@ -210,7 +248,7 @@ export class StreamHalf implements Half {
         if (nonblocking) this.#connectError = err;
         // a timeout or an abort gives the attempt up: nothing is due
         if (!waits && err.code !== "ETIMEDOUT" && err.code !== "EINTR") this.#connectDue = "failed";
-        this.#host.notify();
+        this.#host._notify();
         throw err;
       },
     );
@@ -228,13 +266,13 @@ export class StreamHalf implements Half {
     const s = this.#stream;
     // the common case without an extra async layer: a connected stream socket
     if (s !== undefined && this.#state === "connected")
-      return s.recv(n, recvFlags(flags), this.#host.wait(flags));
+      return s.recv(n, recvFlags(flags), this.#host._wait(flags));
     return this.#recvSlow(n, flags, op);
   }
 
   async #recvSlow(n: number, flags: number, op: string): Promise<Buffer> {
     const s = await this.#connected("recv", op);
-    return s.recv(n, recvFlags(flags), this.#host.wait(flags));
+    return s.recv(n, recvFlags(flags), this.#host._wait(flags));
   }
 
   recvfrom(n: number, flags: number): Promise<[Buffer, SockAddr | null]> {
@@ -243,31 +281,31 @@ export class StreamHalf implements Half {
 
   async recvInto(buffer: Uint8Array, n: number, flags: number): Promise<number> {
     const s = await this.#connected("recv", "recv_into");
-    return s.recvInto(buffer, n, recvFlags(flags) ?? {}, this.#host.wait(flags));
+    return s.recvInto(buffer, n, recvFlags(flags) ?? {}, this.#host._wait(flags));
   }
 
   async recvExactly(n: number): Promise<Buffer> {
     const s = await this.#connected("recv", "recv_exactly");
     if (n === 0) return Buffer.alloc(0);
-    const b = await s.recv(n, WAITALL, this.#host.wait());
+    const b = await s.recv(n, WAITALL, this.#host._wait());
     if (b.length < n) throw new UnexpectedEOFError("recv_exactly", b, n);
     return b;
   }
 
   async readline(max: number): Promise<Buffer> {
     const s = await this.#connected("recv", "readline");
-    return s.recvLine(max, this.#host.wait());
+    return s.recvLine(max, this.#host._wait());
   }
 
   send(buf: Uint8Array, flags: number, op: string): Promise<number> {
     const s = this.#stream;
-    if (s !== undefined && this.#state === "connected") return s.send(buf, this.#host.wait(flags), op);
+    if (s !== undefined && this.#state === "connected") return s.send(buf, this.#host._wait(flags), op);
     return this.#sendSlow(buf, flags, op);
   }
 
   async #sendSlow(buf: Uint8Array, flags: number, op: string): Promise<number> {
     const s = await this.#connected("send", op);
-    return s.send(buf, this.#host.wait(flags), op);
+    return s.send(buf, this.#host._wait(flags), op);
   }
 
   sendto(): Promise<number> {
@@ -287,13 +325,13 @@ export class StreamHalf implements Half {
   async close(): Promise<void> {
     const prev = this.#state;
     this.#state = this.#enter("close");
-    this.#host.notify();
+    this.#host._notify();
     if (this.#stream) this.#stream.close();
     else if (this.#listener) await this.#listener.close();
     else if (prev === "connecting") this.#abortConnect?.abort();
     else {
-      const sp = span(this.#host.fd, "close", []);
-      releaseFd(this.#host.fd);
+      const sp = span(this.#host._fd, "close", []);
+      releaseFd(this.#host._fd);
       sp?.ok(0);
     }
   }
@@ -369,7 +407,7 @@ export class StreamHalf implements Half {
    */
   async #connected(call: "send" | "recv", op: string): Promise<StreamSocket> {
     if (this.#state === "connecting" && this.#connecting) {
-      if (this.#host.timeout() === 0)
+      if (this.#host._timeout() === 0)
         throw makeOSError("EAGAIN", { op, hint: "the non-blocking connect has not completed" });
       await this.#connecting;
     }
