@@ -23,7 +23,7 @@ import { MSG_DONTWAIT } from "./constants.js";
 import { checkSocketArgs } from "./create.js";
 import { DatagramHalf } from "./dgram.js";
 import type { Membership } from "./dgram-options.js";
-import type { Half, Readiness, SocketHost } from "./half.js";
+import type { Half, Readiness } from "./half.js";
 import { fromEndpoint } from "./sockaddr.js";
 import type { SocketState } from "./states.js";
 import { StreamHalf } from "./stream-half.js";
@@ -44,7 +44,7 @@ export type { Readiness } from "./half.js";
  * await s.close();
  * ```
  */
-export class Socket implements SocketHost {
+export class Socket {
   /** Address family: AF_INET, AF_INET6 or AF_UNIX. */
   readonly family: number;
   /** Socket type: SOCK_STREAM or SOCK_DGRAM. */
@@ -72,22 +72,22 @@ export class Socket implements SocketHost {
     this.#half = type === SOCK_DGRAM ? new DatagramHalf(this) : new StreamHalf(this, stream);
   }
 
-  /** @internal The descriptor number, also once closed (the halves' {@link SocketHost}). */
+  /** @internal The descriptor number, also once closed (the halves' host, half.ts). */
   get _fd(): number {
     return this.#fd;
   }
 
-  /** @internal The timeout (the halves' {@link SocketHost}). */
+  /** @internal The timeout (the halves' host, half.ts). */
   _timeout(): number | null {
     return this.#timeout;
   }
 
-  /** @internal The wait for one call (the halves' {@link SocketHost}). */
+  /** @internal The wait for one call (the halves' host, half.ts). */
   _wait(flags?: number): Wait | undefined {
     return this.#wait(flags);
   }
 
-  /** @internal Readiness may have changed (the halves' {@link SocketHost}). */
+  /** @internal Readiness may have changed (the halves' host, half.ts). */
   _notify(): void {
     this.#watchersObj?.notify();
   }
