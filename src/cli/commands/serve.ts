@@ -23,7 +23,8 @@ import { MAX_QUOTES_FILE, parseQuotes, QuotesError } from "../../services/rfc/qu
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
-import type { CommandRegistry } from "./index.js";
+import { onSignals } from "../session/stop.js";
+import type { CommandRegistry } from "./registry.js";
 
 /** The limit flags: flag → [limit, unit factor (seconds → ms), help]. */
 export const LIMIT_FLAGS: ReadonlyArray<{
@@ -231,31 +232,15 @@ function waitForStop(
   stop: AbortSignal | undefined,
   onSecond: () => void,
 ): { stopped: Promise<string>; dispose: () => void } {
-  let first = true;
   let resolve: (s: string) => void = () => {};
   const stopped = new Promise<string>((r) => (resolve = r));
-  const on = (sig: string) => {
-    if (first) {
-      first = false;
-      resolve(sig);
-    } else onSecond();
-  };
-  const onInt = () => on("SIGINT");
-  const onTerm = () => on("SIGTERM");
   if (stop) {
     if (stop.aborted) resolve("stop");
     else stop.addEventListener("abort", () => resolve("stop"), { once: true });
     return { stopped, dispose: () => {} };
   }
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
-  return {
-    stopped,
-    dispose: () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    },
-  };
+  const dispose = onSignals((sig, count) => (count === 1 ? resolve(sig) : onSecond()));
+  return { stopped, dispose };
 }
 
 /**

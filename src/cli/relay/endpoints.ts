@@ -12,38 +12,21 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Readable, Writable } from "node:stream";
 import { formatHostPort } from "../../addr/address.js";
-import type { IpEndpoint } from "../../core/endpoint.js";
 import { toSocketError } from "../../errors/index.js";
-import { MAX_UDP4_PAYLOAD } from "../../limits.js";
-import type { Conn } from "../../net/conn.js";
-import { dial } from "../../net/dial.js";
-import { listen } from "../../net/listen.js";
-import { listenPacket, type PacketConn } from "../../net/packet.js";
+import { dial, listen, listenPacket } from "../../net/index.js";
 import type { Context } from "../context.js";
 import { writeAll } from "../pump.js";
+import type { SpliceEnd } from "../session/splice.js";
+import { StdinReader } from "../session/stdin.js";
+import { connEnd } from "../session/stdio.js";
+import { packetEnd } from "../session/udp.js";
 import { formatRelayAddress, type RelayAddress } from "./address.js";
 
-/** One open side of a relay. */
-export interface RelayStream {
-  /** For messages: the peer address, "stdio", "exec cat"… */
-  readonly label: string;
-  /** True when reads are datagrams (no EOF ever arrives; see the relay's linger). */
-  readonly datagram: boolean;
-  /** Largest write kept whole (one datagram); longer chunks are split. Infinity for streams. */
-  readonly maxWrite: number;
-  /** The next chunk (or datagram); null at EOF. */
-  read(): Promise<Buffer | null>;
-  /** Writes all of `b` (waits while the other end is not reading). */
-  write(b: Buffer): Promise<void>;
-  /** No more writes: the peer reads EOF (a no-op for datagrams and stdout). */
-  closeWrite(): Promise<void>;
-  /** Releases the stream (queued bytes still go out); pending reads end. Idempotent. */
-  close(): Promise<void>;
-  /** Tears the stream down at once (a TCP reset, a killed child). */
-  abort(): void;
-  /** True when {@link abort} sends the peer a reset (a TCP connection). */
-  readonly abortResets: boolean;
-}
+/**
+ * One open side of a relay: a {@link SpliceEnd} (the relay is a splice of two).
+ * @example `const s: RelayStream = await opener.next()`
+ */
+export type RelayStream = SpliceEnd;
 
 /** A prepared address: bound if it listens, opened on demand otherwise. */
 export interface Opener {
@@ -55,53 +38,14 @@ export interface Opener {
   close(): Promise<void>;
 }
 
-function connStream(conn: Conn, label: string): RelayStream {
-  const ep = conn.remoteEndpoint;
-  return {
-    label,
-    abortResets: ep === undefined || !("path" in ep),
-    datagram: false,
-    maxWrite: Number.POSITIVE_INFINITY,
-    read: () => conn.read(),
-    write: async (b) => {
-      await conn.write(b);
-    },
-    closeWrite: () => conn.closeWrite(),
-    close: () => conn.close(),
-    abort: () => conn.abort(),
-  };
-}
-
-/** A pull reader over a Node Readable (stdin, a child's stdout). */
-function pullReader(src: Readable): { read: () => Promise<Buffer | null>; stop: () => void } {
-  const it = (src as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-  let done = false;
-  return {
-    read: async () => {
-      if (done) return null;
-      const r = await it.next();
-      if (r.done) {
-        done = true;
-        return null;
-      }
-      return typeof r.value === "string" ? Buffer.from(r.value) : r.value;
-    },
-    stop: () => {
-      if (done) return;
-      done = true;
-      void it.return?.().catch(() => {});
-    },
-  };
-}
-
 function stdioStream(ctx: Context): RelayStream {
-  const r = pullReader(ctx.io.stdin);
+  const r = new StdinReader(ctx.io.stdin);
   return {
     label: "stdio",
     abortResets: false,
     datagram: false,
     maxWrite: Number.POSITIVE_INFINITY,
-    read: r.read,
+    read: () => r.read(),
     write: (b) => writeAll(ctx.io.stdout, b),
     closeWrite: async () => {},
     close: async () => r.stop(),
@@ -138,7 +82,7 @@ async function execStream(argv: readonly string[], command: string, ctx: Context
       resolve();
     });
   });
-  const r = pullReader(stdout);
+  const r = new StdinReader(stdout);
   const kill = (sig: NodeJS.Signals) => {
     if (child.exitCode === null && child.signalCode === null) child.kill(sig);
   };
@@ -147,7 +91,7 @@ async function execStream(argv: readonly string[], command: string, ctx: Context
     abortResets: false,
     datagram: false,
     maxWrite: Number.POSITIVE_INFINITY,
-    read: r.read,
+    read: () => r.read(),
     write: async (b) => {
       if (writeError !== undefined) throw toSocketError(writeError, { op: "write", address: label });
       try {
@@ -174,42 +118,6 @@ async function execStream(argv: readonly string[], command: string, ctx: Context
       stdin.destroy();
       kill("SIGTERM");
     },
-  };
-}
-
-function packetStream(
-  pc: PacketConn,
-  label: string,
-  first?: { data: Buffer; from: IpEndpoint },
-): RelayStream {
-  let peer = first?.from;
-  let pending = first?.data;
-  const max = pc.localEndpoint?.family === 6 ? 65527 : MAX_UDP4_PAYLOAD;
-  return {
-    label,
-    abortResets: false,
-    datagram: true,
-    maxWrite: max,
-    read: async () => {
-      if (pending !== undefined) {
-        const b = pending;
-        pending = undefined;
-        return b;
-      }
-      if (first === undefined) return pc.read();
-      const p = await pc.readFrom();
-      peer = p.endpoint;
-      return p.data;
-    },
-    write: async (b) => {
-      if (first === undefined) await pc.write(b);
-      else if (peer !== undefined) await pc.writeTo(b, peer);
-    },
-    closeWrite: async () => {},
-    close: async () => {
-      await pc.close();
-    },
-    abort: () => void pc.close(),
   };
 }
 
@@ -252,7 +160,7 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
         next: async (signal) => {
           const conn = await dial(net, addr, signal ? { signal } : {});
           ctx.info(`connected to ${a.kind === "tcp" ? conn.remoteAddress : a.path}`);
-          return connStream(conn, a.kind === "tcp" ? conn.remoteAddress : a.path);
+          return connEnd(conn, a.kind === "tcp" ? conn.remoteAddress : a.path);
         },
         close: async () => {},
       };
@@ -270,7 +178,7 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
           const conn = await ln.accept(signal ? { signal } : undefined);
           const from = a.kind === "tcp-listen" ? conn.remoteAddress : `a client on ${a.path}`;
           ctx.info(`accepted ${from}`);
-          return connStream(conn, a.kind === "tcp-listen" ? conn.remoteAddress : a.path);
+          return connEnd(conn, a.kind === "tcp-listen" ? conn.remoteAddress : a.path);
         },
         close: () => ln.close(),
       };
@@ -283,7 +191,7 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
           ctx.info(
             `sending datagrams to ${pc.remoteAddress ?? formatRelayAddress(a)} from ${pc.localAddress}`,
           );
-          return packetStream(pc, pc.remoteAddress ?? formatRelayAddress(a));
+          return packetEnd(pc, pc.remoteAddress ?? formatRelayAddress(a), true);
         },
         close: async () => {},
       };
@@ -297,7 +205,7 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
           const p = await pc.readFrom(undefined, signal ? { signal } : undefined);
           taken = true;
           ctx.info(`first datagram from ${p.address}`);
-          return packetStream(pc, p.address, { data: p.data, from: p.endpoint });
+          return packetEnd(pc, p.address, false, { first: { data: p.data, from: p.endpoint } });
         }),
         close: async () => {
           if (!taken) await pc.close(); // once taken, the stream owns the socket
