@@ -10,12 +10,12 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import type { Readable, Writable } from "node:stream";
 import { formatHostPort } from "../../addr/address.js";
 import { toSocketError } from "../../errors/index.js";
 import { dial, listen, listenPacket } from "../../net/index.js";
 import type { Context } from "../context.js";
 import { writeAll } from "../pump.js";
+import { childEnd } from "../session/child.js";
 import type { SpliceEnd } from "../session/splice.js";
 import { StdinReader } from "../session/stdin.js";
 import { connEnd } from "../session/stdio.js";
@@ -70,55 +70,8 @@ async function execStream(argv: readonly string[], command: string, ctx: Context
     child.once("spawn", onSpawn);
   });
   child.on("error", () => {}); // later errors (a signal to a child already gone) change nothing
-  const stdin = child.stdin as Writable;
-  const stdout = child.stdout as Readable;
-  let writeError: unknown;
-  stdin.on("error", (e) => {
-    writeError = e; // EPIPE when the child stops reading; surfaced by the next write
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", (code, sig) => {
-      ctx.info(`${label}: exited with ${sig ?? `code ${String(code)}`}`);
-      resolve();
-    });
-  });
-  const r = new StdinReader(stdout);
-  const kill = (sig: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-  };
-  return {
-    label,
-    abortResets: false,
-    datagram: false,
-    maxWrite: Number.POSITIVE_INFINITY,
-    read: () => r.read(),
-    write: async (b) => {
-      if (writeError !== undefined) throw toSocketError(writeError, { op: "write", address: label });
-      try {
-        await writeAll(stdin, b);
-      } catch (e) {
-        throw toSocketError(writeError ?? e, { op: "write", address: label });
-      }
-    },
-    closeWrite: async () => {
-      if (!stdin.destroyed) stdin.end();
-    },
-    close: async () => {
-      r.stop();
-      if (!stdin.destroyed) stdin.end();
-      // the child normally exits at its stdin's EOF; give it a moment, then end it
-      const term = setTimeout(() => kill("SIGTERM"), 2000);
-      const hard = setTimeout(() => kill("SIGKILL"), 4000);
-      await exited;
-      clearTimeout(term);
-      clearTimeout(hard);
-    },
-    abort: () => {
-      r.stop();
-      stdin.destroy();
-      kill("SIGTERM");
-    },
-  };
+  child.once("exit", (code, sig) => ctx.info(`${label}: exited with ${sig ?? `code ${String(code)}`}`));
+  return childEnd(child, label, { discardWhenDeaf: false, exitWithinMs: 2000, killGraceMs: 2000 });
 }
 
 function once1<T>(
