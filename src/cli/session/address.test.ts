@@ -55,7 +55,8 @@ test("parsePort: numbers 1..65535 (0 when listening), service names; each mistak
     [() => parsePort("8O"), /bad port/],
     [() => parsePort("x".repeat(40)), /bad port/],
     [() => parsePort("0", false, "-p PORT"), /^-p PORT must be 1\.\.65535, got 0/],
-    [() => parsePortNumber("http"), /^PORT must be a port number 1\.\.65535, got "http" \(bad port\)$/],
+    [() => parsePortNumber("http"), /^PORT must be an integer 1\.\.65535, got "http" \(bad port\)$/],
+    [() => parsePortNumber("70000", true, "--port"), /^--port must be an integer 0\.\.65535, got 70000/],
   ];
   for (const [f, re] of bad) rejects(f, re, String(f));
 });

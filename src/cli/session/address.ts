@@ -57,8 +57,8 @@ export function parsePort(text: string, zero = false, what = "PORT"): number | s
 }
 
 /**
- * A port that must be a number (`-p`, scan's PORTS, serve's `--port`): as {@link parsePort}
- * without service names.
+ * A port that must be a number (scan's PORTS, serve's `--port`, info's `--service`): as
+ * {@link parsePort} without service names; messages ask for "an integer".
  * @example `parsePortNumber("22", false, "-p PORT") // 22`
  */
 export function parsePortNumber(text: string, zero = false, what = "PORT"): number {
@@ -74,12 +74,12 @@ function portOf(text: string, zero: boolean, what: string, names: boolean): numb
         n === 0
           ? "out of range; port 0 can only be used to listen (it picks a free port)"
           : "out of range: ports are 0..65535";
-      throw addressError(what, `${min}..65535`, text, why);
+      throw addressError(what, names ? `${min}..65535` : `an integer ${min}..65535`, text, why);
     }
     return n;
   }
   if (names && typeof text === "string" && SERVICE_NAME.test(text)) return text;
-  const wanted = names ? "a port number or a service name" : `a port number ${min}..65535`;
+  const wanted = names ? "a port number or a service name" : `an integer ${min}..65535`;
   const given = typeof text === "string" ? shown(text) : typeof text;
   throw addressError(what, wanted, given, text === "" ? "bad port: missing port" : "bad port");
 }
