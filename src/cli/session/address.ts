@@ -16,7 +16,10 @@ import { ipFamily } from "../../addr/inet.js";
 import { MAX_UNIX_PATH } from "../../limits.js";
 import { UsageError } from "../exit.js";
 
-/** The longest host name accepted (DNS: 253 characters; 255 leaves room for an IPv6 zone). */
+/**
+ * The longest host name accepted (DNS: 253 characters; 255 leaves room for an IPv6 zone).
+ * @example `parseHost("h".repeat(MAX_HOST_LENGTH + 1)) // UsageError`
+ */
 export const MAX_HOST_LENGTH = 255;
 
 /** A service name as /etc/services spells them (`http`, `domain`, `sql*net` is not one). */
@@ -102,7 +105,10 @@ export function parseHost(text: string, what = "HOST"): string {
   return h;
 }
 
-/** What {@link parseHostPort} accepts beyond `HOST:PORT`. */
+/**
+ * What {@link parseHostPort} accepts beyond `HOST:PORT`.
+ * @example `parseHostPort("0", { hostOptional: true, zero: true }) // { host: "", port: 0 }`
+ */
 export interface HostPortRules {
   /** Names the port in messages (default "port"). */
   readonly what?: string | undefined;

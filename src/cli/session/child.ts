@@ -12,7 +12,10 @@ import { writeAll } from "../pump.js";
 import type { SpliceEnd } from "./splice.js";
 import { StdinReader } from "./stdin.js";
 
-/** How a {@link childEnd} behaves at the edges. */
+/**
+ * How a {@link childEnd} behaves at the edges.
+ * @example `const o: ChildEndOptions = { discardWhenDeaf: true, killGraceMs: 2000 }`
+ */
 export interface ChildEndOptions {
   /**
    * Once the child stops reading its stdin (EPIPE), what is still written is discarded (true:
@@ -28,7 +31,10 @@ export interface ChildEndOptions {
   readonly killGraceMs: number;
 }
 
-/** What {@link childEnd} returns: a splice end that also knows the child's exit. */
+/**
+ * What {@link childEnd} returns: a splice end that also knows the child's exit.
+ * @example `await end.exited`
+ */
 export interface ChildEnd extends SpliceEnd {
   /** Resolves when the child has exited. */
   readonly exited: Promise<void>;

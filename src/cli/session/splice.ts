@@ -18,7 +18,10 @@
 import type { Dumper } from "../output/hexdump.js";
 import { closeWriteIfConnected } from "../pump.js";
 
-/** One side of a splice: a connection, stdio, a child process, a UDP socket… */
+/**
+ * One side of a splice: a connection, stdio, a child process, a UDP socket…
+ * @example `const end: SpliceEnd = connEnd(conn, conn.remoteAddress)`
+ */
 export interface SpliceEnd {
   /** For messages: the peer address, "stdio", "exec cat"… */
   readonly label: string;
@@ -50,7 +53,10 @@ export interface SpliceEnd {
   ready?(): Promise<void>;
 }
 
-/** Per-direction options of {@link splice} (index 0: first → second, 1: second → first). */
+/**
+ * Per-direction options of {@link splice} (index 0: first → second, 1: second → first).
+ * @example `const stdinToNet: DirectionOptions = { transform: crlf(), endAfterMs: 1000 }`
+ */
 export interface DirectionOptions {
   /** Rewrites each chunk before it is written (e.g. LF → CRLF). */
   readonly transform?: ((b: Buffer) => Buffer) | undefined;
@@ -64,7 +70,10 @@ export interface DirectionOptions {
   readonly endsAll?: boolean | undefined;
 }
 
-/** What {@link splice} tells as it goes (for `-v` messages). */
+/**
+ * What {@link splice} tells as it goes (for `-v` messages).
+ * @example `const events: SpliceEvents = { eof: (dir, fin) => ctx.info(fin ? "FIN passed on" : "EOF") }`
+ */
 export interface SpliceEvents {
   /** Direction `dir` read EOF; `fin`: the destination was half-closed (undefined: not asked to). */
   eof?(dir: 0 | 1, fin: boolean | undefined): void;
@@ -76,7 +85,10 @@ export interface SpliceEvents {
   outputGone?(dir: 0 | 1): void;
 }
 
-/** Options of {@link splice}. */
+/**
+ * Options of {@link splice}.
+ * @example `const o: SpliceOptions = { idleMs: 30_000, signal: ac.signal, failure: "abort" }`
+ */
 export interface SpliceOptions {
   /** Per direction: [first → second, second → first]. */
   readonly directions?: readonly [DirectionOptions?, DirectionOptions?] | undefined;
@@ -94,7 +106,10 @@ export interface SpliceOptions {
   readonly events?: SpliceEvents | undefined;
 }
 
-/** How a splice went. */
+/**
+ * How a splice went.
+ * @example `if (r.status === "failed") throw r.error;`
+ */
 export interface SpliceResult {
   /** Bytes copied from the first end to the second (→). */
   readonly forward: number;

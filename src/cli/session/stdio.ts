@@ -132,7 +132,10 @@ export function connEnd(conn: Conn, label: string, flush = false): SpliceEnd {
   };
 }
 
-/** How {@link runSession} behaves. */
+/**
+ * How {@link runSession} behaves.
+ * @example `const o: SessionOptions = { shutdown: false, lingerMs: 1000, crlf: true }`
+ */
 export interface SessionOptions {
   /** Half-close (SHUT_WR) at stdin EOF (default true; `--no-shutdown` → false). */
   readonly shutdown?: boolean | undefined;

@@ -8,10 +8,16 @@ import type { Writable } from "node:stream";
 import type { Context } from "../context.js";
 import { StdinReader } from "./stdin.js";
 
-/** The signals that stop a command. */
+/**
+ * The signals that stop a command.
+ * @example `STOP_SIGNALS.map((s) => process.listenerCount(s))`
+ */
 export const STOP_SIGNALS = ["SIGINT", "SIGTERM"] as const;
 
-/** One of {@link STOP_SIGNALS}. */
+/**
+ * One of {@link STOP_SIGNALS}.
+ * @example `const sig: StopSignal = "SIGTERM"`
+ */
 export type StopSignal = (typeof STOP_SIGNALS)[number];
 
 /**

@@ -14,7 +14,10 @@ import { type SpliceEvents, type SpliceOptions, splice, type SpliceEnd } from ".
 import { idleError, stdioEnd } from "./stdio.js";
 import type { StdinReader } from "./stdin.js";
 
-/** How {@link packetEnd} picks its peer. */
+/**
+ * How {@link packetEnd} picks its peer.
+ * @example `packetEnd(pc, pc.localAddress, false, { admit: (p) => p.endpoint.port !== 53, waitForPeer: true })`
+ */
 export interface PacketEndOptions {
   /**
    * Unconnected sockets (listening): the datagram that was already read (it is the first read),
@@ -92,7 +95,10 @@ export function packetEnd(
   };
 }
 
-/** Options of {@link runUdpSession}. */
+/**
+ * Options of {@link runUdpSession}.
+ * @example `const o: UdpSessionOptions = { what: "127.0.0.1:7", lingerMs: 1000, crlf: true }`
+ */
 export interface UdpSessionOptions {
   /** `--crlf`: LF → CRLF toward the network. */
   readonly crlf?: boolean | undefined;
