@@ -3,13 +3,28 @@
  * The `sockit` command: the one place that catches errors, maps them to exit codes and calls
  * process.exit. Each subcommand lives in commands/<name>.ts and registers itself here.
  *
+ * How src/cli is put together (keep it so):
+ *
+ * - The CLI reaches sockets through the faces only (`src/net/index.ts`, `src/bsd`); it imports
+ *   nothing from `src/core`, types included (the faces re-export the endpoint types).
+ * - What several commands share lives in `session/`: the one stdin reader (stdin.ts), the one
+ *   bidirectional copy (splice.ts; connect, listen and relay all move bytes with it), a
+ *   connection ↔ stdio (stdio.ts), the one UDP session (udp.ts), the one address/port parser
+ *   (address.ts) and signal/stdout stop handling (stop.ts). Commands do not import each other
+ *   (`listen.ts` nothing from `connect.ts`); command-specific helpers sit in a folder named after
+ *   the command (connect/, listen/, relay/, scan/).
+ * - `commands/registry.ts` holds the registry type, so `commands/index.ts` (which imports every
+ *   command) and the commands (which import the registry) form no cycle.
+ * - Nothing outside src/cli imports it; no file in it grows past ~450 lines.
+ *
  * @module
  */
 import { readFileSync, realpathSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { OSError } from "../errors/index.js";
-import { CommandRegistry, registerAll } from "./commands/index.js";
+import { registerAll } from "./commands/index.js";
+import { CommandRegistry } from "./commands/registry.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { EXIT, EXIT_HELP, exitCodeFor, UsageError } from "./exit.js";
 import { addGlobalOptions } from "./globals.js";

@@ -1,39 +1,10 @@
 /**
- * Moving bytes between the process's streams and connections, with backpressure both ways:
- * nothing is read faster than it can be written.
+ * Small byte-moving helpers under the session layer (session/splice.ts is the copy itself):
+ * waiting for a Writable to take bytes, LF → CRLF, and a half-close that tolerates a gone peer.
  *
  * @module
  */
-import type { Readable, Writable } from "node:stream";
-import type { Dumper } from "./output/hexdump.js";
-
-/** What the pumps need from a connection (sockit's Conn has it). */
-export interface ByteConn {
-  read(n?: number): Promise<Buffer | null>;
-  write(data: Uint8Array): Promise<number>;
-}
-
-/**
- * Copies `src` (stdin, a child's stdout) into `dst` until EOF; resolves the byte count.
- * `transform` may rewrite each chunk (e.g. LF → CRLF).
- * @example `await readableToConn(process.stdin, conn)`
- */
-export async function readableToConn(
-  src: Readable,
-  dst: ByteConn,
-  dump?: Dumper,
-  transform?: (b: Buffer) => Buffer,
-): Promise<number> {
-  let n = 0;
-  for await (const chunk of src as AsyncIterable<Buffer | string>) {
-    let b = typeof chunk === "string" ? Buffer.from(chunk) : chunk;
-    if (transform) b = transform(b);
-    dump?.sent(b);
-    await dst.write(b);
-    n += b.length;
-  }
-  return n;
-}
+import type { Writable } from "node:stream";
 
 /**
  * Writes `b` to a Node Writable, waiting for 'drain' when its buffer is full; rejects if the
@@ -59,21 +30,6 @@ export async function writeAll(dst: Writable, b: Uint8Array): Promise<void> {
     dst.on("close", onClose);
     dst.on("error", onError);
   });
-}
-
-/**
- * Copies `src` to `dst` until EOF; resolves the byte count.
- * @example `await connToWritable(conn, process.stdout)`
- */
-export async function connToWritable(src: ByteConn, dst: Writable, dump?: Dumper): Promise<number> {
-  let n = 0;
-  for (;;) {
-    const b = await src.read();
-    if (b === null) return n;
-    dump?.received(b);
-    await writeAll(dst, b);
-    n += b.length;
-  }
 }
 
 /**

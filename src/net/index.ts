@@ -16,3 +16,4 @@ export { type CallOptions, Conn, type ConnLike, type Deadline } from "./conn.js"
 export { type DialOptions, dial } from "./dial.js";
 export { Listener, type ListenOptions, listen } from "./listen.js";
 export { type ListenPacketOptions, listenPacket, type Packet, PacketConn } from "./packet.js";
+export type { Endpoint, IpEndpoint, UnixEndpoint } from "../core/endpoint.js";

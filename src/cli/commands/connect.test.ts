@@ -2,20 +2,17 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Command, CommanderError } from "commander";
 import { UsageError } from "../exit.js";
+import { argsOf, parseSeconds } from "../args.js";
+import { setupLimit, setupTimeoutError } from "../connect/setup.js";
+import { parseHost, parsePort } from "../session/address.js";
 import {
-  argsOf,
   type ConnectFlags,
   type ConnectPlan,
-  parseHost,
-  parsePort,
-  parseSeconds,
   planConnect,
   register,
-  setupLimit,
-  setupTimeoutError,
   UDP_DEFAULT_LINGER_MS,
 } from "./connect.js";
-import { CommandRegistry } from "./index.js";
+import { CommandRegistry } from "./registry.js";
 
 /** argv (after "sockit") → plan, through the real commander definition. */
 async function plan(argv: string[]): Promise<ConnectPlan> {

@@ -4,22 +4,21 @@
  *
  * @module
  */
-import type { Writable } from "node:stream";
 import type { Command } from "commander";
 import { formatHostPort } from "../../addr/address.js";
-import { ipFamily } from "../../addr/inet.js";
-import type { IpEndpoint } from "../../core/endpoint.js";
 import { TimeoutError } from "../../errors/index.js";
-import { MAX_UDP4_PAYLOAD, MAX_UDP6_PAYLOAD } from "../../limits.js";
-import { resolveNetAddress } from "../../net/address.js";
-import type { Conn } from "../../net/conn.js";
-import { type DialOptions, dial } from "../../net/dial.js";
+import { type Conn, type DialOptions, dial } from "../../net/index.js";
+import { argsOf, parseSeconds } from "../args.js";
+import { lookUp, resolveWithin, setupLimit, setupTimeoutError } from "../connect/setup.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
-import { Ending, IdleTimer, printReceived, runSession, StdinReader } from "../listen/stdio.js";
-import { crlf } from "../pump.js";
-import type { CommandRegistry } from "./index.js";
+import { addressError, checkFamily, parseHost, parsePort, parseUnixPath, shown } from "../session/address.js";
+import type { StdinReader } from "../session/stdin.js";
+import { runSession } from "../session/stdio.js";
+import { withStop } from "../session/stop.js";
+import { packetEnd, runUdpSession } from "../session/udp.js";
+import type { CommandRegistry } from "./registry.js";
 
 /** Stream networks and datagram networks, as `dial` names them. */
 export type Network = "tcp" | "tcp4" | "tcp6" | "unix" | "udp" | "udp4" | "udp6";
@@ -64,75 +63,6 @@ export interface ConnectFlags {
 /** Without `-q`, UDP waits this long after stdin EOF for replies. */
 export const UDP_DEFAULT_LINGER_MS = 1000;
 
-const MAX_SECONDS = 2_147_483; // setTimeout's limit, in seconds
-
-/**
- * A `SECS` value (decimals allowed) in ms; `zero` allows 0.
- * @example `parseSeconds("-w", "1.5") // 1500`
- */
-export function parseSeconds(flag: string, text: string, zero = false): number {
-  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(text))
-    throw new UsageError(`${flag} needs seconds (like 5 or 0.5), got ${JSON.stringify(text)}`);
-  const s = Number(text);
-  if ((!zero && s === 0) || s > MAX_SECONDS) {
-    throw new UsageError(
-      `${flag} must be ${zero ? "0" : "more than 0"}..${MAX_SECONDS} seconds, got ${text}`,
-    );
-  }
-  return Math.round(s * 1000);
-}
-
-const SERVICE = /^[A-Za-z][A-Za-z0-9._+-]{0,31}$/;
-
-/**
- * A `PORT` argument: a number (1..65535, or 0 when `zero`) or a service name (looked up when
- * connecting; an unknown name exits 2).
- * @example `parsePort("http") // "http"; parsePort("8080") // 8080`
- */
-export function parsePort(text: string, zero = false, what = "PORT"): number | string {
-  if (/^\d+$/.test(text)) {
-    const n = Number(text);
-    if (n > 65535 || (n === 0 && !zero)) {
-      throw new UsageError(`${what} must be ${zero ? 0 : 1}..65535, got ${text}`);
-    }
-    return n;
-  }
-  if (SERVICE.test(text)) return text;
-  throw new UsageError(`${what} must be a port number or a service name, got ${JSON.stringify(text)}`);
-}
-
-/**
- * A `HOST` argument without brackets (`[::1]` → `::1`); rejects what no resolver could take.
- * @example `parseHost("[::1]") // "::1"`
- */
-export function parseHost(text: string, what = "HOST"): string {
-  const h = /^\[([^\]]*)\]$/.exec(text)?.[1] ?? text;
-  if (h.length === 0 || h.length > 255 || /[\s[\]/]/.test(h)) {
-    throw new UsageError(`${what} must be a host name or an address, got ${JSON.stringify(text)}`);
-  }
-  return h;
-}
-
-/**
- * `-4`/`-6` against a literal address: the family must agree.
- * @example `checkFamily("::1", true, false) // throws UsageError`
- */
-export function checkFamily(host: string, v4: boolean, v6: boolean): void {
-  if (v4 && v6) throw new UsageError("-4 and -6 exclude each other");
-  const fam = ipFamily(host.replace(/%.*$/, ""));
-  if ((v4 && fam === 6) || (v6 && fam === 4)) {
-    throw new UsageError(`${host} is an IPv${fam} address but -${v4 ? 4 : 6} was given`);
-  }
-}
-
-/**
- * The positional arguments commander hands over, without the missing ones.
- * @example `argsOf("8000", undefined) // ["8000"]`
- */
-export function argsOf(...args: Array<string | undefined>): string[] {
-  return args.filter((a): a is string => a !== undefined);
-}
-
 /**
  * Turns the arguments into a plan (pure; throws UsageError).
  * @example `planConnect(["127.0.0.1", "80"], { crlf: true })`
@@ -153,8 +83,7 @@ export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPl
     if (v4 || v6) throw new UsageError("-4/-6 do not apply to a Unix socket (-U)");
     if (f.source !== undefined || f.sourcePort !== undefined)
       throw new UsageError("-s/-p do not apply to a Unix socket (-U)");
-    const path = args[0]!;
-    if (path.length === 0) throw new UsageError("PATH must not be empty");
+    const path = parseUnixPath(args[0]!);
     return { network: "unix", address: path, source: undefined, lingerMs: linger, ...common };
   }
   if (args.length !== 2) throw new UsageError("give HOST and PORT: sockit connect example.test 80");
@@ -170,7 +99,14 @@ export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPl
     }
     if (f.sourcePort !== undefined) {
       const p = parsePort(f.sourcePort, false, "-p PORT");
-      if (typeof p !== "number") throw new UsageError(`-p needs a port number, got ${f.sourcePort}`);
+      if (typeof p !== "number") {
+        throw addressError(
+          "-p PORT",
+          "a port number",
+          shown(f.sourcePort),
+          "-p needs a port number, not a service name",
+        );
+      }
       source.port = p;
     }
   }
@@ -179,175 +115,6 @@ export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPl
   // UDP has no EOF: without -q it waits 1 s after stdin EOF, or with -w until SECS of silence
   const lingerMs = linger ?? (f.udp && f.wait === undefined ? UDP_DEFAULT_LINGER_MS : undefined);
   return { network, address: formatHostPort(host, port), source, lingerMs, ...common };
-}
-
-/**
- * Splits `b` into pieces of at most `max` bytes (a stdin chunk larger than one datagram).
- * @example `chunks(Buffer.alloc(70000), 65507).length // 2`
- */
-export function chunks(b: Buffer, max: number): Buffer[] {
-  if (b.length <= max) return [b];
-  const out: Buffer[] = [];
-  for (let i = 0; i < b.length; i += max) out.push(b.subarray(i, i + max));
-  return out;
-}
-
-/**
- * Calls `stop` on the first SIGINT/SIGTERM, then removes the handlers (a second Ctrl-C kills
- * the process the default way); returns the function that removes them.
- * @example `const off = onStopSignals(() => ac.abort()); try { … } finally { off(); }`
- */
-export function onStopSignals(stop: () => void): () => void {
-  const off = () => {
-    process.off("SIGINT", h);
-    process.off("SIGTERM", h);
-  };
-  const h = () => {
-    off();
-    stop();
-  };
-  process.on("SIGINT", h);
-  process.on("SIGTERM", h);
-  return off;
-}
-
-/**
- * Watches stdout: `onClosed` runs once when it fails or closes (with the error, if any), so that
- * a reader going away (EPIPE, e.g. `| head`) ends the command instead of crashing it.
- * Returns the function that stops watching.
- * @example `const off = watchOutput(ctx.io.stdout, (err) => ac.abort(err));`
- */
-export function watchOutput(out: Writable, onClosed: (err?: unknown) => void): () => void {
-  let fired = false;
-  const h = (err?: unknown) => {
-    if (!fired) {
-      fired = true;
-      onClosed(err);
-    }
-  };
-  const onClose = () => h();
-  out.on("error", h);
-  out.on("close", onClose);
-  return () => {
-    out.off("error", h);
-    out.off("close", onClose);
-  };
-}
-
-/**
- * Runs a command body with a stop signal that SIGINT, SIGTERM and a closed stdout abort; a
- * stdin reader shared by the body. stdout closed by its reader (EPIPE) ends quietly; any
- * other stdout failure (ENOSPC…) is rethrown after the body ends (exit 6).
- * @example `return withStop(ctx, (signal, stdin) => serve(plan, ctx, stdin, signal));`
- */
-export async function withStop(
-  ctx: Context,
-  body: (signal: AbortSignal, stdin: StdinReader) => Promise<number>,
-): Promise<number> {
-  const ac = new AbortController();
-  let outErr: unknown;
-  const offSignals = onStopSignals(() => ac.abort());
-  const offOut = watchOutput(ctx.io.stdout, (err) => {
-    if (err !== undefined && (err as { code?: unknown }).code !== "EPIPE") outErr = err;
-    ac.abort();
-  });
-  const stdin = new StdinReader(ctx.io.stdin);
-  stdin.onError = (e) => ctx.warn(`reading stdin: ${(e as Error).message}`);
-  try {
-    const code = await body(ac.signal, stdin);
-    if (outErr !== undefined) throw outErr;
-    return code;
-  } finally {
-    offSignals();
-    offOut();
-  }
-}
-
-/**
- * A limit on connection set-up and the flag that set it.
- * @example `const limit: SetupLimit = { ms: 2000, flag: "-w" }`
- */
-export interface SetupLimit {
-  readonly ms: number;
-  readonly flag: "-w" | "-i";
-}
-
-/**
- * What bounds connection set-up (name lookup + connect): `-w`, or `-i` when that is shorter —
- * silence while connecting counts as silence. Undefined: neither was given.
- * @example `setupLimit({ connectTimeoutMs: 5000, idleMs: 1000 }) // { ms: 1000, flag: "-i" }`
- */
-export function setupLimit(plan: Pick<ConnectPlan, "connectTimeoutMs" | "idleMs">): SetupLimit | undefined {
-  const w = plan.connectTimeoutMs;
-  const i = plan.idleMs;
-  if (w !== undefined && (i === undefined || w <= i)) return { ms: w, flag: "-w" };
-  return i === undefined ? undefined : { ms: i, flag: "-i" };
-}
-
-/**
- * The error when set-up passed its limit: `connect 10.0.0.1:80: connection timed out
- * (ETIMEDOUT) — not connected within 2 s (-w 2); is the host up, …` (exit 4).
- * @example `throw setupTimeoutError({ ms: 2000, flag: "-w" }, "10.0.0.1:80")`
- */
-export function setupTimeoutError(limit: SetupLimit, address: string): TimeoutError {
-  const s = limit.ms / 1000;
-  const what =
-    limit.flag === "-w"
-      ? `not connected within ${s} s (-w ${s})`
-      : `no answer for ${s} s while connecting (-i ${s})`;
-  return new TimeoutError("ETIMEDOUT", {
-    op: "connect",
-    address,
-    hint: `${what}; is the host up, and is the port open (not filtered by a firewall)?`,
-  });
-}
-
-/**
- * `p`, unless `ms` pass first (rejects with `onTimeout()`) or `signal` aborts (rejects with its
- * reason); `ms` undefined: no limit. For waits that cannot be cancelled, like a name lookup.
- * @example `const ep = await within(resolveNetAddress("tcp", a, false, "connect"), 2000, signal, () => err)`
- */
-function within<T>(
-  p: Promise<T>,
-  ms: number | undefined,
-  signal: AbortSignal,
-  onTimeout: () => Error,
-): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const stop = new Promise<never>((_, reject) => {
-    if (ms !== undefined) timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
-    onAbort = () => reject(signal.reason as Error);
-    if (signal.aborted) onAbort();
-    else signal.addEventListener("abort", onAbort, { once: true });
-  });
-  p.catch(() => {});
-  return Promise.race([p, stop]).finally(() => {
-    clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort!);
-  });
-}
-
-/**
- * Resolves the plan's address with set-up bounded by `limit` (a lookup cannot be cancelled: it is
- * raced); resolves the address as a literal and a function giving the ms left of the limit.
- */
-async function lookUp(
-  plan: ConnectPlan,
-  signal: AbortSignal,
-  limit: SetupLimit | undefined,
-): Promise<{ target: string; left: () => number | undefined }> {
-  const t0 = performance.now();
-  const left = () =>
-    limit === undefined ? undefined : Math.max(1, Math.ceil(limit.ms - (performance.now() - t0)));
-  if (plan.network === "unix") return { target: plan.address, left };
-  const to = await within(
-    resolveNetAddress(plan.network, plan.address, false, "connect"),
-    limit?.ms,
-    signal,
-    () => setupTimeoutError(limit!, plan.address),
-  );
-  return { target: formatHostPort((to as IpEndpoint).address, (to as IpEndpoint).port), left };
 }
 
 /** Connects and moves bytes until done; resolves the exit code. */
@@ -360,7 +127,7 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
     const limit = setupLimit(plan);
     let conn: Conn;
     try {
-      const { target, left } = await lookUp(plan, signal, limit);
+      const { target, left } = await lookUp(plan.network, plan.address, signal, limit);
       const timeout = left();
       if (timeout !== undefined) opts.timeout = timeout;
       try {
@@ -395,76 +162,41 @@ async function runUdp(
   stdin: StdinReader,
   signal: AbortSignal,
 ): Promise<number> {
-  const limit = setupLimit(plan);
-  let to: IpEndpoint;
+  let want: string;
+  let family: 4 | 6;
   try {
-    to = (await within(
-      resolveNetAddress(plan.network, plan.address, false, "connect"),
-      limit?.ms,
-      signal,
-      () => setupTimeoutError(limit!, plan.address),
-    )) as IpEndpoint;
+    const to = await resolveWithin(plan.network as "udp", plan.address, signal, setupLimit(plan));
+    want = formatHostPort(to.address, to.port);
+    family = to.family;
   } catch (err) {
     if (signal.aborted) return 0;
     throw err;
   }
-  const pc = await dial((to.family === 6 ? "udp6" : "udp4") as "udp", formatHostPort(to.address, to.port), {
+  const pc = await dial(family === 6 ? "udp6" : "udp4", want, {
     ...(plan.source?.address !== undefined ? { localAddress: plan.source.address } : {}),
     ...(plan.source?.port !== undefined ? { localPort: plan.source.port } : {}),
   });
-  const want = formatHostPort(to.address, to.port);
   ctx.info(`sending datagrams to ${want} from ${pc.localAddress}`);
-  const max = to.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
-  const dump = ctx.dumper();
-  const end = new Ending();
-  const idle = new IdleTimer(plan.idleMs, end.finish, want);
-  let linger: NodeJS.Timeout | undefined;
-  let finalRead: NodeJS.Timeout | undefined;
-  const receive = async () => {
-    for (;;) {
-      const p = await pc.readFrom();
-      finalRead?.refresh();
-      if (end.settled || !(await printReceived(ctx, p.data, idle, dump, end))) return;
-    }
-  };
-  const send = async () => {
-    const t = plan.crlf ? crlf() : undefined;
-    for (let b = await stdin.read(); b !== null; b = await stdin.read()) {
-      if (end.settled) return;
-      for (const piece of chunks(t ? t(b) : b, max)) {
-        idle.bump();
-        dump?.sent(piece);
-        await pc.write(piece);
-      }
-    }
-    if (plan.lingerMs !== undefined) {
-      ctx.info(`stdin EOF: waiting ${plan.lingerMs / 1000} s for datagrams (-q)`);
-      linger = setTimeout(() => end.finish(), plan.lingerMs);
-    }
-    const w = plan.connectTimeoutMs;
-    if (w !== undefined) {
-      ctx.info(`stdin EOF: waiting for datagrams until none came for ${w / 1000} s (-w)`);
-      finalRead = setTimeout(() => {
-        ctx.info(`-w ${w / 1000}: no datagram for ${w / 1000} s after stdin EOF; closing`);
-        end.finish();
-      }, w);
-    }
-  };
-  const onAbort = () => end.finish();
-  signal.addEventListener("abort", onAbort, { once: true });
-  receive().catch(end.finish);
-  send().catch(end.finish);
-  try {
-    await end.done;
-    return 0;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    idle.stop();
-    clearTimeout(linger);
-    clearTimeout(finalRead);
-    if (pc.drops > 0) ctx.warn(`${pc.drops} datagrams dropped: the receive queue was full`);
-    await pc.close();
-  }
+  const w = plan.connectTimeoutMs;
+  await runUdpSession(stdin, pc, packetEnd(pc, want, true), ctx, {
+    crlf: plan.crlf,
+    idleMs: plan.idleMs,
+    lingerMs: plan.lingerMs,
+    finalReadMs: w,
+    signal,
+    what: want,
+    events: {
+      eof: (dir) => {
+        if (dir !== 0) return;
+        if (plan.lingerMs !== undefined)
+          ctx.info(`stdin EOF: waiting ${plan.lingerMs / 1000} s for datagrams (-q)`);
+        if (w !== undefined)
+          ctx.info(`stdin EOF: waiting for datagrams until none came for ${w / 1000} s (-w)`);
+      },
+      silence: () => ctx.info(`-w ${w! / 1000}: no datagram for ${w! / 1000} s after stdin EOF; closing`),
+    },
+  });
+  return 0;
 }
 
 /** Adds `connect` to the program. */

@@ -12,7 +12,8 @@ import { getservbyname, getservbyport } from "../../addr/services.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
-import type { CommandRegistry } from "./index.js";
+import { parsePortNumber } from "../session/address.js";
+import type { CommandRegistry } from "./registry.js";
 
 /** What `info` will look up. */
 export interface InfoPlan {
@@ -31,9 +32,7 @@ export function planInfo(name: string | undefined, opts: { service?: string; pro
   let service: InfoPlan["service"];
   if (opts.service !== undefined) {
     if (/^\d+$/.test(opts.service)) {
-      const port = Number(opts.service);
-      if (port > 65535) throw new UsageError(`--service port must be 0..65535, got ${opts.service}`);
-      service = { byPort: port };
+      service = { byPort: parsePortNumber(opts.service, true, "--service port") };
     } else if (opts.service.length > 0) service = { byName: opts.service };
     else throw new UsageError("--service needs a name or a port number");
   }

@@ -3,8 +3,8 @@ import { test } from "node:test";
 import { Command } from "commander";
 import { UsageError } from "../exit.js";
 import { DEFAULT_MAX_CLIENTS } from "../listen/accept.js";
-import { argsOf } from "./connect.js";
-import { CommandRegistry } from "./index.js";
+import { argsOf } from "../args.js";
+import { CommandRegistry } from "./registry.js";
 import { type ListenFlags, type ListenPlan, planListen, register } from "./listen.js";
 
 /** argv (after "sockit") → plan, through the real commander definition. */

@@ -7,11 +7,9 @@
  */
 import type { Command } from "commander";
 import { formatHostPort } from "../../addr/address.js";
-import type { IpEndpoint } from "../../core/endpoint.js";
 import { OSError } from "../../errors/index.js";
-import { MAX_UDP4_PAYLOAD, MAX_UDP6_PAYLOAD } from "../../limits.js";
-import { type Listener, listen } from "../../net/listen.js";
-import { listenPacket, type PacketConn } from "../../net/packet.js";
+import { type Listener, listen, listenPacket, type Packet, type PacketConn } from "../../net/index.js";
+import { argsOf, parseSeconds } from "../args.js";
 import { AccessPolicy, parseCidr } from "../cidr.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
@@ -21,10 +19,12 @@ import { brokerMode } from "../listen/broker.js";
 import { chatMode } from "../listen/chat.js";
 import { execArgv, execMode } from "../listen/exec.js";
 import type { ListenMode, ModeOptions } from "../listen/mode.js";
-import { Ending, IdleTimer, printReceived, StdinReader, stdioMode } from "../listen/stdio.js";
-import { crlf } from "../pump.js";
-import { argsOf, checkFamily, chunks, parseHost, parsePort, parseSeconds, withStop } from "./connect.js";
-import type { CommandRegistry } from "./index.js";
+import { stdioMode } from "../listen/stdio.js";
+import { checkFamily, parseHost, parsePort, parseUnixPath } from "../session/address.js";
+import type { StdinReader } from "../session/stdin.js";
+import { withStop } from "../session/stop.js";
+import { packetEnd, runUdpSession } from "../session/udp.js";
+import type { CommandRegistry } from "./registry.js";
 
 /** How clients are served. */
 export type ModeName = "stdio" | "exec" | "sh-exec" | "broker" | "chat";
@@ -152,9 +152,8 @@ export function planListen(args: readonly string[], f: ListenFlags): ListenPlan 
     if (f.udp) throw new UsageError("-U and -u exclude each other (Node has no Unix datagram sockets)");
     if (v4 || v6) throw new UsageError("-4/-6 do not apply to a Unix socket (-U)");
     if (allow.length + deny.length > 0) throw new UsageError("--allow/--deny need IP clients, not -U");
-    if (args[0] === "") throw new UsageError("PATH must not be empty");
     const base = { fallback: undefined, ipv6Only: false, portZero: false };
-    return { network: "unix", address: args[0]!, ...base, ...common };
+    return { network: "unix", address: parseUnixPath(args[0]!), ...base, ...common };
   }
   if (args.length < 1 || args.length > 2) throw new UsageError("give [HOST] PORT: sockit listen 8000");
   const port = parsePort(args[args.length - 1]!, true);
@@ -251,60 +250,37 @@ async function runUdp(
     listenPacket(n as "udp", a, { ipv6Only: plan.ipv6Only, signal }),
   );
   announce(plan, pc.localAddress, ctx);
-  const max = pc.localEndpoint?.family === 6 ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD;
-  const dump = ctx.dumper();
-  const end = new Ending();
-  const idle = new IdleTimer(plan.idleMs, end.finish, pc.localAddress);
-  let peer: { ep: IpEndpoint; text: string } | undefined;
+  let peer: string | undefined;
   let first: string | undefined;
-  let wake: (() => void) | undefined;
-  const receive = async () => {
-    for await (const p of pc) {
-      const address = unmapped(p.endpoint.address);
-      const text = formatHostPort(address, p.endpoint.port);
-      const verdict = plan.policy.check(address);
-      if (!verdict.ok) {
-        ctx.info(`ignoring a datagram from ${text} (${verdict.why})`);
-        continue;
-      }
-      first ??= text;
-      if (plan.udpPeers === "first" && text !== first) {
-        ctx.info(`ignoring a datagram from ${text} (--udp-peers first: talking to ${first})`);
-        continue;
-      }
-      if (peer?.text !== text) ctx.info(`datagram from ${text}; stdin goes there now`);
-      peer = { ep: p.endpoint, text };
-      wake?.();
-      if (!(await printReceived(ctx, p.data, idle, dump, end))) return;
+  const admit = (p: Packet): boolean => {
+    const address = unmapped(p.endpoint.address);
+    const text = formatHostPort(address, p.endpoint.port);
+    const verdict = plan.policy.check(address);
+    if (!verdict.ok) {
+      ctx.info(`ignoring a datagram from ${text} (${verdict.why})`);
+      return false;
     }
-  };
-  const send = async () => {
-    const t = plan.crlf ? crlf() : undefined;
-    while (peer === undefined) await new Promise<void>((resolve) => (wake = resolve));
-    for (let b = await stdin.read(); b !== null; b = await stdin.read()) {
-      for (const piece of chunks(t ? t(b) : b, max)) {
-        idle.bump();
-        dump?.sent(piece);
-        await pc.writeTo(piece, peer.ep);
-      }
+    first ??= text;
+    if (plan.udpPeers === "first" && text !== first) {
+      ctx.info(`ignoring a datagram from ${text} (--udp-peers first: talking to ${first})`);
+      return false;
     }
-    ctx.info("stdin EOF: nothing more to send; still printing datagrams (Ctrl-C ends)");
+    if (peer !== text) ctx.info(`datagram from ${text}; stdin goes there now`);
+    peer = text;
+    return true;
   };
-  const onAbort = () => end.finish();
-  if (signal.aborted) end.finish();
-  signal.addEventListener("abort", onAbort, { once: true });
-  receive().catch(end.finish);
-  send().catch(end.finish);
-  try {
-    await end.done;
-    return 0;
-  } finally {
-    signal.removeEventListener("abort", onAbort);
-    idle.stop();
-    wake?.();
-    if (pc.drops > 0) ctx.warn(`${pc.drops} datagrams dropped: the receive queue was full`);
-    await pc.close();
-  }
+  await runUdpSession(stdin, pc, packetEnd(pc, pc.localAddress, false, { admit, waitForPeer: true }), ctx, {
+    crlf: plan.crlf,
+    idleMs: plan.idleMs,
+    signal,
+    what: pc.localAddress,
+    events: {
+      eof: (dir) => {
+        if (dir === 0) ctx.info("stdin EOF: nothing more to send; still printing datagrams (Ctrl-C ends)");
+      },
+    },
+  });
+  return 0;
 }
 
 function collect(v: string, prev: string[] | undefined): string[] {

@@ -12,8 +12,10 @@ import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { planRelay, type RelayPlan } from "../relay/address.js";
 import { type Opener, prepare, type RelayStream } from "../relay/endpoints.js";
-import { passedOn, type SpliceResult, splice, summary } from "../relay/splice.js";
-import type { CommandRegistry } from "./index.js";
+import { passedOn, summary } from "../relay/report.js";
+import { type SpliceResult, splice } from "../session/splice.js";
+import { onSignals, type StopSignal, signalExitCode } from "../session/stop.js";
+import type { CommandRegistry } from "./registry.js";
 
 /** Default linger for datagram sources after the other direction ended (socat's -t), seconds. */
 export const DEFAULT_LINGER_S = 0.5;
@@ -55,20 +57,23 @@ export function planRelayCommand(
 /** Runs the relay; resolves the exit code (128 + signal number when stopped by a signal). */
 export async function runRelay(plan: RelayCommandPlan, ctx: Context): Promise<number> {
   const ac = new AbortController();
-  let signalled: NodeJS.Signals | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
+  let signalled: StopSignal | undefined;
+  // every signal is taken (a second one does not kill the relay half-way through closing)
+  const offSignals = onSignals((sig) => {
     signalled ??= sig;
     ac.abort();
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
+  });
   const openers: Opener[] = [];
   let nextId = 1;
   const relay = async (s1: RelayStream, s2: RelayStream): Promise<SpliceResult> => {
     const id = nextId++;
     ctx.info(`relay ${id}: ${s1.label} ↔ ${s2.label}`);
+    // datagram sources never see EOF: once the other direction ended, -t of silence ends them
     const r = await splice(s1, s2, {
-      lingerMs: plan.lingerMs,
+      directions: [
+        { silenceMs: s1.datagram ? plan.lingerMs : undefined },
+        { silenceMs: s2.datagram ? plan.lingerMs : undefined },
+      ],
       idleMs: plan.idleMs,
       signal: ac.signal,
       dump: ctx.dumper(`relay ${id}`),
@@ -108,11 +113,10 @@ export async function runRelay(plan: RelayCommandPlan, ctx: Context): Promise<nu
   } catch (err) {
     if (!signalled) throw err;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    offSignals();
     await Promise.allSettled(openers.map((o) => o.close()));
   }
-  return signalled === undefined ? 0 : 128 + (signalled === "SIGINT" ? 2 : 15);
+  return signalled === undefined ? 0 : signalExitCode(signalled);
 }
 
 /**

@@ -6,14 +6,16 @@
  * @module
  */
 import type { Command } from "commander";
+import { formatHostPort } from "../../addr/address.js";
 import { chargen, daytime, echo, qotd, time } from "../../services/rfc/client.js";
 import { type ServiceName, WELL_KNOWN_PORTS } from "../../services/rfc/limits.js";
 import { formatDaytime } from "../../services/rfc/protocol.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
+import { parseHostPort } from "../session/address.js";
 import { writeAll } from "../pump.js";
-import type { CommandRegistry } from "./index.js";
+import type { CommandRegistry } from "./registry.js";
 
 /** The services with a client command. */
 export type ClientService = Exclude<ServiceName, "discard">;
@@ -48,27 +50,8 @@ export interface ClientOptions {
  * @example `targetAddress("::1", 7) // "[::1]:7"`
  */
 export function targetAddress(target: string, defaultPort: number): string {
-  let host: string;
-  let port: string | undefined;
-  const bracket = /^\[([^\]]*)\](?::(.*))?$/.exec(target);
-  if (bracket) [, host = "", port] = bracket;
-  else if ((target.match(/:/g) ?? []).length > 1)
-    host = target; // a bare IPv6 address
-  else {
-    const i = target.indexOf(":");
-    host = i < 0 ? target : target.slice(0, i);
-    port = i < 0 ? undefined : target.slice(i + 1);
-  }
-  if (host === "") throw new UsageError(`no host in ${JSON.stringify(target)}; want HOST[:PORT]`);
-  if (port !== undefined) {
-    if (/^\d+$/.test(port)) {
-      if (Number(port) < 1 || Number(port) > 65535)
-        throw new UsageError(`port must be 1..65535, got ${port}`);
-    } else if (!/^[a-z][a-z0-9-]*$/i.test(port)) {
-      throw new UsageError(`bad port ${JSON.stringify(port)} in ${JSON.stringify(target)}; want HOST[:PORT]`);
-    }
-  }
-  return `${host.includes(":") ? `[${host}]` : host}:${port ?? defaultPort}`;
+  const { host, port } = parseHostPort(target, { defaultPort, what: "port" });
+  return formatHostPort(host, port);
 }
 
 function int(flag: string, text: string, min: number, max: number): number {

@@ -10,12 +10,12 @@ import { formatHostPort } from "../../addr/address.js";
 import { resolveHost } from "../../addr/resolve.js";
 import { getservbyport } from "../../addr/services.js";
 import { errorCode } from "../../errors/index.js";
-import { dial } from "../../net/dial.js";
+import { dial } from "../../net/index.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { parsePorts } from "../scan/ports.js";
-import type { CommandRegistry } from "./index.js";
+import type { CommandRegistry } from "./registry.js";
 
 /** Connects in flight at once unless -c says otherwise. */
 export const DEFAULT_CONCURRENCY = 100;

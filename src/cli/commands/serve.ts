@@ -23,7 +23,9 @@ import { MAX_QUOTES_FILE, parseQuotes, QuotesError } from "../../services/rfc/qu
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
-import type { CommandRegistry } from "./index.js";
+import { parsePortNumber } from "../session/address.js";
+import { onSignals } from "../session/stop.js";
+import type { CommandRegistry } from "./registry.js";
 
 /** The limit flags: flag → [limit, unit factor (seconds → ms), help]. */
 export const LIMIT_FLAGS: ReadonlyArray<{
@@ -111,7 +113,7 @@ export function planServe(names: readonly string[], opts: ServeOptions): ServePl
   for (const p of opts.port ?? []) {
     const m = /^([a-z]+)=(\d+)$/.exec(p);
     if (!m) throw new UsageError(`--port wants NAME=PORT (e.g. echo=9007 or all=0), got ${p}`);
-    const port = num("port", m[2]!, 0, 65535);
+    const port = parsePortNumber(m[2]!, true, "--port");
     if (m[1] === "all") for (const n of chosen) ports.set(n, port);
     else if (!isServiceName(m[1]!)) throw new UsageError(`--port ${p}: unknown service ${m[1]}`);
     else if (!ports.has(m[1])) throw new UsageError(`--port ${p}: ${m[1]} is not one of the services served`);
@@ -236,31 +238,15 @@ function waitForStop(
   stop: AbortSignal | undefined,
   onSecond: () => void,
 ): { stopped: Promise<string>; dispose: () => void } {
-  let first = true;
   let resolve: (s: string) => void = () => {};
   const stopped = new Promise<string>((r) => (resolve = r));
-  const on = (sig: string) => {
-    if (first) {
-      first = false;
-      resolve(sig);
-    } else onSecond();
-  };
-  const onInt = () => on("SIGINT");
-  const onTerm = () => on("SIGTERM");
   if (stop) {
     if (stop.aborted) resolve("stop");
     else stop.addEventListener("abort", () => resolve("stop"), { once: true });
     return { stopped, dispose: () => {} };
   }
-  process.on("SIGINT", onInt);
-  process.on("SIGTERM", onTerm);
-  return {
-    stopped,
-    dispose: () => {
-      process.off("SIGINT", onInt);
-      process.off("SIGTERM", onTerm);
-    },
-  };
+  const dispose = onSignals((sig, count) => (count === 1 ? resolve(sig) : onSecond()));
+  return { stopped, dispose };
 }
 
 /**

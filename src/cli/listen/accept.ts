@@ -7,8 +7,7 @@
  * @module
  */
 import { isIPv4 } from "../../addr/inet.js";
-import type { Conn } from "../../net/conn.js";
-import type { Listener } from "../../net/listen.js";
+import type { Conn, Listener } from "../../net/index.js";
 import type { AccessPolicy } from "../cidr.js";
 import type { Context } from "../context.js";
 import type { Client, ListenMode } from "./mode.js";

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Writable } from "node:stream";
-import type { Conn } from "../../net/conn.js";
+import type { Conn } from "../../net/index.js";
 import type { Context } from "../context.js";
 import type { Client, ListenMode, ModeOptions } from "./mode.js";
 

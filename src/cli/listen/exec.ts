@@ -16,7 +16,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
-import { closeWriteIfConnected, crlf, readableToConn } from "../pump.js";
+import { crlf } from "../pump.js";
+import { childEnd } from "../session/child.js";
+import { splice } from "../session/splice.js";
+import { connEnd } from "../session/stdio.js";
 import { writableSink } from "./broker.js";
 import type { Client, ListenMode, ModeOptions } from "./mode.js";
 import { shellQuote, shellwords } from "./shellwords.js";
@@ -124,73 +127,30 @@ export function execMode(opts: ModeOptions, ctx: Context): ExecMode {
     }
     child.on("error", (err) => ctx.warn(`${label}: ${display}: ${err.message}`));
     ctx.info(`${label}: started ${display} (pid ${child.pid})`);
-
-    const exited = new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once("exit", () => resolve());
-    });
-    let killTimer: NodeJS.Timeout | undefined;
-    const kill = (): void => {
-      if (child.exitCode !== null || child.signalCode !== null || killTimer !== undefined) return;
-      child.kill("SIGTERM");
-      killTimer = setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS);
-      killTimer.unref();
-    };
-
-    let failure: unknown;
-    const fail = (err: unknown): void => {
-      if (failure !== undefined) return;
-      failure = err;
-      kill();
-      conn.abort();
-      // do not wait for pipes a grandchild may hold open
-      child.stdin?.destroy();
-      child.stdout?.destroy();
-    };
-
     void forwardStderr(child, ctx);
-    const dump = ctx.dumper(`[${client.id}]`);
 
-    // socket → child stdin, until the client's EOF; once the child stops reading, discard
-    const toChild = async (): Promise<void> => {
-      const stdin = child.stdin!;
-      const sink = writableSink(stdin);
-      let feeding = true;
-      for (;;) {
-        const b = await conn.read();
-        if (b === null) break;
-        dump?.received(b);
-        if (feeding) {
-          try {
-            await sink.write(b);
-          } catch {
-            feeding = false; // EPIPE: the child closed its stdin or exited
-          }
-        }
-      }
-      stdin.end();
+    // child stdout → socket (FIN at its end) and socket → child stdin (its EOF at the client's),
+    // discarding once the child stops reading; a failure either way kills the child and resets
+    const end = childEnd(child, label, { discardWhenDeaf: true, killGraceMs: KILL_GRACE_MS });
+    let stopped: Error | undefined;
+    const stop = () => {
+      stopped ??= new Error("listener shutting down");
+      end.abort();
+      conn.abort();
     };
-
-    // child stdout → socket, until the child's stdout ends; then FIN
-    const fromChild = async (): Promise<void> => {
-      await readableToConn(child.stdout!, conn, dump, opts.crlf ? crlf() : undefined);
-      if (failure === undefined) await closeWriteIfConnected(conn);
-    };
-
-    const done = (async () => {
-      if (closing) fail(new Error("listener shutting down"));
-      await Promise.all([toChild().catch(fail), fromChild().catch(fail), exited]);
-      clearTimeout(killTimer);
-      if (failure === undefined) await conn.close();
+    stoppers.add(stop);
+    try {
+      if (closing) stop();
+      const r = await splice(end, connEnd(conn, label), {
+        directions: [{ transform: opts.crlf ? crlf() : undefined }, {}],
+        dump: ctx.dumper(`[${client.id}]`),
+      });
+      await end.exited;
+      const failure = r.status === "failed" ? (stopped ?? r.error) : undefined;
       const status =
         child.signalCode !== null ? `killed by ${child.signalCode}` : `exited with code ${child.exitCode}`;
       const why = failure === undefined ? "" : ` (connection failed: ${(failure as Error).message})`;
       ctx.info(`${label}: ${display} ${status}${why}`);
-    })();
-    const stop = () => fail(new Error("listener shutting down"));
-    stoppers.add(stop);
-    try {
-      await done;
     } finally {
       stoppers.delete(stop);
     }

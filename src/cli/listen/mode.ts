@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Conn } from "../../net/conn.js";
+import type { Conn } from "../../net/index.js";
 import type { Context } from "../context.js";
 
 /** A client as the modes see it. */

@@ -8,8 +8,10 @@ import type { Conn } from "../../net/conn.js";
 import { dial } from "../../net/dial.js";
 import { listen } from "../../net/listen.js";
 import { Context } from "../context.js";
-import { chunks } from "../commands/connect.js";
-import { Ending, runSession, StdinReader, stdioMode } from "./stdio.js";
+import { chunks } from "../session/splice.js";
+import { StdinReader } from "../session/stdin.js";
+import { Ending, runSession } from "../session/stdio.js";
+import { stdioMode } from "./stdio.js";
 
 function fakeIo() {
   const stdin = new PassThrough();

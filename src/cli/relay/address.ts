@@ -18,10 +18,9 @@
  *
  * @module
  */
-import { parseHostPort } from "../../addr/address.js";
-import { MAX_UNIX_PATH } from "../../limits.js";
 import { UsageError } from "../exit.js";
 import { shellwords } from "../listen/shellwords.js";
+import { parseHostPort, parseUnixPath } from "../session/address.js";
 
 /** The longest address text accepted (longer is a UsageError). */
 export const MAX_RELAY_ADDRESS = 4096;
@@ -53,8 +52,6 @@ export type RelayAddress =
   | { readonly kind: "stdio" }
   | { readonly kind: "exec"; readonly command: string; readonly argv: readonly string[] };
 
-const PORT_NAME = /^[A-Za-z][A-Za-z0-9+._-]{0,31}$/;
-
 function show(text: string): string {
   return JSON.stringify(text.length > 60 ? `${text.slice(0, 57)}...` : text);
 }
@@ -63,24 +60,14 @@ function bad(text: string, why: string): UsageError {
   return new UsageError(`relay address ${show(text)}: ${why}`);
 }
 
-/** A port as written: digits 0..65535 or a service name (resolved when the address is opened). */
-function checkPort(text: string, port: string, listening: boolean): string {
-  if (/^\d{1,5}$/.test(port)) {
-    const n = Number(port);
-    if (n > 65535) throw bad(text, `port must be 0..65535, got ${port}`);
-    if (n === 0 && !listening) throw bad(text, "port 0 can only be used to listen (it picks a free port)");
-    return String(n);
+/** `f()`, its UsageError said about the address `text`. */
+function about<T>(text: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof UsageError) throw bad(text, err.message);
+    throw err;
   }
-  if (PORT_NAME.test(port)) return port;
-  if (port === "") throw bad(text, "missing port");
-  throw bad(text, `bad port ${show(port)}: use a number 0..65535 or a service name`);
-}
-
-function checkHost(text: string, host: string, network: string): string {
-  if (host.includes("%") && !host.includes(":")) throw bad(text, "a %zone needs an IPv6 address");
-  if (/[\s\0/\\[\]]/.test(host)) throw bad(text, `bad host ${show(host)}`);
-  if (network.endsWith("4") && host.includes(":")) throw bad(text, `${network} needs an IPv4 host`);
-  return host;
 }
 
 /** `HOST:PORT` (host required) or, when listening, also `PORT` alone (host "" = any). */
@@ -90,15 +77,9 @@ function hostPort(
   network: string,
   listening: boolean,
 ): { host: string; port: string } {
-  if (listening && /^[^:[\]]*$/.test(rest)) return { host: "", port: checkPort(text, rest, true) };
-  let hp: { host: string; port: string };
-  try {
-    hp = parseHostPort(rest);
-  } catch {
-    throw bad(text, `expected ${listening ? "[HOST:]PORT" : "HOST:PORT"} (IPv6 in brackets: [::1]:80)`);
-  }
-  if (!listening && hp.host === "") throw bad(text, "missing host (HOST:PORT)");
-  return { host: checkHost(text, hp.host, network), port: checkPort(text, hp.port, listening) };
+  const hp = about(text, () => parseHostPort(rest, { hostOptional: listening, zero: listening }));
+  if (network.endsWith("4") && hp.host.includes(":")) throw bad(text, `${network} needs an IPv4 host`);
+  return { host: hp.host, port: String(hp.port) };
 }
 
 function options(text: string, opts: readonly string[], allowFork: boolean): { fork: boolean } {
@@ -113,11 +94,7 @@ function options(text: string, opts: readonly string[], allowFork: boolean): { f
 }
 
 function unixPath(text: string, path: string): string {
-  if (path === "") throw bad(text, "missing socket path");
-  if (path.includes("\0")) throw bad(text, "a path cannot contain NUL");
-  if (Buffer.byteLength(path) > MAX_UNIX_PATH)
-    throw bad(text, `a Unix path has at most ${MAX_UNIX_PATH} bytes`);
-  return path;
+  return about(text, () => parseUnixPath(path, "the socket path"));
 }
 
 const TCP: Record<string, TcpNetwork> = { tcp: "tcp", tcp4: "tcp4", tcp6: "tcp6" };

@@ -10,40 +10,23 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import type { Readable, Writable } from "node:stream";
 import { formatHostPort } from "../../addr/address.js";
-import type { IpEndpoint } from "../../core/endpoint.js";
 import { toSocketError } from "../../errors/index.js";
-import { MAX_UDP4_PAYLOAD } from "../../limits.js";
-import type { Conn } from "../../net/conn.js";
-import { dial } from "../../net/dial.js";
-import { listen } from "../../net/listen.js";
-import { listenPacket, type PacketConn } from "../../net/packet.js";
+import { dial, listen, listenPacket } from "../../net/index.js";
 import type { Context } from "../context.js";
 import { writeAll } from "../pump.js";
+import { childEnd } from "../session/child.js";
+import type { SpliceEnd } from "../session/splice.js";
+import { StdinReader } from "../session/stdin.js";
+import { connEnd } from "../session/stdio.js";
+import { packetEnd } from "../session/udp.js";
 import { formatRelayAddress, type RelayAddress } from "./address.js";
 
-/** One open side of a relay. */
-export interface RelayStream {
-  /** For messages: the peer address, "stdio", "exec cat"… */
-  readonly label: string;
-  /** True when reads are datagrams (no EOF ever arrives; see the relay's linger). */
-  readonly datagram: boolean;
-  /** Largest write kept whole (one datagram); longer chunks are split. Infinity for streams. */
-  readonly maxWrite: number;
-  /** The next chunk (or datagram); null at EOF. */
-  read(): Promise<Buffer | null>;
-  /** Writes all of `b` (waits while the other end is not reading). */
-  write(b: Buffer): Promise<void>;
-  /** No more writes: the peer reads EOF (a no-op for datagrams and stdout). */
-  closeWrite(): Promise<void>;
-  /** Releases the stream (queued bytes still go out); pending reads end. Idempotent. */
-  close(): Promise<void>;
-  /** Tears the stream down at once (a TCP reset, a killed child). */
-  abort(): void;
-  /** True when {@link abort} sends the peer a reset (a TCP connection). */
-  readonly abortResets: boolean;
-}
+/**
+ * One open side of a relay: a {@link SpliceEnd} (the relay is a splice of two).
+ * @example `const s: RelayStream = await opener.next()`
+ */
+export type RelayStream = SpliceEnd;
 
 /** A prepared address: bound if it listens, opened on demand otherwise. */
 export interface Opener {
@@ -55,53 +38,14 @@ export interface Opener {
   close(): Promise<void>;
 }
 
-function connStream(conn: Conn, label: string): RelayStream {
-  const ep = conn.remoteEndpoint;
-  return {
-    label,
-    abortResets: ep === undefined || !("path" in ep),
-    datagram: false,
-    maxWrite: Number.POSITIVE_INFINITY,
-    read: () => conn.read(),
-    write: async (b) => {
-      await conn.write(b);
-    },
-    closeWrite: () => conn.closeWrite(),
-    close: () => conn.close(),
-    abort: () => conn.abort(),
-  };
-}
-
-/** A pull reader over a Node Readable (stdin, a child's stdout). */
-function pullReader(src: Readable): { read: () => Promise<Buffer | null>; stop: () => void } {
-  const it = (src as AsyncIterable<Buffer | string>)[Symbol.asyncIterator]();
-  let done = false;
-  return {
-    read: async () => {
-      if (done) return null;
-      const r = await it.next();
-      if (r.done) {
-        done = true;
-        return null;
-      }
-      return typeof r.value === "string" ? Buffer.from(r.value) : r.value;
-    },
-    stop: () => {
-      if (done) return;
-      done = true;
-      void it.return?.().catch(() => {});
-    },
-  };
-}
-
 function stdioStream(ctx: Context): RelayStream {
-  const r = pullReader(ctx.io.stdin);
+  const r = new StdinReader(ctx.io.stdin);
   return {
     label: "stdio",
     abortResets: false,
     datagram: false,
     maxWrite: Number.POSITIVE_INFINITY,
-    read: r.read,
+    read: () => r.read(),
     write: (b) => writeAll(ctx.io.stdout, b),
     closeWrite: async () => {},
     close: async () => r.stop(),
@@ -126,91 +70,8 @@ async function execStream(argv: readonly string[], command: string, ctx: Context
     child.once("spawn", onSpawn);
   });
   child.on("error", () => {}); // later errors (a signal to a child already gone) change nothing
-  const stdin = child.stdin as Writable;
-  const stdout = child.stdout as Readable;
-  let writeError: unknown;
-  stdin.on("error", (e) => {
-    writeError = e; // EPIPE when the child stops reading; surfaced by the next write
-  });
-  const exited = new Promise<void>((resolve) => {
-    child.once("exit", (code, sig) => {
-      ctx.info(`${label}: exited with ${sig ?? `code ${String(code)}`}`);
-      resolve();
-    });
-  });
-  const r = pullReader(stdout);
-  const kill = (sig: NodeJS.Signals) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(sig);
-  };
-  return {
-    label,
-    abortResets: false,
-    datagram: false,
-    maxWrite: Number.POSITIVE_INFINITY,
-    read: r.read,
-    write: async (b) => {
-      if (writeError !== undefined) throw toSocketError(writeError, { op: "write", address: label });
-      try {
-        await writeAll(stdin, b);
-      } catch (e) {
-        throw toSocketError(writeError ?? e, { op: "write", address: label });
-      }
-    },
-    closeWrite: async () => {
-      if (!stdin.destroyed) stdin.end();
-    },
-    close: async () => {
-      r.stop();
-      if (!stdin.destroyed) stdin.end();
-      // the child normally exits at its stdin's EOF; give it a moment, then end it
-      const term = setTimeout(() => kill("SIGTERM"), 2000);
-      const hard = setTimeout(() => kill("SIGKILL"), 4000);
-      await exited;
-      clearTimeout(term);
-      clearTimeout(hard);
-    },
-    abort: () => {
-      r.stop();
-      stdin.destroy();
-      kill("SIGTERM");
-    },
-  };
-}
-
-function packetStream(
-  pc: PacketConn,
-  label: string,
-  first?: { data: Buffer; from: IpEndpoint },
-): RelayStream {
-  let peer = first?.from;
-  let pending = first?.data;
-  const max = pc.localEndpoint?.family === 6 ? 65527 : MAX_UDP4_PAYLOAD;
-  return {
-    label,
-    abortResets: false,
-    datagram: true,
-    maxWrite: max,
-    read: async () => {
-      if (pending !== undefined) {
-        const b = pending;
-        pending = undefined;
-        return b;
-      }
-      if (first === undefined) return pc.read();
-      const p = await pc.readFrom();
-      peer = p.endpoint;
-      return p.data;
-    },
-    write: async (b) => {
-      if (first === undefined) await pc.write(b);
-      else if (peer !== undefined) await pc.writeTo(b, peer);
-    },
-    closeWrite: async () => {},
-    close: async () => {
-      await pc.close();
-    },
-    abort: () => void pc.close(),
-  };
+  child.once("exit", (code, sig) => ctx.info(`${label}: exited with ${sig ?? `code ${String(code)}`}`));
+  return childEnd(child, label, { discardWhenDeaf: false, exitWithinMs: 2000, killGraceMs: 2000 });
 }
 
 function once1<T>(
@@ -252,7 +113,7 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
         next: async (signal) => {
           const conn = await dial(net, addr, signal ? { signal } : {});
           ctx.info(`connected to ${a.kind === "tcp" ? conn.remoteAddress : a.path}`);
-          return connStream(conn, a.kind === "tcp" ? conn.remoteAddress : a.path);
+          return connEnd(conn, a.kind === "tcp" ? conn.remoteAddress : a.path);
         },
         close: async () => {},
       };
@@ -270,7 +131,7 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
           const conn = await ln.accept(signal ? { signal } : undefined);
           const from = a.kind === "tcp-listen" ? conn.remoteAddress : `a client on ${a.path}`;
           ctx.info(`accepted ${from}`);
-          return connStream(conn, a.kind === "tcp-listen" ? conn.remoteAddress : a.path);
+          return connEnd(conn, a.kind === "tcp-listen" ? conn.remoteAddress : a.path);
         },
         close: () => ln.close(),
       };
@@ -283,7 +144,7 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
           ctx.info(
             `sending datagrams to ${pc.remoteAddress ?? formatRelayAddress(a)} from ${pc.localAddress}`,
           );
-          return packetStream(pc, pc.remoteAddress ?? formatRelayAddress(a));
+          return packetEnd(pc, pc.remoteAddress ?? formatRelayAddress(a), true);
         },
         close: async () => {},
       };
@@ -297,7 +158,7 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
           const p = await pc.readFrom(undefined, signal ? { signal } : undefined);
           taken = true;
           ctx.info(`first datagram from ${p.address}`);
-          return packetStream(pc, p.address, { data: p.data, from: p.endpoint });
+          return packetEnd(pc, p.address, false, { first: { data: p.data, from: p.endpoint } });
         }),
         close: async () => {
           if (!taken) await pc.close(); // once taken, the stream owns the socket

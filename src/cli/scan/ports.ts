@@ -5,6 +5,7 @@
  * @module
  */
 import { UsageError } from "../exit.js";
+import { parsePortNumber } from "../session/address.js";
 
 /** Most ports one scan may name (every TCP port: 1..65535). */
 export const MAX_SCAN_PORTS = 65535;
@@ -17,10 +18,7 @@ function show(text: string): string {
 }
 
 function port(part: string, text: string): number {
-  if (!/^\d{1,5}$/.test(text)) throw new UsageError(`bad port ${show(text)} in ${show(part)}: use 1..65535`);
-  const n = Number(text);
-  if (n < 1 || n > 65535) throw new UsageError(`port ${n} out of range in ${show(part)}: use 1..65535`);
-  return n;
+  return parsePortNumber(text, false, `a port in PORTS item ${show(part)}`);
 }
 
 /**

@@ -1,0 +1,113 @@
+/**
+ * Connection set-up for `sockit connect`: name lookup + connect bounded by `-w` (or `-i` when
+ * that is shorter), and the timeout error that says which flag ran out.
+ *
+ * @module
+ */
+import { formatHostPort } from "../../addr/address.js";
+import { TimeoutError } from "../../errors/index.js";
+import { resolveNetAddress } from "../../net/address.js";
+import type { IpEndpoint, Network } from "../../net/index.js";
+
+/**
+ * A limit on connection set-up and the flag that set it.
+ * @example `const limit: SetupLimit = { ms: 2000, flag: "-w" }`
+ */
+export interface SetupLimit {
+  readonly ms: number;
+  readonly flag: "-w" | "-i";
+}
+
+/**
+ * What bounds connection set-up (name lookup + connect): `-w`, or `-i` when that is shorter —
+ * silence while connecting counts as silence. Undefined: neither was given.
+ * @example `setupLimit({ connectTimeoutMs: 5000, idleMs: 1000 }) // { ms: 1000, flag: "-i" }`
+ */
+export function setupLimit(plan: {
+  readonly connectTimeoutMs: number | undefined;
+  readonly idleMs: number | undefined;
+}): SetupLimit | undefined {
+  const w = plan.connectTimeoutMs;
+  const i = plan.idleMs;
+  if (w !== undefined && (i === undefined || w <= i)) return { ms: w, flag: "-w" };
+  return i === undefined ? undefined : { ms: i, flag: "-i" };
+}
+
+/**
+ * The error when set-up passed its limit: `connect 10.0.0.1:80: connection timed out
+ * (ETIMEDOUT) — not connected within 2 s (-w 2); is the host up, …` (exit 4).
+ * @example `throw setupTimeoutError({ ms: 2000, flag: "-w" }, "10.0.0.1:80")`
+ */
+export function setupTimeoutError(limit: SetupLimit, address: string): TimeoutError {
+  const s = limit.ms / 1000;
+  const what =
+    limit.flag === "-w"
+      ? `not connected within ${s} s (-w ${s})`
+      : `no answer for ${s} s while connecting (-i ${s})`;
+  return new TimeoutError("ETIMEDOUT", {
+    op: "connect",
+    address,
+    hint: `${what}; is the host up, and is the port open (not filtered by a firewall)?`,
+  });
+}
+
+/**
+ * `p`, unless `ms` pass first (rejects with `onTimeout()`) or `signal` aborts (rejects with its
+ * reason); `ms` undefined: no limit. For waits that cannot be cancelled, like a name lookup.
+ */
+function within<T>(
+  p: Promise<T>,
+  ms: number | undefined,
+  signal: AbortSignal,
+  onTimeout: () => Error,
+): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const stop = new Promise<never>((_, reject) => {
+    if (ms !== undefined) timer = setTimeout(() => reject(onTimeout()), Math.max(0, ms));
+    onAbort = () => reject(signal.reason as Error);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  p.catch(() => {});
+  return Promise.race([p, stop]).finally(() => {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort!);
+  });
+}
+
+/**
+ * Resolves an IP address (`host:port`) with set-up bounded by `limit` (a lookup cannot be
+ * cancelled: it is raced); rejects with {@link setupTimeoutError} when the limit passes first.
+ * @example `const ep = await resolveWithin("tcp", "localhost:80", signal, { ms: 2000, flag: "-w" })`
+ */
+export async function resolveWithin(
+  network: Exclude<Network, "unix">,
+  address: string,
+  signal: AbortSignal,
+  limit: SetupLimit | undefined,
+): Promise<IpEndpoint> {
+  const to = await within(resolveNetAddress(network, address, false, "connect"), limit?.ms, signal, () =>
+    setupTimeoutError(limit!, address),
+  );
+  return to as IpEndpoint;
+}
+
+/**
+ * Resolves the address to connect to with set-up bounded by `limit`; resolves the address as a
+ * literal (a Unix path as is) and a function giving the ms left of the limit.
+ * @example `const { target, left } = await lookUp("tcp", "localhost:80", signal, limit)`
+ */
+export async function lookUp(
+  network: Network,
+  address: string,
+  signal: AbortSignal,
+  limit: SetupLimit | undefined,
+): Promise<{ target: string; left: () => number | undefined }> {
+  const t0 = performance.now();
+  const left = () =>
+    limit === undefined ? undefined : Math.max(1, Math.ceil(limit.ms - (performance.now() - t0)));
+  if (network === "unix") return { target: address, left };
+  const to = await resolveWithin(network, address, signal, limit);
+  return { target: formatHostPort(to.address, to.port), left };
+}
