@@ -6,19 +6,28 @@
  */
 import type { TraceValue } from "../trace.js";
 
-/** An IP endpoint: a literal address (never a name), its family and a port. */
+/**
+ * An IP endpoint: a literal address (never a name), its family and a port.
+ * @example `const ep: IpEndpoint = { address: "127.0.0.1", port: 7, family: 4 }`
+ */
 export interface IpEndpoint {
   readonly address: string;
   readonly port: number;
   readonly family: 4 | 6;
 }
 
-/** A Unix-domain endpoint: a filesystem path, or a Linux abstract name starting with "\0". */
+/**
+ * A Unix-domain endpoint: a filesystem path, or a Linux abstract name starting with "\0".
+ * @example `const ep: UnixEndpoint = { path: "/tmp/echo.sock" }`
+ */
 export interface UnixEndpoint {
   readonly path: string;
 }
 
-/** Either kind of endpoint. */
+/**
+ * Either kind of endpoint.
+ * @example `const where = (e: Endpoint) => ("path" in e ? e.path : e.address + ":" + e.port)`
+ */
 export type Endpoint = IpEndpoint | UnixEndpoint;
 
 /**
