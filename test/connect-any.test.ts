@@ -23,11 +23,13 @@ function unshareMissing(): string | false {
 }
 
 /** Runs `body` (an ES module's text) with dual.test resolving to ::1 then 127.0.0.1; its JSON. */
-function inDualStackNamespace(body: string): Record<string, unknown> {
+function inDualStackNamespace(body: string, resolvConf?: string): Record<string, unknown> {
   const dir = mkdtempSync(join(tmpdir(), "sockit-dual-"));
   try {
     const hosts = join(dir, "hosts");
     writeFileSync(hosts, "::1 dual.test\n127.0.0.1 dual.test\n");
+    const resolv = join(dir, "resolv.conf");
+    writeFileSync(resolv, resolvConf ?? "");
     const script = join(dir, "run.mjs");
     const net = pathToFileURL(join(dist, "net", "index.js")).href;
     const bsd = pathToFileURL(join(dist, "bsd", "index.js")).href;
@@ -39,7 +41,17 @@ function inDualStackNamespace(body: string): Record<string, unknown> {
     );
     const r = spawnSync(
       "unshare",
-      ["-m", "sh", "-c", 'mount --bind "$0" /etc/hosts && exec node "$1"', hosts, script],
+      [
+        "-m",
+        "sh",
+        "-c",
+        resolvConf === undefined
+          ? 'mount --bind "$0" /etc/hosts && exec node "$1"'
+          : 'mount --bind "$0" /etc/hosts && mount --bind "$2" /etc/resolv.conf && exec node "$1"',
+        hosts,
+        script,
+        resolv,
+      ],
       { timeout: 30_000, encoding: "utf8" },
     );
     assert.equal(r.status, 0, `child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
@@ -145,5 +157,58 @@ describe("one connect path: a name with an IPv6 and an IPv4 address", { skip: un
     assert.match(out.remote as string, /^127\.0\.0\.1:\d+$/);
     const ms = out.ms as number;
     assert.ok(ms >= 200 && ms < 2000, `IPv4 started after the ~250 ms fallback delay (${ms} ms)`);
+  });
+  test("sockit connect NAME PORT tries both addresses too: refused on ::1, connected on 127.0.0.1", () => {
+    const main = join(dist, "cli", "main.js");
+    const out = inDualStackNamespace(`
+      const { spawn } = await import("node:child_process");
+      const v4 = await net.listen("tcp", "127.0.0.1:0");
+      const served = (async () => {
+        const c = await v4.accept();
+        const b = await c.readExactly(3);
+        await c.write("ok\\n");
+        await c.closeWrite();
+        await c.read();
+        await c.close();
+        return b.toString();
+      })();
+      const cli = spawn(process.execPath, [${JSON.stringify(main)}, "-v", "connect", "-w", "5", "dual.test", String(v4.port)], { stdio: ["pipe", "pipe", "pipe"] });
+      let so = "", se = "";
+      cli.stdout.on("data", (d) => (so += d));
+      cli.stderr.on("data", (d) => (se += d));
+      cli.stdin.end("hi\\n");
+      out.code = await new Promise((r) => cli.on("exit", r));
+      out.stdout = so;
+      out.stderr = se;
+      served.catch(() => {});
+      if (out.code === 0) out.served = await served;
+      await v4.close(); // a pending accept (the CLI never came) rejects EBADF
+    `);
+    assert.equal(out.code, 0, String(out.stderr));
+    assert.equal(out.stdout, "ok\n");
+    assert.equal(out.served, "hi\n");
+    assert.match(String(out.stderr), /connected to 127\.0\.0\.1:\d+/);
+  });
+  test("dial's timeout bounds the name's lookup too: a resolver that never answers is ETIMEDOUT in time", () => {
+    // the only nameserver is a UDP socket on 127.0.0.2:53 that swallows every query
+    const out = inDualStackNamespace(
+      `
+      const { spawn } = await import("node:child_process");
+      const py = spawn("python3", ["-c", "import socket,sys\\ns=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\\ns.bind(('127.0.0.2',53))\\nprint('ready',flush=True)\\nsys.stdin.read()"], { stdio: ["pipe", "pipe", "inherit"] });
+      await new Promise((r) => py.stdout.once("data", r));
+      const t0 = Date.now();
+      try { await net.dial("tcp", "nowhere.invalid-sockit:80", { timeout: 400 }); out.result = "connected?"; }
+      catch (e) { out.result = { name: e.name, code: e.code, message: e.message }; }
+      out.ms = Date.now() - t0;
+      py.stdin.end();
+    `,
+      "nameserver 127.0.0.2\noptions timeout:1 attempts:1\n",
+    );
+    const r = out.result as { name: string; code: string; message: string };
+    assert.equal(r.name, "TimeoutError", JSON.stringify(r));
+    assert.equal(r.code, "ETIMEDOUT");
+    assert.match(r.message, /looking the name up took longer/);
+    const ms = out.ms as number;
+    assert.ok(ms >= 350 && ms < 900, `gave up at the timeout (${ms} ms)`);
   });
 });

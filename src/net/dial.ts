@@ -6,7 +6,8 @@
 
 import { resolveHost } from "../addr/resolve.js";
 import { connectAny } from "../core/connect.js";
-import { makeOSError } from "../errors/index.js";
+import type { Endpoint } from "../core/endpoint.js";
+import { makeOSError, TimeoutError } from "../errors/index.js";
 import {
   checkNetwork,
   isPacketNetwork,
@@ -72,7 +73,24 @@ export async function dial(
     });
   }
   const net = checkNetwork(network);
-  let to = await resolveNetAddresses(net, address, "connect", signal ? { signal } : {});
+  // `timeout` bounds the whole attempt: the name's lookup, then every address tried
+  const t0 = performance.now();
+  const expiry = timeout === undefined ? undefined : AbortSignal.timeout(timeout);
+  const lookup =
+    expiry !== undefined && signal !== undefined ? AbortSignal.any([signal, expiry]) : (expiry ?? signal);
+  let to: Endpoint[];
+  try {
+    to = await resolveNetAddresses(net, address, "connect", lookup ? { signal: lookup } : {});
+  } catch (err) {
+    if (expiry?.aborted === true && signal?.aborted !== true) {
+      throw new TimeoutError("ETIMEDOUT", {
+        op: "connect",
+        address,
+        hint: `looking the name up took longer than the ${timeout} ms timeout; is the resolver reachable?`,
+      });
+    }
+    throw err;
+  }
   let localAddress: string | undefined;
   if (local !== undefined && net !== "unix") {
     // the source fixes the family: only addresses of that family can be reached from it
@@ -92,7 +110,7 @@ export async function dial(
     to = same;
   }
   const s = await connectAny(to, {
-    timeout,
+    timeout: timeout === undefined ? undefined : Math.max(1, timeout - (performance.now() - t0)),
     signal,
     localAddress,
     localPort,

@@ -9,7 +9,7 @@ import { formatHostPort } from "../../addr/address.js";
 import { TimeoutError } from "../../errors/index.js";
 import { type Conn, type DialOptions, dial } from "../../net/index.js";
 import { argsOf, parseSeconds } from "../args.js";
-import { lookUp, resolveWithin, setupLimit, setupTimeoutError } from "../connect/setup.js";
+import { resolveWithin, setupLimit, setupTimeoutError } from "../connect/setup.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
@@ -127,14 +127,13 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
     const limit = setupLimit(plan);
     let conn: Conn;
     try {
-      const { target, left } = await lookUp(plan.network, plan.address, signal, limit);
-      const timeout = left();
-      if (timeout !== undefined) opts.timeout = timeout;
+      // dial resolves the name and tries each address (IPv6 first, RFC 8305), all within -w/-i
+      if (limit !== undefined) opts.timeout = limit.ms;
       try {
-        conn = await dial(plan.network as "tcp", target, opts);
+        conn = await dial(plan.network as "tcp", plan.address, opts);
       } catch (err) {
-        // the core's own connect timer ended it (the trace shows ETIMEDOUT): say which flag
-        if (limit !== undefined && err instanceof TimeoutError) throw setupTimeoutError(limit, target);
+        // the set-up limit ended it (the trace shows ETIMEDOUT): say which flag
+        if (limit !== undefined && err instanceof TimeoutError) throw setupTimeoutError(limit, plan.address);
         throw err;
       }
     } catch (err) {

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { formatHostPort } from "../../addr/address.js";
 import { TimeoutError } from "../../errors/index.js";
 import { resolveNetAddress } from "../../net/address.js";
 import type { IpEndpoint, Network } from "../../net/index.js";
@@ -91,23 +90,4 @@ export async function resolveWithin(
     setupTimeoutError(limit!, address),
   );
   return to as IpEndpoint;
-}
-
-/**
- * Resolves the address to connect to with set-up bounded by `limit`; resolves the address as a
- * literal (a Unix path as is) and a function giving the ms left of the limit.
- * @example `const { target, left } = await lookUp("tcp", "localhost:80", signal, limit)`
- */
-export async function lookUp(
-  network: Network,
-  address: string,
-  signal: AbortSignal,
-  limit: SetupLimit | undefined,
-): Promise<{ target: string; left: () => number | undefined }> {
-  const t0 = performance.now();
-  const left = () =>
-    limit === undefined ? undefined : Math.max(1, Math.ceil(limit.ms - (performance.now() - t0)));
-  if (network === "unix") return { target: address, left };
-  const to = await resolveWithin(network, address, signal, limit);
-  return { target: formatHostPort(to.address, to.port), left };
 }
