@@ -65,25 +65,32 @@ function check(run: Run, clean: boolean, what: string): "intact" | "reset" {
   return "reset";
 }
 
-test("soak: sockit connect exits 0 with the whole file or 5 on a reset, never 0 with less", async () => {
-  const py = new PyPeer();
-  const counts = { intact: 0, reset: 0 };
-  try {
-    const port = await py.port;
-    for (let run = 0; run < RUNS; run++) {
-      const clean = run % 4 === 0;
-      const cut = Math.floor(Math.random() * (SIZE + 1));
-      const result = sockit(["connect", "127.0.0.1", String(port)]);
-      await py.do("next", ...(clean ? [`send ${SIZE}`, "close"] : [`send ${cut}`, "reset"]));
-      counts[check(await result, clean, `connect run ${run} (cut ${clean ? "none" : cut})`)]++;
-    }
-  } finally {
-    await py.stop();
-  }
-  assert.ok(counts.reset > RUNS / 2 && counts.intact >= RUNS / 4, JSON.stringify(counts));
-});
+/** 200 runs of two processes each: minutes on a loaded machine, bounded all the same. */
+const SOAK = { timeout: 600_000 };
 
-test("soak: sockit listen exits 0 with the whole file or 5 on a reset, never 0 with less", async () => {
+test(
+  "soak: sockit connect exits 0 with the whole file or 5 on a reset, never 0 with less",
+  SOAK,
+  async () => {
+    const py = new PyPeer();
+    const counts = { intact: 0, reset: 0 };
+    try {
+      const port = await py.port;
+      for (let run = 0; run < RUNS; run++) {
+        const clean = run % 4 === 0;
+        const cut = Math.floor(Math.random() * (SIZE + 1));
+        const result = sockit(["connect", "127.0.0.1", String(port)]);
+        await py.do("next", ...(clean ? [`send ${SIZE}`, "close"] : [`send ${cut}`, "reset"]));
+        counts[check(await result, clean, `connect run ${run} (cut ${clean ? "none" : cut})`)]++;
+      }
+    } finally {
+      await py.stop();
+    }
+    assert.ok(counts.reset > RUNS / 2 && counts.intact >= RUNS / 4, JSON.stringify(counts));
+  },
+);
+
+test("soak: sockit listen exits 0 with the whole file or 5 on a reset, never 0 with less", SOAK, async () => {
   const counts = { intact: 0, reset: 0 };
   for (let run = 0; run < RUNS; run++) {
     const clean = run % 4 === 0;

@@ -177,7 +177,9 @@ test("property: hostile text parses or raises a UsageError in the one format, ne
         onlyUsageErrors(() => parseUnixPath(text)) &&
         onlyUsageErrors(() => parseHostPort(text, { zero, hostOptional: optional })) &&
         onlyUsageErrors(() => parseHostPort(text, { defaultPort: 7 }));
-      return ok && performance.now() - t0 < 50;
+      // no input may make a parser crawl (catastrophic backtracking takes seconds); the bound is
+      // loose because CI machines are loaded: speed itself is for benchmarks
+      return ok && performance.now() - t0 < 1000;
     }),
     fcParams(3000),
   );
