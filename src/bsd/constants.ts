@@ -1,7 +1,6 @@
 /**
  * Socket constants with Linux values, as Python's `socket` module exposes them. Address-family,
  * type and protocol numbers live in `addr/constants.ts` and are re-exported here.
- *
  * @example
  * ```ts
  * import { SOL_SOCKET, SO_REUSEADDR, MSG_PEEK, SHUT_WR } from "sockit";
@@ -25,7 +24,6 @@ export const SOCK_CLOEXEC = 0o2000000;
 
 /**
  * Socket-level options (`setsockopt(SOL_SOCKET, …)`).
- *
  * @example
  * ```ts
  * s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
@@ -34,7 +32,6 @@ export const SOCK_CLOEXEC = 0o2000000;
 export const SOL_SOCKET = 1;
 /**
  * Allow bind to a port in TIME_WAIT (always on for TCP listeners in Node).
- *
  * @example
  * ```ts
  * const srv = socket(AF_INET, SOCK_STREAM);
@@ -45,7 +42,6 @@ export const SOL_SOCKET = 1;
 export const SO_REUSEADDR = 2;
 /**
  * Read-only: the socket type.
- *
  * @example
  * ```ts
  * const isStream = s.getsockopt(SOL_SOCKET, SO_TYPE) === SOCK_STREAM;
@@ -54,7 +50,6 @@ export const SO_REUSEADDR = 2;
 export const SO_TYPE = 3;
 /**
  * Read-only: the pending error (0 if none); reading it clears it.
- *
  * @example
  * ```ts
  * // after a non-blocking connect: 0 when it succeeded, else its errno (111: ECONNREFUSED)
@@ -65,7 +60,6 @@ export const SO_TYPE = 3;
 export const SO_ERROR = 4;
 /**
  * Allow sending to broadcast addresses (datagram sockets).
- *
  * @example
  * ```ts
  * const u = socket(AF_INET, SOCK_DGRAM);
@@ -76,7 +70,6 @@ export const SO_ERROR = 4;
 export const SO_BROADCAST = 6;
 /**
  * Send buffer size (stored; Node 20 cannot set the kernel's on TCP).
- *
  * @example
  * ```ts
  * s.setsockopt(SOL_SOCKET, SO_SNDBUF, 64 * 1024);
@@ -86,7 +79,6 @@ export const SO_BROADCAST = 6;
 export const SO_SNDBUF = 7;
 /**
  * Receive buffer size: bounds what sockit buffers per socket.
- *
  * @example
  * ```ts
  * s.setsockopt(SOL_SOCKET, SO_RCVBUF, 64 * 1024); // above 64 KiB unread, sockit stops reading
@@ -95,7 +87,6 @@ export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;
 /**
  * TCP keepalive probes.
- *
  * @example
  * ```ts
  * s.setsockopt(SOL_SOCKET, SO_KEEPALIVE, 1);
@@ -104,7 +95,6 @@ export const SO_RCVBUF = 8;
 export const SO_KEEPALIVE = 9;
 /**
  * Linger on close (not available in Node 20: setsockopt fails with OSError ENOPROTOOPT).
- *
  * @example
  * ```ts
  * try {
@@ -118,7 +108,6 @@ export const SO_LINGER = 13;
 /**
  * Share a port between sockets (not available in Node 20: setsockopt fails with OSError
  * ENOPROTOOPT, and so does `create_server(…, { reuse_port: true })`).
- *
  * @example
  * ```ts
  * try {
@@ -131,7 +120,6 @@ export const SO_LINGER = 13;
 export const SO_REUSEPORT = 15;
 /**
  * Read-only: 1 if the socket is listening.
- *
  * @example
  * ```ts
  * await srv.listen();
@@ -141,7 +129,6 @@ export const SO_REUSEPORT = 15;
 export const SO_ACCEPTCONN = 30;
 /**
  * Read-only: the protocol number.
- *
  * @example
  * ```ts
  * socket(AF_INET, SOCK_STREAM).getsockopt(SOL_SOCKET, SO_PROTOCOL); // 6: IPPROTO_TCP
@@ -150,7 +137,6 @@ export const SO_ACCEPTCONN = 30;
 export const SO_PROTOCOL = 38;
 /**
  * Read-only: the address family.
- *
  * @example
  * ```ts
  * const isV6 = s.getsockopt(SOL_SOCKET, SO_DOMAIN) === AF_INET6;
@@ -160,7 +146,6 @@ export const SO_DOMAIN = 39;
 
 /**
  * Level for TCP options is IPPROTO_TCP (6). Disable Nagle's algorithm.
- *
  * @example
  * ```ts
  * s.setsockopt(IPPROTO_TCP, TCP_NODELAY, 1); // small writes go out at once
@@ -169,7 +154,6 @@ export const SO_DOMAIN = 39;
 export const TCP_NODELAY = 1;
 /**
  * Maximum segment size (not available in Node 20: setsockopt fails with OSError ENOPROTOOPT).
- *
  * @example
  * ```ts
  * try {
@@ -183,7 +167,6 @@ export const TCP_MAXSEG = 2;
 /**
  * Idle time before keepalive probes, seconds (not available in Node 20: setsockopt fails with
  * OSError ENOPROTOOPT; SO_KEEPALIVE works).
- *
  * @example
  * ```ts
  * try {
@@ -197,7 +180,6 @@ export const TCP_KEEPIDLE = 4;
 
 /**
  * Level IPPROTO_IPV6 (41): an IPv6 socket accepts IPv6 only (no IPv4-mapped). Set before bind().
- *
  * @example
  * ```ts
  * const srv = socket(AF_INET6, SOCK_STREAM);
@@ -208,7 +190,6 @@ export const TCP_KEEPIDLE = 4;
 export const IPV6_V6ONLY = 26;
 /**
  * Level IPPROTO_IP (0): time to live (datagram sockets).
- *
  * @example
  * ```ts
  * const u = socket(AF_INET, SOCK_DGRAM);
@@ -218,7 +199,6 @@ export const IPV6_V6ONLY = 26;
 export const IP_TTL = 2;
 /**
  * Level IPPROTO_IP: multicast interface, as an IPv4 address of the interface.
- *
  * @example
  * ```ts
  * const u = socket(AF_INET, SOCK_DGRAM);
@@ -229,7 +209,6 @@ export const IP_TTL = 2;
 export const IP_MULTICAST_IF = 32;
 /**
  * Level IPPROTO_IP: multicast TTL (default 1: the local network only).
- *
  * @example
  * ```ts
  * const u = socket(AF_INET, SOCK_DGRAM);
@@ -239,7 +218,6 @@ export const IP_MULTICAST_IF = 32;
 export const IP_MULTICAST_TTL = 33;
 /**
  * Level IPPROTO_IP: receive own multicast (default 1).
- *
  * @example
  * ```ts
  * const u = socket(AF_INET, SOCK_DGRAM);
@@ -249,7 +227,6 @@ export const IP_MULTICAST_TTL = 33;
 export const IP_MULTICAST_LOOP = 34;
 /**
  * Level IPPROTO_IP: join a multicast group (a `Membership` or a packed `struct ip_mreq`).
- *
  * @example
  * ```ts
  * const u = socket(AF_INET, SOCK_DGRAM);
@@ -261,7 +238,6 @@ export const IP_MULTICAST_LOOP = 34;
 export const IP_ADD_MEMBERSHIP = 35;
 /**
  * Level IPPROTO_IP: leave a multicast group.
- *
  * @example
  * ```ts
  * const u = socket(AF_INET, SOCK_DGRAM);
@@ -273,7 +249,6 @@ export const IP_ADD_MEMBERSHIP = 35;
 export const IP_DROP_MEMBERSHIP = 36;
 /**
  * Level IPPROTO_IPV6: join an IPv6 multicast group (the interface by name or index).
- *
  * @example
  * ```ts
  * const u = socket(AF_INET6, SOCK_DGRAM);
@@ -284,7 +259,6 @@ export const IP_DROP_MEMBERSHIP = 36;
 export const IPV6_JOIN_GROUP = 20;
 /**
  * Level IPPROTO_IPV6: leave an IPv6 multicast group.
- *
  * @example
  * ```ts
  * const u = socket(AF_INET6, SOCK_DGRAM);
@@ -296,7 +270,6 @@ export const IPV6_LEAVE_GROUP = 21;
 
 /**
  * recv flag: out-of-band data (not supported by Node: the call fails with OSError EOPNOTSUPP).
- *
  * @example
  * ```ts
  * await s.recv(1, MSG_OOB).catch((err: unknown) => {
@@ -307,7 +280,6 @@ export const IPV6_LEAVE_GROUP = 21;
 export const MSG_OOB = 0x1;
 /**
  * recv flag: look at the data without consuming it.
- *
  * @example
  * ```ts
  * const head = await s.recv(4, MSG_PEEK); // the next recv returns these bytes again
@@ -317,7 +289,6 @@ export const MSG_PEEK = 0x2;
 /**
  * recv flag (datagrams): the datagram was truncated. Not supported: a recv with it fails with
  * OSError EOPNOTSUPP (a datagram longer than `bufsize` is cut, as the kernel does).
- *
  * @example
  * ```ts
  * await s.recv(512, MSG_TRUNC).catch((err: unknown) => {
@@ -328,7 +299,6 @@ export const MSG_PEEK = 0x2;
 export const MSG_TRUNC = 0x20;
 /**
  * Do not wait: fail with BlockingIOError instead (per call).
- *
  * @example
  * ```ts
  * try {
@@ -341,7 +311,6 @@ export const MSG_TRUNC = 0x20;
 export const MSG_DONTWAIT = 0x40;
 /**
  * recv flag: wait for the full amount unless EOF or an error.
- *
  * @example
  * ```ts
  * const header = await s.recv(8, MSG_WAITALL); // 8 bytes, fewer only at EOF
@@ -350,7 +319,6 @@ export const MSG_DONTWAIT = 0x40;
 export const MSG_WAITALL = 0x100;
 /**
  * send flag: no SIGPIPE (always the case in Node; accepted and changes nothing).
- *
  * @example
  * ```ts
  * await s.send("ping\n", MSG_NOSIGNAL);
@@ -360,7 +328,6 @@ export const MSG_NOSIGNAL = 0x4000;
 
 /**
  * shutdown(): no more receptions.
- *
  * @example
  * ```ts
  * s.shutdown(SHUT_RD);
@@ -369,7 +336,6 @@ export const MSG_NOSIGNAL = 0x4000;
 export const SHUT_RD = 0;
 /**
  * shutdown(): no more transmissions (sends FIN; the peer reads EOF).
- *
  * @example
  * ```ts
  * await s.sendall("request\n");
@@ -380,7 +346,6 @@ export const SHUT_RD = 0;
 export const SHUT_WR = 1;
 /**
  * shutdown(): both.
- *
  * @example
  * ```ts
  * s.shutdown(SHUT_RDWR);
@@ -391,7 +356,6 @@ export const SHUT_RDWR = 2;
 
 /**
  * Largest listen backlog (Linux default net.core.somaxconn).
- *
  * @example
  * ```ts
  * await srv.listen(SOMAXCONN);

@@ -20,13 +20,35 @@ import { serveUdp, UdpGate } from "./udp.js";
 /** After accept() failed for want of descriptors, wait this long before accepting again. */
 const ACCEPT_RETRY_MS = 100;
 
-/** One service to run and its port (0: a free port chosen by the kernel). */
+/**
+ * One service to run and its port (0: a free port chosen by the kernel).
+ *
+ * @example
+ * ```ts
+ * const spec: ServiceSpec = { name: "qotd", port: 0 };
+ * const host = await serve({ services: [spec] });
+ * ```
+ */
 export interface ServiceSpec {
   readonly name: ServiceName;
   readonly port: number;
 }
 
-/** Options of {@link serve}. */
+/**
+ * Options of {@link serve}.
+ *
+ * @example
+ * ```ts
+ * const opts: HostOptions = {
+ *   services: [{ name: "echo", port: 0 }, { name: "qotd", port: 0 }],
+ *   host: "::1",
+ *   udp: true,
+ *   quotes: ["Hello from sockit.\r\n"],
+ *   onEvent: (e) => console.error(formatEvent(e)),
+ * };
+ * const host = await serve(opts);
+ * ```
+ */
 export interface HostOptions {
   /** The services and their ports. */
   readonly services: readonly ServiceSpec[];
@@ -44,7 +66,16 @@ export interface HostOptions {
   readonly now?: () => Date;
 }
 
-/** One bound socket of the host. */
+/**
+ * One bound socket of the host.
+ *
+ * @example
+ * ```ts
+ * const host = await serve({ services: [{ name: "echo", port: 0 }], udp: true });
+ * for (const b of host.bound) console.log(`${b.service}/${b.proto} on ${b.address}`); // echo/tcp on 127.0.0.1:41234, …
+ * const tcp: BoundService | undefined = host.bound.find((b) => b.proto === "tcp");
+ * ```
+ */
 export interface BoundService {
   readonly service: ServiceName;
   readonly proto: "tcp" | "udp";
