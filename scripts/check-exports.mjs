@@ -5,10 +5,8 @@
 //   - an export is one of the package's internals (DENY below: helpers the layers share, which
 //     are imported by path inside the package and never re-exported);
 //   - the built .d.ts still carries a member marked @internal (stripInternal must remove it).
-// Exports listed in scripts/exports-without-example.txt may lack their example for now; that list
-// only shrinks (see TODO_FILE).
 // Usage: node scripts/check-exports.mjs [ROOT] [--list]   (--list prints every entry's exports)
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -64,13 +62,6 @@ export const DENY = [
   "isServiceName",
 ];
 
-/**
- * Exports whose doc comment still lacks an @example (types and constants, as of the check's
- * introduction), one "entry name" a line. The list only shrinks: an export not on it must have an
- * example, and one on it that has gained an example (or is gone) must be taken off.
- */
-const TODO_FILE = "scripts/exports-without-example.txt";
-
 /** The entry points: [subpath, absolute .d.ts path] from package.json's "exports" map. */
 function entries(root) {
   const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -109,16 +100,6 @@ export function checkExports(root) {
   const problems = [];
   const listing = [];
   const deny = new Set(DENY);
-  const todoPath = join(root, TODO_FILE);
-  const todo = new Set(
-    existsSync(todoPath)
-      ? readFileSync(todoPath, "utf8")
-          .split("\n")
-          .map((l) => l.trim())
-          .filter((l) => l && !l.startsWith("#"))
-      : [],
-  );
-  const stillMissing = new Set();
   for (const [name, file] of list) {
     const sf = program.getSourceFile(file);
     if (!sf) {
@@ -150,17 +131,8 @@ export function checkExports(root) {
       const docs = decls.map(docOf);
       if (!docs.some((d) => d.has))
         problems.push(`${name} exports ${sym.name} (${where}) without a doc comment`);
-      else if (!docs.some((d) => d.example)) {
-        if (todo.has(`${name} ${sym.name}`)) stillMissing.add(`${name} ${sym.name}`);
-        else problems.push(`${name} exports ${sym.name} (${where}) without an @example in its doc comment`);
-      }
-    }
-  }
-  for (const t of todo) {
-    if (!stillMissing.has(t)) {
-      problems.push(
-        `${TODO_FILE}: "${t}" has an example now (or is no longer exported): take it off the list`,
-      );
+      else if (!docs.some((d) => d.example))
+        problems.push(`${name} exports ${sym.name} (${where}) without an @example in its doc comment`);
     }
   }
   for (const sf of program.getSourceFiles()) {
@@ -173,13 +145,13 @@ export function checkExports(root) {
       );
     }
   }
-  return { problems, listing, todo: stillMissing.size };
+  return { problems, listing };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const root = resolve(args.find((a) => !a.startsWith("-")) ?? fileURLToPath(new URL("..", import.meta.url)));
-  const { problems, listing, todo } = checkExports(root);
+  const { problems, listing } = checkExports(root);
   if (args.includes("--list")) for (const l of listing) console.log(l);
   for (const p of problems) console.error(p);
   if (problems.length > 0) {
@@ -187,7 +159,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     process.exitCode = 1;
   } else
     console.log(
-      `check-exports: ok (${listing.length} entry points; every export has a doc comment, none is internal; ` +
-        `${todo} still wait for an example, listed in ${TODO_FILE})`,
+      `check-exports: ok (${listing.length} entry points; every export has a doc comment with an example, ` +
+        "none is internal)",
     );
 }

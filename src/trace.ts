@@ -31,12 +31,31 @@ export const TRACE_CHANNEL = "sockit:call";
 
 const channel = diagnostics_channel.channel(TRACE_CHANNEL);
 
-/** A symbolic argument such as `AF_INET`, rendered bare (not quoted). */
+/**
+ * A symbolic argument such as `AF_INET`, rendered bare (not quoted).
+ *
+ * @example
+ * ```ts
+ * const family: Sym = { sym: "AF_INET" };
+ * renderCall({ fd: -1, call: "socket", args: [family, { sym: "SOCK_STREAM" }, 0], result: 3, start: 0, duration: 0 });
+ * // "socket(AF_INET, SOCK_STREAM, 0) = 3"
+ * ```
+ */
 export interface Sym {
   readonly sym: string;
 }
 
-/** One argument or result value of a traced call. */
+/**
+ * One argument or result value of a traced call: numbers, strings (quoted), symbols (bare),
+ * bytes (as Python's `b'…'`) and tuples such as addresses.
+ *
+ * @example
+ * ```ts
+ * const address: TraceValue = ["127.0.0.1", 9];
+ * renderCall({ fd: 3, call: "connect", args: [address], result: 0, start: 0, duration: 0 });
+ * // "connect(3, ('127.0.0.1', 9)) = 0"
+ * ```
+ */
 export type TraceValue = number | string | boolean | null | Sym | Buffer | readonly TraceValue[];
 
 /**

@@ -33,7 +33,18 @@ import {
   SOL_SOCKET,
 } from "./constants.js";
 
-/** A multicast membership in the friendly form (Python's packed `struct ip_mreq` works too). */
+/**
+ * A multicast membership in the friendly form (Python's packed `struct ip_mreq` works too), for
+ * IP_ADD_MEMBERSHIP/IP_DROP_MEMBERSHIP and IPV6_JOIN_GROUP/IPV6_LEAVE_GROUP.
+ *
+ * @example
+ * ```ts
+ * const group: Membership = { group: "239.1.2.3", interface: "127.0.0.1" };
+ * const u = socket(AF_INET, SOCK_DGRAM);
+ * await u.bind(["0.0.0.0", 5000]);
+ * u.setsockopt(IPPROTO_IP, IP_ADD_MEMBERSHIP, group);
+ * ```
+ */
 export interface Membership {
   /** The group address, e.g. "239.1.2.3" or "ff02::1:3". */
   readonly group: string;

@@ -99,7 +99,15 @@ export async function create_connection(
   return s;
 }
 
-/** Options of {@link create_server}, named as in Python. */
+/**
+ * Options of {@link create_server}, named as in Python.
+ *
+ * @example
+ * ```ts
+ * const opts: CreateServerOptions = { family: AF_INET6, dualstack_ipv6: true, backlog: 64 };
+ * const srv = await create_server(["::", 8000], opts); // IPv4 clients too
+ * ```
+ */
 export interface CreateServerOptions {
   /** AF_INET (default) or AF_INET6. */
   readonly family?: number;

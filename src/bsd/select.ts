@@ -16,20 +16,74 @@ import { argRangeError, argTypeError, checkInt } from "../errors/index.js";
 import type { Readiness, Socket } from "./socket.js";
 import { checkTimeout, MAX_TIMEOUT } from "./timeout.js";
 
-/** poll() events, with Linux values. */
+/**
+ * poll() event: readable (data, EOF, a pending connection on a listener, or a pending error).
+ *
+ * @example
+ * ```ts
+ * const p = poll();
+ * p.register(srv, POLLIN);
+ * const ready = await p.poll(1000); // [[srv.fileno(), POLLIN]] once a client connects
+ * ```
+ */
 export const POLLIN = 0x001;
-/** Urgent data (never reported: Node has no out-of-band data). */
+/**
+ * Urgent data (never reported: Node has no out-of-band data).
+ *
+ * @example
+ * ```ts
+ * const p = poll();
+ * p.register(sock); // POLLIN | POLLPRI | POLLOUT by default; POLLPRI never comes
+ * ```
+ */
 export const POLLPRI = 0x002;
-/** Writable without waiting. */
+/**
+ * Writable without waiting.
+ *
+ * @example
+ * ```ts
+ * const p = poll();
+ * p.register(sock, POLLOUT);
+ * for (const [, ev] of await p.poll(1000)) if (ev & POLLOUT) await sock.send("more");
+ * ```
+ */
 export const POLLOUT = 0x004;
-/** An error is pending. */
+/**
+ * An error is pending (always reported, whatever was registered).
+ *
+ * @example
+ * ```ts
+ * const p = poll();
+ * p.register(sock, POLLIN);
+ * for (const [, ev] of await p.poll(1000)) {
+ *   if (ev & POLLERR) console.error(errorcode[sock.getsockopt(SOL_SOCKET, SO_ERROR) as number]);
+ * }
+ * ```
+ */
 export const POLLERR = 0x008;
 /**
  * Hang-up: both directions are shut (the peer's FIN received and our write side shut) or the
- * connection was reset. Not set by a half-close alone (Linux).
+ * connection was reset. Not set by a half-close alone (Linux). Always reported.
+ *
+ * @example
+ * ```ts
+ * const p = poll();
+ * p.register(sock, POLLIN);
+ * for (const [, ev] of await p.poll(1000)) if (ev & POLLHUP) await sock.close();
+ * ```
  */
 export const POLLHUP = 0x010;
-/** The socket is closed (invalid). */
+/**
+ * The socket is closed (invalid). Always reported.
+ *
+ * @example
+ * ```ts
+ * const p = poll();
+ * p.register(sock, POLLIN);
+ * await sock.close();
+ * for (const [fd, ev] of await p.poll(0)) if (ev === POLLNVAL) p.unregister(fd);
+ * ```
+ */
 export const POLLNVAL = 0x020;
 /**
  * The read direction is shut: the peer sent FIN (or we called shutdown(SHUT_RD)). Linux-only;

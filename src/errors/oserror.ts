@@ -44,7 +44,16 @@ const HINT: Readonly<Record<string, string>> = {
   EMFILE: "the process has too many open files; close some sockets",
 };
 
-/** Facts attached to an {@link OSError}; all optional except what the constructor needs. */
+/**
+ * Facts attached to an {@link OSError}; all optional except what the constructor needs.
+ *
+ * @example
+ * ```ts
+ * const details: OSErrorDetails = { op: "connect", address: "127.0.0.1:9" };
+ * const err = new ConnectionRefusedError("ECONNREFUSED", details);
+ * err.message; // "connect 127.0.0.1:9: connection refused (ECONNREFUSED) — is a server listening there?"
+ * ```
+ */
 export interface OSErrorDetails {
   /** The operation in Berkeley terms: `"connect"`, `"recv"`, `"bind"`… */
   op?: string;

@@ -10,13 +10,46 @@ import type { Endpoint } from "../core/endpoint.js";
 import { argTypeError, makeOSError } from "../errors/index.js";
 import { MAX_UNIX_PATH } from "../limits.js";
 
-/** Stream network names accepted by `dial` and `listen`. */
+/**
+ * Stream network names accepted by `dial` and `listen`.
+ *
+ * @example
+ * ```ts
+ * const network: StreamNetwork = process.env.SOCK_PATH ? "unix" : "tcp";
+ * const conn = await dial(network, process.env.SOCK_PATH ?? "127.0.0.1:8080");
+ * ```
+ */
 export type StreamNetwork = "tcp" | "tcp4" | "tcp6" | "unix";
 
-/** Datagram network names accepted by `dial` and `listenPacket`. */
+/**
+ * Datagram network names accepted by `dial` and `listenPacket`.
+ *
+ * @example
+ * ```ts
+ * const network: PacketNetwork = "udp6";
+ * const pc = await listenPacket(network, "[::1]:0");
+ * ```
+ */
 export type PacketNetwork = "udp" | "udp4" | "udp6";
 
-/** Any network name. */
+/**
+ * Any network name: a stream one (`dial` gives a `Conn`) or a datagram one (a `PacketConn`).
+ *
+ * @example
+ * ```ts
+ * async function reachable(network: Network, address: string): Promise<boolean> {
+ *   try {
+ *     const c = network.startsWith("udp")
+ *       ? await dial(network as PacketNetwork, address)
+ *       : await dial(network as StreamNetwork, address, { timeout: 1000 });
+ *     await c.close();
+ *     return true;
+ *   } catch {
+ *     return false;
+ *   }
+ * }
+ * ```
+ */
 export type Network = StreamNetwork | PacketNetwork;
 
 const NETWORKS: ReadonlySet<string> = new Set(["tcp", "tcp4", "tcp6", "unix"]);

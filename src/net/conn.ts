@@ -14,7 +14,15 @@ import { checkOptions, optSignal, toBytes } from "./options.js";
 
 export type { Deadline } from "./deadline.js";
 
-/** Per-call options: an AbortSignal (the deadlines apply as well). */
+/**
+ * Per-call options: an AbortSignal (the deadlines apply as well).
+ *
+ * @example
+ * ```ts
+ * const opts: CallOptions = { signal: AbortSignal.timeout(5000) };
+ * const line = await conn.readLine(opts); // InterruptedError after 5 s without a line
+ * ```
+ */
 export interface CallOptions {
   /** Abort this call (rejects InterruptedError). */
   readonly signal?: AbortSignal | undefined;

@@ -6,7 +6,16 @@
  */
 import { argTypeError } from "../errors/index.js";
 
-/** A point in time for deadlines: a Date, epoch milliseconds, or null/undefined for none. */
+/**
+ * A point in time for deadlines: a Date, epoch milliseconds, or null/undefined for none.
+ *
+ * @example
+ * ```ts
+ * const deadline: Deadline = Date.now() + 5000;
+ * conn.setReadDeadline(deadline); // reads after it reject with TimeoutError
+ * conn.setReadDeadline(null); // no deadline again
+ * ```
+ */
 export type Deadline = Date | number | null | undefined;
 
 /**

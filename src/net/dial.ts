@@ -20,7 +20,15 @@ import { Conn } from "./conn.js";
 import { checkOptions, optBool, optInt, optNumber, optSignal, optString } from "./options.js";
 import { dialPacket, type PacketConn } from "./packet.js";
 
-/** Options of {@link dial}. */
+/**
+ * Options of {@link dial}.
+ *
+ * @example
+ * ```ts
+ * const opts: DialOptions = { timeout: 2000, localAddress: "127.0.0.1", keepAlive: true };
+ * const conn = await dial("tcp", "127.0.0.1:8080", opts);
+ * ```
+ */
 export interface DialOptions {
   /** Give up connecting after this many ms (TimeoutError). */
   readonly timeout?: number;

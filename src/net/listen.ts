@@ -11,7 +11,17 @@ import { checkNetwork, resolveNetAddress, type StreamNetwork } from "./address.j
 import { type CallOptions, Conn } from "./conn.js";
 import { checkOptions, optBool, optInt, optSignal } from "./options.js";
 
-/** Options of {@link listen}. */
+/**
+ * Options of {@link listen}.
+ *
+ * @example
+ * ```ts
+ * const stop = new AbortController();
+ * const opts: ListenOptions = { backlog: 16, signal: stop.signal };
+ * const ln = await listen("tcp", "127.0.0.1:0", opts);
+ * stop.abort(); // closes the listener; a `for await` over it ends
+ * ```
+ */
 export interface ListenOptions {
   /** How many connections may wait for accept() (default 128); more are reset. */
   readonly backlog?: number;

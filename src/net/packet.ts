@@ -14,7 +14,15 @@ import type { CallOptions } from "./conn.js";
 import { type Deadline, DeadlineTimer } from "./deadline.js";
 import { checkEndpoint, checkOptions, optBool, optInt, optSignal, optString, toBytes } from "./options.js";
 
-/** One received datagram. */
+/**
+ * One received datagram.
+ *
+ * @example
+ * ```ts
+ * const packet: Packet = await pc.readFrom(512);
+ * if (!packet.truncated) await pc.writeTo(packet.data, packet.endpoint);
+ * ```
+ */
 export interface Packet {
   /** The payload (at most the size asked for; see `truncated`). */
   readonly data: Buffer;
@@ -26,7 +34,16 @@ export interface Packet {
   readonly truncated: boolean;
 }
 
-/** Options of {@link listenPacket}. */
+/**
+ * Options of {@link listenPacket}.
+ *
+ * @example
+ * ```ts
+ * const opts: ListenPacketOptions = { broadcast: true, queueCount: 64, queueBytes: 64 * 1024 };
+ * const pc = await listenPacket("udp4", "0.0.0.0:0", opts);
+ * await pc.writeTo("hello", "255.255.255.255:9999");
+ * ```
+ */
 export interface ListenPacketOptions {
   /** Closing signal: when it aborts, the socket closes and `for await` loops end. */
   readonly signal?: AbortSignal;

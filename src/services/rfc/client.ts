@@ -15,7 +15,15 @@ import {
   RFC868_OFFSET,
 } from "./protocol.js";
 
-/** Options of every client call. */
+/**
+ * Options of every client call.
+ *
+ * @example
+ * ```ts
+ * const opts: ClientOptions = { udp: true, timeout: 1000 };
+ * const now = await daytime("127.0.0.1:7013", opts);
+ * ```
+ */
 export interface ClientOptions {
   /** Use UDP (one datagram each way) instead of TCP. */
   readonly udp?: boolean;
@@ -25,7 +33,15 @@ export interface ClientOptions {
   readonly signal?: AbortSignal;
 }
 
-/** Largest text reply (daytime, qotd) a client reads before it stops. */
+/**
+ * Largest text reply (daytime, qotd) a client reads before it stops.
+ *
+ * @example
+ * ```ts
+ * const quote = await qotd("127.0.0.1:7017");
+ * if (Buffer.byteLength(quote) >= MAX_TEXT_REPLY) console.error("reply cut at 64 KiB");
+ * ```
+ */
 export const MAX_TEXT_REPLY = 64 * 1024;
 
 const DEFAULT_TIMEOUT = 5000;
@@ -88,7 +104,15 @@ async function readAll(conn: Conn, max: number): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-/** What {@link echo} reports. */
+/**
+ * What {@link echo} reports.
+ *
+ * @example
+ * ```ts
+ * const r: EchoResult = await echo("127.0.0.1:7007", "hello\n");
+ * console.log(r.intact ? `ok in ${r.rttMs.toFixed(1)} ms` : `got ${JSON.stringify(r.reply.toString())}`);
+ * ```
+ */
 export interface EchoResult {
   /** What came back. */
   readonly reply: Buffer;
@@ -157,7 +181,15 @@ async function textReply(address: string, opts: ClientOptions): Promise<Buffer> 
   return withConn(address, opts, (conn) => readAll(conn, MAX_TEXT_REPLY));
 }
 
-/** What {@link time} reports. */
+/**
+ * What {@link time} reports.
+ *
+ * @example
+ * ```ts
+ * const t: TimeResult = await time("127.0.0.1:7037");
+ * if (Math.abs(t.offsetMs) > 2000) console.warn(`clocks differ by ${Math.round(t.offsetMs / 1000)} s`);
+ * ```
+ */
 export interface TimeResult {
   /** The server's time (whole seconds). */
   readonly date: Date;
@@ -195,7 +227,15 @@ export async function time(address: string, opts: ClientOptions = {}): Promise<T
   return { ...t, offsetMs: serverMs - (sentAt + gotAt) / 2 };
 }
 
-/** Options of {@link chargen}. */
+/**
+ * Options of {@link chargen}.
+ *
+ * @example
+ * ```ts
+ * const opts: ChargenOptions = { lines: 5, timeout: 2000, onLine: (l) => console.log(l.toString("latin1")) };
+ * await chargen("127.0.0.1:7019", opts);
+ * ```
+ */
 export interface ChargenOptions extends ClientOptions {
   /** Stop after this many lines (TCP; default 10; 0: until the server closes). */
   readonly lines?: number;
@@ -203,7 +243,15 @@ export interface ChargenOptions extends ClientOptions {
   readonly onLine?: (line: Buffer) => void | Promise<void>;
 }
 
-/** What {@link chargen} reports. */
+/**
+ * What {@link chargen} reports.
+ *
+ * @example
+ * ```ts
+ * const r: ChargenResult = await chargen("127.0.0.1:7019", { lines: 100 });
+ * const conforming = r.badLines === 0 && r.outOfSequence === 0 && r.rfcLines === r.lines;
+ * ```
+ */
 export interface ChargenResult {
   /** Lines received. */
   readonly lines: number;

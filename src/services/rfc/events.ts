@@ -6,7 +6,15 @@
  */
 import type { ServiceName } from "./limits.js";
 
-/** The host's counters (all start at 0; `tcpActive` goes up and down). */
+/**
+ * The host's counters (all start at 0; `tcpActive` goes up and down).
+ *
+ * @example
+ * ```ts
+ * const c: ServiceCounters = await host.close();
+ * if (c.tcpRefusedTotal + c.tcpRefusedPerSource > 0) console.error("limits refused clients:", formatCounters(c));
+ * ```
+ */
 export interface ServiceCounters {
   /** TCP connections accepted and served. */
   tcpAccepted: number;
@@ -95,10 +103,30 @@ export function newCounters(): ServiceCounters {
   };
 }
 
-/** What happened. */
+/**
+ * What happened.
+ *
+ * @example
+ * ```ts
+ * const worth: ReadonlySet<ServiceEventType> = new Set(["refused", "limited", "error"]);
+ * const host = await serve({
+ *   services: [{ name: "echo", port: 0 }],
+ *   onEvent: (e) => worth.has(e.type) && console.error(formatEvent(e)),
+ * });
+ * ```
+ */
 export type ServiceEventType = "accepted" | "closed" | "refused" | "dropped" | "limited" | "error";
 
-/** One event, for logs (`sockit serve -v`). */
+/**
+ * One event, for logs (`sockit serve -v`).
+ *
+ * @example
+ * ```ts
+ * const events: ServiceEvent[] = [];
+ * const host = await serve({ services: [{ name: "time", port: 0 }], onEvent: (e) => events.push(e) });
+ * // { type: "accepted", service: "time", proto: "tcp", peer: "127.0.0.1:51514", detail: "" }, …
+ * ```
+ */
 export interface ServiceEvent {
   readonly type: ServiceEventType;
   readonly service: ServiceName;

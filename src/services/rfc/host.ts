@@ -11,30 +11,44 @@
  */
 import { setMaxListeners } from "node:events";
 import { type Conn, type Listener, listen, listenPacket, OSError, type PacketConn } from "../../net/index.js";
+import { Admission } from "./admission.js";
 import { newCounters, type ServiceCounters, type ServiceEvent } from "./events.js";
-import { descriptorLimit, descriptorsExhausted, openDescriptors } from "./fds.js";
 import { resolveLimits, type ServiceLimits, type ServiceName } from "./limits.js";
-import { settle } from "./linger.js";
-import { sourceKey } from "./source.js";
-import { type ServiceConn, TCP_SERVICES } from "./tcp.js";
+import { runSession, type Session } from "./session.js";
 import { serveUdp, UdpGate } from "./udp.js";
 
-/** Refused connections that may wait at once for their client to read the message and close. */
-const REFUSING_MAX = 16;
-/** How long a refused client has to read the message and close before it is reset (ms). */
-const REFUSAL_LINGER_MS = 1000;
-/** Descriptors kept free for everything but connections (files, timers' threads, the runtime). */
-const FD_RESERVE = 8;
 /** After accept() failed for want of descriptors, wait this long before accepting again. */
 const ACCEPT_RETRY_MS = 100;
 
-/** One service to run and its port (0: a free port chosen by the kernel). */
+/**
+ * One service to run and its port (0: a free port chosen by the kernel).
+ *
+ * @example
+ * ```ts
+ * const spec: ServiceSpec = { name: "qotd", port: 0 };
+ * const host = await serve({ services: [spec] });
+ * ```
+ */
 export interface ServiceSpec {
   readonly name: ServiceName;
   readonly port: number;
 }
 
-/** Options of {@link serve}. */
+/**
+ * Options of {@link serve}.
+ *
+ * @example
+ * ```ts
+ * const opts: HostOptions = {
+ *   services: [{ name: "echo", port: 0 }, { name: "qotd", port: 0 }],
+ *   host: "::1",
+ *   udp: true,
+ *   quotes: ["Hello from sockit.\r\n"],
+ *   onEvent: (e) => console.error(formatEvent(e)),
+ * };
+ * const host = await serve(opts);
+ * ```
+ */
 export interface HostOptions {
   /** The services and their ports. */
   readonly services: readonly ServiceSpec[];
@@ -52,7 +66,16 @@ export interface HostOptions {
   readonly now?: () => Date;
 }
 
-/** One bound socket of the host. */
+/**
+ * One bound socket of the host.
+ *
+ * @example
+ * ```ts
+ * const host = await serve({ services: [{ name: "echo", port: 0 }], udp: true });
+ * for (const b of host.bound) console.log(`${b.service}/${b.proto} on ${b.address}`); // echo/tcp on 127.0.0.1:41234, …
+ * const tcp: BoundService | undefined = host.bound.find((b) => b.proto === "tcp");
+ * ```
+ */
 export interface BoundService {
   readonly service: ServiceName;
   readonly proto: "tcp" | "udp";
@@ -60,60 +83,6 @@ export interface BoundService {
   readonly address: string;
   readonly host: string;
   readonly port: number;
-}
-
-/**
- * The connection as a service sees it, noting whether a write was ever started (then bytes may
- * be queued in the kernel) and whether one was cut off (then Node may still hold bytes, and only
- * a reset ends the connection without leaving them queued).
- */
-class TrackedConn implements ServiceConn {
-  wrote = false;
-  writeCut = false;
-  constructor(readonly conn: Conn) {}
-  read(...a: Parameters<Conn["read"]>): ReturnType<Conn["read"]> {
-    return this.conn.read(...a);
-  }
-  async write(...a: Parameters<Conn["write"]>): Promise<number> {
-    this.wrote = true;
-    try {
-      return await this.conn.write(...a);
-    } catch (err) {
-      this.writeCut = true;
-      throw err;
-    }
-  }
-  abort(): void {
-    this.conn.abort();
-  }
-  setReadDeadline(t: Parameters<Conn["setReadDeadline"]>[0]): void {
-    this.conn.setReadDeadline(t);
-  }
-  setWriteDeadline(t: Parameters<Conn["setWriteDeadline"]>[0]): void {
-    this.conn.setWriteDeadline(t);
-  }
-}
-
-interface Session {
-  readonly conn: Conn;
-  readonly io: TrackedConn;
-  readonly service: ServiceName;
-  /** What the per-source limit counts: the IPv4 address or the IPv6 /64. */
-  readonly source: string;
-  readonly peer: string;
-  last: number;
-  cut: "idle" | "grace" | "reclaimed" | undefined;
-  /** The service is done; the client is finishing (the slot is still held). */
-  lingering: boolean;
-  released: boolean;
-  done: Promise<void>;
-}
-
-/** The messages a refused TCP client reads (the time service gets none: it is binary). */
-function refusal(kind: "total" | "per-source", limits: ServiceLimits, source: string): string {
-  return kind === "total"
-    ? `sockit: too many connections (limit ${limits.maxConnections}); try again later\r\n`
-    : `sockit: too many connections from ${source} (limit ${limits.maxPerSource}); try again later\r\n`;
 }
 
 function hostPort(host: string, port: number): string {
@@ -152,13 +121,7 @@ export class ServiceHost {
   readonly #packets: PacketConn[];
   readonly #counters: ServiceCounters;
   readonly #opts: HostOptions;
-  readonly #sessions = new Set<Session>();
-  readonly #perSource = new Map<string, number>();
-  /** Refused connections waiting for their client to read the message and close. */
-  readonly #refusing = new Set<Conn>();
-  readonly #fdLimit: number | undefined;
-  readonly #fdRoom: number;
-  #fdExhausted = false;
+  readonly #admission: Admission;
   readonly #shutdown = new AbortController();
   readonly #tasks = new Set<Promise<unknown>>();
   readonly #sweeper: NodeJS.Timeout;
@@ -181,12 +144,12 @@ export class ServiceHost {
     this.#listeners = listeners;
     this.#packets = packets.map((p) => p.pc);
     this.#counters = newCounters();
-    this.#fdLimit = descriptorLimit();
-    const open = openDescriptors();
-    this.#fdRoom =
-      this.#fdLimit === undefined || open === undefined
-        ? Infinity
-        : Math.max(1, this.#fdLimit - open - FD_RESERVE);
+    this.#admission = new Admission(
+      limits,
+      this.#counters,
+      (e) => this.#emit(e),
+      (p) => this.#track(p),
+    );
     setMaxListeners(0, this.#shutdown.signal); // one listener per connection, by design
     for (const { ln, service } of listeners) this.#track(this.#acceptLoop(ln, service));
     for (const { pc, service } of packets) {
@@ -215,7 +178,7 @@ export class ServiceHost {
 
   /** TCP connections being served now (lingering ones included: they hold their slot). */
   get active(): number {
-    return this.#sessions.size;
+    return this.#admission.sessions.size;
   }
 
   /**
@@ -225,7 +188,7 @@ export class ServiceHost {
    * (`tcpShedDescriptors`) instead of failing accept().
    */
   get connectionRoom(): number {
-    return this.#fdRoom;
+    return this.#admission.fdRoom;
   }
 
   /** True once {@link close} was called. */
@@ -253,11 +216,11 @@ export class ServiceHost {
     await Promise.all(this.#packets.map((pc) => pc.close()));
     this.#shutdown.abort();
     await Promise.race([this.#drain(graceMs), this.#cut]);
-    for (const s of this.#sessions) {
+    for (const s of this.#admission.sessions) {
       s.cut ??= "grace";
       s.conn.abort();
     }
-    for (const c of this.#refusing) c.abort();
+    for (const c of this.#admission.refusing) c.abort();
     await this.#drain(2000);
     await withTimer(2000, (timeout) => Promise.race([Promise.allSettled([...this.#tasks]), timeout]));
     clearInterval(this.#sweeper);
@@ -266,9 +229,10 @@ export class ServiceHost {
 
   /** Waits until every session has ended, or `ms` passed (the timer is cleared either way). */
   async #drain(ms: number): Promise<void> {
+    const sessions = this.#admission.sessions;
     await withTimer(ms, async (timeout) => {
-      while (this.#sessions.size > 0) {
-        const all = Promise.allSettled([...this.#sessions].map((s) => s.done)).then(() => false);
+      while (sessions.size > 0) {
+        const all = Promise.allSettled([...sessions].map((s) => s.done)).then(() => false);
         if (await Promise.race([all, timeout])) return;
       }
     });
@@ -304,224 +268,45 @@ export class ServiceHost {
   }
 
   #admit(conn: Conn, service: ServiceName): void {
-    const ep = conn.remoteEndpoint;
-    const source = sourceKey(ep !== undefined && "address" in ep ? ep.address : "?");
-    const peer = conn.remoteAddress;
     if (this.closing) {
       conn.abort();
       return;
     }
-    // every connection is a descriptor: shed load before accept() itself would fail
-    if (this.#sessions.size + this.#refusing.size >= this.#fdRoom && !this.#reclaim(undefined)) {
-      this.#counters.tcpShedDescriptors++;
-      this.#emit({
-        type: "refused",
-        service,
-        proto: "tcp",
-        peer,
-        detail: `descriptor limit (${this.#fdLimit ?? "?"} open files; raise ulimit -n or lower --max-conns)`,
-      });
-      conn.abort();
-      this.#checkDescriptors(service);
-      return;
-    }
-    let kind = this.#over(source);
-    // a lingering client gives its slot up first: the new one is served, the old one reset
-    for (let i = 0; i < 2 && kind !== undefined; i++) {
-      if (!this.#reclaim(kind === "per-source" ? source : undefined)) break;
-      kind = this.#over(source);
-    }
-    if (kind !== undefined) {
-      this.#refuse(conn, service, kind, source, peer);
-      return;
-    }
-    this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
-    this.#counters.tcpAccepted++;
-    this.#counters.tcpActive++;
-    const s: Session = {
-      conn,
-      io: new TrackedConn(conn),
-      service,
-      source,
-      peer,
-      last: Date.now(),
-      cut: undefined,
-      lingering: false,
-      released: false,
-      done: Promise.resolve(),
-    };
-    this.#sessions.add(s);
-    this.#emit({ type: "accepted", service, proto: "tcp", peer, detail: "" });
+    const s = this.#admission.admit(conn, service);
+    if (s === undefined) return;
+    this.#emit({ type: "accepted", service, proto: "tcp", peer: s.peer, detail: "" });
     s.done = this.#run(s);
     this.#track(s.done);
   }
 
-  /** Which limit a new connection from `source` is over, if any. */
-  #over(source: string): "total" | "per-source" | undefined {
-    if (this.#sessions.size >= this.limits.maxConnections) return "total";
-    if ((this.#perSource.get(source) ?? 0) >= this.limits.maxPerSource) return "per-source";
-    return undefined;
-  }
-
-  /**
-   * Resets the longest-lingering connection (from `source`, if given) and frees its slot now.
-   * False when none lingers.
-   */
-  #reclaim(source: string | undefined): boolean {
-    for (const s of this.#sessions) {
-      if (!s.lingering || s.released || (source !== undefined && s.source !== source)) continue;
-      s.cut ??= "reclaimed";
-      s.conn.abort();
-      this.#release(s);
-      return true;
-    }
-    return false;
-  }
-
-  #refuse(
-    conn: Conn,
-    service: ServiceName,
-    kind: "total" | "per-source",
-    source: string,
-    peer: string,
-  ): void {
-    if (kind === "total") this.#counters.tcpRefusedTotal++;
-    else this.#counters.tcpRefusedPerSource++;
-    const limit = kind === "total" ? this.limits.maxConnections : this.limits.maxPerSource;
-    this.#emit({
-      type: "refused",
-      service,
-      proto: "tcp",
-      peer,
-      detail: `${kind} connection limit (${limit})`,
-    });
-    if (service === "time") {
-      void conn.close(); // nothing written, so nothing can stay queued: a plain FIN
-      return;
-    }
-    // the message, a FIN, and a short wait for the client to read it and close: a refused client
-    // must not leave the message queued in the kernel after we let go either
-    if (this.#refusing.size >= REFUSING_MAX) {
-      const oldest = this.#refusing.values().next().value as Conn;
-      this.#refusing.delete(oldest);
-      oldest.abort();
-    }
-    this.#refusing.add(conn);
-    const refusing = (async () => {
-      try {
-        await conn.write(refusal(kind, this.limits, source));
-        await settle(conn, Math.min(REFUSAL_LINGER_MS, this.limits.lingerMs));
-      } catch {
-        conn.abort();
-      } finally {
-        this.#refusing.delete(conn);
-      }
-    })();
-    this.#track(refusing);
-  }
-
-  /** Frees the session's slot (once). */
-  #release(s: Session): void {
-    if (s.released) return;
-    s.released = true;
-    this.#sessions.delete(s);
-    this.#counters.tcpActive--;
-    const n = (this.#perSource.get(s.source) ?? 1) - 1;
-    if (n <= 0) this.#perSource.delete(s.source);
-    else this.#perSource.set(s.source, n);
-  }
-
   async #run(s: Session): Promise<void> {
-    const c = this.#counters;
     const o = this.#opts;
-    let detail: string;
-    // how the connection ends: linger until the client is done, or reset at once
-    let graceful: boolean;
-    try {
-      const reason = await TCP_SERVICES[s.service](s.io, {
-        limits: this.limits,
-        signal: this.#shutdown.signal,
-        onRead: (n) => {
-          s.last = Date.now();
-          c.bytesIn += n;
-        },
-        onWrite: (n) => {
-          s.last = Date.now();
-          c.bytesOut += n;
-        },
-        ...(o.now ? { now: o.now } : {}),
-        ...(o.quotes ? { quotes: o.quotes } : {}),
-      });
-      if (reason === "bytes" || reason === "time") c.tcpBudgetEnded++;
-      detail = reason === "bytes" ? "byte budget spent" : reason === "time" ? "time budget spent" : reason;
-      graceful = reason !== "time"; // chargen has reset a client that stopped reading
-    } catch (err) {
-      graceful = false;
-      if (s.cut !== undefined) {
-        detail = s.cut === "idle" ? "idle timeout" : "cut off after the grace period";
-        graceful = s.cut === "idle";
-      } else if (this.closing) {
-        detail = "shutdown";
-        graceful = true;
-      } else if (err instanceof OSError && (err.code === "ECONNRESET" || err.code === "EPIPE")) {
-        c.tcpResets++;
-        detail = "reset by the client";
-      } else {
-        c.tcpErrors++;
-        detail = err instanceof OSError ? `${err.code}: ${err.message}` : String(err);
-        this.#emit({ type: "error", service: s.service, proto: "tcp", peer: s.peer, detail });
-      }
-    }
-    // a write cut off midway may have left bytes in Node: a FIN would queue behind them, so reset
-    if (!graceful || s.io.writeCut || s.cut === "grace") s.conn.abort();
-    else if (!s.io.wrote)
-      await s.conn.close(); // nothing sent: nothing can stay queued
-    else {
-      s.lingering = true;
-      if ((await settle(s.conn, this.limits.lingerMs)) === "cut") {
-        c.tcpLingerResets++;
-        const cut = s.cut as Session["cut"]; // set meanwhile by #reclaim or close()
-        if (cut === "reclaimed") detail += "; then reset: its slot went to a new client";
-        else if (cut !== "grace") {
-          detail += `; then reset: the client had not read everything and closed within ${this.limits.lingerMs / 1000} s`;
-        }
-      }
-    }
-    this.#release(s);
+    const detail = await runSession(s, {
+      limits: this.limits,
+      counters: this.#counters,
+      signal: this.#shutdown.signal,
+      closing: () => this.closing,
+      emit: (e) => this.#emit(e),
+      ...(o.now ? { now: o.now } : {}),
+      ...(o.quotes ? { quotes: o.quotes } : {}),
+    });
+    this.#admission.release(s);
     this.#emit({ type: "closed", service: s.service, proto: "tcp", peer: s.peer, detail });
   }
 
   #sweep(): void {
     const now = Date.now();
-    for (const s of this.#sessions) {
+    for (const s of this.#admission.sessions) {
       if (s.cut === undefined && !s.lingering && now - s.last >= this.limits.idleMs) {
         s.cut = "idle";
         this.#counters.tcpIdleClosed++;
-        // the pending read or write fails now; #run ends the connection (FIN, or RST if a write
-        // was cut off midway)
+        // the pending read or write fails now; the session ends the connection (FIN, or RST if a
+        // write was cut off midway)
         s.conn.setReadDeadline(now);
         s.conn.setWriteDeadline(now);
       }
     }
-    this.#checkDescriptors(this.#listeners[0]?.service);
-  }
-
-  /** Notes (once per episode) that no descriptor is left: accept() fails, the runtime sheds. */
-  #checkDescriptors(service: ServiceName | undefined): void {
-    const full = descriptorsExhausted();
-    if (full && !this.#fdExhausted && service !== undefined) {
-      this.#counters.tcpDescriptorsExhausted++;
-      this.#emit({
-        type: "error",
-        service,
-        proto: "tcp",
-        peer: "-",
-        detail:
-          "out of file descriptors (EMFILE/ENFILE): connections arriving now are closed unserved; " +
-          `raise ulimit -n (now ${this.#fdLimit ?? "?"}) or lower --max-conns`,
-      });
-    }
-    this.#fdExhausted = full;
+    this.#admission.checkDescriptors(this.#listeners[0]?.service);
   }
 }
 

@@ -8,7 +8,15 @@
  * @module
  */
 
-/** The six services. */
+/**
+ * The six services.
+ *
+ * @example
+ * ```ts
+ * const name: ServiceName = "daytime";
+ * const host = await serve({ services: [{ name, port: DEFAULT_PORT_BASE + WELL_KNOWN_PORTS[name] }] });
+ * ```
+ */
 export type ServiceName = "echo" | "discard" | "daytime" | "qotd" | "chargen" | "time";
 
 /**
@@ -62,10 +70,27 @@ export function isServiceName(s: string): s is ServiceName {
   return (SERVICE_NAMES as readonly string[]).includes(s);
 }
 
-/** Default port base: `sockit serve` listens on 7000 + the well-known port. */
+/**
+ * Default port base: `sockit serve` listens on 7000 + the well-known port.
+ *
+ * @example
+ * ```ts
+ * const services = SERVICE_NAMES.map((name) => ({ name, port: DEFAULT_PORT_BASE + WELL_KNOWN_PORTS[name] }));
+ * const host = await serve({ services }); // echo on 7007, …, time on 7037
+ * ```
+ */
 export const DEFAULT_PORT_BASE = 7000;
 
-/** Every limit of a service host. */
+/**
+ * Every limit of a service host.
+ *
+ * @example
+ * ```ts
+ * const limits: Partial<ServiceLimits> = { maxConnections: 8, maxPerSource: 2, idleMs: 10_000 };
+ * const host = await serve({ services: [{ name: "echo", port: 0 }], limits });
+ * host.limits.graceMs; // 5000: the default for what was not given
+ * ```
+ */
 export interface ServiceLimits {
   /**
    * TCP connections open at once over all services; more are refused with a message. With the

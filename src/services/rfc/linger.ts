@@ -15,13 +15,30 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Conn } from "../../net/index.js";
 import { OSError } from "../../net/index.js";
 
-/** What {@link settle} needs from a connection (sockit's `Conn` has it). */
+/**
+ * What {@link settle} needs from a connection (sockit's `Conn` has it).
+ *
+ * @example
+ * ```ts
+ * async function finish(c: SettleConn & Pick<Conn, "write">, last: string): Promise<SettleEnd> {
+ *   await c.write(last);
+ *   return settle(c, 5000);
+ * }
+ * ```
+ */
 export type SettleConn = Pick<Conn, "read" | "closeWrite" | "abort" | "setReadDeadline" | "setWriteDeadline">;
 
 /**
  * How a connection ended: the client closed after reading everything (`closed`), the client
  * reset it (`reset`; nothing stays queued either way), or it was cut by the linger time or by
  * someone aborting it meanwhile (`cut`: reset by us).
+ *
+ * @example
+ * ```ts
+ * await conn.write("bye\r\n");
+ * const end: SettleEnd = await settle(conn, 5000);
+ * if (end === "cut") console.error("the client had not read everything: reset");
+ * ```
  */
 export type SettleEnd = "closed" | "reset" | "cut";
 

@@ -11,25 +11,74 @@
  * @module
  */
 
-/** The printable ASCII characters chargen rotates through: space (0x20) to tilde (0x7E). */
+/**
+ * The printable ASCII characters chargen rotates through: space (0x20) to tilde (0x7E).
+ *
+ * @example
+ * ```ts
+ * // line n is CHARGEN_WIDTH characters of the ring, starting at (n + 1) % 95
+ * const line3 = Buffer.from(Array.from({ length: CHARGEN_WIDTH }, (_, i) => CHARGEN_RING[(4 + i) % 95]!));
+ * line3.equals(chargenLine(3).subarray(0, CHARGEN_WIDTH)); // true
+ * ```
+ */
 export const CHARGEN_RING = Buffer.from(
   Array.from({ length: 95 }, (_, i) => String.fromCharCode(0x20 + i)).join(""),
   "latin1",
 );
 
-/** Characters per chargen line (before the CRLF). */
+/**
+ * Characters per chargen line (before the CRLF).
+ *
+ * @example
+ * ```ts
+ * const line = await conn.readLine({ max: CHARGEN_WIDTH + 2 });
+ * const isRfcLine = line !== null && chargenLineStart(line.subarray(0, CHARGEN_WIDTH)) >= 0;
+ * ```
+ */
 export const CHARGEN_WIDTH = 72;
 
-/** Bytes per chargen line on the wire (72 characters + CRLF). */
+/**
+ * Bytes per chargen line on the wire (72 characters + CRLF).
+ *
+ * @example
+ * ```ts
+ * // a byte budget of 100 lines
+ * const host = await serve({ services: [{ name: "chargen", port: 0 }], limits: { chargenBytes: 100 * CHARGEN_LINE_BYTES } });
+ * ```
+ */
 export const CHARGEN_LINE_BYTES = CHARGEN_WIDTH + 2;
 
-/** Lines in one full chargen cycle (after 95 lines the pattern repeats). */
+/**
+ * Lines in one full chargen cycle (after 95 lines the pattern repeats).
+ *
+ * @example
+ * ```ts
+ * chargenCycle().length === CHARGEN_CYCLE_LINES * CHARGEN_LINE_BYTES; // true: 7030 bytes
+ * chargenLine(CHARGEN_CYCLE_LINES).equals(chargenLine(0)); // true
+ * ```
+ */
 export const CHARGEN_CYCLE_LINES = 95;
 
-/** Seconds from 1900-01-01 (RFC 868's epoch) to 1970-01-01 (the Unix epoch). */
+/**
+ * Seconds from 1900-01-01 (RFC 868's epoch) to 1970-01-01 (the Unix epoch).
+ *
+ * @example
+ * ```ts
+ * const secs1900 = encodeTime(new Date()).readUInt32BE(0);
+ * const unixSeconds = secs1900 - RFC868_OFFSET; // until the 32-bit count wraps in 2036
+ * ```
+ */
 export const RFC868_OFFSET = 2_208_988_800;
 
-/** A qotd message must be shorter than this many bytes (RFC 865). */
+/**
+ * A qotd message must be shorter than this many bytes (RFC 865).
+ *
+ * @example
+ * ```ts
+ * const quote = "Well begun is half done.\r\n";
+ * if (Buffer.byteLength(quote) >= QOTD_MAX) throw new RangeError("too long for RFC 865");
+ * ```
+ */
 export const QOTD_MAX = 512;
 
 /**
@@ -123,7 +172,15 @@ export function encodeTime(date: Date): Buffer {
   return out;
 }
 
-/** A decoded time reply. */
+/**
+ * A decoded time reply.
+ *
+ * @example
+ * ```ts
+ * const reply: TimeReply = decodeTime(await conn.readExactly(4));
+ * console.log(reply.date.toISOString(), reply.seconds1900);
+ * ```
+ */
 export interface TimeReply {
   /** The server's time (whole seconds). */
   readonly date: Date;

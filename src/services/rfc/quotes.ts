@@ -7,10 +7,28 @@
  */
 import { QOTD_MAX } from "./protocol.js";
 
-/** Largest quote file {@link parseQuotes} accepts (bytes). */
+/**
+ * Largest quote file {@link parseQuotes} accepts (bytes).
+ *
+ * @example
+ * ```ts
+ * import { readFile, stat } from "node:fs/promises";
+ * if ((await stat("quotes.txt")).size <= MAX_QUOTES_FILE) {
+ *   const quotes = parseQuotes(await readFile("quotes.txt", "utf8"));
+ * }
+ * ```
+ */
 export const MAX_QUOTES_FILE = 1024 * 1024;
 
-/** Most quotes {@link parseQuotes} accepts. */
+/**
+ * Most quotes {@link parseQuotes} accepts.
+ *
+ * @example
+ * ```ts
+ * const text = Array.from({ length: MAX_QUOTES + 1 }, (_, i) => `quote ${i}`).join("\n%\n");
+ * parseQuotes(text); // throws QuotesError: more than 10000 quotes
+ * ```
+ */
 export const MAX_QUOTES = 10_000;
 
 /**

@@ -58,7 +58,15 @@ export class TokenBucket {
   }
 }
 
-/** Limits of a {@link RateLimiter}. */
+/**
+ * Limits of a {@link RateLimiter}.
+ *
+ * @example
+ * ```ts
+ * const limits: RateLimits = { rate: 10, burst: 20, totalRate: 1000, maxSources: 4096 };
+ * const rl = new RateLimiter(limits);
+ * ```
+ */
 export interface RateLimits {
   /** Replies per second per source (average). */
   readonly rate: number;
@@ -70,7 +78,16 @@ export interface RateLimits {
   readonly maxSources: number;
 }
 
-/** Why {@link RateLimiter.allow} said no. */
+/**
+ * Why {@link RateLimiter.allow} said no (`"ok"`: it said yes).
+ *
+ * @example
+ * ```ts
+ * const rl = new RateLimiter({ rate: 1, burst: 1, totalRate: 100, maxSources: 16 });
+ * const first: Verdict = rl.allow("192.0.2.1", 0); // "ok"
+ * const second: Verdict = rl.allow("192.0.2.1", 1); // "source": its bucket is empty
+ * ```
+ */
 export type Verdict = "ok" | "source" | "total";
 
 /**

@@ -11,10 +11,35 @@ import type { ServiceLimits, ServiceName } from "./limits.js";
 import { chargenCycle, encodeTime, formatDaytime } from "./protocol.js";
 import { BUILTIN_QUOTES } from "./quotes.js";
 
-/** What a TCP service needs from a connection (sockit's `Conn` has it). */
+/**
+ * What a TCP service needs from a connection (sockit's `Conn` has it).
+ *
+ * @example
+ * ```ts
+ * // count what a service writes, without touching the connection itself
+ * function counting(c: Conn, count: { out: number }): ServiceConn {
+ *   return {
+ *     read: (n, o) => c.read(n, o),
+ *     write: async (d, o) => (count.out += await c.write(d, o)),
+ *     abort: () => c.abort(),
+ *     setReadDeadline: (t) => c.setReadDeadline(t),
+ *     setWriteDeadline: (t) => c.setWriteDeadline(t),
+ *   };
+ * }
+ * ```
+ */
 export type ServiceConn = Pick<Conn, "read" | "write" | "abort" | "setReadDeadline" | "setWriteDeadline">;
 
-/** Options of a TCP service function. */
+/**
+ * Options of a TCP service function.
+ *
+ * @example
+ * ```ts
+ * const stop = new AbortController();
+ * const opts: TcpServiceOptions = { limits: { chargenBytes: 1 << 20, chargenMs: 30_000 }, signal: stop.signal };
+ * for await (const c of ln) void chargenTcp(c, opts).finally(() => c.close());
+ * ```
+ */
 export interface TcpServiceOptions {
   /** Only the chargen budgets are used here (the host enforces the rest). */
   readonly limits?: Pick<ServiceLimits, "chargenBytes" | "chargenMs">;
@@ -39,10 +64,30 @@ export interface TcpServiceOptions {
  * Why a service function returned: the client closed (`eof`), a one-shot reply was sent
  * (`done`), chargen's byte or time budget ran out (`bytes`, `time`), or the server is shutting
  * down (`shutdown`).
+ *
+ * @example
+ * ```ts
+ * const why: StopReason = await echoTcp(conn);
+ * if (why === "eof") await conn.close(); // the client closed first: close our side too
+ * ```
  */
 export type StopReason = "eof" | "done" | "bytes" | "time" | "shutdown";
 
-/** A TCP service function. */
+/**
+ * A TCP service function.
+ *
+ * @example
+ * ```ts
+ * // an upper-casing echo, written like the built-in ones
+ * const upper: TcpService = async (c, opts) => {
+ *   for (let b = await c.read(); b !== null; b = await c.read()) {
+ *     opts?.onRead?.(b.length);
+ *     opts?.onWrite?.(await c.write(b.toString("latin1").toUpperCase()));
+ *   }
+ *   return "eof";
+ * };
+ * ```
+ */
 export type TcpService = (conn: ServiceConn, opts?: TcpServiceOptions) => Promise<StopReason>;
 
 const READ_SIZE = 64 * 1024;

@@ -18,7 +18,16 @@ import { RateLimiter } from "./ratelimit.js";
 import { sourceKey } from "./source.js";
 import { pickQuote } from "./tcp.js";
 
-/** Options of {@link udpResponder}. */
+/**
+ * Options of {@link udpResponder}.
+ *
+ * @example
+ * ```ts
+ * const opts: UdpResponderOptions = { quotes: ["Hello.\r\n"], random: () => 0 };
+ * const answer = udpResponder("qotd", opts);
+ * answer(Buffer.alloc(0))?.toString(); // "Hello.\r\n"
+ * ```
+ */
 export interface UdpResponderOptions {
   /** The clock (tests pass a fixed one). */
   readonly now?: () => Date;
