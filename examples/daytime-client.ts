@@ -17,7 +17,7 @@ const s = socket(AF_INET, SOCK_STREAM);
 s.settimeout(10);
 try {
   await s.connect([host, port]);
-  const [myHost, myPort] = s.getsockname() as [string, number];
+  const [myHost, myPort] = s.getsockname(); // [string, number]: an AF_INET socket
   console.log(`client address: ('${myHost}', ${myPort})`);
   const chunks: Buffer[] = [];
   // the server sends one line; read until it is complete (TCP may deliver it in pieces)
@@ -29,7 +29,7 @@ try {
   console.log(`server time: ${Buffer.concat(chunks).toString().trim()}`);
   await s.sendall(Buffer.from("acknowledgement received from the server"));
 } catch (err) {
-  console.error(`daytime-client: ${(err as Error).message}`);
+  console.error(`daytime-client: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;
 } finally {
   await s.close();

@@ -24,29 +24,29 @@ process.once("SIGTERM", stop);
 srv.setsockopt(SOL_SOCKET, SO_REUSEADDR, 1);
 await srv.bind([host, port]);
 await srv.listen(5);
-const [h, p] = srv.getsockname() as [string, number];
+const [h, p] = srv.getsockname(); // [string, number]: an AF_INET socket
 console.log(`daytime server listening on ${h}:${p}`);
 console.log(`try: node build/examples/daytime-client.js ${h} ${p}   (or: nc ${h} ${p})`);
 
 for (;;) {
-  let conn: Awaited<ReturnType<typeof srv.accept>>[0];
-  let addr: unknown;
+  let accepted;
   try {
-    [conn, addr] = await srv.accept();
+    accepted = await srv.accept();
   } catch (err) {
     if (srv.fileno() === -1) break; // closed by a signal
     throw err;
   }
+  const [conn, addr] = accepted;
   // one task per client, so a slow client does not hold up the others
   void (async () => {
     try {
       conn.settimeout(10);
       await conn.sendall(Buffer.from(`${new Date().toString()}\r\n`));
       const ack = await conn.recv(1024);
-      const [ch, cp] = addr as [string, number];
+      const [ch, cp] = addr;
       console.log(`from ('${ch}', ${cp}): ${ack.toString().trim() || "(no acknowledgement)"}`);
     } catch (err) {
-      console.error(`client ${String(addr)}: ${(err as Error).message}`);
+      console.error(`client ${String(addr)}: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       await conn.close();
     }

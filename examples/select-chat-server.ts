@@ -50,7 +50,7 @@ const stop = () => {
 };
 process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
-const [h, p] = srv.getsockname() as [string, number];
+const [h, p] = srv.getsockname(); // [string, number]: an AF_INET socket
 console.log(`chat server listening on ${h}:${p}`);
 console.log(`try: nc ${h} ${p}   (in several terminals)`);
 
@@ -81,16 +81,15 @@ async function drop(c: Client, why: string, notice?: string): Promise<void> {
 }
 
 async function join(): Promise<void> {
-  let sock: Socket;
-  let addr: unknown;
+  let accepted;
   try {
-    [sock, addr] = await srv.accept();
+    accepted = await srv.accept();
   } catch (err) {
     if (err instanceof BlockingIOError) return; // the connection went away before we took it
     throw err;
   }
+  const [sock, [ch, cp]] = accepted;
   sock.setblocking(false);
-  const [ch, cp] = addr as [string, number];
   const c: Client = { sock, name: `${ch}:${cp}`, partial: Buffer.alloc(0) };
   const others = clients.size;
   clients.set(sock, c);

@@ -12,20 +12,20 @@ import { AF_INET, SOCK_DGRAM, socket } from "sockit/bsd";
 const fixed = process.argv[2] !== undefined;
 const srv = socket(AF_INET, SOCK_DGRAM);
 await srv.bind(["127.0.0.1", fixed ? Number(process.argv[2]) : 0]);
-const [host, port] = srv.getsockname() as [string, number];
+const [host, port] = srv.getsockname(); // [string, number]: an AF_INET socket
 console.log(`udp echo server on ${host}:${port}`);
 
 // the server: one loop, no connections — each datagram says where it came from
 const serving = (async () => {
   for (;;) {
-    let data: Buffer;
-    let addr: unknown;
+    let datagram;
     try {
-      [data, addr] = await srv.recvfrom(2048);
+      datagram = await srv.recvfrom(2048); // [data, sender]: never null on a datagram socket
     } catch {
       return; // closed
     }
-    await srv.sendto(data, addr as [string, number]);
+    const [data, addr] = datagram;
+    await srv.sendto(data, addr);
   }
 })();
 
@@ -35,10 +35,8 @@ if (!fixed) {
   cli.settimeout(2); // UDP is best effort: never wait forever for a reply
   for (const msg of ["one", "two", "three"]) await cli.sendto(Buffer.from(msg), [host, port]);
   for (let i = 0; i < 3; i++) {
-    const [reply, from] = await cli.recvfrom(2048);
-    console.log(
-      `reply ${JSON.stringify(reply.toString())} from ('${(from as [string, number])[0]}', ${(from as [string, number])[1]})`,
-    );
+    const [reply, [fromHost, fromPort]] = await cli.recvfrom(2048);
+    console.log(`reply ${JSON.stringify(reply.toString())} from ('${fromHost}', ${fromPort})`);
   }
   await cli.close();
   await srv.close();

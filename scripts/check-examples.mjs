@@ -10,8 +10,14 @@
 // esModuleInterop, skipLibCheck false (the shipped .d.ts are checked too).
 // Inline examples (`@example \`expr\``) are fragments that read as one expression; they are not
 // compiled.
+//
+// The same check covers the user documentation (checkDocs): every ```ts block of README.md and
+// docs/*.md, and the programs in examples/. A block fenced ```ts is a fragment, wrapped as above
+// (its undeclared names from CONTEXT and DOC_CONTEXT); a block fenced ```ts run is a complete
+// program: compiled exactly as written (its own imports, nothing added), and run by
+// test/doc-snippets.test.ts, so it must finish by itself, on loopback and free ports only.
 // Usage: node scripts/check-examples.mjs [ROOT] [--show]   (--show prints each wrapped block)
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -31,6 +37,16 @@ export const CONTEXT = {
   reply: "Buffer",
   chunk: "Uint8Array",
   decoder: 'import("sockit/codec").Decoder<unknown>',
+};
+
+/** Names the documentation's fragments use as given, beyond CONTEXT (what the prose defined). */
+export const DOC_CONTEXT = {
+  host: "string",
+  port: "number",
+  addr: 'import("sockit").SockAddr',
+  e: "unknown",
+  onData: '(s: import("sockit").Socket, data: Buffer) => void',
+  onFrame: "(frame: Uint8Array) => void",
 };
 
 /** Entry points from package.json's "exports": [specifier, absolute .d.ts path]. */
@@ -137,13 +153,20 @@ function declared(code) {
       if (nb && ts.isNamespaceImport(nb)) names.add(nb.name.text);
       else if (nb) for (const e of nb.elements) names.add(e.name.text);
     } else if (ts.isVariableStatement(st)) for (const d of st.declarationList.declarations) bind(d.name);
-    else if ((ts.isFunctionDeclaration(st) || ts.isClassDeclaration(st)) && st.name) names.add(st.name.text);
+    else if (
+      (ts.isFunctionDeclaration(st) ||
+        ts.isClassDeclaration(st) ||
+        ts.isInterfaceDeclaration(st) ||
+        ts.isTypeAliasDeclaration(st)) &&
+      st.name
+    )
+      names.add(st.name.text);
   }
   return { names, sf };
 }
 
 /** Wraps one block into a module: prelude imports, CONTEXT declarations, the block. */
-function wrap(code, publicNames) {
+function wrap(code, publicNames, context = CONTEXT) {
   const { names, sf } = declared(code);
   const used = new Set();
   const visit = (n) => {
@@ -160,7 +183,7 @@ function wrap(code, publicNames) {
   const lines = [];
   for (const [spec, list] of bySpec)
     lines.push(`import { ${list.join(", ")} } from ${JSON.stringify(spec)};`);
-  for (const [name, type] of Object.entries(CONTEXT)) {
+  for (const [name, type] of Object.entries(context)) {
     if (used.has(name) && !names.has(name)) lines.push(`declare const ${name}: ${type};`);
   }
   const prelude = lines.join("\n");
@@ -192,6 +215,97 @@ export function checkExamples(root, show = false) {
     files.set(join(dir, `example-${i + 1}.ts`), { ...b, ...w });
     if (show) console.log(`// ${b.where}\n${w.text}`);
   });
+  return { problems: compile(root, files), count: blocks.length };
+}
+
+/** The public names of the built package at `root`: name → the entry point that exports it. */
+function publicNamesOf(root) {
+  const list = entries(root);
+  const base = ts.createProgram(
+    list.map(([, f]) => f),
+    OPTIONS,
+  );
+  const checker = base.getTypeChecker();
+  const order = [...list].sort(([a], [b]) => (a.includes("/") ? 1 : 0) - (b.includes("/") ? 1 : 0));
+  const publicNames = new Map();
+  for (const [name, file] of order) {
+    const sf = base.getSourceFile(file);
+    if (!sf) throw new Error(`${file} does not exist: run \`npm run build:pkg\` first`);
+    const mod = checker.getSymbolAtLocation(sf);
+    for (const sym of mod ? checker.getExportsOfModule(mod) : []) {
+      if (!publicNames.has(sym.name)) publicNames.set(sym.name, name);
+    }
+  }
+  return publicNames;
+}
+
+/**
+ * The fenced TypeScript blocks of a Markdown text: { line, code, run } for each ```ts (or
+ * ```typescript) block; `run` when the info string says `run` (a complete program).
+ */
+export function markdownBlocks(text) {
+  const out = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)```(ts|typescript)(?:\s+(.*))?$/.exec(lines[i]);
+    if (!m) continue;
+    const words = (m[3] ?? "").trim().split(/\s+/).filter(Boolean);
+    const start = i + 1;
+    let j = start;
+    while (j < lines.length && !/^\s*```\s*$/.test(lines[j])) j++;
+    out.push({ line: start, code: lines.slice(start, j).join("\n") + "\n", run: words.includes("run") });
+    i = j;
+  }
+  return out;
+}
+
+/** README.md and docs/*.md of `root`, relative paths. */
+export function docFiles(root) {
+  const docs = readdirSync(join(root, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/${f}`);
+  return ["README.md", ...docs];
+}
+
+/**
+ * Type-checks the documentation at `root` against its built package: every ```ts block of
+ * README.md and docs/*.md (fragments wrapped, ```ts run programs as written) and every program in
+ * examples/. Returns the problems, the number of blocks and the runnable programs
+ * ({ where, code }).
+ */
+export function checkDocs(root, show = false) {
+  const publicNames = publicNamesOf(root);
+  const dir = join(root, ".doc-snippets");
+  const files = new Map();
+  const runnable = [];
+  let count = 0;
+  for (const rel of docFiles(root)) {
+    const blocks = markdownBlocks(readFileSync(join(root, rel), "utf8"));
+    for (const b of blocks) {
+      count++;
+      const where = `${rel}:${b.line}${b.run ? " (ts run)" : ""}`;
+      const w = b.run
+        ? { text: b.code, offset: 0 }
+        : wrap(b.code, publicNames, { ...CONTEXT, ...DOC_CONTEXT });
+      files.set(join(dir, `${rel.replace(/[/.]/g, "-")}-${b.line}.ts`), { where, code: b.code, ...w });
+      if (b.run) runnable.push({ where, code: b.code });
+      if (show) console.log(`// ${where}\n${w.text}`);
+    }
+  }
+  const examples = join(root, "examples");
+  for (const f of readdirSync(examples)
+    .filter((n) => n.endsWith(".ts"))
+    .sort()) {
+    const code = readFileSync(join(examples, f), "utf8");
+    count++;
+    files.set(join(examples, f), { where: `examples/${f}`, code, text: code, offset: 0 });
+  }
+  return { problems: compile(root, files), count, runnable };
+}
+
+/** Compiles the in-memory `files` (path → { where, code, text, offset }); the problems. */
+function compile(root, files) {
   const host = ts.createCompilerHost(OPTIONS);
   const { getSourceFile, fileExists, readFile } = host;
   host.fileExists = (f) => files.has(f) || fileExists.call(host, f);
@@ -211,7 +325,7 @@ export function checkExamples(root, show = false) {
       problems.push(`${ex.where}, example line ${line}: ${msg}\n    ${text.trim()}`);
     } else problems.push(`${d.file ? d.file.fileName.slice(root.length + 1) : "(options)"}: ${msg}`);
   }
-  return { problems, count: blocks.length };
+  return problems;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -223,4 +337,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.error(`check-examples: ${problems.length} type error(s) in ${count} doc examples`);
     process.exitCode = 1;
   } else console.log(`check-examples: ok (${count} doc examples type-check against the package)`);
+  const docs = checkDocs(root, args.includes("--show"));
+  for (const p of docs.problems) console.error(p);
+  if (docs.problems.length > 0) {
+    console.error(
+      `check-examples: ${docs.problems.length} type error(s) in ${docs.count} README/docs blocks and examples`,
+    );
+    process.exitCode = 1;
+  } else
+    console.log(
+      `check-examples: ok (${docs.count} README/docs blocks and examples type-check against the package)`,
+    );
 }

@@ -29,4 +29,12 @@ export {
   type PacketNetwork,
   type StreamNetwork,
 } from "./net/index.js";
-export { type CallEvent, renderCall, type Sym, TRACE_CHANNEL, type TraceValue } from "./trace.js";
+export {
+  type CallEvent,
+  isCallEvent,
+  renderCall,
+  subscribeTrace,
+  type Sym,
+  TRACE_CHANNEL,
+  type TraceValue,
+} from "./trace.js";

@@ -6,11 +6,11 @@
  *
  * @example
  * ```ts
- * import diagnostics_channel from "node:diagnostics_channel";
- * import { TRACE_CHANNEL, renderCall } from "sockit";
- * diagnostics_channel.subscribe(TRACE_CHANNEL, (ev) => console.error(renderCall(ev as CallEvent)));
+ * import { renderCall, subscribeTrace } from "sockit";
+ * const stop = subscribeTrace((ev) => console.error(renderCall(ev)));
  * // socket(AF_INET, SOCK_STREAM) = 3
  * // connect(3, ('127.0.0.1', 8000)) = 0
+ * stop();
  * ```
  * @module
  */
@@ -20,16 +20,74 @@ import { performance } from "node:perf_hooks";
 /**
  * Name of the diagnostics channel sockit publishes socket calls on.
  *
+ * Subscribing with {@link subscribeTrace} gives typed events; a raw `node:diagnostics_channel`
+ * subscriber receives `unknown` messages, which {@link isCallEvent} narrows.
+ *
  * @example
  * ```ts
  * import { subscribe } from "node:diagnostics_channel";
- * import { type CallEvent, renderCall, TRACE_CHANNEL } from "sockit";
- * subscribe(TRACE_CHANNEL, (ev: unknown) => console.error(renderCall(ev as CallEvent)));
+ * import { isCallEvent, renderCall, TRACE_CHANNEL } from "sockit";
+ * subscribe(TRACE_CHANNEL, (ev) => {
+ *   if (isCallEvent(ev)) console.error(renderCall(ev));
+ * });
  * ```
  */
 export const TRACE_CHANNEL = "sockit:call";
 
 const channel = diagnostics_channel.channel(TRACE_CHANNEL);
+
+/**
+ * Calls `fn` with every socket call as it happens (each {@link CallEvent} after the call
+ * finished); returns the function that stops it. Any number of subscribers may listen; while none
+ * does, tracing costs nothing. `fn` runs synchronously inside the socket call: keep it short,
+ * and an exception it throws is reported by Node as an uncaught exception (the call itself goes
+ * on).
+ *
+ * @example
+ * ```ts
+ * import { renderCall, socket, subscribeTrace, AF_INET, SOCK_STREAM } from "sockit";
+ * const stop = subscribeTrace((ev) => console.error(renderCall(ev)));
+ * const s = socket(AF_INET, SOCK_STREAM); // socket(AF_INET, SOCK_STREAM) = 3
+ * await s.close();                        // close(3) = 0
+ * stop();
+ * ```
+ */
+export function subscribeTrace(fn: (ev: CallEvent) => void): () => void {
+  if (typeof fn !== "function")
+    throw new TypeError(`subscribeTrace: fn must be a function, got ${typeof fn}`);
+  const listener = (message: unknown): void => fn(message as CallEvent);
+  diagnostics_channel.subscribe(TRACE_CHANNEL, listener);
+  let on = true;
+  return () => {
+    if (!on) return;
+    on = false;
+    diagnostics_channel.unsubscribe(TRACE_CHANNEL, listener);
+  };
+}
+
+/**
+ * True when `ev` (a message from {@link TRACE_CHANNEL}) is a {@link CallEvent}: narrows the
+ * `unknown` a raw `node:diagnostics_channel` subscriber receives.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from "node:diagnostics_channel";
+ * subscribe(TRACE_CHANNEL, (ev) => {
+ *   if (isCallEvent(ev)) console.error(ev.call, ev.fd);
+ * });
+ * ```
+ */
+export function isCallEvent(ev: unknown): ev is CallEvent {
+  if (ev === null || typeof ev !== "object") return false;
+  const e = ev as Record<string, unknown>;
+  return (
+    typeof e.fd === "number" &&
+    typeof e.call === "string" &&
+    Array.isArray(e.args) &&
+    typeof e.start === "number" &&
+    typeof e.duration === "number"
+  );
+}
 
 /**
  * A symbolic argument such as `AF_INET`, rendered bare (not quoted).

@@ -69,7 +69,7 @@ describe("create_connection", () => {
       let cli: Socket | undefined;
       let conn: Socket | undefined;
       try {
-        const port = (srv.getsockname() as [string, number])[1];
+        const port = srv.getsockname()[1];
         const [c, [a]] = await within(
           Promise.all([create_connection(["localhost", port]), srv.accept()]),
           5000,
@@ -243,7 +243,7 @@ describe("create_server", () => {
       const v4 = socket(AF_INET, SOCK_STREAM);
       try {
         assert.equal(srv.getsockopt(IPPROTO_IPV6, IPV6_V6ONLY), 1);
-        const port = (srv.getsockname() as [string, number])[1];
+        const port = srv.getsockname()[1];
         await rejectsOSError(
           v4.connect(["127.0.0.1", port]),
           ConnectionRefusedError,
@@ -458,7 +458,7 @@ describe("getsockopt and setsockopt", () => {
           srv.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, v6only);
           await srv.bind(["::", 0]);
           await srv.listen(1);
-          const port = (srv.getsockname() as [string, number])[1];
+          const port = srv.getsockname()[1];
           if (v6only) {
             await rejectsOSError(
               v4.connect(["127.0.0.1", port]),

@@ -163,7 +163,7 @@ describe("socat", () => {
         let c: Child | undefined;
         try {
           await srv.bind([host, 0]);
-          const port = (srv.getsockname() as [string, number])[1];
+          const port = srv.getsockname()[1];
           c = start(peerPath("socat"), ["-T", "5", "-", `UDP${v}:${bind}:${port}`]);
           c.proc.stdin!.write("hello from socat\n");
           const [d, from] = await within(srv.recvfrom(65535), 5000, "datagram from socat");
@@ -261,7 +261,7 @@ describe("OpenBSD netcat (nc -u)", () => {
       let c: Child | undefined;
       try {
         await srv.bind(["::1", 0]);
-        const port = (srv.getsockname() as [string, number])[1];
+        const port = srv.getsockname()[1];
         c = start(peerPath("nc"), ["-6", "-u", "-q", "1", "::1", String(port)]);
         c.proc.stdin!.write("v6 line\n");
         const [d, from] = await within(srv.recvfrom(1024), 5000, "datagram from nc");

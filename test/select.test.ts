@@ -28,7 +28,7 @@ import { leakFree, stillPending, within } from "./support/leaks.js";
 import { bsdTcpPair, closedPort } from "./support/kit.js";
 
 /** A listener on 127.0.0.1:0. */
-async function listener(): Promise<Socket> {
+async function listener(): Promise<Socket<typeof AF_INET, typeof SOCK_STREAM>> {
   const srv = socket(AF_INET, SOCK_STREAM);
   await srv.bind(["127.0.0.1", 0]);
   await srv.listen(16);

@@ -19,7 +19,7 @@ test(
   async () => {
     const doc = readFileSync(join(root, "docs/services.md"), "utf8");
     const section = doc.slice(doc.indexOf("## The library"));
-    const code = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    const code = /```ts(?: run)?\n([\s\S]*?)```/.exec(section)?.[1];
     assert.ok(code, "docs/services.md has a ts example under 'The library'");
     const rfc = pathToFileURL(join(root, "dist/services/rfc/index.js")).href;
     const js = ts.transpileModule(code.replace('"sockit/services/rfc"', JSON.stringify(rfc)), {

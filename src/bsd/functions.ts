@@ -7,14 +7,13 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SockAddr } from "../addr/address.js";
 import { AF_INET, AF_INET6, AF_UNIX, IPPROTO_IPV6, SOCK_STREAM } from "../addr/constants.js";
 import { normalizeHost, normalizePort } from "../addr/address.js";
 import { getaddrinfo, resolveHost } from "../addr/resolve.js";
 import { connectAny } from "../core/connect.js";
 import { argTypeError, makeOSError } from "../errors/index.js";
 import { IPV6_V6ONLY, SO_REUSEADDR, SOL_SOCKET } from "./constants.js";
-import { toEndpoint } from "./sockaddr.js";
+import { type Family, type SockAddrArg, toEndpoint } from "./sockaddr.js";
 import { Socket, socket } from "./socket.js";
 import { checkTimeout, getdefaulttimeout } from "./timeout.js";
 
@@ -108,9 +107,9 @@ export async function create_connection(
  * const srv = await create_server(["::", 8000], opts); // IPv4 clients too
  * ```
  */
-export interface CreateServerOptions {
-  /** AF_INET (default) or AF_INET6. */
-  readonly family?: number;
+export interface CreateServerOptions<F extends number = Family> {
+  /** AF_INET (default), AF_INET6 or AF_UNIX; the server socket's type carries it. */
+  readonly family?: F;
   /** Accept-queue bound; default 128. */
   readonly backlog?: number | null;
   /** SO_REUSEPORT: Node 20 cannot; true fails with an OSError. */
@@ -127,11 +126,15 @@ export interface CreateServerOptions {
  * @example
  * ```ts
  * const srv = await create_server(["", 8000]);
- * const [conn, addr] = await srv.accept();
+ * const [conn, [host, port]] = await srv.accept(); // AF_INET: [host, port]
+ * const srv6 = await create_server(["::", 8001], { family: AF_INET6 }); // accept() gives 4-tuples
  * ```
  */
-export async function create_server(address: SockAddr, opts: CreateServerOptions = {}): Promise<Socket> {
-  const family = opts.family ?? AF_INET;
+export async function create_server<F extends Family = typeof AF_INET>(
+  address: SockAddrArg<F>,
+  opts: CreateServerOptions<F> = {},
+): Promise<Socket<F, typeof SOCK_STREAM>> {
+  const family: number = opts.family ?? AF_INET;
   if (opts.reuse_port) {
     throw makeOSError("ENOPROTOOPT", {
       op: "create_server",
@@ -147,7 +150,7 @@ export async function create_server(address: SockAddr, opts: CreateServerOptions
     if (family === AF_INET6) s.setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, opts.dualstack_ipv6 ? 0 : 1);
     await s.bind(address);
     await s.listen(opts.backlog ?? undefined);
-    return s;
+    return s as Socket<F, typeof SOCK_STREAM>;
   } catch (err) {
     await s.close();
     throw err;

@@ -133,5 +133,6 @@ export {
   poll,
   select,
 } from "./select.js";
+export type { Family, SenderOf, SockAddrArg, SockAddrOf, SockType } from "./sockaddr.js";
 export { type Readiness, Socket, socket } from "./socket.js";
 export { getdefaulttimeout, setdefaulttimeout } from "./timeout.js";

@@ -4,15 +4,101 @@
  *
  * @module
  */
-import type { Inet6Address, InetAddress, SockAddr } from "../addr/address.js";
+import type { Inet6Address, InetAddress, SockAddr, UnixAddress } from "../addr/address.js";
 import { normalizeHost, normalizePort } from "../addr/address.js";
-import { AF_INET, AF_INET6, AF_UNIX } from "../addr/constants.js";
+import { AF_INET, AF_INET6, AF_UNIX, type SOCK_DGRAM, type SOCK_STREAM } from "../addr/constants.js";
 import { ifIndexToName, ifNameToIndex, isScopedIPv6, parseNumericHost } from "../addr/numeric.js";
 import { resolveHost } from "../addr/resolve.js";
 import type { Endpoint } from "../core/endpoint.js";
 import { isUnix } from "../core/endpoint.js";
 import { argTypeError, checkInt, makeOSError } from "../errors/index.js";
 import { MAX_UNIX_PATH } from "../limits.js";
+
+/**
+ * The address families a {@link Socket} can have: AF_INET (2), AF_INET6 (10), AF_UNIX (1).
+ * `socket(AF_INET, …)` returns a `Socket<typeof AF_INET>`, so its addresses are typed `[host, port]`.
+ *
+ * @example
+ * ```ts
+ * function family(s: Socket<Family>): string {
+ *   return s.family === AF_UNIX ? "unix" : s.family === AF_INET6 ? "inet6" : "inet";
+ * }
+ * ```
+ */
+export type Family = typeof AF_INET | typeof AF_INET6 | typeof AF_UNIX;
+
+/**
+ * The socket types a {@link Socket} can have: SOCK_STREAM (1) or SOCK_DGRAM (2).
+ *
+ * @example
+ * ```ts
+ * const isDatagram = (s: Socket<Family, SockType>): boolean => s.type === SOCK_DGRAM;
+ * ```
+ */
+export type SockType = typeof SOCK_STREAM | typeof SOCK_DGRAM;
+
+/**
+ * The address a socket of family `F` reports (getsockname, getpeername, accept, recvfrom):
+ * {@link InetAddress} `[host, port]` for AF_INET, {@link Inet6Address} `[host, port, flowinfo,
+ * scope_id]` for AF_INET6, a path for AF_UNIX; the union {@link SockAddr} when the family is not
+ * known at compile time.
+ *
+ * @example
+ * ```ts
+ * const srv = socket(AF_INET, SOCK_STREAM);
+ * await srv.bind(["127.0.0.1", 0]);
+ * const [host, port]: SockAddrOf<typeof AF_INET> = srv.getsockname(); // port: number
+ * await srv.close();
+ * ```
+ */
+export type SockAddrOf<F extends number> = F extends typeof AF_INET
+  ? InetAddress
+  : F extends typeof AF_INET6
+    ? Inet6Address
+    : F extends typeof AF_UNIX
+      ? UnixAddress
+      : SockAddr;
+
+/**
+ * The address a socket of family `F` accepts (bind, connect, sendto): `[host, port]` for AF_INET,
+ * `[host, port]` up to `[host, port, flowinfo, scope_id]` for AF_INET6, a path for AF_UNIX. The
+ * host may be a name (resolved), "" (any) or "<broadcast>"; the port a number, a numeric string
+ * ("8000") or a service name ("http").
+ *
+ * @example
+ * ```ts
+ * const a: SockAddrArg<typeof AF_INET> = ["", "http"];
+ * const b: SockAddrArg<typeof AF_INET6> = ["::1", 8000];
+ * const c: SockAddrArg<typeof AF_UNIX> = "/tmp/echo.sock";
+ * ```
+ */
+export type SockAddrArg<F extends number> = F extends typeof AF_INET
+  ? readonly [host: string, port: number | string]
+  : F extends typeof AF_INET6
+    ? readonly [host: string, port: number | string, flowinfo?: number, scope_id?: number]
+    : F extends typeof AF_UNIX
+      ? UnixAddress
+      : SockAddrArg<Family>;
+
+/**
+ * What `recvfrom()` reports as the sender on a socket of family `F` and type `T`: the sender's
+ * address on a datagram socket, `null` on a stream socket (as Python's `None`).
+ *
+ * @example
+ * ```ts
+ * const udp = socket(AF_INET, SOCK_DGRAM);
+ * await udp.bind(["127.0.0.1", 0]);
+ * await udp.sendto("hi", udp.getsockname());
+ * const [data, from]: [Buffer, SenderOf<typeof AF_INET, typeof SOCK_DGRAM>] = await udp.recvfrom(512);
+ * await udp.sendto(data, from); // from: [string, number], never null
+ * await udp.close();
+ * ```
+ */
+export type SenderOf<F extends number, T extends number> = T extends typeof SOCK_DGRAM
+  ? SockAddrOf<F>
+  : T extends typeof SOCK_STREAM
+    ? null
+    : SockAddrOf<F> | null;
 
 /**
  * Checks an address value against the family and resolves its host to a literal.

@@ -24,7 +24,14 @@ import { checkSocketArgs } from "./create.js";
 import { DatagramHalf } from "./dgram.js";
 import type { Membership } from "./dgram-options.js";
 import type { Half, Readiness } from "./half.js";
-import { fromEndpoint } from "./sockaddr.js";
+import {
+  type Family,
+  fromEndpoint,
+  type SenderOf,
+  type SockAddrArg,
+  type SockAddrOf,
+  type SockType,
+} from "./sockaddr.js";
 import type { SocketState } from "./states.js";
 import { StreamHalf } from "./stream-half.js";
 import { checkTimeout, getdefaulttimeout } from "./timeout.js";
@@ -35,6 +42,12 @@ export type { Readiness } from "./half.js";
  * A socket, as in Python: `socket(AF_INET, SOCK_STREAM)`. Everything that can wait returns a
  * Promise and honours {@link Socket.settimeout}; getters and option setters are synchronous.
  *
+ * The type carries the family `F` and the socket type `T` that {@link socket} was called with, so
+ * the addresses are typed: a `Socket<typeof AF_INET>` gives `[host, port]` from getsockname,
+ * getpeername, accept and recvfrom, an AF_INET6 one the 4-tuple, an AF_UNIX one a path, and
+ * recvfrom on a `SOCK_DGRAM` socket never gives `null`. A plain `Socket` is any of them (the
+ * addresses are then the union {@link SockAddr}).
+ *
  * @example
  * ```ts
  * const s = socket(AF_INET, SOCK_STREAM);
@@ -44,11 +57,11 @@ export type { Readiness } from "./half.js";
  * await s.close();
  * ```
  */
-export class Socket {
+export class Socket<F extends number = Family, T extends number = SockType> {
   /** Address family: AF_INET, AF_INET6 or AF_UNIX. */
-  readonly family: number;
+  readonly family: F;
   /** Socket type: SOCK_STREAM or SOCK_DGRAM. */
-  readonly type: number;
+  readonly type: T;
   /** Protocol number (0 = default for the type). */
   readonly proto: number;
   readonly #fd: number;
@@ -58,7 +71,7 @@ export class Socket {
   #watchersObj: Watchers | undefined;
 
   /** Use {@link socket}; `stream` wraps an accepted connection. */
-  constructor(family: number, type: number, proto = 0, stream?: StreamSocket) {
+  constructor(family: F, type: T, proto = 0, stream?: StreamSocket) {
     this.family = family;
     this.type = type;
     this.proto = proto;
@@ -193,8 +206,8 @@ export class Socket {
    * Binds to a local address: `["", 8000]` (any), `["127.0.0.1", 0]` (a free port), a path for
    * AF_UNIX. EADDRINUSE surfaces here; `getsockname()` then gives the real port.
    */
-  bind(address: SockAddr): Promise<void> {
-    return this.#half.bind(address);
+  bind(address: SockAddrArg<F>): Promise<void> {
+    return this.#half.bind(address as SockAddr);
   }
 
   /**
@@ -207,11 +220,11 @@ export class Socket {
   }
 
   /** Waits for a connection; resolves `[newSocket, peerAddress]`. */
-  async accept(): Promise<[Socket, SockAddr]> {
+  async accept(): Promise<[Socket<F, T>, SockAddrOf<F>]> {
     const stream = await this.#half.accept();
     const conn = new Socket(this.family, this.type, this.proto, stream);
     if (this.#half instanceof StreamHalf) this.#half.inherit(conn);
-    return [conn, fromEndpoint(this.family, stream.remoteEndpoint())];
+    return [conn, fromEndpoint(this.family, stream.remoteEndpoint()) as SockAddrOf<F>];
   }
 
   // ---- connecting ------------------------------------------------------------------------------
@@ -230,12 +243,12 @@ export class Socket {
    * Datagram sockets: sets the default peer (`AF_UNSPEC` removes it). Port 0 fails with
    * EOPNOTSUPP: Linux accepts it, but Node.js 20 cannot connect a UDP socket to port 0.
    */
-  connect(address: SockAddr | typeof AF_UNSPEC): Promise<void> {
-    return this.#half.connect(address);
+  connect(address: SockAddrArg<F> | typeof AF_UNSPEC): Promise<void> {
+    return this.#half.connect(address as SockAddr | typeof AF_UNSPEC);
   }
 
   /** Like {@link connect} but resolves the errno (0 on success) instead of throwing OSError. */
-  async connect_ex(address: SockAddr | typeof AF_UNSPEC): Promise<number> {
+  async connect_ex(address: SockAddrArg<F> | typeof AF_UNSPEC): Promise<number> {
     try {
       await this.connect(address);
       return 0;
@@ -265,18 +278,18 @@ export class Socket {
    * Datagram sockets: one datagram, at most `bufsize` bytes of it (the rest is discarded, as
    * the kernel does), and the sender's address. Stream sockets: `[await recv(bufsize), null]`.
    */
-  recvfrom(bufsize: number, flags = 0): Promise<[Buffer, SockAddr | null]> {
+  recvfrom(bufsize: number, flags = 0): Promise<[Buffer, SenderOf<F, T>]> {
     try {
       checkInt("bufsize", bufsize, 0, MAX_RECV);
       if (flags !== 0) checkFlags(flags);
-      return this.#half.recvfrom(bufsize, flags);
+      return this.#half.recvfrom(bufsize, flags) as Promise<[Buffer, SenderOf<F, T>]>;
     } catch (err) {
       return Promise.reject(err);
     }
   }
 
   /** Like {@link recvfrom} into your buffer: `[count, address]`. */
-  async recvfrom_into(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<[number, SockAddr | null]> {
+  async recvfrom_into(buffer: Uint8Array, nbytes = 0, flags = 0): Promise<[number, SenderOf<F, T>]> {
     if (!(buffer instanceof Uint8Array)) throw argTypeError("buffer", "a Buffer or Uint8Array", buffer);
     checkInt("nbytes", nbytes, 0, buffer.length);
     const [data, addr] = await this.recvfrom(nbytes === 0 ? buffer.length : nbytes, flags);
@@ -344,11 +357,17 @@ export class Socket {
    * EINVAL for port 0, as Linux. A literal address needs no lookup (and, once the socket is bound,
    * no extra promise); a name is resolved with getaddrinfo on every call.
    */
-  sendto(data: Uint8Array | string, flagsOrAddress: number | SockAddr, address?: SockAddr): Promise<number> {
+  sendto(data: Uint8Array | string, address: SockAddrArg<F>): Promise<number>;
+  sendto(data: Uint8Array | string, flags: number, address: SockAddrArg<F>): Promise<number>;
+  sendto(
+    data: Uint8Array | string,
+    flagsOrAddress: number | SockAddrArg<F>,
+    address?: SockAddrArg<F>,
+  ): Promise<number> {
     try {
       const buf = toBytes(data);
       const flags = address === undefined ? 0 : (flagsOrAddress as number);
-      const to = address === undefined ? (flagsOrAddress as SockAddr) : address;
+      const to = (address === undefined ? flagsOrAddress : address) as SockAddr;
       checkFlags(flags);
       return this.#half.sendto(buf, flags, to);
     } catch (err) {
@@ -379,17 +398,17 @@ export class Socket {
   // ---- addresses and options -------------------------------------------------------------------
 
   /** The local address: `[host, port]`, `[host, port, flowinfo, scope_id]` or a path. */
-  getsockname(): SockAddr {
+  getsockname(): SockAddrOf<F> {
     if (this.#half.state === "closed") throw closedError("getsockname");
     const ep = this.#half.localEndpoint();
-    const r = fromEndpoint(this.family, ep);
+    const r = fromEndpoint(this.family, ep) as SockAddrOf<F>;
     span(this.#fd, "getsockname", [])?.ok(endpointTrace(ep));
     return r;
   }
 
   /** The peer's address; OSError ENOTCONN when not connected. */
-  getpeername(): SockAddr {
-    return this.#half.getpeername();
+  getpeername(): SockAddrOf<F> {
+    return this.#half.getpeername() as SockAddrOf<F>;
   }
 
   /** Sets an option (see docs/api.md for what each does in Node 20). */
@@ -440,6 +459,11 @@ const NONBLOCKING: Wait = { nonblocking: true };
  * `socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)`: EPROTONOSUPPORT); what Linux allows but Node cannot
  * open (SOCK_RAW, AF_UNIX datagrams) fails with an OSError that says so.
  *
+ * The result's type carries the family and type given as constants: `socket(AF_INET, SOCK_DGRAM)`
+ * is a `Socket<typeof AF_INET, typeof SOCK_DGRAM>`, whose getsockname() is `[host, port]` and whose
+ * recvfrom() sender is never `null`. A family or type only known at run time gives a plain
+ * `Socket` (addresses: the union `SockAddr`). The behaviour is the same either way.
+ *
  * @example
  * ```ts
  * const srv = socket(AF_INET, SOCK_STREAM);
@@ -447,9 +471,16 @@ const NONBLOCKING: Wait = { nonblocking: true };
  * await srv.listen(5);
  * ```
  */
+export function socket<F extends Family = typeof AF_INET, T extends SockType = typeof SOCK_STREAM>(
+  family?: F,
+  type?: T,
+  proto?: number,
+): Socket<F, T>;
+export function socket<F extends Family>(family: F, type?: number, proto?: number): Socket<F>;
+export function socket(family?: number, type?: number, proto?: number): Socket;
 export function socket(family: number = AF_INET, type: number = SOCK_STREAM, proto = 0): Socket {
   const a = checkSocketArgs(family, type, proto);
-  const s = new Socket(a.family, a.type, a.proto);
+  const s = new Socket(a.family as Family, a.type as SockType, a.proto);
   if (a.nonblocking) s.settimeout(0);
   return s;
 }
