@@ -9,7 +9,7 @@ import { formatHostPort } from "../../addr/address.js";
 import { TimeoutError } from "../../errors/index.js";
 import { type Conn, type DialOptions, dial } from "../../net/index.js";
 import { argsOf, parseSeconds } from "../args.js";
-import { lookUp, resolveWithin, setupLimit, setupTimeoutError } from "../connect/setup.js";
+import { lookUp, resolveWithin, setupLimit, setupTimeoutError, sourceError } from "../connect/setup.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
@@ -135,13 +135,16 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
       } catch (err) {
         // the core's own connect timer ended it (the trace shows ETIMEDOUT): say which flag
         if (limit !== undefined && err instanceof TimeoutError) throw setupTimeoutError(limit, target);
-        throw err;
+        throw sourceError(err, plan.source, target);
       }
     } catch (err) {
       if (signal.aborted) return 0;
       throw err;
     }
-    ctx.info(`connected to ${conn.remoteAddress || plan.address} from ${conn.localAddress || "(unnamed)"}`);
+    const unix = plan.network === "unix";
+    ctx.info(
+      `connected to ${conn.remoteAddress || plan.address} from ${conn.localAddress || (unix ? "an unnamed unix socket" : "(unnamed)")}`,
+    );
     await runSession(conn, stdin, ctx, {
       shutdown: plan.shutdown,
       lingerMs: plan.lingerMs,
@@ -175,6 +178,8 @@ async function runUdp(
   const pc = await dial(family === 6 ? "udp6" : "udp4", want, {
     ...(plan.source?.address !== undefined ? { localAddress: plan.source.address } : {}),
     ...(plan.source?.port !== undefined ? { localPort: plan.source.port } : {}),
+  }).catch((err: unknown) => {
+    throw sourceError(err, plan.source, want);
   });
   ctx.info(`sending datagrams to ${want} from ${pc.localAddress}`);
   const w = plan.connectTimeoutMs;

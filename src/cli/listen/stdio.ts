@@ -48,7 +48,7 @@ export function stdioMode(opts: StdioModeOptions, ctx: Context): ListenMode {
           crlf: opts.crlf,
           signal: opts.signal,
           dump: ctx.dumper(),
-          peer: c.peer || "the unix client",
+          peer: c.peer === "unix" ? "the unix client" : c.peer,
         }),
       close: async () => {},
     };
