@@ -43,6 +43,8 @@ export interface ConnectPlan {
   readonly crlf: boolean;
   /** Half-close at stdin EOF (`--no-shutdown` → false). */
   readonly shutdown: boolean;
+  /** `--progress` / `--no-progress` (undefined: a bar when stderr is a terminal). */
+  readonly progress?: boolean | undefined;
 }
 
 /** The flags of `connect` as commander parses them. */
@@ -58,6 +60,7 @@ export interface ConnectFlags {
   readonly linger?: string;
   readonly crlf?: boolean;
   readonly shutdown?: boolean;
+  readonly progress?: boolean;
 }
 
 /** Without `-q`, UDP waits this long after stdin EOF for replies. */
@@ -75,6 +78,7 @@ export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPl
     idleMs: f.idle === undefined ? undefined : parseSeconds("-i", f.idle),
     crlf: f.crlf === true,
     shutdown: f.shutdown !== false,
+    ...(f.progress === undefined ? {} : { progress: f.progress }),
   };
   const linger = f.linger === undefined ? undefined : parseSeconds("-q", f.linger, true);
   if (f.unix) {
@@ -153,6 +157,7 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
       crlf: plan.crlf,
       signal,
       dump: ctx.dumper(),
+      progress: plan.progress,
     });
     return 0;
   });
@@ -227,6 +232,11 @@ export function register(program: Command, reg: CommandRegistry): void {
     )
     .option("--crlf", "send line endings as CRLF")
     .option("--no-shutdown", "do not half-close (SHUT_WR) at stdin EOF; wait for the peer to close")
+    .option(
+      "--progress",
+      "show a progress bar on stderr (default when stderr is a terminal, after ~1 s; percentage and ETA when stdin is a file)",
+    )
+    .option("--no-progress", "no progress bar")
     .addHelpText(
       "after",
       `
@@ -240,6 +250,8 @@ Timeouts (none by default):
            -w never ends a connected session. With -u: wait for replies until SECS of silence.
   -i SECS  no data either way for SECS, at any time, connecting included: exit 4.
   -q SECS  after stdin EOF, wait at most SECS in all, then close and exit 0.
+
+With -v the session ends with a summary: N bytes sent, M received in S s (RATE).
 
 Examples:
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit connect example.test 80
