@@ -137,11 +137,12 @@ describe("exit codes and messages", () => {
     );
   });
 
-  test("other parser errors read like the rest: sockit: …, usage line, never 'error:'", LIMIT, async () => {
+  test("other argument errors read like the rest: sockit: …, usage line, never 'error:'", LIMIT, async () => {
     for (const args of [
       ["connect", "--bogus", "h", "1"],
       ["listen", "--color", "pink", "1"],
       ["nosuchcmd"],
+      ["connect", "127.0.0.1", "70000"],
     ]) {
       const r = await sockit(args);
       assert.equal(r.code, 1, args.join(" "));

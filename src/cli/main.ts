@@ -106,9 +106,13 @@ export function parserMessage(err: CommanderError, program: Command, argv: reado
         ? `PORT must be 1..65535, got ${negative}`
         : `unknown option '${negative}' (negative numbers are not accepted here)`;
   }
-  const name = cmd === undefined ? "sockit" : `sockit ${cmd.name()}`;
-  const usage = `${name} ${(cmd ?? program).usage()}`;
-  return `${msg}\nusage: ${usage}\n(run ${name} --help for more)`;
+  return `${msg}\n${usageLines(cmd ?? program)}`;
+}
+
+/** `usage: sockit connect [options] <host|path> [port]` and where to read more. */
+function usageLines(cmd: Command): string {
+  const name = cmd.parent ? `sockit ${cmd.name()}` : "sockit";
+  return `usage: ${name} ${cmd.usage()}\n(run ${name} --help for more)`;
 }
 
 /** Every command: errors thrown (not printed, not exiting), help and version to `io`. */
@@ -153,6 +157,9 @@ export async function main(argv: readonly string[], io = defaultIo()): Promise<n
     const code = exitCodeFor(err);
     const msg = err instanceof Error ? err.message : String(err);
     io.stderr.write(`${(ctx?.colors ?? errorColors(argv, io)).red("sockit:")} ${msg}\n`);
+    // a mistake in the arguments: the usage line, as for the mistakes commander finds
+    if (err instanceof UsageError && registry.chosen)
+      io.stderr.write(`${usageLines(registry.chosen.command)}\n`);
     if (!(err instanceof OSError) && !(err instanceof UsageError) && code === EXIT.IO && ctx?.opts.verbose) {
       io.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
     }
