@@ -62,6 +62,6 @@ export class Context {
 
   /** A hex dumper for one connection when -x is on (undefined otherwise). */
   dumper(label = ""): Dumper | undefined {
-    return this.opts.hexdump ? new Dumper((s) => this.err(s), label) : undefined;
+    return this.opts.hexdump ? new Dumper((s) => this.err(s), label, this.colors.cyan) : undefined;
   }
 }

@@ -71,6 +71,8 @@ export function exitCodeFor(err: unknown): number {
     return EXIT.RESET;
   }
   if (err instanceof OSError) {
+    // an unknown service name or port is a failed name lookup, as an unknown host is
+    if (err.op === "getservbyname" || err.op === "getservbyport") return EXIT.RESOLVE;
     if (["EHOSTUNREACH", "ENETUNREACH", "EHOSTDOWN", "ENETDOWN"].includes(err.code)) return EXIT.REFUSED;
     if (err.code === "ENOENT" && err.op === "connect") return EXIT.REFUSED;
   }

@@ -20,6 +20,7 @@
  * @module
  */
 import { readFileSync, realpathSync } from "node:fs";
+import type { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { OSError } from "../errors/index.js";
@@ -28,7 +29,7 @@ import { CommandRegistry } from "./commands/registry.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { EXIT, EXIT_HELP, exitCodeFor, UsageError } from "./exit.js";
 import { addGlobalOptions } from "./globals.js";
-import type { ColorMode } from "./output/color.js";
+import { type ColorMode, type Palette, palette, useColor } from "./output/color.js";
 import { startTrace } from "./output/trace.js";
 
 /** The package's version: package.json is two levels up in the package (dist/cli), three in a dev build. */
@@ -87,15 +88,50 @@ ${EXIT_HELP}`,
   return program;
 }
 
+/** Commands whose arguments include a port, for the message about a negative one. */
+const PORT_COMMANDS = new Set(["connect", "listen", "scan"]);
+
+/**
+ * A command-line mistake commander found, said like every other error: `sockit: MESSAGE`, then
+ * the usage line of the command it was about (commander's own `error: …` output is switched off).
+ * @example `parserMessage(err, program, ["connect", "127.0.0.1", "-1"]) // "PORT must be 1..65535, got -1\n…"`
+ */
+export function parserMessage(err: CommanderError, program: Command, argv: readonly string[]): string {
+  const cmd = program.commands.find((c) => argv.includes(c.name()));
+  let msg = err.message.replace(/^error: /, "");
+  const negative = /^unknown option '(-\d+(\.\d+)?)'$/.exec(msg)?.[1];
+  if (negative !== undefined) {
+    msg =
+      cmd !== undefined && PORT_COMMANDS.has(cmd.name())
+        ? `PORT must be 1..65535, got ${negative}`
+        : `unknown option '${negative}' (negative numbers are not accepted here)`;
+  }
+  return `${msg}\n${usageLines(cmd ?? program)}`;
+}
+
+/** `usage: sockit connect [options] <host|path> [port]` and where to read more. */
+function usageLines(cmd: Command): string {
+  const name = cmd.parent ? `sockit ${cmd.name()}` : "sockit";
+  return `usage: ${name} ${cmd.usage()}\n(run ${name} --help for more)`;
+}
+
+/** Every command: errors thrown (not printed, not exiting), help and version to `io`. */
+function routeOutput(cmd: Command, io: { stdout: Writable; stderr: Writable }): void {
+  cmd.exitOverride();
+  cmd.showHelpAfterError(false);
+  cmd.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+    outputError: () => {},
+  });
+  for (const sub of cmd.commands) routeOutput(sub, io);
+}
+
 /** Runs the command line; resolves the exit code (never exits itself). */
 export async function main(argv: readonly string[], io = defaultIo()): Promise<number> {
   const registry = new CommandRegistry();
   const program = buildProgram(registry);
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (s) => io.stdout.write(s),
-    writeErr: (s) => io.stderr.write(s),
-  });
+  routeOutput(program, io);
   let stopTrace: (() => void) | undefined;
   let ctx: Context | undefined;
   try {
@@ -112,11 +148,18 @@ export async function main(argv: readonly string[], io = defaultIo()): Promise<n
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit 0; help shown because of a mistake (no command) is a usage error
-      return err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      if (err.exitCode === 0) return EXIT.OK;
+      if (err.code !== "commander.help" && err.code !== "commander.helpDisplayed") {
+        io.stderr.write(`${errorColors(argv, io).red("sockit:")} ${parserMessage(err, program, argv)}\n`);
+      }
+      return EXIT.USAGE;
     }
     const code = exitCodeFor(err);
     const msg = err instanceof Error ? err.message : String(err);
-    io.stderr.write(`sockit: ${msg}\n`);
+    io.stderr.write(`${(ctx?.colors ?? errorColors(argv, io)).red("sockit:")} ${msg}\n`);
+    // a mistake in the arguments: the usage line, as for the mistakes commander finds
+    if (err instanceof UsageError && registry.chosen)
+      io.stderr.write(`${usageLines(registry.chosen.command)}\n`);
     if (!(err instanceof OSError) && !(err instanceof UsageError) && code === EXIT.IO && ctx?.opts.verbose) {
       io.stderr.write(`${(err as Error)?.stack ?? ""}\n`);
     }
@@ -124,6 +167,15 @@ export async function main(argv: readonly string[], io = defaultIo()): Promise<n
   } finally {
     stopTrace?.();
   }
+}
+
+/** The palette for an error before the options were parsed: `--color` as written, else auto. */
+function errorColors(argv: readonly string[], io: { stderr: Writable; env: NodeJS.ProcessEnv }): Palette {
+  const i = argv.lastIndexOf("--color");
+  const eq = argv.findLast((a) => a.startsWith("--color="))?.slice(8);
+  const given = i >= 0 ? argv[i + 1] : eq;
+  const mode: ColorMode = given === "always" || given === "never" ? given : "auto";
+  return palette(useColor(mode, io.stderr as { isTTY?: boolean }, io.env));
 }
 
 function defaultIo() {

@@ -9,7 +9,7 @@ import { formatHostPort } from "../../addr/address.js";
 import { TimeoutError } from "../../errors/index.js";
 import { type Conn, type DialOptions, dial } from "../../net/index.js";
 import { argsOf, parseSeconds } from "../args.js";
-import { resolveWithin, setupLimit, setupTimeoutError } from "../connect/setup.js";
+import { resolveWithin, setupLimit, setupTimeoutError, sourceError } from "../connect/setup.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
@@ -43,6 +43,8 @@ export interface ConnectPlan {
   readonly crlf: boolean;
   /** Half-close at stdin EOF (`--no-shutdown` → false). */
   readonly shutdown: boolean;
+  /** `--progress` / `--no-progress` (undefined: a bar when stderr is a terminal). */
+  readonly progress?: boolean | undefined;
 }
 
 /** The flags of `connect` as commander parses them. */
@@ -58,6 +60,7 @@ export interface ConnectFlags {
   readonly linger?: string;
   readonly crlf?: boolean;
   readonly shutdown?: boolean;
+  readonly progress?: boolean;
 }
 
 /** Without `-q`, UDP waits this long after stdin EOF for replies. */
@@ -75,6 +78,7 @@ export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPl
     idleMs: f.idle === undefined ? undefined : parseSeconds("-i", f.idle),
     crlf: f.crlf === true,
     shutdown: f.shutdown !== false,
+    ...(f.progress === undefined ? {} : { progress: f.progress }),
   };
   const linger = f.linger === undefined ? undefined : parseSeconds("-q", f.linger, true);
   if (f.unix) {
@@ -134,13 +138,16 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
       } catch (err) {
         // the set-up limit ended it (the trace shows ETIMEDOUT): say which flag
         if (limit !== undefined && err instanceof TimeoutError) throw setupTimeoutError(limit, plan.address);
-        throw err;
+        throw sourceError(err, plan.source, plan.address);
       }
     } catch (err) {
       if (signal.aborted) return 0;
       throw err;
     }
-    ctx.info(`connected to ${conn.remoteAddress || plan.address} from ${conn.localAddress || "(unnamed)"}`);
+    const unix = plan.network === "unix";
+    ctx.info(
+      `connected to ${conn.remoteAddress || plan.address} from ${conn.localAddress || (unix ? "an unnamed unix socket" : "(unnamed)")}`,
+    );
     await runSession(conn, stdin, ctx, {
       shutdown: plan.shutdown,
       lingerMs: plan.lingerMs,
@@ -149,6 +156,7 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
       crlf: plan.crlf,
       signal,
       dump: ctx.dumper(),
+      progress: plan.progress,
     });
     return 0;
   });
@@ -174,6 +182,8 @@ async function runUdp(
   const pc = await dial(family === 6 ? "udp6" : "udp4", want, {
     ...(plan.source?.address !== undefined ? { localAddress: plan.source.address } : {}),
     ...(plan.source?.port !== undefined ? { localPort: plan.source.port } : {}),
+  }).catch((err: unknown) => {
+    throw sourceError(err, plan.source, want);
   });
   ctx.info(`sending datagrams to ${want} from ${pc.localAddress}`);
   const w = plan.connectTimeoutMs;
@@ -221,6 +231,11 @@ export function register(program: Command, reg: CommandRegistry): void {
     )
     .option("--crlf", "send line endings as CRLF")
     .option("--no-shutdown", "do not half-close (SHUT_WR) at stdin EOF; wait for the peer to close")
+    .option(
+      "--progress",
+      "show a progress bar on stderr (default when stderr is a terminal, after ~1 s; percentage and ETA when stdin is a file)",
+    )
+    .option("--no-progress", "no progress bar")
     .addHelpText(
       "after",
       `
@@ -234,6 +249,8 @@ Timeouts (none by default):
            -w never ends a connected session. With -u: wait for replies until SECS of silence.
   -i SECS  no data either way for SECS, at any time, connecting included: exit 4.
   -q SECS  after stdin EOF, wait at most SECS in all, then close and exit 0.
+
+With -v the session ends with a summary: N bytes sent, M received in S s (RATE).
 
 Examples:
   printf 'GET / HTTP/1.0\\r\\n\\r\\n' | sockit connect example.test 80

@@ -39,9 +39,14 @@ export function planInfo(name: string | undefined, opts: { service?: string; pro
   return { name, service, proto };
 }
 
-/** Looks everything up and prints it (text or --json). */
+/**
+ * Looks up what was asked and prints it (text or --json): a NAME and/or a service when given,
+ * else this host's name and interfaces.
+ * @example `await runInfo(planInfo(undefined, { service: "7" }), ctx) // prints "service: echo = 7/tcp"`
+ */
 export async function runInfo(plan: InfoPlan, ctx: Context): Promise<number> {
-  const report: Record<string, unknown> = { hostname: gethostname() };
+  const asked = plan.name !== undefined || plan.service !== undefined;
+  const report: Record<string, unknown> = asked ? {} : { hostname: gethostname() };
   const ifaces: Array<{
     name: string;
     family: string;
@@ -53,7 +58,7 @@ export async function runInfo(plan: InfoPlan, ctx: Context): Promise<number> {
     for (const i of list ?? [])
       ifaces.push({ name, family: i.family, address: i.address, cidr: i.cidr, internal: i.internal });
   }
-  report.interfaces = ifaces;
+  if (!asked) report.interfaces = ifaces;
   if (plan.name !== undefined) {
     const infos = await getaddrinfo(plan.name, null, 0, 0);
     report.getaddrinfo = infos.map(([family, type, proto, , sockaddr]) => ({
@@ -82,12 +87,14 @@ export async function runInfo(plan: InfoPlan, ctx: Context): Promise<number> {
     out.write(`${JSON.stringify(report)}\n`);
     return 0;
   }
-  out.write(`hostname: ${report.hostname as string}\n`);
-  out.write("interfaces:\n");
-  for (const i of ifaces)
-    out.write(
-      `  ${i.name.padEnd(10)} ${i.family.padEnd(5)} ${i.cidr ?? i.address}${i.internal ? "  (loopback)" : ""}\n`,
-    );
+  if (!asked) {
+    out.write(`hostname: ${report.hostname as string}\n`);
+    out.write("interfaces:\n");
+    for (const i of ifaces)
+      out.write(
+        `  ${i.name.padEnd(10)} ${i.family.padEnd(5)} ${i.cidr ?? i.address}${i.internal ? "  (loopback)" : ""}\n`,
+      );
+  }
   if (report.getaddrinfo) {
     out.write(`getaddrinfo(${JSON.stringify(plan.name)}):\n`);
     for (const a of report.getaddrinfo as Array<Record<string, unknown>>) {
@@ -115,8 +122,8 @@ export function register(program: Command, reg: CommandRegistry): void {
       `
 Examples:
   sockit info                      hostname and interfaces
-  sockit info localhost            what localhost resolves to
-  sockit info --service http       http = 80/tcp
+  sockit info localhost            what localhost resolves to (only that)
+  sockit info --service http       http = 80/tcp (only that)
   sockit info --service 53 --proto udp
   sockit info --json localhost     the same as one JSON object`,
     );

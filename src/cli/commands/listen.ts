@@ -50,6 +50,8 @@ export interface ListenPlan {
   readonly crlf: boolean;
   readonly idleMs: number | undefined;
   readonly shutdown: boolean;
+  /** `--progress` / `--no-progress` (stdio mode, one client; undefined: when stderr is a terminal). */
+  readonly progress?: boolean | undefined;
   readonly mode: ModeName;
   readonly modeOptions: ModeOptions;
 }
@@ -68,6 +70,7 @@ export interface ListenFlags {
   readonly crlf?: boolean;
   readonly idle?: string;
   readonly shutdown?: boolean;
+  readonly progress?: boolean;
   readonly exec?: string;
   readonly shExec?: string;
   readonly broker?: boolean;
@@ -113,6 +116,8 @@ export function planListen(args: readonly string[], f: ListenFlags): ListenPlan 
     if (idleMs !== undefined) throw new UsageError("-i applies to the default stdio mode and to -u");
     if (f.shutdown === false) throw new UsageError("--no-shutdown applies to the default stdio mode");
   }
+  if (f.progress === true && (mode !== "stdio" || keep || f.udp))
+    throw new UsageError("--progress applies to the default stdio mode with one TCP or Unix client");
   // a bad --exec command is a usage error before anything is bound
   if (mode === "exec" || mode === "sh-exec") execArgv({ exec: f.exec, shExec: f.shExec });
   let sendQueueBytes: number | undefined;
@@ -142,6 +147,7 @@ export function planListen(args: readonly string[], f: ListenFlags): ListenPlan 
     crlf: f.crlf === true,
     idleMs,
     shutdown: f.shutdown !== false,
+    ...(f.progress === undefined ? {} : { progress: f.progress }),
     mode,
     modeOptions,
   };
@@ -214,7 +220,15 @@ function makeMode(plan: ListenPlan, ctx: Context, signal: AbortSignal, stdin: St
       return chatMode(plan.modeOptions, ctx);
     default:
       return stdioMode(
-        { ...plan.modeOptions, keep: plan.keep, shutdown: plan.shutdown, idleMs: plan.idleMs, signal, stdin },
+        {
+          ...plan.modeOptions,
+          keep: plan.keep,
+          shutdown: plan.shutdown,
+          idleMs: plan.idleMs,
+          progress: plan.progress,
+          signal,
+          stdin,
+        },
         ctx,
       );
   }
@@ -305,6 +319,11 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--crlf", "send line endings as CRLF")
     .option("-i, --idle <secs>", "a client idle for SECS is closed (one client: exit 4)")
     .option("--no-shutdown", "do not half-close (SHUT_WR) the client at stdin EOF")
+    .option(
+      "--progress",
+      "one client: a progress bar on stderr (default when stderr is a terminal, after ~1 s)",
+    )
+    .option("--no-progress", "no progress bar")
     .option("--exec <cmd>", "run CMD for each client, its stdin/stdout connected to the client")
     .option("--sh-exec <cmd>", "run /bin/sh -c CMD for each client")
     .option("--broker", "relay every client's bytes to all other clients (implies -k)")

@@ -13,8 +13,10 @@ import { formatDaytime } from "../../services/rfc/protocol.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
-import { parseHostPort } from "../session/address.js";
+import { dumpCalls } from "../output/hexdump.js";
 import { writeAll } from "../pump.js";
+import { parseHostPort } from "../session/address.js";
+import { withStop } from "../session/stop.js";
 import type { CommandRegistry } from "./registry.js";
 
 /** The services with a client command. */
@@ -95,12 +97,40 @@ function secs(ms: number): string {
   return `${s >= 0 ? "+" : "-"}${Math.abs(s).toFixed(Math.abs(s) < 10 ? 3 : 1)} s`;
 }
 
-/** Runs the client; prints the reply to stdout (and facts with -v); resolves the exit code. */
-export async function runClient(plan: ClientPlan, ctx: Context): Promise<number> {
+/**
+ * Runs the client; prints the reply to stdout (with -v: round-trip times and facts; with -x:
+ * every byte on the wire); resolves the exit code. Output goes the way of every command's: a
+ * reader that goes away (`| head -1`) ends it quietly with exit 0, as does Ctrl-C.
+ *
+ * @example `await runClient(planClient("daytime", "127.0.0.1:7013", [], {}), ctx) // 0`
+ */
+export function runClient(plan: ClientPlan, ctx: Context): Promise<number> {
+  return withStop(ctx, async (signal) => {
+    const stopDump = ctx.opts.hexdump
+      ? dumpCalls((fd) => ctx.dumper(plan.udp ? `udp fd ${fd}` : `fd ${fd}`)!)
+      : undefined;
+    try {
+      return await ask(plan, ctx, signal);
+    } catch (err) {
+      // stopped: Ctrl-C, or stdout closed under us (withStop tells a real stdout failure)
+      if (signal.aborted) return 0;
+      throw err;
+    } finally {
+      stopDump?.();
+    }
+  });
+}
+
+function ms(t0: number): string {
+  return `${(performance.now() - t0).toFixed(2)} ms`;
+}
+
+async function ask(plan: ClientPlan, ctx: Context, signal: AbortSignal): Promise<number> {
   const out = ctx.io.stdout;
-  const copts = { udp: plan.udp, timeout: plan.timeoutMs };
+  const copts = { udp: plan.udp, timeout: plan.timeoutMs, signal };
   const json = ctx.opts.json;
   const emit = (o: unknown) => writeAll(out, Buffer.from(`${JSON.stringify(o)}\n`));
+  const via = plan.udp ? "UDP" : "TCP";
   switch (plan.service) {
     case "echo": {
       const rtts: number[] = [];
@@ -113,20 +143,24 @@ export async function runClient(plan: ClientPlan, ctx: Context): Promise<number>
         }
         rtts.push(r.rttMs);
         if (!json) await writeAll(out, r.reply);
-        ctx.info(`${r.reply.length} bytes back intact in ${r.rttMs.toFixed(2)} ms`);
+        ctx.info(`${r.reply.length} bytes back intact in ${r.rttMs.toFixed(2)} ms (${via} ${plan.address})`);
       }
       if (json) await emit({ address: plan.address, bytes: plan.message.length, intact: true, rttMs: rtts });
       return 0;
     }
     case "daytime":
     case "qotd": {
+      const t0 = performance.now();
       const text = await (plan.service === "daytime" ? daytime : qotd)(plan.address, copts);
+      ctx.info(`${Buffer.byteLength(text, "latin1")} bytes from ${via} ${plan.address} in ${ms(t0)}`);
       if (json) await emit({ address: plan.address, text: text.replace(/\r\n/g, "\n").replace(/\n$/, "") });
       else await writeAll(out, Buffer.from(`${text.replace(/\r\n/g, "\n").replace(/\n?$/, "\n")}`));
       return 0;
     }
     case "time": {
+      const t0 = performance.now();
       const t = await time(plan.address, copts);
+      ctx.info(`${t.bytes} bytes from ${via} ${plan.address} in ${ms(t0)}`);
       if (t.bytes === 8) ctx.info("the server sent 8 bytes (a 64-bit inetd quirk); read as RFC 868 time");
       if (json) {
         await emit({
@@ -143,13 +177,14 @@ export async function runClient(plan: ClientPlan, ctx: Context): Promise<number>
       return 0;
     }
     case "chargen": {
+      const t0 = performance.now();
       const r = await chargen(plan.address, {
         ...copts,
         lines: plan.lines,
         ...(json ? {} : { onLine: (l: Buffer) => writeAll(out, Buffer.concat([l, Buffer.from("\n")])) }),
       });
       if (json) await emit({ address: plan.address, ...r });
-      ctx.info(`${r.lines} lines, ${r.bytes} bytes`);
+      ctx.info(`${r.lines} lines, ${r.bytes} bytes from ${via} ${plan.address} in ${ms(t0)}`);
       if (r.badLines > 0) ctx.warn(`${r.badLines} of ${r.lines} lines are not chargen lines`);
       else {
         const exact = r.rfcLines === r.lines ? "all" : `${r.rfcLines} of ${r.lines}`;

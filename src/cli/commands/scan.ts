@@ -164,11 +164,17 @@ export async function runScan(plan: ScanPlan, ctx: Context): Promise<number> {
     out.write(`${JSON.stringify(shown)}\n`);
     return 0;
   }
-  out.write(formatTable(shown));
-  if (!plan.all && results.length > shown.length) {
-    const hidden = [closed > 0 ? `${closed} closed` : "", filtered > 0 ? `${filtered} filtered` : ""];
-    out.write(`not shown: ${hidden.filter(Boolean).join(", ")} (--all lists them)\n`);
+  const hidden = [closed > 0 ? `${closed} closed` : "", filtered > 0 ? `${filtered} filtered` : ""]
+    .filter(Boolean)
+    .join(", ");
+  if (!plan.all && open === 0) {
+    // an empty table says nothing: say so
+    const n = results.length;
+    out.write(`no open port among the ${n} scanned on ${address}: ${hidden} (--all lists them)\n`);
+    return 0;
   }
+  out.write(formatTable(shown));
+  if (!plan.all && results.length > shown.length) out.write(`not shown: ${hidden} (--all lists them)\n`);
   return 0;
 }
 

@@ -20,6 +20,7 @@ import {
   WELL_KNOWN_PORTS,
 } from "../../services/rfc/limits.js";
 import { MAX_QUOTES_FILE, parseQuotes, QuotesError } from "../../services/rfc/quotes.js";
+import { OSError } from "../../errors/index.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
@@ -250,6 +251,25 @@ function waitForStop(
 }
 
 /**
+ * A port already taken, said the way `serve` can fix it: the same error class and errno, with a
+ * hint toward `--port-base` and `--port NAME=N` (not "port 0", which would hide where a service
+ * went). Any other error is returned as it is.
+ * @example `throw busyPortError(err) // "bind 127.0.0.1:7007: address already in use … --port-base …"`
+ */
+export function busyPortError(err: unknown): unknown {
+  if (!(err instanceof OSError) || err.code !== "EADDRINUSE") return err;
+  const Ctor = err.constructor as new (code: string, d: object) => OSError;
+  return new Ctor(err.code, {
+    op: err.op ?? "bind",
+    ...(err.address === undefined ? {} : { address: err.address }),
+    hint:
+      "another program (another sockit serve?) has that port; move every service with " +
+      "--port-base N (each on N + its well-known port) or one with --port NAME=N",
+    cause: err,
+  });
+}
+
+/**
  * Runs the services until SIGINT/SIGTERM (or `stop` aborts), then shuts down gracefully.
  * Resolves 0.
  */
@@ -263,6 +283,8 @@ export async function runServe(plan: ServePlan, ctx: Context, stop?: AbortSignal
     limits: plan.limits,
     ...(quotes ? { quotes } : {}),
     onEvent: (e) => events.log(e),
+  }).catch((err: unknown) => {
+    throw busyPortError(err);
   });
   // handlers first: a signal right after the table is printed must find them
   const waiting = waitForStop(stop, () => host.cutOff());

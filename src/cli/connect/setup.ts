@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { TimeoutError } from "../../errors/index.js";
+import { formatHostPort } from "../../addr/address.js";
+import { OSError, TimeoutError } from "../../errors/index.js";
 import { resolveNetAddress } from "../../net/address.js";
 import type { IpEndpoint, Network } from "../../net/index.js";
 
@@ -90,4 +91,45 @@ export async function resolveWithin(
     setupTimeoutError(limit!, address),
   );
   return to as IpEndpoint;
+}
+
+const SOURCE_HINTS: Record<string, (given: string) => string> = {
+  EADDRNOTAVAIL: (given) =>
+    `${given} is not one of this host's addresses (sockit info lists them) or not of the destination's family`,
+  EADDRINUSE: (given) =>
+    `${given} is in use by another socket; pick another source port (-p) or leave it out`,
+  EACCES: (given) => `binding ${given} needs privileges (ports below 1024 need root)`,
+  EINVAL: (given) => `${given} cannot be used to reach that destination`,
+  EAFNOSUPPORT: (given) => `${given} is not of the destination's family (IPv4 vs IPv6)`,
+};
+
+/**
+ * A failed connect from a chosen source (`-s`/`-p`): when the error is about the local end
+ * (EADDRNOTAVAIL, EADDRINUSE, EACCES…), the same errno class, but naming the source address and
+ * the flag instead of blaming the destination. Any other error is returned as it is.
+ * @example `throw sourceError(err, { address: "10.9.9.9" }, "127.0.0.1:80")`
+ */
+export function sourceError(
+  err: unknown,
+  source: { readonly address?: string; readonly port?: number } | undefined,
+  destination: string,
+): unknown {
+  if (source === undefined || !(err instanceof OSError)) return err;
+  const hint = SOURCE_HINTS[err.code];
+  if (hint === undefined) return err;
+  const addr = source.address ?? "*";
+  const local = source.port === undefined ? addr : formatHostPort(addr, source.port);
+  const flags = [
+    source.address === undefined ? "" : `-s ${source.address}`,
+    source.port === undefined ? "" : `-p ${source.port}`,
+  ]
+    .filter(Boolean)
+    .join(" ");
+  const Ctor = err.constructor as new (code: string, d: object) => OSError;
+  return new Ctor(err.code, {
+    op: "bind",
+    address: `${local} (source, to reach ${destination})`,
+    hint: hint(flags),
+    cause: err,
+  });
 }

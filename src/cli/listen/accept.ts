@@ -38,7 +38,7 @@ export const UNKNOWN_TCP_PEER = "a TCP client that reset before its address coul
 
 /**
  * The {@link Client} for an accepted connection: peer `"127.0.0.1:54321"`, `"[::1]:5000"`,
- * `""` (with address "" and port 0) for a Unix client, or {@link UNKNOWN_TCP_PEER} (address ""
+ * its path or `"unix"` when unnamed (with address "" and port 0) for a Unix client, or {@link UNKNOWN_TCP_PEER} (address ""
  * and port 0) for a TCP client whose address is gone.
  * @example `clientOf(conn, 1).peer // "127.0.0.1:54321"`
  */
@@ -46,7 +46,7 @@ export function clientOf(conn: Conn, id: number): Client {
   const ep = conn.remoteEndpoint;
   // a Unix connection always has an endpoint (a path, maybe ""): none at all means TCP, unknown
   if (ep === undefined) return { conn, id, peer: UNKNOWN_TCP_PEER, peerAddress: "", peerPort: 0 };
-  if ("path" in ep) return { conn, id, peer: "", peerAddress: "", peerPort: 0 };
+  if ("path" in ep) return { conn, id, peer: ep.path || "unix", peerAddress: "", peerPort: 0 };
   const address = unmapped(ep.address);
   const peer = address.includes(":") ? `[${address}]:${ep.port}` : `${address}:${ep.port}`;
   return { conn, id, peer, peerAddress: address, peerPort: ep.port };
@@ -65,7 +65,7 @@ export interface AcceptOptions {
 }
 
 function name(c: Client): string {
-  return c.peer === "" ? "unix client" : c.peer;
+  return c.peer === "unix" ? "unix client" : c.peer;
 }
 
 /**

@@ -14,7 +14,7 @@ export interface Client {
   readonly conn: Conn;
   /** A short stable id for messages: 1, 2, 3… in accept order. */
   readonly id: number;
-  /** The peer's address, formatted ("127.0.0.1:54321", "[::1]:5000", "" for Unix). */
+  /** The peer's address, formatted ("127.0.0.1:54321", "[::1]:5000"; for Unix its path, or "unix" when unnamed). */
   readonly peer: string;
   /** The peer's IP (for SOCKIT_PEER_ADDR), "" for Unix. */
   readonly peerAddress: string;

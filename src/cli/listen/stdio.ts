@@ -19,6 +19,8 @@ export interface StdioModeOptions extends ModeOptions {
   readonly keep?: boolean | undefined;
   /** Half-close clients at stdin EOF (default true). */
   readonly shutdown?: boolean | undefined;
+  /** One client: `--progress` / `--no-progress` (see session/progress.ts). */
+  readonly progress?: boolean | undefined;
   /** `-i`: close a client (single-client: fail with exit 4) after this many ms without data. */
   readonly idleMs?: number | undefined;
   /** Stops everything quietly. */
@@ -48,7 +50,8 @@ export function stdioMode(opts: StdioModeOptions, ctx: Context): ListenMode {
           crlf: opts.crlf,
           signal: opts.signal,
           dump: ctx.dumper(),
-          peer: c.peer || "the unix client",
+          progress: opts.progress,
+          peer: c.peer === "unix" ? "the unix client" : c.peer,
         }),
       close: async () => {},
     };

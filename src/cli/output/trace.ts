@@ -42,7 +42,11 @@ export function startTrace(format: TraceFormat, write: (s: string) => void, colo
     if (format === "json") write(`${traceJson(ev)}\n`);
     else {
       const line = renderCall(ev);
-      write(`${ev.error ? colors.red(line) : colors.dim(line)}\n`);
+      // the call's name stands out; a failed call is red
+      const name = line.startsWith(ev.call) ? ev.call.length : 0;
+      const head = colors.cyan(line.slice(0, name));
+      const rest = line.slice(name);
+      write(`${name > 0 ? head : ""}${ev.error ? colors.red(rest) : colors.dim(rest)}\n`);
     }
   };
   diagnostics_channel.subscribe(TRACE_CHANNEL, fn);

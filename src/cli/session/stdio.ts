@@ -10,6 +10,8 @@
  * - `-w SECS` (connect): after stdin EOF, SECS without data from the peer → close (exit 0).
  * - `-i SECS`: no data either way for SECS → TimeoutError (exit 4).
  * - stdout closed under us (EPIPE, e.g. `| head`) ends quietly.
+ * - `-v` ends with a summary line (`N bytes sent, M received in S s (RATE)`); `--progress`
+ *   shows a bar meanwhile (session/progress.ts).
  *
  * @module
  */
@@ -17,6 +19,7 @@ import { TimeoutError } from "../../errors/index.js";
 import type { Conn } from "../../net/index.js";
 import type { Context } from "../context.js";
 import type { Dumper } from "../output/hexdump.js";
+import { Meter, progressWanted, stdinSize } from "./progress.js";
 import { crlf, writeAll } from "../pump.js";
 import { type SpliceEnd, splice } from "./splice.js";
 import type { StdinReader } from "./stdin.js";
@@ -158,6 +161,8 @@ export interface SessionOptions {
   readonly dump?: Dumper | undefined;
   /** The peer as messages name it (default: the connection's remote address). */
   readonly peer?: string | undefined;
+  /** `--progress` (true) / `--no-progress` (false); undefined: a bar when stderr is a terminal. */
+  readonly progress?: boolean | undefined;
 }
 
 /**
@@ -179,7 +184,25 @@ export async function runSession(
   const peer = opts.peer ?? (conn.remoteAddress || "the peer");
   const endOnPeerEof = opts.endOnPeerEof ?? (ctx.io.stdin as { isTTY?: boolean }).isTTY === true;
   const w = opts.finalReadMs;
-  const r = await splice(stdioEnd(stdin, ctx), connEnd(conn, peer, true), {
+  const meter = new Meter(ctx.io.stderr, {
+    bar: progressWanted(opts.progress, ctx.io.stderr),
+    total: stdinSize(ctx.io.stdin),
+    forced: opts.progress === true,
+  });
+  const io = stdioEnd(stdin, ctx);
+  const counted: SpliceEnd = {
+    ...io,
+    read: async () => {
+      const b = await io.read();
+      if (b !== null) meter.sent(b.length);
+      return b;
+    },
+    write: async (b) => {
+      await io.write(b);
+      meter.received(b.length);
+    },
+  };
+  const r = await splice(counted, connEnd(conn, peer, true), {
     directions: [
       {
         transform: opts.crlf ? crlf() : undefined,
@@ -205,6 +228,7 @@ export async function runSession(
       endAfter: () => ctx.info(`-q: ${opts.lingerMs! / 1000} s after stdin EOF; closing`),
       outputGone: () => ctx.info("stdout closed; stopping"),
     },
-  });
+  }).finally(() => meter.stop());
+  ctx.info(meter.summary());
   if (r.status === "failed") throw r.error;
 }
