@@ -10,6 +10,8 @@ import { test } from "node:test";
 import { AF_UNIX, FileNotFoundError, SOCK_STREAM, socket } from "../src/bsd/index.js";
 import { dial, listen, listenPacket } from "../src/net/index.js";
 import { rejectsOSError } from "./support/errors.js";
+import { socketsOn } from "./support/kernel.js";
+import { waitFor } from "./support/kit.js";
 import { leakFree, within } from "./support/leaks.js";
 
 test(
@@ -23,7 +25,14 @@ test(
       await s.closeWrite();
       assert.equal(await within(s.read(), 2000, "read"), null);
       assert.equal(await within(c.read(), 2000, "read"), null);
-      await new Promise((r) => setTimeout(r, 50));
+      // the kernel is done with the connection: both FINs sent and acknowledged
+      const port = Number(ln.address.split(":").pop());
+      const open = ["ESTAB", "FIN-WAIT-1", "CLOSE-WAIT", "LAST-ACK", "CLOSING"];
+      await waitFor(
+        () => !socketsOn(port).some((k) => open.includes(k.state)),
+        5000,
+        "the kernel to finish both FIN exchanges",
+      );
       assert.equal(s.remoteAddress, c.localAddress);
       assert.equal(s.localAddress, ln.address);
       await c.close();

@@ -40,7 +40,7 @@ import {
 import { type CallEvent, renderCall, TRACE_CHANNEL } from "../src/trace.js";
 import { assertOSError, rejectsOSError } from "./support/errors.js";
 import { leakFree, stillPending, within } from "./support/leaks.js";
-import { settled, udpPair } from "./support/kit.js";
+import { settled, udpPair, waitFor } from "./support/kit.js";
 import { kernelUdpRcvbufErrors, tick } from "./support/udp-peers.js";
 
 type Addr = [string, number] | [string, number, number, number];
@@ -304,8 +304,15 @@ describe("close()", () => {
           `sends rejected after close(): ${failed.length}, first: ${String((failed[0] as PromiseRejectedResult | undefined)?.reason)}`,
         );
         assert.equal(tx.discardedSends, 0);
-        await sleep(50);
-        const got = (await drain(rx)).map((d) => d.toString());
+        const got: string[] = [];
+        await waitFor(
+          async () => {
+            got.push(...(await drain(rx)).map((d) => d.toString()));
+            return got.length >= n;
+          },
+          5000,
+          `all ${n} datagrams to arrive`,
+        );
         assert.equal(got.length, n, "every datagram arrived");
         assert.equal(got[0], "m0");
         assert.equal(got.at(-1), `m${n - 1}`);
