@@ -27,6 +27,8 @@ import {
   socket,
 } from "../src/bsd/index.js";
 import { assertOSError } from "./support/errors.js";
+import { socketsOn } from "./support/kernel.js";
+import { waitFor } from "./support/kit.js";
 import { within } from "./support/leaks.js";
 import { PyPeer } from "./support/py-peer.js";
 import { runPython } from "./support/python.js";
@@ -599,7 +601,17 @@ print(json.dumps(out))`;
             if (st === "recv") await c.recv(100).catch(() => undefined);
             else c.shutdown(st === "shutwr" ? SHUT_WR : st === "shutrd" ? SHUT_RD : SHUT_RDWR);
           }
-          await new Promise((r) => setTimeout(r, 100));
+          // the kernel has finished what our steps started (our FIN acknowledged)
+          const local = (c.getsockname() as [string, number])[1];
+          const moving = ["FIN-WAIT-1", "LAST-ACK", "CLOSING", "SYN-SENT"];
+          await waitFor(
+            () => !socketsOn(local).some((k) => moving.includes(k.state)),
+            5000,
+            `${name}: the connection to settle`,
+          );
+          // …and Node's loop has taken in what the kernel holds for us: the poll below reports
+          // from those events (a few turns: each one polls the kernel without waiting)
+          for (let turn = 0; turn < 3; turn++) await new Promise((r) => setImmediate(r));
           const p = poll();
           p.register(c, POLLIN | POLLPRI | POLLOUT | POLLRDHUP);
           const ev = await p.poll(0);

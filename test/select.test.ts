@@ -440,6 +440,8 @@ describe("select() and non-blocking send()", () => {
       } catch (err) {
         return { accepted, blocked: err, blockedWhileWritable: true };
       }
+      // not a wait: a turn of the event loop every 64 sends, so Node's writes reach the kernel
+      // and the buffers can fill (the scenario), as a C program's send() would fill them
       if (i % 64 === 0) await sleep(0);
     }
     assert.fail("the send buffers never filled");
