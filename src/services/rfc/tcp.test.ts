@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { within } from "../../../test/support/leaks.js";
 import { tcpPair } from "../../../test/support/kit.js";
-import type { Conn } from "../../net/index.js";
+import { pipe } from "../../../test/support/pipe.js";
+import type { ConnLike } from "../../net/conn.js";
 import { CHARGEN_LINE_BYTES, chargenLine, decodeTime, formatDaytime } from "./protocol.js";
 import {
   chargenTcp,
@@ -17,7 +18,7 @@ import {
 
 const fixed = new Date("2026-11-21T22:30:00Z");
 
-async function readAll(c: Conn, max = 1 << 20): Promise<Buffer> {
+async function readAll(c: ConnLike, max = 1 << 20): Promise<Buffer> {
   const parts: Buffer[] = [];
   let n = 0;
   c.setReadDeadline(Date.now() + 5000);
@@ -29,7 +30,31 @@ async function readAll(c: Conn, max = 1 << 20): Promise<Buffer> {
   }
 }
 
-async function run(svc: TcpService, body: (client: Conn, done: Promise<string>) => Promise<void>, opts = {}) {
+/**
+ * Runs `svc` on the server end of a connection and `body` on the client end: a real loopback
+ * TCP connection, or the kit's in-memory `pipe()` where only the service's protocol logic is
+ * under test (the pipe has a socket's backpressure, FIN, reset and deadlines).
+ */
+async function run(
+  svc: TcpService,
+  body: (client: ConnLike, done: Promise<string>) => Promise<void>,
+  opts = {},
+  over: "tcp" | "pipe" = "tcp",
+) {
+  if (over === "pipe") {
+    const [cli, srv] = pipe();
+    try {
+      const done = svc(srv, opts).then(async (r) => {
+        await srv.close();
+        return r;
+      });
+      await body(cli, done);
+    } finally {
+      cli.abort();
+      await srv.close();
+    }
+    return;
+  }
   const p = await tcpPair({ keepListener: false });
   try {
     const done = svc(p.srv, opts).then(async (r) => {
@@ -67,6 +92,7 @@ describe("TCP services", () => {
         assert.equal(read, 100_000);
       },
       { onRead: (n: number) => (read += n) },
+      "pipe",
     );
   });
 
@@ -82,6 +108,7 @@ describe("TCP services", () => {
         assert.equal(await within(done, 2000, "chargen"), "bytes");
       },
       { limits: { chargenBytes: 10_000, chargenMs: 30_000 } },
+      "pipe",
     );
   });
 
@@ -109,6 +136,7 @@ describe("TCP services", () => {
         assert.equal(await within(done, 2000, "chargen shutdown"), "shutdown");
       },
       { signal: ac.signal, limits: { chargenBytes: 2 ** 40, chargenMs: 30_000 } },
+      "pipe",
     );
   });
 
@@ -116,11 +144,15 @@ describe("TCP services", () => {
     const ac = new AbortController();
     await run(
       echoTcp,
-      async (_client, done) => {
-        setTimeout(() => ac.abort(), 50);
+      async (client, done) => {
+        // the service is reading (it echoed a byte), then the server shuts down
+        await client.write("x");
+        assert.equal((await within(client.read(1), 2000, "the echo"))?.toString(), "x");
+        ac.abort();
         assert.equal(await within(done, 2000, "echo shutdown"), "shutdown");
       },
       { signal: ac.signal },
+      "pipe",
     );
   });
 
