@@ -19,7 +19,6 @@ import fc from "fast-check";
 import * as bsd from "../src/bsd/index.js";
 import { CodecError, OSError, UnexpectedEOFError } from "../src/errors/index.js";
 import * as gonet from "../src/net/index.js";
-import { leakFree } from "./support/leaks.js";
 
 const SEED = Number(process.env.FC_SEED ?? 20260501);
 type Fn = (...args: unknown[]) => unknown;
@@ -453,28 +452,24 @@ describe("hostile arguments", () => {
       poll: fc.tuple(),
     };
 
-    test(
-      "module functions",
-      leakFree(async () => {
-        const names = Object.keys(MODULE_FUNCTIONS);
-        for (const name of names)
-          assert.equal(typeof (bsd as Record<string, unknown>)[name], "function", name);
-        await fc.assert(
-          fc.asyncProperty(
-            fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), MODULE_FUNCTIONS[name]!)),
-            async ([name, args]) => {
-              const f = (bsd as unknown as Record<string, Fn>)[name]!;
-              try {
-                await probe(`${name}(${show(args)})`, f, args);
-              } finally {
-                bsd.setdefaulttimeout(null);
-              }
-            },
-          ),
-          { seed: SEED, numRuns: 600, includeErrorInReport: true },
-        );
-      }),
-    );
+    test("module functions", async () => {
+      const names = Object.keys(MODULE_FUNCTIONS);
+      for (const name of names) assert.equal(typeof (bsd as Record<string, unknown>)[name], "function", name);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), MODULE_FUNCTIONS[name]!)),
+          async ([name, args]) => {
+            const f = (bsd as unknown as Record<string, Fn>)[name]!;
+            try {
+              await probe(`${name}(${show(args)})`, f, args);
+            } finally {
+              bsd.setdefaulttimeout(null);
+            }
+          },
+        ),
+        { seed: SEED, numRuns: 600, includeErrorInReport: true },
+      );
+    });
 
     const KINDS: Array<[number, number]> = [
       [bsd.AF_INET, bsd.SOCK_STREAM],
@@ -540,120 +535,111 @@ describe("hostile arguments", () => {
       return s;
     }
 
-    test(
-      "Socket methods in every state",
-      leakFree(async () => {
-        const names = Object.keys(METHODS);
-        await fc.assert(
-          fc.asyncProperty(
-            fc.nat(KINDS.length - 1),
-            fc.nat(3),
-            fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), METHODS[name]!)),
-            async (kind, state, [name, args]) => {
-              const s = await made(kind, state);
-              try {
-                const f = (s as unknown as Record<string, Fn>)[name]!;
-                await probe(`${String(s)}.${name}(${show(args)})`, f.bind(s), args, s);
-              } finally {
-                await s.close();
-              }
-            },
-          ),
-          { seed: SEED, numRuns: 1200, includeErrorInReport: true },
-        );
-      }),
-    );
+    test("Socket methods in every state", async () => {
+      const names = Object.keys(METHODS);
+      await fc.assert(
+        fc.asyncProperty(
+          fc.nat(KINDS.length - 1),
+          fc.nat(3),
+          fc.constantFrom(...names).chain((name) => fc.tuple(fc.constant(name), METHODS[name]!)),
+          async (kind, state, [name, args]) => {
+            const s = await made(kind, state);
+            try {
+              const f = (s as unknown as Record<string, Fn>)[name]!;
+              await probe(`${String(s)}.${name}(${show(args)})`, f.bind(s), args, s);
+            } finally {
+              await s.close();
+            }
+          },
+        ),
+        { seed: SEED, numRuns: 1200, includeErrorInReport: true },
+      );
+    });
 
-    test(
-      "select() and poll objects",
-      leakFree(async () => {
-        // select() timeouts: a null or huge one could wait forever on an idle list, as in Python
-        const timeoutArb = fc.constantFrom<unknown>(
-          0,
-          0.01,
-          -1,
-          Number.NaN,
-          Infinity,
-          1e10,
-          "1",
-          {},
-          H_EVIL,
-          H_PROXY,
-          1n,
-        );
-        // a negative or null poll() timeout waits forever, as in Python: not in the pool
-        const msArb = fc.constantFrom<unknown>(
-          0,
-          10,
-          Number.NaN,
-          Infinity,
-          2 ** 31,
-          "1",
-          {},
-          H_EVIL,
-          H_PROXY,
-          1n,
-        );
-        await fc.assert(
-          fc.asyncProperty(
-            fc.array(fc.oneof(fc.constant("sock"), anyValue), { maxLength: 3 }),
-            fc.oneof(fc.constant("list"), anyValue),
-            timeoutArb,
-            msArb,
-            fc.tuple(anyValue, anyValue),
-            async (items, listOrNot, timeout, ms, [regA, regB]) => {
-              const socks = [await made(0, 3), await made(3, 1)];
-              try {
-                const list = items.map((x) => (x === "sock" ? socks[0] : x));
-                const arg = listOrNot === "list" ? list : listOrNot;
-                await probe(`select(${show([arg, timeout])})`, bsd.select as Fn, [
-                  arg,
-                  socks.slice(1),
-                  arg,
-                  timeout,
-                ]);
-                const p = bsd.poll();
-                const call = (m: keyof bsd.Poll) => (p[m] as Fn).bind(p);
-                await probe(`poll.register(${show([regA, regB])})`, call("register"), [regA, regB]);
-                await probe(`poll.register(sock, ${show([regB])})`, call("register"), [socks[0], regB]);
-                await probe(`poll.modify(${show([regA, regB])})`, call("modify"), [regA, regB]);
-                await probe(`poll.poll(${show([ms])})`, call("poll"), [ms]);
-                await probe(`poll.unregister(${show([regA])})`, call("unregister"), [regA]);
-              } finally {
-                for (const s of socks) await s.close();
-              }
-            },
-          ),
-          { seed: SEED, numRuns: 200, includeErrorInReport: true },
-        );
-      }),
-    );
+    test("select() and poll objects", async () => {
+      // select() timeouts: a null or huge one could wait forever on an idle list, as in Python
+      const timeoutArb = fc.constantFrom<unknown>(
+        0,
+        0.01,
+        -1,
+        Number.NaN,
+        Infinity,
+        1e10,
+        "1",
+        {},
+        H_EVIL,
+        H_PROXY,
+        1n,
+      );
+      // a negative or null poll() timeout waits forever, as in Python: not in the pool
+      const msArb = fc.constantFrom<unknown>(
+        0,
+        10,
+        Number.NaN,
+        Infinity,
+        2 ** 31,
+        "1",
+        {},
+        H_EVIL,
+        H_PROXY,
+        1n,
+      );
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(fc.oneof(fc.constant("sock"), anyValue), { maxLength: 3 }),
+          fc.oneof(fc.constant("list"), anyValue),
+          timeoutArb,
+          msArb,
+          fc.tuple(anyValue, anyValue),
+          async (items, listOrNot, timeout, ms, [regA, regB]) => {
+            const socks = [await made(0, 3), await made(3, 1)];
+            try {
+              const list = items.map((x) => (x === "sock" ? socks[0] : x));
+              const arg = listOrNot === "list" ? list : listOrNot;
+              await probe(`select(${show([arg, timeout])})`, bsd.select as Fn, [
+                arg,
+                socks.slice(1),
+                arg,
+                timeout,
+              ]);
+              const p = bsd.poll();
+              const call = (m: keyof bsd.Poll) => (p[m] as Fn).bind(p);
+              await probe(`poll.register(${show([regA, regB])})`, call("register"), [regA, regB]);
+              await probe(`poll.register(sock, ${show([regB])})`, call("register"), [socks[0], regB]);
+              await probe(`poll.modify(${show([regA, regB])})`, call("modify"), [regA, regB]);
+              await probe(`poll.poll(${show([ms])})`, call("poll"), [ms]);
+              await probe(`poll.unregister(${show([regA])})`, call("unregister"), [regA]);
+            } finally {
+              for (const s of socks) await s.close();
+            }
+          },
+        ),
+        { seed: SEED, numRuns: 200, includeErrorInReport: true },
+      );
+    });
   });
 
   // ---- the Go-style face -------------------------------------------------------------------------
 
   describe("sockit/net under hostile arguments", () => {
-    test(
-      "dial, listen, listenPacket",
-      leakFree(async () => {
-        const fns = { dial: gonet.dial, listen: gonet.listen, listenPacket: gonet.listenPacket } as Record<
-          string,
-          Fn
-        >;
-        await fc.assert(
-          fc.asyncProperty(
-            fc.constantFrom(...Object.keys(fns)),
-            networkArb,
-            netAddrArb,
-            optsArb,
-            async (name, network, address, opts) => {
-              await probe(`${name}(${show([network, address, opts])})`, fns[name]!, [network, address, opts]);
-            },
-          ),
-          { seed: SEED, numRuns: 500, includeErrorInReport: true },
-        );
-      }),
-    );
+    test("dial, listen, listenPacket", async () => {
+      const fns = { dial: gonet.dial, listen: gonet.listen, listenPacket: gonet.listenPacket } as Record<
+        string,
+        Fn
+      >;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.constantFrom(...Object.keys(fns)),
+          networkArb,
+          netAddrArb,
+          optsArb,
+          async (name, network, address, opts) => {
+            await probe(`${name}(${show([network, address, opts])})`, fns[name]!, [network, address, opts]);
+          },
+        ),
+        { seed: SEED, numRuns: 500, includeErrorInReport: true },
+      );
+    });
 
     const callOpts = fc.oneof(anyValue, fc.record({ signal: anyValue, max: anyValue }, { requiredKeys: [] }));
     const CONN: Record<string, fc.Arbitrary<unknown[]>> = {
@@ -698,47 +684,44 @@ describe("hostile arguments", () => {
       close: fc.tuple(),
     };
 
-    test(
-      "Conn, PacketConn and Listener methods",
-      leakFree(async () => {
-        const kinds = [
-          ["conn", CONN],
-          ["packet", PACKET],
-          ["dialled packet", PACKET],
-          ["listener", LISTENER],
-        ] as const;
-        await fc.assert(
-          fc.asyncProperty(
-            fc.nat(kinds.length - 1).chain((k) =>
-              fc.tuple(
-                fc.constant(k),
-                fc
-                  .constantFrom(...Object.keys(kinds[k]![1]))
-                  .chain((m) => fc.tuple(fc.constant(m), kinds[k]![1][m]!)),
-              ),
+    test("Conn, PacketConn and Listener methods", async () => {
+      const kinds = [
+        ["conn", CONN],
+        ["packet", PACKET],
+        ["dialled packet", PACKET],
+        ["listener", LISTENER],
+      ] as const;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.nat(kinds.length - 1).chain((k) =>
+            fc.tuple(
+              fc.constant(k),
+              fc
+                .constantFrom(...Object.keys(kinds[k]![1]))
+                .chain((m) => fc.tuple(fc.constant(m), kinds[k]![1][m]!)),
             ),
-            fc.boolean(),
-            async ([k, [method, args]], v6) => {
-              const lo = v6 ? "[::1]" : "127.0.0.1";
-              const obj =
-                k === 0
-                  ? await gonet.dial(v6 ? "tcp6" : "tcp4", `${lo}:${v6 ? ports.tcp6 : ports.tcp4}`)
-                  : k === 1
-                    ? await gonet.listenPacket(v6 ? "udp6" : "udp4", `${lo}:0`)
-                    : k === 2
-                      ? await gonet.dial(v6 ? "udp6" : "udp4", `${lo}:${v6 ? ports.udp6 : ports.udp4}`)
-                      : await gonet.listen(v6 ? "tcp6" : "tcp4", `${lo}:0`);
-              try {
-                const f = (obj as unknown as Record<string, Fn>)[method]!;
-                await probe(`${kinds[k]![0]}.${method}(${show(args)})`, f.bind(obj), args, obj);
-              } finally {
-                await obj.close();
-              }
-            },
           ),
-          { seed: SEED, numRuns: 2000, includeErrorInReport: true },
-        );
-      }),
-    );
+          fc.boolean(),
+          async ([k, [method, args]], v6) => {
+            const lo = v6 ? "[::1]" : "127.0.0.1";
+            const obj =
+              k === 0
+                ? await gonet.dial(v6 ? "tcp6" : "tcp4", `${lo}:${v6 ? ports.tcp6 : ports.tcp4}`)
+                : k === 1
+                  ? await gonet.listenPacket(v6 ? "udp6" : "udp4", `${lo}:0`)
+                  : k === 2
+                    ? await gonet.dial(v6 ? "udp6" : "udp4", `${lo}:${v6 ? ports.udp6 : ports.udp4}`)
+                    : await gonet.listen(v6 ? "tcp6" : "tcp4", `${lo}:0`);
+            try {
+              const f = (obj as unknown as Record<string, Fn>)[method]!;
+              await probe(`${kinds[k]![0]}.${method}(${show(args)})`, f.bind(obj), args, obj);
+            } finally {
+              await obj.close();
+            }
+          },
+        ),
+        { seed: SEED, numRuns: 2000, includeErrorInReport: true },
+      );
+    });
   });
 });

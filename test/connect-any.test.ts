@@ -145,7 +145,12 @@ describe("one connect path: a name with an IPv6 and an IPv4 address", { skip: un
       const py = spawn("python3", ["-c", "import socket,sys\\ns=socket.socket(socket.AF_INET6)\\ns.bind(('::1',0))\\ns.listen(0)\\nprint(s.getsockname()[1],flush=True)\\nsys.stdin.read()"], { stdio: ["pipe", "pipe", "inherit"] });
       const port = await new Promise((r) => py.stdout.once("data", (d) => r(Number(String(d).trim()))));
       const filler = await net.dial("tcp", "[::1]:" + port);
-      await new Promise((r) => setTimeout(r, 50));
+      // readiness: the kernel holds the filler in the listener's queue (its server end is established)
+      const { execFileSync } = await import("node:child_process");
+      for (let i = 0; !/ESTAB/.test(execFileSync("ss", ["-tanH", "sport = :" + port], { encoding: "utf8" })); i++) {
+        if (i >= 500) throw new Error("the filler never reached the accept queue");
+        await new Promise((r) => setTimeout(r, 10));
+      }
       const v4 = await net.listen("tcp", "127.0.0.1:" + port);
       const t0 = Date.now();
       const c = await net.dial("tcp", "dual.test:" + port, { timeout: 5000 });

@@ -24,7 +24,7 @@ import {
 } from "../src/bsd/index.js";
 import { dial, listen, type StreamNetwork } from "../src/net/index.js";
 import { type PythonPeer, spawnPython } from "./support/interop-python-peer.js";
-import { leakFree, within } from "./support/leaks.js";
+import { within } from "./support/leaks.js";
 
 // ---- the three places -------------------------------------------------------------------------
 
@@ -98,7 +98,7 @@ function interop(
   body: (w: Where, r: Resources) => Promise<void>,
   ms = 60_000,
 ): () => Promise<void> {
-  return leakFree(async () => {
+  return async () => {
     const dir = place.family === AF_UNIX ? fs.mkdtempSync(path.join(os.tmpdir(), "sockit-py-")) : undefined;
     const r = new Resources();
     try {
@@ -111,7 +111,7 @@ function interop(
       await r.closeAll();
       if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+  };
 }
 
 // ---- the data, generated identically on both sides --------------------------------------------

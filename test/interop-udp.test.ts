@@ -8,7 +8,7 @@ import { describe, test } from "node:test";
 import { AF_INET, AF_INET6, SOCK_DGRAM, socket } from "../src/bsd/index.js";
 import { listenPacket } from "../src/net/index.js";
 import { spawnPython } from "./support/interop-python-peer.js";
-import { leakFree, within } from "./support/leaks.js";
+import { within } from "./support/leaks.js";
 import { needs, peerPath } from "./support/peers.js";
 import { type Child, start } from "./support/spawn.js";
 import { waitUdpPort } from "./support/udp-peers.js";
@@ -58,73 +58,65 @@ describe("Python's socket module", () => {
     ["4", "127.0.0.1"],
     ["6", "::1"],
   ] as const) {
-    test(
-      `sockit (Berkeley face) as client of a Python UDP server (IPv${v})`,
-      LIMIT,
-      leakFree(async () => {
-        const py = spawnPython(PY_SERVER, [v, host, "3"], 10_000);
-        const s = socket(v === "6" ? AF_INET6 : AF_INET, SOCK_DGRAM);
-        try {
-          const port = Number(await within(py.firstLine, 5000, "python port"));
-          const to: [string, number] | [string, number, number, number] =
-            v === "6" ? [host, port, 0, 0] : [host, port];
-          for (const msg of ["hello python", "", "x".repeat(1000)]) {
-            await s.sendto(msg, to);
-            const [d, from] = await within(s.recvfrom(65535), 5000, "reply from python");
-            assert.equal(d.toString(), msg.toUpperCase(), "one datagram in, one out, boundaries kept");
-            assert.equal((from as [string, number])[0], host);
-            assert.equal((from as [string, number])[1], port);
-          }
-          const lines = await within(py.ok(), 5000, "python exit");
-          const myPort = (s.getsockname() as [string, number])[1];
-          assert.deepEqual(lines, [
-            String(port),
-            `b'hello python' ${myPort}`,
-            `b'' ${myPort}`,
-            `b'${"x".repeat(1000)}' ${myPort}`,
-          ]);
-        } finally {
-          await s.close();
-          await py.close();
+    test(`sockit (Berkeley face) as client of a Python UDP server (IPv${v})`, LIMIT, async () => {
+      const py = spawnPython(PY_SERVER, [v, host, "3"], 10_000);
+      const s = socket(v === "6" ? AF_INET6 : AF_INET, SOCK_DGRAM);
+      try {
+        const port = Number(await within(py.firstLine, 5000, "python port"));
+        const to: [string, number] | [string, number, number, number] =
+          v === "6" ? [host, port, 0, 0] : [host, port];
+        for (const msg of ["hello python", "", "x".repeat(1000)]) {
+          await s.sendto(msg, to);
+          const [d, from] = await within(s.recvfrom(65535), 5000, "reply from python");
+          assert.equal(d.toString(), msg.toUpperCase(), "one datagram in, one out, boundaries kept");
+          assert.equal((from as [string, number])[0], host);
+          assert.equal((from as [string, number])[1], port);
         }
-      }),
-    );
+        const lines = await within(py.ok(), 5000, "python exit");
+        const myPort = (s.getsockname() as [string, number])[1];
+        assert.deepEqual(lines, [
+          String(port),
+          `b'hello python' ${myPort}`,
+          `b'' ${myPort}`,
+          `b'${"x".repeat(1000)}' ${myPort}`,
+        ]);
+      } finally {
+        await s.close();
+        await py.close();
+      }
+    });
 
-    test(
-      `sockit (Go face) as server for a Python UDP client (IPv${v})`,
-      LIMIT,
-      leakFree(async () => {
-        const pc = await listenPacket(v === "6" ? "udp6" : "udp4", v === "6" ? "[::1]:0" : "127.0.0.1:0");
-        const py = spawnPython(PY_CLIENT, [v, host, String(pc.port), "first", "", "third"], 10_000);
-        try {
-          const pyPort = Number(await within(py.firstLine, 5000, "python port"));
-          const seen: string[] = [];
-          for (let i = 0; i < 3; i++) {
-            const p = await within(pc.readFrom(), 5000, "datagram from python");
-            assert.equal(p.endpoint.port, pyPort);
-            assert.equal(p.endpoint.address, host);
-            seen.push(p.data.toString());
-            await pc.writeTo(Buffer.from(`re:${p.data.toString()}`), p.endpoint);
-          }
-          assert.deepEqual(seen, ["first", "", "third"]);
-          const lines = await within(py.ok(), 5000, "python exit");
-          assert.deepEqual(lines.slice(1), [
-            `b're:first' ${pc.port}`,
-            `b're:' ${pc.port}`,
-            `b're:third' ${pc.port}`,
-          ]);
-        } finally {
-          await pc.close();
-          await py.close();
+    test(`sockit (Go face) as server for a Python UDP client (IPv${v})`, LIMIT, async () => {
+      const pc = await listenPacket(v === "6" ? "udp6" : "udp4", v === "6" ? "[::1]:0" : "127.0.0.1:0");
+      const py = spawnPython(PY_CLIENT, [v, host, String(pc.port), "first", "", "third"], 10_000);
+      try {
+        const pyPort = Number(await within(py.firstLine, 5000, "python port"));
+        const seen: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const p = await within(pc.readFrom(), 5000, "datagram from python");
+          assert.equal(p.endpoint.port, pyPort);
+          assert.equal(p.endpoint.address, host);
+          seen.push(p.data.toString());
+          await pc.writeTo(Buffer.from(`re:${p.data.toString()}`), p.endpoint);
         }
-      }),
-    );
+        assert.deepEqual(seen, ["first", "", "third"]);
+        const lines = await within(py.ok(), 5000, "python exit");
+        assert.deepEqual(lines.slice(1), [
+          `b're:first' ${pc.port}`,
+          `b're:' ${pc.port}`,
+          `b're:third' ${pc.port}`,
+        ]);
+      } finally {
+        await pc.close();
+        await py.close();
+      }
+    });
   }
 
   test(
     "a Python recvfrom(4) truncates a sockit datagram and the next recvfrom gets the next one",
     LIMIT,
-    leakFree(async () => {
+    async () => {
       const code = `
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -146,7 +138,7 @@ print(repr(s.recvfrom(100)[0]))
         await s.close();
         await py.close();
       }
-    }),
+    },
   );
 });
 
@@ -155,34 +147,30 @@ describe("socat", () => {
     ["4", "127.0.0.1", "127.0.0.1"],
     ["6", "::1", "[::1]"],
   ] as const) {
-    test(
-      `socat UDP${v} client sends stdin to a sockit server and prints the reply`,
-      SOCAT,
-      leakFree(async () => {
-        const srv = socket(v === "6" ? AF_INET6 : AF_INET, SOCK_DGRAM);
-        let c: Child | undefined;
-        try {
-          await srv.bind([host, 0]);
-          const port = srv.getsockname()[1];
-          c = start(peerPath("socat"), ["-T", "5", "-", `UDP${v}:${bind}:${port}`]);
-          c.proc.stdin!.write("hello from socat\n");
-          const [d, from] = await within(srv.recvfrom(65535), 5000, "datagram from socat");
-          assert.equal(d.toString(), "hello from socat\n");
-          await srv.sendto(Buffer.from(d.toString().toUpperCase()), from!);
-          await c.line(/HELLO FROM SOCAT\n/, 5000);
-          c.proc.stdin!.end();
-          assert.equal(await c.exit(5000), 0, c.stderr());
-        } finally {
-          await stop(c);
-          await srv.close();
-        }
-      }),
-    );
+    test(`socat UDP${v} client sends stdin to a sockit server and prints the reply`, SOCAT, async () => {
+      const srv = socket(v === "6" ? AF_INET6 : AF_INET, SOCK_DGRAM);
+      let c: Child | undefined;
+      try {
+        await srv.bind([host, 0]);
+        const port = srv.getsockname()[1];
+        c = start(peerPath("socat"), ["-T", "5", "-", `UDP${v}:${bind}:${port}`]);
+        c.proc.stdin!.write("hello from socat\n");
+        const [d, from] = await within(srv.recvfrom(65535), 5000, "datagram from socat");
+        assert.equal(d.toString(), "hello from socat\n");
+        await srv.sendto(Buffer.from(d.toString().toUpperCase()), from!);
+        await c.line(/HELLO FROM SOCAT\n/, 5000);
+        c.proc.stdin!.end();
+        assert.equal(await c.exit(5000), 0, c.stderr());
+      } finally {
+        await stop(c);
+        await srv.close();
+      }
+    });
 
     test(
       `sockit client talks to a socat UDP${v} echo server (UDP${v}-RECVFROM + EXEC:cat)`,
       SOCAT,
-      leakFree(async () => {
+      async () => {
         const c = start(peerPath("socat"), ["-T", "5", `UDP${v}-RECVFROM:0,bind=${bind}`, "EXEC:cat"]);
         const pc = await listenPacket(v === "6" ? "udp6" : "udp4", v === "6" ? "[::1]:0" : "127.0.0.1:0");
         try {
@@ -197,7 +185,7 @@ describe("socat", () => {
           await pc.close();
           await stop(c);
         }
-      }),
+      },
     );
   }
 });
@@ -206,7 +194,7 @@ describe("OpenBSD netcat (nc -u)", () => {
   test(
     "nc -u client sends stdin lines as datagrams to a sockit server and prints the replies",
     NC,
-    leakFree(async () => {
+    async () => {
       const pc = await listenPacket("udp4", "127.0.0.1:0");
       let c: Child | undefined;
       try {
@@ -227,52 +215,44 @@ describe("OpenBSD netcat (nc -u)", () => {
         await stop(c);
         await pc.close();
       }
-    }),
+    },
   );
 
-  test(
-    "nc -u -l server prints a sockit datagram and answers from its stdin",
-    NC,
-    leakFree(async () => {
-      const c = start(peerPath("nc"), ["-u", "-l", "127.0.0.1", "0"]);
-      const s = socket(AF_INET, SOCK_DGRAM);
-      try {
-        const port = await waitUdpPort(c.proc.pid!, 5000);
-        await s.bind(["127.0.0.1", 0]);
-        await s.sendto("hello nc\n", ["127.0.0.1", port]);
-        await c.line(/hello nc\n/, 5000);
-        // nc has now connected to the first sender; its stdin goes back to us
-        c.proc.stdin!.write("hello sockit\n");
-        const [d, from] = await within(s.recvfrom(1024), 5000, "datagram from nc");
-        assert.equal(d.toString(), "hello sockit\n");
-        assert.deepEqual(from, ["127.0.0.1", port]);
-      } finally {
-        await s.close();
-        await stop(c);
-      }
-    }),
-  );
+  test("nc -u -l server prints a sockit datagram and answers from its stdin", NC, async () => {
+    const c = start(peerPath("nc"), ["-u", "-l", "127.0.0.1", "0"]);
+    const s = socket(AF_INET, SOCK_DGRAM);
+    try {
+      const port = await waitUdpPort(c.proc.pid!, 5000);
+      await s.bind(["127.0.0.1", 0]);
+      await s.sendto("hello nc\n", ["127.0.0.1", port]);
+      await c.line(/hello nc\n/, 5000);
+      // nc has now connected to the first sender; its stdin goes back to us
+      c.proc.stdin!.write("hello sockit\n");
+      const [d, from] = await within(s.recvfrom(1024), 5000, "datagram from nc");
+      assert.equal(d.toString(), "hello sockit\n");
+      assert.deepEqual(from, ["127.0.0.1", port]);
+    } finally {
+      await s.close();
+      await stop(c);
+    }
+  });
 
-  test(
-    "nc -6 -u client over ::1 to a sockit server",
-    NC,
-    leakFree(async () => {
-      const srv = socket(AF_INET6, SOCK_DGRAM);
-      let c: Child | undefined;
-      try {
-        await srv.bind(["::1", 0]);
-        const port = srv.getsockname()[1];
-        c = start(peerPath("nc"), ["-6", "-u", "-q", "1", "::1", String(port)]);
-        c.proc.stdin!.write("v6 line\n");
-        const [d, from] = await within(srv.recvfrom(1024), 5000, "datagram from nc");
-        assert.equal(d.toString(), "v6 line\n");
-        assert.equal((from as [string, number, number, number])[0], "::1");
-        await srv.sendto("v6 reply\n", from!);
-        await c.line(/v6 reply\n/, 5000);
-      } finally {
-        await stop(c);
-        await srv.close();
-      }
-    }),
-  );
+  test("nc -6 -u client over ::1 to a sockit server", NC, async () => {
+    const srv = socket(AF_INET6, SOCK_DGRAM);
+    let c: Child | undefined;
+    try {
+      await srv.bind(["::1", 0]);
+      const port = srv.getsockname()[1];
+      c = start(peerPath("nc"), ["-6", "-u", "-q", "1", "::1", String(port)]);
+      c.proc.stdin!.write("v6 line\n");
+      const [d, from] = await within(srv.recvfrom(1024), 5000, "datagram from nc");
+      assert.equal(d.toString(), "v6 line\n");
+      assert.equal((from as [string, number, number, number])[0], "::1");
+      await srv.sendto("v6 reply\n", from!);
+      await c.line(/v6 reply\n/, 5000);
+    } finally {
+      await stop(c);
+      await srv.close();
+    }
+  });
 });

@@ -3,7 +3,10 @@
  * checked against Python's `socket` on the same kernel as the oracle.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { test } from "node:test";
 import {
   AF_INET,
@@ -18,8 +21,12 @@ import {
   socket,
   type Socket,
 } from "../src/index.js";
+import { select } from "../src/bsd/index.js";
 import { dial } from "../src/net/index.js";
 import { assertOSError } from "./support/errors.js";
+import { socketsOn } from "./support/kernel.js";
+import { settled, waitFor } from "./support/kit.js";
+import { stillPending, within } from "./support/leaks.js";
 import { PyPeer } from "./support/py-peer.js";
 import { runPython } from "./support/python.js";
 
@@ -33,6 +40,15 @@ async function outcome(p: Promise<unknown>): Promise<string> {
     if (err instanceof OSError) return `${err.constructor.name}${err.errno}`;
     throw err;
   }
+}
+
+/** Waits until the kernel no longer has our end of the connection from `localPort` established. */
+function connectionGone(localPort: number, what: string): Promise<void> {
+  return waitFor(() => !socketsOn(localPort).some((k) => k.state === "ESTAB"), 5000, what);
+}
+
+function portOf(s: Socket): number {
+  return (s.getsockname() as [string, number])[1];
 }
 
 async function connected(port: number): Promise<Socket> {
@@ -49,7 +65,7 @@ test("after data then a reset, recv returns the data and then raises ConnectionR
       const s = await connected(port);
       try {
         await py.do("next", "send 100000", "reset");
-        await new Promise((r) => setTimeout(r, 10)); // data and RST both wait in the kernel
+        await connectionGone(portOf(s), "the reset to reach our socket"); // data and RST wait for us
         let got = 0;
         let err: unknown;
         for (;;) {
@@ -85,7 +101,7 @@ test("the same holds with our write side already shut (SHUT_WR before the reset)
       await py.do("next");
       s.shutdown(SHUT_WR);
       await py.do("send 50000", "reset");
-      await new Promise((r) => setTimeout(r, 10));
+      await connectionGone(portOf(s), "the reset to reach our socket");
       let err: unknown;
       try {
         for (;;) if ((await s.recv(65536)).length === 0) break;
@@ -111,7 +127,8 @@ test("an orderly close after data is still a clean EOF (FIN, with and without ou
         await py.do("next");
         if (shutFirst) s.shutdown(SHUT_WR);
         await py.do("send 100000", "close");
-        await new Promise((r) => setTimeout(r, 10));
+        // the FIN has reached our socket: the kernel moved our end out of ESTAB
+        await connectionGone(portOf(s), "the peer's FIN to reach our socket");
         let got = 0;
         for (;;) {
           const b = await s.recv(65536);
@@ -156,7 +173,12 @@ print(json.dumps(out))
     for (const order of orders) {
       const s = await connected(port);
       try {
-        await py.do("next", "send 5", "sleep 0.02", "reset", "sleep 0.05");
+        await py.do("next", "send 5", "reset");
+        // as the oracle's pauses: the reset is in our kernel and Node has taken the data in.
+        // (Without the second wait a send() can surface the reset before Node read "hello", and
+        // the data is then lost, where Python still reads it: order "ssrr" fails now and then.)
+        await connectionGone(portOf(s), "the reset to reach our socket");
+        await within(select([s], [], [], 5), 6000, "the data to reach our socket");
         const got: string[] = [];
         for (const ch of order) {
           // Python's send returns the count, ours the same; Python's "1" is our "1"
@@ -185,7 +207,12 @@ test("shutdown() after both sides have shut down raises ENOTCONN, as Linux does"
       await py.do("next", "shutwr");
       s.shutdown(SHUT_WR);
       assert.equal((await s.recv(10)).length, 0);
-      await new Promise((r) => setTimeout(r, 50)); // our FIN acknowledged: TCP_CLOSE
+      // our FIN acknowledged: LAST-ACK gives way to TCP_CLOSE
+      await waitFor(
+        () => !socketsOn(portOf(s)).some((k) => k.state === "LAST-ACK" || k.state === "CLOSE-WAIT"),
+        5000,
+        "the peer to acknowledge our FIN",
+      );
       let err: unknown;
       try {
         s.shutdown(SHUT_RDWR);
@@ -212,7 +239,14 @@ test("a send the kernel refuses (peer reset, not yet read) rejects on that very 
       // arrive: the kernel reports it to the write itself (Node says so only a tick later)
       const c = face === "net" ? await dial("tcp", `127.0.0.1:${port}`) : await connected(port);
       try {
-        await py.do("next", "send 1048576", "sleep 0.05", "reset", "sleep 0.02");
+        await py.do("next", "send 1048576");
+        // Node has stopped reading: what it left unread stays in the kernel's receive queue
+        const local = Number(("localAddress" in c ? c.localAddress : String(portOf(c))).split(":").pop());
+        const recvQ = () => socketsOn(local).find((k) => k.state === "ESTAB")?.recvQ ?? 0;
+        await waitFor(() => recvQ() > 0, 5000, "Node to stop reading at its receive bound");
+        await settled(recvQ);
+        await py.do("reset");
+        await connectionGone(local, "the reset to reach our socket");
         const data = Buffer.alloc(1000, 1);
         const err = await ("write" in c ? c.write(data) : c.send(data)).then(
           () => undefined,
@@ -236,10 +270,8 @@ test("recv(n, MSG_PEEK | MSG_WAITALL) waits for n bytes and leaves them queued",
     try {
       await py.do("next", "send 3");
       const peek = s.recv(10, MSG_PEEK | MSG_WAITALL);
-      let settled = false;
-      void peek.then(() => (settled = true));
-      await new Promise((r) => setTimeout(r, 50));
-      assert.equal(settled, false, "a peek with WAITALL waits for all 10 bytes");
+      // the scenario: with 3 of 10 bytes there, the peek is still waiting 50 ms later
+      assert.equal(await stillPending(peek, 50), true, "a peek with WAITALL waits for all 10 bytes");
       await py.do("send 7");
       assert.equal((await peek).length, 10);
       assert.equal((await s.recv(10, MSG_WAITALL)).length, 10, "the peeked bytes are still there");
@@ -318,22 +350,39 @@ test("a connection reset while it waited in the accept queue: accept() names its
     await srv.bind(["127.0.0.1", 0]);
     srv.listen(4);
     const port = (srv.getsockname() as [string, number])[1];
-    const py = await runPython(
-      `
-import socket, struct, sys, time
+    const py = spawn(
+      "python3",
+      [
+        "-c",
+        `
+import socket, struct, sys
 c = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
-print(c.getsockname()[1], flush=True)
 c.sendall(b"x")
-time.sleep(0.2)  # the connection is in the accept queue (Node's loop has taken it in)
+print(c.getsockname()[1], flush=True)
+sys.stdin.readline()  # the connection is in the accept queue (Node's loop has taken it in)
 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)); c.close()
 `,
-      [String(port)],
+        String(port),
+      ],
+      { stdio: ["pipe", "pipe", "inherit"] },
     );
-    assert.equal(py.code, 0, py.stderr);
-    await new Promise((r) => setTimeout(r, 100)); // the reset has arrived before accept()
+    const exited = once(py, "exit");
+    let peerPort: number;
+    try {
+      const lines = createInterface({ input: py.stdout! })[Symbol.asyncIterator]();
+      peerPort = Number((await within(lines.next(), 10_000, "the Python client's port")).value);
+      // readiness: select() sees the connection waiting for accept()
+      await within(select([srv], [], [], 5), 6000, "the connection in the accept queue");
+      py.stdin!.end("reset\n");
+      // Python exits after its close(): on loopback the RST is in our kernel by then
+      assert.deepEqual(await within(exited, 10_000, "the Python client to exit"), [0, null]);
+    } finally {
+      if (py.exitCode === null && py.signalCode === null) py.kill("SIGKILL");
+      await exited;
+    }
     const [conn, addr] = await srv.accept();
     try {
-      assert.deepEqual(addr, ["127.0.0.1", Number(py.stdout.trim())], "accept() names the real peer");
+      assert.deepEqual(addr, ["127.0.0.1", peerPort], "accept() names the real peer");
       // as Linux (Python's oracle below): getpeername(2) fails once the kernel dropped the peer
       assert.throws(
         () => conn.getpeername(),

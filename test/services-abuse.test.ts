@@ -11,6 +11,7 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Conn, dial, listenPacket } from "../src/net/index.js";
+import { settled, waitFor } from "./support/kit.js";
 import { runPython } from "./support/python.js";
 import { sockit, startServe } from "./support/sockit-serve.js";
 import { start } from "./support/spawn.js";
@@ -115,8 +116,12 @@ describe("UDP abuse", () => {
           t.skip("raw sockets need CAP_NET_RAW");
           return;
         }
-        await srv.child.line(/^/m, 10).catch(() => {});
-        await sleep(500);
+        // readiness: the server has logged the looped datagram it dropped
+        await waitFor(
+          () => /dropped echo\/udp peer .*\(loop\)/.test(srv.child.stderr()),
+          5000,
+          "the server to drop the looped datagram",
+        );
       } finally {
         assert.equal(await srv.stop(), 0);
       }
@@ -146,10 +151,10 @@ describe("UDP abuse", () => {
       // 2 s at about 1 000 datagrams/s: 100 × the allowed rate
       while (performance.now() - t0 < 2000 && sent < 4000) {
         for (let i = 0; i < 20; i++, sent++) await pc.writeTo(`flood ${sent}`, to);
-        await sleep(20);
+        await sleep(20); // the scenario: the flood's pace, 20 datagrams every 20 ms
       }
       const elapsed = (performance.now() - t0) / 1000;
-      await sleep(500); // replies still in flight
+      await settled(() => replies); // replies still in flight have arrived
       await pc.close();
       await counting;
       const allowed = burst + rate * (elapsed + 0.5);
@@ -205,14 +210,12 @@ time.sleep(60)
       await holder.line(/connected/, 20_000);
       // wait (bounded) until the server has filled the socket buffers and stalled
       const out = () => lastCounters(srv.child.stderr())["bytes out"] ?? 0;
-      let prev = -1;
-      for (let i = 0; i < 20 && out() !== prev; i++) {
-        prev = out();
-        await sleep(1100); // a little over --stats-every
-      }
+      // readiness: bytes out stop growing for over two --stats-every periods (a counters line
+      // is printed only when they change)
+      await settled(out, 2200, 25_000);
       const early = rss(pid);
       const out1 = out();
-      await sleep(3000);
+      await sleep(3000); // the scenario: 3 s with every client stalled
       const late = rss(pid);
       const out2 = out();
       t.diagnostic(
@@ -250,12 +253,8 @@ time.sleep(60)
       assert.match(r.stderr, /sockit: too many connections \(limit 5\); try again later/);
       for (const [i, c] of conns.entries()) assert.equal(await echoes(c, `again${i}`), `again${i}`);
       await conns.pop()!.close();
-      let ok = false;
-      for (let i = 0; i < 50 && !ok; i++) {
-        await sleep(20);
-        ok = (await sockit(["echo", at])).code === 0;
-      }
-      assert.ok(ok, "a slot frees when a client leaves");
+      // a slot frees when a client leaves: the server notices the close, then serves again
+      await waitFor(async () => (await sockit(["echo", at])).code === 0, 10_000, "a slot to free", 20);
     } finally {
       for (const c of conns) c.abort();
       assert.equal(await srv.stop(), 0);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { once } from "node:events";
 import { test } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import ts from "typescript";
@@ -30,8 +31,9 @@ test(
       const file = join(dir, "example.mjs");
       writeFileSync(file, js);
       const c = start(process.execPath, [file]);
+      const closed = once(c.proc, "close"); // stdout and stderr read to their end
       assert.equal(await c.exit(20_000), 0, c.stderr());
-      await new Promise((r) => setTimeout(r, 100)); // the last output lines
+      await closed;
       const lines = c.stdout().trim().split("\n");
       assert.deepEqual(lines.slice(0, 2), ["true", "true"]);
       assert.match(lines[2]!, /^tcp accepted 1, bytes in 3, bytes out 3, udp received 1, replied 1$/);

@@ -8,7 +8,6 @@ import { test } from "node:test";
 import { AF_INET, SOCK_STREAM, socket } from "../src/bsd/index.js";
 import { dial, listen } from "../src/net/index.js";
 import { type CallEvent, renderCall, TRACE_CHANNEL, tracing } from "../src/trace.js";
-import { leakFree } from "./support/leaks.js";
 
 function record(): { events: CallEvent[]; stop: () => void } {
   const events: CallEvent[] = [];
@@ -17,70 +16,64 @@ function record(): { events: CallEvent[]; stop: () => void } {
   return { events, stop: () => diagnostics_channel.unsubscribe(TRACE_CHANNEL, fn) };
 }
 
-test(
-  "the daytime exchange publishes the textbook call sequence",
-  leakFree(async () => {
-    assert.equal(tracing(), false, "nobody subscribes by default");
-    const rec = record();
-    assert.equal(tracing(), true);
-    try {
-      const srv = socket(AF_INET, SOCK_STREAM);
-      await srv.bind(["127.0.0.1", 0]);
-      await srv.listen(5);
-      const cli = socket(AF_INET, SOCK_STREAM);
-      const [, [conn]] = await Promise.all([cli.connect(srv.getsockname()), srv.accept()]);
-      await conn.sendall(Buffer.from("Sat Nov 21 22:30:00 2026"));
-      await cli.recv(1024);
-      await cli.sendall(Buffer.from("acknowledgement received from the server"));
-      await conn.recv(1024);
-      await conn.close();
-      await cli.close();
-      await srv.close();
-      const lines = (fd: number) => rec.events.filter((e) => e.fd === fd).map(renderCall);
-      const s = srv.fileno() === -1 ? rec.events[0]!.fd : srv.fileno();
-      const srvLines = lines(s);
-      assert.equal(srvLines[0], `socket(AF_INET, SOCK_STREAM) = ${s}`);
-      assert.equal(srvLines[1], `bind(${s}, ('127.0.0.1', 0)) = 0`);
-      assert.equal(srvLines[2], `listen(${s}, 5) = 0`);
-      const accept = rec.events.find((e) => e.call === "accept")!;
-      const [connFd, peer] = accept.result as [number, [string, number]];
-      assert.match(
-        renderCall(accept),
-        new RegExp(`^accept\\(${s}\\) = ${connFd} \\('127\\.0\\.0\\.1', ${peer[1]}\\)$`),
-      );
-      assert.equal(srvLines.at(-1), `close(${s}) = 0`);
-      assert.deepEqual(lines(connFd), [
-        `sendall(${connFd}, b'Sat Nov 21 22:30:00 2026', 24) = 24`,
-        `recv(${connFd}, 1024) = 40 b'acknowledgement received from the server'`,
-        `close(${connFd}) = 0`,
-      ]);
-      const cliCalls = rec.events.filter((e) => e.call === "connect" || e.call === "recv").map((e) => e.call);
-      assert.deepEqual(cliCalls.slice(0, 1), ["connect"]);
-    } finally {
-      rec.stop();
-    }
-    assert.equal(tracing(), false);
-  }),
-);
+test("the daytime exchange publishes the textbook call sequence", async () => {
+  assert.equal(tracing(), false, "nobody subscribes by default");
+  const rec = record();
+  assert.equal(tracing(), true);
+  try {
+    const srv = socket(AF_INET, SOCK_STREAM);
+    await srv.bind(["127.0.0.1", 0]);
+    await srv.listen(5);
+    const cli = socket(AF_INET, SOCK_STREAM);
+    const [, [conn]] = await Promise.all([cli.connect(srv.getsockname()), srv.accept()]);
+    await conn.sendall(Buffer.from("Sat Nov 21 22:30:00 2026"));
+    await cli.recv(1024);
+    await cli.sendall(Buffer.from("acknowledgement received from the server"));
+    await conn.recv(1024);
+    await conn.close();
+    await cli.close();
+    await srv.close();
+    const lines = (fd: number) => rec.events.filter((e) => e.fd === fd).map(renderCall);
+    const s = srv.fileno() === -1 ? rec.events[0]!.fd : srv.fileno();
+    const srvLines = lines(s);
+    assert.equal(srvLines[0], `socket(AF_INET, SOCK_STREAM) = ${s}`);
+    assert.equal(srvLines[1], `bind(${s}, ('127.0.0.1', 0)) = 0`);
+    assert.equal(srvLines[2], `listen(${s}, 5) = 0`);
+    const accept = rec.events.find((e) => e.call === "accept")!;
+    const [connFd, peer] = accept.result as [number, [string, number]];
+    assert.match(
+      renderCall(accept),
+      new RegExp(`^accept\\(${s}\\) = ${connFd} \\('127\\.0\\.0\\.1', ${peer[1]}\\)$`),
+    );
+    assert.equal(srvLines.at(-1), `close(${s}) = 0`);
+    assert.deepEqual(lines(connFd), [
+      `sendall(${connFd}, b'Sat Nov 21 22:30:00 2026', 24) = 24`,
+      `recv(${connFd}, 1024) = 40 b'acknowledgement received from the server'`,
+      `close(${connFd}) = 0`,
+    ]);
+    const cliCalls = rec.events.filter((e) => e.call === "connect" || e.call === "recv").map((e) => e.call);
+    assert.deepEqual(cliCalls.slice(0, 1), ["connect"]);
+  } finally {
+    rec.stop();
+  }
+  assert.equal(tracing(), false);
+});
 
-test(
-  "failed calls are published with their error, and the Go-style face is traced too",
-  leakFree(async () => {
-    const rec = record();
-    try {
-      const ln = await listen("tcp", "127.0.0.1:0");
-      const port = ln.port;
-      await ln.close();
-      await assert.rejects(dial("tcp", `127.0.0.1:${port}`));
-      const connect = rec.events.find((e) => e.call === "connect")!;
-      assert.equal(connect.error?.code, "ECONNREFUSED");
-      assert.match(
-        renderCall(connect),
-        /^connect\(\d+, \('127\.0\.0\.1', \d+\)\) = -1 ECONNREFUSED \(ConnectionRefusedError\)$/,
-      );
-      assert.ok(rec.events.some((e) => e.call === "socket"));
-    } finally {
-      rec.stop();
-    }
-  }),
-);
+test("failed calls are published with their error, and the Go-style face is traced too", async () => {
+  const rec = record();
+  try {
+    const ln = await listen("tcp", "127.0.0.1:0");
+    const port = ln.port;
+    await ln.close();
+    await assert.rejects(dial("tcp", `127.0.0.1:${port}`));
+    const connect = rec.events.find((e) => e.call === "connect")!;
+    assert.equal(connect.error?.code, "ECONNREFUSED");
+    assert.match(
+      renderCall(connect),
+      /^connect\(\d+, \('127\.0\.0\.1', \d+\)\) = -1 ECONNREFUSED \(ConnectionRefusedError\)$/,
+    );
+    assert.ok(rec.events.some((e) => e.call === "socket"));
+  } finally {
+    rec.stop();
+  }
+});

@@ -1,5 +1,17 @@
 /**
- * Leak check: a test body must not leave sockets or servers open.
+ * Bounded waits for tests ({@link within}, {@link stillPending}) and {@link leakFree}, a per-test
+ * socket check for the few tests that need their own.
+ *
+ * Every test file already gets a leak check from `leak-hook.ts` (preloaded by
+ * scripts/run-tests.mjs): handles, child processes, timers and socket descriptors after the file.
+ * Wrapping each test in `leakFree` as well only repeats that check, so tests do not: use it only
+ * where a test must prove that *its own* body released its sockets before the next test starts
+ * (the file-level hook would name the file, not the test).
+ *
+ * @example
+ * ```ts
+ * test("accept loop releases every connection", leakFree(async () => { … }));
+ * ```
  */
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -28,7 +40,13 @@ function excess(before: Map<string, number>): string[] {
 
 /**
  * Wraps a test body: after it finishes, every socket handle it opened must be released within
- * `graceMs` (closes complete asynchronously).
+ * `graceMs` (closes complete asynchronously). Per test and opt-in; the file-level hook checks
+ * every file without it (see the module comment for when a test still wants this).
+ *
+ * @example
+ * ```ts
+ * test("closes what it opens", leakFree(async () => { await using p = await tcpPair(); }));
+ * ```
  */
 export function leakFree(fn: () => Promise<void>, graceMs = 2000): () => Promise<void> {
   return async () => {
@@ -44,7 +62,10 @@ export function leakFree(fn: () => Promise<void>, graceMs = 2000): () => Promise
   };
 }
 
-/** Rejects if `p` does not settle within `ms` (keeps every wait in tests bounded). */
+/**
+ * Rejects if `p` does not settle within `ms` (keeps every wait in tests bounded).
+ * @example `const conn = await within(ln.accept(), 5000, "accept");`
+ */
 export async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const t = new Promise<never>((_, reject) => {
@@ -57,7 +78,11 @@ export async function within<T>(p: Promise<T>, ms: number, what: string): Promis
   }
 }
 
-/** True if `p` is still pending after giving the event loop `ms` to run. */
+/**
+ * True if `p` is still pending after giving the event loop `ms` to run: for tests whose scenario
+ * is that nothing happens for a while.
+ * @example `assert.equal(await stillPending(sock.recv(1), 50), true);`
+ */
 export async function stillPending(p: Promise<unknown>, ms: number): Promise<boolean> {
   let settled = false;
   p.then(

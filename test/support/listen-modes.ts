@@ -5,10 +5,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { PassThrough } from "node:stream";
-import { setTimeout as sleep } from "node:timers/promises";
 import { Context } from "../../src/cli/context.js";
 import type { Client, ListenMode } from "../../src/cli/listen/mode.js";
 import { type Conn, dial, listen } from "../../src/net/index.js";
+import { waitFor } from "./kit.js";
 import { within } from "./leaks.js";
 
 /** A Context whose stdout/stderr are collected in memory. */
@@ -30,13 +30,9 @@ export function testContext(verbose = true, env: NodeJS.ProcessEnv = process.env
   return { ctx, stdout: () => out, stderr: () => err };
 }
 
-/** Waits (bounded) until `cond()` holds. */
-export async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`${what}: not within ${ms} ms`);
-    await sleep(10);
-  }
+/** Waits (bounded) until `cond()` holds: the kit's {@link waitFor}, under the name these tests use. */
+export function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+  return waitFor(cond, ms, what);
 }
 
 /** A loopback listener whose accept loop hands every client to `mode`, as listen.ts does. */

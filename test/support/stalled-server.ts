@@ -5,7 +5,8 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import net from "node:net";
-import { setTimeout as sleep } from "node:timers/promises";
+import { socketsOn } from "./kernel.js";
+import { waitFor } from "./kit.js";
 import { within } from "./leaks.js";
 
 /**
@@ -39,7 +40,13 @@ export async function stalledServer(): Promise<{
   const filler = net.connect(port, "127.0.0.1");
   filler.on("error", () => {});
   await within(new Promise((r) => filler.once("connect", r)), 5000, "filler connect");
-  await sleep(50);
+  // the kernel has the filler in the listener's queue (the server's end is established): from
+  // now on SYNs to the port are dropped
+  await waitFor(
+    () => socketsOn(port).some((s) => s.state === "ESTAB" && s.peer.endsWith(`:${filler.localPort}`)),
+    5000,
+    "the filler connection to sit in the accept queue",
+  );
   return {
     port,
     filler,

@@ -2,7 +2,7 @@
  * Helpers for UDP tests: kernel counters, the port a child process bound, pacing.
  */
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "./kit.js";
 
 /** Lets the event loop run I/O (so a receiver in this process drains the kernel buffer). */
 export function tick(): Promise<void> {
@@ -70,11 +70,7 @@ export function udpPortsOf(pid: number): number[] {
 
 /** Waits (at most `ms`) until process `pid` has bound a UDP port, and returns it. */
 export async function waitUdpPort(pid: number, ms = 5000): Promise<number> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ports = udpPortsOf(pid);
-    if (ports.length > 0) return ports[0]!;
-    if (Date.now() > until) throw new Error(`process ${pid} bound no UDP port within ${ms} ms`);
-    await sleep(10);
-  }
+  let ports: number[] = [];
+  await waitFor(() => (ports = udpPortsOf(pid)).length > 0, ms, `process ${pid} to bind a UDP port`);
+  return ports[0]!;
 }

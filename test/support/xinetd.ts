@@ -10,6 +10,7 @@ import dgram from "node:dgram";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { waitFor } from "./kit.js";
 import { peerPath } from "./peers.js";
 
 /** The internal services xinetd has. */
@@ -122,15 +123,19 @@ export async function startXinetd(
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const until = Date.now() + 10_000;
-  for (;;) {
-    const up = await Promise.all(services.map((s) => answers(ports[s])));
-    if (up.every(Boolean)) break;
-    if (proc.exitCode !== null || Date.now() > until) {
-      await stop();
-      throw new Error(`xinetd did not start serving within 10 s (exit ${proc.exitCode}); stderr: ${stderr}`);
-    }
-    await sleep(50);
+  try {
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`xinetd exited ${proc.exitCode}`);
+        return (await Promise.all(services.map((s) => answers(ports[s])))).every(Boolean);
+      },
+      10_000,
+      "xinetd to serve every service",
+      50,
+    );
+  } catch (err) {
+    await stop();
+    throw new Error(`xinetd did not start serving (${String(err)}); stderr: ${stderr}`);
   }
   return { proc, ports, stop };
 }
