@@ -126,6 +126,32 @@ describe("exit codes and messages", () => {
     assert.equal(r.stdout, "service: echo = 7/tcp\n");
   });
 
+  test(
+    "--json only where a command has a report: connect/listen/relay refuse it, info/scan take it",
+    LIMIT,
+    async () => {
+      for (const args of [
+        ["--json", "connect", "127.0.0.1", "9"],
+        ["connect", "--json", "127.0.0.1", "9"],
+        ["listen", "--json", "0"],
+        ["relay", "--json", "tcp-listen:0", "tcp:127.0.0.1:9"],
+      ]) {
+        const r = await sockit(args);
+        assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+        assert.match(r.stderr, /^sockit: .*json/m, args.join(" "));
+        assert.match(r.stderr, /^usage: sockit /m, args.join(" "));
+      }
+      for (const args of [
+        ["--json", "info", "-s", "7"],
+        ["info", "-s", "7", "--json"],
+      ]) {
+        const r = await sockit(args);
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual(JSON.parse(r.stdout), { service: { port: 7, proto: "tcp", name: "echo" } });
+      }
+    },
+  );
+
   test("a negative PORT: 'sockit: PORT must be 1..65535, got -1' and the usage line", LIMIT, async () => {
     const r = await sockit(["connect", "127.0.0.1", "-1"]);
     assert.equal(r.code, 1);

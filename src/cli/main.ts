@@ -28,7 +28,7 @@ import { registerAll } from "./commands/index.js";
 import { CommandRegistry } from "./commands/registry.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { EXIT, EXIT_HELP, exitCodeFor, UsageError } from "./exit.js";
-import { addGlobalOptions } from "./globals.js";
+import { addGlobalOptions, offersJson } from "./globals.js";
 import { type ColorMode, type Palette, palette, useColor } from "./output/color.js";
 import { startTrace } from "./output/trace.js";
 
@@ -66,7 +66,7 @@ function globalsOf(cmd: Command): GlobalOptions {
 
 /** Builds the program; `run` receives the chosen command's action. */
 export function buildProgram(registry: CommandRegistry): Command {
-  const program = addGlobalOptions(new Command("sockit"))
+  const program = addGlobalOptions(new Command("sockit"), { json: true })
     .description(
       "Socket toolkit: a netcat-class client and server, a relay, a port scanner, and the classic " +
         "Internet services. Data goes to stdout, diagnostics to stderr.",
@@ -141,7 +141,13 @@ export async function main(argv: readonly string[], io = defaultIo()): Promise<n
       program.outputHelp({ error: true });
       return EXIT.USAGE;
     }
-    ctx = new Context(globalsOf(chosen.command), io);
+    const globals = globalsOf(chosen.command);
+    if (globals.json && !offersJson(chosen.command)) {
+      throw new UsageError(
+        `--json: sockit ${chosen.command.name()} has no report to print as JSON (info, scan, serve and the service clients have)`,
+      );
+    }
+    ctx = new Context(globals, io);
     if (ctx.opts.trace) stopTrace = startTrace(ctx.opts.trace, (s) => ctx!.err(s), ctx.colors);
     const code = await chosen.action(ctx);
     return typeof code === "number" ? code : EXIT.OK;

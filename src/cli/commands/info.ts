@@ -112,7 +112,7 @@ export async function runInfo(plan: InfoPlan, ctx: Context): Promise<number> {
 
 /** Adds `info` to the program. */
 export function register(program: Command, reg: CommandRegistry): void {
-  const cmd = addGlobalOptions(program.command("info"))
+  const cmd = addGlobalOptions(program.command("info"), { json: true })
     .description("show this host's name and interfaces, resolve a NAME, look up a service")
     .argument("[name]", "a host name or address to resolve with getaddrinfo")
     .option("-s, --service <name|port>", "look up a service: a name (http) or a port number (80)")

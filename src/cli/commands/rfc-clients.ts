@@ -232,7 +232,7 @@ const HELP: Record<ClientService, { what: string; examples: string }> = {
 /** Adds the five client commands to the program. */
 export function register(program: Command, reg: CommandRegistry): void {
   for (const service of ["echo", "daytime", "time", "qotd", "chargen"] as const) {
-    const cmd = addGlobalOptions(program.command(service))
+    const cmd = addGlobalOptions(program.command(service), { json: true })
       .description(HELP[service].what)
       .argument(
         "<host[:port]>",

@@ -194,7 +194,7 @@ export function formatTable(rows: readonly PortResult[]): string {
 
 /** Adds `scan` to the program. */
 export function register(program: Command, reg: CommandRegistry): void {
-  const cmd = addGlobalOptions(program.command("scan"))
+  const cmd = addGlobalOptions(program.command("scan"), { json: true })
     .description("TCP connect scan: which PORTS on HOST accept connections")
     .argument("<host>", "host name or address to scan")
     .argument("<ports>", "ports and ranges, e.g. 22,80,8000-8100 (1..65535)")

@@ -330,7 +330,7 @@ export async function runServe(plan: ServePlan, ctx: Context, stop?: AbortSignal
 
 /** Adds `serve` to the program. */
 export function register(program: Command, reg: CommandRegistry): void {
-  const cmd = addGlobalOptions(program.command("serve"))
+  const cmd = addGlobalOptions(program.command("serve"), { json: true })
     .description(
       "run the classic Internet services — echo (RFC 862), discard (863), daytime (867), qotd (865), " +
         "chargen (864), time (868) — on 127.0.0.1, ports 7000 + the well-known port, safe by default",
