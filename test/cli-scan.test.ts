@@ -9,6 +9,7 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { formatTable, planScan } from "../src/cli/commands/scan.js";
 import { UsageError } from "../src/cli/exit.js";
+import { closedPort } from "./support/kit.js";
 import { leakFree } from "./support/leaks.js";
 import { pythonOracle } from "./support/python.js";
 import { type Child, start } from "./support/spawn.js";
@@ -56,14 +57,6 @@ async function closeServer(srv: net.Server): Promise<void> {
   await new Promise<void>((resolve) => srv.close(() => resolve()));
 }
 
-/** A port nobody listens on: bound to 0, read back, released. */
-async function closedPort(): Promise<number> {
-  const srv = await openServer();
-  const port = portOf(srv);
-  await closeServer(srv);
-  return port;
-}
-
 async function scan(
   ...args: string[]
 ): Promise<{ code: number | null; out: string; err: string; child: Child }> {
@@ -92,7 +85,8 @@ test(
   leakFree(async () => {
     const a = await openServer();
     const b = await openServer();
-    const closed = await closedPort();
+    await using held = await closedPort();
+    const closed = held.port;
     const [py, [full]] = await fullQueues(1);
     try {
       const ports = [portOf(a), portOf(b), closed, full!].sort((x, y) => x - y);
@@ -124,8 +118,9 @@ test(
   "text output lists only open ports by default, says how many are not shown, and --all lists all",
   leakFree(async () => {
     const a = await openServer();
-    const c1 = await closedPort();
-    const c2 = await closedPort();
+    await using h1 = await closedPort();
+    await using h2 = await closedPort();
+    const [c1, c2] = [h1.port, h2.port];
     try {
       const ports = [portOf(a), c1, c2].sort((x, y) => x - y).join(",");
       const r = await scan("127.0.0.1", ports);
@@ -147,7 +142,8 @@ test(
 test(
   "a scan that finds nothing open still exits 0; -v reports the totals on stderr",
   leakFree(async () => {
-    const c = await closedPort();
+    await using held = await closedPort();
+    const c = held.port;
     const r = await scan("-v", "--json", "127.0.0.1", String(c));
     assert.equal(r.code, 0);
     assert.deepEqual(JSON.parse(r.out), []);

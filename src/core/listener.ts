@@ -225,8 +225,9 @@ export class StreamListener {
         return new StreamSocket(next.sock, undefined, unix, next.remote);
       }
       if (this.#error !== undefined) {
-        // handed out once, as accept(2) returns EMFILE once: Node keeps listening, so the next
-        // accept() waits for the next connection again
+        // an accept error Node reports is handed out once and the next accept() waits again, as
+        // accept(2) fails once; out of descriptors, libuv itself accepts and closes the connection
+        // (its reserve descriptor) or keeps retrying without telling Node: nothing arrives here
         const err = this.#error;
         this.#error = undefined;
         throw toSocketError(err, { op: "accept" });
