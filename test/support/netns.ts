@@ -9,6 +9,7 @@
  * instead of leaving the machine. Names carry the process id: parallel test files do not collide.
  */
 import { execFileSync, spawnSync } from "node:child_process";
+import { needs } from "./peers.js";
 
 const RUN_MS = 10_000;
 
@@ -21,10 +22,6 @@ function run(cmd: string, args: string[], input?: string): string {
   });
 }
 
-function has(cmd: string): boolean {
-  return spawnSync(cmd, ["-V"], { stdio: "ignore", timeout: RUN_MS }).error === undefined;
-}
-
 /**
  * Why namespace tests cannot run here (not root, `ip` or `nft` missing), or undefined.
  * @example `test("…", { skip: netnsSkipReason() }, async () => { … })`
@@ -32,9 +29,8 @@ function has(cmd: string): boolean {
 export function netnsSkipReason(): string | undefined {
   if (process.platform !== "linux") return "network namespaces are a Linux feature";
   if (process.getuid?.() !== 0) return "creating network namespaces needs root";
-  if (!has("ip")) return "the ip command (iproute2) is not installed";
-  if (!has("nft")) return "the nft command (nftables) is not installed";
-  return undefined;
+  // through the peers module: SOCKIT_HIDE_PEERS hides them, SOCKIT_REQUIRE_PEERS forbids the skip
+  return needs(["ip", "nft"]) || undefined;
 }
 
 /**
