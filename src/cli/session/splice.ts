@@ -144,10 +144,14 @@ export async function splice(a: SpliceEnd, b: SpliceEnd, opts: SpliceOptions = {
   let status: SpliceResult["status"] | undefined;
   let error: unknown;
   let failedSide: 0 | 1 | undefined;
-  let wake!: () => void;
-  const stopped = new Promise<typeof STOP>((resolve) => {
-    wake = () => resolve(STOP);
-  });
+  // the calls now waiting (at most one read and one write per direction): halt() answers them
+  // STOP. Racing each call against one long-lived "stopped" promise instead would leave a
+  // reaction on it per chunk — memory growing with the bytes moved.
+  const waiting = new Set<() => void>();
+  const wake = () => {
+    for (const w of waiting) w();
+    waiting.clear();
+  };
   const halt = (why: NonNullable<typeof status>, err?: unknown, side?: 0 | 1) => {
     if (status !== undefined) return;
     status = why;
@@ -170,7 +174,21 @@ export async function splice(a: SpliceEnd, b: SpliceEnd, opts: SpliceOptions = {
   /** `p`, or STOP when the splice stops first (p's later failure is then ignored). */
   const orStop = <T>(p: Promise<T>): Promise<T | typeof STOP> => {
     p.catch(() => {});
-    return Promise.race([p, stopped]);
+    if (status !== undefined) return Promise.resolve(STOP);
+    return new Promise<T | typeof STOP>((resolve, reject) => {
+      const stop = () => resolve(STOP);
+      waiting.add(stop);
+      p.then(
+        (v) => {
+          waiting.delete(stop);
+          resolve(v);
+        },
+        (e: unknown) => {
+          waiting.delete(stop);
+          reject(e);
+        },
+      );
+    });
   };
 
   const ended = [deferred(), deferred()] as const;
