@@ -36,7 +36,7 @@ export interface SpliceEnd {
   /** The next chunk (or datagram); null at EOF. */
   read(): Promise<Buffer | null>;
   /** Writes all of `b` (waits while the other end is not reading). */
-  write(b: Buffer): Promise<void>;
+  write(b: Buffer): Promise<unknown>;
   /** No more writes: the peer reads EOF (a no-op for datagrams and stdout). */
   closeWrite(): Promise<void>;
   /**
@@ -83,6 +83,8 @@ export interface SpliceEvents {
   endAfter?(dir: 0 | 1): void;
   /** A write toward an end with `quietWriteFailure` failed: the splice ends. */
   outputGone?(dir: 0 | 1): void;
+  /** `n` bytes of direction `dir` were written to its destination (synchronous: keep it cheap). */
+  moved?(dir: 0 | 1, n: number): void;
 }
 
 /**
@@ -256,6 +258,7 @@ export async function splice(a: SpliceEnd, b: SpliceEnd, opts: SpliceOptions = {
             return;
           }
           counts[dir]! += piece.length;
+          opts.events?.moved?.(dir, piece.length);
         }
       }
       if (d.endsAll) halt("closed");

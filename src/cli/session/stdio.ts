@@ -126,9 +126,7 @@ export function connEnd(conn: Conn, label: string, flush = false): SpliceEnd {
     datagram: false,
     maxWrite: Number.POSITIVE_INFINITY,
     read: () => conn.read(),
-    write: async (b) => {
-      await conn.write(b);
-    },
+    write: (b) => conn.write(b),
     closeWrite: () => conn.closeWrite(),
     close: (graceful) => (graceful && flush ? conn[Symbol.asyncDispose]() : conn.close()),
     abort: () => conn.abort(),
@@ -189,20 +187,7 @@ export async function runSession(
     total: stdinSize(ctx.io.stdin),
     forced: opts.progress === true,
   });
-  const io = stdioEnd(stdin, ctx);
-  const counted: SpliceEnd = {
-    ...io,
-    read: async () => {
-      const b = await io.read();
-      if (b !== null) meter.sent(b.length);
-      return b;
-    },
-    write: async (b) => {
-      await io.write(b);
-      meter.received(b.length);
-    },
-  };
-  const r = await splice(counted, connEnd(conn, peer, true), {
+  const r = await splice(stdioEnd(stdin, ctx), connEnd(conn, peer, true), {
     directions: [
       {
         transform: opts.crlf ? crlf() : undefined,
@@ -227,6 +212,8 @@ export async function runSession(
         ctx.info(`-w ${w! / 1000}: nothing from ${peer} for ${w! / 1000} s after stdin EOF; closing`),
       endAfter: () => ctx.info(`-q: ${opts.lingerMs! / 1000} s after stdin EOF; closing`),
       outputGone: () => ctx.info("stdout closed; stopping"),
+      // counted as the splice writes (no wrapper per read and write)
+      moved: (dir, n) => (dir === 0 ? meter.sent(n) : meter.received(n)),
     },
   }).finally(() => meter.stop());
   ctx.info(meter.summary());
