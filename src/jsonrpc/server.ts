@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { setMaxListeners } from "node:events";
 import { CodecError, FrameTooLargeError } from "../codec/errors.js";
 import { framed } from "../codec/framed.js";
 import { argTypeError, checkInt } from "../errors/index.js";
@@ -81,6 +82,9 @@ export interface RpcListener {
   close(): Promise<void>;
 }
 
+const NEVER = new AbortController().signal;
+setMaxListeners(0, NEVER);
+
 type Outcome = JsonRpcResponse | JsonRpcResponse[] | undefined;
 
 /**
@@ -139,7 +143,7 @@ export class JsonRpcServer {
    * the response, an array of them for a batch, or `undefined` when there is nothing to send
    * (notifications). Useful to serve JSON-RPC over another transport.
    */
-  async handle(message: unknown, signal: AbortSignal = new AbortController().signal): Promise<Outcome> {
+  async handle(message: unknown, signal: AbortSignal = NEVER): Promise<Outcome> {
     if (!Array.isArray(message)) return this.#one(message, signal);
     if (message.length === 0)
       return errorResponse(null, new RpcError(ErrorCode.InvalidRequest, "Invalid Request", "empty batch"));
@@ -227,6 +231,7 @@ export class JsonRpcServer {
     const codec = codecFor(this.#framing, this.#maxMessage);
     const f = framed(stream, codec);
     const ac = new AbortController();
+    setMaxListeners(0, ac.signal); // one listener per running request, bounded by `concurrency`
     const onStop = (): void => {
       ac.abort(new Error("server closing"));
       void stream.close?.().catch(() => {});
