@@ -26,7 +26,7 @@ import { codecFor, type Framing, parseRpcAddress, type RpcStream, toByteStream }
  * await client.call("sleep", [100], { timeout: 1000, signal: AbortSignal.timeout(5000) });
  * ```
  */
-export interface CallOptions {
+export interface RpcCallOptions {
   /** Reject TimeoutError (ETIMEDOUT) after this many ms without a reply (default: the client's). */
   readonly timeout?: number;
   /** Abort the wait (rejects InterruptedError); the server is not told. */
@@ -41,7 +41,7 @@ export interface CallOptions {
  * const client = await connect("unix:/tmp/rpc.sock", { timeout: 5000, reconnect: true });
  * ```
  */
-export interface ClientOptions {
+export interface RpcClientOptions {
   /** Default per-call timeout in ms (default 30000; 0: none). */
   readonly timeout?: number;
   /** Framing (default "auto": sends one JSON value per line, reads values with or without newlines). */
@@ -140,7 +140,7 @@ export class JsonRpcClient {
    */
   constructor(
     stream: RpcStream | undefined,
-    opts: ClientOptions = {},
+    opts: RpcClientOptions = {},
     redial?: () => Promise<RpcStream>,
     address = "",
   ) {
@@ -269,7 +269,7 @@ export class JsonRpcClient {
    * result; rejects {@link RpcError} when the server answers an error, TimeoutError after
    * `timeout` ms, InterruptedError when `signal` aborts, an OSError when the connection is lost.
    */
-  async call<R = unknown>(method: string, params?: JsonRpcParams, opts: CallOptions = {}): Promise<R> {
+  async call<R = unknown>(method: string, params?: JsonRpcParams, opts: RpcCallOptions = {}): Promise<R> {
     if (typeof method !== "string") throw argTypeError("method", "a string", method);
     const link = await this.#ready();
     const id = this.#nextId++;
@@ -342,7 +342,7 @@ export class JsonRpcClient {
    * (an error answer is `{ ok: false, error }`, it does not reject the batch). An all-notification
    * batch resolves `[]` once written (the server sends nothing back).
    */
-  async batch(items: readonly BatchItem[], opts: CallOptions = {}): Promise<BatchResult[]> {
+  async batch(items: readonly BatchItem[], opts: RpcCallOptions = {}): Promise<BatchResult[]> {
     if (!Array.isArray(items) || items.length === 0) throw argTypeError("items", "a non-empty array", items);
     const link = await this.#ready();
     const timeout = checkInt("timeout", opts.timeout ?? this.#timeout, 0, 2 ** 31 - 1);
@@ -402,7 +402,7 @@ export class JsonRpcClient {
    * A typed view: `client.proxy<Api>().add(1, 2)` is `client.call("add", [1, 2])`, with the
    * argument and result types of `Api`'s methods checked by the compiler.
    */
-  proxy<Api>(opts: CallOptions = {}): RpcProxy<Api> {
+  proxy<Api>(opts: RpcCallOptions = {}): RpcProxy<Api> {
     return new Proxy({} as RpcProxy<Api>, {
       get: (_, name) =>
         typeof name !== "string" || name === "then"
@@ -439,7 +439,7 @@ export class JsonRpcClient {
  * await client.close();
  * ```
  */
-export async function connect(address: string, opts: ClientOptions = {}): Promise<JsonRpcClient> {
+export async function connect(address: string, opts: RpcClientOptions = {}): Promise<JsonRpcClient> {
   const at = parseRpcAddress(address);
   const connectTimeout = checkInt("connectTimeout", opts.connectTimeout ?? 10_000, 1, 2 ** 31 - 1);
   const open = (): Promise<RpcStream> => dial(at.network, at.address, { timeout: connectTimeout });

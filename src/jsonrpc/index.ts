@@ -19,8 +19,8 @@
 export {
   type BatchItem,
   type BatchResult,
-  type CallOptions,
-  type ClientOptions,
+  type RpcCallOptions,
+  type RpcClientOptions,
   connect,
   JsonRpcClient,
   type RpcProxy,
@@ -38,6 +38,6 @@ export {
   type MethodContext,
   type MethodHandler,
   type RpcListener,
-  type ServerOptions,
+  type RpcServerOptions,
 } from "./server.js";
 export type { Framing, RpcStream, SocketLike } from "./transport.js";

@@ -50,7 +50,7 @@ export type MethodHandler = (params: any, ctx: MethodContext) => unknown;
  * new JsonRpcServer({ maxMessage: 64 * 1024, concurrency: 8, timeout: 5000, framing: "ndjson" })
  * ```
  */
-export interface ServerOptions {
+export interface RpcServerOptions {
   /** Largest message (a request or a batch) in bytes (default 1 MiB); larger: -32600 and close. */
   readonly maxMessage?: number;
   /** Requests one connection may have running at once (default 16); past it, reading pauses. */
@@ -115,7 +115,7 @@ export class JsonRpcServer {
   readonly #maxBatch: number;
 
   /** A server with no methods yet. */
-  constructor(opts: ServerOptions = {}) {
+  constructor(opts: RpcServerOptions = {}) {
     if (typeof opts !== "object" || opts === null) throw argTypeError("opts", "an object", opts);
     this.#maxMessage = checkInt("maxMessage", opts.maxMessage ?? 1 << 20, 2, 2 ** 30);
     this.#concurrency = checkInt("concurrency", opts.concurrency ?? 16, 1, 1 << 20);
