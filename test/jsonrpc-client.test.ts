@@ -293,6 +293,23 @@ describe("JSON-RPC client ↔ server", () => {
     }
   });
 
+  test("end(): half-close, the pending call is still answered, then the server closes", async () => {
+    const ln = await demo().listen("tcp://127.0.0.1:0");
+    const client = await connect(ln.address);
+    try {
+      const pending = client.call("sleep", [50, "late"]);
+      await new Promise((r) => setImmediate(r)); // the request is written
+      await within(client.end(5000), 5000, "end()");
+      assert.equal(await pending, "late");
+      await assert.rejects(
+        client.call("add", [1, 2]),
+        (e: unknown) => e instanceof OSError && e.code === "EBADF",
+      );
+    } finally {
+      await ln.close();
+    }
+  });
+
   test("a closed client rejects EBADF", async () => {
     const ln = await demo().listen("tcp://127.0.0.1:0");
     const client = await connect(ln.address);

@@ -105,6 +105,8 @@ interface Link {
   readonly pending: Map<number, Pending>;
   closed: boolean;
   writing: Promise<unknown>;
+  /** Settles when the read loop ends (EOF, error or close). */
+  done: Promise<void>;
   readonly address: string;
 }
 
@@ -169,8 +171,9 @@ export class JsonRpcClient {
       closed: false,
       writing: Promise.resolve(),
       address: this.#address,
+      done: Promise.resolve(),
     };
-    void this.#readLoop(link);
+    link.done = this.#readLoop(link);
     return link;
   }
 
@@ -409,6 +412,23 @@ export class JsonRpcClient {
           ? undefined
           : (...args: unknown[]) => this.call(name, args, opts),
     });
+  }
+
+  /**
+   * Ends gracefully: half-closes (the server reads EOF, answers what is pending, then closes),
+   * waits at most `ms` for the server to close, then closes. Pending calls still get their
+   * answers if they come in time.
+   */
+  async end(ms = 1000): Promise<void> {
+    const link = this.#link;
+    if (link !== undefined && !link.closed) {
+      await link.writing; // what was sent goes out before the FIN
+      await link.stream.closeWrite?.().catch(() => {});
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([link.done, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+      clearTimeout(timer);
+    }
+    await this.close();
   }
 
   /** Closes the connection; pending calls reject EBADF. Idempotent. */
