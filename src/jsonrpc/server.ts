@@ -228,6 +228,12 @@ export class JsonRpcServer {
    */
   async serve(conn: RpcStream, opts: { signal?: AbortSignal } = {}): Promise<void> {
     const stream = toByteStream(conn);
+    // replies are small and latency is the point: no Nagle delay (a no-op on Unix sockets)
+    try {
+      (conn as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+    } catch {
+      // not a TCP socket
+    }
     const codec = codecFor(this.#framing, this.#maxMessage);
     const f = framed(stream, codec);
     const ac = new AbortController();
