@@ -244,4 +244,32 @@ describe("JSON-RPC server under hostile input", () => {
       await ln.close();
     }
   });
+
+  test("a client that sends requests and never reads the replies: the server stops reading it", async () => {
+    // replies wait to be written: they count against `concurrency` until written, so a client
+    // that does not read ends up blocked by TCP flow control instead of queueing replies here
+    const ln = await server({ concurrency: 4 }).listen("tcp://127.0.0.1:0");
+    const conn = await dial("tcp", ln.address);
+    try {
+      const one = `${JSON.stringify({ jsonrpc: "2.0", method: "echo", params: ["x".repeat(200)], id: 1 })}\n`;
+      const chunk = Buffer.from(one.repeat(Math.floor((256 * 1024) / one.length)));
+      let sent = 0;
+      let stalled = false;
+      while (sent < 128 * 1024 * 1024) {
+        const w = conn.write(chunk);
+        const t = new Promise<"stall">((r) => setTimeout(() => r("stall"), 1000).unref());
+        if ((await Promise.race([w, t])) === "stall") {
+          stalled = true;
+          w.catch(() => {}); // settles (EBADF) when the connection is closed below
+          break;
+        }
+        sent += chunk.length;
+      }
+      assert.ok(stalled, `the server read all ${sent} bytes of requests without their replies being read`);
+      assert.ok(sent < 64 * 1024 * 1024, `stalled only after ${sent} bytes`);
+    } finally {
+      conn.abort();
+      await ln.close();
+    }
+  });
 });

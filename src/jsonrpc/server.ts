@@ -4,6 +4,7 @@
  * @module
  */
 import { setMaxListeners } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
 import { CodecError, FrameTooLargeError } from "../codec/errors.js";
 import { framed } from "../codec/framed.js";
 import { argTypeError, checkInt } from "../errors/index.js";
@@ -310,20 +311,17 @@ export class JsonRpcServer {
           );
           continue;
         }
+        // a request holds its slot until its reply is written: a client that does not read its
+        // replies stalls its own connection (TCP flow control), it cannot queue them here
         running++;
-        void this.handle(body.value, ac.signal).then(
-          (out) => {
+        void this.handle(body.value, ac.signal)
+          .then((out) => (out === undefined ? undefined : send(out)))
+          .catch(() => {})
+          .finally(() => {
             running--;
             wake?.();
             wake = undefined;
-            if (out !== undefined) void send(out);
-          },
-          () => {
-            running--;
-            wake?.();
-            wake = undefined;
-          },
-        );
+          });
       }
       while (running > 0) await new Promise<void>((r) => (wake = r));
       await writing;
@@ -348,17 +346,26 @@ export class JsonRpcServer {
     const stop = new AbortController();
     const live = new Set<Promise<void>>();
     const loop = (async () => {
-      for await (const conn of ln) {
-        const p = this.serve(conn as Conn, { signal: stop.signal }).finally(() => live.delete(p));
+      for (;;) {
+        let conn: Conn;
+        try {
+          conn = await ln.accept();
+        } catch {
+          if (stop.signal.aborted) return;
+          // out of descriptors (EMFILE) or a connection gone before accept: go on after a pause
+          await sleep(50);
+          continue;
+        }
+        const p = this.serve(conn, { signal: stop.signal }).finally(() => live.delete(p));
         live.add(p);
       }
-    })().catch(() => {});
+    })();
     return {
       address: ln.address,
       port: ln.port,
       close: async () => {
-        await ln.close();
         stop.abort();
+        await ln.close();
         await loop;
         await Promise.all(live);
       },
