@@ -200,3 +200,49 @@ for (const place of PLACES) {
     }
   });
 }
+
+describe("JSON-RPC framing on the wire", () => {
+  const add = (id: number): string => JSON.stringify({ jsonrpc: "2.0", method: "sum", params: [id, 1], id });
+
+  test("auto (the default) reads values back to back, newline-delimited, CRLF, split anywhere", async () => {
+    const ln = await specServer().listen("tcp://127.0.0.1:0");
+    try {
+      const wire = `${add(1)}${add(2)}\n${add(3)}\r\n  ${add(4)}`;
+      const conn = await dial("tcp", ln.address);
+      try {
+        // one byte at a time: where a message ends never depends on how it arrives
+        for (const b of Buffer.from(wire)) await conn.write(Buffer.of(b));
+        await conn.closeWrite();
+        const d = jsonStream({ maxFrame: 1 << 16 }).decoder();
+        const got: unknown[] = [];
+        for (let b = await conn.read(); b !== null; b = await within(conn.read(), 5000, "replies"))
+          got.push(...d.push(b));
+        const byId = new Map(got.map((r) => [(r as { id: number }).id, (r as { result: number }).result]));
+        assert.deepEqual([...byId.entries()].sort(), [
+          [1, 2],
+          [2, 3],
+          [3, 4],
+          [4, 5],
+        ]);
+      } finally {
+        await conn.close();
+      }
+    } finally {
+      await ln.close();
+    }
+  });
+
+  test("ndjson (strict) answers values without a newline between them with a parse error", async () => {
+    const s = new JsonRpcServer({ framing: "ndjson" }).method("sum", (p: number[]) => p[0]! + p[1]!);
+    const ln = await s.listen("tcp://127.0.0.1:0");
+    try {
+      const got = await exchange("tcp", ln.address, `${add(1)}\n${add(2)}${add(3)}\n`);
+      assert.deepEqual(got.map(shape), [
+        { result: 2, id: 1 },
+        { code: -32700, id: null },
+      ]);
+    } finally {
+      await ln.close();
+    }
+  });
+});
