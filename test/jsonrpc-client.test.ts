@@ -138,6 +138,18 @@ describe("JSON-RPC client ↔ server", () => {
         client.call("sleep", [2000], { signal: AbortSignal.timeout(50) }),
         InterruptedError,
       );
+      // an already aborted signal: InterruptedError too (never the platform's AbortError)
+      await assert.rejects(client.call("add", [1, 1], { signal: AbortSignal.abort() }), InterruptedError);
+      await assert.rejects(
+        client.batch([{ method: "add" }], { signal: AbortSignal.abort() }),
+        InterruptedError,
+      );
+      // params the specification does not allow are a programming error, found before sending
+      await assert.rejects(client.call("add", 5 as unknown as number[]), TypeError);
+      await assert.rejects(
+        client.batch([{ method: "add" }, { method: "add", params: "x" as unknown as [] }]),
+        TypeError,
+      );
       assert.equal(client.pending, 0);
       assert.equal(await client.call("add", [1, 1]), 2, "the connection still works");
     } finally {

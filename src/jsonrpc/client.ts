@@ -93,6 +93,12 @@ export type RpcProxy<Api> = {
     : never;
 };
 
+/** Params as the specification allows them: absent, an array or an object (a TypeError otherwise). */
+function checkParams(params: unknown, name = "params"): void {
+  if (params !== undefined && (typeof params !== "object" || params === null))
+    throw argTypeError(name, "an array (positional) or an object (named), or nothing", params);
+}
+
 interface Pending {
   readonly method: string;
   readonly resolve: (v: unknown) => void;
@@ -274,11 +280,17 @@ export class JsonRpcClient {
    */
   async call<R = unknown>(method: string, params?: JsonRpcParams, opts: RpcCallOptions = {}): Promise<R> {
     if (typeof method !== "string") throw argTypeError("method", "a string", method);
+    checkParams(params);
     const link = await this.#ready();
     const id = this.#nextId++;
     const timeout = checkInt("timeout", opts.timeout ?? this.#timeout, 0, 2 ** 31 - 1);
     const signal = opts.signal;
-    signal?.throwIfAborted?.call(signal);
+    if (signal?.aborted === true)
+      throw new InterruptedError("EINTR", {
+        op: "call",
+        hint: `${method} was not sent: its signal was already aborted`,
+        cause: signal.reason,
+      });
     return new Promise<R>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const done = (): void => {
@@ -333,6 +345,7 @@ export class JsonRpcClient {
   /** Sends a notification (no id, no reply); resolves once it is written. */
   async notify(method: string, params?: JsonRpcParams): Promise<void> {
     if (typeof method !== "string") throw argTypeError("method", "a string", method);
+    checkParams(params);
     const link = await this.#ready();
     await this.#write(
       link,
@@ -347,12 +360,21 @@ export class JsonRpcClient {
    */
   async batch(items: readonly BatchItem[], opts: RpcCallOptions = {}): Promise<BatchResult[]> {
     if (!Array.isArray(items) || items.length === 0) throw argTypeError("items", "a non-empty array", items);
+    for (const it of items) {
+      if (typeof it?.method !== "string") throw argTypeError("items[].method", "a string", it?.method);
+      checkParams(it.params, "items[].params");
+    }
+    if (opts.signal?.aborted === true)
+      throw new InterruptedError("EINTR", {
+        op: "call",
+        hint: "the batch was not sent: its signal was already aborted",
+        cause: opts.signal.reason,
+      });
     const link = await this.#ready();
     const timeout = checkInt("timeout", opts.timeout ?? this.#timeout, 0, 2 ** 31 - 1);
     const waits: Promise<BatchResult>[] = [];
     const ids: number[] = [];
     const msg = items.map((it) => {
-      if (typeof it?.method !== "string") throw argTypeError("items[].method", "a string", it?.method);
       const base =
         it.params === undefined
           ? { jsonrpc: "2.0", method: it.method }
