@@ -306,8 +306,15 @@ describe("JSON-RPC client ↔ server", () => {
       await sleep(10);
       await raw.write(body.slice(20));
       const got = await within(raw.read(), 5000, "the reply");
-      await raw.close();
       assert.match(got!.toString(), /^Content-Length: \d+\r\n\r\n\{"jsonrpc":"2.0","result":3,"id":7\}$/);
+      // a body that is not JSON: -32700, and the framing (so the connection) survives it
+      await raw.write("Content-Length: 5\r\n\r\nnope!");
+      const bad = await within(raw.read(), 5000, "the parse error");
+      assert.match(bad!.toString(), /"code":-32700.*"id":null/);
+      await raw.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      const again = await within(raw.read(), 5000, "the next reply");
+      assert.match(again!.toString(), /"result":3,"id":7/);
+      await raw.close();
     } finally {
       await client.close();
       await ln.close();
