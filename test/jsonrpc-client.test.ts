@@ -213,8 +213,9 @@ describe("JSON-RPC client ↔ server", () => {
     const client = await connect(ln.address, { reconnect: true });
     try {
       assert.equal(await client.call("echo", ["x"]), "first");
-      // wait until the client has seen the close
-      for (let i = 0; i < 100 && client.pending === 0; i++) {
+      // the first call may still go out on the dropped connection (the client has not seen its
+      // close yet) and fail; the next dials again
+      for (let i = 0; i < 3; i++) {
         try {
           assert.equal(await client.call("add", [2, 3]), 5);
           break;
