@@ -21,6 +21,7 @@ const FIGURES = [
   "codec-lines",
   "cli-pipe",
   "echo-vs-xinetd",
+  "rpc",
 ] as const;
 const LIMIT_MS = 90_000; // each figure bounds itself at 58 s; this is the backstop
 

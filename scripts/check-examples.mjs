@@ -37,6 +37,10 @@ export const CONTEXT = {
   reply: "Buffer",
   chunk: "Uint8Array",
   decoder: 'import("sockit/codec").Decoder<unknown>',
+  client: 'import("sockit/jsonrpc").JsonRpcClient',
+  server: 'import("sockit/jsonrpc").JsonRpcServer',
+  items: 'import("sockit/jsonrpc").BatchItem[]',
+  err: "unknown",
 };
 
 /** Names the documentation's fragments use as given, beyond CONTEXT (what the prose defined). */

@@ -5,7 +5,7 @@
 //   - anything outside src/core imports node:net or node:dgram (the core is the one place), or
 //     anything but src/addr/resolve.ts imports node:dns.
 // The layers (DESIGN.md §1): L0 errors/, trace.ts, limits.ts · L1 addr/ · L2 core/ ·
-// L3 bsd/, net/ · L4 codec/ · L5 services/ · L6 cli/. Unit tests beside the sources
+// L3 bsd/, net/ · L4 codec/ · L5 services/, jsonrpc/ · L6 cli/. Unit tests beside the sources
 // (*.test.ts, *.test-support.ts) are tests, not layers, and are not checked.
 // Usage: node scripts/check-layers.mjs [ROOT]   (ROOT: the repository, default: this one)
 import { readdirSync, readFileSync } from "node:fs";
@@ -24,6 +24,7 @@ export const LAYERS = {
   net: 3,
   codec: 4,
   services: 5,
+  jsonrpc: 5,
   cli: 6,
   "index.ts": 7,
   "trace-stderr.ts": 7,

@@ -15,7 +15,14 @@ import { promisify } from "node:util";
 const run = promisify(execFile);
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const script = (name: string) => join(root, "scripts", name);
-const ENTRIES = ["sockit", "sockit/bsd", "sockit/net", "sockit/codec", "sockit/services/rfc"];
+const ENTRIES = [
+  "sockit",
+  "sockit/bsd",
+  "sockit/net",
+  "sockit/codec",
+  "sockit/jsonrpc",
+  "sockit/services/rfc",
+];
 
 /** Runs a check script; resolves its exit code and output (never throws for a failing check). */
 async function check(name: string, ...args: string[]): Promise<{ code: number; out: string }> {

@@ -31,6 +31,8 @@ export const EXIT = {
   RESET: 5,
   /** Any other I/O error (address in use, permission denied, …). */
   IO: 6,
+  /** `sockit rpc call`: the server answered with a JSON-RPC error object. */
+  RPC: 7,
 } as const;
 
 /** The exit-code table as `--help` shows it. */
@@ -41,7 +43,8 @@ export const EXIT_HELP = `Exit codes:
   3  connection refused or unreachable
   4  timed out
   5  connection reset or broken pipe
-  6  other I/O error (address in use, permission denied, ...)`;
+  6  other I/O error (address in use, permission denied, ...)
+  7  rpc call: the server answered a JSON-RPC error`;
 
 /**
  * A command-line mistake: printed without a stack, exit code 1.

@@ -97,7 +97,9 @@ const PORT_COMMANDS = new Set(["connect", "listen", "scan"]);
  * @example `parserMessage(err, program, ["connect", "127.0.0.1", "-1"]) // "PORT must be 1..65535, got -1\n…"`
  */
 export function parserMessage(err: CommanderError, program: Command, argv: readonly string[]): string {
-  const cmd = program.commands.find((c) => argv.includes(c.name()));
+  const top = program.commands.find((c) => argv.includes(c.name()));
+  // a subcommand's mistake (`serve rpc`, `rpc call`): the subcommand's usage
+  const cmd = top?.commands.find((c) => argv.includes(c.name())) ?? top;
   let msg = err.message.replace(/^error: /, "");
   const negative = /^unknown option '(-\d+(\.\d+)?)'$/.exec(msg)?.[1];
   if (negative !== undefined) {
@@ -111,7 +113,9 @@ export function parserMessage(err: CommanderError, program: Command, argv: reado
 
 /** `usage: sockit connect [options] <host|path> [port]` and where to read more. */
 function usageLines(cmd: Command): string {
-  const name = cmd.parent ? `sockit ${cmd.name()}` : "sockit";
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c?.parent; c = c.parent) path.unshift(c.name());
+  const name = ["sockit", ...path].join(" ");
   return `usage: ${name} ${cmd.usage()}\n(run ${name} --help for more)`;
 }
 

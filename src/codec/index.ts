@@ -15,6 +15,7 @@
  * @module
  */
 
+export { type ContentLengthOptions, contentLength } from "./content-length.js";
 export { type DelimiterOptions, delimiter } from "./delimiter.js";
 export { CodecError, FrameTooLargeError, MalformedFrameError, TruncatedFrameError } from "./errors.js";
 export { type ByteStream, Framed, type FramedOptions, framed } from "./framed.js";

@@ -10,6 +10,7 @@ import { register as listen } from "./listen.js";
 import type { CommandRegistry } from "./registry.js";
 import { register as relay } from "./relay.js";
 import { register as rfcClients } from "./rfc-clients.js";
+import { register as rpc } from "./rpc.js";
 import { register as scan } from "./scan.js";
 import { register as serve } from "./serve.js";
 
@@ -24,5 +25,6 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   relay(program, reg);
   scan(program, reg);
   serve(program, reg);
+  rpc(program, reg);
   rfcClients(program, reg);
 }

@@ -1,0 +1,317 @@
+/**
+ * JSON-RPC 2.0 from the command line: `sockit serve rpc [ADDRESS]` (a small demo API: echo, add,
+ * subtract, time, sleep; on 127.0.0.1:7070 by default) and `sockit rpc call ADDRESS METHOD
+ * [JSON]` (prints the result, or the error, as JSON).
+ *
+ * @module
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Command } from "commander";
+import { connect } from "../../jsonrpc/client.js";
+import { RpcError } from "../../jsonrpc/errors.js";
+import { JsonRpcServer } from "../../jsonrpc/server.js";
+import { type Framing, parseRpcAddress } from "../../jsonrpc/transport.js";
+import type { Context } from "../context.js";
+import { EXIT, UsageError } from "../exit.js";
+import { addGlobalOptions } from "../globals.js";
+import { parseHostPort, parseUnixPath } from "../session/address.js";
+import { onSignals } from "../session/stop.js";
+import type { CommandRegistry } from "./registry.js";
+import { busyPortError } from "./serve.js";
+
+/** Where `sockit serve rpc` listens when no ADDRESS is given. */
+export const DEFAULT_RPC_ADDRESS = "127.0.0.1:7070";
+const SLEEP_MAX_MS = 60_000;
+
+function numbers(method: string, p: unknown, names: [string, string]): [number, number] {
+  const pair = Array.isArray(p)
+    ? [p[0], p[1]]
+    : typeof p === "object" && p !== null
+      ? [(p as Record<string, unknown>)[names[0]], (p as Record<string, unknown>)[names[1]]]
+      : [];
+  const ok = (Array.isArray(p) ? p.length === 2 : true) && pair.length === 2;
+  if (!ok || typeof pair[0] !== "number" || typeof pair[1] !== "number")
+    throw RpcError.invalidParams(
+      `${method} takes two numbers: [${names[0]}, ${names[1]}] or {"${names[0]}": …, "${names[1]}": …}`,
+    );
+  return [pair[0], pair[1]];
+}
+
+/**
+ * The demo API of `sockit serve rpc`, on `server`: `echo` (returns its params), `add` ([a, b] or
+ * {a, b}), `subtract` ([minuend, subtrahend] or named), `time` (the server's clock, ISO 8601),
+ * `sleep` ([ms], at most 60000; returns ms after waiting).
+ *
+ * @example `demoMethods(new JsonRpcServer()).methods // ["echo", "add", "subtract", "time", "sleep"]`
+ */
+export function demoMethods(server: JsonRpcServer): JsonRpcServer {
+  return server
+    .method("echo", (p: unknown) => p ?? null)
+    .method("add", (p: unknown) => {
+      const [a, b] = numbers("add", p, ["a", "b"]);
+      return a + b;
+    })
+    .method("subtract", (p: unknown) => {
+      const [a, b] = numbers("subtract", p, ["minuend", "subtrahend"]);
+      return a - b;
+    })
+    .method("time", () => new Date().toISOString())
+    .method("sleep", async (p: unknown, { signal }) => {
+      const ms = Array.isArray(p) ? p[0] : (p as { ms?: unknown } | undefined)?.ms;
+      if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > SLEEP_MAX_MS)
+        throw RpcError.invalidParams(`sleep takes [ms], an integer 0..${SLEEP_MAX_MS}`);
+      await sleep(ms, undefined, { signal });
+      return ms;
+    });
+}
+
+/** An ADDRESS argument checked the CLI's way (UsageError), as `tcp://HOST:PORT` or `unix:PATH`. */
+export function rpcAddress(text: string, what: string, zero: boolean): string {
+  let at: ReturnType<typeof parseRpcAddress>;
+  try {
+    at = parseRpcAddress(text);
+  } catch {
+    throw new UsageError(
+      `${what} must be HOST:PORT, tcp://HOST:PORT or unix:/path, got ${JSON.stringify(text)}`,
+    );
+  }
+  if (at.network === "unix") return `unix:${parseUnixPath(at.address, what)}`;
+  const hp = parseHostPort(at.address, { zero, what });
+  return `tcp://${hp.host.includes(":") ? `[${hp.host}]` : hp.host}:${hp.port}`;
+}
+
+function framingOf(text: string | undefined): Framing {
+  const f = text ?? "auto";
+  if (f !== "auto" && f !== "ndjson" && f !== "content-length")
+    throw new UsageError(`--framing must be auto, ndjson or content-length, got ${f}`);
+  return f;
+}
+
+function intOption(flag: string, text: string | undefined, min: number, max: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text) || n < min || n > max)
+    throw new UsageError(`--${flag} must be an integer ${min}..${max}, got ${text}`);
+  return n;
+}
+
+function secondsOption(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || n > 2_000_000)
+    throw new UsageError(`--${flag} must be a number of seconds (0: none), got ${text}`);
+  return Math.round(n * 1000);
+}
+
+/** What `serve rpc` will do. */
+export interface ServeRpcPlan {
+  readonly address: string;
+  readonly framing: Framing;
+  readonly maxMessage: number | undefined;
+  readonly concurrency: number | undefined;
+  readonly timeoutMs: number | undefined;
+}
+
+/**
+ * `serve rpc`'s arguments as a plan (pure; throws UsageError).
+ * @example `planServeRpc(undefined, {}).address // "tcp://127.0.0.1:7070"`
+ */
+export function planServeRpc(
+  address: string | undefined,
+  o: { framing?: string; maxMessage?: string; concurrency?: string; timeout?: string },
+): ServeRpcPlan {
+  return {
+    address: rpcAddress(address ?? DEFAULT_RPC_ADDRESS, "ADDRESS", true),
+    framing: framingOf(o.framing),
+    maxMessage: intOption("max-message", o.maxMessage, 2, 2 ** 30),
+    concurrency: intOption("concurrency", o.concurrency, 1, 1 << 20),
+    timeoutMs: secondsOption("timeout", o.timeout),
+  };
+}
+
+/** Serves the demo API until SIGINT/SIGTERM (or `stop`); resolves 0. */
+export async function runServeRpc(plan: ServeRpcPlan, ctx: Context, stop?: AbortSignal): Promise<number> {
+  const server = demoMethods(
+    new JsonRpcServer({
+      framing: plan.framing,
+      ...(plan.maxMessage === undefined ? {} : { maxMessage: plan.maxMessage }),
+      ...(plan.concurrency === undefined ? {} : { concurrency: plan.concurrency }),
+      ...(plan.timeoutMs === undefined ? {} : { timeout: plan.timeoutMs }),
+    }),
+  );
+  const ln = await server.listen(plan.address).catch((err: unknown) => {
+    throw busyPortError(err);
+  });
+  let resolve: (s: string) => void = () => {};
+  const stopped = new Promise<string>((r) => (resolve = r));
+  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
+  if (stop) {
+    if (stop.aborted) resolve("stop");
+    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
+  }
+  const unix = plan.address.startsWith("unix:");
+  const where = unix ? `unix:${ln.address}` : ln.address;
+  const tryIt = [
+    `sockit rpc call ${where} add '[1, 2]'`,
+    unix
+      ? `echo '{"jsonrpc":"2.0","method":"time","id":1}' | nc -U -q1 ${ln.address}`
+      : `echo '{"jsonrpc":"2.0","method":"time","id":1}' | nc -q1 ${ln.address.replace(/^\[?(.*?)\]?:(\d+)$/, "$1 $2")}`,
+  ];
+  if (ctx.opts.json)
+    ctx.io.stdout.write(
+      `${JSON.stringify({ listening: where, framing: plan.framing, methods: server.methods, try: tryIt })}\n`,
+    );
+  else
+    ctx.io.stdout.write(
+      `JSON-RPC 2.0 (${plan.framing === "auto" ? "newline-delimited JSON" : plan.framing}) on ${where}\n` +
+        `methods: ${server.methods.join(", ")}\n` +
+        `try it from another terminal:  ${tryIt.join("\n                               or: ")}\n`,
+    );
+  ctx.err("sockit: serving JSON-RPC; Ctrl-C stops\n");
+  const sig = await stopped;
+  dispose();
+  ctx.err(`sockit: ${sig === "stop" ? "stopping" : `${sig}: shutting down`}\n`);
+  await ln.close();
+  return EXIT.OK;
+}
+
+/** What `rpc call` will do. */
+export interface RpcCallPlan {
+  readonly address: string;
+  readonly method: string;
+  readonly params: unknown[] | Record<string, unknown> | undefined;
+  readonly framing: Framing;
+  readonly timeoutMs: number;
+  readonly notify: boolean;
+}
+
+/**
+ * `rpc call`'s arguments as a plan (pure; throws UsageError).
+ * @example `planRpcCall("127.0.0.1:7070", "add", "[1,2]", {}).params // [1, 2]`
+ */
+export function planRpcCall(
+  address: string,
+  method: string,
+  json: string | undefined,
+  o: { framing?: string; timeout?: string; notify?: boolean },
+): RpcCallPlan {
+  let params: unknown;
+  if (json !== undefined) {
+    try {
+      params = JSON.parse(json);
+    } catch (err) {
+      throw new UsageError(`JSON is not valid JSON (${(err as Error).message}): ${json}`);
+    }
+    if (typeof params !== "object" || params === null)
+      throw new UsageError(
+        `JSON must be an array (positional params) or an object (named params), got ${json}`,
+      );
+  }
+  return {
+    address: rpcAddress(address, "ADDRESS", false),
+    method,
+    params: params as RpcCallPlan["params"],
+    framing: framingOf(o.framing),
+    timeoutMs: secondsOption("timeout", o.timeout) ?? 30_000,
+    notify: o.notify === true,
+  };
+}
+
+/**
+ * Calls the method and prints its result as JSON (with --json: the whole response); an error
+ * answer is printed as JSON too, and exits 7.
+ */
+export async function runRpcCall(plan: RpcCallPlan, ctx: Context): Promise<number> {
+  const client = await connect(plan.address, { framing: plan.framing, timeout: plan.timeoutMs });
+  ctx.info(`connected to ${plan.address}`);
+  const out = (v: unknown): void => void ctx.io.stdout.write(`${JSON.stringify(v)}\n`);
+  try {
+    if (plan.notify) {
+      await client.notify(plan.method, plan.params);
+      ctx.info(`sent notification ${plan.method} (no reply expected)`);
+      return EXIT.OK;
+    }
+    try {
+      const result = await client.call(plan.method, plan.params);
+      out(ctx.opts.json ? { jsonrpc: "2.0", result, id: 1 } : result);
+      return EXIT.OK;
+    } catch (err) {
+      if (!(err instanceof RpcError)) throw err;
+      out(ctx.opts.json ? { jsonrpc: "2.0", error: err.toJSON(), id: 1 } : err.toJSON());
+      ctx.err(`sockit: ${plan.method}: the server answered error ${err.code} (${err.message})\n`);
+      return EXIT.RPC;
+    }
+  } finally {
+    // half-close and let the server close first: nothing is cut off, and --trace shows the
+    // textbook ending (shutdown, recv = 0, close)
+    await client.end();
+  }
+}
+
+/** Adds `serve rpc` (under `serve`) and `rpc call` to the program. */
+export function register(program: Command, reg: CommandRegistry): void {
+  const serve = program.commands.find((c) => c.name() === "serve");
+  if (serve === undefined) throw new Error("register serve before rpc");
+  const srv = addGlobalOptions(serve.command("rpc"), { json: true })
+    .description(
+      `a JSON-RPC 2.0 server with a demo API (echo, add, subtract, time, sleep), on ${DEFAULT_RPC_ADDRESS} by default`,
+    )
+    .argument(
+      "[address]",
+      `HOST:PORT, tcp://HOST:PORT or unix:/path (default ${DEFAULT_RPC_ADDRESS}; port 0: any)`,
+    )
+    .option(
+      "--framing <kind>",
+      "auto (JSON values, newline-delimited or not), ndjson or content-length",
+      "auto",
+    )
+    .option("--max-message <bytes>", "largest request or batch (default 1048576)")
+    .option("--concurrency <n>", "requests of one connection running at once (default 16)")
+    .option("--timeout <seconds>", "a method running longer is answered -32001 (default 30; 0: none)")
+    .addHelpText(
+      "after",
+      `
+Methods: echo (returns its params), add [a, b], subtract [minuend, subtrahend] (or named),
+time (the server's clock, ISO 8601), sleep [ms] (at most ${SLEEP_MAX_MS}).
+
+Examples:
+  sockit serve rpc                         on ${DEFAULT_RPC_ADDRESS}
+  sockit serve rpc unix:/tmp/rpc.sock      on a Unix socket
+  sockit serve rpc 127.0.0.1:0 --json      any free port; what listens where as JSON
+  sockit rpc call ${DEFAULT_RPC_ADDRESS} subtract '{"minuend": 42, "subtrahend": 23}'`,
+    );
+  srv.action((address: string | undefined, opts: Record<string, string | undefined>) => {
+    reg.choose(srv, (ctx) => runServeRpc(planServeRpc(address, opts), ctx));
+  });
+
+  const rpc = addGlobalOptions(program.command("rpc"), { json: false }).description(
+    "JSON-RPC 2.0 client: sockit rpc call ADDRESS METHOD [JSON]",
+  );
+  const call = addGlobalOptions(rpc.command("call"), { json: true })
+    .description("call METHOD on the JSON-RPC server at ADDRESS and print the result (or the error) as JSON")
+    .argument("<address>", "HOST:PORT, tcp://HOST:PORT or unix:/path")
+    .argument("<method>", "the method's name")
+    .argument("[json]", "params: a JSON array (positional) or object (named)")
+    .option("--framing <kind>", "auto (newline-delimited JSON), ndjson or content-length", "auto")
+    .option("-t, --timeout <seconds>", "give up after SECONDS without a reply: exit 4 (default 30; 0: none)")
+    .option("-n, --notify", "send a notification (no id): the server answers nothing; print nothing")
+    .addHelpText(
+      "after",
+      `
+Output: the result as one line of JSON on stdout (--json: the whole response object). An error
+answer is printed as its JSON error object ({"code", "message", "data"}) and exits 7.
+
+Examples:
+  sockit rpc call ${DEFAULT_RPC_ADDRESS} add '[1, 2]'                  3
+  sockit rpc call unix:/tmp/rpc.sock time                     "2026-01-01T12:00:00.000Z"
+  sockit rpc call ${DEFAULT_RPC_ADDRESS} nope                          {"code":-32601,...}, exit 7`,
+    );
+  call.action((address: string, method: string, json: string | undefined, opts: Record<string, unknown>) => {
+    reg.choose(call, (ctx) =>
+      runRpcCall(
+        planRpcCall(address, method, json, opts as { framing?: string; timeout?: string; notify?: boolean }),
+        ctx,
+      ),
+    );
+  });
+}
