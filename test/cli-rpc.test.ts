@@ -43,6 +43,27 @@ describe("sockit serve rpc + sockit rpc call", () => {
     await stop(tcp);
   });
 
+  test("serve rpc takes --host/--port as the other services do; the RFC-only flags are refused, not ignored", async () => {
+    const v6 = await serveRpc(["--host", "::1", "--port", "0"]);
+    try {
+      assert.match(v6.listening, /^\[::1\]:\d+$/);
+      const r = await sockit(["rpc", "call", v6.listening, "add", "[2, 3]"]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), "5");
+    } finally {
+      await stop(v6);
+    }
+    for (const [args, re] of [
+      [["--port-base", "9000"], /--port-base is an option of the RFC services/],
+      [["127.0.0.1:0", "--port", "5"], /either ADDRESS or --host\/--port/],
+      [["--port", "echo=7"], /must be a port number/],
+    ] as const) {
+      const r = await sockit(["serve", "rpc", ...args]);
+      assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+  });
+
   test("serve rpc lists the demo API and where it listens", () => {
     assert.deepEqual(tcp.methods, ["echo", "add", "subtract", "time", "sleep"]);
     assert.match(tcp.listening, /^127\.0\.0\.1:\d+$/);

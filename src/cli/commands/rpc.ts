@@ -248,6 +248,34 @@ export async function runRpcCall(plan: RpcCallPlan, ctx: Context): Promise<numbe
   }
 }
 
+/**
+ * Where `serve rpc` listens: ADDRESS, or `serve`'s own `--host H` and `--port N` (a number: the
+ * RFC services' `--port NAME=N` form and their other flags mean nothing here and are refused,
+ * never ignored).
+ * @example `rpcListenAddress(undefined, serve) // "127.0.0.1:7070" unless --host/--port were given`
+ */
+export function rpcListenAddress(address: string | undefined, serve: Command): string | undefined {
+  const given = (name: string) => serve.getOptionValueSource(name) === "cli";
+  for (const flag of serve.options) {
+    const name = flag.attributeName();
+    if (name === "host" || name === "port" || !given(name)) continue;
+    throw new UsageError(`${flag.long ?? flag.flags} is an option of the RFC services, not of serve rpc`);
+  }
+  const host = given("host") ? String(serve.getOptionValue("host")) : undefined;
+  const ports = given("port") ? (serve.getOptionValue("port") as unknown) : undefined;
+  const port = Array.isArray(ports) ? ports.at(-1) : ports;
+  if (host === undefined && port === undefined) return address;
+  if (address !== undefined) throw new UsageError("give serve rpc either ADDRESS or --host/--port, not both");
+  if (port !== undefined && !/^\d+$/.test(String(port)))
+    throw new UsageError(`--port for serve rpc must be a port number (0: any), got ${String(port)}`);
+  const [dh, dp] = [
+    DEFAULT_RPC_ADDRESS.slice(0, DEFAULT_RPC_ADDRESS.lastIndexOf(":")),
+    DEFAULT_RPC_ADDRESS.slice(DEFAULT_RPC_ADDRESS.lastIndexOf(":") + 1),
+  ];
+  const h = host ?? dh;
+  return `${h.includes(":") && !h.startsWith("[") ? `[${h}]` : h}:${port === undefined ? dp : String(port)}`;
+}
+
 /** Adds `serve rpc` (under `serve`) and `rpc call` to the program. */
 export function register(program: Command, reg: CommandRegistry): void {
   const serve = program.commands.find((c) => c.name() === "serve");
@@ -281,7 +309,7 @@ Examples:
   sockit rpc call ${DEFAULT_RPC_ADDRESS} subtract '{"minuend": 42, "subtrahend": 23}'`,
     );
   srv.action((address: string | undefined, opts: Record<string, string | undefined>) => {
-    reg.choose(srv, (ctx) => runServeRpc(planServeRpc(address, opts), ctx));
+    reg.choose(srv, (ctx) => runServeRpc(planServeRpc(rpcListenAddress(address, serve), opts), ctx));
   });
 
   const rpc = addGlobalOptions(program.command("rpc"), { json: false }).description(
