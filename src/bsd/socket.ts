@@ -6,6 +6,11 @@
  * to its half: a stream half (stream-half.ts) or a datagram half (dgram.ts), each following its
  * state table (states.ts; docs/api.md, "States").
  *
+ * Why this file is a little over the ~450 lines of the others: it is the one `Socket` class, one
+ * short method per Berkeley call (each checks its arguments and hands the call to the stream or
+ * datagram half), with the doc comment each public call needs; the halves, the state tables,
+ * the options and the argument checks live in their own files.
+ *
  * @module
  */
 import type { SockAddr } from "../addr/address.js";

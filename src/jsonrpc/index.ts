@@ -16,15 +16,8 @@
  * @module
  */
 
-export {
-  type BatchItem,
-  type BatchResult,
-  type RpcCallOptions,
-  type RpcClientOptions,
-  connect,
-  JsonRpcClient,
-  type RpcProxy,
-} from "./client.js";
+export { connect, JsonRpcClient } from "./client.js";
+export type { BatchItem, BatchResult, RpcCallOptions, RpcClientOptions, RpcProxy } from "./client-types.js";
 export { ErrorCode, RpcError } from "./errors.js";
 export type {
   JsonRpcErrorObject,
