@@ -20,7 +20,7 @@ import { emit, HOST, interleave, main, nowMs, Peer } from "./lib.js";
 
 const FIGURE = "pingpong";
 const SIZE = 64;
-const N = Math.max(1, Number(process.env.BENCH_PINGPONG_N ?? 30_000) || 30_000);
+const N = Math.max(1, Number(process.env.BENCH_PINGPONG_N ?? 10_000) || 10_000);
 
 function rawClient(port: number): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -26,7 +26,7 @@ import type { UdpMode } from "./udp-peer.js";
 
 const FIGURE = "udp-pingpong";
 const SIZE = 64;
-const N = Math.max(1, Number(process.env.BENCH_UDP_PINGPONG_N ?? 20_000) || 20_000);
+const N = Math.max(1, Number(process.env.BENCH_UDP_PINGPONG_N ?? 10_000) || 10_000);
 const RUN_LIMIT_MS = 20_000;
 
 function rawClient(port: number): Promise<number> {
