@@ -667,14 +667,10 @@ export class StreamSocket extends ChunkQueue {
   }
 
   /**
-   * False once the kernel has closed the connection (Linux's TCP_CLOSE: after a reset or an error,
-   * or when both sides have shut down), where shutdown(2) fails with ENOTCONN. The kernel forgets
-   * the peer's name in exactly that state, so getpeername(2) on the handle tells, without a side
-   * effect.
-   */
-  /**
-   * True while the kernel still holds the connection (getpeername(2) succeeds): false after a
-   * reset, or once both sides have shut down and the last FIN was acknowledged (TCP_CLOSE).
+   * True while the kernel still holds the connection: false after a reset or an error, or once
+   * both sides have shut down and the last FIN was acknowledged (Linux's TCP_CLOSE, where
+   * shutdown(2) fails with ENOTCONN). The kernel forgets the peer's name in exactly that state,
+   * so getpeername(2) on the handle tells, without a side effect.
    */
   get connected(): boolean {
     return this.#stillConnected();
