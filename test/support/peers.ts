@@ -37,7 +37,27 @@ export const PEER_PACKAGES = {
   ss: "iproute2",
   tc: "iproute2",
   curl: "curl",
+  wget: "wget",
+  ngircd: "ngircd",
+  "weechat-headless": "weechat-headless",
+  "redis-server": "redis-server",
+  lftp: "lftp",
+  swaks: "swaks",
+  nginx: "nginx",
+  wrk: "wrk",
+  chromium: "chromium",
+  pyftpdlib: "python3-pyftpdlib",
+  aiosmtpd: "python3-aiosmtpd",
 } as const;
+
+/**
+ * Peers that are Debian's Python modules rather than programs: found when Debian's python3 can
+ * import them from its dist-packages; {@link peerPath} then answers `/usr/bin/python3`, to run as
+ * `python3 -m MODULE`.
+ */
+const PYTHON_MODULES: ReadonlySet<string> = new Set(["pyftpdlib", "aiosmtpd"]);
+const DEBIAN_PYTHON = "/usr/bin/python3";
+const DIST_PACKAGES = "/usr/lib/python3/dist-packages";
 
 /**
  * The name of an optional peer program (a key of {@link PEER_PACKAGES}).
@@ -103,6 +123,15 @@ function executable(path: string): boolean {
 
 /** The program's path on PATH, /usr/sbin or /sbin (ignoring SOCKIT_HIDE_PEERS), or undefined. */
 function lookup(program: string, env: NodeJS.ProcessEnv): string | undefined {
+  if (PYTHON_MODULES.has(program)) {
+    try {
+      return executable(DEBIAN_PYTHON) && statSync(join(DIST_PACKAGES, program)).isDirectory()
+        ? DEBIAN_PYTHON
+        : undefined;
+    } catch {
+      return undefined;
+    }
+  }
   const dirs = (env.PATH ?? "").split(delimiter).filter(Boolean);
   for (const dir of [...dirs, ...SBIN]) {
     const path = join(dir, program);
