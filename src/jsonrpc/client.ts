@@ -24,7 +24,8 @@ import {
 } from "./client-types.js";
 import { RpcError } from "./errors.js";
 import { checkResponse, type JsonRpcParams, type JsonRpcResponse } from "./protocol.js";
-import { codecFor, type Framing, parseRpcAddress, type RpcStream, toByteStream } from "./transport.js";
+import { parseRpcAddress } from "./address.js";
+import { codecFor, type Framing, type RpcStream, toByteStream } from "./transport.js";
 
 interface Pending {
   readonly method: string;

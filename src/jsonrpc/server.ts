@@ -11,7 +11,8 @@ import { argTypeError, checkInt } from "../errors/index.js";
 import { type Conn, type Listener, listen } from "../net/index.js";
 import { ErrorCode, RpcError } from "./errors.js";
 import { checkRequest, errorResponse, type JsonRpcId, type JsonRpcResponse } from "./protocol.js";
-import { codecFor, type Framing, parseRpcAddress, type RpcStream, toByteStream } from "./transport.js";
+import { parseRpcAddress } from "./address.js";
+import { codecFor, type Framing, type RpcStream, toByteStream } from "./transport.js";
 
 /**
  * What a method gets besides its params: a signal that aborts when the request times out or

@@ -5,65 +5,18 @@
  *
  * @module
  */
-import { setTimeout as sleep } from "node:timers/promises";
 import type { Command } from "commander";
-import { connect } from "../../jsonrpc/client.js";
-import { RpcError } from "../../jsonrpc/errors.js";
-import { JsonRpcServer } from "../../jsonrpc/server.js";
-import { type Framing, parseRpcAddress } from "../../jsonrpc/transport.js";
-import type { Context } from "../context.js";
-import { EXIT, UsageError } from "../exit.js";
+import { parseRpcAddress } from "../../jsonrpc/address.js";
+import type { Framing } from "../../jsonrpc/transport.js";
+import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { parseHostPort, parseUnixPath } from "../session/address.js";
-import { onSignals } from "../session/stop.js";
 import type { CommandRegistry } from "./registry.js";
-import { busyPortError } from "./serve.js";
 
 /** Where `sockit serve rpc` listens when no ADDRESS is given. */
 export const DEFAULT_RPC_ADDRESS = "127.0.0.1:7070";
-const SLEEP_MAX_MS = 60_000;
-
-function numbers(method: string, p: unknown, names: [string, string]): [number, number] {
-  const pair = Array.isArray(p)
-    ? [p[0], p[1]]
-    : typeof p === "object" && p !== null
-      ? [(p as Record<string, unknown>)[names[0]], (p as Record<string, unknown>)[names[1]]]
-      : [];
-  const ok = (Array.isArray(p) ? p.length === 2 : true) && pair.length === 2;
-  if (!ok || typeof pair[0] !== "number" || typeof pair[1] !== "number")
-    throw RpcError.invalidParams(
-      `${method} takes two numbers: [${names[0]}, ${names[1]}] or {"${names[0]}": …, "${names[1]}": …}`,
-    );
-  return [pair[0], pair[1]];
-}
-
-/**
- * The demo API of `sockit serve rpc`, on `server`: `echo` (returns its params), `add` ([a, b] or
- * {a, b}), `subtract` ([minuend, subtrahend] or named), `time` (the server's clock, ISO 8601),
- * `sleep` ([ms], at most 60000; returns ms after waiting).
- *
- * @example `demoMethods(new JsonRpcServer()).methods // ["echo", "add", "subtract", "time", "sleep"]`
- */
-export function demoMethods(server: JsonRpcServer): JsonRpcServer {
-  return server
-    .method("echo", (p: unknown) => p ?? null)
-    .method("add", (p: unknown) => {
-      const [a, b] = numbers("add", p, ["a", "b"]);
-      return a + b;
-    })
-    .method("subtract", (p: unknown) => {
-      const [a, b] = numbers("subtract", p, ["minuend", "subtrahend"]);
-      return a - b;
-    })
-    .method("time", () => new Date().toISOString())
-    .method("sleep", async (p: unknown, { signal }) => {
-      const ms = Array.isArray(p) ? p[0] : (p as { ms?: unknown } | undefined)?.ms;
-      if (typeof ms !== "number" || !Number.isInteger(ms) || ms < 0 || ms > SLEEP_MAX_MS)
-        throw RpcError.invalidParams(`sleep takes [ms], an integer 0..${SLEEP_MAX_MS}`);
-      await sleep(ms, undefined, { signal });
-      return ms;
-    });
-}
+/** The longest `sleep` of the demo API (ms). */
+export const SLEEP_MAX_MS = 60_000;
 
 /** An ADDRESS argument checked the CLI's way (UsageError), as `tcp://HOST:PORT` or `unix:PATH`. */
 export function rpcAddress(text: string, what: string, zero: boolean): string {
@@ -129,52 +82,6 @@ export function planServeRpc(
   };
 }
 
-/** Serves the demo API until SIGINT/SIGTERM (or `stop`); resolves 0. */
-export async function runServeRpc(plan: ServeRpcPlan, ctx: Context, stop?: AbortSignal): Promise<number> {
-  const server = demoMethods(
-    new JsonRpcServer({
-      framing: plan.framing,
-      ...(plan.maxMessage === undefined ? {} : { maxMessage: plan.maxMessage }),
-      ...(plan.concurrency === undefined ? {} : { concurrency: plan.concurrency }),
-      ...(plan.timeoutMs === undefined ? {} : { timeout: plan.timeoutMs }),
-    }),
-  );
-  const ln = await server.listen(plan.address).catch((err: unknown) => {
-    throw busyPortError(err);
-  });
-  let resolve: (s: string) => void = () => {};
-  const stopped = new Promise<string>((r) => (resolve = r));
-  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
-  if (stop) {
-    if (stop.aborted) resolve("stop");
-    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
-  }
-  const unix = plan.address.startsWith("unix:");
-  const where = unix ? `unix:${ln.address}` : ln.address;
-  const tryIt = [
-    `sockit rpc call ${where} add '[1, 2]'`,
-    unix
-      ? `echo '{"jsonrpc":"2.0","method":"time","id":1}' | nc -U -q1 ${ln.address}`
-      : `echo '{"jsonrpc":"2.0","method":"time","id":1}' | nc -q1 ${ln.address.replace(/^\[?(.*?)\]?:(\d+)$/, "$1 $2")}`,
-  ];
-  if (ctx.opts.json)
-    ctx.io.stdout.write(
-      `${JSON.stringify({ listening: where, framing: plan.framing, methods: server.methods, try: tryIt })}\n`,
-    );
-  else
-    ctx.io.stdout.write(
-      `JSON-RPC 2.0 (${plan.framing === "auto" ? "newline-delimited JSON" : plan.framing}) on ${where}\n` +
-        `methods: ${server.methods.join(", ")}\n` +
-        `try it from another terminal:  ${tryIt.join("\n                               or: ")}\n`,
-    );
-  ctx.err("sockit: serving JSON-RPC; Ctrl-C stops\n");
-  const sig = await stopped;
-  dispose();
-  ctx.err(`sockit: ${sig === "stop" ? "stopping" : `${sig}: shutting down`}\n`);
-  await ln.close();
-  return EXIT.OK;
-}
-
 /** What `rpc call` will do. */
 export interface RpcCallPlan {
   readonly address: string;
@@ -215,37 +122,6 @@ export function planRpcCall(
     timeoutMs: secondsOption("timeout", o.timeout) ?? 30_000,
     notify: o.notify === true,
   };
-}
-
-/**
- * Calls the method and prints its result as JSON (with --json: the whole response); an error
- * answer is printed as JSON too, and exits 7.
- */
-export async function runRpcCall(plan: RpcCallPlan, ctx: Context): Promise<number> {
-  const client = await connect(plan.address, { framing: plan.framing, timeout: plan.timeoutMs });
-  ctx.info(`connected to ${plan.address}`);
-  const out = (v: unknown): void => void ctx.io.stdout.write(`${JSON.stringify(v)}\n`);
-  try {
-    if (plan.notify) {
-      await client.notify(plan.method, plan.params);
-      ctx.info(`sent notification ${plan.method} (no reply expected)`);
-      return EXIT.OK;
-    }
-    try {
-      const result = await client.call(plan.method, plan.params);
-      out(ctx.opts.json ? { jsonrpc: "2.0", result, id: 1 } : result);
-      return EXIT.OK;
-    } catch (err) {
-      if (!(err instanceof RpcError)) throw err;
-      out(ctx.opts.json ? { jsonrpc: "2.0", error: err.toJSON(), id: 1 } : err.toJSON());
-      ctx.err(`sockit: ${plan.method}: the server answered error ${err.code} (${err.message})\n`);
-      return EXIT.RPC;
-    }
-  } finally {
-    // half-close and let the server close first: nothing is cut off, and --trace shows the
-    // textbook ending (shutdown, recv = 0, close)
-    await client.end();
-  }
 }
 
 /**
@@ -309,7 +185,12 @@ Examples:
   sockit rpc call ${DEFAULT_RPC_ADDRESS} subtract '{"minuend": 42, "subtrahend": 23}'`,
     );
   srv.action((address: string | undefined, opts: Record<string, string | undefined>) => {
-    reg.choose(srv, (ctx) => runServeRpc(planServeRpc(rpcListenAddress(address, serve), opts), ctx));
+    reg.choose(srv, async (ctx) => {
+      const plan = planServeRpc(rpcListenAddress(address, serve), opts);
+      // the run step (and the JSON-RPC library) loads only for this command: start-up stays light
+      const { runServeRpc } = await import("../rpc/run.js");
+      return runServeRpc(plan, ctx);
+    });
   });
 
   const rpc = addGlobalOptions(program.command("rpc"), { json: false }).description(
@@ -335,11 +216,15 @@ Examples:
   sockit rpc call ${DEFAULT_RPC_ADDRESS} nope                          {"code":-32601,...}, exit 7`,
     );
   call.action((address: string, method: string, json: string | undefined, opts: Record<string, unknown>) => {
-    reg.choose(call, (ctx) =>
-      runRpcCall(
-        planRpcCall(address, method, json, opts as { framing?: string; timeout?: string; notify?: boolean }),
-        ctx,
-      ),
-    );
+    reg.choose(call, async (ctx) => {
+      const plan = planRpcCall(
+        address,
+        method,
+        json,
+        opts as { framing?: string; timeout?: string; notify?: boolean },
+      );
+      const { runRpcCall } = await import("../rpc/run.js");
+      return runRpcCall(plan, ctx);
+    });
   });
 }

@@ -11,7 +11,10 @@
  */
 import { fstatSync } from "node:fs";
 import type { Readable, Writable } from "node:stream";
-import { Presets, SingleBar } from "cli-progress";
+import type { SingleBar } from "cli-progress";
+
+/** cli-progress, loaded only when a bar may be drawn (it is 20-odd modules: start-up time). */
+type BarLib = typeof import("cli-progress");
 
 /**
  * The bar appears once a session has lasted this long (ms).
@@ -86,6 +89,7 @@ export class Meter {
   readonly #total: number | undefined;
   readonly #forced: boolean;
   #bar: SingleBar | undefined;
+  #lib: BarLib | undefined;
   #delay: NodeJS.Timeout | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -99,7 +103,8 @@ export class Meter {
     this.#total = opts.total;
     this.#forced = opts.forced === true;
     if (opts.bar) {
-      this.#delay = setTimeout(() => this.#show(), PROGRESS_DELAY_MS);
+      const lib = import("cli-progress").then((m) => (this.#lib = m));
+      this.#delay = setTimeout(() => void lib.then(() => this.#show()), PROGRESS_DELAY_MS);
       this.#delay.unref();
     }
   }
@@ -151,7 +156,9 @@ export class Meter {
     const format = known
       ? "sent {bar} {percentage}% {sentText}/{totalText} | {rate} | ETA {eta_formatted} | received {receivedText}"
       : "sent {sentText} | received {receivedText} | {rate}";
-    this.#bar = new SingleBar(
+    const lib = this.#lib;
+    if (lib === undefined) return;
+    this.#bar = new lib.SingleBar(
       {
         stream: this.#stream as NodeJS.WriteStream,
         format,
@@ -163,7 +170,7 @@ export class Meter {
         notTTYSchedule: 1000,
         etaBuffer: 20,
       },
-      Presets.shades_classic,
+      lib.Presets.shades_classic,
     );
     this.#bar.start(known ? Math.max(this.#total!, 1) : Math.max(this.#sent, 1), 0, this.#payload());
     this.#update();
