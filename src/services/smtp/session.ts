@@ -73,6 +73,13 @@ const MAX_LOCAL = 64;
 
 const reply = (text: string): string => `${text}\r\n`;
 
+/** Client text echoed in a reply: no control characters (a CR would end the reply), at most 100. */
+function shown(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  const t = text.replace(/[\x00-\x1f\x7f]/g, "?");
+  return t.length > 100 ? `${t.slice(0, 97)}...` : t;
+}
+
 /** An address of a path (`<…>`, source route dropped); undefined when the syntax is wrong. */
 function parsePath(text: string): { path: string; rest: string } | undefined {
   const m = /^\s*<([^<>]*)>(.*)$/.exec(text);
@@ -205,7 +212,7 @@ export class SmtpSession {
         this.#reset();
         if (verb === "HELO") return ok(`250 ${this.#o.hostname}`);
         const ext = [
-          `${this.#o.hostname} greets ${arg}`,
+          `${this.#o.hostname} greets ${shown(arg)}`,
           "PIPELINING",
           `SIZE ${this.#o.maxMessage}`,
           "8BITMIME",
@@ -262,7 +269,7 @@ export class SmtpSession {
         if (value === undefined || !/^(7BIT|8BITMIME)$/i.test(value))
           return this.#error("501 5.5.4 Syntax: BODY=7BIT or BODY=8BITMIME");
       } else if (k === "SMTPUTF8" && value === undefined) smtputf8 = true;
-      else return this.#error(`555 5.5.4 MAIL parameter ${key} not recognized`);
+      else return this.#error(`555 5.5.4 MAIL parameter ${shown(key)} not recognized`);
     }
     if (p.path !== "") {
       const why = mailboxProblem(p.path, false);
@@ -282,7 +289,7 @@ export class SmtpSession {
     const p = m ? parsePath(m[1]!) : undefined;
     if (p === undefined) return this.#error("501 5.5.4 Syntax: RCPT TO:<address>");
     if (p.rest.trim() !== "")
-      return this.#error(`555 5.5.4 RCPT parameters not recognized: ${p.rest.trim()}`);
+      return this.#error(`555 5.5.4 RCPT parameters not recognized: ${shown(p.rest.trim())}`);
     const why = mailboxProblem(p.path, true);
     if (why !== undefined) return this.#error(`501 5.1.3 Bad recipient address: ${why}`);
 

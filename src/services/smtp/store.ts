@@ -52,10 +52,13 @@ const CRLF = Buffer.from("\r\n");
 
 /** The message as a file: Return-Path and Received first, LF line endings (Maildir's convention). */
 function asFile(data: Buffer, env: Envelope, host: string, id: string): Buffer {
-  const to = env.to.length === 1 ? ` for <${env.to[0]}>` : "";
+  // client text in a header: no control characters (a CR or LF would start a header of its own)
+  // eslint-disable-next-line no-control-regex
+  const clean = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, "?");
+  const to = env.to.length === 1 ? ` for <${clean(env.to[0]!)}>` : "";
   const head =
-    `Return-Path: <${env.from}>\n` +
-    `Received: from ${env.helo || "unknown"} (${env.peer})\n\tby ${host} (sockit) with ${env.smtputf8 ? "UTF8SMTP" : "ESMTP"} id ${id}${to};\n\t${env.receivedAt.toUTCString()}\n`;
+    `Return-Path: <${clean(env.from)}>\n` +
+    `Received: from ${clean(env.helo) || "unknown"} (${env.peer})\n\tby ${host} (sockit) with ${env.smtputf8 ? "UTF8SMTP" : "ESMTP"} id ${id}${to};\n\t${env.receivedAt.toUTCString()}\n`;
   const parts: Buffer[] = [Buffer.from(head)];
   let pos = 0;
   for (;;) {
