@@ -75,7 +75,6 @@ const reply = (text: string): string => `${text}\r\n`;
 
 /** Client text echoed in a reply: no control characters (a CR would end the reply), at most 100. */
 function shown(text: string): string {
-  // eslint-disable-next-line no-control-regex
   const t = text.replace(/[\x00-\x1f\x7f]/g, "?");
   return t.length > 100 ? `${t.slice(0, 97)}...` : t;
 }

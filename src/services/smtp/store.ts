@@ -53,7 +53,7 @@ const CRLF = Buffer.from("\r\n");
 /** The message as a file: Return-Path and Received first, LF line endings (Maildir's convention). */
 function asFile(data: Buffer, env: Envelope, host: string, id: string): Buffer {
   // client text in a header: no control characters (a CR or LF would start a header of its own)
-  // eslint-disable-next-line no-control-regex
+
   const clean = (s: string) => s.replace(/[\x00-\x1f\x7f]/g, "?");
   const to = env.to.length === 1 ? ` for <${clean(env.to[0]!)}>` : "";
   const head =
