@@ -12,9 +12,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
+import { dial } from "../src/net/index.js";
 import { needs, peerPath } from "./support/peers.js";
 import { runPython } from "./support/python.js";
-import { SOCKIT } from "./support/sockit-serve.js";
+import { SOCKIT, sockit } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
 
 const run = promisify(execFile);
@@ -26,10 +27,11 @@ interface Sink {
   readonly maildir: string;
 }
 
-async function startSink(maildir: string, args: string[] = []): Promise<Sink> {
+async function startSink(maildir: string, args: string[] = [], serveFlags: string[] = []): Promise<Sink> {
   const child = start(process.execPath, [
     SOCKIT,
     "serve",
+    ...serveFlags,
     "smtp",
     "127.0.0.1:0",
     "--json",
@@ -313,4 +315,64 @@ describe("sockit serve smtp on a full disk", () => {
       assert.match(s.child.stderr(), /store-failed: .*ENOSPC/);
     },
   );
+});
+
+describe("sockit serve smtp: connection limits, idle clients, shutdown", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "sockit-smtp-limits-"));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("serve's --max-per-source and --idle apply: a third client from one address gets 421 4.3.2, a silent one 421 4.4.2", async () => {
+    const sink = await startSink(join(dir, "a"), [], ["--max-per-source", "2", "--idle", "1"]);
+    try {
+      const out = await py(
+        sink,
+        `import time
+c1 = socket.create_connection((host, port)); f1 = c1.makefile("rb"); print(f1.readline().decode().strip()[:3])
+c2 = socket.create_connection((host, port)); f2 = c2.makefile("rb"); print(f2.readline().decode().strip()[:3])
+c3 = socket.create_connection((host, port)); f3 = c3.makefile("rb"); print(f3.readline().decode().strip()); print(f3.readline() == b"")
+c1.settimeout(5); t0 = time.monotonic(); print(f1.readline().decode().strip()); print(0.8 < time.monotonic() - t0 < 3)
+print(f1.readline() == b"")`,
+      );
+      const lines = out.trim().split("\n");
+      assert.deepEqual(lines.slice(0, 2), ["220", "220"]);
+      assert.match(
+        lines[2]!,
+        /^421 4\.3\.2 .*too many connections from 127\.0\.0\.1 \(limit 2\); try again later$/,
+      );
+      assert.deepEqual([lines[3], lines[5], lines[6]], ["True", "True", "True"]);
+      assert.match(lines[4]!, /^421 4\.4\.2 .*idle too long; closing$/);
+    } finally {
+      await stopSink(sink);
+    }
+  });
+
+  test("at SIGTERM a client between commands is told 421 and the sink exits without waiting out the grace period", async () => {
+    const sink = await startSink(join(dir, "b"));
+    const conn = await dial("tcp", `${sink.host}:${sink.port}`);
+    try {
+      assert.match((await conn.readLine())!.toString(), /^220 /);
+      await conn.write("EHLO idle\r\n");
+      for (let l = ""; !l.startsWith("250 ");) l = (await conn.readLine())!.toString();
+      const t0 = Date.now();
+      sink.child.kill("SIGTERM");
+      conn.setReadDeadline(Date.now() + 4000);
+      assert.match((await conn.readLine())!.toString(), /^421 4\.3\.2 .*shutting down/);
+      assert.equal(await conn.readLine(), null);
+      assert.equal(await sink.child.exit(10_000), 0, sink.child.stderr());
+      assert.ok(Date.now() - t0 < 2500, `exited after ${Date.now() - t0} ms`);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  test("the RFC services' other flags are refused, not ignored", async () => {
+    const r = await sockit(["serve", "--port-base", "9000", "smtp", "127.0.0.1:0"]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /--port-base is an option of the RFC services, not of serve smtp/);
+  });
 });

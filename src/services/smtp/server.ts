@@ -84,6 +84,8 @@ export class SmtpServer {
   readonly #ln: Listener;
   readonly #o: Required<Omit<SmtpServerOptions, "onMessage" | "onEvent">> & SmtpServerOptions;
   readonly #conns = new Set<Conn>();
+  /** The reader of each connection, to tell at shutdown who is in the middle of a message. */
+  readonly #readers = new Map<Conn, SmtpReader>();
   readonly #perSource = new Map<string, number>();
   readonly #done = new Set<Promise<void>>();
   #closing = false;
@@ -110,11 +112,16 @@ export class SmtpServer {
     return this.#conns.size;
   }
 
-  /** Stops accepting; clients get the grace period to finish, then are cut off. Idempotent. */
+  /**
+   * Stops accepting. Clients between commands are answered 421 and closed at once; a client in
+   * the middle of a message gets the grace period to finish it, then is cut off. Idempotent.
+   */
   async close(): Promise<void> {
     if (!this.#closing) {
       this.#closing = true;
       await this.#ln.close();
+      // wake the reads of idle clients: they are told 421 (see #converse)
+      for (const [conn, reader] of this.#readers) if (!reader.inData) conn.setReadDeadline(Date.now());
     }
     await this.#accepting;
     let timer: NodeJS.Timeout | undefined;
@@ -185,17 +192,27 @@ export class SmtpServer {
 
   async #converse(conn: Conn, session: SmtpSession): Promise<void> {
     const reader = new SmtpReader({ maxMessage: this.#o.maxMessage });
+    this.#readers.set(conn, reader);
+    try {
+      await this.#dialogue(conn, session, reader);
+    } finally {
+      this.#readers.delete(conn);
+    }
+  }
+
+  async #dialogue(conn: Conn, session: SmtpSession, reader: SmtpReader): Promise<void> {
     const idle = this.#o.idleMs;
     await conn.write(session.greeting());
     for (;;) {
-      conn.setReadDeadline(Date.now() + idle);
+      conn.setReadDeadline(this.#closing && !reader.inData ? Date.now() : Date.now() + idle);
       let chunk: Buffer | null;
       try {
         chunk = await conn.read();
       } catch (err) {
         if (err instanceof OSError && err.code === "ETIMEDOUT") {
           conn.setWriteDeadline(Date.now() + 1000);
-          await conn.write(session.timeout()).catch(() => {});
+          const bye = this.#closing ? session.unavailable("shutting down") : session.timeout();
+          await conn.write(bye).catch(() => {});
           return;
         }
         throw err;
