@@ -350,6 +350,7 @@ Examples:
       "<args...>",
       "[FILE|-] HOST[:PORT]: the message (a file, - for stdin; default: a short test message)",
     )
+    .usage("--from A --to B [--to C…] [--subject S] [options] [FILE|-] HOST[:PORT]")
     .option("--from <address>", "the envelope sender (MAIL FROM); '' for the null sender")
     .option(
       "--to <address>",
