@@ -14,6 +14,7 @@ import { makeOSError } from "../../errors/index.js";
  *
  * @example
  * ```ts
+ * const opts = { from: "a@example.org", to: ["nobody"], message: Buffer.from("Subject: x\n\nhi\n") };
  * try { await sendMail("127.0.0.1:2525", opts); }
  * catch (e) { if (e instanceof SmtpReplyError) console.log(e.code, e.enhanced, e.command); }
  * ```

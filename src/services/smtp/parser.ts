@@ -12,7 +12,14 @@
  * @module
  */
 
-/** RFC 5321 §4.5.3.1.4/.6: a command line or a text line is at most 1000 bytes with its CRLF. */
+/**
+ * RFC 5321 §4.5.3.1.4/.6: a command line or a text line is at most 1000 bytes with its CRLF.
+ *
+ * @example
+ * ```ts
+ * const longest = "x".repeat(SMTP_LINE_LIMIT - 2); // the most a line may hold before its CRLF
+ * ```
+ */
 export const SMTP_LINE_LIMIT = 1000;
 
 /**

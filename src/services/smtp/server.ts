@@ -12,7 +12,14 @@ import { SmtpReader } from "./parser.js";
 import { type Envelope, type SessionStep, SmtpSession } from "./session.js";
 import type { MessageStore, StoredMessage } from "./store.js";
 
-/** Defaults of {@link SmtpServerOptions}. */
+/**
+ * Defaults of {@link SmtpServerOptions}.
+ *
+ * @example
+ * ```ts
+ * SMTP_DEFAULTS.maxMessage; // 10485760: what EHLO's SIZE says unless maxMessage is given
+ * ```
+ */
 export const SMTP_DEFAULTS = {
   maxMessage: 10 * 1024 * 1024,
   maxRecipients: 100,
@@ -267,7 +274,6 @@ export class SmtpServer {
  *
  * @example
  * ```ts
- * import { MaildirStore, serveSmtp } from "./index.js";
  * const srv = await serveSmtp("127.0.0.1:2525", { store: await MaildirStore.open("./maildir") });
  * ```
  */

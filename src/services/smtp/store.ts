@@ -18,6 +18,7 @@ import type { Envelope } from "./session.js";
  *
  * @example
  * ```ts
+ * const envelope = { from: "a@x.org", to: ["b@y.org"], helo: "c", peer: "127.0.0.1:1", smtputf8: false, receivedAt: new Date() };
  * const m: StoredMessage = { id: "1700000000.M1P2Q1R0a.host,S=12", envelope, subject: "hi", size: 12 };
  * ```
  */

@@ -15,9 +15,11 @@ import type { MessageStore, StoredMessage } from "./store.js";
  *
  * @example
  * ```ts
+ * import { createServer } from "node:http";
+ * const store = new MemoryStore();
  * const web = mailWeb(store);
- * http.createServer(web.handle).listen(8025, "127.0.0.1");
- * web.notify(message); // every open page shows it
+ * createServer(web.handle).listen(8025, "127.0.0.1");
+ * await serveSmtp("127.0.0.1:2525", { store, onMessage: web.notify }); // every open page shows each message
  * ```
  */
 export interface MailWeb {
@@ -124,7 +126,8 @@ es.addEventListener("message", e => add(JSON.parse(e.data), true));
  *
  * @example
  * ```ts
- * const web = mailWeb(await MaildirStore.open("./maildir"));
+ * const store = await MaildirStore.open("./maildir");
+ * const web = mailWeb(store);
  * const srv = await serveSmtp("127.0.0.1:2525", { store, onMessage: web.notify });
  * ```
  */
@@ -232,7 +235,7 @@ export function mailWeb(store: MessageStore): MailWeb {
  *
  * @example
  * ```ts
- * const page = await serveMailWeb(mailWeb(store), 8025);
+ * const page = await serveMailWeb(mailWeb(new MemoryStore()), 8025);
  * console.log(`http://${page.address}/`);
  * await page.close();
  * ```
