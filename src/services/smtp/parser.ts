@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { checkInt } from "../../errors/index.js";
 
 /**
  * RFC 5321 §4.5.3.1.4/.6: a command line or a text line is at most 1000 bytes with its CRLF.
@@ -95,13 +96,8 @@ export class SmtpReader {
 
   /** See {@link SmtpReaderOptions}. */
   constructor(opts: SmtpReaderOptions) {
-    if (!Number.isSafeInteger(opts.maxMessage) || opts.maxMessage < 0)
-      throw new RangeError(`maxMessage must be a non-negative integer, got ${String(opts.maxMessage)}`);
-    const maxLine = opts.maxLine ?? SMTP_LINE_LIMIT;
-    if (!Number.isSafeInteger(maxLine) || maxLine < 3)
-      throw new RangeError(`maxLine must be an integer of at least 3, got ${String(maxLine)}`);
-    this.#maxMessage = opts.maxMessage;
-    this.#maxLine = maxLine;
+    this.#maxMessage = checkInt("maxMessage", opts.maxMessage, 0, Number.MAX_SAFE_INTEGER);
+    this.#maxLine = checkInt("maxLine", opts.maxLine ?? SMTP_LINE_LIMIT, 3, 2 ** 30);
   }
 
   /** True between {@link startData} and the end of the message. */

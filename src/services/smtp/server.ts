@@ -6,6 +6,7 @@
  * @module
  */
 import { hostname as osHostname } from "node:os";
+import { checkInt } from "../../errors/index.js";
 import { type Conn, type Listener, listen, OSError } from "../../net/index.js";
 import { sourceKey } from "../rfc/source.js";
 import { SmtpReader } from "./parser.js";
@@ -278,6 +279,17 @@ export class SmtpServer {
  * ```
  */
 export async function serveSmtp(address: string, opts: SmtpServerOptions): Promise<SmtpServer> {
+  for (const k of [
+    "maxMessage",
+    "maxRecipients",
+    "maxConnections",
+    "maxPerSource",
+    "idleMs",
+    "graceMs",
+  ] as const) {
+    const v = opts[k];
+    if (v !== undefined) checkInt(k, v, k === "graceMs" ? 0 : 1, Number.MAX_SAFE_INTEGER);
+  }
   const ln = await listen("tcp", address, { backlog: 128 });
   return new SmtpServer(ln, opts);
 }
