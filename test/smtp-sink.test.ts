@@ -190,6 +190,27 @@ print(reply()[0]); print(reply()[0])`,
     assert.deepEqual(files(join(sink.maildir, "tmp")), []);
   });
 
+  test("hostile input: a megabyte without a line feed is one 500 5.5.6; binary junk and 20 bad commands end in 421 4.7.0", async () => {
+    const out = await py(
+      sink,
+      `c = socket.create_connection((host, port)); f = c.makefile("rb"); f.readline()
+c.sendall(b"A" * 1000000 + b"\\r\\nNOOP\\r\\n")
+print(f.readline().decode().strip()); print(f.readline().decode().strip())
+c.sendall(bytes(range(256)) * 4 + b"\\r\\n" + b"BOGUS\\r\\n" * 30)
+replies = []
+while True:
+    l = f.readline()
+    if not l: break
+    replies.append(l.decode("latin1").strip()[:3])
+print(len(replies), replies[-1], replies.count("421"))`,
+    );
+    const lines = out.trim().split("\n");
+    assert.match(lines[0]!, /^500 5\.5\.6 Line too long/);
+    assert.match(lines[1]!, /^250 2\.0\.0 OK$/);
+    // 1 earlier error + 19 more, the 20th answered 421 and the connection closed
+    assert.equal(lines[2], "19 421 1");
+  });
+
   test("a client that disconnects mid-DATA leaves nothing in new/ or tmp/; the next one is served", async () => {
     const before = files(join(sink.maildir, "new"));
     await py(

@@ -72,6 +72,18 @@ function asFile(data: Buffer, env: Envelope, host: string, id: string): Buffer {
   return Buffer.concat(parts);
 }
 
+/** The first `n` bytes of a file (a message's headers, without reading a large body). */
+async function readHead(path: string, n: number): Promise<Buffer> {
+  const fh = await open(path, "r");
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
+}
+
 function fsError(err: unknown, op: string, path: string): OSError {
   const code = (err as { code?: unknown } | null)?.code;
   const c = typeof code === "string" && /^E[A-Z]+$/.test(code) ? code : "EIO";
@@ -169,7 +181,7 @@ export class MaildirStore implements MessageStore {
         try {
           const path = join(this.dir, sub, name);
           const st = await stat(path);
-          const head = (await readFile(path)).subarray(0, 64 * 1024);
+          const head = await readHead(path, 64 * 1024);
           const from = /^<(.*)>$/.exec(headerValue(head, "return-path") ?? "")?.[1] ?? "";
           const to = headerValue(head, "to");
           out.push({

@@ -71,6 +71,24 @@ describe("the mail sink's web handler", () => {
     assert.match(raw, /^Return-Path: <a@example\.org>\n[\s\S]*\n\nbody text\n$/);
   });
 
+  test("a message another program put in cur/ is listed too, its sender from Return-Path", async () => {
+    const name = "1000000000.M1P1Q1.other:2,S";
+    writeFileSync(
+      join(dir, "box", "cur", name),
+      `Return-Path: <old@example.org>\nTo: me@example.org\nSubject: from elsewhere\n\n${"x".repeat(100_000)}\n`,
+    );
+    const list = (await (await fetch(`${base}/api/messages`)).json()) as Array<{
+      id: string;
+      from: string;
+      subject: string;
+    }>;
+    assert.deepEqual(list[0], { ...list[0], id: name, from: "old@example.org", subject: "from elsewhere" });
+    const one = (await (await fetch(`${base}/api/messages/${encodeURIComponent(name)}`)).json()) as {
+      text: string;
+    };
+    assert.equal(one.text.length, 100_001);
+  });
+
   test("ids that would leave the Maildir, other methods and unknown paths are refused", async () => {
     for (const path of [
       "/api/messages/..%2F..%2Fsecret",
