@@ -176,6 +176,29 @@ describe("sockit mail send to sockit serve smtp", () => {
     }
   });
 
+  test("a server that never greets: -t SECONDS gives up with exit 4", async () => {
+    const ln = await listen("tcp", "127.0.0.1:0"); // the kernel completes the handshake; nobody answers
+    try {
+      const t0 = Date.now();
+      const r = await sockit([
+        "mail",
+        "send",
+        "-t",
+        "0.5",
+        "--from",
+        "a@example.org",
+        "--to",
+        "b@example.org",
+        ln.address,
+      ]);
+      assert.equal(r.code, 4, r.stderr);
+      assert.match(r.stderr, /timed out/);
+      assert.ok(Date.now() - t0 < 5000);
+    } finally {
+      await ln.close();
+    }
+  });
+
   test("usage: --from and --to are required, the address is HOST[:PORT]", async () => {
     for (const [args, re] of [
       [["--to", "b@x.org", "127.0.0.1:1"], /--from ADDRESS is required/],
