@@ -33,6 +33,8 @@ export const EXIT = {
   IO: 6,
   /** `sockit rpc call`: the server answered with a JSON-RPC error object. */
   RPC: 7,
+  /** `sockit mail send`: the SMTP server refused the message (a 4xx or 5xx reply). */
+  MAIL: 8,
 } as const;
 
 /** The exit-code table as `--help` shows it. */
@@ -44,7 +46,8 @@ export const EXIT_HELP = `Exit codes:
   4  timed out
   5  connection reset or broken pipe
   6  other I/O error (address in use, permission denied, ...)
-  7  rpc call: the server answered a JSON-RPC error`;
+  7  rpc call: the server answered a JSON-RPC error
+  8  mail send: the SMTP server refused (a 4xx or 5xx reply)`;
 
 /**
  * A command-line mistake: printed without a stack, exit code 1.

@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import { register as connect } from "./connect.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
+import { register as mail } from "./mail.js";
 import type { CommandRegistry } from "./registry.js";
 import { register as relay } from "./relay.js";
 import { register as rfcClients } from "./rfc-clients.js";
@@ -26,5 +27,6 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   scan(program, reg);
   serve(program, reg);
   rpc(program, reg);
+  mail(program, reg);
   rfcClients(program, reg);
 }
