@@ -10,18 +10,10 @@
 import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import {
-  MaildirStore,
-  MemoryStore,
-  type MessageStore,
-  mailWeb,
-  SMTP_DEFAULTS,
-  SmtpReplyError,
-  sendMail,
-  serveMailWeb,
-  serveSmtp,
-  summaryLine,
-} from "../../services/smtp/index.js";
+// only the defaults load with every command; the service (and the mail page's MIME decoder)
+// loads when serve smtp or mail send runs (start-up stays light for the other commands)
+import type { MessageStore, serveMailWeb } from "../../services/smtp/index.js";
+import { SMTP_DEFAULTS } from "../../services/smtp/server.js";
 import type { Context } from "../context.js";
 import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
@@ -96,36 +88,39 @@ export function planServeSmtp(
 
 /** Runs the sink until SIGINT/SIGTERM (or `stop`); resolves 0. */
 export async function runServeSmtp(plan: ServeSmtpPlan, ctx: Context, stop?: AbortSignal): Promise<number> {
+  const smtp = await import("../../services/smtp/index.js");
   const store: MessageStore =
-    plan.maildir === undefined ? new MemoryStore() : await MaildirStore.open(plan.maildir);
-  const web = plan.http === undefined ? undefined : mailWeb(store);
+    plan.maildir === undefined ? new smtp.MemoryStore() : await smtp.MaildirStore.open(plan.maildir);
+  const web = plan.http === undefined ? undefined : smtp.mailWeb(store);
   const out = ctx.io.stdout;
-  const server = await serveSmtp(plan.address, {
-    store,
-    maxMessage: plan.maxMessage,
-    maxConnections: plan.maxConnections,
-    maxPerSource: plan.maxPerSource,
-    idleMs: plan.idleMs,
-    ...(plan.hostname === undefined ? {} : { hostname: plan.hostname }),
-    onMessage: (m) => {
-      out.write(
-        ctx.opts.json
-          ? `${JSON.stringify({ message: { id: m.id, from: m.envelope.from, to: m.envelope.to, subject: m.subject ?? "", size: m.size } })}\n`
-          : `${summaryLine({ ...m, from: m.envelope.from, to: m.envelope.to })}\n`,
-      );
-      web?.notify(m);
-    },
-    onEvent: (e) => {
-      if (e.type === "store-failed" || e.type === "error" || e.type === "refused")
-        ctx.warn(`${e.peer}: ${e.type}: ${e.detail ?? ""}`);
-      else ctx.info(`${e.peer}: ${e.type}`);
-    },
-  }).catch((err: unknown) => {
-    throw busyPortError(err);
-  });
+  const server = await smtp
+    .serveSmtp(plan.address, {
+      store,
+      maxMessage: plan.maxMessage,
+      maxConnections: plan.maxConnections,
+      maxPerSource: plan.maxPerSource,
+      idleMs: plan.idleMs,
+      ...(plan.hostname === undefined ? {} : { hostname: plan.hostname }),
+      onMessage: (m) => {
+        out.write(
+          ctx.opts.json
+            ? `${JSON.stringify({ message: { id: m.id, from: m.envelope.from, to: m.envelope.to, subject: m.subject ?? "", size: m.size } })}\n`
+            : `${smtp.summaryLine({ ...m, from: m.envelope.from, to: m.envelope.to })}\n`,
+        );
+        web?.notify(m);
+      },
+      onEvent: (e) => {
+        if (e.type === "store-failed" || e.type === "error" || e.type === "refused")
+          ctx.warn(`${e.peer}: ${e.type}: ${e.detail ?? ""}`);
+        else ctx.info(`${e.peer}: ${e.type}`);
+      },
+    })
+    .catch((err: unknown) => {
+      throw busyPortError(err);
+    });
   let page: Awaited<ReturnType<typeof serveMailWeb>> | undefined;
   try {
-    if (web !== undefined) page = await serveMailWeb(web, plan.http!);
+    if (web !== undefined) page = await smtp.serveMailWeb(web, plan.http!);
   } catch (err) {
     await server.close();
     throw err;
@@ -266,12 +261,13 @@ async function readInput(file: string | undefined, ctx: Context): Promise<Buffer
 
 /** Sends the message; prints the server's last reply; a refusal exits 8. */
 export async function runMailSend(plan: MailSendPlan, ctx: Context): Promise<number> {
+  const smtp = await import("../../services/smtp/index.js");
   const message = composeMessage(plan, await readInput(plan.file, ctx));
   const dialogue = ctx.opts.verbose
     ? (who: "C" | "S", line: string) => ctx.err(`${who === "C" ? "->" : "<-"} ${line}\n`)
     : undefined;
   try {
-    const r = await sendMail(plan.address, {
+    const r = await smtp.sendMail(plan.address, {
       from: plan.from,
       to: plan.to,
       message,
@@ -282,7 +278,7 @@ export async function runMailSend(plan: MailSendPlan, ctx: Context): Promise<num
     ctx.io.stdout.write(`${r.code} ${r.reply}\n`);
     return EXIT.OK;
   } catch (err) {
-    if (!(err instanceof SmtpReplyError)) throw err;
+    if (!(err instanceof smtp.SmtpReplyError)) throw err;
     ctx.err(`sockit: mail send: ${err.message}\n`);
     return EXIT.MAIL;
   }
