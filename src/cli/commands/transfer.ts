@@ -10,6 +10,7 @@
 import type { Command } from "commander";
 import { type OSError, toSocketError } from "../../errors/index.js";
 import { dial, listen } from "../../net/index.js";
+import { settle } from "../../services/rfc/index.js";
 import { collect, type ReceivedEntry, receive, send, type SentEntry } from "../../services/transfer/index.js";
 import type { Context } from "../context.js";
 import { EXIT, exitCodeFor, UsageError } from "../exit.js";
@@ -17,6 +18,9 @@ import { addGlobalOptions } from "../globals.js";
 import { parseHostPort } from "../session/address.js";
 import { Meter, progressWanted } from "../session/progress.js";
 import type { CommandRegistry } from "./registry.js";
+
+/** How long recv waits for the sender to read its last answer and close. */
+const SETTLE_MS = 2000;
 
 /** What `send` will do. */
 export interface SendPlan {
@@ -245,12 +249,13 @@ export async function runRecv(plan: RecvPlan, ctx: Context): Promise<number> {
       },
     });
   } catch (err) {
-    conn.abort();
     throw toSocketError(err, { op: "recv", address: conn.remoteAddress });
   } finally {
     bars.stop();
+    // FIN after the last answer (a refusal too), then wait briefly for the sender to read it
+    await settle(conn, SETTLE_MS);
+    await conn.close();
   }
-  await conn.close();
   return first === undefined ? EXIT.OK : exitCodeFor(first);
 }
 

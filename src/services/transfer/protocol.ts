@@ -52,6 +52,8 @@ export interface Refusal {
   readonly errno: string;
   /** What was refused and what to check. */
   readonly text: string;
+  /** Never set: tells a refusal from a message (a receiver's `NO` has an errno too). */
+  readonly kind?: undefined;
 }
 
 /** A message of the sender (after {@link HELLO}). */
@@ -120,11 +122,12 @@ export function splitPath(path: string): string[] | Refusal {
 }
 
 /**
- * Whether `x` is a refusal (and not a list of components).
+ * Whether `x` is a refusal (not a list of components, not a message: a receiver's `NO` message
+ * carries an errno too, but also its `kind`).
  * @example `if (isRefusal(splitPath(p))) …`
  */
-export function isRefusal(x: unknown): x is Refusal {
-  return typeof x === "object" && x !== null && !Array.isArray(x) && "errno" in x;
+export function isRefusal<T>(x: T | Refusal): x is Refusal {
+  return typeof x === "object" && x !== null && !Array.isArray(x) && "errno" in x && !("kind" in x);
 }
 
 /**

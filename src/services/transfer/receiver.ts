@@ -102,17 +102,16 @@ function refusalError(r: Refusal, path?: string): OSError {
   return makeOSError(r.errno, { op: "recv", ...(path === undefined ? {} : { address: path }), hint: r.text });
 }
 
-/** Reads one control line; null at a clean EOF between messages. Converts every failure to OSError. */
-async function readLine(conn: ConnLike): Promise<Buffer | null> {
+/** Reads one control line; null at a clean EOF; a refusal when it is too long. */
+async function readLine(conn: ConnLike): Promise<Buffer | Refusal | null> {
   try {
     return await conn.readLine({ max: MAX_LINE });
   } catch (err) {
     if ((err as { code?: unknown }).code === "EFRAMETOOLARGE")
-      throw makeOSError("EPROTO", {
-        op: "recv",
-        address: conn.remoteAddress,
-        hint: `a control line longer than ${MAX_LINE} bytes: is the peer a sockit sender?`,
-      });
+      return {
+        errno: "EPROTO",
+        text: `a control line longer than ${MAX_LINE} bytes: is the peer a sockit sender?`,
+      };
     throw toSocketError(err, { op: "recv", address: conn.remoteAddress });
   }
 }
@@ -183,7 +182,7 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
         });
       throw err;
     });
-    if (line === null) return null;
+    if (line === null || isRefusal(line)) return line;
     if (line[line.length - 1] !== 0x0a)
       throw new ConnectionResetError("ECONNRESET", {
         op: "recv",
@@ -193,8 +192,9 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
     return parseSenderLine(line);
   };
 
+  touch();
   const hello = await readLine(conn);
-  if (hello === null || hello.toString("latin1") !== `${HELLO}\n`)
+  if (hello === null || isRefusal(hello) || hello.toString("latin1") !== `${HELLO}\n`)
     await fatal({ errno: "EPROTO", text: `expected ${HELLO}: is the peer a sockit sender?` });
 
   for (;;) {
@@ -228,7 +228,7 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
     if (m.kind === "DATA") await fatal({ errno: "EPROTO", text: "DATA without an accepted FILE" });
     if (m.kind === "DIR") {
       const r = await makeDir(root, m.path);
-      await send(r === undefined ? { kind: "OK", have: 0, sha256: EMPTY } : { kind: "NO", ...r });
+      await send(r === undefined ? { kind: "OK", have: 0, sha256: EMPTY } : { ...r, kind: "NO" });
       settle({
         path: m.path,
         kind: "dir",
