@@ -540,4 +540,48 @@ describe("sockit send / recv", () => {
         });
       }, "recv"),
   );
+
+  test(
+    "under a terminal both sides show a bar with percentage, rate and ETA; with stdout a pipe, none",
+    LIMIT,
+    async () => {
+      const src = fresh("src");
+      const dst = fresh("dst");
+      writeFileSync(join(src, "slow"), bytes(2_000_000, 5));
+      const sh = (args: readonly string[]) => args.map((a) => `'${a}'`).join(" ");
+      const recv = start("script", [
+        "-qfec",
+        sh([process.execPath, SOCKIT, "recv", "--dir", dst, "127.0.0.1:0"]),
+        "/dev/null",
+      ]);
+      try {
+        const address = (await recv.line(/listening on (\S+)/))[1]!;
+        const send = start("script", [
+          "-qfec",
+          sh([process.execPath, SOCKIT, "send", "--rate", "1M", join(src, "slow"), address]),
+          "/dev/null",
+        ]);
+        assert.equal(await send.exit(20_000), 0, send.stdout());
+        assert.equal(await recv.exit(10_000), 0, recv.stdout());
+        const screen = (t: string) => t.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+        assert.match(
+          screen(send.stdout()),
+          /sent [█░]+ \d+% [\d.]+ [kM]?B\/2\.00 MB \| [\d.]+ [kMG]?B\/s \| ETA \d+s/,
+        );
+        assert.match(
+          screen(recv.stdout()),
+          /received [█░]+ \d+% [\d.]+ [kM]?B\/2\.00 MB \| [\d.]+ [kMG]?B\/s \| ETA \d+s/,
+        );
+        assert.match(screen(send.stdout()), /slow: delivered and verified, 2000000 bytes/);
+      } finally {
+        recv.kill("SIGKILL");
+      }
+      // the other tests ran with stderr a pipe: no bar there
+      const r = await startRecv(["--dir", fresh("dst")]);
+      const s = await sendFiles(["--rate", "1M", join(src, "slow"), r.address]);
+      assert.equal(s.code, 0);
+      assert.equal(await r.child.exit(), 0);
+      assert.doesNotMatch(s.stderr + r.child.stderr(), /ETA|%|█/);
+    },
+  );
 });
