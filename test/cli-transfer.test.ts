@@ -208,6 +208,16 @@ describe("sockit send / recv", () => {
     },
   );
 
+  test("recv with a --dir that does not exist fails before listening (ENOENT, exit 6)", LIMIT, async () => {
+    const c = start(process.execPath, [SOCKIT, "recv", "--dir", join(root, "no-such-dir"), "127.0.0.1:0"]);
+    assert.equal(await c.exit(), 6);
+    assert.doesNotMatch(c.stdout(), /listening/);
+    assert.match(
+      c.stderr(),
+      /no-such-dir: no such file or directory \(ENOENT\) — --dir must name an existing directory/,
+    );
+  });
+
   test("a directory without -r is refused before connecting (EISDIR, exit 6)", LIMIT, async () => {
     const src = fresh("src");
     const s = await sendFiles([src, "127.0.0.1:9"]);

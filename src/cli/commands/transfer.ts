@@ -7,8 +7,9 @@
  *
  * @module
  */
+import { stat } from "node:fs/promises";
 import type { Command } from "commander";
-import { type OSError, toSocketError } from "../../errors/index.js";
+import { makeOSError, type OSError, toSocketError } from "../../errors/index.js";
 import { dial, listen } from "../../net/index.js";
 import { settle } from "../../services/rfc/index.js";
 import { collect, type ReceivedEntry, receive, send, type SentEntry } from "../../services/transfer/index.js";
@@ -210,6 +211,16 @@ export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
 
 /** Receives one sender's files into plan.dir; exits 0 only when every one was saved verified. */
 export async function runRecv(plan: RecvPlan, ctx: Context): Promise<number> {
+  // the directory is checked before listening: no sender is accepted only to be turned away
+  const st = await stat(plan.dir).catch((err: unknown) => {
+    throw toSocketError(err, {
+      op: "open",
+      address: plan.dir,
+      hint: "--dir must name an existing directory",
+    });
+  });
+  if (!st.isDirectory())
+    throw makeOSError("ENOTDIR", { op: "open", address: plan.dir, hint: "--dir must name a directory" });
   const ln = await listen("tcp", plan.address);
   ctx.io.stdout.write(
     ctx.opts.json
