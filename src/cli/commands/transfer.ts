@@ -12,7 +12,14 @@ import type { Command } from "commander";
 import { makeOSError, type OSError, toSocketError } from "../../errors/index.js";
 import { dial, listen } from "../../net/index.js";
 import { settle } from "../../services/rfc/index.js";
-import { collect, type ReceivedEntry, receive, send, type SentEntry } from "../../services/transfer/index.js";
+import {
+  collect,
+  type ReceivedEntry,
+  receive,
+  send,
+  type SentEntry,
+  withHashes,
+} from "../../services/transfer/index.js";
 import type { Context } from "../context.js";
 import { EXIT, exitCodeFor, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
@@ -170,10 +177,11 @@ function meters(ctx: Context, flag: boolean | undefined, incoming: boolean) {
 
 /** Sends the files; exits 0 only when each was acknowledged with its SHA-256 (or was already there). */
 export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
-  const entries = await collect(plan.files, {
-    recursive: plan.recursive,
-    followSymlinks: plan.followSymlinks,
-  });
+  // every hash before connecting: the receiver never waits (idle) while the sender reads its disk
+  const entries = await withHashes(
+    await collect(plan.files, { recursive: plan.recursive, followSymlinks: plan.followSymlinks }),
+    (path, done) => ctx.info(`${path}: ${done ? "hashed" : "computing its SHA-256"}`),
+  );
   const conn = await dial("tcp", plan.address, { timeout: plan.timeoutMs });
   ctx.info(`connected to ${conn.remoteAddress}`);
   const bars = meters(ctx, plan.progress, false);
@@ -181,7 +189,6 @@ export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
   try {
     await send(conn, entries, {
       ...(plan.rate === undefined ? {} : { rate: plan.rate }),
-      onHash: (path, done) => ctx.info(`${path}: ${done ? "hashed" : "computing its SHA-256"}`),
       onFile: (path, size, from) => {
         ctx.info(
           `${path}: sending ${size - from} of ${size} bytes${from > 0 ? ` (resuming at ${from})` : ""}`,

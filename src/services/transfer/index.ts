@@ -44,4 +44,5 @@ export {
   type SentEntry,
   type SendReport,
   sha256File,
+  withHashes,
 } from "./sender.js";

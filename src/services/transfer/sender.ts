@@ -32,7 +32,14 @@ import {
  */
 export type SendEntry =
   | { readonly kind: "dir"; readonly path: string }
-  | { readonly kind: "file"; readonly path: string; readonly source: string; readonly size: number };
+  | {
+      readonly kind: "file";
+      readonly path: string;
+      readonly source: string;
+      readonly size: number;
+      /** The SHA-256 of its `size` bytes, when already known ({@link withHashes}). */
+      readonly sha256?: string;
+    };
 
 /**
  * What {@link collect} accepts.
@@ -168,6 +175,31 @@ export async function sha256File(path: string, n?: number): Promise<Hash> {
   return hash;
 }
 
+async function hashOne(
+  e: Extract<SendEntry, { kind: "file" }>,
+  onHash: SendOptions["onHash"],
+): Promise<string> {
+  onHash?.(e.path, false);
+  const h = (await sha256File(e.source, e.size)).digest("hex");
+  onHash?.(e.path, true);
+  return h;
+}
+
+/**
+ * The entries with each file's SHA-256 (of its `size` bytes) filled in: done before connecting,
+ * so a receiver never waits on the sender's disk for a header (its idle timeout would end the
+ * session during a long hash).
+ * @example `const ready = await withHashes(await collect(["a.iso"]))`
+ */
+export async function withHashes(
+  entries: readonly SendEntry[],
+  onHash?: SendOptions["onHash"],
+): Promise<SendEntry[]> {
+  const out: SendEntry[] = [];
+  for (const e of entries) out.push(e.kind === "file" ? { ...e, sha256: await hashOne(e, onHash) } : e);
+  return out;
+}
+
 /**
  * Sends `entries` over `conn` as one session (HELLO … END) and resolves what became of each.
  * A refusal of the receiver does not stop the session (the next entry goes); a broken connection
@@ -237,9 +269,7 @@ export async function send(
       else throw makeOSError("EPROTO", { op: "recv", hint: `answer ${r.kind} to DIR` });
       continue;
     }
-    opts.onHash?.(e.path, false);
-    const sha256 = (await sha256File(e.source)).digest("hex");
-    opts.onHash?.(e.path, true);
+    const sha256 = e.sha256 ?? (await hashOne(e, opts.onHash));
     await msg({ kind: "FILE", size: e.size, sha256, path: e.path });
     const base = { path: e.path, kind: "file" as const, size: e.size, sha256 };
     const r = await reply();
