@@ -218,6 +218,20 @@ describe("sockit send / recv", () => {
     );
   });
 
+  test("--idle: a sender silent after its hello is given up on (ETIMEDOUT, exit 4)", LIMIT, async () => {
+    const r = await startRecv(["--dir", fresh("dst"), "--idle", "1"]);
+    const conn = await dial("tcp", r.address, { timeout: 5000 });
+    try {
+      await conn.write("XFER/1\n");
+      const t0 = Date.now();
+      assert.equal(await r.child.exit(10_000), 4);
+      assert.ok(Date.now() - t0 >= 900, "not before the idle time");
+      assert.match(r.child.stderr(), /ETIMEDOUT.*silent for 1 s/);
+    } finally {
+      await conn.close();
+    }
+  });
+
   test("a directory without -r is refused before connecting (EISDIR, exit 6)", LIMIT, async () => {
     const src = fresh("src");
     const s = await sendFiles([src, "127.0.0.1:9"]);
