@@ -175,6 +175,21 @@ describe("sockit send / recv", () => {
     },
   );
 
+  test(
+    "-x: the sender hex-dumps the protocol's bytes (hello, header, data, END) on stderr",
+    LIMIT,
+    async () => {
+      const src = fresh("src");
+      writeFileSync(join(src, "x.txt"), "hi\n");
+      const r = await startRecv(["--dir", fresh("dst")]);
+      const s = await sendFiles(["-x", join(src, "x.txt"), r.address]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(await r.child.exit(), 0);
+      for (const text of ["|XFER/1.|", "|FILE 3 ", "|DATA 0.|", "|hi.|", "|END.|"])
+        assert.ok(s.stderr.includes(text), text);
+    },
+  );
+
   test("over IPv6: a file reaches a receiver on [::1]", LIMIT, async () => {
     const src = fresh("src");
     const dst = fresh("dst");

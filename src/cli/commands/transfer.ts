@@ -23,6 +23,7 @@ import {
 import type { Context } from "../context.js";
 import { EXIT, exitCodeFor, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
+import { dumpCalls } from "../output/hexdump.js";
 import { parseHostPort } from "../session/address.js";
 import { Meter, progressWanted } from "../session/progress.js";
 import type { CommandRegistry } from "./registry.js";
@@ -185,6 +186,7 @@ export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
   const conn = await dial("tcp", plan.address, { timeout: plan.timeoutMs });
   ctx.info(`connected to ${conn.remoteAddress}`);
   const bars = meters(ctx, plan.progress, false);
+  const stopDump = ctx.opts.hexdump ? dumpCalls((fd) => ctx.dumper(`fd ${fd}`)!) : undefined;
   let first: OSError | undefined;
   try {
     await send(conn, entries, {
@@ -211,6 +213,7 @@ export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
     throw toSocketError(err, { op: "send", address: plan.address });
   } finally {
     bars.stop();
+    stopDump?.();
   }
   await conn.close();
   return first === undefined ? EXIT.OK : exitCodeFor(first);
@@ -242,6 +245,7 @@ export async function runRecv(plan: RecvPlan, ctx: Context): Promise<number> {
   }
   ctx.info(`connection from ${conn.remoteAddress}`);
   const bars = meters(ctx, plan.progress, true);
+  const stopDump = ctx.opts.hexdump ? dumpCalls((fd) => ctx.dumper(`fd ${fd}`)!) : undefined;
   let first: OSError | undefined;
   try {
     await receive(conn, {
@@ -273,6 +277,7 @@ export async function runRecv(plan: RecvPlan, ctx: Context): Promise<number> {
     // FIN after the last answer (a refusal too), then wait briefly for the sender to read it
     await settle(conn, SETTLE_MS);
     await conn.close();
+    stopDump?.();
   }
   return first === undefined ? EXIT.OK : exitCodeFor(first);
 }
