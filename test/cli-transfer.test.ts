@@ -22,7 +22,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { dial } from "../src/net/index.js";
+import { dial, listen } from "../src/net/index.js";
 import { partName } from "../src/services/transfer/protocol.js";
 import { waitFor } from "./support/kit.js";
 import { needs } from "./support/peers.js";
@@ -623,4 +623,72 @@ describe("sockit send / recv", () => {
       assert.doesNotMatch(s.stderr + r.child.stderr(), /ETA|%|█/);
     },
   );
+
+  test(
+    "a receiver that lies: a .part offer whose hash does not match is sent from 0; no ACK means exit 5; garbage means EPROTO",
+    LIMIT,
+    async () => {
+      const src = fresh("src");
+      writeFileSync(join(src, "f"), bytes(10_000, 4));
+      const ln = await listen("tcp", "127.0.0.1:0");
+      try {
+        // 1: offers 5000 bytes with a wrong hash, reads what follows, then closes without an answer
+        const seen = (async () => {
+          const c = await ln.accept();
+          try {
+            const lines = [String(await c.readLine()), String(await c.readLine())];
+            await c.write(`OK 5000 ${sha("not the file")}\n`);
+            lines.push(String(await c.readLine()));
+            let got = 0;
+            while (got < 10_000) got += (await c.read())?.length ?? 10_000;
+            return lines;
+          } finally {
+            await c.close();
+          }
+        })();
+        let s = await sendFiles([join(src, "f"), ln.address]);
+        const lines = await seen;
+        assert.equal(lines[2], "DATA 0\n", "the sender did not trust the offer");
+        assert.equal(s.code, 5, s.stderr);
+        assert.match(s.stderr, /without an answer: the file did not arrive/);
+
+        // 2: answers something that is not the protocol
+        const garbage = (async () => {
+          const c = await ln.accept();
+          try {
+            await c.readLine();
+            await c.readLine();
+            await c.write("HTTP/1.1 400 Bad Request\r\n");
+            await c.read().catch(() => null);
+          } finally {
+            await c.close();
+          }
+        })();
+        s = await sendFiles([join(src, "f"), ln.address]);
+        await garbage;
+        assert.equal(s.code, 6);
+        assert.match(s.stderr, /EPROTO.*not a message of this protocol/);
+      } finally {
+        await ln.close();
+      }
+    },
+  );
+
+  test("recv serves one sender: a second one, while the first is sending, is refused", LIMIT, async () => {
+    const src = fresh("src");
+    const dst = fresh("dst");
+    writeFileSync(join(src, "slow"), bytes(1_000_000, 12));
+    const r = await startRecv(["--dir", dst]);
+    const first = startSend(["--rate", "1M", join(src, "slow"), r.address]);
+    try {
+      await waitFor(() => existsSync(join(dst, partName("slow"))), 10_000, "the first sender's .part");
+      const second = await sendFiles([join(src, "slow"), r.address]);
+      assert.equal(second.code, 3, second.stderr);
+      assert.match(second.stderr, /ECONNREFUSED/);
+      assert.equal((await finish(first)).code, 0);
+      assert.equal(await r.child.exit(), 0);
+    } finally {
+      first.kill("SIGKILL");
+    }
+  });
 });

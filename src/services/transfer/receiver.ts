@@ -32,6 +32,7 @@ import {
 } from "../../errors/index.js";
 import type { ConnLike } from "../../net/index.js";
 import {
+  EMPTY_SHA256,
   formatReceiver,
   HELLO,
   isRefusal,
@@ -228,7 +229,7 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
     if (m.kind === "DATA") await fatal({ errno: "EPROTO", text: "DATA without an accepted FILE" });
     if (m.kind === "DIR") {
       const r = await makeDir(root, m.path);
-      await send(r === undefined ? { kind: "OK", have: 0, sha256: EMPTY } : { ...r, kind: "NO" });
+      await send(r === undefined ? { kind: "OK", have: 0, sha256: EMPTY_SHA256 } : { ...r, kind: "NO" });
       settle({
         path: m.path,
         kind: "dir",
@@ -241,11 +242,14 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
       });
       continue;
     }
-    if (m.kind === "FILE") settle(await receiveFile(conn, root, m, opts, send, next, fatal, touch));
+    if (m.kind === "FILE")
+      settle(
+        await receiveFile(conn, root, m, opts, send, next, fatal, touch).catch((err: unknown) => {
+          throw toSocketError(err, { op: "recv", address: m.path });
+        }),
+      );
   }
 }
-
-const EMPTY = createHash("sha256").digest("hex");
 
 /** Walks `parts` below root, each a real directory (never a symlink); creates missing ones if asked. */
 async function walkDirs(root: string, parts: readonly string[], create: boolean): Promise<string | Refusal> {

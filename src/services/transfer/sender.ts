@@ -66,7 +66,13 @@ function refused(code: string, path: string, hint: string): OSError {
  *
  * @example `await collect(["a.bin", "photos"], { recursive: true }) // [{ kind: "file", path: "a.bin", … }, { kind: "dir", path: "photos" }, …]`
  */
-export async function collect(paths: readonly string[], opts: CollectOptions = {}): Promise<SendEntry[]> {
+export function collect(paths: readonly string[], opts: CollectOptions = {}): Promise<SendEntry[]> {
+  return collectAll(paths, opts).catch((err: unknown) => {
+    throw toSocketError(err, { op: "open" });
+  });
+}
+
+async function collectAll(paths: readonly string[], opts: CollectOptions): Promise<SendEntry[]> {
   const out: SendEntry[] = [];
   const seen = new Set<string>();
   const visit = async (source: string, rel: string, depth: number): Promise<void> => {
@@ -212,10 +218,20 @@ export async function withHashes(
  * await conn.close();
  * ```
  */
-export async function send(
+export function send(
   conn: ConnLike,
   entries: readonly SendEntry[],
   opts: SendOptions = {},
+): Promise<SendReport> {
+  return sendAll(conn, entries, opts).catch((err: unknown) => {
+    throw toSocketError(err, { op: "send", address: conn.remoteAddress });
+  });
+}
+
+async function sendAll(
+  conn: ConnLike,
+  entries: readonly SendEntry[],
+  opts: SendOptions,
 ): Promise<SendReport> {
   const done: SentEntry[] = [];
   const out = {
