@@ -625,7 +625,7 @@ describe("sockit send / recv", () => {
   );
 
   test(
-    "a receiver that lies: a .part offer whose hash does not match is sent from 0; no ACK means exit 5; garbage means EPROTO",
+    "a receiver that lies: a .part offer whose hash does not match is sent from 0; no ACK means exit 5; garbage means EPROTO; an unknown errno is EIO",
     LIMIT,
     async () => {
       const src = fresh("src");
@@ -668,6 +668,26 @@ describe("sockit send / recv", () => {
         await garbage;
         assert.equal(s.code, 6);
         assert.match(s.stderr, /EPROTO.*not a message of this protocol/);
+
+        // 3: refuses with an errno this side does not know: EIO, naming it
+        const foreign = (async () => {
+          const c = await ln.accept();
+          try {
+            await c.readLine();
+            await c.readLine();
+            await c.write("NO EFUTURE quota of the day exhausted\n");
+            await c.readLine(); // END
+            await c.write("BYE\n");
+          } finally {
+            await c.close();
+          }
+        })();
+        s = await sendFiles([join(src, "f"), ln.address]);
+        await foreign;
+        assert.equal(s.code, 6);
+        const err = s.entries[0]!.error as { code: string; errno: number; message: string };
+        assert.deepEqual([err.code, err.errno], ["EIO", 5]);
+        assert.match(err.message, /\(EFUTURE\): quota of the day exhausted/);
       } finally {
         await ln.close();
       }

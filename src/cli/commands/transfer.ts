@@ -28,6 +28,9 @@ import { parseHostPort } from "../session/address.js";
 import { Meter, progressWanted } from "../session/progress.js";
 import type { CommandRegistry } from "./registry.js";
 
+/** Idle time before TCP keepalive probes start (both commands). */
+const KEEPALIVE_MS = 10_000;
+
 /** How long recv waits for the sender to read its last answer and close. */
 const SETTLE_MS = 2000;
 
@@ -184,6 +187,7 @@ export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
     (path, done) => ctx.info(`${path}: ${done ? "hashed" : "computing its SHA-256"}`),
   );
   const conn = await dial("tcp", plan.address, { timeout: plan.timeoutMs });
+  conn.setKeepAlive(true, KEEPALIVE_MS); // a receiver gone silent (cable, firewall) is noticed
   ctx.info(`connected to ${conn.remoteAddress}`);
   const bars = meters(ctx, plan.progress, false);
   const stopDump = ctx.opts.hexdump ? dumpCalls((fd) => ctx.dumper(`fd ${fd}`)!) : undefined;
@@ -243,6 +247,7 @@ export async function runRecv(plan: RecvPlan, ctx: Context): Promise<number> {
   } finally {
     await ln.close(); // one sender per run: later ones are refused
   }
+  conn.setKeepAlive(true, KEEPALIVE_MS);
   ctx.info(`connection from ${conn.remoteAddress}`);
   const bars = meters(ctx, plan.progress, true);
   const stopDump = ctx.opts.hexdump ? dumpCalls((fd) => ctx.dumper(`fd ${fd}`)!) : undefined;

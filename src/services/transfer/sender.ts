@@ -12,7 +12,13 @@ import { createReadStream } from "node:fs";
 import { lstat, open, opendir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ConnectionResetError, makeOSError, type OSError, toSocketError } from "../../errors/index.js";
+import {
+  ConnectionResetError,
+  errnoNumber,
+  makeOSError,
+  type OSError,
+  toSocketError,
+} from "../../errors/index.js";
 import type { ConnLike } from "../../net/index.js";
 import {
   checkName,
@@ -271,8 +277,15 @@ async function sendAll(
     return m;
   };
   const msg = (m: SenderMessage) => write(formatSender(m));
+  // an errno this side does not know (a newer or foreign receiver) becomes EIO, named in the hint
   const refusal = (m: Extract<ReceiverMessage, { kind: "NO" }>, path: string): OSError =>
-    makeOSError(m.errno, { op: "send", address: path, hint: `the receiver refused it: ${m.text}` });
+    errnoNumber(m.errno) === undefined
+      ? makeOSError("EIO", {
+          op: "send",
+          address: path,
+          hint: `the receiver refused it (${m.errno}): ${m.text}`,
+        })
+      : makeOSError(m.errno, { op: "send", address: path, hint: `the receiver refused it: ${m.text}` });
 
   await write(`${HELLO}\n`);
   for (const e of entries) {
