@@ -14,6 +14,7 @@ import { register as rfcClients } from "./rfc-clients.js";
 import { register as rpc } from "./rpc.js";
 import { register as scan } from "./scan.js";
 import { register as serve } from "./serve.js";
+import { register as transfer } from "./transfer.js";
 
 /**
  * Adds every subcommand to the program.
@@ -29,4 +30,5 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   rpc(program, reg);
   mail(program, reg);
   rfcClients(program, reg);
+  transfer(program, reg);
 }

@@ -88,20 +88,30 @@ export class Meter {
   readonly #stream: Writable;
   readonly #total: number | undefined;
   readonly #forced: boolean;
+  readonly #incoming: boolean;
   #bar: SingleBar | undefined;
   #lib: BarLib | undefined;
   #delay: NodeJS.Timeout | undefined;
   #ticker: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  /** `bar`: show the bar (after the delay); `forced`: also when the stream is not a terminal. */
+  /**
+   * `bar`: show the bar (after the delay); `forced`: also when the stream is not a terminal;
+   * `incoming`: the bar measures received bytes against `total` (a download), not sent ones.
+   */
   constructor(
     stream: Writable,
-    opts: { readonly bar: boolean; readonly total?: number | undefined; readonly forced?: boolean },
+    opts: {
+      readonly bar: boolean;
+      readonly total?: number | undefined;
+      readonly forced?: boolean;
+      readonly incoming?: boolean;
+    },
   ) {
     this.#stream = stream;
     this.#total = opts.total;
     this.#forced = opts.forced === true;
+    this.#incoming = opts.incoming === true;
     if (opts.bar) {
       const lib = import("cli-progress").then((m) => (this.#lib = m));
       this.#delay = setTimeout(() => void lib.then(() => this.#show()), PROGRESS_DELAY_MS);
@@ -147,15 +157,18 @@ export class Meter {
   }
 
   #update(): void {
-    this.#bar?.update(Math.min(this.#sent, this.#total ?? this.#sent), this.#payload());
+    const done = this.#incoming ? this.#received : this.#sent;
+    this.#bar?.update(Math.min(done, this.#total ?? done), this.#payload());
   }
 
   #show(): void {
     if (this.#stopped) return;
     const known = this.#total !== undefined;
-    const format = known
-      ? "sent {bar} {percentage}% {sentText}/{totalText} | {rate} | ETA {eta_formatted} | received {receivedText}"
-      : "sent {sentText} | received {receivedText} | {rate}";
+    const format = !known
+      ? "sent {sentText} | received {receivedText} | {rate}"
+      : this.#incoming
+        ? "received {bar} {percentage}% {receivedText}/{totalText} | {rate} | ETA {eta_formatted}"
+        : "sent {bar} {percentage}% {sentText}/{totalText} | {rate} | ETA {eta_formatted} | received {receivedText}";
     const lib = this.#lib;
     if (lib === undefined) return;
     this.#bar = new lib.SingleBar(
@@ -172,7 +185,8 @@ export class Meter {
       },
       lib.Presets.shades_classic,
     );
-    this.#bar.start(known ? Math.max(this.#total!, 1) : Math.max(this.#sent, 1), 0, this.#payload());
+    const done = this.#incoming ? this.#received : this.#sent;
+    this.#bar.start(known ? Math.max(this.#total!, 1) : Math.max(done, 1), 0, this.#payload());
     this.#update();
     this.#ticker = setInterval(() => this.#update(), 200);
     this.#ticker.unref();

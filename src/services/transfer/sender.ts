@@ -1,0 +1,369 @@
+/**
+ * The sending side of a direct transfer: which entries a command line names ({@link collect}:
+ * files by their base name, directories with `recursive` as a stream of DIR and FILE entries,
+ * symbolic links refused unless followed), and one session that sends them ({@link send}),
+ * resuming where the receiver has a `.part` whose bytes match, and waiting for each file's
+ * acknowledgement.
+ *
+ * @module
+ */
+import { createHash, type Hash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { lstat, open, opendir, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import {
+  ConnectionResetError,
+  errnoNumber,
+  makeOSError,
+  type OSError,
+  toSocketError,
+} from "../../errors/index.js";
+import type { ConnLike } from "../../net/index.js";
+import {
+  checkName,
+  formatSender,
+  HELLO,
+  isRefusal,
+  MAX_DEPTH,
+  MAX_LINE,
+  parseReceiverLine,
+  type ReceiverMessage,
+  type SenderMessage,
+} from "./protocol.js";
+
+/**
+ * One entry to send: a directory to create, or a file (its path on this machine and its size).
+ * @example `{ kind: "file", path: "photos/a.jpg", source: "/home/me/photos/a.jpg", size: 1234 }`
+ */
+export type SendEntry =
+  | { readonly kind: "dir"; readonly path: string }
+  | {
+      readonly kind: "file";
+      readonly path: string;
+      readonly source: string;
+      readonly size: number;
+      /** The SHA-256 of its `size` bytes, when already known ({@link withHashes}). */
+      readonly sha256?: string;
+    };
+
+/**
+ * What {@link collect} accepts.
+ * @example `{ recursive: true, followSymlinks: false }`
+ */
+export interface CollectOptions {
+  /** Send directories (and everything in them); without it a directory is refused (EISDIR). */
+  readonly recursive?: boolean;
+  /** Send what a symbolic link to a file points to (default: a link is refused, ELOOP). */
+  readonly followSymlinks?: boolean;
+}
+
+const CHUNK = 256 * 1024;
+
+function refused(code: string, path: string, hint: string): OSError {
+  return makeOSError(code, { op: "open", address: path, hint });
+}
+
+/**
+ * The entries for the FILE arguments of a command line: a file becomes its base name; with
+ * `recursive` a directory becomes a DIR entry followed by its contents (sorted). Symbolic links
+ * are refused (ELOOP) unless `followSymlinks`; a link to a directory always is. Anything that is
+ * neither a file nor a directory (a socket, a device) is refused. Rejects an OSError.
+ *
+ * @example `await collect(["a.bin", "photos"], { recursive: true }) // [{ kind: "file", path: "a.bin", … }, { kind: "dir", path: "photos" }, …]`
+ */
+export function collect(paths: readonly string[], opts: CollectOptions = {}): Promise<SendEntry[]> {
+  return collectAll(paths, opts).catch((err: unknown) => {
+    throw toSocketError(err, { op: "open" });
+  });
+}
+
+async function collectAll(paths: readonly string[], opts: CollectOptions): Promise<SendEntry[]> {
+  const out: SendEntry[] = [];
+  const seen = new Set<string>();
+  const visit = async (source: string, rel: string, depth: number): Promise<void> => {
+    const name = basename(rel);
+    const bad = checkName(name);
+    if (bad !== undefined) throw refused(bad.errno, source, `the receiver would refuse it: ${bad.text}`);
+    if (depth > MAX_DEPTH)
+      throw refused("ENAMETOOLONG", source, `deeper than ${MAX_DEPTH} directories: send a shallower tree`);
+    let st = await lstat(source).catch((err: unknown) => {
+      throw toSocketError(err, { op: "open", address: source });
+    });
+    if (st.isSymbolicLink()) {
+      if (!opts.followSymlinks)
+        throw refused(
+          "ELOOP",
+          source,
+          "a symbolic link: refused (--follow-symlinks sends the file it points to)",
+        );
+      st = await stat(source).catch((err: unknown) => {
+        throw toSocketError(err, {
+          op: "open",
+          address: source,
+          hint: "a symbolic link that points nowhere",
+        });
+      });
+      if (st.isDirectory()) throw refused("ELOOP", source, "a symbolic link to a directory: refused");
+    }
+    if (st.isDirectory()) {
+      if (!opts.recursive) throw refused("EISDIR", source, "a directory: send it with -r");
+      out.push({ kind: "dir", path: rel });
+      const names: string[] = [];
+      for await (const e of await opendir(source)) names.push(e.name);
+      for (const n of names.sort()) await visit(join(source, n), `${rel}/${n}`, depth + 1);
+      return;
+    }
+    if (!st.isFile()) throw refused("EINVAL", source, "not a regular file or a directory");
+    out.push({ kind: "file", path: rel, source, size: st.size });
+  };
+  for (const p of paths) {
+    const name = basename(p);
+    if (seen.has(name))
+      throw refused("EEXIST", p, `two arguments have the base name ${JSON.stringify(name)}`);
+    seen.add(name);
+    await visit(p, name, 1);
+  }
+  return out;
+}
+
+/**
+ * How {@link send} reports and paces.
+ * @example `{ rate: 1_000_000, onBytes: (n) => meter.sent(n) }`
+ */
+export interface SendOptions {
+  /** At most this many bytes of file data per second (default: as fast as the path allows). */
+  readonly rate?: number;
+  /** A file is about to go: `from` bytes are already at the receiver. */
+  readonly onFile?: (path: string, size: number, from: number) => void;
+  /** Bytes of file data went out. */
+  readonly onBytes?: (n: number) => void;
+  /** Sending a file's hash first takes a while: hashing began (and ended, with `done`). */
+  readonly onHash?: (path: string, done: boolean) => void;
+  /** An entry is settled (delivered, had or refused), as it goes into the report. */
+  readonly onEntry?: (e: SentEntry) => void;
+}
+
+/**
+ * What became of one entry.
+ * @example `{ path: "a.bin", kind: "file", size: 10, sha256: "…", from: 0, sent: 10, status: "delivered" }`
+ */
+export interface SentEntry {
+  /** The entry's path as sent. */
+  readonly path: string;
+  /** `file` or `dir`. */
+  readonly kind: "file" | "dir";
+  /** The file's size (0 for a directory). */
+  readonly size: number;
+  /** The file's SHA-256 (empty for a directory). */
+  readonly sha256: string;
+  /** Bytes the receiver already had (a resumed `.part`). */
+  readonly from: number;
+  /** File bytes sent in this session. */
+  readonly sent: number;
+  /** `delivered` (acknowledged with the same SHA-256), `had` (identical there already), `refused`. */
+  readonly status: "delivered" | "had" | "refused";
+  /** The receiver's reason, as an OSError with its errno. */
+  readonly error?: OSError;
+}
+
+/**
+ * The result of {@link send}.
+ * @example `report.entries.every((e) => e.status !== "refused")`
+ */
+export interface SendReport {
+  readonly entries: SentEntry[];
+}
+
+/**
+ * The SHA-256 of a file's first `n` bytes (all of it when `n` is undefined).
+ * @example `(await sha256File("/tmp/a.bin")).digest("hex")`
+ */
+export async function sha256File(path: string, n?: number): Promise<Hash> {
+  const hash = createHash("sha256");
+  if (n === 0) return hash;
+  const rs = createReadStream(path, { highWaterMark: 1 << 20, ...(n === undefined ? {} : { end: n - 1 }) });
+  for await (const b of rs) hash.update(b as Buffer);
+  return hash;
+}
+
+async function hashOne(
+  e: Extract<SendEntry, { kind: "file" }>,
+  onHash: SendOptions["onHash"],
+): Promise<string> {
+  onHash?.(e.path, false);
+  const h = (await sha256File(e.source, e.size)).digest("hex");
+  onHash?.(e.path, true);
+  return h;
+}
+
+/**
+ * The entries with each file's SHA-256 (of its `size` bytes) filled in: done before connecting,
+ * so a receiver never waits on the sender's disk for a header (its idle timeout would end the
+ * session during a long hash).
+ * @example `const ready = await withHashes(await collect(["a.iso"]))`
+ */
+export async function withHashes(
+  entries: readonly SendEntry[],
+  onHash?: SendOptions["onHash"],
+): Promise<SendEntry[]> {
+  const out: SendEntry[] = [];
+  for (const e of entries) out.push(e.kind === "file" ? { ...e, sha256: await hashOne(e, onHash) } : e);
+  return out;
+}
+
+/**
+ * Sends `entries` over `conn` as one session (HELLO … END) and resolves what became of each.
+ * A refusal of the receiver does not stop the session (the next entry goes); a broken connection
+ * or a protocol error rejects an OSError. Does not close `conn`.
+ *
+ * @example
+ * ```ts
+ * const conn = await dial("tcp", "127.0.0.1:9000");
+ * const report = await send(conn, await collect(["a.bin"]));
+ * await conn.close();
+ * ```
+ */
+export function send(
+  conn: ConnLike,
+  entries: readonly SendEntry[],
+  opts: SendOptions = {},
+): Promise<SendReport> {
+  return sendAll(conn, entries, opts).catch((err: unknown) => {
+    throw toSocketError(err, { op: "send", address: conn.remoteAddress });
+  });
+}
+
+async function sendAll(
+  conn: ConnLike,
+  entries: readonly SendEntry[],
+  opts: SendOptions,
+): Promise<SendReport> {
+  const done: SentEntry[] = [];
+  const out = {
+    push: (e: SentEntry) => {
+      done.push(e);
+      opts.onEntry?.(e);
+    },
+  };
+  const write = async (data: string | Buffer) => {
+    try {
+      await conn.write(data);
+    } catch (err) {
+      throw toSocketError(err, { op: "send", address: conn.remoteAddress });
+    }
+  };
+  const reply = async (): Promise<ReceiverMessage> => {
+    let line: Buffer | null;
+    try {
+      line = await conn.readLine({ max: MAX_LINE });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === "EFRAMETOOLARGE")
+        throw makeOSError("EPROTO", {
+          op: "recv",
+          address: conn.remoteAddress,
+          hint: "is the peer a sockit receiver?",
+        });
+      throw toSocketError(err, { op: "recv", address: conn.remoteAddress });
+    }
+    if (line === null || line[line.length - 1] !== 0x0a)
+      throw new ConnectionResetError("ECONNRESET", {
+        op: "recv",
+        address: conn.remoteAddress,
+        hint: "the receiver closed the connection without an answer: the file did not arrive (a re-run resumes)",
+      });
+    const m = parseReceiverLine(line);
+    if (isRefusal(m)) throw makeOSError(m.errno, { op: "recv", address: conn.remoteAddress, hint: m.text });
+    return m;
+  };
+  const msg = (m: SenderMessage) => write(formatSender(m));
+  // an errno this side does not know (a newer or foreign receiver) becomes EIO, named in the hint
+  const refusal = (m: Extract<ReceiverMessage, { kind: "NO" }>, path: string): OSError =>
+    errnoNumber(m.errno) === undefined
+      ? makeOSError("EIO", {
+          op: "send",
+          address: path,
+          hint: `the receiver refused it (${m.errno}): ${m.text}`,
+        })
+      : makeOSError(m.errno, { op: "send", address: path, hint: `the receiver refused it: ${m.text}` });
+
+  await write(`${HELLO}\n`);
+  for (const e of entries) {
+    if (e.kind === "dir") {
+      await msg({ kind: "DIR", path: e.path });
+      const r = await reply();
+      const base = { path: e.path, kind: "dir" as const, size: 0, sha256: "", from: 0, sent: 0 };
+      if (r.kind === "NO") out.push({ ...base, status: "refused", error: refusal(r, e.path) });
+      else if (r.kind === "OK") out.push({ ...base, status: "delivered" });
+      else throw makeOSError("EPROTO", { op: "recv", hint: `answer ${r.kind} to DIR` });
+      continue;
+    }
+    const sha256 = e.sha256 ?? (await hashOne(e, opts.onHash));
+    await msg({ kind: "FILE", size: e.size, sha256, path: e.path });
+    const base = { path: e.path, kind: "file" as const, size: e.size, sha256 };
+    const r = await reply();
+    if (r.kind === "NO") {
+      out.push({ ...base, from: 0, sent: 0, status: "refused", error: refusal(r, e.path) });
+      continue;
+    }
+    if (r.kind === "HAVE") {
+      out.push({ ...base, from: e.size, sent: 0, status: "had" });
+      continue;
+    }
+    if (r.kind !== "OK") throw makeOSError("EPROTO", { op: "recv", hint: `answer ${r.kind} to FILE` });
+    // resume only when the receiver's bytes are this file's first bytes
+    const from =
+      r.have > 0 && r.have <= e.size && (await sha256File(e.source, r.have)).digest("hex") === r.sha256
+        ? r.have
+        : 0;
+    await msg({ kind: "DATA", from });
+    opts.onFile?.(e.path, e.size, from);
+    const sent = await sendRange(e.source, from, e.size, write, opts);
+    const a = await reply();
+    if (a.kind === "NO") out.push({ ...base, from, sent, status: "refused", error: refusal(a, e.path) });
+    else if (a.kind === "ACK" && a.sha256 === sha256) out.push({ ...base, from, sent, status: "delivered" });
+    else throw makeOSError("EPROTO", { op: "recv", hint: `answer ${a.kind} after the data of ${e.path}` });
+  }
+  await msg({ kind: "END" });
+  const bye = await reply();
+  if (bye.kind !== "BYE") throw makeOSError("EPROTO", { op: "recv", hint: `answer ${bye.kind} to END` });
+  return { entries: done };
+}
+
+/** Sends bytes [from, size) of a file, paced to `opts.rate`; resolves the count sent. */
+async function sendRange(
+  source: string,
+  from: number,
+  size: number,
+  write: (b: Buffer) => Promise<void>,
+  opts: SendOptions,
+): Promise<number> {
+  const fh = await open(source, "r").catch((err: unknown) => {
+    throw toSocketError(err, { op: "open", address: source });
+  });
+  const chunk = opts.rate === undefined ? CHUNK : Math.max(1024, Math.min(CHUNK, Math.floor(opts.rate / 20)));
+  const t0 = performance.now();
+  let sent = 0;
+  try {
+    while (from + sent < size) {
+      const b = Buffer.allocUnsafe(Math.min(chunk, size - from - sent));
+      const { bytesRead } = await fh.read(b, 0, b.length, from + sent);
+      if (bytesRead === 0)
+        throw makeOSError("EIO", {
+          op: "read",
+          address: source,
+          hint: `the file shrank while it was sent (${from + sent} of ${size} bytes): re-run`,
+        });
+      await write(bytesRead === b.length ? b : b.subarray(0, bytesRead));
+      sent += bytesRead;
+      opts.onBytes?.(bytesRead);
+      if (opts.rate !== undefined) {
+        const ahead = (sent / opts.rate) * 1000 - (performance.now() - t0);
+        if (ahead > 1) await sleep(ahead);
+      }
+    }
+  } finally {
+    await fh.close().catch(() => {});
+  }
+  return sent;
+}
