@@ -4,6 +4,7 @@
  * @module
  */
 import type { Command } from "commander";
+import { register as chat } from "./chat.js";
 import { register as connect } from "./connect.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
@@ -26,5 +27,6 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   scan(program, reg);
   serve(program, reg);
   rpc(program, reg);
+  chat(program, reg);
   rfcClients(program, reg);
 }

@@ -81,11 +81,12 @@ describe("parseLine", () => {
 });
 
 describe("formatMessage", () => {
-  test("a trailing parameter gets ':' only when it needs one", () => {
-    assert.equal(formatMessage({ prefix: "srv", command: "001", params: ["bob", "Welcome"] }), ":srv 001 bob Welcome\r\n");
+  test("a last parameter after others, or one that needs it, gets ':'", () => {
+    assert.equal(formatMessage({ prefix: "srv", command: "001", params: ["bob", "Welcome"] }), ":srv 001 bob :Welcome\r\n");
     assert.equal(formatMessage({ command: "PRIVMSG", params: ["#a", "hi there"] }), "PRIVMSG #a :hi there\r\n");
     assert.equal(formatMessage({ command: "TOPIC", params: ["#a", ""] }), "TOPIC #a :\r\n");
     assert.equal(formatMessage({ command: "PING", params: [] }), "PING\r\n");
+    assert.equal(formatMessage({ command: "NICK", params: ["bob"] }), "NICK bob\r\n");
     assert.throws(() => formatMessage({ command: "PRIVMSG", params: ["a b", "x"] }), ChatProtocolError);
     assert.throws(() => formatMessage({ command: "PRIVMSG", params: ["a", "x\r\nQUIT"] }), ChatProtocolError);
   });
@@ -96,7 +97,13 @@ describe("formatMessage", () => {
       command: fc.oneof(fc.stringMatching(/^[A-Z]{1,10}$/), fc.stringMatching(/^\d{3}$/)),
       middle: fc.array(word.filter((w) => !w.startsWith(":")), { maxLength: 10 }),
       trailing: fc.option(
-        fc.array(byteChar.filter((c) => !/[\r\n\0]/.test(c)), { maxLength: 600 }).map((a) => a.join("")),
+        fc.oneof(
+          fc.array(byteChar.filter((c) => !/[\r\n\0]/.test(c)), { maxLength: 600 }).map((a) => a.join("")),
+          // long ones, often past the limit, with UTF-8 to cut around
+          fc.tuple(fc.integer({ min: 0, max: 700 }), fc.constantFrom("x", " ", "\xc3\xa9", "\xe2\x82\xac")).map(
+            ([n, c]) => c.repeat(Math.ceil(n / c.length)),
+          ),
+        ),
         { nil: undefined },
       ),
     });
@@ -139,8 +146,13 @@ describe("LineReader", () => {
   });
 
   test("property: any chunking gives the same items; never more than 512 bytes held", () => {
+    const chunk = fc.oneof(
+      fc.uint8Array({ maxLength: 900 }),
+      fc.integer({ min: 0, max: 1500 }).map((n) => Buffer.alloc(n, 0x61)), // no newline: must not be held
+      fc.constantFrom(Buffer.from("\n"), Buffer.from("\r\n"), Buffer.from("a\r"), Buffer.from("\r")),
+    );
     fc.assert(
-      fc.property(fc.array(fc.uint8Array({ maxLength: 900 }), { maxLength: 12 }), (chunks) => {
+      fc.property(fc.array(chunk, { maxLength: 12 }), (chunks) => {
         const whole = Buffer.concat(chunks);
         const one = new LineReader().push(whole);
         const r = new LineReader();
@@ -149,7 +161,6 @@ describe("LineReader", () => {
           split.push(...r.push(c));
           assert.ok(r.buffered <= MAX_LINE);
         }
-        // the same items, except that a too-long note may come early (before the bytes end)
         assert.deepEqual(split, one);
       }),
       { numRuns: 500 },

@@ -138,14 +138,14 @@ export function parseLine(input: string): IrcMessage {
 
 /**
  * Writes a message as one line ending in CR LF, at most {@link MAX_LINE} bytes: a last parameter
- * that would make it longer is cut. The last parameter gets a `:` when it needs one (empty,
- * has a space, or starts with `:`). Throws {@link ChatProtocolError} (EBADBYTE) when a
+ * that would make it longer is cut. The last parameter is written with `:` when it follows
+ * others (as servers do) or needs one (empty, has a space, or starts with `:`). Throws {@link ChatProtocolError} (EBADBYTE) when a
  * parameter contains NUL, CR or LF, or when a middle one is empty, has a space or starts
  * with `:`; EBADCOMMAND for a command that is neither letters nor 3 digits.
  *
  * @example
  * ```ts
- * formatMessage({ prefix: "srv", command: "001", params: ["alice", "Welcome"] }); // ":srv 001 alice Welcome\r\n"
+ * formatMessage({ prefix: "srv", command: "001", params: ["alice", "Welcome"] }); // ":srv 001 alice :Welcome\r\n"
  * ```
  */
 export function formatMessage(m: IrcMessage): string {
@@ -168,7 +168,8 @@ export function formatMessage(m: IrcMessage): string {
   if (head.length > MAX_LINE - 2) head = head.slice(0, MAX_LINE - 2); // only a hostile prefix gets here
   if (n > 0) {
     const last = m.params[n - 1]!;
-    const colon = last === "" || last.includes(" ") || last.startsWith(":");
+    // as servers do: a last parameter after others is always written as trailing text
+    const colon = n > 1 || last === "" || last.includes(" ") || last.startsWith(":");
     const room = MAX_LINE - 2 - head.length - (colon ? 2 : 1);
     if (room >= 0) head += `${colon ? " :" : " "}${cutBytes(last, room)}`;
   }
