@@ -252,7 +252,9 @@ describe("chat server: plain users (nc) and IRC users in one room", () => {
     await watcher.register("watcher");
     await watcher.send("JOIN #lobby");
     await watcher.wait(/ 366 watcher #lobby /);
-    const nc = spawn(peerPath("nc"), ["-q", "2", "127.0.0.1", String(server.port)], { stdio: ["pipe", "pipe", "pipe"] });
+    const nc = spawn(peerPath("nc"), ["-q", "2", "127.0.0.1", String(server.port)], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let out = "";
     nc.stdout.on("data", (d: Buffer) => (out += d.toString()));
     const exited = new Promise<number | null>((r) => nc.once("exit", (code) => r(code)));
@@ -260,7 +262,8 @@ describe("chat server: plain users (nc) and IRC users in one room", () => {
     await watcher.wait(/^:ncuser!plain@127\.0\.0\.1 PRIVMSG #lobby :hi from nc$/);
     await watcher.send("PRIVMSG #lobby :hello nc");
     const until = Date.now() + 5000;
-    while (!out.includes("<watcher> hello nc") && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    while (!out.includes("<watcher> hello nc") && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 20));
     nc.stdin.end("/quit\n");
     const timer = setTimeout(() => nc.kill("SIGKILL"), 5000);
     await exited;

@@ -39,9 +39,11 @@ export class LineClient {
     for (;;) {
       const hit = this.lines.slice(from).find((l) => re.test(l));
       if (hit !== undefined) return hit;
-      if (this.closed) throw new Error(`connection closed before a line matching ${re}; got:\n${this.lines.join("\n")}`);
+      if (this.closed)
+        throw new Error(`connection closed before a line matching ${re}; got:\n${this.lines.join("\n")}`);
       const left = until - Date.now();
-      if (left <= 0) throw new Error(`no line matching ${re} within ${ms} ms; got:\n${this.lines.join("\n")}`);
+      if (left <= 0)
+        throw new Error(`no line matching ${re} within ${ms} ms; got:\n${this.lines.join("\n")}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.#waiters.push(() => {

@@ -33,13 +33,28 @@ const CHAT_LIMIT_FLAGS: ReadonlyArray<{
 }> = [
   { flag: "max-clients", key: "maxClients", scale: 1, help: "connections at once" },
   { flag: "max-per-source", key: "maxPerSource", scale: 1, help: "connections at once from one address" },
-  { flag: "sendq", key: "sendQueueBytes", scale: 1, help: "bytes queued for one client before it is dropped" },
+  {
+    flag: "sendq",
+    key: "sendQueueBytes",
+    scale: 1,
+    help: "bytes queued for one client before it is dropped",
+  },
   { flag: "flood-rate", key: "floodRate", scale: 1, help: "lines per second one client may send" },
   { flag: "flood-burst", key: "floodBurst", scale: 1, help: "lines one client may send at once" },
   { flag: "flood-pending", key: "floodMaxPending", scale: 1, help: "lines held back before Excess Flood" },
-  { flag: "register-timeout", key: "registrationMs", scale: 1000, help: "seconds an IRC client has to register" },
+  {
+    flag: "register-timeout",
+    key: "registrationMs",
+    scale: 1000,
+    help: "seconds an IRC client has to register",
+  },
   { flag: "ping", key: "pingMs", scale: 1000, help: "seconds of silence before the server sends PING" },
-  { flag: "ping-timeout", key: "pongMs", scale: 1000, help: "seconds after that PING before the client is dropped" },
+  {
+    flag: "ping-timeout",
+    key: "pongMs",
+    scale: 1000,
+    help: "seconds after that PING before the client is dropped",
+  },
   { flag: "grace", key: "graceMs", scale: 1000, help: "seconds clients get to read the goodbye at shutdown" },
 ];
 
@@ -69,15 +84,21 @@ export function planServeChat(o: Record<string, unknown>): ServeChatPlan {
     if (v === undefined) continue;
     const text = String(v);
     const n = Number(text);
-    const ok = f.scale === 1 ? /^\d+$/.test(text) && n >= 1 : /^\d+(\.\d+)?$/.test(text) && (n > 0 || f.key === "graceMs");
+    const ok =
+      f.scale === 1
+        ? /^\d+$/.test(text) && n >= 1
+        : /^\d+(\.\d+)?$/.test(text) && (n > 0 || f.key === "graceMs");
     if (!ok || n > 2 ** 40)
-      throw new UsageError(`--${f.flag} must be ${f.scale === 1 ? "an integer ≥ 1" : "a number of seconds"}, got ${text}`);
+      throw new UsageError(
+        `--${f.flag} must be ${f.scale === 1 ? "an integer ≥ 1" : "a number of seconds"}, got ${text}`,
+      );
     limits[f.key] = Math.round(n * f.scale);
   }
   let history = 0;
   if (o.history !== undefined) {
     const t = String(o.history);
-    if (!/^\d+$/.test(t) || Number(t) > 10_000) throw new UsageError(`--history must be an integer 0..10000, got ${t}`);
+    if (!/^\d+$/.test(t) || Number(t) > 10_000)
+      throw new UsageError(`--history must be an integer 0..10000, got ${t}`);
     history = Number(t);
   }
   return {
@@ -157,9 +178,15 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
     else stop.addEventListener("abort", () => resolve("stop"), { once: true });
   }
   const [h, p] = [plan.host, server.port];
-  const tryIt = [`sockit chat ${server.address} --nick NAME`, `nc ${h} ${p}  (type /nick NAME)`, `irssi -c ${h} -p ${p}`];
+  const tryIt = [
+    `sockit chat ${server.address} --nick NAME`,
+    `nc ${h} ${p}  (type /nick NAME)`,
+    `irssi -c ${h} -p ${p}`,
+  ];
   if (ctx.opts.json)
-    ctx.io.stdout.write(`${JSON.stringify({ listening: server.address, port: p, limits: server.limits, try: tryIt })}\n`);
+    ctx.io.stdout.write(
+      `${JSON.stringify({ listening: server.address, port: p, limits: server.limits, try: tryIt })}\n`,
+    );
   else
     ctx.io.stdout.write(
       `chat (IRC and plain text) on ${server.address}\n` +
@@ -168,7 +195,9 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
   ctx.err("sockit: serving chat; Ctrl-C stops\n");
   const sig = await stopped;
   dispose();
-  ctx.err(`sockit: ${sig === "stop" ? "stopping" : `${sig}: shutting down`}; telling ${server.clients} clients\n`);
+  ctx.err(
+    `sockit: ${sig === "stop" ? "stopping" : `${sig}: shutting down`}; telling ${server.clients} clients\n`,
+  );
   await server.close();
   return EXIT.OK;
 }

@@ -82,8 +82,14 @@ describe("parseLine", () => {
 
 describe("formatMessage", () => {
   test("a last parameter after others, or one that needs it, gets ':'", () => {
-    assert.equal(formatMessage({ prefix: "srv", command: "001", params: ["bob", "Welcome"] }), ":srv 001 bob :Welcome\r\n");
-    assert.equal(formatMessage({ command: "PRIVMSG", params: ["#a", "hi there"] }), "PRIVMSG #a :hi there\r\n");
+    assert.equal(
+      formatMessage({ prefix: "srv", command: "001", params: ["bob", "Welcome"] }),
+      ":srv 001 bob :Welcome\r\n",
+    );
+    assert.equal(
+      formatMessage({ command: "PRIVMSG", params: ["#a", "hi there"] }),
+      "PRIVMSG #a :hi there\r\n",
+    );
     assert.equal(formatMessage({ command: "TOPIC", params: ["#a", ""] }), "TOPIC #a :\r\n");
     assert.equal(formatMessage({ command: "PING", params: [] }), "PING\r\n");
     assert.equal(formatMessage({ command: "NICK", params: ["bob"] }), "NICK bob\r\n");
@@ -95,14 +101,22 @@ describe("formatMessage", () => {
     const msg = fc.record({
       prefix: fc.option(word, { nil: undefined }),
       command: fc.oneof(fc.stringMatching(/^[A-Z]{1,10}$/), fc.stringMatching(/^\d{3}$/)),
-      middle: fc.array(word.filter((w) => !w.startsWith(":")), { maxLength: 10 }),
+      middle: fc.array(
+        word.filter((w) => !w.startsWith(":")),
+        { maxLength: 10 },
+      ),
       trailing: fc.option(
         fc.oneof(
-          fc.array(byteChar.filter((c) => !/[\r\n\0]/.test(c)), { maxLength: 600 }).map((a) => a.join("")),
+          fc
+            .array(
+              byteChar.filter((c) => !/[\r\n\0]/.test(c)),
+              { maxLength: 600 },
+            )
+            .map((a) => a.join("")),
           // long ones, often past the limit, with UTF-8 to cut around
-          fc.tuple(fc.integer({ min: 0, max: 700 }), fc.constantFrom("x", " ", "\xc3\xa9", "\xe2\x82\xac")).map(
-            ([n, c]) => c.repeat(Math.ceil(n / c.length)),
-          ),
+          fc
+            .tuple(fc.integer({ min: 0, max: 700 }), fc.constantFrom("x", " ", "\xc3\xa9", "\xe2\x82\xac"))
+            .map(([n, c]) => c.repeat(Math.ceil(n / c.length))),
         ),
         { nil: undefined },
       ),
@@ -110,7 +124,10 @@ describe("formatMessage", () => {
     fc.assert(
       fc.property(msg, (r) => {
         const params = r.trailing === undefined ? r.middle : [...r.middle, r.trailing];
-        const m: IrcMessage = r.prefix === undefined ? { command: r.command, params } : { prefix: r.prefix, command: r.command, params };
+        const m: IrcMessage =
+          r.prefix === undefined
+            ? { command: r.command, params }
+            : { prefix: r.prefix, command: r.command, params };
         const line = formatMessage(m);
         assert.ok(line.length <= MAX_LINE, `${line.length} bytes`);
         assert.ok(line.endsWith("\r\n"));
@@ -132,13 +149,20 @@ describe("LineReader", () => {
   test("lines across chunks; CR LF or LF", () => {
     const r = new LineReader();
     assert.deepEqual(r.push(Buffer.from("NICK al")), []);
-    assert.deepEqual(r.push(Buffer.from("ice\r\nUSER a 0 * :A\nPI")), [{ line: "NICK alice" }, { line: "USER a 0 * :A" }]);
+    assert.deepEqual(r.push(Buffer.from("ice\r\nUSER a 0 * :A\nPI")), [
+      { line: "NICK alice" },
+      { line: "USER a 0 * :A" },
+    ]);
     assert.deepEqual(r.push(Buffer.from("NG x\r\n")), [{ line: "PING x" }]);
   });
 
   test("a line over 512 bytes is reported once and skipped to its newline", () => {
     const r = new LineReader();
-    const out = [...r.push(Buffer.from("x".repeat(600))), ...r.push(Buffer.from("y".repeat(5000))), ...r.push(Buffer.from("z\nok\n"))];
+    const out = [
+      ...r.push(Buffer.from("x".repeat(600))),
+      ...r.push(Buffer.from("y".repeat(5000))),
+      ...r.push(Buffer.from("z\nok\n")),
+    ];
     assert.deepEqual(out, [{ tooLong: true }, { line: "ok" }]);
     // exactly 510 bytes + CR LF is fine
     const full = "P".repeat(510);

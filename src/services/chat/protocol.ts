@@ -150,7 +150,10 @@ export function parseLine(input: string): IrcMessage {
  */
 export function formatMessage(m: IrcMessage): string {
   if (!/^([A-Za-z]+|\d{3})$/.test(m.command))
-    throw new ChatProtocolError("EBADCOMMAND", `cannot send command ${JSON.stringify(m.command.slice(0, 32))}`);
+    throw new ChatProtocolError(
+      "EBADCOMMAND",
+      `cannot send command ${JSON.stringify(m.command.slice(0, 32))}`,
+    );
   let head = m.prefix === undefined ? m.command : `:${m.prefix} ${m.command}`;
   if (m.prefix !== undefined && (m.prefix === "" || /[\0\r\n ]/.test(m.prefix)))
     throw new ChatProtocolError("EBADPREFIX", "a prefix must be one word without NUL, CR or LF");
@@ -161,7 +164,10 @@ export function formatMessage(m: IrcMessage): string {
       throw new ChatProtocolError("EBADBYTE", `parameter ${k + 1} contains NUL, CR or LF`);
     if (k < n - 1) {
       if (p === "" || p.includes(" ") || p.startsWith(":"))
-        throw new ChatProtocolError("EBADBYTE", `middle parameter ${k + 1} is empty, has a space or starts with ':'`);
+        throw new ChatProtocolError(
+          "EBADBYTE",
+          `middle parameter ${k + 1} is empty, has a space or starts with ':'`,
+        );
       head += ` ${p}`;
     }
   }

@@ -56,6 +56,9 @@ export interface ChatEvent {
   readonly reason?: string | undefined;
 }
 
+/** How long a client dropped for its send queue has to take the goodbye line, ms. */
+const SENDQ_GOODBYE_MS = 1000;
+
 /** The chat's default port (IRC). */
 export const DEFAULT_CHAT_PORT = 6667;
 
@@ -128,6 +131,8 @@ interface Client {
   pinged: boolean;
   /** Why the server ends it (set once). */
   ending: string | undefined;
+  /** The goodbye of a client dropped for its send queue, under way. */
+  goodbye: Promise<void> | undefined;
   /** Aborts the read in progress once the server ends the client. */
   readonly stopRead: AbortController;
   done: Promise<void>;
@@ -163,10 +168,14 @@ export class ChatServer {
     this.#ln = ln;
     this.#opts = opts;
     this.limits = limits;
-    this.hub = opts.hub ?? new ChatHub({ serverName: opts.serverName ?? "sockit", history: opts.history ?? 0 });
+    this.hub =
+      opts.hub ?? new ChatHub({ serverName: opts.serverName ?? "sockit", history: opts.history ?? 0 });
     this.#shared = { hub: this.hub, motd: opts.motd, password: opts.password };
     setMaxListeners(0, this.#stop.signal);
-    const every = Math.max(20, Math.min(1000, limits.registrationMs / 4, limits.pingMs / 4, limits.pongMs / 4));
+    const every = Math.max(
+      20,
+      Math.min(1000, limits.registrationMs / 4, limits.pingMs / 4, limits.pongMs / 4),
+    );
     this.#sweeper = setInterval(() => this.#sweep(), every);
     this.#sweeper.unref();
     this.#accepting = this.#acceptLoop();
@@ -248,23 +257,23 @@ export class ChatServer {
     this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
     conn.setNoDelay(true);
     conn.setKeepAlive(true, 60_000);
-    let client!: Client;
+    const ref: { client?: Client } = {}; // the session's io needs the client, made just after it
     const outbox = new Outbox(conn, this.limits.sendQueueBytes, () => conn.abort());
     const session = new ChatSession(
       this.#shared,
       {
         write: (s) => {
-          if (!outbox.push(s)) this.#sendqExceeded(client);
+          if (!outbox.push(s)) this.#sendqExceeded(ref.client!);
         },
         close: (why) => {
-          client.ending ??= why;
-          client.stopRead.abort();
+          ref.client!.ending ??= why;
+          ref.client!.stopRead.abort();
         },
       },
       address,
     );
     const now = Date.now();
-    client = {
+    const client: Client = {
       conn,
       session,
       outbox,
@@ -274,9 +283,11 @@ export class ChatServer {
       lastInput: now,
       pinged: false,
       ending: undefined,
+      goodbye: undefined,
       stopRead: new AbortController(),
       done: Promise.resolve(),
     };
+    ref.client = client;
     this.#clients.add(client);
     this.#opts.onEvent?.({ type: "accepted", peer });
     // IRC servers talk first; this also tells a person at nc how to start
@@ -293,12 +304,18 @@ export class ChatServer {
     c.ending = "SendQ exceeded";
     c.stopRead.abort();
     c.session.gone("SendQ exceeded");
-    // the queue is full: the goodbye gets one short try, then the connection is reset
-    c.conn.setWriteDeadline(Date.now() + 200);
-    void c.conn
-      .write("ERROR :Closing Link (SendQ exceeded)\r\n")
-      .catch(() => {})
-      .finally(() => c.conn.abort());
+    // what was queued is dropped; the goodbye gets a short while to reach the kernel (if the
+    // client reads again), then a FIN after it — or a reset, freeing the kernel's buffers now
+    c.conn.setWriteDeadline(Date.now() + SENDQ_GOODBYE_MS);
+    c.goodbye = c.outbox
+      .end()
+      .then(() => c.conn.write("ERROR :Closing Link (SendQ exceeded)\r\n"))
+      .then(
+        () => c.conn.close(),
+        () => c.conn.abort(),
+      )
+      .catch(() => c.conn.abort())
+      .then(() => {});
   }
 
   #end(c: Client, reason: string): void {
@@ -344,7 +361,8 @@ export class ChatServer {
       reason = c.ending ?? (err instanceof OSError ? `Read error: ${err.code}` : "Connection closed");
     } finally {
       session.gone(c.ending ?? reason);
-      if (c.ending !== "SendQ exceeded") {
+      if (c.goodbye !== undefined) await c.goodbye;
+      else {
         // let the goodbye (and what is queued) go out, bounded, then close
         try {
           conn.setWriteDeadline(Date.now() + Math.max(100, this.limits.graceMs));

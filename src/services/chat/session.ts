@@ -71,12 +71,16 @@ const nickOf = (prefix: string | undefined): string => (prefix ?? "").split("!")
 export function renderPlain(m: IrcMessage, room: string | undefined): string | undefined {
   const who = nickOf(m.prefix);
   const [target = "", text = ""] = m.params;
-  const where = (ch: string) => (room !== undefined && ch.toLowerCase() === room.toLowerCase() ? "" : `[${ch}] `);
+  const where = (ch: string) =>
+    room !== undefined && ch.toLowerCase() === room.toLowerCase() ? "" : `[${ch}] `;
   switch (m.command) {
     case "PRIVMSG": {
       const action = /^\x01ACTION (.*?)\x01?$/.exec(text);
-      if (!target.startsWith("#")) return action ? `*${who}* * ${safe(action[1]!)}` : `*${who}* ${safe(text)}`;
-      return action ? `${where(target)}* ${who} ${safe(action[1]!)}` : `${where(target)}<${who}> ${safe(text)}`;
+      if (!target.startsWith("#"))
+        return action ? `*${who}* * ${safe(action[1]!)}` : `*${who}* ${safe(text)}`;
+      return action
+        ? `${where(target)}* ${who} ${safe(action[1]!)}`
+        : `${where(target)}<${who}> ${safe(text)}`;
     }
     case "NOTICE":
       return `${target.startsWith("#") ? where(target) : ""}-${who}- ${safe(text)}`;
@@ -158,7 +162,8 @@ export class ChatSession implements ChatMember {
 
   /** A line longer than 512 bytes arrived (and was dropped). */
   tooLong(): void {
-    if (this.kind === "plain" && this.state === "ready") this.#plain("*** line too long (at most 510 bytes); not sent");
+    if (this.kind === "plain" && this.state === "ready")
+      this.#plain("*** line too long (at most 510 bytes); not sent");
     else this.#num("417", "Input line was too long");
   }
 
@@ -295,7 +300,8 @@ export class ChatSession implements ChatMember {
         return;
       case "LIST":
         this.#num("321", "Channel", "Users  Name");
-        for (const ch of h.channels.values()) this.#num("322", ch.name, String(ch.members.size), ch.topic?.text ?? "");
+        for (const ch of h.channels.values())
+          this.#num("322", ch.name, String(ch.members.size), ch.topic?.text ?? "");
         return this.#num("323", "End of /LIST");
       case "WHO":
         return this.#who(p[0]);
@@ -446,7 +452,8 @@ export class ChatSession implements ChatMember {
     if (target.startsWith("#")) {
       const ch = h.channel(target);
       if (!ch) return quiet ? undefined : this.#num("403", target, "No such channel");
-      if (!ch.members.has(this)) return quiet ? undefined : this.#num("404", ch.name, "Cannot send to channel");
+      if (!ch.members.has(this))
+        return quiet ? undefined : this.#num("404", ch.name, "Cannot send to channel");
       h.say(this, ch, cmd, text);
       return;
     }
@@ -521,7 +528,8 @@ export class ChatSession implements ChatMember {
         this.#num("324", ch.name, "+n");
         return this.#num("329", ch.name, String(Math.floor(ch.createdAt / 1000)));
       }
-      if (/^[+-]?b$/.test(p[1]!) && p.length === 2) return this.#num("368", ch.name, "End of channel ban list");
+      if (/^[+-]?b$/.test(p[1]!) && p.length === 2)
+        return this.#num("368", ch.name, "End of channel ban list");
       return this.#num("482", ch.name, "Channel modes cannot be changed on this server");
     }
     const m = this.#hub.find(target);
@@ -579,7 +587,9 @@ export class ChatSession implements ChatMember {
     switch (cmd) {
       case "nick":
         if (!isValidNick(arg))
-          return this.#plain(`*** "${safe(arg)}" is not a valid nickname: 1-${NICKLEN} letters, digits, - _ [ ] { } | ^ \`, not starting with a digit or -`);
+          return this.#plain(
+            `*** "${safe(arg)}" is not a valid nickname: 1-${NICKLEN} letters, digits, - _ [ ] { } | ^ \`, not starting with a digit or -`,
+          );
         if (arg === this.nick) return;
         if (!h.claimNick(this, arg, true)) return this.#plain(`*** the nickname ${arg} is taken`);
         return this.#plain(`*** you are now ${arg}`);
