@@ -1,6 +1,6 @@
 /**
  * Chat from the command line: `sockit serve chat` (an IRC server that also welcomes people at
- * `nc`, on 127.0.0.1:6667 by default).
+ * `nc`, on 127.0.0.1:6667 by default) and `sockit chat` (a terminal IRC client, chat-client.ts).
  *
  * @module
  */
@@ -17,6 +17,7 @@ import { OSError } from "../../errors/index.js";
 import type { Context } from "../context.js";
 import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
+import { planChatClient, runChatClient } from "./chat-client.js";
 import { parsePortNumber } from "../session/address.js";
 import { onSignals } from "../session/stop.js";
 import type { CommandRegistry } from "./registry.js";
@@ -202,7 +203,7 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
   return EXIT.OK;
 }
 
-/** Adds `serve chat` (under `serve`) to the program. */
+/** Adds `serve chat` (under `serve`) and `chat` (the client) to the program. */
 export function register(program: Command, reg: CommandRegistry): void {
   const serve = program.commands.find((c) => c.name() === "serve");
   if (serve === undefined) throw new Error("register serve before chat");
@@ -235,4 +236,35 @@ Examples:
   srv.action((opts: Record<string, unknown>) => {
     reg.choose(srv, (ctx) => runServeChat(planServeChat({ ...opts, ...parentHostPort(serve) }), ctx));
   });
+
+  const cli = addGlobalOptions(program.command("chat"))
+    .description("a terminal IRC client: sockit chat HOST[:PORT] --nick NAME [--join #room]")
+    .argument("<address>", `HOST[:PORT] of an IRC server (default port ${DEFAULT_CHAT_PORT})`)
+    .requiredOption("--nick <name>", "your nickname")
+    .option(
+      "--join <room>",
+      "a room to join once connected (repeatable, or #a,#b)",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option("--password <text>", "the server's password (PASS)")
+    .option("--no-reconnect", "exit (code 5) when the connection is lost instead of reconnecting")
+    .addHelpText(
+      "after",
+      `
+Type a line to say it in the current room (the last joined). Commands: /join #room, /part [#room],
+/msg NICK text, /me text, /names [#room], /topic [text], /nick NAME, /quote RAW LINE, /quit [message];
+//text says /text. Nicknames are coloured unless NO_COLOR is set, --color never, or stdout is not a
+terminal; control bytes from others are shown as \\xNN. A lost connection is retried after 1, 2, 4 …
+30 s and the rooms are joined again. End of input (Ctrl-D) quits.
+
+Examples:
+  sockit chat 127.0.0.1 --nick alice --join '#lobby'       against sockit serve chat
+  sockit chat irc.example.net:6667 --nick alice --join '#sockit'`,
+    );
+  cli.action(
+    (address: string, opts: { nick?: string; join?: string[]; password?: string; reconnect?: boolean }) => {
+      reg.choose(cli, (ctx) => runChatClient(planChatClient(address, opts), ctx));
+    },
+  );
 }
