@@ -113,25 +113,24 @@ export function planServeChat(o: Record<string, unknown>): ServeChatPlan {
 }
 
 /**
- * `--host`/`--port` after `serve chat` are taken by `serve` itself (commander hands them to the
- * parent): read them there. `serve`'s RFC-only flags mean nothing here and are refused.
+ * Flags after `serve chat` that `serve` itself also has (`--host`, `--port`, `--max-per-source`,
+ * `--grace`) are taken by `serve` (commander hands them to the parent): read them there.
+ * `serve`'s other flags mean nothing here and are refused.
  */
-function parentHostPort(serve: Command): { host?: string; port?: string } {
+function parentOptions(serve: Command, chat: Command): Record<string, unknown> {
   const given = (name: string) => serve.getOptionValueSource(name) === "cli";
+  const ours = new Set(chat.options.map((o) => o.attributeName()));
+  const out: Record<string, unknown> = {};
   for (const flag of serve.options) {
     const name = flag.attributeName();
-    if (name === "host" || name === "port" || !given(name)) continue;
-    throw new UsageError(`${flag.long ?? flag.flags} is an option of the RFC services, not of serve chat`);
+    if (!given(name)) continue;
+    if (!ours.has(name))
+      throw new UsageError(`${flag.long ?? flag.flags} is an option of the RFC services, not of serve chat`);
+    const v = serve.getOptionValue(name) as unknown;
+    out[name] = Array.isArray(v) ? v.at(-1) : v;
   }
-  const out: { host?: string; port?: string } = {};
-  if (given("host")) out.host = String(serve.getOptionValue("host"));
-  if (given("port")) {
-    const v = serve.getOptionValue("port") as unknown;
-    const last = Array.isArray(v) ? v.at(-1) : v;
-    if (!/^\d+$/.test(String(last)))
-      throw new UsageError(`--port for serve chat must be a port number (0: any), got ${String(last)}`);
-    out.port = String(last);
-  }
+  if (out.port !== undefined && !/^\d+$/.test(String(out.port)))
+    throw new UsageError(`--port for serve chat must be a port number (0: any), got ${String(out.port)}`);
   return out;
 }
 
@@ -234,7 +233,7 @@ Examples:
   then:  nc 127.0.0.1 ${DEFAULT_CHAT_PORT}     or: sockit chat 127.0.0.1 --nick alice`,
   );
   srv.action((opts: Record<string, unknown>) => {
-    reg.choose(srv, (ctx) => runServeChat(planServeChat({ ...opts, ...parentHostPort(serve) }), ctx));
+    reg.choose(srv, (ctx) => runServeChat(planServeChat({ ...opts, ...parentOptions(serve, srv) }), ctx));
   });
 
   const cli = addGlobalOptions(program.command("chat"))
