@@ -1,10 +1,14 @@
 /**
  * The chat server under abuse, on loopback: a client that never reads while the room flows
  * (SendQ exceeded; the others get everything), flood control (paced, then Excess Flood), the
- * registration and ping timeouts, the client limit, and `sockit serve chat`'s graceful shutdown.
+ * registration and ping timeouts, the client limit, `sockit serve chat`'s graceful shutdown and
+ * its --motd, --password and --history.
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, test } from "node:test";
 import { type ChatLimits, type ChatServer, serveChat } from "../src/services/chat/index.js";
 import { LineClient } from "./support/chat.js";
@@ -213,6 +217,70 @@ print("last:", data.rstrip(b"\\r\\n").split(b"\\r\\n")[-1].decode("latin1"), flu
       }
     } finally {
       child.kill("SIGKILL");
+    }
+  });
+});
+
+describe("sockit serve chat flags", () => {
+  test("--motd FILE, --password, --history N; nicknames collide under rfc1459 casemapping", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sockit-chat-motd-"));
+    const motd = join(dir, "motd.txt");
+    writeFileSync(motd, "Line one of the MOTD.\nLine two.\n");
+    const child = start(process.execPath, [
+      SOCKIT,
+      "serve",
+      "chat",
+      "--port",
+      "0",
+      "--json",
+      "--motd",
+      motd,
+      "--password",
+      "s3cret",
+      "--history",
+      "2",
+      "--max-per-source",
+      "5",
+    ]);
+    const open: LineClient[] = [];
+    try {
+      const [line] = await child.line(/^\{"listening".*\}$/m, 10_000);
+      const { listening, limits } = JSON.parse(line) as {
+        listening: string;
+        limits: { maxPerSource: number };
+      };
+      assert.equal(limits.maxPerSource, 5, "--max-per-source after serve chat is taken");
+      const connect = async () => {
+        const c = await LineClient.connect(listening);
+        open.push(c);
+        return c;
+      };
+      const wrong = await connect();
+      await wrong.send("PASS nope", "NICK intruder", "USER i 0 * :i");
+      await wrong.wait(/ 464 \* :Password incorrect$/);
+      await wrong.wait(/^ERROR :Closing Link: 127\.0\.0\.1 \(Bad Password\)$/);
+      await wrong.waitClosed();
+      const a = await connect();
+      await a.send("PASS s3cret");
+      await a.register("Nick[1]");
+      await a.wait(/ 372 Nick\[1\] :- Line one of the MOTD\.$/);
+      await a.wait(/ 372 Nick\[1\] :- Line two\.$/);
+      const b = await connect();
+      await b.send("PASS s3cret", "NICK nick{1}");
+      await b.wait(/ 433 \* nick\{1\} :Nickname is already in use$/);
+      await a.send("JOIN #h", "PRIVMSG #h :one", "PRIVMSG #h :two", "PRIVMSG #h :three");
+      const p = await connect();
+      await p.send("/join #h");
+      await p.wait(/^\[\d\d:\d\d\] <Nick\[1\]> three$/);
+      assert.deepEqual(
+        p.lines.filter((l) => /^\[\d\d:\d\d\] </.test(l)).map((l) => l.slice(8)),
+        ["<Nick[1]> two", "<Nick[1]> three"],
+      );
+    } finally {
+      for (const c of open) await c.close();
+      child.kill("SIGTERM");
+      await child.exit(10_000).catch(() => child.kill("SIGKILL"));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
