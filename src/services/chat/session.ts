@@ -13,6 +13,7 @@ import {
   ChatProtocolError,
   formatMessage,
   type IrcMessage,
+  ircLower,
   isValidChannel,
   isValidNick,
   NICKLEN,
@@ -71,8 +72,7 @@ const nickOf = (prefix: string | undefined): string => (prefix ?? "").split("!")
 export function renderPlain(m: IrcMessage, room: string | undefined): string | undefined {
   const who = nickOf(m.prefix);
   const [target = "", text = ""] = m.params;
-  const where = (ch: string) =>
-    room !== undefined && ch.toLowerCase() === room.toLowerCase() ? "" : `[${ch}] `;
+  const where = (ch: string) => (room !== undefined && ircLower(ch) === ircLower(room) ? "" : `[${ch}] `);
   switch (m.command) {
     case "PRIVMSG": {
       const action = /^\x01ACTION (.*?)\x01?$/.exec(text);
@@ -556,7 +556,7 @@ export class ChatSession implements ChatMember {
   #plainJoin(name: string): void {
     const h = this.#hub;
     const old = this.room === undefined ? undefined : h.channel(this.room);
-    if (old && old.name.toLowerCase() === name.toLowerCase()) return;
+    if (old && ircLower(old.name) === ircLower(name)) return;
     if (old) h.part(this, old, undefined);
     this.room = name;
     const ch = h.join(this, name);
