@@ -175,9 +175,18 @@ async function round(port: number): Promise<number> {
 
 main(FIGURE, async () => {
   const dir = mkdtempSync(join(tmpdir(), "sockit-bench-chat-"));
+  const children: ChildProcess[] = [];
+  // the watchdog exits the process without running `finally`: the servers must not outlive it
+  process.once("exit", () => {
+    for (const c of children) c.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
   const s = await startSockit(false);
+  children.push(s.proc);
   const d = await startSockit(true);
+  children.push(d.proc);
   const n = await startNgircd(dir);
+  if (n) children.push(n.proc);
   try {
     const variants: Record<string, () => Promise<number>> = {
       sockit: () => round(s.port),
