@@ -4,6 +4,7 @@
  * @module
  */
 import type { Command } from "commander";
+import { register as chat } from "./chat.js";
 import { register as connect } from "./connect.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
@@ -29,6 +30,7 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   serve(program, reg);
   rpc(program, reg);
   mail(program, reg);
+  chat(program, reg);
   rfcClients(program, reg);
   transfer(program, reg);
 }
