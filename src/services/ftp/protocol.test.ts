@@ -93,7 +93,6 @@ describe("FTP command lines", () => {
         const r = parseCommand(bytes);
         if (r.ok) {
           assert.match(r.verb, /^[A-Z][A-Z0-9]{0,7}$/);
-          // eslint-disable-next-line no-control-regex
           assert.doesNotMatch(r.arg, /[\x00-\x08\x0a-\x1f\x7f]/);
           // the reply built from it stays one reply
           assert.equal(readAll(formatReply(550, `${r.arg}: no such file`)).length, 1);

@@ -151,7 +151,10 @@ export class FtpSession {
 
   /** Runs the session to its end; never rejects. */
   async run(signal: AbortSignal): Promise<void> {
-    const onStop = () => void this.#reply(421, "Server shutting down.").finally(() => this.#c.abort());
+    const onStop = () =>
+      void this.#reply(421, "Server shutting down.")
+        .catch(() => {})
+        .finally(() => void this.#c.close());
     signal.addEventListener("abort", onStop, { once: true });
     this.#idle = setTimeout(() => this.#onIdle(), this.#h.opts.idleMs);
     this.#idle.unref();
@@ -192,7 +195,7 @@ export class FtpSession {
     this.#h.emit({ type: "closed", peer: this.#peer, detail: "idle timeout" });
     void this.#reply(421, `Idle for ${Math.round(this.#h.opts.idleMs / 1000)} s; closing control connection.`)
       .catch(() => {})
-      .finally(() => this.#c.abort());
+      .finally(() => void this.#c.close());
   }
 
   /** Reads command lines ahead (at most QUEUE_MAX), so ABOR and a dead client are seen during a transfer. */
