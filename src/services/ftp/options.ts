@@ -4,7 +4,7 @@
  * @module
  */
 
-/** Where `sockit serve ftp` listens by default. */
+/** Where `sockit serve ftp` listens by default. @example `serveFtp({ root: ".", address: DEFAULT_FTP_ADDRESS })` */
 export const DEFAULT_FTP_ADDRESS = "127.0.0.1:2121";
 
 /**
@@ -76,7 +76,7 @@ export interface FtpCounters {
   aborted: number;
 }
 
-/** The options with every default filled in (internal). */
+/** The options with every default filled in. @example `const o: ResolvedFtpOptions = resolveFtpOptions({ root: "." })` */
 export type ResolvedFtpOptions = Required<Omit<FtpServerOptions, "passivePorts" | "onEvent">> &
   Pick<FtpServerOptions, "passivePorts" | "onEvent">;
 

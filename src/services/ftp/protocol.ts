@@ -7,7 +7,10 @@
  * @module
  */
 
-/** The longest command line the server reads, CRLF included (longer: 500 and the session ends). */
+/**
+ * The default longest command line (bytes, CRLF excluded); longer: 500 and the session ends.
+ * @example `parseCommand("NOOP " + "x".repeat(MAX_COMMAND_LINE)).ok // false`
+ */
 export const MAX_COMMAND_LINE = 4096;
 
 /**

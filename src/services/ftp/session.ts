@@ -41,7 +41,7 @@ const OPEN_COMMANDS = new Set([
 ]);
 /** Commands that need write access. */
 const WRITE_COMMANDS = new Set(["STOR", "APPE", "DELE", "MKD", "XMKD", "RMD", "XRMD", "RNFR", "RNTO"]);
-/** The commands HELP lists (each implemented below). */
+/** The commands HELP lists (each implemented below). @example `FTP_COMMANDS.includes("MLSD") // true` */
 export const FTP_COMMANDS = [
   "ABOR",
   "APPE",
@@ -86,7 +86,7 @@ export const FTP_COMMANDS = [
   "XRMD",
   "XSHA256",
 ] as const;
-/** The FEAT lines (RFC 2389). */
+/** The FEAT lines (RFC 2389). @example `FTP_FEATURES.includes("REST STREAM") // true` */
 export const FTP_FEATURES = [
   "EPRT",
   "EPSV",

@@ -18,7 +18,10 @@ import { realPathIn, virtualPath } from "./paths.js";
 import { type EntryInfo, listLine, mlsxLine } from "./protocol.js";
 
 const CHUNK = 256 * 1024;
-/** Upload temporaries: `.NAME.sockit-HEX.part` beside the final name, hidden from listings. */
+/**
+ * Upload temporaries: `.NAME.sockit-HEX.part` beside the final name, hidden from listings.
+ * @example `PART_FILE.test(".a.bin.sockit-0123456789ab.part") // true`
+ */
 export const PART_FILE = /^\..*\.sockit-[0-9a-f]{12}\.part$/;
 
 /** What a transfer needs from its session (internal). */
@@ -54,7 +57,7 @@ export async function entryInfo(real: string, name: string, writable: boolean): 
   };
 }
 
-/** The SHA-256 of a file, hex (streamed). */
+/** The SHA-256 of a file, hex (streamed, never whole in memory). @example `await hashFile("a.bin") // "9f86d0…"` */
 export async function hashFile(path: string): Promise<string> {
   const h = createHash("sha256");
   for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) h.update(chunk as Buffer);
