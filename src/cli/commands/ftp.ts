@@ -324,6 +324,9 @@ function remotePath(p: FtpPlan, i: number, what: string): string {
 /** Runs a client subcommand; resolves the exit code. */
 export async function runFtp(p: FtpPlan, ctx: Context): Promise<number> {
   const out = ctx.io.stdout;
+  // a missing argument is a usage error before any connection is made
+  if (p.sub !== "ls" && p.sub !== "put") remotePath(p, 0, p.sub === "mkdir" ? "directory" : "file");
+  if (p.sub === "put" && p.args[0] === undefined) throw new UsageError("ftp put: which local file?");
   const ftp = await connectTo(p.target, p.flags, ctx);
   try {
     switch (p.sub) {
