@@ -126,6 +126,10 @@ print(hashlib.sha256(b.getvalue()).hexdigest())
 print(",".join(sorted(f.nlst("pub"))))
 print(f.size("a.bin"))
 print(f.sendcmd("HASH a.bin"))
+got = []
+f.retrlines("RETR pub/hello.txt", got.append)
+f.storlines("STOR pub/lines.txt", io.BytesIO(b"one\\ntwo\\n"))
+print("|".join(got))
 f.quit()
 `;
 
@@ -135,22 +139,29 @@ f.quit()
     ["passive via EPSV on ::1", true, true],
     ["active via EPRT on ::1", false, true],
   ] as const) {
-    test(`Python ftplib, ${name}: download, upload, NLST, SIZE, HASH`, { timeout: 30_000 }, async () => {
-      const s = v6 ? srv6 : srv;
-      const r = await runPython(
-        ftplibScript,
-        [v6 ? "::1" : "127.0.0.1", String(s.port), passive ? "1" : "0"],
-        undefined,
-        25_000,
-      );
-      assert.equal(r.code, 0, r.stderr);
-      const [hash, names, size, hashReply] = r.stdout.trim().split("\n");
-      assert.equal(hash, sha(data));
-      assert.ok(names!.split(",").includes("from-py.bin"), names);
-      assert.equal(size, String(data.length));
-      assert.equal(hashReply, `213 SHA-256 0-${data.length} ${sha(data)} /a.bin`);
-      assert.equal(sha(readFileSync(join(root, "pub", "from-py.bin"))), sha(data.subarray(0, 65537)));
-    });
+    test(
+      `Python ftplib, ${name}: download, upload, NLST, SIZE, HASH, TYPE A lines`,
+      { timeout: 30_000 },
+      async () => {
+        const s = v6 ? srv6 : srv;
+        const r = await runPython(
+          ftplibScript,
+          [v6 ? "::1" : "127.0.0.1", String(s.port), passive ? "1" : "0"],
+          undefined,
+          25_000,
+        );
+        assert.equal(r.code, 0, r.stderr);
+        const [hash, names, size, hashReply, ascii] = r.stdout.trim().split("\n");
+        assert.equal(hash, sha(data));
+        assert.ok(names!.split(",").includes("from-py.bin"), names);
+        assert.equal(size, String(data.length));
+        assert.equal(hashReply, `213 SHA-256 0-${data.length} ${sha(data)} /a.bin`);
+        assert.equal(sha(readFileSync(join(root, "pub", "from-py.bin"))), sha(data.subarray(0, 65537)));
+        // TYPE A: LF on disk, CRLF on the wire, both ways
+        assert.equal(ascii, "hello");
+        assert.equal(readFileSync(join(root, "pub", "lines.txt"), "utf8"), "one\ntwo\n");
+      },
+    );
   }
 
   test(

@@ -19,6 +19,9 @@ import {
   unquotePath,
 } from "./protocol.js";
 
+/** The largest listing (LIST, NLST) the client accepts, in bytes. */
+const MAX_LISTING = 64 * 1024 * 1024;
+
 /**
  * An FTP server's negative reply, as an OSError: `reply` holds the code and text; `errno` is
  * the nearest Linux error (550 → ENOENT, or EACCES when the server says permission; 530 →
@@ -273,11 +276,24 @@ export class FtpClient {
    * @example `console.log(await ftp.list("/pub"))`
    */
   async list(path = ""): Promise<string> {
-    return this.#transfer(path ? `LIST ${path}` : "LIST", async (d) => {
-      const parts: Buffer[] = [];
-      for (let b = await d.read(); b !== null; b = await d.read()) parts.push(b);
-      return Buffer.concat(parts).toString("utf8");
-    });
+    return this.#transfer(path ? `LIST ${path}` : "LIST", (d) => this.#readListing(d));
+  }
+
+  /** A listing's bytes as text, at most MAX_LISTING bytes (a server cannot fill our memory). */
+  async #readListing(d: Conn): Promise<string> {
+    const parts: Buffer[] = [];
+    let n = 0;
+    for (let b = await d.read(); b !== null; b = await d.read()) {
+      n += b.length;
+      if (n > MAX_LISTING)
+        throw new OSError("EMSGSIZE", {
+          op: "LIST",
+          address: this.#address,
+          hint: `the listing is over ${MAX_LISTING} bytes`,
+        });
+      parts.push(b);
+    }
+    return Buffer.concat(parts).toString("utf8");
   }
 
   /**
@@ -285,11 +301,7 @@ export class FtpClient {
    * @example `await ftp.nlst("/") // ["a.bin", "pub"]`
    */
   async nlst(path = ""): Promise<string[]> {
-    const text = await this.#transfer(path ? `NLST ${path}` : "NLST", async (d) => {
-      const parts: Buffer[] = [];
-      for (let b = await d.read(); b !== null; b = await d.read()) parts.push(b);
-      return Buffer.concat(parts).toString("utf8");
-    });
+    const text = await this.#transfer(path ? `NLST ${path}` : "NLST", (d) => this.#readListing(d));
     return text.split(/\r?\n/).filter(Boolean);
   }
 
