@@ -173,6 +173,16 @@ export class FtpClient {
     }
   }
 
+  /** The next reply, waiting at most `ms` (used after a failed transfer). */
+  async #readWithin(ms: number): Promise<FtpReply> {
+    const timer = setTimeout(() => this.#c.setReadDeadline(Date.now()), ms);
+    try {
+      return await this.#read();
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /**
    * Sends one command line and resolves the server's reply (whatever its code).
    * @example `(await ftp.command("NOOP")).code // 200`
@@ -253,6 +263,11 @@ export class FtpClient {
             hint: "the transfer was aborted; the data connection was reset",
             cause: err,
           });
+        // the data connection failed: the server's reply usually says why (452 disk full, 426…)
+        data!.abort();
+        const why = await this.#readWithin(2000).catch(() => undefined);
+        if (why !== undefined && why.code >= 400)
+          throw new FtpReplyError(cmd.split(" ")[0]!, why, this.#address);
         throw err;
       }
       await data![Symbol.asyncDispose]();

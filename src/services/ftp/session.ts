@@ -145,8 +145,10 @@ export class FtpSession {
     this.#peer = conn.remoteAddress;
     const r = conn.remoteEndpoint;
     const l = conn.localEndpoint;
-    this.#peerHost = r !== undefined && "address" in r ? r.address : "";
-    this.#localHost = l !== undefined && "address" in l ? l.address : "";
+    // an IPv4 client of a dual-stack listener shows as ::ffff:a.b.c.d: it is IPv4 (PASV, PORT)
+    const unmap = (a: string) => a.replace(/^::ffff:(\d+\.\d+\.\d+\.\d+)$/i, "$1");
+    this.#peerHost = r !== undefined && "address" in r ? unmap(r.address) : "";
+    this.#localHost = l !== undefined && "address" in l ? unmap(l.address) : "";
   }
 
   /** Runs the session to its end; never rejects. */
@@ -604,7 +606,7 @@ export class FtpSession {
       await this.#reply(501, `${verb} not allowed after EPSV ALL; use EPSV.`);
       return false;
     }
-    const v6 = this.#peerHost.includes(":") && !/^::ffff:\d/i.test(this.#peerHost);
+    const v6 = this.#peerHost.includes(":");
     const at = verb === "PORT" ? parsePort(arg) : parseEprt(arg);
     if (at === undefined) {
       await this.#reply(
