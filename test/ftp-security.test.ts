@@ -252,6 +252,26 @@ describe("FTP server security", () => {
     }
   });
 
+  test("STAT during a transfer answers at once with its progress; the transfer then completes", async () => {
+    writeFileSync(join(root, "pub", "big.bin"), randomBytes(8 << 20));
+    const c = await Ctl.login(srv.address);
+    try {
+      const d = await c.passive();
+      assert.match(await c.cmd("RETR pub/big.bin"), /^150 /);
+      await sleep(50); // the server is now blocked: nobody reads the data connection
+      assert.match(await c.cmd("STAT"), /^213 Transfer in progress: RETR pub\/big\.bin, \d+ bytes so far\.$/);
+      let n = 0;
+      for (let b = await d.read(); b !== null; b = await d.read()) n += b.length;
+      await d.close();
+      assert.equal(n, 8 << 20);
+      assert.equal(code(await c.reply()), 226);
+      assert.equal(code(await c.cmd("STAT")), 211); // no transfer: the session's status
+    } finally {
+      await c.close();
+      rmSync(join(root, "pub", "big.bin"), { force: true });
+    }
+  });
+
   test("sessions per source are limited: the next one is answered 421", async () => {
     const s = await start({ maxPerSource: 2 });
     const a = await Ctl.login(s.address);

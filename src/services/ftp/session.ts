@@ -138,6 +138,8 @@ export class FtpSession {
   /** The running transfer, which ABOR (read while it runs) aborts. */
   #xfer: AbortController | undefined;
   #idle: NodeJS.Timeout | undefined;
+  #xferBytes = 0;
+  #xferWhat = "";
 
   constructor(conn: Conn, host: SessionHost) {
     this.#c = conn;
@@ -213,6 +215,11 @@ export class FtpSession {
         if (line === undefined) break;
         const cmd = parseCommand(line);
         if (cmd.ok && cmd.verb === "ABOR") this.#xfer?.abort();
+        if (cmd.ok && cmd.verb === "STAT" && cmd.arg === "" && this.#xfer !== undefined) {
+          // RFC 959 4.1.3: STAT during a transfer reports its progress at once
+          await this.#reply(213, `Transfer in progress: ${this.#xferWhat}, ${this.#xferBytes} bytes so far.`);
+          continue;
+        }
         this.#push(cmd);
       }
     } catch (err) {
@@ -670,8 +677,13 @@ export class FtpSession {
         return this.#xfer.signal;
       },
       emit: (type, detail) => this.#h.emit({ type, peer: this.#peer, detail }),
-      activity: () => this.#idle?.refresh(),
+      activity: (n) => {
+        this.#xferBytes += n;
+        this.#idle?.refresh();
+      },
     };
+    this.#xferBytes = 0;
+    this.#xferWhat = `${verb} ${arg}`.trim();
     try {
       await (verb === "STOR" || verb === "APPE" ? receiveFile(t) : sendFile(t));
     } finally {

@@ -42,7 +42,8 @@ export interface Transfer {
   controlClosed(): boolean;
   start(): AbortSignal;
   emit(type: FtpEvent["type"], detail: string): void;
-  activity(): void;
+  /** `n` bytes moved (the idle timer and STAT during the transfer see them). */
+  activity(n: number): void;
 }
 
 /** An entry's listing facts. */
@@ -185,8 +186,9 @@ export async function sendFile(t: Transfer): Promise<void> {
     await withData(t, `Here comes the listing.`, async (data, signal) => {
       let n = 0;
       await listing(real, t.writable, t.verb as "LIST", async (lines) => {
-        n += await data.write(lines.map((l) => `${l}\r\n`).join(""), { signal });
-        t.activity();
+        const k = await data.write(lines.map((l) => `${l}\r\n`).join(""), { signal });
+        n += k;
+        t.activity(k);
       });
       t.counters.bytesOut += n;
       return n;
@@ -227,7 +229,7 @@ export async function sendFile(t: Transfer): Promise<void> {
           prev = b[b.length - 1]!;
           n += await data.write(out, { signal });
           t.counters.bytesOut += out.length;
-          t.activity();
+          t.activity(out.length);
         }
         return n;
       },
@@ -303,7 +305,7 @@ export async function receiveFile(t: Transfer): Promise<void> {
             }
             pos += out.length;
             t.counters.bytesIn += b.length;
-            t.activity();
+            t.activity(b.length);
           }
           if (cr) await fh.write(Buffer.from("\r"), 0, 1, pos++);
           // a client killed mid-upload closes both connections at once: if the control connection
