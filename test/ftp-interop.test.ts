@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -163,6 +163,41 @@ f.quit()
       },
     );
   }
+
+  test(
+    "Python ftplib's abort() (ABOR sent as urgent data, its LF lost) stops a RETR: 426, then 226",
+    { timeout: 30_000 },
+    async () => {
+      // larger than the socket buffers can absorb: the transfer is still running at ABOR
+      writeFileSync(join(root, "huge.bin"), "");
+      truncateSync(join(root, "huge.bin"), 256 * 1024 * 1024);
+      const r = await runPython(
+        `
+import ftplib, sys
+f = ftplib.FTP()
+f.connect("127.0.0.1", int(sys.argv[1]), timeout=10)
+f.login()
+f.voidcmd("TYPE I")
+c = f.transfercmd("RETR huge.bin")
+c.recv(1000)
+print(f.abort())
+c.close()
+print(f.getresp())
+print(f.voidcmd("NOOP"))
+f.quit()
+`,
+        [String(srv.port)],
+        undefined,
+        25_000,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const [aborted, ok, noop] = r.stdout.trim().split("\n");
+      assert.match(aborted!, /^426 /);
+      assert.match(ok!, /^226 ABOR successful/);
+      assert.match(noop!, /^200 /);
+      rmSync(join(root, "huge.bin"));
+    },
+  );
 
   test(
     "lftp lists, downloads and mirrors a directory",

@@ -25,6 +25,7 @@ export {
 } from "./options.js";
 export { PathRefused, realPathIn, virtualPath } from "./paths.js";
 export {
+  CommandSplitter,
   type EntryInfo,
   formatEprt,
   formatFtpTime,

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { fcParams } from "../../codec/codec.test-support.js";
 import { PathRefused, virtualPath } from "./paths.js";
 import {
+  CommandSplitter,
   formatEprt,
   formatPort,
   formatReply,
@@ -119,6 +120,30 @@ describe("FTP command lines", () => {
   test("a line longer than the limit is refused with 500", () => {
     const r = parseCommand(`RETR ${"a".repeat(MAX_COMMAND_LINE)}`);
     assert.equal(!r.ok && r.code, 500);
+  });
+});
+
+describe("command line splitting", () => {
+  test("LF, CRLF and a lone CR (urgent-data ABOR) end a line, at every split offset; empty lines dropped", () => {
+    const wire = Buffer.from("USER a\r\nNOOP\n\r\n\xff\xf4\xff\xf2ABOR\rSTAT\r\n", "latin1");
+    const want = ["USER a", "NOOP", "\xff\xf4\xff\xf2ABOR", "STAT"];
+    for (let cut = 0; cut <= wire.length; cut++) {
+      const s = new CommandSplitter(100);
+      const a = s.push(wire.subarray(0, cut));
+      const b = s.push(wire.subarray(cut));
+      assert.ok(a !== "too-long" && b !== "too-long");
+      assert.deepEqual(
+        [...a, ...b].map((l) => l.toString("latin1")),
+        want,
+        `cut at ${cut}`,
+      );
+    }
+  });
+
+  test("a line over the limit, ended or not, is too long", () => {
+    assert.equal(new CommandSplitter(8).push(Buffer.from("123456789")), "too-long");
+    assert.equal(new CommandSplitter(8).push(Buffer.from("123456789\r\n")), "too-long");
+    assert.deepEqual(new CommandSplitter(8).push(Buffer.from("12345678\r\n")), [Buffer.from("12345678")]);
   });
 });
 

@@ -295,3 +295,50 @@ export function unquotePath(text: string): string | undefined {
   const m = /^"((?:[^"]|"")*)"/.exec(text);
   return m ? m[1]!.replaceAll('""', '"') : undefined;
 }
+
+/**
+ * Splits the control connection's bytes into command lines. A line ends at LF, CR or CRLF
+ * (empty lines are dropped), because a client that sends `ABOR` as urgent data (Python's
+ * `ftplib` sends the whole line with MSG_OOB) loses its last byte, the LF, to the urgent
+ * pointer: the line arrives as `IAC IP IAC DM ABOR CR`. `push` returns the lines completed so
+ * far, or `"too-long"` once `maxLine` bytes arrive without an end.
+ *
+ * @example
+ * ```ts
+ * const s = new CommandSplitter(4096);
+ * s.push(Buffer.from("NOOP\r\nAB")); // [<Buffer "NOOP">]
+ * s.push(Buffer.from("OR\r"));       // [<Buffer "ABOR">]
+ * ```
+ */
+export class CommandSplitter {
+  readonly #max: number;
+  #parts: Buffer[] = [];
+  #len = 0;
+
+  constructor(maxLine: number) {
+    this.#max = maxLine;
+  }
+
+  push(chunk: Uint8Array): Buffer[] | "too-long" {
+    const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const out: Buffer[] = [];
+    let start = 0;
+    for (let i = 0; i < b.length; i++) {
+      const c = b[i]!;
+      if (c !== 0x0a && c !== 0x0d) continue;
+      const piece = b.subarray(start, i);
+      const line = this.#len === 0 ? Buffer.from(piece) : Buffer.concat([...this.#parts, piece]);
+      this.#parts = [];
+      this.#len = 0;
+      start = i + 1;
+      if (line.length > this.#max) return "too-long";
+      if (line.length > 0) out.push(line);
+    }
+    if (start < b.length) {
+      this.#parts.push(Buffer.from(b.subarray(start)));
+      this.#len += b.length - start;
+      if (this.#len > this.#max) return "too-long";
+    }
+    return out;
+  }
+}

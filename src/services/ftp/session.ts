@@ -7,13 +7,12 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { framed, lines } from "../../codec/index.js";
-import { FrameTooLargeError } from "../../errors/index.js";
 import type { Conn } from "../../net/index.js";
 import { type DataPlan, passiveListener, sameHost } from "./data.js";
 import type { FtpCounters, FtpEvent, ResolvedFtpOptions } from "./options.js";
 import { PathRefused, realPathIn, virtualPath } from "./paths.js";
 import {
+  CommandSplitter,
   formatFtpTime,
   formatPort,
   formatReply,
@@ -139,6 +138,7 @@ export class FtpSession {
   #xfer: AbortController | undefined;
   #idle: NodeJS.Timeout | undefined;
   #xferBytes = 0;
+  #abortedByAbor = false;
   #xferWhat = "";
 
   constructor(conn: Conn, host: SessionHost) {
@@ -204,26 +204,37 @@ export class FtpSession {
 
   /** Reads command lines ahead (at most QUEUE_MAX), so ABOR and a dead client are seen during a transfer. */
   async #readLoop(): Promise<void> {
-    const f = framed(
-      this.#c,
-      lines({ maxLine: this.#h.opts.maxLine, encoding: "buffer", allowUnterminatedAtEnd: true }),
-    );
+    const split = new CommandSplitter(this.#h.opts.maxLine);
     try {
       for (;;) {
-        while (this.#queue.length >= QUEUE_MAX) await new Promise<void>((r) => setTimeout(r, 10));
-        const line = await f.read();
-        if (line === undefined) break;
-        const cmd = parseCommand(line);
-        if (cmd.ok && cmd.verb === "ABOR") this.#xfer?.abort();
-        if (cmd.ok && cmd.verb === "STAT" && cmd.arg === "" && this.#xfer !== undefined) {
-          // RFC 959 4.1.3: STAT during a transfer reports its progress at once
-          await this.#reply(213, `Transfer in progress: ${this.#xferWhat}, ${this.#xferBytes} bytes so far.`);
-          continue;
+        const chunk = await this.#c.read(4096);
+        if (chunk === null) break;
+        const got = split.push(chunk);
+        if (got === "too-long") {
+          this.#push("too-long");
+          break;
         }
-        this.#push(cmd);
+        for (const line of got) {
+          const cmd = parseCommand(line);
+          if (cmd.ok && cmd.verb === "ABOR" && this.#xfer !== undefined) {
+            this.#xfer.abort();
+            this.#abortedByAbor = true;
+          }
+          if (cmd.ok && cmd.verb === "STAT" && cmd.arg === "" && this.#xfer !== undefined) {
+            // RFC 959 4.1.3: STAT during a transfer reports its progress at once
+            await this.#reply(
+              213,
+              `Transfer in progress: ${this.#xferWhat}, ${this.#xferBytes} bytes so far.`,
+            );
+            continue;
+          }
+          this.#push(cmd);
+        }
+        // backpressure: a client that pipelines commands waits while the queue is full
+        while (this.#queue.length >= QUEUE_MAX) await new Promise<void>((r) => setTimeout(r, 10));
       }
-    } catch (err) {
-      if (err instanceof FrameTooLargeError) this.#push("too-long");
+    } catch {
+      // the connection failed or was closed: the session ends
     }
     this.#controlClosed = true;
     this.#xfer?.abort(); // the client is gone: whatever it was sending is incomplete
@@ -374,9 +385,15 @@ export class FtpSession {
         await this.#reply(350, `Restarting at ${this.#rest}. Send STOR or RETR to continue.`);
         return false;
       }
-      case "ABOR":
-        await this.#reply(225, "No transfer to abort.");
+      case "ABOR": {
+        // RFC 959: after an aborted transfer's 426, the ABOR itself is answered 226
+        const aborted = this.#abortedByAbor;
+        this.#abortedByAbor = false;
+        await (aborted
+          ? this.#reply(226, "ABOR successful; the transfer was aborted.")
+          : this.#reply(225, "No transfer to abort."));
         return false;
+      }
       case "SIZE":
       case "MDTM": {
         const p = await this.#path(arg);
