@@ -272,6 +272,23 @@ describe("FTP server security", () => {
     }
   });
 
+  test("a data connection that stops moving is cut off after the data timeout (426)", async () => {
+    const s = await start({ dataTimeoutMs: 300 });
+    writeFileSync(join(root, "pub", "stall.bin"), randomBytes(32 << 20));
+    const c = await Ctl.login(s.address);
+    try {
+      const d = await c.passive();
+      assert.match(await c.cmd("RETR pub/stall.bin"), /^150 /);
+      // never read: once the socket buffers are full the server's write waits, then times out
+      assert.match(await c.reply(), /^426 The data connection stalled for 0\.3 s/);
+      d.abort();
+      assert.equal(code(await c.cmd("NOOP")), 200); // the session itself goes on
+    } finally {
+      await c.close();
+      rmSync(join(root, "pub", "stall.bin"), { force: true });
+    }
+  });
+
   test("sessions per source are limited: the next one is answered 421", async () => {
     const s = await start({ maxPerSource: 2 });
     const a = await Ctl.login(s.address);

@@ -157,6 +157,11 @@ async function withData(
       await t.reply(452, "Insufficient storage space; upload discarded.");
     else if (signal.aborted) await t.reply(426, "Transfer aborted; data connection closed.");
     else if (err instanceof LocalError) await t.reply(451, `Local error: ${err.message}`);
+    else if (code === "ETIMEDOUT")
+      await t.reply(
+        426,
+        `The data connection stalled for ${t.opts.dataTimeoutMs / 1000} s; transfer aborted.`,
+      );
     else await t.reply(426, `Data connection failed; transfer aborted (${code ?? (err as Error).message}).`);
     return false;
   }
@@ -186,6 +191,7 @@ export async function sendFile(t: Transfer): Promise<void> {
     await withData(t, `Here comes the listing.`, async (data, signal) => {
       let n = 0;
       await listing(real, t.writable, t.verb as "LIST", async (lines) => {
+        data.setWriteDeadline(Date.now() + t.opts.dataTimeoutMs);
         const k = await data.write(lines.map((l) => `${l}\r\n`).join(""), { signal });
         n += k;
         t.activity(k);
@@ -227,6 +233,7 @@ export async function sendFile(t: Transfer): Promise<void> {
           pos += b.length;
           const out = t.binary ? b : toCrlf(b, prev);
           prev = b[b.length - 1]!;
+          data.setWriteDeadline(Date.now() + t.opts.dataTimeoutMs); // a client that stops reading
           n += await data.write(out, { signal });
           t.counters.bytesOut += out.length;
           t.activity(out.length);
@@ -288,6 +295,7 @@ export async function receiveFile(t: Transfer): Promise<void> {
           let pos = offset;
           let cr = false;
           for (;;) {
+            data.setReadDeadline(Date.now() + t.opts.dataTimeoutMs); // a client that stops sending
             const b = await data.read(CHUNK, { signal });
             if (b === null) break;
             let out = b;
