@@ -29,6 +29,7 @@ const MAX_LISTING = 64 * 1024 * 1024;
  *
  * @example
  * ```ts
+ * const ftp = await FtpClient.connect("127.0.0.1:2121");
  * try { await ftp.delete("nope.txt"); }
  * catch (e) { if (e instanceof FtpReplyError) console.log(e.reply.code); } // 550
  * ```
