@@ -112,6 +112,61 @@ describe("sockit's FTP server with independent clients", () => {
     },
   );
 
+  test(
+    "curl -C - -T resumes an upload (SIZE, then APPE) and the file ends whole",
+    { timeout: 30_000, skip: needs(["curl"]) },
+    async () => {
+      const src = join(dir, "resume-up.bin");
+      const body = randomBytes(2 * 1024 * 1024 + 9);
+      writeFileSync(src, body);
+      writeFileSync(join(root, "pub", "resume-up.bin"), body.subarray(0, 700_000));
+      const r = await run(peerPath("curl"), [
+        "-sS",
+        "-v",
+        "-C",
+        "-",
+        "--user",
+        "alice:s3cret",
+        "-T",
+        src,
+        `ftp://${srv.address}/pub/resume-up.bin`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /APPE resume-up\.bin/);
+      assert.equal(sha(readFileSync(join(root, "pub", "resume-up.bin"))), sha(body));
+    },
+  );
+
+  test(
+    "Python ftplib storbinary(rest=N): REST + STOR keeps the first N bytes and writes the rest",
+    { timeout: 30_000 },
+    async () => {
+      const body = randomBytes(1024 * 1024 + 1);
+      writeFileSync(
+        join(root, "pub", "rest-up.bin"),
+        Buffer.concat([body.subarray(0, 300_000), Buffer.from("junk past the restart point")]),
+      );
+      writeFileSync(join(dir, "rest-src.bin"), body.subarray(300_000));
+      const r = await runPython(
+        `
+import ftplib, sys
+f = ftplib.FTP()
+f.connect("127.0.0.1", int(sys.argv[1]), timeout=10)
+f.login("alice", "s3cret")
+with open(sys.argv[2], "rb") as src:
+    print(f.storbinary("STOR pub/rest-up.bin", src, rest=300000))
+f.quit()
+`,
+        [String(srv.port), join(dir, "rest-src.bin")],
+        undefined,
+        25_000,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^226 /);
+      assert.equal(sha(readFileSync(join(root, "pub", "rest-up.bin"))), sha(body));
+    },
+  );
+
   const ftplibScript = `
 import ftplib, hashlib, io, sys
 host, port, passive = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
