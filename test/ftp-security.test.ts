@@ -122,6 +122,8 @@ describe("FTP server security", () => {
         await c.cmd("EPSV");
         assert.equal(code(await c.cmd(`RETR ${path}`)), 550, path);
         assert.equal(code(await c.cmd(`SIZE ${path}`)), 550, path);
+        assert.equal(code(await c.cmd(`HASH ${path}`)), 550, path);
+        assert.equal(code(await c.cmd(`MLST ${path}`)), 550, path);
       }
       for (const path of ["..", "../..", "out", "/..", "pub/../.."])
         assert.equal(code(await c.cmd(`CWD ${path}`)), 550, path);
