@@ -6,6 +6,7 @@
 import type { Command } from "commander";
 import { register as chat } from "./chat.js";
 import { register as connect } from "./connect.js";
+import { register as ftp } from "./ftp.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
 import { register as mail } from "./mail.js";
@@ -31,6 +32,7 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   rpc(program, reg);
   mail(program, reg);
   chat(program, reg);
+  ftp(program, reg);
   rfcClients(program, reg);
   transfer(program, reg);
 }

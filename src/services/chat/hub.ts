@@ -83,9 +83,10 @@ export function prefixOf(m: ChatMember): string {
  *
  * @example
  * ```ts
+ * declare const alice: ChatMember; // a session: an IRC or plain user
  * const hub = new ChatHub({ serverName: "sockit", history: 10 });
- * if (hub.claimNick(alice, "alice")) hub.join(alice, "#lobby");
- * hub.say(alice, "#lobby", "PRIVMSG", "hello");
+ * const room = hub.claimNick(alice, "alice") ? hub.join(alice, "#lobby") : undefined;
+ * if (room !== undefined) hub.say(alice, room, "PRIVMSG", "hello");
  * ```
  */
 export class ChatHub {

@@ -59,7 +59,10 @@ export interface ChatEvent {
 /** How long a client dropped for its send queue has to take the goodbye line, ms. */
 const SENDQ_GOODBYE_MS = 1000;
 
-/** The chat's default port (IRC). */
+/**
+ * The chat's default port (IRC).
+ * @example `await serveChat({ port: DEFAULT_CHAT_PORT }) // 127.0.0.1:6667`
+ */
 export const DEFAULT_CHAT_PORT = 6667;
 
 /**

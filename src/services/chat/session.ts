@@ -20,10 +20,16 @@ import {
   parseLine,
 } from "./protocol.js";
 
-/** The version string in 002/004. */
+/**
+ * The version string in 002/004.
+ * @example `":irc 004 alice irc " + CHAT_VERSION + " io"`
+ */
 export const CHAT_VERSION = "sockit-chat-1";
 
-/** The room a plain user is in first. */
+/**
+ * The room a plain user is in first.
+ * @example `PLAIN_DEFAULT_ROOM // "#lobby"`
+ */
 export const PLAIN_DEFAULT_ROOM = "#lobby";
 
 /**
@@ -106,6 +112,7 @@ export function renderPlain(m: IrcMessage, room: string | undefined): string | u
  *
  * @example
  * ```ts
+ * declare const [shared, io]: ConstructorParameters<typeof ChatSession>; // the hub's state, the wire
  * const s = new ChatSession(shared, io, "127.0.0.1");
  * s.line("NICK alice"); s.line("USER alice 0 * :Alice"); // 001 … 004, 005, MOTD
  * ```
