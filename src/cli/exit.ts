@@ -33,6 +33,8 @@ export const EXIT = {
   IO: 6,
   /** `sockit rpc call`: the server answered with a JSON-RPC error object. */
   RPC: 7,
+  /** `sockit get`: an HTTP error status, a body cut short, or too many redirects. */
+  HTTP: 8,
 } as const;
 
 /** The exit-code table as `--help` shows it. */
@@ -44,7 +46,8 @@ export const EXIT_HELP = `Exit codes:
   4  timed out
   5  connection reset or broken pipe
   6  other I/O error (address in use, permission denied, ...)
-  7  rpc call: the server answered a JSON-RPC error`;
+  7  rpc call: the server answered a JSON-RPC error
+  8  get: an HTTP error status (4xx/5xx), a body cut short, too many redirects`;
 
 /**
  * A command-line mistake: printed without a stack, exit code 1.

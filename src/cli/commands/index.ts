@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { register as connect } from "./connect.js";
+import { register as http } from "./http.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
 import type { CommandRegistry } from "./registry.js";
@@ -26,5 +27,6 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   scan(program, reg);
   serve(program, reg);
   rpc(program, reg);
+  http(program, reg);
   rfcClients(program, reg);
 }

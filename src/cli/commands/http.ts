@@ -1,0 +1,477 @@
+/**
+ * The web from the command line: `sockit serve http [DIR]` (a static file server on
+ * 127.0.0.1:8000 by default, an access log in Common Log Format on stdout) and `sockit get URL`
+ * (an `http://` client: the body to stdout or `-o FILE`, `-C` to resume, a progress bar on a
+ * terminal).
+ *
+ * @module
+ */
+import { createWriteStream, type WriteStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { resolve as resolvePath } from "node:path";
+import { Presets, SingleBar } from "cli-progress";
+import type { Command } from "commander";
+import {
+  DEFAULT_HTTP_LIMITS,
+  HttpError,
+  type HttpLimits,
+  type HttpResponse,
+  httpGet,
+  parseHttpUrl,
+  serveHttp,
+  staticHandler,
+} from "../../services/http/index.js";
+import type { Context } from "../context.js";
+import { EXIT, UsageError } from "../exit.js";
+import { addGlobalOptions } from "../globals.js";
+import { writeAll } from "../pump.js";
+import { humanBytes, PROGRESS_DELAY_MS } from "../session/progress.js";
+import { onSignals } from "../session/stop.js";
+import type { CommandRegistry } from "./registry.js";
+import { busyPortError } from "./serve.js";
+
+/** Where `sockit serve http` listens when no --host/--port is given. */
+export const DEFAULT_HTTP_HOST = "127.0.0.1";
+/** The default port of `sockit serve http` (as `python3 -m http.server`). */
+export const DEFAULT_HTTP_PORT = 8000;
+
+/** What `serve http` will do. */
+export interface ServeHttpPlan {
+  readonly address: string;
+  readonly root: string;
+  readonly cors: boolean;
+  readonly quiet: boolean;
+  readonly dotfiles: boolean;
+  readonly followSymlinks: boolean;
+  readonly limits: HttpLimits;
+}
+
+/** `serve http`'s own options as commander hands them over. */
+export interface ServeHttpOptions {
+  cors?: boolean;
+  quiet?: boolean;
+  dotfiles?: boolean;
+  followSymlinks?: boolean;
+  maxHeaderSize?: string;
+  maxHeaders?: string;
+  requestTimeout?: string;
+}
+
+/** The options of `serve` that `serve http` takes: the flag → its limit and unit factor. */
+const SERVE_LIMITS: Readonly<Record<string, { key: keyof HttpLimits; scale: number }>> = {
+  maxConns: { key: "maxConnections", scale: 1 },
+  maxPerSource: { key: "maxPerSource", scale: 1 },
+  idle: { key: "keepAliveMs", scale: 1000 },
+  backlog: { key: "backlog", scale: 1 },
+  grace: { key: "graceMs", scale: 1000 },
+};
+
+/** The options every command has (see globals.ts): given to `serve`, they are not serve's own. */
+const GLOBAL_OPTIONS = new Set(["verbose", "hexdump", "trace", "traceJson", "color", "json"]);
+
+function number(flag: string, text: string, min: number, max: number, integer: boolean): number {
+  const n = Number(text);
+  const ok = (integer ? /^\d+$/ : /^\d+(\.\d+)?$/).test(text);
+  if (!ok || n < min || n > max)
+    throw new UsageError(
+      `--${flag} must be ${integer ? "an integer" : "a number"} ${min}..${max}, got ${text}`,
+    );
+  return n;
+}
+
+/**
+ * `serve http`'s arguments as a plan (pure; throws UsageError). `parent` holds what was given to
+ * `serve` itself: `--host`, `--port` (a number), and the limits `--max-conns`,
+ * `--max-per-source`, `--idle` (keep-alive seconds), `--backlog`, `--grace`; the RFC services'
+ * other flags are refused, never ignored.
+ *
+ * @example `planServeHttp(undefined, {}, {}).address // "127.0.0.1:8000"`
+ */
+export function planServeHttp(
+  dir: string | undefined,
+  o: ServeHttpOptions,
+  parent: Readonly<Record<string, unknown>>,
+): ServeHttpPlan {
+  const limits: Record<string, number> = { ...DEFAULT_HTTP_LIMITS };
+  let host = DEFAULT_HTTP_HOST;
+  let port = DEFAULT_HTTP_PORT;
+  for (const [name, value] of Object.entries(parent)) {
+    if (value === undefined || GLOBAL_OPTIONS.has(name)) continue;
+    if (name === "host") host = String(value);
+    else if (name === "port") {
+      const p = Array.isArray(value) ? value.at(-1) : value;
+      port = number("port", String(p), 0, 65535, true);
+    } else if (name in SERVE_LIMITS) {
+      const { key, scale } = SERVE_LIMITS[name]!;
+      const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      limits[key] = Math.round(
+        number(flag, String(value), scale === 1 ? 1 : 0.001, 2 ** 31, scale === 1) * scale,
+      );
+    } else {
+      const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      throw new UsageError(`--${flag} is an option of the RFC services, not of serve http`);
+    }
+  }
+  if (host === "") throw new UsageError("--host is empty");
+  if (o.maxHeaderSize !== undefined)
+    limits.maxHeaderSize = number("max-header-size", o.maxHeaderSize, 1024, 1 << 24, true);
+  if (o.maxHeaders !== undefined) limits.maxHeaders = number("max-headers", o.maxHeaders, 1, 10_000, true);
+  if (o.requestTimeout !== undefined)
+    limits.requestTimeoutMs = Math.round(
+      number("request-timeout", o.requestTimeout, 0.05, 86_400, false) * 1000,
+    );
+  return {
+    address: `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`,
+    root: resolvePath(dir ?? "."),
+    cors: o.cors === true,
+    quiet: o.quiet === true,
+    dotfiles: o.dotfiles === true,
+    followSymlinks: o.followSymlinks === true,
+    limits: limits as unknown as HttpLimits,
+  };
+}
+
+/** Serves `plan.root` until SIGINT/SIGTERM (or `stop`); resolves 0. */
+export async function runServeHttp(plan: ServeHttpPlan, ctx: Context, stop?: AbortSignal): Promise<number> {
+  const st = await stat(plan.root).catch(() => undefined);
+  if (!st?.isDirectory()) throw new UsageError(`DIR must be a directory, got ${plan.root}`);
+  const out = ctx.io.stdout;
+  const srv = await serveHttp({
+    address: plan.address,
+    handler: staticHandler({
+      root: plan.root,
+      cors: plan.cors,
+      dotfiles: plan.dotfiles,
+      followSymlinks: plan.followSymlinks,
+    }),
+    limits: plan.limits,
+    ...(plan.quiet ? {} : { log: (line: string) => void out.write(`${line}\n`) }),
+    onEvent: (e) => {
+      if (e.type !== "accepted" && e.type !== "closed") ctx.info(`${e.type} ${e.peer}: ${e.detail}`);
+    },
+  }).catch((err: unknown) => {
+    throw busyPortError(err);
+  });
+  let resolve: (s: string) => void = () => {};
+  const stopped = new Promise<string>((r) => (resolve = r));
+  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
+  if (stop) {
+    if (stop.aborted) resolve("stop");
+    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
+  }
+  const url = `http://${srv.address}/`;
+  if (ctx.opts.json) out.write(`${JSON.stringify({ listening: srv.address, url, root: plan.root })}\n`);
+  else out.write(`Serving HTTP on ${srv.address} (${url}) from ${plan.root}\n`);
+  ctx.err(`sockit: serving ${plan.root}; try: sockit get ${url}   or: curl ${url}; Ctrl-C stops\n`);
+  const sig = await stopped;
+  dispose();
+  ctx.err(`sockit: ${sig === "stop" ? "stopping" : `${sig}: shutting down`}\n`);
+  await srv.close();
+  const c = srv.counters;
+  ctx.info(
+    `counters: accepted=${c.accepted} refused=${c.refused} requests=${c.requests} bad=${c.badRequests} timeouts=${c.timeouts}`,
+  );
+  return EXIT.OK;
+}
+
+/** What `get` will do. */
+export interface GetPlan {
+  readonly url: string;
+  readonly output: string | undefined;
+  readonly resume: boolean;
+  readonly maxRedirects: number;
+  readonly timeoutMs: number | undefined;
+  readonly progress: boolean | undefined;
+}
+
+/**
+ * `get`'s arguments as a plan (pure; throws UsageError).
+ *
+ * @example `planGet("http://127.0.0.1:8000/a", { output: "a", continue: true }).resume // true`
+ */
+export function planGet(
+  url: string,
+  o: { output?: string; continue?: boolean; maxRedirs?: string; timeout?: string; progress?: boolean },
+): GetPlan {
+  try {
+    parseHttpUrl(url);
+  } catch (err) {
+    throw new UsageError(`URL: ${(err as Error).message}`);
+  }
+  if (o.continue === true && (o.output === undefined || o.output === "-"))
+    throw new UsageError("-C (resume) needs -o FILE: the part already there is that file");
+  return {
+    url,
+    output: o.output === "-" ? undefined : o.output,
+    resume: o.continue === true,
+    maxRedirects: o.maxRedirs === undefined ? 10 : number("max-redirs", o.maxRedirs, 0, 100, true),
+    timeoutMs:
+      o.timeout === undefined || o.timeout === "0"
+        ? undefined
+        : Math.round(number("timeout", o.timeout, 0.001, 86_400, false) * 1000),
+    progress: o.progress,
+  };
+}
+
+/** A download bar on stderr: percentage, bytes, rate, ETA (after {@link PROGRESS_DELAY_MS}). */
+class DownloadBar {
+  #bar: SingleBar | undefined;
+  #got = 0;
+  readonly #start: number;
+  readonly #total: number | undefined;
+  readonly #timer: NodeJS.Timeout | undefined;
+  readonly #t0 = performance.now();
+
+  constructor(
+    stream: NodeJS.WritableStream,
+    on: boolean,
+    forced: boolean,
+    total: number | undefined,
+    start: number,
+  ) {
+    this.#total = total;
+    this.#start = start;
+    if (!on) return;
+    this.#timer = setTimeout(() => {
+      this.#bar = new SingleBar(
+        {
+          stream: stream as NodeJS.WriteStream,
+          format:
+            total === undefined
+              ? "{gotText} | {rate}"
+              : "{bar} {percentage}% {gotText}/{totalText} | {rate} | ETA {eta_formatted}",
+          hideCursor: false,
+          barsize: 24,
+          fps: 5,
+          noTTYOutput: forced,
+          notTTYSchedule: 1000,
+        },
+        Presets.shades_classic,
+      );
+      this.#bar.start(total ?? 1, start, this.#payload());
+    }, PROGRESS_DELAY_MS);
+    this.#timer.unref();
+  }
+
+  #payload() {
+    const s = (performance.now() - this.#t0) / 1000;
+    return {
+      gotText: humanBytes(this.#start + this.#got),
+      totalText: this.#total === undefined ? "" : humanBytes(this.#total),
+      rate: `${humanBytes(Math.round(s > 0 ? this.#got / s : 0))}/s`,
+    };
+  }
+
+  add(n: number): void {
+    this.#got += n;
+    if (this.#total !== undefined) this.#bar?.update(this.#start + this.#got, this.#payload());
+    else this.#bar?.update(0, this.#payload());
+  }
+
+  stop(): void {
+    clearTimeout(this.#timer);
+    this.#bar?.stop();
+  }
+}
+
+async function sizeOf(path: string): Promise<number> {
+  const st = await stat(path).catch(() => undefined);
+  return st?.isFile() ? st.size : 0;
+}
+
+/** Where the body goes: stdout, or a file (appended to when resuming). */
+async function sink(
+  ctx: Context,
+  plan: GetPlan,
+  append: boolean,
+): Promise<[(b: Buffer) => Promise<void>, () => Promise<void>]> {
+  if (plan.output === undefined) return [(b) => writeAll(ctx.io.stdout, b), async () => {}];
+  const ws: WriteStream = createWriteStream(plan.output, { flags: append ? "a" : "w" });
+  await new Promise<void>((res, rej) => {
+    ws.once("open", () => res());
+    ws.once("error", rej);
+  });
+  return [
+    (b) => writeAll(ws, b),
+    () =>
+      new Promise<void>((res, rej) => {
+        ws.once("error", rej);
+        ws.end(() => res());
+      }),
+  ];
+}
+
+function fail(ctx: Context, msg: string): number {
+  ctx.err(`${ctx.colors.red("sockit:")} ${msg}\n`);
+  return EXIT.HTTP;
+}
+
+/**
+ * Downloads `plan.url`: the body to stdout or `-o FILE`; exit 0 only when the whole body arrived.
+ * An error status (4xx/5xx), a body cut short, too many redirects: exit 8.
+ */
+export async function runGet(plan: GetPlan, ctx: Context): Promise<number> {
+  const have = plan.resume && plan.output !== undefined ? await sizeOf(plan.output) : 0;
+  let res: HttpResponse;
+  try {
+    res = await httpGet(plan.url, {
+      maxRedirects: plan.maxRedirects,
+      ...(plan.timeoutMs === undefined ? {} : { timeout: plan.timeoutMs }),
+      ...(have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}),
+    });
+  } catch (err) {
+    if (err instanceof HttpError) return fail(ctx, err.message);
+    throw err;
+  }
+  ctx.info(`${res.url}: ${res.status} ${res.statusText}`);
+  if (ctx.opts.verbose) for (const [k, v] of Object.entries(res.headers)) ctx.info(`  ${k}: ${String(v)}`);
+  let append = false;
+  let total = res.contentLength;
+  if (have > 0 && res.status === 416) {
+    const m = /^bytes \*\/(\d+)$/.exec(String(res.headers["content-range"] ?? ""));
+    res.discard();
+    if (m && Number(m[1]) === have) {
+      ctx.err(`sockit: ${plan.output} is already complete (${have} bytes); nothing to resume\n`);
+      return EXIT.OK;
+    }
+    return fail(
+      ctx,
+      `${res.url}: 416 Range Not Satisfiable: ${plan.output} (${have} bytes) is not a part of it`,
+    );
+  }
+  if (res.status >= 400) {
+    res.discard();
+    return fail(
+      ctx,
+      `${res.url}: the server answered ${res.status} ${res.statusText}${plan.output === undefined ? "" : `; ${plan.output} not written`}`,
+    );
+  }
+  if (have > 0) {
+    if (res.status === 206) {
+      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(String(res.headers["content-range"] ?? ""));
+      if (!m || Number(m[1]) !== have) {
+        res.discard();
+        return fail(
+          ctx,
+          `${res.url}: the server resumed at the wrong place (Content-Range: ${String(res.headers["content-range"])})`,
+        );
+      }
+      append = true;
+      if (total !== undefined) total += have;
+    } else {
+      ctx.warn(
+        `${res.url} does not resume (it answered ${res.status}, not 206): downloading all of it again`,
+      );
+    }
+  }
+  const [write, close] = await sink(ctx, plan, append);
+  const bar = new DownloadBar(
+    ctx.io.stderr,
+    plan.progress ?? (ctx.io.stderr as { isTTY?: boolean }).isTTY === true,
+    plan.progress === true,
+    total,
+    append ? have : 0,
+  );
+  let got = 0;
+  try {
+    for await (const chunk of res.body) {
+      await write(chunk);
+      got += chunk.length;
+      bar.add(chunk.length);
+    }
+  } catch (err) {
+    bar.stop();
+    await close().catch(() => {});
+    if (err instanceof HttpError) {
+      const kept =
+        plan.output === undefined ? "" : `; ${plan.output} keeps what arrived (sockit get -C resumes)`;
+      return fail(ctx, `${err.message}${kept}`);
+    }
+    throw err;
+  }
+  bar.stop();
+  await close();
+  ctx.info(`${got} bytes${append ? ` (resumed at ${have})` : ""} from ${res.url}`);
+  return EXIT.OK;
+}
+
+/** Adds `serve http` (under `serve`) and `get` to the program. */
+export function register(program: Command, reg: CommandRegistry): void {
+  const serve = program.commands.find((c) => c.name() === "serve");
+  if (serve === undefined) throw new Error("register serve before http");
+  const srv = addGlobalOptions(serve.command("http"), { json: true })
+    .description(
+      `a static HTTP/1.1 file server for DIR (default .) on ${DEFAULT_HTTP_HOST}:${DEFAULT_HTTP_PORT}, safe by default; an access log (Common Log Format) on stdout`,
+    )
+    .argument("[dir]", "the directory to serve (default: the current one)")
+    .option("--cors", "add Access-Control-Allow-Origin: * to every answer")
+    .option("-q, --quiet", "no access log")
+    .option("--dotfiles", "serve names starting with '.' (hidden by default: 404)")
+    .option("--follow-symlinks", "follow symbolic links that lead out of DIR (refused by default: 403)")
+    .option(
+      "--max-header-size <bytes>",
+      `request line and headers, at most (default ${DEFAULT_HTTP_LIMITS.maxHeaderSize}; more: 431)`,
+    )
+    .option(
+      "--max-headers <n>",
+      `header fields in a request, at most (default ${DEFAULT_HTTP_LIMITS.maxHeaders}; more: 431)`,
+    )
+    .option(
+      "--request-timeout <seconds>",
+      `a request must arrive within this (default ${DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000}; else 408 and close)`,
+    )
+    .addHelpText(
+      "after",
+      `
+Also from serve: --host ADDR, --port N (0: any free port), --max-conns N (default ${DEFAULT_HTTP_LIMITS.maxConnections}; more: 503),
+--max-per-source N (default ${DEFAULT_HTTP_LIMITS.maxPerSource}; more: 429), --idle SECONDS (keep-alive, default ${DEFAULT_HTTP_LIMITS.keepAliveMs / 1000}),
+--backlog N, --grace SECONDS (default ${DEFAULT_HTTP_LIMITS.graceMs / 1000}).
+
+GET and HEAD only (others: 405). Paths stay inside DIR: '..' in any spelling is refused (403),
+NUL bytes and bad encoding (400), dotfiles are hidden (404) unless --dotfiles, symbolic links
+leading out of DIR are refused (403) unless --follow-symlinks. Requests with both
+Content-Length and Transfer-Encoding, or two Content-Lengths, are refused (400).
+
+Examples:
+  sockit serve http                        the current directory on http://127.0.0.1:8000/
+  sockit serve http public --port 0        any free port
+  sockit serve http -q --cors dist         no log, CORS for every origin
+  then: sockit get http://127.0.0.1:8000/file.iso -o file.iso    curl -H 'Accept: application/json' http://127.0.0.1:8000/`,
+    );
+  srv.action((dir: string | undefined, opts: ServeHttpOptions) => {
+    const given: Record<string, unknown> = {};
+    for (const flag of serve.options) {
+      const name = flag.attributeName();
+      if (serve.getOptionValueSource(name) === "cli") given[name] = serve.getOptionValue(name);
+    }
+    reg.choose(srv, (ctx) => runServeHttp(planServeHttp(dir, opts, given), ctx));
+  });
+
+  const get = addGlobalOptions(program.command("get"))
+    .description("download an http:// URL: the body to stdout or -o FILE (curl-class, small)")
+    .argument("<url>", "http://HOST[:PORT]/PATH")
+    .option("-o, --output <file>", "write the body to FILE (default: stdout)")
+    .option("-C, --continue", "resume: ask for the rest of FILE (Range) and append it")
+    .option("--max-redirs <n>", "redirects followed at most (default 10)")
+    .option(
+      "-t, --timeout <seconds>",
+      "give up after SECONDS without an answer or data: exit 4 (default: never)",
+    )
+    .option("--progress", "show the progress bar even when stderr is not a terminal")
+    .option("--no-progress", "never show the progress bar")
+    .addHelpText(
+      "after",
+      `
+Exit codes: 0 only when the whole body arrived; 8 when the server answered an error status
+(4xx/5xx; the body is not written), the body was shorter than its Content-Length, or there were
+too many redirects; 2, 3, 4, 5 as for every command (name, refused, timeout, reset).
+
+Examples:
+  sockit get http://127.0.0.1:8000/ > index.html
+  sockit get http://127.0.0.1:8000/big.iso -o big.iso      a progress bar on a terminal
+  sockit get -C http://127.0.0.1:8000/big.iso -o big.iso   resume after an interruption`,
+    );
+  get.action((url: string, opts: Record<string, unknown>) => {
+    reg.choose(get, (ctx) => runGet(planGet(url, opts as Parameters<typeof planGet>[1]), ctx));
+  });
+}
