@@ -147,26 +147,59 @@ function convert(err: unknown, address: string): unknown {
   return makeOSError(typeof e.code === "string" ? e.code : "EIO", { op: "recv", address });
 }
 
-async function* bodyOf(
-  res: http.IncomingMessage,
-  url: string,
-  length: number | undefined,
-): AsyncGenerator<Buffer> {
-  let got = 0;
-  try {
-    for await (const chunk of res) {
-      got += (chunk as Buffer).length;
-      yield chunk as Buffer;
+/**
+ * The body, chunk by chunk. Read from 'data' events into a short queue (pausing the response while
+ * the consumer is behind), not with the stream's async iterator: that one throws away chunks
+ * already received when the connection drops, and a cut body must keep every byte that arrived.
+ */
+function bodyOf(res: http.IncomingMessage, url: string, length: number | undefined): AsyncGenerator<Buffer> {
+  // listening from the start: a short body and the close after it may all come before the
+  // caller begins to read
+  const queue: Buffer[] = [];
+  let done = false;
+  let wake: (() => void) | undefined;
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  res.on("data", (c: Buffer) => {
+    queue.push(c);
+    if (queue.length >= 16) res.pause();
+    poke();
+  });
+  const finish = () => {
+    done = true;
+    poke();
+  };
+  res.once("end", finish);
+  res.once("close", finish);
+  res.on("error", finish); // 'aborted': the connection ended inside the body
+  return drain();
+  async function* drain(): AsyncGenerator<Buffer> {
+    let got = 0;
+    try {
+      for (;;) {
+        const c = queue.shift();
+        if (c !== undefined) {
+          got += c.length;
+          if (queue.length < 4 && res.isPaused()) res.resume();
+          yield c;
+          continue;
+        }
+        if (done) break;
+        await new Promise<void>((r) => (wake = r));
+      }
+    } finally {
+      if (!done) res.destroy();
     }
-  } catch {
-    // 'aborted': the connection ended inside the body
-  }
-  if (!res.complete || (length !== undefined && got !== length)) {
-    throw new HttpError(
-      "ETRUNCATED",
-      `${url}: the body was cut short: ${got} of ${length === undefined ? "a chunked body's" : length} bytes arrived — the server closed the connection early`,
-      res.statusCode,
-    );
+    if (!res.complete || (length !== undefined && got !== length)) {
+      throw new HttpError(
+        "ETRUNCATED",
+        `${url}: the body was cut short: ${got} of ${length === undefined ? "a chunked body's" : length} bytes arrived — the server closed the connection early`,
+        res.statusCode,
+      );
+    }
   }
 }
 
