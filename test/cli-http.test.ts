@@ -142,6 +142,29 @@ describe("sockit serve http", () => {
     },
   );
 
+  test(
+    "--trace shows each connection's socket calls: accept, recv of the request, send of the answer, close",
+    LIMIT,
+    async () => {
+      const s = await serveHttp(["--trace", "-q", join(site.dir, "www"), "--port", "0"]);
+      try {
+        const r = await sockit(["get", `http://${s.address}/hello.txt`]);
+        assert.equal(r.code, 0, r.stderr);
+        const until = Date.now() + 5000;
+        while (!/close\(4\) = 0/.test(s.child.stderr()) && Date.now() < until)
+          await new Promise((res) => setTimeout(res, 50));
+        const t = s.child.stderr();
+        assert.match(t, /^accept\(3\) = 4 \('127\.0\.0\.1', \d+\)$/m);
+        assert.match(t, /^recv\(4, 65536\) = \d+ b'GET \/hello\.txt HTTP\/1\.1\\r\\n/m);
+        assert.match(t, /^send\(4, b'HTTP\/1\.1 200 OK\\r\\n/m);
+        assert.match(t, /^close\(4\) = 0$/m);
+        assert.doesNotMatch(t, /^send\(4, b'', 0\)/m, "no empty send for the end of a response");
+      } finally {
+        await stopServed(s);
+      }
+    },
+  );
+
   test("flags reach the handler: --dotfiles, --cors; a bad DIR is a usage error", LIMIT, async () => {
     writeFileSync(join(site.dir, "www", ".hidden"), "seen\n");
     const plain = await serveHttp([join(site.dir, "www"), "--port", "0", "-q"]);

@@ -592,4 +592,26 @@ print(got, round(time.monotonic() - t, 1), flush=True)
       }
     },
   );
+
+  test("a handler of one's own mounts on the same server machinery; one that throws answers 500 and the server goes on", async () => {
+    const own = await serveHttp({
+      address: "127.0.0.1:0",
+      handler: (req, res) => {
+        if (req.url === "/boom") throw new Error("bug in the handler");
+        res.setHeader("Content-Type", "text/plain");
+        res.end(`own ${req.method} ${req.url}\n`);
+      },
+    });
+    try {
+      const a = await raw(own.address, "GET /messages?x=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      assert.equal(statusOf(a), 200);
+      assert.ok(a.endsWith("own GET /messages?x=1\n"), a);
+      const boom = await raw(own.address, "GET /boom HTTP/1.1\r\nHost: t\r\n\r\n");
+      assert.equal(statusOf(boom), 500, boom);
+      const after = await raw(own.address, "GET /again HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+      assert.ok(after.endsWith("own GET /again\n"), after);
+    } finally {
+      await own.close();
+    }
+  });
 });

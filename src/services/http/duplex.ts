@@ -178,6 +178,10 @@ export class ConnDuplex extends Duplex {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (chunk.length === 0) {
+      cb(); // node:http ends a response with an empty write: no send() for it
+      return;
+    }
     const c = this.#conn;
     const go = (conn: DuplexConn) =>
       conn.write(chunk).then(

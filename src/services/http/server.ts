@@ -336,7 +336,23 @@ export class HttpServer {
       return;
     }
     if (this.#closing !== undefined) res.shouldKeepAlive = false;
-    this.#opts.handler(req, res);
+    try {
+      this.#opts.handler(req, res);
+    } catch (err) {
+      // a handler's bug answers 500 on its own connection; it does not take the server down
+      this.#emit({
+        type: "bad-request",
+        peer: `${req.socket.remoteAddress ?? "?"}`,
+        detail: `handler threw: ${String(err)}`,
+      });
+      if (res.headersSent) res.destroy();
+      else {
+        res.statusCode = 500;
+        res.setHeader("Content-Type", "text/plain; charset=utf-8");
+        res.setHeader("Connection", "close");
+        res.end("500 internal server error\n");
+      }
+    }
   }
 
   /**
