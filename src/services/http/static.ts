@@ -120,32 +120,51 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, c: Ctx): P
     );
     return;
   }
-  const st = await stat(real);
-  if (st.isDirectory()) {
-    const urlPath = `/${t.segments.map(encodeURIComponent).join("/")}${t.segments.length > 0 ? "/" : ""}`;
-    if (!t.slash && t.segments.length > 0) {
-      res.writeHead(301, { Location: urlPath, "Content-Length": 0 });
-      res.end();
-      return;
-    }
-    const index = join(real, "index.html");
-    const ist = await stat(index).catch(() => undefined);
-    if (ist?.isFile() && (c.follow || inside(root, await realpath(index)))) {
-      await sendFile(req, res, index, ist);
-      return;
-    }
-    if (!c.listings) {
-      fail(res, 403, "refused: directory listings are off");
-      return;
-    }
-    await sendListing(req, res, real, urlPath, c);
+  // one open for everything: O_NONBLOCK so a FIFO in DIR cannot hang the open (it is refused
+  // below), and the descriptor's own fstat decides (no stat-then-open race)
+  let fh: FileHandle;
+  try {
+    fh = await open(real, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  } catch (err) {
+    notFound(res, err);
     return;
   }
-  if (!st.isFile()) {
+  let st: Stats;
+  try {
+    st = await fh.stat();
+  } catch (err) {
+    await fh.close();
+    throw err;
+  }
+  if (st.isFile()) {
+    await sendFile(req, res, real, fh, st);
+    return;
+  }
+  await fh.close();
+  if (!st.isDirectory()) {
     fail(res, 403, "refused: not a regular file");
     return;
   }
-  await sendFile(req, res, real, st);
+  const urlPath = `/${t.segments.map(encodeURIComponent).join("/")}${t.segments.length > 0 ? "/" : ""}`;
+  if (!t.slash && t.segments.length > 0) {
+    res.writeHead(301, { Location: urlPath, "Content-Length": 0 });
+    res.end();
+    return;
+  }
+  const index = join(real, "index.html");
+  const ist = await stat(index).catch(() => undefined);
+  if (ist?.isFile() && (c.follow || inside(root, await realpath(index)))) {
+    const ifh = await open(index, fsc.O_RDONLY | fsc.O_NONBLOCK).catch(() => undefined);
+    if (ifh !== undefined) {
+      await sendFile(req, res, index, ifh, await ifh.stat().catch(() => ist));
+      return;
+    }
+  }
+  if (!c.listings) {
+    fail(res, 403, "refused: directory listings are off");
+    return;
+  }
+  await sendListing(req, res, real, urlPath, c);
 }
 
 function notFound(res: ServerResponse, err: unknown): void {
@@ -188,16 +207,17 @@ async function sendListing(
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
-async function sendFile(req: IncomingMessage, res: ServerResponse, path: string, st0: Stats): Promise<void> {
-  let fh: FileHandle;
+/** Files up to this size are read in one call and sent with the headers in one write. */
+const SMALL_FILE = 64 * 1024;
+
+async function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  fh: FileHandle,
+  st: Stats,
+): Promise<void> {
   try {
-    fh = await open(path, fsc.O_RDONLY);
-  } catch (err) {
-    notFound(res, err);
-    return;
-  }
-  try {
-    const st = await fh.stat().catch(() => st0);
     const size = st.size;
     const etag = etagOf(size, st.mtimeMs);
     const type =
@@ -231,9 +251,17 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, path: string,
       res.end();
       return;
     }
+    if (length <= SMALL_FILE) {
+      const buf = Buffer.allocUnsafe(length);
+      const { bytesRead } = await fh.read(buf, 0, length, start);
+      if (bytesRead !== length)
+        res.destroy(); // the file shrank meanwhile: never a short body
+      else res.end(buf);
+      return;
+    }
     // the read stream reads ahead only to its high-water mark; pipeline waits for 'drain', and
     // the response waits for sockit's write: memory stays bounded whatever the file's size
-    const stream = fh.createReadStream({ start, end, highWaterMark: 64 * 1024, autoClose: false });
+    const stream = fh.createReadStream({ start, end, highWaterMark: 256 * 1024, autoClose: false });
     try {
       await pipeline(stream, res);
     } catch {
