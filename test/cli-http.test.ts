@@ -410,6 +410,54 @@ http {
     },
   );
 
+  test(
+    "--progress draws the bar on stderr for a download that lasts; -t gives up on a silent server (exit 4)",
+    LIMIT,
+    async () => {
+      const ln = await listen("tcp", "127.0.0.1:0");
+      const served = (async () => {
+        // 1: a body trickled over ~1.6 s (the bar appears after 1 s); 2: a server that never answers
+        const c = await ln.accept();
+        try {
+          c.setDeadline(Date.now() + 10_000);
+          await c.read();
+          await c.write("HTTP/1.1 200 OK\r\nContent-Length: 80000\r\nConnection: close\r\n\r\n");
+          for (let i = 0; i < 8; i++) {
+            await c.write(Buffer.alloc(10_000, 0x61));
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        } finally {
+          await c.close();
+        }
+        const silent = await ln.accept();
+        try {
+          silent.setDeadline(Date.now() + 10_000);
+          await silent.read();
+          // until the client gives up: it resets the connection (or closes it)
+          await silent.read().catch(() => null);
+        } finally {
+          await silent.close();
+        }
+      })();
+      served.catch(() => {}); // awaited below
+      try {
+        const out = join(tmp, "slow.bin");
+        const r = await sockit(["get", "--progress", `http://${ln.address}/slow`, "-o", out]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(readFileSync(out).length, 80_000);
+        assert.match(r.stderr, /\d+% .*kB\/80\.0 kB/);
+        const t0 = Date.now();
+        const quiet = await sockit(["get", "-t", "0.5", `http://${ln.address}/silent`]);
+        assert.equal(quiet.code, 4, quiet.stderr);
+        assert.match(quiet.stderr, /timed out/);
+        assert.ok(Date.now() - t0 < 5000);
+        await served;
+      } finally {
+        await ln.close();
+      }
+    },
+  );
+
   test("exit codes: refused 3, https:// and -C without -o are usage errors (1)", LIMIT, async () => {
     await using closed = await closedPort();
     const refused = await sockit(["get", `http://${closed.address}/`]);
