@@ -13,6 +13,7 @@ import {
   readFileSync,
   rmSync,
   symlinkSync,
+  truncateSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -614,4 +615,50 @@ print(got, round(time.monotonic() - t, 1), flush=True)
       await own.close();
     }
   });
+
+  test(
+    "a client that stops reading an answer is reset after the send timeout and its slot freed",
+    LIMIT,
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "sockit-stall-"));
+      writeFileSync(join(dir, "huge.bin"), "");
+      truncateSync(join(dir, "huge.bin"), 1024 ** 3); // sparse: no disk used
+      const s = await start(dir, { limits: { sendTimeoutMs: 500, keepAliveMs: 60_000 } });
+      const conn = await dial("tcp", s.address);
+      try {
+        await conn.write("GET /huge.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+        await waitFor(() => s.counters.active === 1, 5000, "the server to take the connection");
+        const t0 = Date.now();
+        // never read: 1 GiB does not fit in the socket buffers, so the server's send stalls
+        await waitFor(() => s.counters.active === 0, 10_000, "the stalled connection to be cut");
+        assert.ok(Date.now() - t0 < 5000, `cut after ${Date.now() - t0} ms`);
+      } finally {
+        conn.abort();
+        await s.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test(
+    "after a Connection: close answer the server half-closes, and resets a client that never closes after the linger time",
+    LIMIT,
+    async () => {
+      const s = await start(www);
+      const conn = await dial("tcp", s.address);
+      try {
+        conn.setReadDeadline(Date.now() + 10_000);
+        await conn.write("GET /hello.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+        const got: Buffer[] = [];
+        for await (const b of conn) got.push(b); // ends at the server's FIN
+        assert.ok(Buffer.concat(got).toString().endsWith("hello, web\n"));
+        assert.equal(s.counters.active, 1, "the server waits for the client to close");
+        // this client never closes: the slot is freed anyway
+        await waitFor(() => s.counters.active === 0, 5000, "the lingering connection to be reset");
+      } finally {
+        conn.abort();
+        await s.close();
+      }
+    },
+  );
 });

@@ -55,6 +55,7 @@ export interface ServeHttpOptions {
   maxHeaderSize?: string;
   maxHeaders?: string;
   requestTimeout?: string;
+  sendTimeout?: string;
 }
 
 /** The options of `serve` that `serve http` takes: the flag → its limit and unit factor. */
@@ -120,6 +121,8 @@ export function planServeHttp(
     limits.requestTimeoutMs = Math.round(
       number("request-timeout", o.requestTimeout, 0.05, 86_400, false) * 1000,
     );
+  if (o.sendTimeout !== undefined)
+    limits.sendTimeoutMs = Math.round(number("send-timeout", o.sendTimeout, 0.05, 86_400, false) * 1000);
   return {
     address: `${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}:${port}`,
     root: resolvePath(dir ?? "."),
@@ -419,6 +422,10 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option(
       "--request-timeout <seconds>",
       `a request must arrive within this (default ${DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000}; else 408 and close)`,
+    )
+    .option(
+      "--send-timeout <seconds>",
+      `a client must take each piece of an answer within this (default ${DEFAULT_HTTP_LIMITS.sendTimeoutMs / 1000}; else reset)`,
     )
     .addHelpText(
       "after",

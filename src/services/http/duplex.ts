@@ -19,7 +19,18 @@ export type DuplexConn = Pick<
   ConnLike,
   "read" | "write" | "close" | "abort" | "closeWrite" | "remoteEndpoint" | "localEndpoint" | "setNoDelay"
 > &
-  Partial<Pick<ConnLike, "setKeepAlive">>;
+  Partial<Pick<ConnLike, "setKeepAlive" | "setWriteDeadline">>;
+
+/** Options of {@link ConnDuplex}. */
+export interface ConnDuplexOptions {
+  /**
+   * A write the peer does not take within this (ms) fails and the connection is reset: a client
+   * that stops reading cannot hold its connection for ever (default: no limit).
+   */
+  readonly writeTimeoutMs?: number;
+  /** After `destroySoon()`, how long the peer has to close before the connection is reset (ms). */
+  readonly lingerMs?: number;
+}
 
 const READ_SIZE = 64 * 1024;
 
@@ -47,10 +58,14 @@ export class ConnDuplex extends Duplex {
   #idle: NodeJS.Timeout | undefined;
   #written = 0;
   #read = 0;
+  readonly #writeTimeoutMs: number;
+  readonly #lingerMs: number;
 
   /** Wraps `conn` (or the promise of one: writes wait for it, a rejection destroys the stream). */
-  constructor(conn: DuplexConn | Promise<DuplexConn>) {
+  constructor(conn: DuplexConn | Promise<DuplexConn>, opts: ConnDuplexOptions = {}) {
     super({ allowHalfOpen: true, decodeStrings: true });
+    this.#writeTimeoutMs = opts.writeTimeoutMs ?? 0;
+    this.#lingerMs = opts.lingerMs ?? 1000;
     if (conn instanceof Promise) {
       this.#ready = conn.then((c) => {
         this.#conn = c;
@@ -132,9 +147,18 @@ export class ConnDuplex extends Duplex {
     return this;
   }
 
-  /** Ends the writable side; the connection closes when both sides are done. */
+  /**
+   * Ends the writable side (FIN after what is queued); the connection closes when the peer has
+   * closed too, or is reset when it has not within the linger time (`net.Socket#destroySoon`
+   * closes at once, which resets a connection whose peer still sends and can lose the answer).
+   */
   destroySoon(): void {
     this.end();
+    this.once("finish", () => {
+      const t = setTimeout(() => this.destroy(), this.#lingerMs);
+      t.unref();
+      this.once("close", () => clearTimeout(t));
+    });
   }
 
   #touch(): void {
@@ -183,8 +207,9 @@ export class ConnDuplex extends Duplex {
       return;
     }
     const c = this.#conn;
-    const go = (conn: DuplexConn) =>
-      conn.write(chunk).then(
+    const go = (conn: DuplexConn) => {
+      if (this.#writeTimeoutMs > 0) conn.setWriteDeadline?.(Date.now() + this.#writeTimeoutMs);
+      return conn.write(chunk).then(
         (n) => {
           this.#written += n;
           this.#touch();
@@ -192,6 +217,7 @@ export class ConnDuplex extends Duplex {
         },
         (err: unknown) => cb(err as Error),
       );
+    };
     if (c !== undefined) void go(c);
     else this.#ready.then(go, (err: unknown) => cb(err as Error));
   }

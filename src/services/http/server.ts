@@ -37,6 +37,8 @@ export interface HttpLimits {
   readonly maxHeaders: number;
   /** A request (line, headers and body) must arrive within this (ms); else 408 and close. */
   readonly requestTimeoutMs: number;
+  /** A write of a response the client does not take within this (ms) resets the connection. */
+  readonly sendTimeoutMs: number;
   /** A kept-alive connection without a new request is closed after this (ms). */
   readonly keepAliveMs: number;
   /** Connections waiting to be accepted (the listen backlog). */
@@ -47,7 +49,7 @@ export interface HttpLimits {
 
 /**
  * The default limits: 256 connections, 32 per source, 16 KiB of headers in at most 100 fields,
- * a request within 10 s, 5 s of keep-alive idleness.
+ * a request within 10 s, each piece of an answer taken within 30 s, 5 s of keep-alive idleness.
  *
  * @example `DEFAULT_HTTP_LIMITS.maxConnections // 256`
  */
@@ -57,6 +59,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxHeaderSize: 16 * 1024,
   maxHeaders: 100,
   requestTimeoutMs: 10_000,
+  sendTimeoutMs: 30_000,
   keepAliveMs: 5_000,
   backlog: 511,
   graceMs: 2_000,
@@ -246,7 +249,7 @@ export class HttpServer {
     this.#perSource.set(source, n + 1);
     this.counters.accepted++;
     this.counters.active++;
-    const d = new ConnDuplex(conn);
+    const d = new ConnDuplex(conn, { writeTimeoutMs: l.sendTimeoutMs, lingerMs: REFUSAL_LINGER_MS });
     this.#sockets.add(d);
     this.#emit({ type: "accepted", peer, detail: `${this.#sockets.size} connections` });
     d.once("close", () => {
