@@ -165,6 +165,18 @@ describe("sockit serve http", () => {
     },
   );
 
+  test("--host ::1 serves on IPv6 and sockit get reaches it by its bracketed URL", LIMIT, async () => {
+    const s = await serveHttp([join(site.dir, "www"), "--host", "::1", "--port", "0", "-q"]);
+    try {
+      assert.match(s.address, /^\[::1\]:\d+$/);
+      const r = await sockit(["get", `http://${s.address}/hello.txt`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "hello, web\n");
+    } finally {
+      await stopServed(s);
+    }
+  });
+
   test("flags reach the handler: --dotfiles, --cors; a bad DIR is a usage error", LIMIT, async () => {
     writeFileSync(join(site.dir, "www", ".hidden"), "seen\n");
     const plain = await serveHttp([join(site.dir, "www"), "--port", "0", "-q"]);
