@@ -165,6 +165,26 @@ describe("sockit serve http", () => {
     },
   );
 
+  test(
+    "when the log's reader goes away (| head -1) the server warns once and goes on serving",
+    LIMIT,
+    async () => {
+      const s = await serveHttp([join(site.dir, "www"), "--port", "0"]);
+      try {
+        s.child.proc.stdout!.destroy(); // the reader of the log is gone: the next log line meets EPIPE
+        for (let i = 0; i < 3; i++) {
+          const r = await sockit(["get", `http://${s.address}/hello.txt`]);
+          assert.equal(r.code, 0, r.stderr);
+          assert.equal(r.stdout, "hello, web\n");
+        }
+        assert.equal(s.child.proc.exitCode, null, s.child.stderr());
+        assert.match(s.child.stderr(), /stdout failed \(EPIPE\): serving on without the access log/);
+      } finally {
+        await stopServed(s);
+      }
+    },
+  );
+
   test("--host ::1 serves on IPv6 and sockit get reaches it by its bracketed URL", LIMIT, async () => {
     const s = await serveHttp([join(site.dir, "www"), "--host", "::1", "--port", "0", "-q"]);
     try {

@@ -139,6 +139,14 @@ export async function runServeHttp(plan: ServeHttpPlan, ctx: Context, stop?: Abo
   const st = await stat(plan.root).catch(() => undefined);
   if (!st?.isDirectory()) throw new UsageError(`DIR must be a directory, got ${plan.root}`);
   const out = ctx.io.stdout;
+  // the log's reader may go away (`sockit serve http | head`): serving goes on, without the log
+  let logging = !plan.quiet;
+  const onOutError = (err: NodeJS.ErrnoException) => {
+    if (!logging) return;
+    logging = false;
+    ctx.warn(`stdout failed (${err.code ?? err.message}): serving on without the access log`);
+  };
+  out.on("error", onOutError);
   const srv = await serveHttp({
     address: plan.address,
     handler: staticHandler({
@@ -148,7 +156,13 @@ export async function runServeHttp(plan: ServeHttpPlan, ctx: Context, stop?: Abo
       followSymlinks: plan.followSymlinks,
     }),
     limits: plan.limits,
-    ...(plan.quiet ? {} : { log: (line: string) => void out.write(`${line}\n`) }),
+    ...(plan.quiet
+      ? {}
+      : {
+          log: (line: string) => {
+            if (logging && !out.destroyed) out.write(`${line}\n`);
+          },
+        }),
     onEvent: (e) => {
       if (e.type !== "accepted" && e.type !== "closed") ctx.info(`${e.type} ${e.peer}: ${e.detail}`);
     },
@@ -170,6 +184,7 @@ export async function runServeHttp(plan: ServeHttpPlan, ctx: Context, stop?: Abo
   dispose();
   ctx.err(`sockit: ${sig === "stop" ? "stopping" : `${sig}: shutting down`}\n`);
   await srv.close();
+  out.off("error", onOutError);
   const c = srv.counters;
   ctx.info(
     `counters: accepted=${c.accepted} refused=${c.refused} requests=${c.requests} bad=${c.badRequests} timeouts=${c.timeouts}`,
