@@ -5,6 +5,7 @@
  */
 import type { Command } from "commander";
 import { register as connect } from "./connect.js";
+import { register as get } from "./get.js";
 import { register as http } from "./http.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
@@ -28,5 +29,6 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   serve(program, reg);
   rpc(program, reg);
   http(program, reg);
+  get(program, reg);
   rfcClients(program, reg);
 }
