@@ -20,7 +20,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { dial } from "../src/net/index.js";
+import { type Conn, dial } from "../src/net/index.js";
 import { type HttpLimits, type HttpServer, serveHttp, staticHandler } from "../src/services/http/index.js";
 import { waitFor } from "./support/kit.js";
 import { needs, peerPath } from "./support/peers.js";
@@ -621,20 +621,23 @@ print(got, round(time.monotonic() - t, 1), flush=True)
     LIMIT,
     async () => {
       const dir = mkdtempSync(join(tmpdir(), "sockit-stall-"));
-      writeFileSync(join(dir, "huge.bin"), "");
-      truncateSync(join(dir, "huge.bin"), 1024 ** 3); // sparse: no disk used
-      const s = await start(dir, { limits: { sendTimeoutMs: 500, keepAliveMs: 60_000 } });
-      const conn = await dial("tcp", s.address);
+      let s: HttpServer | undefined;
+      let conn: Conn | undefined;
       try {
+        writeFileSync(join(dir, "huge.bin"), "");
+        truncateSync(join(dir, "huge.bin"), 1024 ** 3); // sparse: no disk used
+        s = await start(dir, { limits: { sendTimeoutMs: 500, keepAliveMs: 60_000 } });
+        const srv = s;
+        conn = await dial("tcp", s.address);
         await conn.write("GET /huge.bin HTTP/1.1\r\nHost: t\r\n\r\n");
-        await waitFor(() => s.counters.active === 1, 5000, "the server to take the connection");
+        await waitFor(() => srv.counters.active === 1, 5000, "the server to take the connection");
         const t0 = Date.now();
         // never read: 1 GiB does not fit in the socket buffers, so the server's send stalls
-        await waitFor(() => s.counters.active === 0, 10_000, "the stalled connection to be cut");
+        await waitFor(() => srv.counters.active === 0, 10_000, "the stalled connection to be cut");
         assert.ok(Date.now() - t0 < 5000, `cut after ${Date.now() - t0} ms`);
       } finally {
-        conn.abort();
-        await s.close();
+        conn?.abort();
+        await s?.close();
         rmSync(dir, { recursive: true, force: true });
       }
     },
