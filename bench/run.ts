@@ -24,6 +24,7 @@ const FIGURES = [
   "rpc",
   "transfer",
   "chat",
+  "http",
 ] as const;
 const LIMIT_MS = 90_000; // each figure bounds itself at 58 s; this is the backstop
 

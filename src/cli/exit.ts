@@ -33,8 +33,13 @@ export const EXIT = {
   IO: 6,
   /** `sockit rpc call`: the server answered with a JSON-RPC error object. */
   RPC: 7,
-  /** `sockit mail send`: the SMTP server refused the message (a 4xx or 5xx reply). */
+  /**
+   * The server said no at the protocol level: `sockit mail send` (an SMTP 4xx or 5xx reply) and
+   * `sockit get` (an HTTP error status, a body cut short, or too many redirects).
+   */
   MAIL: 8,
+  /** `sockit get`'s name for {@link EXIT.MAIL}'s code: the same 8. */
+  HTTP: 8,
 } as const;
 
 /** The exit-code table as `--help` shows it. */
@@ -47,7 +52,8 @@ export const EXIT_HELP = `Exit codes:
   5  connection reset or broken pipe
   6  other I/O error (address in use, permission denied, ...)
   7  rpc call: the server answered a JSON-RPC error
-  8  mail send: the SMTP server refused (a 4xx or 5xx reply)`;
+  8  mail send: the SMTP server refused (4xx/5xx); get: an HTTP error status (4xx/5xx),
+     a body cut short, too many redirects`;
 
 /**
  * A command-line mistake: printed without a stack, exit code 1.

@@ -7,6 +7,8 @@ import type { Command } from "commander";
 import { register as chat } from "./chat.js";
 import { register as connect } from "./connect.js";
 import { register as ftp } from "./ftp.js";
+import { register as get } from "./get.js";
+import { register as http } from "./http.js";
 import { register as info } from "./info.js";
 import { register as listen } from "./listen.js";
 import { register as mail } from "./mail.js";
@@ -33,6 +35,8 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   mail(program, reg);
   chat(program, reg);
   ftp(program, reg);
+  http(program, reg);
+  get(program, reg);
   rfcClients(program, reg);
   transfer(program, reg);
 }

@@ -334,7 +334,7 @@ export function register(program: Command, reg: CommandRegistry): void {
     .description(
       "run the classic Internet services — echo (RFC 862), discard (863), daytime (867), qotd (865), " +
         "chargen (864), time (868) — on 127.0.0.1, ports 7000 + the well-known port, safe by default; " +
-        "`sockit serve rpc`: JSON-RPC 2.0; `sockit serve smtp`: a mail sink; `sockit serve chat`: an IRC server nc users can join too; `sockit serve ftp [DIR]`: an FTP server (see their --help)",
+        "`sockit serve rpc`: JSON-RPC 2.0; `sockit serve http [DIR]`: a static web server; `sockit serve smtp`: a mail sink; `sockit serve chat`: an IRC server nc users can join too; `sockit serve ftp [DIR]`: an FTP server (see their --help)",
     )
     .argument("[service...]", `services to run (default: all): ${SERVICE_NAMES.join(", ")}`)
     .option("--host <addr>", "address to listen on", "127.0.0.1")

@@ -1,0 +1,207 @@
+/**
+ * Figure `http`: `sockit serve http` against the quick static servers people reach for, same run,
+ * interleaved rounds.
+ *
+ * - Requests/s for a 1 KiB file, `wrk -t1 -c64` (64 keep-alive connections) for `BENCH_HTTP_SECS`
+ *   (default 2) per round, against `sockit serve http -q`, `python3 -m http.server` and nginx
+ *   (Debian; a generated config, one worker, access log off). `npx http-server` is measured only
+ *   when it is in node_modules (it is not a dependency of this project): otherwise its column is
+ *   absent and `extra.httpServer` says so. `sockit`/`raw` in the JSON line are sockit and Python
+ *   (goal: ≥ 5× Python); `extra.vsNginx` and `extra.vsHttpServer` are the other ratios.
+ * - 1 GiB download throughput (a sparse file; `curl -o /dev/null` as the neutral client) from
+ *   sockit and from nginx: `extra.download` (goal ≥ 0.7× nginx).
+ *
+ * Every server runs as its own process (the benchmark process only drives wrk and curl); all on
+ * 127.0.0.1 with free ports; everything is stopped at the end.
+ *
+ * Run: `npm run build && node build/bench/http.js` (BENCH_RUNS, BENCH_HTTP_SECS override).
+ *
+ * @module
+ */
+import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { dial, listen } from "../src/net/index.js";
+import { emit, HOST, interleave, main, median, round } from "./lib.js";
+
+const FIGURE = "http";
+const SECS = Math.max(1, Number(process.env.BENCH_HTTP_SECS ?? 2) || 2);
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
+const GIB = 1024 ** 3;
+const SOCKIT = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+const HTTP_SERVER = fileURLToPath(new URL("../../node_modules/http-server/bin/http-server", import.meta.url));
+const run = promisify(execFile);
+
+async function freePort(): Promise<number> {
+  const ln = await listen("tcp", `${HOST}:0`);
+  const p = ln.port;
+  await ln.close();
+  return p;
+}
+
+async function accepting(port: number, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    try {
+      const c = await dial("tcp", `${HOST}:${port}`);
+      await c.close();
+      return;
+    } catch (err) {
+      if (Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+async function server(cmd: string, args: string[], port: number): Promise<ChildProcess> {
+  const p = spawn(cmd, args, { stdio: "ignore" }); // python logs every request (and every reset) on stderr
+  await accepting(port);
+  return p;
+}
+
+async function stop(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  p.kill("SIGTERM");
+  const t = setTimeout(() => p.kill("SIGKILL"), 5000);
+  await once(p, "exit");
+  clearTimeout(t);
+}
+
+/** Requests/s of one wrk round. */
+async function wrk(port: number): Promise<number> {
+  const { stdout } = await run("wrk", ["-t1", "-c64", `-d${SECS}s`, `http://${HOST}:${port}/1k.bin`], {
+    timeout: (SECS + 20) * 1000,
+  });
+  const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
+  if (!m) throw new Error(`wrk printed no Requests/sec: ${stdout}`);
+  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`wrk saw error answers: ${stdout}`);
+  return Number(m[1]);
+}
+
+/** Bytes/s of one 1 GiB download with curl. */
+async function download(port: number): Promise<number> {
+  const { stdout } = await run(
+    "curl",
+    [
+      "-sS",
+      "-f",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{size_download} %{speed_download}",
+      `http://${HOST}:${port}/1g.bin`,
+    ],
+    { timeout: 60_000 },
+  );
+  const [size, speed] = stdout.trim().split(" ").map(Number);
+  if (size !== GIB) throw new Error(`curl downloaded ${size} bytes, not ${GIB}`);
+  return speed!;
+}
+
+main(FIGURE, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sockit-bench-http-"));
+  const www = join(dir, "www");
+  mkdirSync(www);
+  writeFileSync(join(www, "1k.bin"), Buffer.alloc(1024, 0x61));
+  writeFileSync(join(www, "1g.bin"), "");
+  truncateSync(join(www, "1g.bin"), GIB);
+  const ng = join(dir, "nginx");
+  mkdirSync(ng);
+  const ports = {
+    sockit: await freePort(),
+    python: await freePort(),
+    nginx: await freePort(),
+    hs: await freePort(),
+  };
+  writeFileSync(
+    join(ng, "nginx.conf"),
+    `user root;
+worker_processes 1;
+daemon off;
+pid ${ng}/nginx.pid;
+error_log ${ng}/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  client_body_temp_path ${ng}/body;
+  proxy_temp_path ${ng}/proxy;
+  fastcgi_temp_path ${ng}/fastcgi;
+  uwsgi_temp_path ${ng}/uwsgi;
+  scgi_temp_path ${ng}/scgi;
+  types { application/octet-stream bin; }
+  server { listen ${HOST}:${ports.nginx}; root ${www}; }
+}
+`,
+  );
+  const procs: ChildProcess[] = [];
+  try {
+    procs.push(
+      await server(
+        process.execPath,
+        [SOCKIT, "serve", "http", www, "-q", "--port", String(ports.sockit), "--max-per-source", "256"],
+        ports.sockit,
+      ),
+      await server(
+        "python3",
+        ["-m", "http.server", String(ports.python), "--bind", HOST, "--directory", www],
+        ports.python,
+      ),
+      await server("nginx", ["-p", ng, "-c", join(ng, "nginx.conf")], ports.nginx),
+    );
+    const haveHs = existsSync(HTTP_SERVER);
+    if (haveHs)
+      procs.push(
+        await server(
+          process.execPath,
+          [HTTP_SERVER, www, "-s", "-c-1", "-a", HOST, "-p", String(ports.hs)],
+          ports.hs,
+        ),
+      );
+    const variants: Record<string, () => Promise<number>> = {
+      sockit: () => wrk(ports.sockit),
+      raw: () => wrk(ports.python),
+      nginx: () => wrk(ports.nginx),
+      ...(haveHs ? { httpServer: () => wrk(ports.hs) } : {}),
+    };
+    const rps = await interleave(variants, RUNS);
+    const dl = await interleave(
+      { sockit: () => download(ports.sockit), nginx: () => download(ports.nginx) },
+      Math.min(RUNS, 2),
+    );
+    const s = median(rps.sockit!);
+    emit({
+      figure: FIGURE,
+      unit: "requests/s (1 KiB file, 64 keep-alive connections)",
+      higherIsBetter: true,
+      target: 5,
+      samples: rps,
+      extra: {
+        raw_is: "python3 -m http.server",
+        vsNginx: round(s / median(rps.nginx!), 3),
+        ...(haveHs
+          ? { vsHttpServer: round(s / median(rps.httpServer!), 3) }
+          : { httpServer: "not measured: http-server is not in node_modules (not a dependency)" }),
+        download: {
+          unit: "MB/s (1 GiB, curl)",
+          sockit: round(median(dl.sockit) / 1e6, 1),
+          nginx: round(median(dl.nginx) / 1e6, 1),
+          ratio: round(median(dl.sockit) / median(dl.nginx), 3),
+          target: 0.7,
+          samples: {
+            sockit: dl.sockit.map((x) => round(x / 1e6, 1)),
+            nginx: dl.nginx.map((x) => round(x / 1e6, 1)),
+          },
+        },
+      },
+    });
+  } finally {
+    for (const p of procs) await stop(p);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
