@@ -260,6 +260,7 @@ export async function acceptTLS(
 ): Promise<StreamSocket> {
   const a = await l.acceptNode(w);
   const t = serverSocket(a.sock, opts);
+  holdEndUntilSecure(t);
   const s = new StreamSocket(t, a.fd, a.unix, a.remote);
   const address = formatEndpoint(s.remoteEndpoint());
   const sp = tracing() ? span(a.fd, "do_handshake", []) : undefined;
@@ -296,6 +297,21 @@ export async function acceptTLS(
   ready.catch(() => undefined); // heard by whoever asks; the socket's own calls raise it too
   STATE.set(s, { sock: t, ready });
   return s;
+}
+
+/**
+ * A half-close (or close) before the handshake has finished would end the TLS session before it
+ * began: `end()` waits for 'secure' (a failed handshake closes the socket anyway).
+ */
+function holdEndUntilSecure(t: tls.TLSSocket): void {
+  const end = t.end.bind(t) as (...args: unknown[]) => tls.TLSSocket;
+  let secure = false;
+  t.once("secure", () => (secure = true));
+  t.end = ((...args: unknown[]) => {
+    if (secure || t.destroyed) return end(...args);
+    t.once("secure", () => end(...args));
+    return t;
+  }) as typeof t.end;
 }
 
 /** Waits for the handshake of `t`, then wraps it; on failure everything is released. */

@@ -96,7 +96,7 @@ export class SSLEOFError extends SSLError {
     super(
       { ...details, reason: "UNEXPECTED_EOF_WHILE_READING" },
       "SSL_ERROR_EOF",
-      "EOF occurred in violation of protocol",
+      "connection ended in violation of the TLS protocol (EOF)",
     );
   }
 }

@@ -13,6 +13,7 @@ import { register as rfcClients } from "./rfc-clients.js";
 import { register as rpc } from "./rpc.js";
 import { register as scan } from "./scan.js";
 import { register as serve } from "./serve.js";
+import { registerCert } from "../tls.js";
 
 /**
  * Adds every subcommand to the program.
@@ -27,4 +28,5 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   serve(program, reg);
   rpc(program, reg);
   rfcClients(program, reg);
+  registerCert(program, reg);
 }
