@@ -113,6 +113,20 @@ describe("sockit TLS", { timeout: 180_000 }, () => {
     },
   );
 
+  test(
+    "a TLS client accepted after the listener's stdin ended: the half-close waits for the handshake",
+    LIMIT,
+    async () => {
+      const ln = sockit(["listen", "-k", "--tls", "--cert", goodCert, "--key", goodKey, "127.0.0.1", "0"]);
+      ln.proc.stdin!.end(); // every client is half-closed at once (SHUT_WR), before its handshake is done
+      const port = await listeningPort(ln);
+      const c = sockit(["connect", "--tls", "--ca", caFile, "localhost", String(port)]);
+      c.proc.stdin!.end("x\n");
+      assert.equal(await c.exit(), 0, c.stderr());
+      await stop(ln);
+    },
+  );
+
   /** `sockit connect --tls` to an openssl s_server serving cert/key; resolves exit code and stderr. */
   async function connectTo(
     cert: { cert: string; key: string },
