@@ -394,6 +394,13 @@ function nameText(n: unknown): string {
     .join(", ");
 }
 
+/** The secret bits of a cipher suite, from its name (Node does not report them). */
+function secretBits(name: string): number {
+  if (/CHACHA20|AES_?256|AES256/.test(name)) return 256;
+  if (/AES_?128|AES128/.test(name)) return 128;
+  return 0;
+}
+
 function describe(t: tls.TLSSocket): TLSInfo {
   const cipher = t.getCipher();
   const chain: PeerCertificate[] = [];
@@ -416,7 +423,7 @@ function describe(t: tls.TLSSocket): TLSInfo {
   return {
     protocol: t.getProtocol() ?? "unknown",
     cipher: cipher.standardName ?? cipher.name,
-    bits: (t.getCipher() as { bits?: number }).bits ?? 0,
+    bits: secretBits(cipher.standardName ?? cipher.name),
     alpn: typeof t.alpnProtocol === "string" ? t.alpnProtocol : undefined,
     authorized: t.authorized,
     chain,
