@@ -194,7 +194,7 @@ export function create_default_context(
   return ctx;
 }
 
-/** Python's `getpeercert()` dictionary, as far as it carries over. */
+/** Python's `getpeercert()` dictionary, as far as it carries over. @example `(ss.getpeercert() as PeerCertDict).subjectAltName // [["DNS", "localhost"]]` */
 export interface PeerCertDict {
   readonly subject: string;
   readonly issuer: string;
@@ -210,6 +210,9 @@ export interface PeerCertDict {
  *
  * @example
  * ```ts
+ * const ctx = create_default_context();
+ * const sock = socket(AF_INET, SOCK_STREAM);
+ * await sock.connect(["127.0.0.1", 8443]);
  * const s = await ctx.wrap_socket(sock, { server_hostname: "localhost" });
  * console.log(s.version(), s.cipher()); // "TLSv1.3" ["TLS_AES_256_GCM_SHA384", "TLSv1.3", 256]
  * ```

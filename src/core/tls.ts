@@ -30,10 +30,10 @@ import type { StreamListener } from "./listener.js";
 import { StreamSocket, type UnixNames } from "./stream.js";
 import type { Wait } from "./wait.js";
 
-/** PEM text or bytes, or several. */
+/** PEM text or bytes, or several. @example `const ca: PemInput = [fs.readFileSync("a.pem"), fs.readFileSync("b.pem")];` */
 export type PemInput = string | Buffer | ReadonlyArray<string | Buffer>;
 
-/** TLS versions sockit accepts as bounds. */
+/** TLS versions sockit accepts as bounds. @example `const v: TLSVersion = "TLSv1.3";` */
 export type TLSVersion = "TLSv1" | "TLSv1.1" | "TLSv1.2" | "TLSv1.3";
 
 /** The longest a server waits for a client's handshake by default (ms). */

@@ -9,7 +9,7 @@
  */
 import { OSError, type OSErrorDetails } from "./oserror.js";
 
-/** OpenSSL's `SSL_ERROR_*` numbers, as Python's `ssl` exposes them. */
+/** OpenSSL's `SSL_ERROR_*` numbers, as Python's `ssl` exposes them. @example `e.errno === SSL_ERROR.SSL_ERROR_EOF` */
 export const SSL_ERROR = {
   SSL_ERROR_SSL: 1,
   SSL_ERROR_ZERO_RETURN: 6,
@@ -51,6 +51,7 @@ export class SSLError extends OSError {
  *
  * @example
  * ```ts
+ * try { await dial("tcp", "localhost:8443", { tls: {} }); }
  * catch (e) { if (e instanceof SSLCertVerificationError) console.log(e.verify_code, e.verify_message); }
  * ```
  */

@@ -26,6 +26,9 @@ export { Listener, type ListenOptions, listen } from "./listen.js";
 export { type ListenPacketOptions, listenPacket, type Packet, PacketConn } from "./packet.js";
 export type { Endpoint, IpEndpoint, UnixEndpoint } from "../core/endpoint.js";
 export {
+  type Certificate,
+  type CertOptions,
+  createCertificate,
   type PeerCertificate,
   type PemInput,
   type TLSInfo,

@@ -18,13 +18,17 @@ export type { PeerCertificate, PemInput, TLSInfo, TLSVersion } from "../core/tls
  *
  * @example
  * ```ts
- * const conn = await dial("tcp", "localhost:8443", { tls: { ca: fs.readFileSync("ca.pem") } });
+ * const { cert, key } = createCertificate({ hosts: ["localhost"] });
  * const ln = await listen("tcp", "127.0.0.1:0", { tls: { cert, key } });
+ * const conn = await dial("tcp", `localhost:${ln.port}`, { tls: { ca: cert } });
  * ```
  */
 export type TLSOptions = Omit<CoreTLSOptions, "context">;
 
-/** Options of {@link upgradeTLS}: TLS options, which side we are, and bounds on the handshake. */
+/**
+ * Options of {@link upgradeTLS}: TLS options, which side we are, and bounds on the handshake.
+ * @example `const o: UpgradeOptions = { server: true, cert, key, timeout: 5000 };`
+ */
 export interface UpgradeOptions extends TLSOptions {
   /** Take the server's side (default: the client's). */
   readonly server?: boolean;
@@ -96,3 +100,5 @@ export async function upgradeTLS(conn: Conn, opts: UpgradeOptions = {}): Promise
   }
   return new Conn(await startTLS(s, o, w));
 }
+
+export { type Certificate, type CertOptions, createCertificate } from "../core/cert.js";
