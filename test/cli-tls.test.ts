@@ -237,4 +237,40 @@ describe("sockit TLS", { timeout: 180_000 }, () => {
       await stop(srv);
     },
   );
+
+  test(
+    "relay tls-listen:… ↔ exec:cat answers socat OPENSSL:; relay - tls:… verifies (exit 3 without the CA)",
+    { ...LIMIT, skip: needs(["socat"]) },
+    async () => {
+      const r = sockit(["relay", `tls-listen:127.0.0.1:0,cert=${goodCert},key=${goodKey}`, "exec:cat"]);
+      const port = await listeningPort(r);
+      const cli = run(peerPath("socat"), ["-", `OPENSSL:localhost:${port},cafile=${caFile}`]);
+      cli.proc.stdin!.end("echo me\n");
+      assert.equal(await cli.exit(), 0, cli.stderr());
+      assert.equal(cli.stdout(), "echo me\n");
+      await r.exit();
+
+      const srv = run("openssl", [
+        "s_server",
+        "-accept",
+        "127.0.0.1:0",
+        "-cert",
+        goodCert,
+        "-key",
+        goodKey,
+        "-naccept",
+        "2",
+      ]);
+      const sport = (await srv.line(/ACCEPT [^\n]*:(\d+)/))[1]!;
+      const bad = sockit(["relay", "-", `tls:localhost:${sport}`]);
+      bad.proc.stdin!.end();
+      assert.equal(await bad.exit(), 3, bad.stderr());
+      assert.match(bad.stderr(), /unknown issuer/);
+      const ok = sockit(["relay", "-", `tls:localhost:${sport},cafile=${caFile}`]);
+      ok.proc.stdin!.write("to s_server\n");
+      await until(() => srv.stdout().includes("to s_server"), 10_000, `s_server's output (${ok.stderr()})`);
+      await stop(ok);
+      await stop(srv);
+    },
+  );
 });
