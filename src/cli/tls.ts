@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import type { Command } from "commander";
 import { createCertificate, fingerprint } from "../core/cert.js";
 import { toSocketError } from "../errors/index.js";
-import type { TLSInfo, TLSOptions } from "../net/index.js";
+import { dial, type TLSInfo, type TLSOptions } from "../net/index.js";
 import type { CommandRegistry } from "./commands/registry.js";
 import type { Context } from "./context.js";
 import { UsageError } from "./exit.js";
@@ -94,6 +94,68 @@ export function serverTLS(f: TLSFlags, ctx: Context): TLSOptions | undefined {
 export function describeTLS(t: TLSInfo): string {
   const peer = t.chain[0];
   return `TLS ${t.protocol} ${t.cipher}${peer === undefined ? "" : `, peer certificate ${peer.subject} (issuer ${peer.issuer})`}${t.authorized ? "" : " — NOT verified"}`;
+}
+
+/**
+ * `sockit info --tls HOST:PORT`: connects (without rejecting what does not verify), then prints
+ * the protocol, the cipher, whether and why not the certificate verifies (with `--ca`,
+ * `--servername` as for connect), and the chain: subjects, issuers, validity, SANs, fingerprints
+ * — the `openssl s_client` job, readable. `--json` gives the same as one object.
+ * @example `await runTLSInfo("localhost:443", { ca: "ca.pem" }, ctx)`
+ */
+export async function runTLSInfo(target: string, f: TLSFlags, ctx: Context): Promise<number> {
+  const extra = clientTLS(
+    {
+      tls: true,
+      ...(f.ca === undefined ? {} : { ca: f.ca }),
+      ...(f.servername === undefined ? {} : { servername: f.servername }),
+    },
+    ctx,
+  )!;
+  const conn = await dial("tcp", target, { timeout: 10_000, tls: { ...extra, rejectUnauthorized: false } });
+  const t = conn.tls!;
+  // a wrong host name is not an OpenSSL verify error: check the name as a verifying dial would
+  let nameError: string | undefined;
+  const host = f.servername ?? /^\[?([^\]]*?)\]?:[^:]+$/.exec(target)?.[1];
+  if (host !== undefined && t.chain[0] !== undefined) {
+    const { X509Certificate } = await import("node:crypto");
+    const x = new X509Certificate(t.chain[0].raw);
+    const ok = /^[\d.]+$|:/.test(host) ? x.checkIP(host) !== undefined : x.checkHost(host) !== undefined;
+    if (!ok) nameError = `wrong host name: the certificate is not for ${host}`;
+  }
+  await conn.close();
+  const verified = t.verifyError === undefined && nameError === undefined;
+  const why = t.verifyError ?? nameError;
+  const out = ctx.io.stdout;
+  if (ctx.opts.json) {
+    out.write(`${JSON.stringify({ ...t, chain: t.chain.map(({ raw: _raw, ...c }) => c), verified, verifyError: why ?? null })}
+`);
+    return 0;
+  }
+  out.write(`protocol: ${t.protocol}
+cipher:   ${t.cipher} (${t.bits} bits)
+`);
+  if (t.alpn !== undefined)
+    out.write(`alpn:     ${t.alpn}
+`);
+  out.write(`verified: ${verified ? "yes" : `no — ${why}`}
+`);
+  out.write(`chain (${t.chain.length}):
+`);
+  t.chain.forEach((c, i) => {
+    out.write(`  ${i} subject:  ${c.subject}
+`);
+    out.write(`    issuer:   ${c.issuer}
+`);
+    out.write(`    valid:    ${c.validFrom.toISOString()} .. ${c.validTo.toISOString()}${c.validTo.getTime() < Date.now() ? "  (EXPIRED)" : ""}
+`);
+    if (c.subjectAltNames.length > 0)
+      out.write(`    SANs:     ${c.subjectAltNames.join(", ")}
+`);
+    out.write(`    SHA-256:  ${c.fingerprint256}
+`);
+  });
+  return 0;
 }
 
 /** Flags of `cert create`. */

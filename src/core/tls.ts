@@ -87,6 +87,8 @@ export interface TLSInfo {
   readonly alpn: string | undefined;
   /** True when the peer's certificate verified. */
   readonly authorized: boolean;
+  /** Why it did not verify (OpenSSL's code, e.g. `"DEPTH_ZERO_SELF_SIGNED_CERT"`), when verification was off. */
+  readonly verifyError: string | undefined;
   /** The peer's certificate and its issuers (leaf first); empty when the peer sent none. */
   readonly chain: readonly PeerCertificate[];
 }
@@ -426,6 +428,7 @@ function describe(t: tls.TLSSocket): TLSInfo {
     bits: secretBits(cipher.standardName ?? cipher.name),
     alpn: typeof t.alpnProtocol === "string" ? t.alpnProtocol : undefined,
     authorized: t.authorized,
+    verifyError: t.authorizationError == null ? undefined : String(t.authorizationError),
     chain,
   };
 }
