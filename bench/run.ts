@@ -25,6 +25,7 @@ const FIGURES = [
   "transfer",
   "chat",
   "http",
+  "tls",
 ] as const;
 const LIMIT_MS = 90_000; // each figure bounds itself at 58 s; this is the backstop
 

@@ -33,7 +33,7 @@ export const LAYERS = {
 const ENTRIES = new Set(["index.ts", "trace-stderr.ts"]);
 /** Node modules only one unit (or file) may import. */
 const ONLY = [
-  { modules: ["net", "dgram"], allowed: (rel) => rel.startsWith("core/"), who: "src/core" },
+  { modules: ["net", "dgram", "tls"], allowed: (rel) => rel.startsWith("core/"), who: "src/core" },
   {
     modules: ["dns", "dns/promises"],
     allowed: (rel) => rel === "addr/resolve.ts",

@@ -75,6 +75,13 @@ export {
   timeout,
 } from "../errors/oserror.js";
 export {
+  SSL_ERROR,
+  SSLCertVerificationError,
+  SSLEOFError,
+  SSLError,
+  SSLZeroReturnError,
+} from "../errors/ssl.js";
+export {
   IP_ADD_MEMBERSHIP,
   IP_DROP_MEMBERSHIP,
   IP_MULTICAST_IF,
@@ -136,3 +143,17 @@ export {
 export type { Family, SenderOf, SockAddrArg, SockAddrOf, SockType } from "./sockaddr.js";
 export { type Readiness, Socket, socket } from "./socket.js";
 export { getdefaulttimeout, setdefaulttimeout } from "./timeout.js";
+export {
+  CERT_NONE,
+  CERT_OPTIONAL,
+  CERT_REQUIRED,
+  create_default_context,
+  type PeerCertDict,
+  PROTOCOL_TLS_CLIENT,
+  PROTOCOL_TLS_SERVER,
+  Purpose,
+  SSLContext,
+  SSLSocket,
+  TLSVersion,
+  type WrapOptions,
+} from "./ssl.js";

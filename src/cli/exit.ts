@@ -12,6 +12,7 @@ import {
   gaierror,
   herror,
   OSError,
+  SSLError,
   TimeoutError,
 } from "../errors/index.js";
 
@@ -23,7 +24,7 @@ export const EXIT = {
   USAGE: 1,
   /** A host or service name could not be resolved. */
   RESOLVE: 2,
-  /** Connection refused, host/network unreachable, or no Unix socket at the path. */
+  /** Connection refused, host/network unreachable, no Unix socket at the path, or TLS failed (verification, handshake). */
   REFUSED: 3,
   /** A timeout (-w, -i, a service's limit) passed. */
   TIMEOUT: 4,
@@ -47,7 +48,7 @@ export const EXIT_HELP = `Exit codes:
   0  success
   1  usage error (bad option or argument)
   2  name resolution failed (unknown host or service)
-  3  connection refused or unreachable
+  3  connection refused or unreachable, or TLS verification/handshake failed
   4  timed out
   5  connection reset or broken pipe
   6  other I/O error (address in use, permission denied, ...)
@@ -74,6 +75,7 @@ export function exitCodeFor(err: unknown): number {
   if (err instanceof TypeError || err instanceof RangeError) return EXIT.USAGE;
   if (err instanceof gaierror || err instanceof herror) return EXIT.RESOLVE;
   if (err instanceof TimeoutError) return EXIT.TIMEOUT;
+  if (err instanceof SSLError) return EXIT.REFUSED;
   if (err instanceof ConnectionRefusedError) return EXIT.REFUSED;
   if (
     err instanceof ConnectionResetError ||

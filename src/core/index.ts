@@ -7,3 +7,5 @@ export * from "./fd.js";
 export * from "./listener.js";
 export * from "./stream.js";
 export * from "./wait.js";
+export * from "./tls.js";
+export * from "./cert.js";

@@ -213,6 +213,24 @@ export class StreamListener {
   }
 
   async #acceptOne(w: Wait | undefined): Promise<StreamSocket> {
+    const a = await this.#next(w);
+    return new StreamSocket(a.sock, undefined, a.unix, a.remote);
+  }
+
+  /**
+   * Takes the next connection as the Node socket itself, not yet reading (TLS wraps it before
+   * a byte is read: core/tls.ts), with a descriptor number the caller owns (releaseFd it if the
+   * connection is given up). @internal
+   */
+  acceptNode(w?: Wait): Promise<AcceptedNode & { fd: number }> {
+    const sp = span(this.fd, "accept", []);
+    const p = this.#next(w).then((a) => ({ ...a, fd: allocFd() }));
+    return traced(sp, p, (a) => [
+      [a.fd, endpointTrace(a.remote ?? (a.unix ? { path: a.unix.local } : undefined))],
+    ]);
+  }
+
+  async #next(w: Wait | undefined): Promise<AcceptedNode> {
     for (;;) {
       if (this.#closed) throw closedError("accept", "listener");
       if (!this.#listening) {
@@ -222,7 +240,7 @@ export class StreamListener {
       if (next) {
         this.#accepted++;
         const unix = isUnix(this.#endpoint) ? { local: this.#endpoint.path } : undefined;
-        return new StreamSocket(next.sock, undefined, unix, next.remote);
+        return { sock: next.sock, unix, remote: next.remote };
       }
       if (this.#error !== undefined) {
         // an accept error Node reports is handed out once and the next accept() waits again, as
@@ -267,6 +285,13 @@ export class StreamListener {
       setImmediate(resolve);
     });
   }
+}
+
+/** A connection taken from the accept queue, before anything was read from it. @internal */
+export interface AcceptedNode {
+  readonly sock: net.Socket;
+  readonly unix: { local: string } | undefined;
+  readonly remote: IpEndpoint | undefined;
 }
 
 /** A connection waiting in the accept queue, with the peer read when it arrived. */

@@ -17,6 +17,13 @@ export interface StreamOwner {
 /** @internal @example `reset(sock)` */
 export function reset(sock: net.Socket): void {
   if (sock.destroyed) return;
+  // a TLS socket's handle wraps the TCP one (Node refuses resetAndDestroy on it): reset that
+  const parent = (sock as unknown as { _handle?: { _parent?: { reset?(cb: () => void): number } } | null })
+    ._handle?._parent;
+  if (typeof parent?.reset === "function") {
+    if (parent.reset(() => sock.destroy()) !== 0) sock.destroy();
+    return;
+  }
   try {
     sock.resetAndDestroy();
   } catch {
@@ -75,4 +82,18 @@ export function attach(sock: net.Socket, owner: StreamOwner): void {
   soleListener(sock, "error", onError, true);
   sock.on("drain", onDrain);
   sock.on("close", onClose);
+}
+
+/**
+ * Undoes {@link attach}: the socket is handed on (to TLS, for STARTTLS); `owner` hears no more.
+ * @internal
+ * @example `detach(sock)`
+ */
+export function detach(sock: net.Socket): void {
+  sock.removeListener("data", onData);
+  sock.removeListener("end", onEnd);
+  sock.removeListener("error", onError);
+  sock.removeListener("drain", onDrain);
+  sock.removeListener("close", onClose);
+  delete (sock as Partial<Owned>)[OWNER];
 }

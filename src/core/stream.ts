@@ -26,13 +26,14 @@ import {
   makeOSError,
   type OSError,
   toSocketError,
+  toSSLError,
 } from "../errors/index.js";
 import { CLOSE_LINGER_MS, DISPOSE_FLUSH_MS, RECV_HIGH_WATER } from "../limits.js";
 import { span, sym, traced, tracing } from "../trace.js";
 import { type Endpoint, formatEndpoint, fromNode, isUnix, peerFromHandle } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { ChunkQueue } from "./chunks.js";
-import { attach, reset } from "./stream-node.js";
+import { attach, detach, reset } from "./stream-node.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
 
 const EMPTY = Buffer.alloc(0);
@@ -264,7 +265,10 @@ export class StreamSocket extends ChunkQueue {
    */
   #probeReset(): void {
     if (this.#unix !== undefined || this.#broken) return;
-    const fd = (this.#sock as unknown as { _handle?: { fd?: number } | null })._handle?.fd;
+    // a TLS socket's handle wraps the TCP one (its _parent), which holds the descriptor
+    const h = (this.#sock as unknown as { _handle?: { fd?: number; _parent?: { fd?: number } } | null })
+      ._handle;
+    const fd = h?.fd ?? h?._parent?.fd;
     if (typeof fd !== "number" || fd < 0) return;
     try {
       fs.writeSync(fd, EMPTY);
@@ -692,6 +696,53 @@ export class StreamSocket extends ChunkQueue {
   }
 
   /**
+   * Hands the Node socket on (STARTTLS: TLS takes it over) and leaves this object closed without
+   * closing the connection; the descriptor number goes with it. Refuses (EINVAL) while received
+   * bytes are unread — they were sent before the switch, and TLS would never see them — and after
+   * a shutdown, an error or close. @internal (core/tls.ts uses it)
+   */
+  handOff(op: string): {
+    sock: net.Socket;
+    fd: number;
+    unix: UnixNames | undefined;
+    remote: Endpoint | undefined;
+  } {
+    if (this.#closed) throw closedError(op);
+    if (this.#error !== undefined) throw this.#takeError(op);
+    const unread = this.bufferedBytes + this.#sock.readableLength;
+    const address = formatEndpoint(this.remoteEndpoint());
+    if (unread > 0) {
+      throw makeOSError("EINVAL", {
+        op,
+        address,
+        hint: `${unread} received byte(s) are still unread: read the peer's whole answer before starting TLS (a peer that sends plain text after agreeing to start TLS is broken or under attack)`,
+      });
+    }
+    if (this.#broken || this.#eof || this.#rdShut || this.#wrShut || this.#sock.destroyed) {
+      throw makeOSError("ENOTCONN", {
+        op,
+        address,
+        hint: "the connection is shut down or gone; TLS needs both directions open",
+      });
+    }
+    if (this.#slotN !== 0 || (this.#x?.readers?.size ?? 0) > 0) {
+      throw makeOSError("EINVAL", {
+        op,
+        address,
+        hint: "a recv is still waiting on this socket; let it finish before starting TLS",
+      });
+    }
+    const unix = this.#unix;
+    const remote = this.remoteEndpoint();
+    this.#keepNames();
+    this.#closed = true;
+    detach(this.#sock);
+    this.#sock.pause();
+    this.#x?.writers?.fail((o) => closedError(o));
+    return { sock: this.#sock, fd: this.fd, unix, remote };
+  }
+
+  /**
    * Closes: waiting calls and every later call reject with EBADF; queued outgoing bytes are still
    * delivered (FIN after them), bounded by {@link CLOSE_LINGER_MS}; unread incoming data makes
    * the kernel reset the connection, as close(2) does. Idempotent; returns at once.
@@ -760,6 +811,7 @@ export class StreamSocket extends ChunkQueue {
   }
 
   #convert(err: unknown, op: string): OSError {
-    return toSocketError(err, { op, address: formatEndpoint(this.remoteEndpoint()) });
+    const details = { op, address: formatEndpoint(this.remoteEndpoint()) };
+    return toSSLError(err, details) ?? toSocketError(err, details);
   }
 }

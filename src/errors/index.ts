@@ -8,3 +8,4 @@ export * from "./eof.js";
 export * from "./linux.js";
 export * from "./oserror.js";
 export * from "./closed.js";
+export * from "./ssl.js";

@@ -6,6 +6,7 @@
  */
 import { type Endpoint, formatEndpoint } from "../core/endpoint.js";
 import type { StreamSocket } from "../core/stream.js";
+import { type TLSInfo, tlsHandshake, tlsInfo } from "../core/tls.js";
 import type { Wait } from "../core/wait.js";
 import { argTypeError, checkInt, type OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
 import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
@@ -104,6 +105,29 @@ export class Conn implements ConnLike {
   /** Wraps a core connection (made by dial/accept). */
   constructor(s: StreamSocket) {
     this.#s = s;
+  }
+
+  /** @internal The core socket under a Conn (upgradeTLS hands it to TLS). */
+  static _core(c: Conn): StreamSocket {
+    return c.#s;
+  }
+
+  /**
+   * The TLS facts (protocol, cipher, ALPN, the peer's chain) once the handshake is done;
+   * undefined for a plain connection or while an accepted one is still shaking hands.
+   * @example `console.log(conn.tls?.protocol, conn.tls?.cipher); // TLSv1.3 TLS_AES_256_GCM_SHA384`
+   */
+  get tls(): TLSInfo | undefined {
+    return tlsInfo(this.#s);
+  }
+
+  /**
+   * Waits for the TLS handshake (an accepted TLS connection does it in the background; the
+   * first read or write waits for it too); rejects its SSLError. EINVAL on a plain connection.
+   * @example `const info = await conn.handshake();`
+   */
+  handshake(): Promise<TLSInfo> {
+    return tlsHandshake(this.#s);
   }
 
   /** The local address: `"127.0.0.1:54321"`, `"[::1]:54321"` or a path. */

@@ -7,7 +7,8 @@
 import { resolveHost } from "../addr/resolve.js";
 import { connectAny } from "../core/connect.js";
 import type { Endpoint } from "../core/endpoint.js";
-import { makeOSError, TimeoutError } from "../errors/index.js";
+import { startTLS } from "../core/tls.js";
+import { argTypeError, makeOSError, TimeoutError } from "../errors/index.js";
 import {
   checkNetwork,
   isPacketNetwork,
@@ -19,6 +20,13 @@ import {
 import { Conn } from "./conn.js";
 import { checkOptions, optBool, optInt, optNumber, optSignal, optString } from "./options.js";
 import { dialPacket, type PacketConn } from "./packet.js";
+import { checkTLSOptions, type TLSOptions } from "./tls.js";
+
+/** The host part of "host:port" / "[v6]:port" (the name TLS checks by default). */
+function hostOf(address: string): string | undefined {
+  const m = /^\[([^\]]+)\]:\w+$/.exec(address) ?? /^([^:]*):\w+$/.exec(address);
+  return m?.[1] === undefined || m[1] === "" ? undefined : m[1];
+}
 
 /**
  * Options of {@link dial}.
@@ -42,6 +50,13 @@ export interface DialOptions {
   readonly keepAlive?: boolean;
   /** TCP_NODELAY from the start (Go's default is true; so is sockit's). */
   readonly noDelay?: boolean;
+  /**
+   * Speak TLS (Go's tls.Dial): `{}` for the defaults — the certificate verified against the
+   * root CAs plus `ca`, the host name checked, TLS 1.2 or newer. The handshake is part of the
+   * dial (and of its timeout); a certificate that does not verify rejects
+   * SSLCertVerificationError. Stream networks only.
+   */
+  readonly tls?: TLSOptions;
 }
 
 /**
@@ -73,7 +88,10 @@ export async function dial(
   const timeout = optNumber("timeout", o.timeout, 0, 2 ** 31 - 1);
   const keepAlive = optBool("keepAlive", o.keepAlive) ?? false;
   const noDelay = optBool("noDelay", o.noDelay) ?? true;
+  const tls = o.tls === undefined ? undefined : checkTLSOptions(o.tls);
   if (isPacketNetwork(network)) {
+    if (tls !== undefined)
+      throw argTypeError("tls", "absent for a packet network (DTLS is not supported)", o.tls);
     return dialPacket(network, address, {
       ...(signal ? { signal } : {}),
       ...(local !== undefined ? { localAddress: local } : {}),
@@ -126,5 +144,8 @@ export async function dial(
     noDelay,
     target: address,
   });
-  return new Conn(s);
+  if (tls === undefined) return new Conn(s);
+  const left = timeout === undefined ? undefined : Math.max(1, timeout - (performance.now() - t0));
+  const w = { ...(left === undefined ? {} : { timeout: left }), ...(signal === undefined ? {} : { signal }) };
+  return new Conn(await startTLS(s, tls, w, hostOf(address)));
 }

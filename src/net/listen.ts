@@ -5,11 +5,13 @@
  */
 import { type Endpoint, formatEndpoint } from "../core/endpoint.js";
 import { StreamListener } from "../core/listener.js";
-import { OSError } from "../errors/index.js";
+import { acceptTLS, type TLSOptions as CoreTLSOptions, tlsContext } from "../core/tls.js";
+import { argTypeError, OSError } from "../errors/index.js";
 import { DEFAULT_BACKLOG } from "../limits.js";
 import { checkNetwork, resolveNetAddress, type StreamNetwork } from "./address.js";
 import { type CallOptions, Conn } from "./conn.js";
 import { checkOptions, optBool, optInt, optSignal } from "./options.js";
+import { checkTLSOptions, type TLSOptions } from "./tls.js";
 
 /**
  * Options of {@link listen}.
@@ -29,6 +31,13 @@ export interface ListenOptions {
   readonly signal?: AbortSignal;
   /** For "tcp6" or "tcp" on "::": refuse IPv4-mapped connections. */
   readonly ipv6Only?: boolean;
+  /**
+   * Serve TLS with `{ cert, key }` (PEM; add `requestCert` and `ca` to verify clients). accept()
+   * returns at once and each connection's handshake goes on in the background (its first read
+   * or write waits for it; `conn.handshake()` waits explicitly), so a slow client holds up
+   * nobody; a client that does not finish within 10 s is dropped.
+   */
+  readonly tls?: TLSOptions;
 }
 
 /**
@@ -47,10 +56,12 @@ export interface ListenOptions {
  */
 export class Listener implements AsyncIterable<Conn> {
   readonly #l: StreamListener;
+  readonly #tls: CoreTLSOptions | undefined;
 
-  /** Wraps a core listener (made by listen). */
-  constructor(l: StreamListener) {
+  /** Wraps a core listener (made by listen); `tls`: a TLS server's options (with its context). */
+  constructor(l: StreamListener, tls?: CoreTLSOptions) {
     this.#l = l;
+    this.#tls = tls;
   }
 
   /** The bound address with the real port: `"127.0.0.1:41234"`, `"[::]:8080"` or a path. */
@@ -82,7 +93,9 @@ export class Listener implements AsyncIterable<Conn> {
   /** Waits for the next connection. */
   async accept(opts?: CallOptions): Promise<Conn> {
     const signal = optSignal(checkOptions("opts", opts).signal);
-    return new Conn(await this.#l.accept(signal ? { signal } : undefined));
+    const w = signal ? { signal } : undefined;
+    if (this.#tls !== undefined) return new Conn(await acceptTLS(this.#l, this.#tls, w));
+    return new Conn(await this.#l.accept(w));
   }
 
   /** Stops listening (a Unix path is removed); accepted connections go on. Idempotent. */
@@ -132,8 +145,16 @@ export async function listen(
   const backlog = optInt("backlog", o.backlog, -(2 ** 31), 2 ** 31 - 1) ?? DEFAULT_BACKLOG;
   const ipv6Only = optBool("ipv6Only", o.ipv6Only) ?? false;
   const net = checkNetwork(network);
+  let tls: CoreTLSOptions | undefined;
+  if (o.tls !== undefined) {
+    const t = checkTLSOptions(o.tls);
+    if (t.cert === undefined || t.key === undefined) {
+      throw argTypeError("tls.cert", "a certificate and key (PEM) for a TLS listener", t.cert);
+    }
+    tls = { ...t, context: tlsContext(t) };
+  }
   const at = await resolveNetAddress(net, address, true, "bind");
-  const l = new Listener(await StreamListener.bind(at, { backlog, ipv6Only }));
+  const l = new Listener(await StreamListener.bind(at, { backlog, ipv6Only }), tls);
   if (signal) {
     if (signal.aborted) await l.close();
     else signal.addEventListener("abort", () => void l.close(), { once: true });

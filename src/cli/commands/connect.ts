@@ -13,6 +13,7 @@ import { resolveWithin, setupLimit, setupTimeoutError, sourceError } from "../co
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
+import { clientTLS, describeTLS, type TLSFlags } from "../tls.js";
 import { addressError, checkFamily, parseHost, parsePort, parseUnixPath, shown } from "../session/address.js";
 import type { StdinReader } from "../session/stdin.js";
 import { runSession } from "../session/stdio.js";
@@ -45,6 +46,8 @@ export interface ConnectPlan {
   readonly shutdown: boolean;
   /** `--progress` / `--no-progress` (undefined: a bar when stderr is a terminal). */
   readonly progress?: boolean | undefined;
+  /** `--tls`, `--ca`, `--servername`, `--insecure` (read when the command runs). */
+  readonly tlsFlags?: TLSFlags | undefined;
 }
 
 /** The flags of `connect` as commander parses them. */
@@ -61,6 +64,10 @@ export interface ConnectFlags {
   readonly crlf?: boolean;
   readonly shutdown?: boolean;
   readonly progress?: boolean;
+  readonly tls?: boolean;
+  readonly ca?: string;
+  readonly servername?: string;
+  readonly insecure?: boolean;
 }
 
 /** Without `-q`, UDP waits this long after stdin EOF for replies. */
@@ -79,7 +86,18 @@ export function planConnect(args: readonly string[], f: ConnectFlags): ConnectPl
     crlf: f.crlf === true,
     shutdown: f.shutdown !== false,
     ...(f.progress === undefined ? {} : { progress: f.progress }),
+    ...(f.tls === true || f.ca !== undefined || f.servername !== undefined || f.insecure === true
+      ? {
+          tlsFlags: {
+            tls: f.tls === true,
+            ca: f.ca,
+            servername: f.servername,
+            insecure: f.insecure,
+          } as TLSFlags,
+        }
+      : {}),
   };
+  if (f.udp === true && common.tlsFlags !== undefined) throw new UsageError("--tls needs TCP (no -u)");
   const linger = f.linger === undefined ? undefined : parseSeconds("-q", f.linger, true);
   if (f.unix) {
     if (args.length !== 1) throw new UsageError("with -U give one PATH: sockit connect -U /tmp/s.sock");
@@ -126,6 +144,8 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
   return withStop(ctx, async (signal, stdin) => {
     if (plan.network.startsWith("udp")) return runUdp(plan, ctx, stdin, signal);
     const opts: { -readonly [K in keyof DialOptions]: DialOptions[K] } = { signal };
+    const tls = plan.tlsFlags === undefined ? undefined : clientTLS(plan.tlsFlags, ctx);
+    if (tls !== undefined) opts.tls = tls;
     if (plan.source?.address !== undefined) opts.localAddress = plan.source.address;
     if (plan.source?.port !== undefined) opts.localPort = plan.source.port;
     const limit = setupLimit(plan);
@@ -145,6 +165,7 @@ export function runConnect(plan: ConnectPlan, ctx: Context): Promise<number> {
       throw err;
     }
     const unix = plan.network === "unix";
+    if (conn.tls !== undefined) ctx.info(describeTLS(conn.tls));
     ctx.info(
       `connected to ${conn.remoteAddress || plan.address} from ${conn.localAddress || (unix ? "an unnamed unix socket" : "(unnamed)")}`,
     );
@@ -236,6 +257,10 @@ export function register(program: Command, reg: CommandRegistry): void {
       "show a progress bar on stderr (default when stderr is a terminal, after ~1 s; percentage and ETA when stdin is a file)",
     )
     .option("--no-progress", "no progress bar")
+    .option("--tls", "speak TLS (the certificate is verified, the host name checked, TLS 1.2+)")
+    .option("--ca <file>", "with --tls: also trust the CA certificate(s) in FILE (PEM)")
+    .option("--servername <name>", "with --tls: the name to send (SNI) and check (default: HOST)")
+    .option("--insecure", "with --tls: do NOT verify the certificate (prints a warning)")
     .addHelpText(
       "after",
       `
@@ -257,6 +282,7 @@ Examples:
   sockit connect -w 2 127.0.0.1 7             give up if not connected within 2 s
   echo stats | sockit connect -w 1 cache.test 11211   print the answer, exit 1 s after it stops
   sockit connect -U /tmp/app.sock             a Unix socket
+  sockit connect --tls --ca cert.pem localhost 8443   TLS, trusting a local certificate
   echo ping | sockit connect -u 127.0.0.1 7   one datagram, print replies for 1 s
   sockit -x connect 127.0.0.1 13              hex dump of what comes back
   sockit --trace connect 127.0.0.1 7          every socket call on stderr`,

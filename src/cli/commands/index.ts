@@ -19,6 +19,7 @@ import { register as rpc } from "./rpc.js";
 import { register as scan } from "./scan.js";
 import { register as serve } from "./serve.js";
 import { register as transfer } from "./transfer.js";
+import { registerCert } from "../tls.js";
 
 /**
  * Adds every subcommand to the program.
@@ -39,4 +40,5 @@ export function registerAll(program: Command, reg: CommandRegistry): void {
   get(program, reg);
   rfcClients(program, reg);
   transfer(program, reg);
+  registerCert(program, reg);
 }

@@ -12,6 +12,7 @@ import { getservbyname, getservbyport } from "../../addr/services.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
+import { runTLSInfo } from "../tls.js";
 import { parsePortNumber } from "../session/address.js";
 import type { CommandRegistry } from "./registry.js";
 
@@ -117,6 +118,12 @@ export function register(program: Command, reg: CommandRegistry): void {
     .argument("[name]", "a host name or address to resolve with getaddrinfo")
     .option("-s, --service <name|port>", "look up a service: a name (http) or a port number (80)")
     .option("--proto <tcp|udp>", "protocol for --service", "tcp")
+    .option(
+      "--tls <host:port>",
+      "connect with TLS and show the protocol, cipher, verification and certificate chain",
+    )
+    .option("--ca <file>", "with --tls: also trust the CA certificate(s) in FILE")
+    .option("--servername <name>", "with --tls: the name to send (SNI) and check")
     .addHelpText(
       "after",
       `
@@ -125,9 +132,33 @@ Examples:
   sockit info localhost            what localhost resolves to (only that)
   sockit info --service http       http = 80/tcp (only that)
   sockit info --service 53 --proto udp
-  sockit info --json localhost     the same as one JSON object`,
+  sockit info --json localhost     the same as one JSON object
+  sockit info --tls localhost:443  the TLS protocol, cipher and certificate chain`,
     );
-  cmd.action((name: string | undefined, opts: { service?: string; proto?: string }) => {
-    reg.choose(cmd, (ctx) => runInfo(planInfo(name, opts), ctx));
-  });
+  cmd.action(
+    (
+      name: string | undefined,
+      opts: { service?: string; proto?: string; tls?: string; ca?: string; servername?: string },
+    ) => {
+      if (opts.tls !== undefined) {
+        if (name !== undefined || opts.service !== undefined)
+          throw new UsageError("--tls HOST:PORT goes alone (no NAME, no --service)");
+        const target = opts.tls;
+        reg.choose(cmd, (ctx) =>
+          runTLSInfo(
+            target,
+            {
+              ...(opts.ca === undefined ? {} : { ca: opts.ca }),
+              ...(opts.servername === undefined ? {} : { servername: opts.servername }),
+            },
+            ctx,
+          ),
+        );
+        return;
+      }
+      if (opts.ca !== undefined || opts.servername !== undefined)
+        throw new UsageError("--ca and --servername need --tls HOST:PORT");
+      reg.choose(cmd, (ctx) => runInfo(planInfo(name, opts), ctx));
+    },
+  );
 }

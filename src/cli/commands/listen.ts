@@ -14,6 +14,7 @@ import { AccessPolicy, parseCidr } from "../cidr.js";
 import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
+import { serverTLS, type TLSFlags } from "../tls.js";
 import { acceptLoop, DEFAULT_MAX_CLIENTS, unmapped } from "../listen/accept.js";
 import { brokerMode } from "../listen/broker.js";
 import { chatMode } from "../listen/chat.js";
@@ -54,6 +55,8 @@ export interface ListenPlan {
   readonly progress?: boolean | undefined;
   readonly mode: ModeName;
   readonly modeOptions: ModeOptions;
+  /** `--tls`, `--cert`, `--key` (read when the command runs). */
+  readonly tlsFlags?: TLSFlags | undefined;
 }
 
 /** The flags of `listen` as commander parses them. */
@@ -76,6 +79,9 @@ export interface ListenFlags {
   readonly broker?: boolean;
   readonly chat?: boolean;
   readonly sendQueue?: string;
+  readonly tls?: boolean;
+  readonly cert?: string;
+  readonly key?: string;
 }
 
 function modeOf(f: ListenFlags): ModeName {
@@ -150,7 +156,11 @@ export function planListen(args: readonly string[], f: ListenFlags): ListenPlan 
     ...(f.progress === undefined ? {} : { progress: f.progress }),
     mode,
     modeOptions,
+    ...(f.tls === true || f.cert !== undefined || f.key !== undefined
+      ? { tlsFlags: { tls: f.tls === true, cert: f.cert, key: f.key } as TLSFlags }
+      : {}),
   };
+  if (f.udp === true && common.tlsFlags !== undefined) throw new UsageError("--tls needs TCP (no -u)");
   if (f.udpPeers !== undefined && f.udpPeers !== "first" && f.udpPeers !== "all")
     throw new UsageError(`--udp-peers must be first or all, got ${f.udpPeers}`);
   if (f.unix) {
@@ -238,8 +248,9 @@ function makeMode(plan: ListenPlan, ctx: Context, signal: AbortSignal, stdin: St
 export function runListen(plan: ListenPlan, ctx: Context): Promise<number> {
   return withStop(ctx, async (signal, stdin) => {
     if (plan.network.startsWith("udp")) return runUdp(plan, ctx, stdin, signal);
+    const tls = plan.tlsFlags === undefined ? undefined : serverTLS(plan.tlsFlags, ctx);
     const ln = await bindPlan<Listener>(plan, (n, a) =>
-      listen(n as "tcp", a, { ipv6Only: plan.ipv6Only, signal }),
+      listen(n as "tcp", a, { ipv6Only: plan.ipv6Only, signal, ...(tls === undefined ? {} : { tls }) }),
     );
     announce(plan, ln.address, ctx);
     const mode = makeMode(plan, ctx, signal, stdin);
@@ -326,6 +337,12 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--no-progress", "no progress bar")
     .option("--exec <cmd>", "run CMD for each client, its stdin/stdout connected to the client")
     .option("--sh-exec <cmd>", "run /bin/sh -c CMD for each client")
+    .option(
+      "--tls",
+      "speak TLS (without --cert/--key: a fresh self-signed certificate, its fingerprint printed)",
+    )
+    .option("--cert <file>", "with --tls: the certificate chain (PEM)")
+    .option("--key <file>", "with --tls: its private key (PEM)")
     .option("--broker", "relay every client's bytes to all other clients (implies -k)")
     .option("--chat", "a line chat between clients, with nicknames (implies -k)")
     .option(
@@ -345,6 +362,7 @@ Examples:
   sockit listen --allow 10.0.0.0/8 --deny 10.0.0.66 8000
   sockit listen -u 5353                       print datagrams; stdin answers the last sender
   sockit listen -U /tmp/app.sock              a Unix socket
+  sockit listen --tls --cert cert.pem --key key.pem 8443   TLS
   sockit listen -k --sh-exec 'date' 8013      a daytime server
   sockit listen --chat 6667                   a chat room for nc users`,
     );

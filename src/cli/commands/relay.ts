@@ -179,6 +179,8 @@ export function register(program: Command, reg: CommandRegistry): void {
       `
 Addresses:
   tcp:HOST:PORT                    connect (tcp4:, tcp6:; IPv6 in brackets: tcp:[::1]:80)
+  tls:HOST:PORT[,cafile=F,servername=N,verify=0]   connect with TLS (socat's OPENSSL:)
+  tls-listen:[HOST:]PORT,cert=F,key=F[,fork]       accept TLS (socat's OPENSSL-LISTEN:)
   tcp-listen:[HOST:]PORT[,fork]    accept one connection (,fork: every connection, each to a
                                    fresh instance of the other address); port 0 picks a free
                                    port and prints "sockit: listening on HOST:PORT"

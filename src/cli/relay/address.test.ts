@@ -166,3 +166,24 @@ test("property: hostile address strings parse or raise UsageError, never anythin
     fcParams(3000),
   );
 });
+
+test("tls: and tls-listen: (socat's OPENSSL forms) parse their options; tls-listen needs cert and key", () => {
+  assert.deepEqual(parseRelayAddress("tls:localhost:443,cafile=ca.pem,servername=x.test"), {
+    kind: "tcp",
+    network: "tcp",
+    host: "localhost",
+    port: "443",
+    tls: { verify: true, cafile: "ca.pem", servername: "x.test" },
+  });
+  assert.deepEqual(parseRelayAddress("tls-listen:8443,cert=c.pem,key=k.pem,fork"), {
+    kind: "tcp-listen",
+    network: "tcp",
+    host: "",
+    port: "8443",
+    fork: true,
+    tls: { verify: false, cert: "c.pem", key: "k.pem" },
+  });
+  assert.equal(formatRelayAddress(parseRelayAddress("openssl:[::1]:443,verify=0")), "tls:[::1]:443");
+  assert.throws(() => parseRelayAddress("tls-listen:8443"), /needs cert=FILE,key=FILE/);
+  assert.throws(() => parseRelayAddress("tls:h:1,bogus=1"), /unknown or incomplete option/);
+});

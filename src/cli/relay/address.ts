@@ -30,15 +30,36 @@ export type TcpNetwork = "tcp" | "tcp4" | "tcp6";
 /** Datagram networks as `dial`/`listenPacket` name them. */
 export type UdpNetwork = "udp" | "udp4" | "udp6";
 
+/**
+ * The TLS options of a `tls:` / `tls-listen:` address (socat's OPENSSL forms): files are read
+ * when the relay starts.
+ * @example `const t: RelayTLS = { cafile: "ca.pem", verify: true }`
+ */
+export interface RelayTLS {
+  readonly cert?: string;
+  readonly key?: string;
+  readonly cafile?: string;
+  readonly servername?: string;
+  /** Verify the peer (client default true; `verify=0` turns it off, with a warning). */
+  readonly verify: boolean;
+}
+
 /** One side of a relay, as parsed. */
 export type RelayAddress =
-  | { readonly kind: "tcp"; readonly network: TcpNetwork; readonly host: string; readonly port: string }
+  | {
+      readonly kind: "tcp";
+      readonly network: TcpNetwork;
+      readonly host: string;
+      readonly port: string;
+      readonly tls?: RelayTLS;
+    }
   | {
       readonly kind: "tcp-listen";
       readonly network: TcpNetwork;
       readonly host: string;
       readonly port: string;
       readonly fork: boolean;
+      readonly tls?: RelayTLS;
     }
   | { readonly kind: "udp"; readonly network: UdpNetwork; readonly host: string; readonly port: string }
   | {
@@ -98,6 +119,37 @@ function unixPath(text: string, path: string): string {
 }
 
 const TCP: Record<string, TcpNetwork> = { tcp: "tcp", tcp4: "tcp4", tcp6: "tcp6" };
+const TLS_TYPES = new Set(["tls", "openssl", "ssl"]);
+
+/** `tls:` / `tls-listen:` options: fork, cert=, key=, cafile= (ca=), servername=, verify=0|1. */
+function tlsOptions(
+  text: string,
+  opts: readonly string[],
+  listening: boolean,
+): { fork: boolean; tls: RelayTLS } {
+  let fork = false;
+  const t: { -readonly [K in keyof RelayTLS]: RelayTLS[K] } = { verify: !listening };
+  for (const o of opts) {
+    const eq = o.indexOf("=");
+    const name = (eq < 0 ? o : o.slice(0, eq)).toLowerCase();
+    const value = eq < 0 ? "" : o.slice(eq + 1);
+    if (name === "fork" && listening) fork = true;
+    else if (name === "cert" && value !== "") t.cert = value;
+    else if (name === "key" && value !== "") t.key = value;
+    else if ((name === "cafile" || name === "ca") && value !== "") t.cafile = value;
+    else if (name === "servername" && value !== "" && !listening) t.servername = value;
+    else if (name === "verify" && (value === "0" || value === "1")) t.verify = value === "1";
+    else
+      throw bad(
+        text,
+        `unknown or incomplete option ${show(o)} (tls options: cert=FILE, key=FILE, cafile=FILE, servername=NAME, verify=0|1${listening ? ", fork" : ""})`,
+      );
+  }
+  if (listening && (t.cert === undefined || t.key === undefined))
+    throw bad(text, "tls-listen needs cert=FILE,key=FILE");
+  if ((t.cert === undefined) !== (t.key === undefined)) throw bad(text, "give both cert=FILE and key=FILE");
+  return { fork, tls: t };
+}
 const UDP: Record<string, UdpNetwork> = { udp: "udp", udp4: "udp4", udp6: "udp6" };
 
 /**
@@ -132,6 +184,13 @@ export function parseRelayAddress(text: string): RelayAddress {
   const [rest = "", ...opts] = body.split(",");
   const listen = type.endsWith("-listen");
   const base = listen ? type.slice(0, -"-listen".length) : type === "unix-connect" ? "unix" : type;
+  if (TLS_TYPES.has(base)) {
+    const { fork, tls } = tlsOptions(text, opts, listen);
+    const hp = hostPort(text, rest, "tcp", listen);
+    return listen
+      ? { kind: "tcp-listen", network: "tcp", host: hp.host, port: hp.port, fork, tls }
+      : { kind: "tcp", network: "tcp", ...hp, tls };
+  }
   const tcp = TCP[base];
   const udp = UDP[base];
   if (tcp !== undefined) {
@@ -166,10 +225,11 @@ export function formatRelayAddress(a: RelayAddress): string {
     host === "" ? port : host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
   switch (a.kind) {
     case "tcp":
+      return `${a.tls ? "tls" : a.network}:${hp(a.host, a.port)}`;
     case "udp":
       return `${a.network}:${hp(a.host, a.port)}`;
     case "tcp-listen":
-      return `${a.network}-listen:${hp(a.host, a.port)}${a.fork ? ",fork" : ""}`;
+      return `${a.tls ? "tls" : a.network}-listen:${hp(a.host, a.port)}${a.fork ? ",fork" : ""}`;
     case "udp-listen":
       return `${a.network}-listen:${hp(a.host, a.port)}`;
     case "unix":

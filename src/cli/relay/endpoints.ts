@@ -10,9 +10,10 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import * as fs from "node:fs";
 import { formatHostPort } from "../../addr/address.js";
 import { toSocketError } from "../../errors/index.js";
-import { dial, listen, listenPacket } from "../../net/index.js";
+import { dial, listen, listenPacket, type TLSOptions } from "../../net/index.js";
 import type { Context } from "../context.js";
 import { writeAll } from "../pump.js";
 import { childEnd } from "../session/child.js";
@@ -20,7 +21,8 @@ import type { SpliceEnd } from "../session/splice.js";
 import { StdinReader } from "../session/stdin.js";
 import { connEnd } from "../session/stdio.js";
 import { packetEnd } from "../session/udp.js";
-import { formatRelayAddress, type RelayAddress } from "./address.js";
+import { clientTLS } from "../tls.js";
+import { formatRelayAddress, type RelayAddress, type RelayTLS } from "./address.js";
 
 /**
  * One open side of a relay: a {@link SpliceEnd} (the relay is a splice of two).
@@ -102,6 +104,33 @@ function announce(ctx: Context, bound: string, port: string | undefined): void {
  * const s = await o.next(); // the first client
  * ```
  */
+function relayClientTLS(t: RelayTLS, ctx: Context): TLSOptions {
+  return clientTLS(
+    {
+      tls: true,
+      ...(t.cafile === undefined ? {} : { ca: t.cafile }),
+      ...(t.servername === undefined ? {} : { servername: t.servername }),
+      insecure: !t.verify,
+    },
+    ctx,
+  )!;
+}
+
+function relayServerTLS(t: RelayTLS): TLSOptions {
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(f, "utf8");
+    } catch (err) {
+      throw toSocketError(err, { op: "open", address: f, hint: `cannot read the tls-listen file ${f}` });
+    }
+  };
+  return {
+    cert: read(t.cert!),
+    key: read(t.key!),
+    ...(t.verify ? { requestCert: true, ...(t.cafile === undefined ? {} : { ca: read(t.cafile) }) } : {}),
+  };
+}
+
 export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
   switch (a.kind) {
     case "tcp":
@@ -111,7 +140,8 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
       return {
         bound: undefined,
         next: async (signal) => {
-          const conn = await dial(net, addr, signal ? { signal } : {});
+          const tls = a.kind === "tcp" && a.tls !== undefined ? relayClientTLS(a.tls, ctx) : undefined;
+          const conn = await dial(net, addr, { ...(signal ? { signal } : {}), ...(tls ? { tls } : {}) });
           ctx.info(`connected to ${a.kind === "tcp" ? conn.remoteAddress : a.path}`);
           return connEnd(conn, a.kind === "tcp" ? conn.remoteAddress : a.path);
         },
@@ -122,7 +152,11 @@ export async function prepare(a: RelayAddress, ctx: Context): Promise<Opener> {
     case "unix-listen": {
       const ln =
         a.kind === "tcp-listen"
-          ? await listen(a.network, formatHostPort(a.host, a.port))
+          ? await listen(
+              a.network,
+              formatHostPort(a.host, a.port),
+              a.tls === undefined ? {} : { tls: relayServerTLS(a.tls) },
+            )
           : await listen("unix", a.path);
       announce(ctx, ln.address, a.kind === "tcp-listen" ? a.port : undefined);
       return {
