@@ -115,7 +115,7 @@ describe("sockit TLS", { timeout: 180_000 }, () => {
 
   test(
     "a TLS client accepted after the listener's stdin ended: the half-close waits for the handshake",
-    LIMIT,
+    { ...LIMIT, skip: needs(["openssl"]) },
     async () => {
       const ln = sockit(["listen", "-k", "--tls", "--cert", goodCert, "--key", goodKey, "127.0.0.1", "0"]);
       ln.proc.stdin!.end(); // every client is half-closed at once (SHUT_WR), before its handshake is done
@@ -240,7 +240,7 @@ describe("sockit TLS", { timeout: 180_000 }, () => {
 
   test(
     "relay tls-listen:… ↔ exec:cat answers socat OPENSSL:; relay - tls:… verifies (exit 3 without the CA)",
-    { ...LIMIT, skip: needs(["socat"]) },
+    { ...LIMIT, skip: needs(["socat", "openssl"]) },
     async () => {
       const r = sockit(["relay", `tls-listen:127.0.0.1:0,cert=${goodCert},key=${goodKey}`, "exec:cat"]);
       const port = await listeningPort(r);
@@ -274,31 +274,35 @@ describe("sockit TLS", { timeout: 180_000 }, () => {
     },
   );
 
-  test("info --tls HOST:PORT: protocol, cipher, verification and the chain, readable", LIMIT, async () => {
-    const srv = run("openssl", [
-      "s_server",
-      "-accept",
-      "127.0.0.1:0",
-      "-cert",
-      goodCert,
-      "-key",
-      goodKey,
-      "-naccept",
-      "2",
-    ]);
-    const port = (await srv.line(/ACCEPT [^\n]*:(\d+)/))[1]!;
-    const ok = sockit(["info", "--tls", `localhost:${port}`, "--ca", caFile]);
-    assert.equal(await ok.exit(), 0, ok.stderr());
-    assert.match(
-      ok.stdout(),
-      /^protocol: TLSv1\.3\ncipher: {3}TLS_AES_256_GCM_SHA384 \(256 bits\)\nverified: yes\n/,
-    );
-    assert.match(ok.stdout(), /subject: {2}CN=localhost\n {4}issuer: {3}CN=sockit local CA localhost\n/);
-    assert.match(ok.stdout(), /SANs: {5}DNS:localhost, IP Address:127\.0\.0\.1/);
-    assert.match(ok.stdout(), new RegExp(`SHA-256: {2}${good.fingerprint256}`));
-    const no = sockit(["info", "--tls", `localhost:${port}`]);
-    assert.equal(await no.exit(), 0, no.stderr());
-    assert.match(no.stdout(), /verified: no — UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
-    await stop(srv);
-  });
+  test(
+    "info --tls HOST:PORT: protocol, cipher, verification and the chain, readable",
+    { ...LIMIT, skip: needs(["openssl"]) },
+    async () => {
+      const srv = run("openssl", [
+        "s_server",
+        "-accept",
+        "127.0.0.1:0",
+        "-cert",
+        goodCert,
+        "-key",
+        goodKey,
+        "-naccept",
+        "2",
+      ]);
+      const port = (await srv.line(/ACCEPT [^\n]*:(\d+)/))[1]!;
+      const ok = sockit(["info", "--tls", `localhost:${port}`, "--ca", caFile]);
+      assert.equal(await ok.exit(), 0, ok.stderr());
+      assert.match(
+        ok.stdout(),
+        /^protocol: TLSv1\.3\ncipher: {3}TLS_AES_256_GCM_SHA384 \(256 bits\)\nverified: yes\n/,
+      );
+      assert.match(ok.stdout(), /subject: {2}CN=localhost\n {4}issuer: {3}CN=sockit local CA localhost\n/);
+      assert.match(ok.stdout(), /SANs: {5}DNS:localhost, IP Address:127\.0\.0\.1/);
+      assert.match(ok.stdout(), new RegExp(`SHA-256: {2}${good.fingerprint256}`));
+      const no = sockit(["info", "--tls", `localhost:${port}`]);
+      assert.equal(await no.exit(), 0, no.stderr());
+      assert.match(no.stdout(), /verified: no — UNABLE_TO_VERIFY_LEAF_SIGNATURE/);
+      await stop(srv);
+    },
+  );
 });

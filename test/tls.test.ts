@@ -11,6 +11,7 @@ import { createCertificate } from "../src/core/cert.js";
 import { dial, listen, SSLCertVerificationError, SSLError, upgradeTLS, type Conn } from "../src/net/index.js";
 import { OSError } from "../src/errors/index.js";
 import { settled, waitFor } from "./support/kit.js";
+import { needs } from "./support/peers.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sockit-tls-"));
 const ca = createCertificate({ hosts: ["localhost"], ca: true });
@@ -90,7 +91,7 @@ describe("TLS", { timeout: 150_000 }, () => {
 
   test(
     "dial → openssl s_server: verified by the CA, TLS 1.3, bytes both ways",
-    { timeout: 15_000 },
+    { timeout: 15_000, skip: needs(["openssl"]) },
     async () => {
       const { p, port } = await sServer(goodFiles);
       const got: Buffer[] = [];
@@ -116,7 +117,7 @@ describe("TLS", { timeout: 150_000 }, () => {
 
   test(
     "openssl s_client → listen({ tls }): s_client verifies us and the bytes go both ways",
-    { timeout: 15_000 },
+    { timeout: 15_000, skip: needs(["openssl"]) },
     async () => {
       const ln = await listen("tcp", "127.0.0.1:0", { tls: good });
       try {
@@ -281,22 +282,26 @@ s.sendall(b"from python"); print(s.version(), s.recv(100).decode(), flush=True);
     },
   );
 
-  test("a TLS 1.0-only peer: SSLError naming the protocol version", { timeout: 15_000 }, async () => {
-    const { p, port } = await sServer(goodFiles, ["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]);
-    try {
-      await assert.rejects(
-        dial("tcp", `localhost:${port}`, { timeout: 5000, tls: { ca: ca.cert } }),
-        (err: unknown) => {
-          assert.ok(err instanceof SSLError, String(err));
-          assert.match(err.message, /protocol version/);
-          return true;
-        },
-      );
-    } finally {
-      p.kill();
-      await closed(p);
-    }
-  });
+  test(
+    "a TLS 1.0-only peer: SSLError naming the protocol version",
+    { timeout: 15_000, skip: needs(["openssl"]) },
+    async () => {
+      const { p, port } = await sServer(goodFiles, ["-tls1", "-cipher", "DEFAULT@SECLEVEL=0"]);
+      try {
+        await assert.rejects(
+          dial("tcp", `localhost:${port}`, { timeout: 5000, tls: { ca: ca.cert } }),
+          (err: unknown) => {
+            assert.ok(err instanceof SSLError, String(err));
+            assert.match(err.message, /protocol version/);
+            return true;
+          },
+        );
+      } finally {
+        p.kill();
+        await closed(p);
+      }
+    },
+  );
 
   test(
     "STARTTLS: upgradeTLS on both sides after a plain exchange; unread plaintext is refused",

@@ -46,6 +46,7 @@ export const PEER_PACKAGES = {
   nginx: "nginx",
   wrk: "wrk",
   chromium: "chromium",
+  openssl: "openssl",
   pyftpdlib: "python3-pyftpdlib",
   aiosmtpd: "python3-aiosmtpd",
 } as const;
