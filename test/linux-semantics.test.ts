@@ -26,6 +26,7 @@ import {
   select,
   socket,
 } from "../src/bsd/index.js";
+import * as errorsModule from "../src/errors/index.js";
 import { assertOSError } from "./support/errors.js";
 import { socketsOn } from "./support/kernel.js";
 import { waitFor } from "./support/kit.js";
@@ -108,8 +109,17 @@ print(json.dumps({"names": {n: getattr(errno, n) for n in dir(errno) if n.starts
     };
     walk(root);
     const codes = new Set<string>();
-    const raised = /(?:makeOSError|Error)\(\s*"(E[A-Z0-9]+)"/g;
-    for (const f of files) for (const m of readFileSync(f, "utf8").matchAll(raised)) codes.add(m[1]!);
+    // makeOSError("E…") and new XError("E…") for the OSError classes; the protocol errors of the
+    // services (ChatProtocolError, HttpError, FtpReplyError…) carry codes of their own, not errnos
+    const osErrorClasses = new Set(
+      Object.entries(errorsModule)
+        .filter(([, v]) => typeof v === "function" && (v === OSError || v.prototype instanceof OSError))
+        .map(([k]) => k),
+    );
+    const raised = /(makeOSError|[A-Za-z]*Error)\(\s*"(E[A-Z0-9]+)"/g;
+    for (const f of files)
+      for (const m of readFileSync(f, "utf8").matchAll(raised))
+        if (m[1] === "makeOSError" || osErrorClasses.has(m[1]!)) codes.add(m[2]!);
     // and the refusals of the Berkeley socket's state tables
     for (const table of [STREAM_STATES, DATAGRAM_STATES] as Table<string>[])
       for (const row of Object.values(table))
