@@ -7,14 +7,14 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { delayLink } from "./support/delay-link.js";
 import { type NetnsPair, netnsPair, netnsSkipReason } from "./support/netns.js";
-import { needs, peerPath } from "./support/peers.js";
+import { needs } from "./support/peers.js";
 import { SOCKIT } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
 
@@ -38,17 +38,6 @@ function bytes(n: number): Buffer {
 
 const skip = netnsSkipReason() ?? needs(["ethtool"]);
 
-/** The veth device of a namespace. */
-function vethOf(ns: string): string {
-  const out = execFileSync("ip", ["-n", ns, "-o", "link", "show", "type", "veth"], {
-    encoding: "utf8",
-    timeout: 5000,
-  });
-  const m = /^\d+: ([^@:]+)/.exec(out);
-  if (m === null) throw new Error(`no veth in ${ns}: ${out}`);
-  return m[1]!;
-}
-
 describe("send/recv between two network namespaces", { skip }, () => {
   let pair: NetnsPair;
   let dir: string;
@@ -56,28 +45,7 @@ describe("send/recv between two network namespaces", { skip }, () => {
   let want: string;
   before(() => {
     pair = netnsPair();
-    for (const ns of [pair.client, pair.server])
-      execFileSync(
-        "ip",
-        [
-          "netns",
-          "exec",
-          ns,
-          peerPath("ethtool"),
-          "-K",
-          vethOf(ns),
-          "tso",
-          "off",
-          "gso",
-          "off",
-          "gro",
-          "off",
-        ],
-        {
-          stdio: "ignore",
-          timeout: 5000,
-        },
-      );
+    pair.noOffloads();
     dir = mkdtempSync(join(tmpdir(), "sockit-transfer-netns-"));
     file = join(dir, "fifty.bin");
     const data = bytes(SIZE);
@@ -129,34 +97,13 @@ describe("send/recv between two network namespaces", { skip }, () => {
     "50 MB under 10 % random loss arrives intact (same SHA-256), both sides exit 0",
     { timeout: LIMIT_MS + 30_000 },
     async () => {
-      const dev = vethOf(pair.server);
-      execFileSync("ip", ["netns", "exec", pair.server, "nft", "-f", "-"], {
-        input: `table netdev xfer_loss {
-  chain in {
-    type filter hook ingress device "${dev}" priority 0; policy accept;
-    numgen random mod 1000 < 100 counter drop
-  }
-}
-`,
-        timeout: 5000,
-      });
+      const loss = pair.randomLoss(10);
       try {
         const ms = await transfer(pair.serverV4, "loss");
-        const counters = execFileSync(
-          "ip",
-          ["netns", "exec", pair.server, "nft", "list", "table", "netdev", "xfer_loss"],
-          {
-            encoding: "utf8",
-            timeout: 5000,
-          },
-        );
-        const dropped = Number(/counter packets (\d+)/.exec(counters)?.[1] ?? 0);
+        const dropped = loss.dropped();
         assert.ok(dropped > 100, `the loss rule dropped packets (${dropped}) in ${ms} ms`);
       } finally {
-        spawnSync("ip", ["netns", "exec", pair.server, "nft", "delete", "table", "netdev", "xfer_loss"], {
-          stdio: "ignore",
-          timeout: 5000,
-        });
+        loss.remove();
       }
     },
   );
