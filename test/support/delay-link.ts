@@ -19,7 +19,7 @@ const RUN_MS = 10_000;
 
 /**
  * What tun-delay.py counted in one direction: packets read, written, dropped by the loss draw,
- * dropped by the queue bound, and bytes written.
+ * dropped by the queue bound, refused by a device that was down, and bytes written.
  * @example `assert.ok(stats.ab.tx > 30_000)`
  */
 export interface DirectionStats {
@@ -27,6 +27,7 @@ export interface DirectionStats {
   tx: number;
   lost: number;
   full: number;
+  down: number;
   bytes: number;
 }
 

@@ -11,7 +11,8 @@ the namespaces are the caller's job.
 Prints `ready` (one line, flushed) once both devices are in place, and at exit (SIGTERM, SIGINT or
 after --seconds) one JSON line: {"stats": {"ab": {...}, "ba": {...}}, "seconds": S}, where each
 direction counts rx (packets read), tx (written), lost (dropped by --loss), full (dropped by the
-queue bound) and bytes (written). Exit status 0 then; 2 on bad arguments or a setup failure.
+queue bound), down (refused by a device that is down) and bytes (written). Exit status 0 then;
+2 on bad arguments or a setup failure.
 
 Example:
   python3 tun-delay.py --ns-a left --ns-b right --dev-a tl0 --dev-b tr0 --delay 50 --seconds 60
@@ -60,7 +61,7 @@ class Direction:
         self.src, self.dst = src, dst
         self.delay_s, self.loss, self.limit, self.rng = delay_s, loss, limit, rng
         self.queue = collections.deque()
-        self.stats = {"rx": 0, "tx": 0, "lost": 0, "full": 0, "bytes": 0}
+        self.stats = {"rx": 0, "tx": 0, "lost": 0, "full": 0, "down": 0, "bytes": 0}
 
     def read(self, now):
         for _ in range(BATCH):
@@ -89,7 +90,7 @@ class Direction:
                 # the device is down or the namespace went away: the packet is lost, as on a wire
                 if e.errno not in (errno.EIO, errno.EINVAL, errno.ENOBUFS):
                     raise
-                self.stats["full"] += 1
+                self.stats["down"] += 1
             else:
                 self.stats["tx"] += 1
                 self.stats["bytes"] += len(packet)
