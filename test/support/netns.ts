@@ -9,7 +9,7 @@
  * instead of leaving the machine. Names carry the process id: parallel test files do not collide.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { needs } from "./peers.js";
+import { needs, peerPath } from "./peers.js";
 
 const RUN_MS = 10_000;
 
@@ -49,6 +49,18 @@ export interface NetnsPair {
   argv(ns: string, cmd: string[]): [string, string[]];
   /** The server namespace silently drops every TCP packet to `port` (IPv4 and IPv6). */
   dropTcpPort(port: number): void;
+  /**
+   * Switches off TSO, GSO and GRO on both veth ends (with `ethtool`, a peer: guard the test with
+   * `needs(["ethtool"])`), so a loss rule drops wire-sized packets, not 64 KB aggregates.
+   */
+  noOffloads(): void;
+  /**
+   * The `side` namespace (default the server's) drops `percent` % of all packets arriving on its
+   * veth, at random (nftables `numgen random` at the netdev ingress hook). `dropped()` reads the
+   * rule's counter; `remove()` deletes the rule (idempotent; `close()` removes it with the
+   * namespace anyway).
+   */
+  randomLoss(percent: number, side?: "client" | "server"): { dropped(): number; remove(): void };
   /** Deletes both namespaces (and the guard routes this pair added). Idempotent. */
   close(): void;
 }
@@ -77,6 +89,8 @@ export function netnsPair(): NetnsPair {
   const client = `${tag}c`;
   const server = `${tag}s`;
   const ours: Array<["-4" | "-6", string]> = [];
+  const [vc, vs] = [`${tag}vc`, `${tag}vs`];
+  let losses = 0;
   let closed = false;
   const close = () => {
     if (closed) return;
@@ -92,7 +106,6 @@ export function netnsPair(): NetnsPair {
     if (guard("-6", V6)) ours.push(["-6", V6]);
     run("ip", ["netns", "add", client]);
     run("ip", ["netns", "add", server]);
-    const [vc, vs] = [`${tag}vc`, `${tag}vs`];
     run("ip", ["link", "add", vc, "netns", client, "type", "veth", "peer", "name", vs, "netns", server]);
     for (const [ns, dev, host] of [
       [client, vc, "1"],
@@ -123,6 +136,57 @@ export function netnsPair(): NetnsPair {
           "add chain inet sockit_drop in { type filter hook input priority 0; policy accept; }; " +
           `add rule inet sockit_drop in tcp dport ${port} counter drop`,
       ]);
+    },
+    noOffloads: () => {
+      for (const [ns, dev] of [
+        [client, vc],
+        [server, vs],
+      ] as const)
+        run("ip", [
+          "netns",
+          "exec",
+          ns,
+          peerPath("ethtool"),
+          "-K",
+          dev,
+          "tso",
+          "off",
+          "gso",
+          "off",
+          "gro",
+          "off",
+        ]);
+    },
+    randomLoss: (percent, side = "server") => {
+      const [ns, dev] = side === "server" ? [server, vs] : [client, vc];
+      const table = `sockit_loss${++losses}`;
+      const permille = Math.round(percent * 10);
+      run(
+        "ip",
+        ["netns", "exec", ns, "nft", "-f", "-"],
+        `table netdev ${table} {
+  chain in {
+    type filter hook ingress device "${dev}" priority 0; policy accept;
+    numgen random mod 1000 < ${permille} counter drop
+  }
+}
+`,
+      );
+      let removed = false;
+      return {
+        dropped: () => {
+          const out = run("ip", ["netns", "exec", ns, "nft", "list", "table", "netdev", table]);
+          return Number(/counter packets (\d+)/.exec(out)?.[1] ?? NaN);
+        },
+        remove: () => {
+          if (removed) return;
+          removed = true;
+          spawnSync("ip", ["netns", "exec", ns, "nft", "delete", "table", "netdev", table], {
+            stdio: "ignore",
+            timeout: RUN_MS,
+          });
+        },
+      };
     },
     close,
   };

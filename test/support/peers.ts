@@ -36,6 +36,7 @@ export const PEER_PACKAGES = {
   ip: "iproute2",
   ss: "iproute2",
   tc: "iproute2",
+  ethtool: "ethtool",
   curl: "curl",
   wget: "wget",
   ngircd: "ngircd",
