@@ -1,7 +1,7 @@
 /**
  * Direct file transfer (`sockit send` / `sockit recv`): a small protocol with a header per file
  * (name, size, SHA-256), resume from a receiver's `.part`, and an acknowledgement per file, so the
- * sender knows the file arrived and verified. docs/file-transfer-direct.md describes it.
+ * sender knows the file arrived and verified. docs/file-transfer.md ("Direct transfer") describes it.
  *
  * @example
  * ```ts

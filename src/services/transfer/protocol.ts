@@ -2,7 +2,7 @@
  * The direct-transfer protocol, version 1 (pure: parsing and formatting, no I/O). One TCP
  * connection carries one session; every control message is one line of UTF-8 ending in `\n`, at
  * most {@link MAX_LINE} bytes; file contents travel raw between a `DATA` line and the receiver's
- * answer. docs/file-transfer-direct.md shows a whole session.
+ * answer. docs/file-transfer.md ("Direct transfer") shows a whole session.
  *
  * ```text
  * sender                                   receiver
