@@ -5,9 +5,10 @@
  *
  * @module
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { simpleParser } from "mailparser";
 import { makeOSError } from "../../errors/index.js";
+import { serveHttp } from "../http/server.js";
 import type { MessageStore, StoredMessage } from "./store.js";
 
 /**
@@ -230,8 +231,9 @@ export function mailWeb(store: MessageStore): MailWeb {
 }
 
 /**
- * Serves `web` on its own (node:http on `host`, 127.0.0.1 by default; port 0: any free port).
- * Resolves the bound address and a close function.
+ * Serves `web` on the project's HTTP server (`serveHttp`: sockit accepts and limits the
+ * connections, Node's llhttp parses the requests) on `host`, 127.0.0.1 by default; port 0: any
+ * free port. Resolves the bound address and a close function.
  *
  * @example
  * ```ts
@@ -245,33 +247,21 @@ export async function serveMailWeb(
   port: number,
   host = "127.0.0.1",
 ): Promise<{ readonly address: string; close(): Promise<void> }> {
-  const server: Server = createServer(web.handle);
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(port, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  }).catch((err: unknown) => {
+  const at = host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+  const server = await serveHttp({ address: at, handler: web.handle }).catch((err: unknown) => {
     const code = (err as { code?: unknown }).code;
     throw makeOSError(typeof code === "string" ? code : "EIO", {
       op: "bind",
-      address: `${host}:${port}`,
+      address: at,
       hint: "the web page's port: pick another with --http PORT",
       cause: err,
     });
   });
-  const a = server.address();
-  const address =
-    typeof a === "object" && a !== null
-      ? `${a.family === "IPv6" ? `[${a.address}]` : a.address}:${a.port}`
-      : String(a);
   return {
-    address,
+    address: server.address,
     close: async () => {
-      web.close();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      web.close(); // ends the live event streams, so the close below does not wait for them
+      await server.close();
     },
   };
 }
