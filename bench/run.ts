@@ -26,6 +26,7 @@ const FIGURES = [
   "chat",
   "http",
   "tls",
+  "smtp",
 ] as const;
 const LIMIT_MS = 90_000; // each figure bounds itself at 58 s; this is the backstop
 
