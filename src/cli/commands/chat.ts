@@ -115,8 +115,17 @@ export function planServeChat(o: Record<string, unknown>): ServeChatPlan {
     password: typeof o.password === "string" ? o.password : undefined,
     history,
     limits: limits as unknown as ChatLimits,
-    redis: typeof o.redis === "string" ? (redisTarget(o.redis), o.redis) : undefined,
+    redis: typeof o.redis === "string" ? checkRedis(o.redis) : undefined,
   };
+}
+
+function checkRedis(url: string): string {
+  try {
+    redisTarget(url);
+  } catch {
+    throw new UsageError(`--redis must be redis://HOST:PORT, unix:/PATH or redis+unix:///PATH, got ${url}`);
+  }
+  return url;
 }
 
 /**
