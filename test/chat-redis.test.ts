@@ -150,6 +150,29 @@ describe("sockit serve chat --redis: three nodes, one network", { skip, timeout:
     );
   });
 
+  test("two nodes giving the same free name at the same instant: Redis lets one keep it", async () => {
+    const a = await client(0);
+    const b = await client(1);
+    await Promise.all([a.send("NICK samename", "USER a 0 * :a"), b.send("NICK SameName", "USER b 0 * :b")]);
+    await a.wait(/ (001|433) /);
+    await b.wait(/ (001|433) /);
+    // whoever lost (refused with 433, or renamed with a NOTICE after the claim in Redis) does not hold it
+    const holds = async (c: LineClient): Promise<boolean> => {
+      const from = c.lines.length;
+      await c.send("WHOIS samename");
+      await c.wait(/ 318 /, 5000, from);
+      const me = c.lines.find((l) => / 001 (\S+) /.test(l))?.split(" ")[2];
+      const renamed = c.lines.find((l) => /^:\S+ NICK :?(\S+)$/.test(l));
+      const nick = renamed ? /NICK :?(\S+)$/.exec(renamed)![1]! : me;
+      return nick !== undefined && nick.toLowerCase() === "samename";
+    };
+    await waitFor(
+      async () => (await holds(a)) !== (await holds(b)),
+      5000,
+      "exactly one of the two to hold samename",
+    );
+  });
+
   test(`a SIGKILLed node's users vanish from the others within the expiry (${DEFAULT_NETWORK_EXPIRY_MS} ms)`, async () => {
     const erin = await client(0);
     const frank = await client(2);
