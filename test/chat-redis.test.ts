@@ -150,6 +150,27 @@ describe("sockit serve chat --redis: three nodes, one network", { skip, timeout:
     );
   });
 
+  test("a name given back by QUIT is free at once on another node, and stays with its new user", async () => {
+    const kate = await client(0);
+    const leo = await client(1);
+    await kate.register("kate");
+    await leo.register("leo");
+    await kate.send("JOIN #q");
+    await kate.wait(/ 366 kate #q /);
+    await leo.send("JOIN #q");
+    await kate.wait(/^:leo!\S+ JOIN #q$/);
+    await kate.send("QUIT :bye");
+    await leo.wait(/^:kate!\S+ QUIT :/);
+    const again = await client(1);
+    await again.register("kate");
+    // the claim in Redis must not take it back from the new kate (renamed to a guest, with a NOTICE)
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.ok(
+      !again.lines.some((l) => / NICK :?guest|taken on another server/.test(l)),
+      again.lines.join("\n"),
+    );
+  });
+
   test("two nodes giving the same free name at the same instant: Redis lets one keep it", async () => {
     const a = await client(0);
     const b = await client(1);

@@ -173,6 +173,8 @@ export class RedisNetwork implements HubLink {
 
   /** Part of {@link HubLink}: called by the hub. */
   event(e: HubEvent): void {
+    // released first: the other nodes hear of the QUIT after the name is free in Redis
+    if (e.t === "quit") this.#pub.eval(RELEASE, 1, this.#key(e.nick), this.node).catch(() => {});
     void this.#send({ ...e, n: this.node });
   }
 
@@ -299,6 +301,14 @@ export class RedisNetwork implements HubLink {
       return;
     }
     if (typeof w !== "object" || w === null || typeof w.n !== "string" || w.n === this.node) return;
+    try {
+      this.#apply(w);
+    } catch {
+      // a message of another shape (another version, another program on the channel): ignored
+    }
+  }
+
+  #apply(w: Wire): void {
     const r = this.#remote.get(w.n);
     if (r) r.seen = Date.now();
     const h = this.#hub;
