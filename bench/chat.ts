@@ -11,7 +11,10 @@
  * (10 lines/s, bursts of 20); ngircd (`raw`) with its defaults (its own flood control, which
  * paces a client to about one command a second past a short burst) and `MaxConnectionsIP = 0`.
  * So `sockit`/`raw` compares a server left to run flat out with one that paces its clients:
- * read `sockitFlood` against `raw` for like against like.
+ * read `sockitFlood` against `raw` for like against like. `redis3`: three `sockit serve chat
+ * --redis` nodes (flood control opened wide, as `sockit`) joined through a `redis-server` on a
+ * Unix socket, the same clients spread over the three round-robin: against `sockit` (one node)
+ * it is the cost and gain of the network (skipped without redis-server).
  *
  * Run: `npm run build && node build/bench/chat.js` (BENCH_RUNS, BENCH_CHAT_CLIENTS,
  * BENCH_CHAT_ROOMS, BENCH_CHAT_MSGS override; without ngircd installed only sockit runs).
@@ -19,7 +22,7 @@
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -56,7 +59,10 @@ async function waitListening(port: number): Promise<void> {
   }
 }
 
-async function startSockit(floodDefaults: boolean): Promise<{ port: number; proc: ChildProcess }> {
+async function startSockit(
+  floodDefaults: boolean,
+  extra: string[] = [],
+): Promise<{ port: number; proc: ChildProcess }> {
   const port = await freePort();
   const wide = floodDefaults
     ? []
@@ -76,6 +82,7 @@ async function startSockit(floodDefaults: boolean): Promise<{ port: number; proc
       "--sendq",
       "8388608",
       ...wide,
+      ...extra,
     ],
     { stdio: "ignore" },
   );
@@ -97,6 +104,23 @@ async function startNgircd(dir: string): Promise<{ port: number; proc: ChildProc
   const proc = spawn(bin, ["-n", "-f", conf], { stdio: "ignore" });
   await waitListening(port);
   return { port, proc };
+}
+
+/** A redis-server on a Unix socket in `dir` (nothing saved), if installed. */
+async function startRedis(dir: string): Promise<{ url: string; proc: ChildProcess } | undefined> {
+  if (spawnSync("sh", ["-c", "command -v redis-server"]).status !== 0) return undefined;
+  const sock = join(dir, "redis.sock");
+  const proc = spawn(
+    "redis-server",
+    ["--port", "0", "--unixsocket", sock, "--save", "", "--appendonly", "no", "--dir", dir],
+    { stdio: "ignore" },
+  );
+  const until = nowMs() + 10_000;
+  while (!existsSync(sock)) {
+    if (nowMs() > until) throw new Error("redis-server did not create its socket within 10 s");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { url: `unix:${sock}`, proc };
 }
 
 /** One client of the load generator: registers, joins, counts the messages it receives. */
@@ -134,13 +158,13 @@ class Member {
 
 let rounds = 0;
 
-/** One round against the server on `port`; resolves deliveries per second. */
-async function round(port: number): Promise<number> {
+/** One round against the server(s) on `ports` (clients round-robin); resolves deliveries per second. */
+async function round(...ports: number[]): Promise<number> {
   const members: Member[] = [];
   const r = rounds++; // fresh nicknames each round: a server may still hold the last round's
   try {
     for (let i = 0; i < CLIENTS; i++) {
-      const conn = await dial("tcp", `${HOST}:${port}`, { timeout: 5000 });
+      const conn = await dial("tcp", `${HOST}:${ports[i % ports.length]!}`, { timeout: 5000 });
       const m = new Member(conn, `b${r}x${i}`, `#bench${i % ROOMS}`);
       members.push(m);
       await conn.write(`NICK ${m.nick}\r\nUSER ${m.nick} 0 * :bench\r\nJOIN ${m.room}\r\n`);
@@ -187,12 +211,23 @@ main(FIGURE, async () => {
   children.push(d.proc);
   const n = await startNgircd(dir);
   if (n) children.push(n.proc);
+  const redis = await startRedis(dir);
+  const nodes: Array<{ port: number; proc: ChildProcess }> = [];
+  if (redis) {
+    children.push(redis.proc);
+    for (let i = 0; i < 3; i++) {
+      const node = await startSockit(false, ["--redis", redis.url]);
+      children.push(node.proc);
+      nodes.push(node);
+    }
+  }
   try {
     const variants: Record<string, () => Promise<number>> = {
       sockit: () => round(s.port),
       sockitFlood: () => round(d.port),
     };
     if (n !== undefined) variants.raw = () => round(n.port);
+    if (nodes.length === 3) variants.redis3 = () => round(...nodes.map((x) => x.port));
     const samples = await interleave(variants, Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3));
     emit({
       figure: FIGURE,
@@ -203,16 +238,20 @@ main(FIGURE, async () => {
         sockit: samples.sockit ?? [],
         raw: samples.raw ?? [],
         sockitFlood: samples.sockitFlood ?? [],
+        redis3: samples.redis3 ?? [],
       },
       extra: {
-        mode: `sockit serve chat (flood control off; sockitFlood: default flood control) vs ngircd defaults (raw), ${CLIENTS} clients in ${ROOMS} rooms, ${MSGS} messages each, sent at once, rounds capped at ${ROUND_MS / 1000} s`,
+        mode: `sockit serve chat (flood control off; sockitFlood: default flood control) vs ngircd defaults (raw); redis3: three nodes over Redis, flood control off; ${CLIENTS} clients in ${ROOMS} rooms, ${MSGS} messages each, sent at once, rounds capped at ${ROUND_MS / 1000} s`,
         ngircd: n !== undefined,
+        redis: redis !== undefined,
       },
     });
   } finally {
     s.proc.kill("SIGKILL");
     d.proc.kill("SIGKILL");
     n?.proc.kill("SIGKILL");
+    for (const x of nodes) x.proc.kill("SIGKILL");
+    redis?.proc.kill("SIGKILL");
     rmSync(dir, { recursive: true, force: true });
   }
 });

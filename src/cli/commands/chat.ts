@@ -11,6 +11,10 @@ import {
   type ChatServerOptions,
   DEFAULT_CHAT_LIMITS,
   DEFAULT_CHAT_PORT,
+  ChatHub,
+  joinRedisNetwork,
+  type RedisNetwork,
+  redisTarget,
   serveChat,
 } from "../../services/chat/index.js";
 import { OSError } from "../../errors/index.js";
@@ -67,6 +71,8 @@ export interface ServeChatPlan {
   readonly password: string | undefined;
   readonly history: number;
   readonly limits: ChatLimits;
+  /** `--redis`: the Redis that joins this server to the others using it. */
+  readonly redis: string | undefined;
 }
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -109,7 +115,17 @@ export function planServeChat(o: Record<string, unknown>): ServeChatPlan {
     password: typeof o.password === "string" ? o.password : undefined,
     history,
     limits: limits as unknown as ChatLimits,
+    redis: typeof o.redis === "string" ? checkRedis(o.redis) : undefined,
   };
+}
+
+function checkRedis(url: string): string {
+  try {
+    redisTarget(url);
+  } catch {
+    throw new UsageError(`--redis must be redis://HOST:PORT, unix:/PATH or redis+unix:///PATH, got ${url}`);
+  }
+  return url;
 }
 
 /**
@@ -148,7 +164,11 @@ async function loadMotd(file: string): Promise<string[]> {
 /** Serves chat until SIGINT/SIGTERM (or `stop`), then tells every client and closes; resolves 0. */
 export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: AbortSignal): Promise<number> {
   const motd = plan.motdFile === undefined ? undefined : await loadMotd(plan.motdFile);
+  let net: RedisNetwork | undefined;
+  const hub = plan.redis === undefined ? undefined : new ChatHub({ history: plan.history });
+  if (hub !== undefined && plan.redis !== undefined) net = await joinRedisNetwork(hub, { url: plan.redis });
   const opts: ChatServerOptions = {
+    ...(hub ? { hub } : {}),
     host: plan.host,
     port: plan.port,
     history: plan.history,
@@ -158,7 +178,8 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
     onEvent: (e) =>
       ctx.info(`${e.type} ${e.peer}${e.nick ? ` (${e.nick})` : ""}${e.reason ? `: ${e.reason}` : ""}`),
   };
-  const server = await serveChat(opts).catch((err: unknown) => {
+  const server = await serveChat(opts).catch(async (err: unknown) => {
+    await net?.close();
     if (err instanceof OSError && err.code === "EADDRINUSE") {
       const Ctor = err.constructor as new (code: string, d: object) => OSError;
       throw new Ctor(err.code, {
@@ -170,6 +191,7 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
     }
     throw err;
   });
+  if (net) ctx.err(`sockit: one node of the chat network on ${plan.redis ?? ""} (node ${net.node})\n`);
   let resolve: (s: string) => void = () => {};
   const stopped = new Promise<string>((r) => (resolve = r));
   const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
@@ -199,6 +221,7 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
     `sockit: ${sig === "stop" ? "stopping" : `${sig}: shutting down`}; telling ${server.clients} clients\n`,
   );
   await server.close();
+  await net?.close();
   return EXIT.OK;
 }
 
@@ -214,7 +237,11 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--port <n>", `port (0: any free port)`, String(DEFAULT_CHAT_PORT))
     .option("--motd <file>", "message of the day, sent after registration")
     .option("--password <text>", "IRC clients must send it with PASS")
-    .option("--history <n>", "messages per room replayed to plain users who join (default 0)");
+    .option("--history <n>", "messages per room replayed to plain users who join (default 0)")
+    .option(
+      "--redis <url>",
+      "join the servers using this Redis into one network (redis://HOST:PORT, unix:/PATH)",
+    );
   for (const f of CHAT_LIMIT_FLAGS) {
     const d = DEFAULT_CHAT_LIMITS[f.key] / f.scale;
     srv.option(`--${f.flag} <${f.scale === 1 ? "n" : "seconds"}>`, `${f.help} (default ${d})`);
@@ -230,6 +257,7 @@ Examples:
   sockit serve chat                          on 127.0.0.1:${DEFAULT_CHAT_PORT}
   sockit serve chat --port 0 --json          any free port; where as JSON
   sockit serve chat --history 20 --motd motd.txt
+  sockit serve chat --redis redis://127.0.0.1:6379   one node of a network; start more the same way
   then:  nc 127.0.0.1 ${DEFAULT_CHAT_PORT}     or: sockit chat 127.0.0.1 --nick alice`,
   );
   srv.action((opts: Record<string, unknown>) => {

@@ -31,6 +31,52 @@ export interface ChatMember {
   readonly channels: Set<string>;
   /** Hands one message to the member (queued for its connection). */
   deliver(m: IrcMessage): void;
+  /**
+   * The id of the node serving this member when it is connected to another node of a network
+   * (see {@link joinRedisNetwork}); undefined for members connected here.
+   */
+  readonly node?: string;
+}
+
+/**
+ * What a hub tells its network about its own members (never about members of other nodes).
+ * @example `{ t: "say", nick: "alice", channel: "#lobby", command: "PRIVMSG", text: "hi" }`
+ */
+export type HubEvent =
+  | { readonly t: "join"; readonly channel: string; readonly who: MemberInfo }
+  | { readonly t: "part"; readonly nick: string; readonly channel: string; readonly reason?: string }
+  | { readonly t: "quit"; readonly nick: string; readonly reason: string }
+  | { readonly t: "nick"; readonly nick: string; readonly to: string }
+  | {
+      readonly t: "say";
+      readonly nick: string;
+      readonly channel: string;
+      readonly command: "PRIVMSG" | "NOTICE";
+      readonly text: string;
+    }
+  | { readonly t: "topic"; readonly nick: string; readonly channel: string; readonly text: string };
+
+/**
+ * A member as the other nodes of a network see it.
+ * @example `{ nick: "alice", user: "alice", host: "127.0.0.1", realname: "Alice", kind: "irc" }`
+ */
+export interface MemberInfo {
+  readonly nick: string;
+  readonly user: string;
+  readonly host: string;
+  readonly realname: string;
+  readonly kind: "irc" | "plain";
+}
+
+/**
+ * A hub's link to the other nodes of its network: told of what local members do.
+ * @example `hub.link = { event: (e) => console.log(e), claimed: () => {} }`
+ */
+export interface HubLink {
+  /** Something a local member did that the other nodes must see. */
+  event(e: HubEvent): void;
+  /** A local member took `nick` (and gave up `old`, if it had a name before). */
+  claimed(m: ChatMember, nick: string, old: string | undefined): void;
 }
 
 /**
@@ -79,6 +125,14 @@ export function prefixOf(m: ChatMember): string {
 }
 
 /**
+ * What other nodes are told of `m`.
+ * @example `infoOf(member).nick // "alice"`
+ */
+export function infoOf(m: ChatMember): MemberInfo {
+  return { nick: m.nick, user: m.user, host: m.host, realname: m.realname, kind: m.kind };
+}
+
+/**
  * The rooms and the people in them.
  *
  * @example
@@ -98,6 +152,8 @@ export class ChatHub {
   readonly #nicks = new Map<string, ChatMember>();
   readonly #channels = new Map<string, ChatChannel>();
   #guest = 0;
+  /** The network this hub is part of, if any (set by {@link joinRedisNetwork}). */
+  link: HubLink | undefined;
 
   /** A hub with no one in it. */
   constructor(opts: HubOptions = {}) {
@@ -143,8 +199,13 @@ export class ChatHub {
     if (holder !== undefined && holder !== m) return false;
     const old = prefixOf(m);
     const oldKey = ircLower(m.nick);
-    if (this.#nicks.get(oldKey) === m) this.#nicks.delete(oldKey);
+    const had = this.#nicks.get(oldKey) === m ? m.nick : undefined;
+    if (had !== undefined) this.#nicks.delete(oldKey);
     this.#nicks.set(key, m);
+    if (m.node === undefined && this.link !== undefined) {
+      if (had !== undefined && had !== nick) this.link.event({ t: "nick", nick: had, to: nick });
+      this.link.claimed(m, nick, had);
+    }
     if (announce && m.nick !== nick) {
       const msg: IrcMessage = { prefix: old, command: "NICK", params: [nick] };
       m.nick = nick;
@@ -180,6 +241,7 @@ export class ChatHub {
     m.channels.add(key);
     const msg: IrcMessage = { prefix: prefixOf(m), command: "JOIN", params: [ch.name] };
     for (const p of ch.members.keys()) p.deliver(msg);
+    this.#tell(m, { t: "join", channel: ch.name, who: infoOf(m) });
     return ch;
   }
 
@@ -193,6 +255,7 @@ export class ChatHub {
     };
     for (const p of ch.members.keys()) p.deliver(msg);
     this.#leave(m, ch);
+    this.#tell(m, { t: "part", nick: m.nick, channel: ch.name, ...(reason ? { reason } : {}) });
   }
 
   /** `m` leaves the hub: everyone sharing a channel sees `QUIT :reason`; the nickname is free. */
@@ -205,6 +268,7 @@ export class ChatHub {
     }
     const k = ircLower(m.nick);
     if (this.#nicks.get(k) === m) this.#nicks.delete(k);
+    this.#tell(m, { t: "quit", nick: m.nick, reason });
   }
 
   /**
@@ -215,6 +279,7 @@ export class ChatHub {
     const prefix = prefixOf(m);
     const msg: IrcMessage = { prefix, command, params: [ch.name, text] };
     for (const p of ch.members.keys()) if (p !== m) p.deliver(msg);
+    this.#tell(m, { t: "say", nick: m.nick, channel: ch.name, command, text });
     if (this.historySize > 0) {
       ch.history.push({ at: Date.now(), prefix, command, text });
       if (ch.history.length > this.historySize) ch.history.splice(0, ch.history.length - this.historySize);
@@ -226,6 +291,11 @@ export class ChatHub {
     ch.topic = text === "" ? undefined : { text, by: m.nick, at: Date.now() };
     const msg: IrcMessage = { prefix: prefixOf(m), command: "TOPIC", params: [ch.name, text] };
     for (const p of ch.members.keys()) p.deliver(msg);
+    this.#tell(m, { t: "topic", nick: m.nick, channel: ch.name, text });
+  }
+
+  #tell(m: ChatMember, e: HubEvent): void {
+    if (m.node === undefined) this.link?.event(e);
   }
 
   #leave(m: ChatMember, ch: ChatChannel): void {

@@ -19,7 +19,11 @@ export {
   ChatHub,
   type ChatMember,
   type HistoryEntry,
+  type HubEvent,
+  type HubLink,
   type HubOptions,
+  infoOf,
+  type MemberInfo,
   prefixOf,
 } from "./hub.js";
 export { type ChatLimits, DEFAULT_CHAT_LIMITS } from "./limits.js";
@@ -39,6 +43,13 @@ export {
   parseLine,
   type ReaderItem,
 } from "./protocol.js";
+export {
+  DEFAULT_NETWORK_EXPIRY_MS,
+  joinRedisNetwork,
+  redisTarget,
+  RedisNetwork,
+  type RedisNetworkOptions,
+} from "./redis.js";
 export {
   type ChatEvent,
   ChatServer,
