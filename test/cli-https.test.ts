@@ -122,9 +122,10 @@ describe("sockit serve http --tls and sockit get https://", { timeout: 240_000 }
     async () => {
       const { child, port } = await serveHttps(["--tls", "--cert", certFile, "--key", keyFile, www]);
       const url = `https://localhost:${port}/hello.txt`;
-      const ok = await sockit(["get", "--ca", caFile, url]);
+      const ok = await sockit(["get", "--trace", "--ca", caFile, url]);
       assert.equal(ok.code, 0, ok.stderr);
       assert.equal(ok.stdout, "hello, web\n");
+      assert.match(ok.stderr, /do_handshake\(\d+\) = TLSv1\.[23] /); // --trace shows the handshake
       const byIp = await sockit(["get", "--ca", caFile, `https://127.0.0.1:${port}/hello.txt`]);
       assert.equal(byIp.code, 0, byIp.stderr);
       assert.equal(byIp.stdout, "hello, web\n");
