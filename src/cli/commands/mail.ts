@@ -19,6 +19,7 @@ import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { parseHostPort, parsePortNumber } from "../session/address.js";
 import { onSignals } from "../session/stop.js";
+import { serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 import { busyPortError } from "./serve.js";
 
@@ -36,6 +37,8 @@ export interface ServeSmtpPlan {
   readonly maxPerSource: number;
   readonly idleMs: number;
   readonly hostname: string | undefined;
+  /** `--starttls`, `--cert`, `--key` (the files are read when the command runs). */
+  readonly tlsFlags: TLSFlags | undefined;
 }
 
 function intOf(flag: string, text: string | undefined, min: number, max: number): number | undefined {
@@ -57,7 +60,15 @@ function hostPort(host: string, port: number | string): string {
  */
 export function planServeSmtp(
   address: string | undefined,
-  o: { maildir?: string; http?: string; maxMessage?: string; hostname?: string },
+  o: {
+    maildir?: string;
+    http?: string;
+    maxMessage?: string;
+    hostname?: string;
+    starttls?: boolean;
+    cert?: string;
+    key?: string;
+  },
   parent: { host?: string; port?: string; maxConns?: string; maxPerSource?: string; idle?: string },
 ): ServeSmtpPlan {
   if (address !== undefined && (parent.host !== undefined || parent.port !== undefined))
@@ -71,6 +82,8 @@ export function planServeSmtp(
   const hp = parseHostPort(at, { zero: true, what: "ADDRESS", defaultPort: 2525 });
   if (typeof hp.port !== "number") throw new UsageError(`ADDRESS must have a port number, got ${at}`);
   if (o.maildir === "") throw new UsageError("--maildir is empty");
+  if (o.starttls !== true && (o.cert !== undefined || o.key !== undefined))
+    throw new UsageError("--cert and --key need --starttls");
   const idle = parent.idle === undefined ? undefined : Number(parent.idle);
   if (idle !== undefined && (!/^\d+(\.\d+)?$/.test(parent.idle!) || idle <= 0))
     throw new UsageError(`--idle must be a number of seconds, got ${parent.idle}`);
@@ -83,6 +96,7 @@ export function planServeSmtp(
     maxPerSource: intOf("max-per-source", parent.maxPerSource, 1, 1 << 20) ?? SMTP_DEFAULTS.maxPerSource,
     idleMs: idle === undefined ? SMTP_DEFAULTS.idleMs : Math.round(idle * 1000),
     hostname: o.hostname,
+    tlsFlags: o.starttls === true ? ({ tls: true, cert: o.cert, key: o.key } as TLSFlags) : undefined,
   };
 }
 
@@ -93,6 +107,8 @@ export async function runServeSmtp(plan: ServeSmtpPlan, ctx: Context, stop?: Abo
     plan.maildir === undefined ? new smtp.MemoryStore() : await smtp.MaildirStore.open(plan.maildir);
   const web = plan.http === undefined ? undefined : smtp.mailWeb(store);
   const out = ctx.io.stdout;
+  // without --cert/--key: a fresh self-signed certificate, its fingerprint on stderr
+  const tls = plan.tlsFlags === undefined ? undefined : serverTLS(plan.tlsFlags, ctx);
   const server = await smtp
     .serveSmtp(plan.address, {
       store,
@@ -101,6 +117,9 @@ export async function runServeSmtp(plan: ServeSmtpPlan, ctx: Context, stop?: Abo
       maxPerSource: plan.maxPerSource,
       idleMs: plan.idleMs,
       ...(plan.hostname === undefined ? {} : { hostname: plan.hostname }),
+      ...(tls?.cert === undefined || tls.key === undefined
+        ? {}
+        : { tls: { cert: tls.cert as string, key: tls.key as string } }),
       onMessage: (m) => {
         out.write(
           ctx.opts.json
@@ -317,6 +336,12 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--http <port>", "serve a web page of the messages on 127.0.0.1:PORT (0: any)")
     .option("--max-message <bytes>", `largest message (SIZE; default ${SMTP_DEFAULTS.maxMessage})`)
     .option("--hostname <name>", "the name in the greeting (default: this machine's)")
+    .option(
+      "--starttls",
+      "offer STARTTLS (RFC 3207); without --cert/--key: a fresh self-signed certificate, its fingerprint printed",
+    )
+    .option("--cert <file>", "with --starttls: the certificate chain (PEM)")
+    .option("--key <file>", "with --starttls: its private key (PEM)")
     .addHelpText(
       "after",
       `
@@ -329,10 +354,16 @@ disconnects mid-message or a full disk leaves nothing there (the client gets 452
 Examples:
   sockit serve smtp                                   on ${DEFAULT_SMTP_ADDRESS}, messages in memory
   sockit serve smtp --maildir ./mail --http 8025      Maildir, and the web page on 127.0.0.1:8025
+  sockit serve smtp --starttls --cert cert.pem --key key.pem    STARTTLS offered in EHLO
   sockit mail send --from a@example.org --to b@example.org --subject hi ${DEFAULT_SMTP_ADDRESS}`,
     );
   srv.action((address: string | undefined, opts: Record<string, string | undefined>) => {
-    reg.choose(srv, (ctx) => runServeSmtp(planServeSmtp(address, opts, serveFlags(serve)), ctx));
+    reg.choose(srv, (ctx) =>
+      runServeSmtp(
+        planServeSmtp(address, opts as Parameters<typeof planServeSmtp>[1], serveFlags(serve)),
+        ctx,
+      ),
+    );
   });
 
   const mail = addGlobalOptions(program.command("mail"), { json: false }).description(
