@@ -13,7 +13,7 @@ import { after, describe, test } from "node:test";
 import { createCertificate } from "../src/core/cert.js";
 import { dial } from "../src/net/index.js";
 import { needs, peerPath } from "./support/peers.js";
-import { SOCKIT } from "./support/sockit-serve.js";
+import { SOCKIT, sockit } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
 
 const LIMIT = { timeout: 60_000 };
@@ -143,6 +143,34 @@ describe("SMTP STARTTLS", { timeout: 180_000 }, () => {
     assert.equal((JSON.parse(stored) as { message: { subject: string } }).message.subject, "swaks over tls");
     await stopServer(child);
   });
+
+  test(
+    "mail send --starttls --ca to our server; without the CA exit 3; a server without STARTTLS: exit 8",
+    LIMIT,
+    async () => {
+      const { child, port } = await serveSmtpTls();
+      const args = ["mail", "send", "--from", "a@example.org", "--to", "d@example.org", "--subject", "ours"];
+      const ok = await sockit([...args, "-v", "--trace", "--starttls", "--ca", caFile, `localhost:${port}`]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.match(ok.stdout, /^250 2\.0\.0 OK: stored as /);
+      assert.match(ok.stderr, /<- 220 2\.0\.0 Ready to start TLS/);
+      assert.match(ok.stderr, /do_handshake\(\d+\) = TLSv1\.[23] /);
+      const [stored] = await child.line(/^\{"message".*"ours".*\}$/m, 5000);
+      assert.ok(stored);
+      const no = await sockit([...args, "--starttls", `localhost:${port}`]);
+      assert.equal(no.code, 3, no.stderr);
+      assert.match(no.stderr, /issuer|self-signed|certificate/i);
+      await stopServer(child);
+      const plain = start(process.execPath, [SOCKIT, "serve", "smtp", "--json", "127.0.0.1:0"]);
+      servers.add(plain);
+      const [line] = await plain.line(/^\{"listening".*\}$/m, 15_000);
+      const at = (JSON.parse(line) as { listening: string }).listening;
+      const refused = await sockit([...args, "--starttls", "--ca", caFile, at]);
+      assert.equal(refused.code, 8, refused.stderr);
+      assert.match(refused.stderr, /does not offer STARTTLS/);
+      await stopServer(plain);
+    },
+  );
 
   test(
     "after STARTTLS the state is reset (MAIL before EHLO: 503); plain text pipelined after it is refused",

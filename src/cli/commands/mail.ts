@@ -19,7 +19,7 @@ import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { parseHostPort, parsePortNumber } from "../session/address.js";
 import { onSignals } from "../session/stop.js";
-import { serverTLS, type TLSFlags } from "../tls.js";
+import { clientTLS, serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 import { busyPortError } from "./serve.js";
 
@@ -193,6 +193,8 @@ export interface MailSendPlan {
   readonly file: string | undefined;
   readonly helo: string;
   readonly timeoutMs: number;
+  /** `--starttls`, `--ca`, `--insecure` as TLS flags (undefined without `--starttls`). */
+  readonly tlsFlags: TLSFlags | undefined;
 }
 
 /**
@@ -202,8 +204,19 @@ export interface MailSendPlan {
  */
 export function planMailSend(
   args: readonly string[],
-  o: { from?: string; to?: string[]; subject?: string; helo?: string; timeout?: string },
+  o: {
+    from?: string;
+    to?: string[];
+    subject?: string;
+    helo?: string;
+    timeout?: string;
+    starttls?: boolean;
+    ca?: string;
+    insecure?: boolean;
+  },
 ): MailSendPlan {
+  if (o.starttls !== true && (o.ca !== undefined || o.insecure === true))
+    throw new UsageError("--ca and --insecure need --starttls");
   if (args.length < 1 || args.length > 2) throw new UsageError("mail send takes [FILE|-] HOST[:PORT]");
   const hp = parseHostPort(args.at(-1)!, { what: "HOST[:PORT]", defaultPort: 25 });
   if (o.from === undefined)
@@ -224,6 +237,8 @@ export function planMailSend(
     file: args.length === 2 ? args[0] : undefined,
     helo: o.helo ?? "localhost",
     timeoutMs: Math.round(t * 1000),
+    tlsFlags:
+      o.starttls === true ? ({ tls: true, ca: o.ca, insecure: o.insecure === true } as TLSFlags) : undefined,
   };
 }
 
@@ -282,6 +297,7 @@ async function readInput(file: string | undefined, ctx: Context): Promise<Buffer
 export async function runMailSend(plan: MailSendPlan, ctx: Context): Promise<number> {
   const smtp = await import("../../services/smtp/index.js");
   const message = composeMessage(plan, await readInput(plan.file, ctx));
+  const starttls = plan.tlsFlags === undefined ? undefined : clientTLS(plan.tlsFlags, ctx);
   const dialogue = ctx.opts.verbose
     ? (who: "C" | "S", line: string) => ctx.err(`${who === "C" ? "->" : "<-"} ${line}\n`)
     : undefined;
@@ -293,6 +309,7 @@ export async function runMailSend(plan: MailSendPlan, ctx: Context): Promise<num
       helo: plan.helo,
       timeoutMs: plan.timeoutMs,
       ...(dialogue ? { onDialogue: dialogue } : {}),
+      ...(starttls === undefined ? {} : { starttls }),
     });
     ctx.io.stdout.write(`${r.code} ${r.reply}\n`);
     return EXIT.OK;
@@ -388,6 +405,9 @@ Examples:
     .option("--subject <text>", "the Subject (added when the input has no headers or no Subject)")
     .option("--helo <name>", "the name given in EHLO", "localhost")
     .option("-t, --timeout <seconds>", "give up when the server is silent this long: exit 4 (default 60)")
+    .option("--starttls", "switch to TLS first (STARTTLS, RFC 3207); a server that does not offer it: exit 8")
+    .option("--ca <file>", "with --starttls: also trust the CA certificate(s) in FILE (PEM)")
+    .option("--insecure", "with --starttls: do NOT verify the server's certificate (prints a warning)")
     .addHelpText(
       "after",
       `
@@ -399,7 +419,8 @@ dot-stuffed. The server's last reply is printed on stdout; any refusal exits 8.
 Examples:
   sockit mail send --from a@example.org --to b@example.org --subject hi 127.0.0.1:2525
   echo "hello" | sockit -v mail send --from a@example.org --to b@example.org - localhost:2525
-  sockit mail send --from a@example.org --to b@example.org message.eml mail.example.org`,
+  sockit mail send --from a@example.org --to b@example.org message.eml mail.example.org
+  sockit mail send --starttls --ca cert.pem --from a@example.org --to b@example.org localhost:2525`,
     );
   send.action((args: string[], opts: Record<string, unknown>) => {
     reg.choose(send, (ctx) =>
