@@ -20,6 +20,7 @@ import { addGlobalOptions } from "../globals.js";
 import { planChatClient, runChatClient } from "./chat-client.js";
 import { parsePortNumber } from "../session/address.js";
 import { onSignals } from "../session/stop.js";
+import { serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 
 /** Largest --motd file. */
@@ -67,7 +68,12 @@ export interface ServeChatPlan {
   readonly password: string | undefined;
   readonly history: number;
   readonly limits: ChatLimits;
+  /** `--tls`, `--cert`, `--key` (the files are read when the command runs). */
+  readonly tlsFlags: TLSFlags | undefined;
 }
+
+/** The port of `serve chat --tls` when no --port is given (IRC over TLS, RFC 7194). */
+export const DEFAULT_CHAT_TLS_PORT = 6697;
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -78,7 +84,15 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string)
 export function planServeChat(o: Record<string, unknown>): ServeChatPlan {
   const host = typeof o.host === "string" ? o.host : "127.0.0.1";
   if (host === "") throw new UsageError("--host is empty");
-  const port = o.port === undefined ? DEFAULT_CHAT_PORT : parsePortNumber(String(o.port), true, "--port");
+  const tls = o.tls === true;
+  if (!tls && (o.cert !== undefined || o.key !== undefined))
+    throw new UsageError("--cert and --key need --tls");
+  const port =
+    o.port === undefined
+      ? tls
+        ? DEFAULT_CHAT_TLS_PORT
+        : DEFAULT_CHAT_PORT
+      : parsePortNumber(String(o.port), true, "--port");
   const limits: Record<string, number> = { ...DEFAULT_CHAT_LIMITS };
   for (const f of CHAT_LIMIT_FLAGS) {
     const v = o[camel(f.flag)];
@@ -109,6 +123,7 @@ export function planServeChat(o: Record<string, unknown>): ServeChatPlan {
     password: typeof o.password === "string" ? o.password : undefined,
     history,
     limits: limits as unknown as ChatLimits,
+    tlsFlags: tls ? ({ tls: true, cert: o.cert, key: o.key } as TLSFlags) : undefined,
   };
 }
 
@@ -148,7 +163,10 @@ async function loadMotd(file: string): Promise<string[]> {
 /** Serves chat until SIGINT/SIGTERM (or `stop`), then tells every client and closes; resolves 0. */
 export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: AbortSignal): Promise<number> {
   const motd = plan.motdFile === undefined ? undefined : await loadMotd(plan.motdFile);
+  // without --cert/--key: a fresh self-signed certificate, its fingerprint on stderr
+  const tls = plan.tlsFlags === undefined ? undefined : serverTLS(plan.tlsFlags, ctx);
   const opts: ChatServerOptions = {
+    ...(tls === undefined ? {} : { tls }),
     host: plan.host,
     port: plan.port,
     history: plan.history,
@@ -185,7 +203,7 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
   ];
   if (ctx.opts.json)
     ctx.io.stdout.write(
-      `${JSON.stringify({ listening: server.address, port: p, limits: server.limits, try: tryIt })}\n`,
+      `${JSON.stringify({ listening: server.address, port: p, tls: tls !== undefined, limits: server.limits, try: tryIt })}\n`,
     );
   else
     ctx.io.stdout.write(
@@ -211,7 +229,13 @@ export function register(program: Command, reg: CommandRegistry): void {
       `an IRC server (RFC 1459/2812 subset) that also welcomes people typing into nc, in the same rooms; on 127.0.0.1:${DEFAULT_CHAT_PORT} by default`,
     )
     .option("--host <addr>", "address to listen on", "127.0.0.1")
-    .option("--port <n>", `port (0: any free port)`, String(DEFAULT_CHAT_PORT))
+    .option(
+      "--port <n>",
+      `port (default ${DEFAULT_CHAT_PORT}, with --tls ${DEFAULT_CHAT_TLS_PORT}; 0: any free port)`,
+    )
+    .option("--tls", "TLS (without --cert/--key: a fresh self-signed certificate, its fingerprint printed)")
+    .option("--cert <file>", "with --tls: the certificate chain (PEM)")
+    .option("--key <file>", "with --tls: its private key (PEM)")
     .option("--motd <file>", "message of the day, sent after registration")
     .option("--password <text>", "IRC clients must send it with PASS")
     .option("--history <n>", "messages per room replayed to plain users who join (default 0)");
@@ -230,6 +254,7 @@ Examples:
   sockit serve chat                          on 127.0.0.1:${DEFAULT_CHAT_PORT}
   sockit serve chat --port 0 --json          any free port; where as JSON
   sockit serve chat --history 20 --motd motd.txt
+  sockit serve chat --tls --cert cert.pem --key key.pem    TLS on 127.0.0.1:${DEFAULT_CHAT_TLS_PORT}
   then:  nc 127.0.0.1 ${DEFAULT_CHAT_PORT}     or: sockit chat 127.0.0.1 --nick alice`,
   );
   srv.action((opts: Record<string, unknown>) => {
