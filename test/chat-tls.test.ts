@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { createCertificate } from "../src/core/cert.js";
 import { planServeChat } from "../src/cli/commands/chat.js";
+import { serveChat } from "../src/services/chat/index.js";
 import { SOCKIT } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
 
@@ -109,4 +110,56 @@ describe("chat over TLS", { timeout: 120_000 }, () => {
     assert.equal(await child.exit(10_000), 0, child.stderr());
     servers.delete(child);
   });
+
+  test(
+    "sockit chat --tls --ca talks to serve chat --tls; without the CA exit 3 at once; --insecure warns",
+    LIMIT,
+    async () => {
+      const server = await serveChat({ port: 0, tls: { cert: good.cert, key: good.key } });
+      try {
+        const c = start(process.execPath, [
+          SOCKIT,
+          "chat",
+          "--tls",
+          "--ca",
+          caFile,
+          `localhost:${server.port}`,
+          "--nick",
+          "dave",
+          "--join",
+          "t",
+        ]);
+        await c.line(/\*\*\* you joined #t$/m, 10_000);
+        c.proc.stdin!.end("/quit done\n");
+        assert.equal(await c.exit(10_000), 0, c.stderr());
+        const no = start(process.execPath, [
+          SOCKIT,
+          "chat",
+          "--tls",
+          `localhost:${server.port}`,
+          "--nick",
+          "eve",
+        ]);
+        assert.equal(await no.exit(10_000), 3, no.stderr());
+        assert.match(no.stderr(), /issuer|self-signed|certificate/i);
+        const insecure = start(process.execPath, [
+          SOCKIT,
+          "chat",
+          "--tls",
+          "--insecure",
+          `localhost:${server.port}`,
+          "--nick",
+          "fay",
+          "--join",
+          "t",
+        ]);
+        await insecure.line(/\*\*\* you joined #t$/m, 10_000);
+        insecure.proc.stdin!.end("/quit done\n");
+        assert.equal(await insecure.exit(10_000), 0, insecure.stderr());
+        assert.match(insecure.stderr(), /--insecure: the server's certificate is NOT verified/);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

@@ -273,6 +273,9 @@ Examples:
     )
     .option("--password <text>", "the server's password (PASS)")
     .option("--no-reconnect", "exit (code 5) when the connection is lost instead of reconnecting")
+    .option("--tls", `TLS (default port then ${DEFAULT_CHAT_TLS_PORT}); the server's certificate is verified`)
+    .option("--ca <file>", "with --tls: also trust the CA certificate(s) in FILE (PEM)")
+    .option("--insecure", "with --tls: do NOT verify the server's certificate (prints a warning)")
     .addHelpText(
       "after",
       `
@@ -286,9 +289,7 @@ Examples:
   sockit chat 127.0.0.1 --nick alice --join '#lobby'       against sockit serve chat
   sockit chat irc.example.net:6667 --nick alice --join '#sockit'`,
     );
-  cli.action(
-    (address: string, opts: { nick?: string; join?: string[]; password?: string; reconnect?: boolean }) => {
-      reg.choose(cli, (ctx) => runChatClient(planChatClient(address, opts), ctx));
-    },
-  );
+  cli.action((address: string, opts: Parameters<typeof planChatClient>[1]) => {
+    reg.choose(cli, (ctx) => runChatClient(planChatClient(address, opts), ctx));
+  });
 }
