@@ -499,14 +499,14 @@ http {
     },
   );
 
-  test("exit codes: refused 3, https:// and -C without -o are usage errors (1)", LIMIT, async () => {
+  test("exit codes: refused 3, ftp:// and -C without -o are usage errors (1)", LIMIT, async () => {
     await using closed = await closedPort();
     const refused = await sockit(["get", `http://${closed.address}/`]);
     assert.equal(refused.code, 3, refused.stderr);
     assert.match(refused.stderr, /connection refused/);
-    const https = await sockit(["get", "https://127.0.0.1/"]);
-    assert.equal(https.code, 1);
-    assert.match(https.stderr, /only http:\/\/ URLs/);
+    const ftp = await sockit(["get", "ftp://127.0.0.1/"]);
+    assert.equal(ftp.code, 1);
+    assert.match(ftp.stderr, /only http:\/\/ and https:\/\/ URLs/);
     const c = await sockit(["get", "-C", "http://127.0.0.1:1/"]);
     assert.equal(c.code, 1);
     assert.match(c.stderr, /-C \(resume\) needs -o FILE/);

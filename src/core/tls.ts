@@ -325,7 +325,8 @@ export async function acceptTLS(
 
 /**
  * A half-close (or close) before the handshake has finished would end the TLS session before it
- * began: `end()` waits for 'secure' (a failed handshake closes the socket anyway).
+ * began: `end()` waits for 'secure' (a failed handshake closes the socket anyway), unless the
+ * client already ended (it rejected our certificate, or left): then the socket is destroyed.
  */
 function holdEndUntilSecure(t: tls.TLSSocket): void {
   const end = t.end.bind(t) as (...args: unknown[]) => tls.TLSSocket;
@@ -333,7 +334,12 @@ function holdEndUntilSecure(t: tls.TLSSocket): void {
   t.once("secure", () => (secure = true));
   t.end = ((...args: unknown[]) => {
     if (secure || t.destroyed) return end(...args);
+    // the client ended before the handshake finished: it never will; nothing to wait for
+    if (t.readableEnded) return t.destroy();
     t.once("secure", () => end(...args));
+    t.once("end", () => {
+      if (!secure) t.destroy();
+    });
     return t;
   }) as typeof t.end;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 import { argTypeError } from "../errors/index.js";
+import type { TLSOptions } from "../net/index.js";
 import type { JsonRpcParams } from "./protocol.js";
 import type { Framing } from "./transport.js";
 
@@ -40,8 +41,13 @@ export interface RpcClientOptions {
   readonly maxMessage?: number;
   /** With {@link connect}: after the connection is lost, the next call dials again. */
   readonly reconnect?: boolean;
-  /** With {@link connect}: connect timeout in ms (default 10000). */
+  /** With {@link connect}: connect timeout in ms (default 10000; the TLS handshake included). */
   readonly connectTimeout?: number;
+  /**
+   * With {@link connect}: JSON-RPC over TLS (verified by default): `ca` (PEM added to the roots),
+   * `serverName`, `rejectUnauthorized: false` to skip verification. `{}` for the system roots.
+   */
+  readonly tls?: TLSOptions;
 }
 
 /**

@@ -407,12 +407,17 @@ export class JsonRpcClient {
  * const client = await connect("tcp://127.0.0.1:7070");
  * console.log(await client.call("subtract", [42, 23])); // 19
  * await client.close();
+ * // over TLS, trusting the server's certificate: connect("localhost:7443", { tls: { ca } })
  * ```
  */
 export async function connect(address: string, opts: RpcClientOptions = {}): Promise<JsonRpcClient> {
   const at = parseRpcAddress(address);
   const connectTimeout = checkInt("connectTimeout", opts.connectTimeout ?? 10_000, 1, 2 ** 31 - 1);
-  const open = (): Promise<RpcStream> => dial(at.network, at.address, { timeout: connectTimeout });
+  const open = (): Promise<RpcStream> =>
+    dial(at.network, at.address, {
+      timeout: connectTimeout,
+      ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    });
   const first = await open();
   return new JsonRpcClient(first, opts, opts.reconnect === true ? open : undefined, at.address);
 }

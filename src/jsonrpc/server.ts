@@ -8,7 +8,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { CodecError, FrameTooLargeError } from "../codec/errors.js";
 import { framed } from "../codec/framed.js";
 import { argTypeError, checkInt } from "../errors/index.js";
-import { type Conn, type Listener, listen } from "../net/index.js";
+import { type Conn, type Listener, listen, type TLSOptions } from "../net/index.js";
 import { ErrorCode, RpcError } from "./errors.js";
 import { checkRequest, errorResponse, type JsonRpcId, type JsonRpcResponse } from "./protocol.js";
 import { parseRpcAddress } from "./address.js";
@@ -335,15 +335,16 @@ export class JsonRpcServer {
 
   /**
    * Listens on `address` (`tcp://HOST:PORT`, `HOST:PORT`, `unix:/path`) and serves every
-   * connection; port 0 picks a free port (see the listener's `address`).
+   * connection; port 0 picks a free port (see the listener's `address`). With `tls: { cert, key }`
+   * it speaks JSON-RPC over TLS: each connection's handshake runs in the background, and a client
+   * that does not finish it within 10 s is dropped.
    */
-  async listen(address: string, opts: { backlog?: number } = {}): Promise<RpcListener> {
+  async listen(address: string, opts: { backlog?: number; tls?: TLSOptions } = {}): Promise<RpcListener> {
     const at = parseRpcAddress(address);
-    const ln: Listener = await listen(
-      at.network,
-      at.address,
-      opts.backlog === undefined ? {} : { backlog: opts.backlog },
-    );
+    const ln: Listener = await listen(at.network, at.address, {
+      ...(opts.backlog === undefined ? {} : { backlog: opts.backlog }),
+      ...(opts.tls === undefined ? {} : { tls: opts.tls }),
+    });
     const stop = new AbortController();
     const live = new Set<Promise<void>>();
     const loop = (async () => {

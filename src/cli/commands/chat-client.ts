@@ -8,6 +8,7 @@
  * @module
  */
 import { clearLine, cursorTo, createInterface, type Interface } from "node:readline";
+import { SSLError } from "../../errors/index.js";
 import { type Conn, dial } from "../../net/index.js";
 import {
   escapeLine,
@@ -21,6 +22,7 @@ import { useColor } from "../output/color.js";
 import type { Context } from "../context.js";
 import { EXIT, UsageError } from "../exit.js";
 import { parseHostPort } from "../session/address.js";
+import { clientTLS, type TLSFlags } from "../tls.js";
 
 /** What `sockit chat` will do. */
 export interface ChatClientPlan {
@@ -30,6 +32,8 @@ export interface ChatClientPlan {
   readonly join: readonly string[];
   readonly password: string | undefined;
   readonly reconnect: boolean;
+  /** `--tls`, `--ca`, `--insecure` (the CA file is read when the command runs). */
+  readonly tlsFlags: TLSFlags;
 }
 
 /** Back-off between reconnects: 1 s doubling to this, ms. */
@@ -43,16 +47,34 @@ const QUIT_WAIT_MS = 3000;
  */
 export function planChatClient(
   address: string,
-  o: { nick?: string; join?: string[]; password?: string; reconnect?: boolean },
+  o: {
+    nick?: string;
+    join?: string[];
+    password?: string;
+    reconnect?: boolean;
+    tls?: boolean;
+    ca?: string;
+    insecure?: boolean;
+  },
 ): ChatClientPlan {
-  const hp = parseHostPort(address, { defaultPort: 6667, what: "HOST[:PORT]" });
+  if (o.tls !== true && (o.ca !== undefined || o.insecure === true))
+    throw new UsageError("--ca and --insecure need --tls");
+  const hp = parseHostPort(address, { defaultPort: o.tls === true ? 6697 : 6667, what: "HOST[:PORT]" });
   const nick = o.nick ?? "";
   if (!/^[A-Za-z[\]\\`_^{|}][A-Za-z0-9[\]\\`_^{|}-]{0,29}$/.test(nick))
     throw new UsageError(
       `--nick must be a nickname (letters, digits, - [ ] \\ \` _ ^ { | }), got ${JSON.stringify(nick)}`,
     );
   const join = (o.join ?? []).flatMap((j) => j.split(",")).map((j) => (/^[#&]/.test(j) ? j : `#${j}`));
-  return { host: hp.host, port: hp.port, nick, join, password: o.password, reconnect: o.reconnect !== false };
+  return {
+    host: hp.host,
+    port: hp.port,
+    nick,
+    join,
+    password: o.password,
+    reconnect: o.reconnect !== false,
+    tlsFlags: { tls: o.tls === true, ca: o.ca, insecure: o.insecure === true } as TLSFlags,
+  };
 }
 
 const NICK_COLORS = [31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96];
@@ -115,6 +137,7 @@ class Link {
  * Resolves the exit code.
  */
 export async function runChatClient(plan: ChatClientPlan, ctx: Context): Promise<number> {
+  const tls = clientTLS(plan.tlsFlags, ctx);
   const interactive = (ctx.io.stdin as { isTTY?: boolean }).isTTY === true;
   const rl = createInterface({
     input: ctx.io.stdin,
@@ -284,6 +307,7 @@ export async function runChatClient(plan: ChatClientPlan, ctx: Context): Promise
       {
         timeout: 10_000,
         keepAlive: true,
+        ...(tls === undefined ? {} : { tls }),
       },
     );
     const l = new Link(conn, wantNick);
@@ -336,7 +360,8 @@ export async function runChatClient(plan: ChatClientPlan, ctx: Context): Promise
         outcome = await session();
         if (outcome === "lost") screen.print(`*** connection to ${plan.host} lost`);
       } catch (err) {
-        if (!plan.reconnect) throw err;
+        // a certificate that does not verify will not on the next try either
+        if (!plan.reconnect || err instanceof SSLError) throw err;
         screen.print(`*** cannot connect to ${plan.host}: ${(err as Error).message}`);
         outcome = "lost";
       }

@@ -24,6 +24,7 @@ import { addGlobalOptions } from "../globals.js";
 import { planChatClient, runChatClient } from "./chat-client.js";
 import { parsePortNumber } from "../session/address.js";
 import { onSignals } from "../session/stop.js";
+import { serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 
 /** Largest --motd file. */
@@ -73,7 +74,12 @@ export interface ServeChatPlan {
   readonly limits: ChatLimits;
   /** `--redis`: the Redis that joins this server to the others using it. */
   readonly redis: string | undefined;
+  /** `--tls`, `--cert`, `--key` (the files are read when the command runs). */
+  readonly tlsFlags: TLSFlags | undefined;
 }
+
+/** The port of `serve chat --tls` when no --port is given (IRC over TLS, RFC 7194). */
+export const DEFAULT_CHAT_TLS_PORT = 6697;
 
 const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
@@ -84,7 +90,15 @@ const camel = (flag: string): string => flag.replace(/-([a-z])/g, (_, c: string)
 export function planServeChat(o: Record<string, unknown>): ServeChatPlan {
   const host = typeof o.host === "string" ? o.host : "127.0.0.1";
   if (host === "") throw new UsageError("--host is empty");
-  const port = o.port === undefined ? DEFAULT_CHAT_PORT : parsePortNumber(String(o.port), true, "--port");
+  const tls = o.tls === true;
+  if (!tls && (o.cert !== undefined || o.key !== undefined))
+    throw new UsageError("--cert and --key need --tls");
+  const port =
+    o.port === undefined
+      ? tls
+        ? DEFAULT_CHAT_TLS_PORT
+        : DEFAULT_CHAT_PORT
+      : parsePortNumber(String(o.port), true, "--port");
   const limits: Record<string, number> = { ...DEFAULT_CHAT_LIMITS };
   for (const f of CHAT_LIMIT_FLAGS) {
     const v = o[camel(f.flag)];
@@ -116,6 +130,7 @@ export function planServeChat(o: Record<string, unknown>): ServeChatPlan {
     history,
     limits: limits as unknown as ChatLimits,
     redis: typeof o.redis === "string" ? checkRedis(o.redis) : undefined,
+    tlsFlags: tls ? ({ tls: true, cert: o.cert, key: o.key } as TLSFlags) : undefined,
   };
 }
 
@@ -167,8 +182,11 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
   let net: RedisNetwork | undefined;
   const hub = plan.redis === undefined ? undefined : new ChatHub({ history: plan.history });
   if (hub !== undefined && plan.redis !== undefined) net = await joinRedisNetwork(hub, { url: plan.redis });
+  // without --cert/--key: a fresh self-signed certificate, its fingerprint on stderr
+  const tls = plan.tlsFlags === undefined ? undefined : serverTLS(plan.tlsFlags, ctx);
   const opts: ChatServerOptions = {
     ...(hub ? { hub } : {}),
+    ...(tls === undefined ? {} : { tls }),
     host: plan.host,
     port: plan.port,
     history: plan.history,
@@ -207,7 +225,7 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
   ];
   if (ctx.opts.json)
     ctx.io.stdout.write(
-      `${JSON.stringify({ listening: server.address, port: p, limits: server.limits, try: tryIt })}\n`,
+      `${JSON.stringify({ listening: server.address, port: p, tls: tls !== undefined, limits: server.limits, try: tryIt })}\n`,
     );
   else
     ctx.io.stdout.write(
@@ -234,7 +252,13 @@ export function register(program: Command, reg: CommandRegistry): void {
       `an IRC server (RFC 1459/2812 subset) that also welcomes people typing into nc, in the same rooms; on 127.0.0.1:${DEFAULT_CHAT_PORT} by default`,
     )
     .option("--host <addr>", "address to listen on", "127.0.0.1")
-    .option("--port <n>", `port (0: any free port)`, String(DEFAULT_CHAT_PORT))
+    .option(
+      "--port <n>",
+      `port (default ${DEFAULT_CHAT_PORT}, with --tls ${DEFAULT_CHAT_TLS_PORT}; 0: any free port)`,
+    )
+    .option("--tls", "TLS (without --cert/--key: a fresh self-signed certificate, its fingerprint printed)")
+    .option("--cert <file>", "with --tls: the certificate chain (PEM)")
+    .option("--key <file>", "with --tls: its private key (PEM)")
     .option("--motd <file>", "message of the day, sent after registration")
     .option("--password <text>", "IRC clients must send it with PASS")
     .option("--history <n>", "messages per room replayed to plain users who join (default 0)")
@@ -258,6 +282,7 @@ Examples:
   sockit serve chat --port 0 --json          any free port; where as JSON
   sockit serve chat --history 20 --motd motd.txt
   sockit serve chat --redis redis://127.0.0.1:6379   one node of a network; start more the same way
+  sockit serve chat --tls --cert cert.pem --key key.pem    TLS on 127.0.0.1:${DEFAULT_CHAT_TLS_PORT}
   then:  nc 127.0.0.1 ${DEFAULT_CHAT_PORT}     or: sockit chat 127.0.0.1 --nick alice`,
   );
   srv.action((opts: Record<string, unknown>) => {
@@ -276,6 +301,9 @@ Examples:
     )
     .option("--password <text>", "the server's password (PASS)")
     .option("--no-reconnect", "exit (code 5) when the connection is lost instead of reconnecting")
+    .option("--tls", `TLS (default port then ${DEFAULT_CHAT_TLS_PORT}); the server's certificate is verified`)
+    .option("--ca <file>", "with --tls: also trust the CA certificate(s) in FILE (PEM)")
+    .option("--insecure", "with --tls: do NOT verify the server's certificate (prints a warning)")
     .addHelpText(
       "after",
       `
@@ -289,9 +317,7 @@ Examples:
   sockit chat 127.0.0.1 --nick alice --join '#lobby'       against sockit serve chat
   sockit chat irc.example.net:6667 --nick alice --join '#sockit'`,
     );
-  cli.action(
-    (address: string, opts: { nick?: string; join?: string[]; password?: string; reconnect?: boolean }) => {
-      reg.choose(cli, (ctx) => runChatClient(planChatClient(address, opts), ctx));
-    },
-  );
+  cli.action((address: string, opts: Parameters<typeof planChatClient>[1]) => {
+    reg.choose(cli, (ctx) => runChatClient(planChatClient(address, opts), ctx));
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * `sockit get URL`: an `http://` client — the body to stdout or `-o FILE`, `-C` to resume, a
+ * `sockit get URL`: an `http://` and `https://` client (`--ca FILE`, `--insecure`) — the body to stdout or `-o FILE`, `-C` to resume, a
  * progress bar on a terminal; exit 0 only when the whole body arrived, 8 on an HTTP failure.
  *
  * @module
@@ -13,6 +13,7 @@ import type { Context } from "../context.js";
 import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { writeAll } from "../pump.js";
+import { clientTLS } from "../tls.js";
 import { humanBytes, PROGRESS_DELAY_MS } from "../session/progress.js";
 import type { CommandRegistry } from "./registry.js";
 
@@ -34,6 +35,10 @@ export interface GetPlan {
   readonly maxRedirects: number;
   readonly timeoutMs: number | undefined;
   readonly progress: boolean | undefined;
+  /** `--ca FILE` (PEM added to the roots, for https://). */
+  readonly ca: string | undefined;
+  /** `--insecure`: https:// without verifying the server's certificate (a warning is printed). */
+  readonly insecure: boolean;
 }
 
 /**
@@ -43,7 +48,15 @@ export interface GetPlan {
  */
 export function planGet(
   url: string,
-  o: { output?: string; continue?: boolean; maxRedirs?: string; timeout?: string; progress?: boolean },
+  o: {
+    output?: string;
+    continue?: boolean;
+    maxRedirs?: string;
+    timeout?: string;
+    progress?: boolean;
+    ca?: string;
+    insecure?: boolean;
+  },
 ): GetPlan {
   try {
     parseHttpUrl(url);
@@ -62,6 +75,8 @@ export function planGet(
         ? undefined
         : Math.round(number("timeout", o.timeout, 0.001, 86_400, false) * 1000),
     progress: o.progress,
+    ca: o.ca,
+    insecure: o.insecure === true,
   };
 }
 
@@ -169,9 +184,15 @@ function fail(ctx: Context, msg: string): number {
  */
 export async function runGet(plan: GetPlan, ctx: Context): Promise<number> {
   const have = plan.resume && plan.output !== undefined ? await sizeOf(plan.output) : 0;
+  // https:// (and redirects to it) verify against the system roots plus --ca; --insecure warns
+  const tls = clientTLS(
+    { tls: true, ...(plan.ca === undefined ? {} : { ca: plan.ca }), insecure: plan.insecure },
+    ctx,
+  );
   let res: HttpResponse;
   try {
     res = await httpGet(plan.url, {
+      ...(tls === undefined ? {} : { tls }),
       maxRedirects: plan.maxRedirects,
       ...(plan.timeoutMs === undefined ? {} : { timeout: plan.timeoutMs }),
       ...(have > 0 ? { headers: { Range: `bytes=${have}-` } } : {}),
@@ -255,8 +276,8 @@ export async function runGet(plan: GetPlan, ctx: Context): Promise<number> {
 /** Adds `get` to the program. */
 export function register(program: Command, reg: CommandRegistry): void {
   const get = addGlobalOptions(program.command("get"))
-    .description("download an http:// URL: the body to stdout or -o FILE (curl-class, small)")
-    .argument("<url>", "http://HOST[:PORT]/PATH")
+    .description("download an http:// or https:// URL: the body to stdout or -o FILE (curl-class, small)")
+    .argument("<url>", "http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH")
     .option("-o, --output <file>", "write the body to FILE (default: stdout)")
     .option("-C, --continue", "resume: ask for the rest of FILE (Range) and append it")
     .option("--max-redirs <n>", "redirects followed at most (default 10)")
@@ -266,17 +287,21 @@ export function register(program: Command, reg: CommandRegistry): void {
     )
     .option("--progress", "show the progress bar even when stderr is not a terminal")
     .option("--no-progress", "never show the progress bar")
+    .option("--ca <file>", "https: also trust the CA certificate(s) in FILE (PEM)")
+    .option("--insecure", "https: do NOT verify the server's certificate (prints a warning)")
     .addHelpText(
       "after",
       `
 Exit codes: 0 only when the whole body arrived; 8 when the server answered an error status
 (4xx/5xx; the body is not written), the body was shorter than its Content-Length, or there were
-too many redirects; 2, 3, 4, 5 as for every command (name, refused, timeout, reset).
+too many redirects; 2, 3, 4, 5 as for every command (name, refused or a certificate that does
+not verify, timeout, reset).
 
 Examples:
   sockit get http://127.0.0.1:8000/ > index.html
   sockit get http://127.0.0.1:8000/big.iso -o big.iso      a progress bar on a terminal
-  sockit get -C http://127.0.0.1:8000/big.iso -o big.iso   resume after an interruption`,
+  sockit get -C http://127.0.0.1:8000/big.iso -o big.iso   resume after an interruption
+  sockit get --ca cert.pem https://localhost:8443/a.txt    HTTPS, trusting that certificate`,
     );
   get.action((url: string, opts: Record<string, unknown>) => {
     reg.choose(get, (ctx) => runGet(planGet(url, opts as Parameters<typeof planGet>[1]), ctx));

@@ -1,6 +1,6 @@
 /**
- * `sockit serve http [DIR]`: a static file server on 127.0.0.1:8000 by default, with an access
- * log in Common Log Format on stdout. Its client is `sockit get` (get.ts).
+ * `sockit serve http [DIR]`: a static file server on 127.0.0.1:8000 by default (HTTPS with
+ * `--tls`, on 8443 by default), with an access log in Common Log Format on stdout. Its client is `sockit get` (get.ts).
  *
  * @module
  */
@@ -13,6 +13,7 @@ import type { Context } from "../context.js";
 import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { onSignals } from "../session/stop.js";
+import { serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 import { busyPortError } from "./serve.js";
 
@@ -20,6 +21,8 @@ import { busyPortError } from "./serve.js";
 export const DEFAULT_HTTP_HOST = "127.0.0.1";
 /** The default port of `sockit serve http` (as `python3 -m http.server`). */
 export const DEFAULT_HTTP_PORT = 8000;
+/** The default port of `sockit serve http --tls`. */
+export const DEFAULT_HTTPS_PORT = 8443;
 
 /** What `serve http` will do. */
 export interface ServeHttpPlan {
@@ -30,6 +33,8 @@ export interface ServeHttpPlan {
   readonly dotfiles: boolean;
   readonly followSymlinks: boolean;
   readonly limits: HttpLimits;
+  /** `--tls`, `--cert`, `--key` (the files are read when the command runs). */
+  readonly tlsFlags: TLSFlags | undefined;
 }
 
 /** `serve http`'s own options as commander hands them over. */
@@ -42,6 +47,9 @@ export interface ServeHttpOptions {
   maxHeaders?: string;
   requestTimeout?: string;
   sendTimeout?: string;
+  tls?: boolean;
+  cert?: string;
+  key?: string;
 }
 
 /** The options of `serve` that `serve http` takes: the flag → its limit and unit factor. */
@@ -81,7 +89,7 @@ export function planServeHttp(
 ): ServeHttpPlan {
   const limits: Record<string, number> = { ...DEFAULT_HTTP_LIMITS };
   let host = DEFAULT_HTTP_HOST;
-  let port = DEFAULT_HTTP_PORT;
+  let port = o.tls === true ? DEFAULT_HTTPS_PORT : DEFAULT_HTTP_PORT;
   for (const [name, value] of Object.entries(parent)) {
     if (value === undefined || GLOBAL_OPTIONS.has(name)) continue;
     if (name === "host") host = String(value);
@@ -100,6 +108,8 @@ export function planServeHttp(
     }
   }
   if (host === "") throw new UsageError("--host is empty");
+  if (o.tls !== true && (o.cert !== undefined || o.key !== undefined))
+    throw new UsageError("--cert and --key need --tls");
   if (o.maxHeaderSize !== undefined)
     limits.maxHeaderSize = number("max-header-size", o.maxHeaderSize, 1024, 1 << 24, true);
   if (o.maxHeaders !== undefined) limits.maxHeaders = number("max-headers", o.maxHeaders, 1, 10_000, true);
@@ -117,6 +127,14 @@ export function planServeHttp(
     dotfiles: o.dotfiles === true,
     followSymlinks: o.followSymlinks === true,
     limits: limits as unknown as HttpLimits,
+    tlsFlags:
+      o.tls === true
+        ? {
+            tls: true,
+            ...(o.cert === undefined ? {} : { cert: o.cert }),
+            ...(o.key === undefined ? {} : { key: o.key }),
+          }
+        : undefined,
   };
 }
 
@@ -133,6 +151,8 @@ export async function runServeHttp(plan: ServeHttpPlan, ctx: Context, stop?: Abo
     ctx.warn(`stdout failed (${err.code ?? err.message}): serving on without the access log`);
   };
   out.on("error", onOutError);
+  // without --cert/--key: a fresh self-signed certificate, its fingerprint on stderr
+  const tls = plan.tlsFlags === undefined ? undefined : serverTLS(plan.tlsFlags, ctx);
   const { serveHttp, staticHandler } = await import("../../services/http/index.js");
   const srv = await serveHttp({
     address: plan.address,
@@ -143,6 +163,7 @@ export async function runServeHttp(plan: ServeHttpPlan, ctx: Context, stop?: Abo
       followSymlinks: plan.followSymlinks,
     }),
     limits: plan.limits,
+    ...(tls === undefined ? {} : { tls }),
     ...(plan.quiet
       ? {}
       : {
@@ -163,10 +184,23 @@ export async function runServeHttp(plan: ServeHttpPlan, ctx: Context, stop?: Abo
     if (stop.aborted) resolve("stop");
     else stop.addEventListener("abort", () => resolve("stop"), { once: true });
   }
-  const url = `http://${srv.address}/`;
+  const url = `${tls === undefined ? "http" : "https"}://${srv.address}/`;
   if (ctx.opts.json) out.write(`${JSON.stringify({ listening: srv.address, url, root: plan.root })}\n`);
-  else out.write(`Serving HTTP on ${srv.address} (${url}) from ${plan.root}\n`);
-  ctx.err(`sockit: serving ${plan.root}; try: sockit get ${url}   or: curl ${url}; Ctrl-C stops\n`);
+  else
+    out.write(
+      `Serving ${tls === undefined ? "HTTP" : "HTTPS"} on ${srv.address} (${url}) from ${plan.root}\n`,
+    );
+  const trust =
+    tls === undefined
+      ? ""
+      : plan.tlsFlags?.cert === undefined
+        ? " --insecure"
+        : ` --ca ${plan.tlsFlags.cert}`;
+  const curlTrust =
+    tls === undefined ? "" : plan.tlsFlags?.cert === undefined ? " -k" : ` --cacert ${plan.tlsFlags.cert}`;
+  ctx.err(
+    `sockit: serving ${plan.root}; try: sockit get${trust} ${url}   or: curl${curlTrust} ${url}; Ctrl-C stops\n`,
+  );
   const sig = await stopped;
   dispose();
   ctx.err(`sockit: ${sig === "stop" ? "stopping" : `${sig}: shutting down`}\n`);
@@ -205,6 +239,12 @@ export function register(program: Command, reg: CommandRegistry): void {
       `a request must arrive within this (default ${DEFAULT_HTTP_LIMITS.requestTimeoutMs / 1000}; else 408 and close)`,
     )
     .option(
+      "--tls",
+      `HTTPS (default port ${DEFAULT_HTTPS_PORT}; without --cert/--key: a fresh self-signed certificate, its fingerprint printed)`,
+    )
+    .option("--cert <file>", "with --tls: the certificate chain (PEM)")
+    .option("--key <file>", "with --tls: its private key (PEM)")
+    .option(
       "--send-timeout <seconds>",
       `a client must take each piece of an answer within this (default ${DEFAULT_HTTP_LIMITS.sendTimeoutMs / 1000}; else reset)`,
     )
@@ -224,6 +264,7 @@ Examples:
   sockit serve http                        the current directory on http://127.0.0.1:8000/
   sockit serve http public --port 0        any free port
   sockit serve http -q --cors dist         no log, CORS for every origin
+  sockit serve http --tls --cert cert.pem --key key.pem    https://127.0.0.1:8443/ (sockit cert create makes them)
   then: sockit get http://127.0.0.1:8000/file.iso -o file.iso    curl -H 'Accept: application/json' http://127.0.0.1:8000/`,
     );
   srv.action((dir: string | undefined, opts: ServeHttpOptions) => {

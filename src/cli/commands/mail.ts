@@ -19,6 +19,7 @@ import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { parseHostPort, parsePortNumber } from "../session/address.js";
 import { onSignals } from "../session/stop.js";
+import { clientTLS, serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 import { busyPortError } from "./serve.js";
 
@@ -36,6 +37,8 @@ export interface ServeSmtpPlan {
   readonly maxPerSource: number;
   readonly idleMs: number;
   readonly hostname: string | undefined;
+  /** `--starttls`, `--cert`, `--key` (the files are read when the command runs). */
+  readonly tlsFlags: TLSFlags | undefined;
 }
 
 function intOf(flag: string, text: string | undefined, min: number, max: number): number | undefined {
@@ -57,7 +60,15 @@ function hostPort(host: string, port: number | string): string {
  */
 export function planServeSmtp(
   address: string | undefined,
-  o: { maildir?: string; http?: string; maxMessage?: string; hostname?: string },
+  o: {
+    maildir?: string;
+    http?: string;
+    maxMessage?: string;
+    hostname?: string;
+    starttls?: boolean;
+    cert?: string;
+    key?: string;
+  },
   parent: { host?: string; port?: string; maxConns?: string; maxPerSource?: string; idle?: string },
 ): ServeSmtpPlan {
   if (address !== undefined && (parent.host !== undefined || parent.port !== undefined))
@@ -71,6 +82,8 @@ export function planServeSmtp(
   const hp = parseHostPort(at, { zero: true, what: "ADDRESS", defaultPort: 2525 });
   if (typeof hp.port !== "number") throw new UsageError(`ADDRESS must have a port number, got ${at}`);
   if (o.maildir === "") throw new UsageError("--maildir is empty");
+  if (o.starttls !== true && (o.cert !== undefined || o.key !== undefined))
+    throw new UsageError("--cert and --key need --starttls");
   const idle = parent.idle === undefined ? undefined : Number(parent.idle);
   if (idle !== undefined && (!/^\d+(\.\d+)?$/.test(parent.idle!) || idle <= 0))
     throw new UsageError(`--idle must be a number of seconds, got ${parent.idle}`);
@@ -83,6 +96,7 @@ export function planServeSmtp(
     maxPerSource: intOf("max-per-source", parent.maxPerSource, 1, 1 << 20) ?? SMTP_DEFAULTS.maxPerSource,
     idleMs: idle === undefined ? SMTP_DEFAULTS.idleMs : Math.round(idle * 1000),
     hostname: o.hostname,
+    tlsFlags: o.starttls === true ? ({ tls: true, cert: o.cert, key: o.key } as TLSFlags) : undefined,
   };
 }
 
@@ -93,6 +107,8 @@ export async function runServeSmtp(plan: ServeSmtpPlan, ctx: Context, stop?: Abo
     plan.maildir === undefined ? new smtp.MemoryStore() : await smtp.MaildirStore.open(plan.maildir);
   const web = plan.http === undefined ? undefined : smtp.mailWeb(store);
   const out = ctx.io.stdout;
+  // without --cert/--key: a fresh self-signed certificate, its fingerprint on stderr
+  const tls = plan.tlsFlags === undefined ? undefined : serverTLS(plan.tlsFlags, ctx);
   const server = await smtp
     .serveSmtp(plan.address, {
       store,
@@ -101,6 +117,9 @@ export async function runServeSmtp(plan: ServeSmtpPlan, ctx: Context, stop?: Abo
       maxPerSource: plan.maxPerSource,
       idleMs: plan.idleMs,
       ...(plan.hostname === undefined ? {} : { hostname: plan.hostname }),
+      ...(tls?.cert === undefined || tls.key === undefined
+        ? {}
+        : { tls: { cert: tls.cert as string, key: tls.key as string } }),
       onMessage: (m) => {
         out.write(
           ctx.opts.json
@@ -174,6 +193,8 @@ export interface MailSendPlan {
   readonly file: string | undefined;
   readonly helo: string;
   readonly timeoutMs: number;
+  /** `--starttls`, `--ca`, `--insecure` as TLS flags (undefined without `--starttls`). */
+  readonly tlsFlags: TLSFlags | undefined;
 }
 
 /**
@@ -183,8 +204,19 @@ export interface MailSendPlan {
  */
 export function planMailSend(
   args: readonly string[],
-  o: { from?: string; to?: string[]; subject?: string; helo?: string; timeout?: string },
+  o: {
+    from?: string;
+    to?: string[];
+    subject?: string;
+    helo?: string;
+    timeout?: string;
+    starttls?: boolean;
+    ca?: string;
+    insecure?: boolean;
+  },
 ): MailSendPlan {
+  if (o.starttls !== true && (o.ca !== undefined || o.insecure === true))
+    throw new UsageError("--ca and --insecure need --starttls");
   if (args.length < 1 || args.length > 2) throw new UsageError("mail send takes [FILE|-] HOST[:PORT]");
   const hp = parseHostPort(args.at(-1)!, { what: "HOST[:PORT]", defaultPort: 25 });
   if (o.from === undefined)
@@ -205,6 +237,8 @@ export function planMailSend(
     file: args.length === 2 ? args[0] : undefined,
     helo: o.helo ?? "localhost",
     timeoutMs: Math.round(t * 1000),
+    tlsFlags:
+      o.starttls === true ? ({ tls: true, ca: o.ca, insecure: o.insecure === true } as TLSFlags) : undefined,
   };
 }
 
@@ -263,6 +297,7 @@ async function readInput(file: string | undefined, ctx: Context): Promise<Buffer
 export async function runMailSend(plan: MailSendPlan, ctx: Context): Promise<number> {
   const smtp = await import("../../services/smtp/index.js");
   const message = composeMessage(plan, await readInput(plan.file, ctx));
+  const starttls = plan.tlsFlags === undefined ? undefined : clientTLS(plan.tlsFlags, ctx);
   const dialogue = ctx.opts.verbose
     ? (who: "C" | "S", line: string) => ctx.err(`${who === "C" ? "->" : "<-"} ${line}\n`)
     : undefined;
@@ -274,6 +309,7 @@ export async function runMailSend(plan: MailSendPlan, ctx: Context): Promise<num
       helo: plan.helo,
       timeoutMs: plan.timeoutMs,
       ...(dialogue ? { onDialogue: dialogue } : {}),
+      ...(starttls === undefined ? {} : { starttls }),
     });
     ctx.io.stdout.write(`${r.code} ${r.reply}\n`);
     return EXIT.OK;
@@ -317,6 +353,12 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--http <port>", "serve a web page of the messages on 127.0.0.1:PORT (0: any)")
     .option("--max-message <bytes>", `largest message (SIZE; default ${SMTP_DEFAULTS.maxMessage})`)
     .option("--hostname <name>", "the name in the greeting (default: this machine's)")
+    .option(
+      "--starttls",
+      "offer STARTTLS (RFC 3207); without --cert/--key: a fresh self-signed certificate, its fingerprint printed",
+    )
+    .option("--cert <file>", "with --starttls: the certificate chain (PEM)")
+    .option("--key <file>", "with --starttls: its private key (PEM)")
     .addHelpText(
       "after",
       `
@@ -329,10 +371,16 @@ disconnects mid-message or a full disk leaves nothing there (the client gets 452
 Examples:
   sockit serve smtp                                   on ${DEFAULT_SMTP_ADDRESS}, messages in memory
   sockit serve smtp --maildir ./mail --http 8025      Maildir, and the web page on 127.0.0.1:8025
+  sockit serve smtp --starttls --cert cert.pem --key key.pem    STARTTLS offered in EHLO
   sockit mail send --from a@example.org --to b@example.org --subject hi ${DEFAULT_SMTP_ADDRESS}`,
     );
   srv.action((address: string | undefined, opts: Record<string, string | undefined>) => {
-    reg.choose(srv, (ctx) => runServeSmtp(planServeSmtp(address, opts, serveFlags(serve)), ctx));
+    reg.choose(srv, (ctx) =>
+      runServeSmtp(
+        planServeSmtp(address, opts as Parameters<typeof planServeSmtp>[1], serveFlags(serve)),
+        ctx,
+      ),
+    );
   });
 
   const mail = addGlobalOptions(program.command("mail"), { json: false }).description(
@@ -357,6 +405,9 @@ Examples:
     .option("--subject <text>", "the Subject (added when the input has no headers or no Subject)")
     .option("--helo <name>", "the name given in EHLO", "localhost")
     .option("-t, --timeout <seconds>", "give up when the server is silent this long: exit 4 (default 60)")
+    .option("--starttls", "switch to TLS first (STARTTLS, RFC 3207); a server that does not offer it: exit 8")
+    .option("--ca <file>", "with --starttls: also trust the CA certificate(s) in FILE (PEM)")
+    .option("--insecure", "with --starttls: do NOT verify the server's certificate (prints a warning)")
     .addHelpText(
       "after",
       `
@@ -368,7 +419,8 @@ dot-stuffed. The server's last reply is printed on stdout; any refusal exits 8.
 Examples:
   sockit mail send --from a@example.org --to b@example.org --subject hi 127.0.0.1:2525
   echo "hello" | sockit -v mail send --from a@example.org --to b@example.org - localhost:2525
-  sockit mail send --from a@example.org --to b@example.org message.eml mail.example.org`,
+  sockit mail send --from a@example.org --to b@example.org message.eml mail.example.org
+  sockit mail send --starttls --ca cert.pem --from a@example.org --to b@example.org localhost:2525`,
     );
   send.action((args: string[], opts: Record<string, unknown>) => {
     reg.choose(send, (ctx) =>

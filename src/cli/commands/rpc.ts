@@ -1,7 +1,7 @@
 /**
  * JSON-RPC 2.0 from the command line: `sockit serve rpc [ADDRESS]` (a small demo API: echo, add,
  * subtract, time, sleep; on 127.0.0.1:7070 by default) and `sockit rpc call ADDRESS METHOD
- * [JSON]` (prints the result, or the error, as JSON).
+ * [JSON]` (prints the result, or the error, as JSON); both over TLS with `--tls`.
  *
  * @module
  */
@@ -10,6 +10,7 @@ import { parseRpcAddress } from "../../jsonrpc/address.js";
 import type { Framing } from "../../jsonrpc/transport.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
+import type { TLSFlags } from "../tls.js";
 import { parseHostPort, parseUnixPath } from "../session/address.js";
 import type { CommandRegistry } from "./registry.js";
 
@@ -63,6 +64,8 @@ export interface ServeRpcPlan {
   readonly maxMessage: number | undefined;
   readonly concurrency: number | undefined;
   readonly timeoutMs: number | undefined;
+  /** `--tls`, `--cert`, `--key` (the files are read when the command runs). */
+  readonly tlsFlags: TLSFlags;
 }
 
 /**
@@ -71,14 +74,26 @@ export interface ServeRpcPlan {
  */
 export function planServeRpc(
   address: string | undefined,
-  o: { framing?: string; maxMessage?: string; concurrency?: string; timeout?: string },
+  o: {
+    framing?: string;
+    maxMessage?: string;
+    concurrency?: string;
+    timeout?: string;
+    tls?: boolean;
+    cert?: string;
+    key?: string;
+  },
 ): ServeRpcPlan {
+  const at = rpcAddress(address ?? DEFAULT_RPC_ADDRESS, "ADDRESS", true);
+  if (o.tls === true && at.startsWith("unix:"))
+    throw new UsageError("--tls needs a TCP address (a Unix socket stays on this machine)");
   return {
-    address: rpcAddress(address ?? DEFAULT_RPC_ADDRESS, "ADDRESS", true),
+    address: at,
     framing: framingOf(o.framing),
     maxMessage: intOption("max-message", o.maxMessage, 2, 2 ** 30),
     concurrency: intOption("concurrency", o.concurrency, 1, 1 << 20),
     timeoutMs: secondsOption("timeout", o.timeout),
+    tlsFlags: { tls: o.tls === true, cert: o.cert, key: o.key } as TLSFlags,
   };
 }
 
@@ -90,6 +105,8 @@ export interface RpcCallPlan {
   readonly framing: Framing;
   readonly timeoutMs: number;
   readonly notify: boolean;
+  /** `--tls`, `--ca`, `--servername`, `--insecure` (the files are read when the command runs). */
+  readonly tlsFlags: TLSFlags;
 }
 
 /**
@@ -100,7 +117,15 @@ export function planRpcCall(
   address: string,
   method: string,
   json: string | undefined,
-  o: { framing?: string; timeout?: string; notify?: boolean },
+  o: {
+    framing?: string;
+    timeout?: string;
+    notify?: boolean;
+    tls?: boolean;
+    ca?: string;
+    servername?: string;
+    insecure?: boolean;
+  },
 ): RpcCallPlan {
   let params: unknown;
   if (json !== undefined) {
@@ -114,13 +139,22 @@ export function planRpcCall(
         `JSON must be an array (positional params) or an object (named params), got ${json}`,
       );
   }
+  const at = rpcAddress(address, "ADDRESS", false);
+  if (o.tls === true && at.startsWith("unix:"))
+    throw new UsageError("--tls needs a TCP address (a Unix socket stays on this machine)");
   return {
-    address: rpcAddress(address, "ADDRESS", false),
+    address: at,
     method,
     params: params as RpcCallPlan["params"],
     framing: framingOf(o.framing),
     timeoutMs: secondsOption("timeout", o.timeout) ?? 30_000,
     notify: o.notify === true,
+    tlsFlags: {
+      tls: o.tls === true,
+      ca: o.ca,
+      servername: o.servername,
+      insecure: o.insecure === true,
+    } as TLSFlags,
   };
 }
 
@@ -172,6 +206,12 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--max-message <bytes>", "largest request or batch (default 1048576)")
     .option("--concurrency <n>", "requests of one connection running at once (default 16)")
     .option("--timeout <seconds>", "a method running longer is answered -32001 (default 30; 0: none)")
+    .option(
+      "--tls",
+      "JSON-RPC over TLS (without --cert/--key: a fresh self-signed certificate, its fingerprint printed)",
+    )
+    .option("--cert <file>", "with --tls: the certificate chain (PEM)")
+    .option("--key <file>", "with --tls: its private key (PEM)")
     .addHelpText(
       "after",
       `
@@ -182,6 +222,7 @@ Examples:
   sockit serve rpc                         on ${DEFAULT_RPC_ADDRESS}
   sockit serve rpc unix:/tmp/rpc.sock      on a Unix socket
   sockit serve rpc 127.0.0.1:0 --json      any free port; what listens where as JSON
+  sockit serve rpc --tls --cert cert.pem --key key.pem    over TLS (sockit cert create makes them)
   sockit rpc call ${DEFAULT_RPC_ADDRESS} subtract '{"minuend": 42, "subtrahend": 23}'`,
     );
   srv.action((address: string | undefined, opts: Record<string, string | undefined>) => {
@@ -204,6 +245,10 @@ Examples:
     .option("--framing <kind>", "auto (newline-delimited JSON), ndjson or content-length", "auto")
     .option("-t, --timeout <seconds>", "give up after SECONDS without a reply: exit 4 (default 30; 0: none)")
     .option("-n, --notify", "send a notification (no id): the server answers nothing; print nothing")
+    .option("--tls", "JSON-RPC over TLS (the server's certificate is verified)")
+    .option("--ca <file>", "with --tls: also trust the CA certificate(s) in FILE (PEM)")
+    .option("--servername <name>", "with --tls: the name to ask for and check (default: the host in ADDRESS)")
+    .option("--insecure", "with --tls: do NOT verify the server's certificate (prints a warning)")
     .addHelpText(
       "after",
       `
@@ -213,16 +258,12 @@ answer is printed as its JSON error object ({"code", "message", "data"}) and exi
 Examples:
   sockit rpc call ${DEFAULT_RPC_ADDRESS} add '[1, 2]'                  3
   sockit rpc call unix:/tmp/rpc.sock time                     "2026-01-01T12:00:00.000Z"
-  sockit rpc call ${DEFAULT_RPC_ADDRESS} nope                          {"code":-32601,...}, exit 7`,
+  sockit rpc call ${DEFAULT_RPC_ADDRESS} nope                          {"code":-32601,...}, exit 7
+  sockit rpc call --tls --ca cert.pem localhost:7070 time     over TLS; exit 3 if the certificate does not verify`,
     );
   call.action((address: string, method: string, json: string | undefined, opts: Record<string, unknown>) => {
     reg.choose(call, async (ctx) => {
-      const plan = planRpcCall(
-        address,
-        method,
-        json,
-        opts as { framing?: string; timeout?: string; notify?: boolean },
-      );
+      const plan = planRpcCall(address, method, json, opts as Parameters<typeof planRpcCall>[3]);
       const { runRpcCall } = await import("../rpc/run.js");
       return runRpcCall(plan, ctx);
     });

@@ -14,6 +14,7 @@ import { busyPortError } from "../commands/serve.js";
 import type { Context } from "../context.js";
 import { EXIT } from "../exit.js";
 import { onSignals } from "../session/stop.js";
+import { clientTLS, serverTLS } from "../tls.js";
 
 function numbers(method: string, p: unknown, names: [string, string]): [number, number] {
   const pair = Array.isArray(p)
@@ -67,7 +68,9 @@ export async function runServeRpc(plan: ServeRpcPlan, ctx: Context, stop?: Abort
       ...(plan.timeoutMs === undefined ? {} : { timeout: plan.timeoutMs }),
     }),
   );
-  const ln = await server.listen(plan.address).catch((err: unknown) => {
+  // without --cert/--key: a fresh self-signed certificate, its fingerprint on stderr
+  const tls = serverTLS(plan.tlsFlags, ctx);
+  const ln = await server.listen(plan.address, tls === undefined ? {} : { tls }).catch((err: unknown) => {
     throw busyPortError(err);
   });
   let resolve: (s: string) => void = () => {};
@@ -79,19 +82,27 @@ export async function runServeRpc(plan: ServeRpcPlan, ctx: Context, stop?: Abort
   }
   const unix = plan.address.startsWith("unix:");
   const where = unix ? `unix:${ln.address}` : ln.address;
+  const trust =
+    tls === undefined
+      ? ""
+      : plan.tlsFlags.cert === undefined
+        ? "--tls --insecure "
+        : `--tls --ca ${plan.tlsFlags.cert} `;
   const tryIt = [
-    `sockit rpc call ${where} add '[1, 2]'`,
-    unix
-      ? `echo '{"jsonrpc":"2.0","method":"time","id":1}' | nc -U -q1 ${ln.address}`
-      : `echo '{"jsonrpc":"2.0","method":"time","id":1}' | nc -q1 ${ln.address.replace(/^\[?(.*?)\]?:(\d+)$/, "$1 $2")}`,
+    `sockit rpc call ${trust}${where} add '[1, 2]'`,
+    tls !== undefined
+      ? `echo '{"jsonrpc":"2.0","method":"time","id":1}' | ncat --ssl ${ln.address.replace(/^\[?(.*?)\]?:(\d+)$/, "$1 $2")}`
+      : unix
+        ? `echo '{"jsonrpc":"2.0","method":"time","id":1}' | nc -U -q1 ${ln.address}`
+        : `echo '{"jsonrpc":"2.0","method":"time","id":1}' | nc -q1 ${ln.address.replace(/^\[?(.*?)\]?:(\d+)$/, "$1 $2")}`,
   ];
   if (ctx.opts.json)
     ctx.io.stdout.write(
-      `${JSON.stringify({ listening: where, framing: plan.framing, methods: server.methods, try: tryIt })}\n`,
+      `${JSON.stringify({ listening: where, tls: tls !== undefined, framing: plan.framing, methods: server.methods, try: tryIt })}\n`,
     );
   else
     ctx.io.stdout.write(
-      `JSON-RPC 2.0 (${plan.framing === "auto" ? "newline-delimited JSON" : plan.framing}) on ${where}\n` +
+      `JSON-RPC 2.0 (${plan.framing === "auto" ? "newline-delimited JSON" : plan.framing}${tls === undefined ? "" : ", over TLS"}) on ${where}\n` +
         `methods: ${server.methods.join(", ")}\n` +
         `try it from another terminal:  ${tryIt.join("\n                               or: ")}\n`,
     );
@@ -108,7 +119,12 @@ export async function runServeRpc(plan: ServeRpcPlan, ctx: Context, stop?: Abort
  * answer is printed as JSON too, and exits 7.
  */
 export async function runRpcCall(plan: RpcCallPlan, ctx: Context): Promise<number> {
-  const client = await connect(plan.address, { framing: plan.framing, timeout: plan.timeoutMs });
+  const tls = clientTLS(plan.tlsFlags, ctx);
+  const client = await connect(plan.address, {
+    framing: plan.framing,
+    timeout: plan.timeoutMs,
+    ...(tls === undefined ? {} : { tls }),
+  });
   ctx.info(`connected to ${plan.address}`);
   const out = (v: unknown): void => void ctx.io.stdout.write(`${JSON.stringify(v)}\n`);
   try {

@@ -8,7 +8,7 @@
  * @module
  */
 import { setMaxListeners } from "node:events";
-import { type Conn, type Listener, listen, OSError } from "../../net/index.js";
+import { type Conn, type Listener, listen, OSError, type TLSOptions } from "../../net/index.js";
 import { TokenBucket } from "../rfc/ratelimit.js";
 import { sourceKey } from "../rfc/source.js";
 import { ChatHub } from "./hub.js";
@@ -43,6 +43,11 @@ export interface ChatServerOptions {
   readonly hub?: ChatHub;
   /** Connections accepted, closed and dropped, for logs (`-v`). */
   readonly onEvent?: (e: ChatEvent) => void;
+  /**
+   * TLS (IRC's port for it is 6697): the server's `cert` and `key` (PEM). Each connection's
+   * handshake runs in the background; a client that does not finish it within 10 s is dropped.
+   */
+  readonly tls?: TLSOptions;
 }
 
 /**
@@ -426,6 +431,10 @@ export async function serveChat(opts: ChatServerOptions = {}): Promise<ChatServe
   }
   const host = opts.host ?? "127.0.0.1";
   const port = opts.port ?? DEFAULT_CHAT_PORT;
-  const ln = await listen("tcp", host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
+  const ln = await listen(
+    "tcp",
+    host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`,
+    opts.tls === undefined ? {} : { tls: opts.tls },
+  );
   return new ChatServer(ln, opts, limits);
 }

@@ -1,13 +1,14 @@
 /**
- * A small HTTP/1.1 client for `http://` URLs (`sockit get`): sockit dials the connection (name
- * lookup, connect, every recv/send visible under `--trace`), Node's llhttp parses the response
+ * A small HTTP/1.1 client for `http://` and `https://` URLs (`sockit get`): sockit dials the
+ * connection (name lookup, connect, the TLS handshake, every recv/send visible under `--trace`),
+ * Node's llhttp parses the response
  * (through `node:http`'s client, fed with a {@link ConnDuplex}). Redirects are followed up to a
  * bound; a body shorter than its `Content-Length` (or a chunked body cut off) is an error.
  *
  * @module
  */
 import * as http from "node:http";
-import { dial } from "../../net/index.js";
+import { dial, type TLSOptions } from "../../net/index.js";
 import { makeOSError, OSError, TimeoutError } from "../../errors/index.js";
 import { ConnDuplex } from "./duplex.js";
 
@@ -54,6 +55,11 @@ export interface GetOptions {
   readonly timeout?: number;
   /** Aborts the request. */
   readonly signal?: AbortSignal;
+  /**
+   * TLS options for `https://` URLs (unused for `http://`): `ca` (PEM added to the roots),
+   * `rejectUnauthorized: false` to skip verification, `serverName`. Verified by default.
+   */
+  readonly tls?: TLSOptions;
 }
 
 /**
@@ -82,34 +88,43 @@ export interface HttpResponse {
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 
 /**
- * Splits an `http://` URL into what a request needs; anything else is an {@link HttpError} `EURL`.
+ * Splits an `http://` or `https://` URL into what a request needs (`secure`: https); anything
+ * else is an {@link HttpError} `EURL`.
  *
- * @example `parseHttpUrl("http://[::1]:8000/a?b") // { host: "::1", port: 8000, path: "/a?b", … }`
+ * @example `parseHttpUrl("https://[::1]:8443/a?b") // { host: "::1", port: 8443, path: "/a?b", secure: true, … }`
  */
-export function parseHttpUrl(url: string): { host: string; port: number; path: string; hostHeader: string } {
+export function parseHttpUrl(url: string): {
+  host: string;
+  port: number;
+  path: string;
+  hostHeader: string;
+  secure: boolean;
+} {
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new HttpError("EURL", `not a URL: ${url} — give http://HOST[:PORT]/PATH`);
+    throw new HttpError("EURL", `not a URL: ${url} — give http(s)://HOST[:PORT]/PATH`);
   }
-  if (u.protocol !== "http:")
+  if (u.protocol !== "http:" && u.protocol !== "https:")
     throw new HttpError(
       "EURL",
-      `${u.protocol.replace(/:$/, "")}:// is not supported: only http:// URLs (${url})`,
+      `${u.protocol.replace(/:$/, "")}:// is not supported: only http:// and https:// URLs (${url})`,
     );
+  const secure = u.protocol === "https:";
   const host = u.hostname.startsWith("[") ? u.hostname.slice(1, -1) : u.hostname;
-  const port = u.port === "" ? 80 : Number(u.port);
-  return { host, port, path: `${u.pathname}${u.search}`, hostHeader: u.host };
+  const port = u.port === "" ? (secure ? 443 : 80) : Number(u.port);
+  return { host, port, path: `${u.pathname}${u.search}`, hostHeader: u.host, secure };
 }
 
 function once(url: string, opts: GetOptions): Promise<http.IncomingMessage> {
-  const { host, port, path, hostHeader } = parseHttpUrl(url);
+  const { host, port, path, hostHeader, secure } = parseHttpUrl(url);
   const address = `${host.includes(":") ? `[${host}]` : host}:${port}`;
   return new Promise((resolve, reject) => {
     const conn = dial("tcp", address, {
       ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+      ...(secure ? { tls: opts.tls ?? {} } : {}),
     });
     const sock = new ConnDuplex(conn);
     const req = http.request({
@@ -211,7 +226,7 @@ function bodyOf(res: http.IncomingMessage, url: string, length: number | undefin
 }
 
 /**
- * GETs (or HEADs) an `http://` URL, following redirects (301, 302, 303, 307, 308) up to
+ * GETs (or HEADs) an `http://` or `https://` URL (verified by default; see `tls`), following redirects (301, 302, 303, 307, 308) up to
  * `maxRedirects`. Resolves as soon as the final response's headers are in; read its `body`.
  * An error status is not thrown here: check `status`.
  *
@@ -243,7 +258,7 @@ export async function httpGet(url: string, opts: GetOptions = {}): Promise<HttpR
       } catch {
         throw new HttpError("EURL", `${current}: redirect to a malformed URL: ${location}`, status);
       }
-      parseHttpUrl(next); // only http:// is followed
+      parseHttpUrl(next); // only http:// and https:// are followed
       current = next;
       continue;
     }

@@ -8,7 +8,7 @@
  * @module
  */
 import * as http from "node:http";
-import { type Listener, listen, type Conn } from "../../net/index.js";
+import { type Listener, listen, type Conn, type TLSOptions } from "../../net/index.js";
 import { sourceKey } from "../rfc/source.js";
 import { settle } from "../rfc/linger.js";
 import { ConnDuplex } from "./duplex.js";
@@ -83,6 +83,11 @@ export interface HttpServerOptions {
   readonly log?: (line: string) => void;
   /** Called with connection events: refusals, timeouts, parse errors. */
   readonly onEvent?: (e: HttpEvent) => void;
+  /**
+   * HTTPS: the server's `cert` and `key` (PEM). Each connection's handshake runs in the
+   * background; a client that does not finish it within 10 s is dropped and frees its slot.
+   */
+  readonly tls?: TLSOptions;
 }
 
 /**
@@ -409,11 +414,14 @@ export class HttpServer {
  * // curl http://${srv.address}/x  →  hello from /x
  * await srv.close();
  * ```
+ *
+ * HTTPS: pass `tls: { cert, key }` (e.g. from `createCertificate` in `sockit/net`).
  */
 export async function serveHttp(opts: HttpServerOptions): Promise<HttpServer> {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.limits };
   const ln = await listen("tcp", opts.address, {
     backlog: limits.backlog,
+    ...(opts.tls === undefined ? {} : { tls: opts.tls }),
   });
   return new HttpServer(ln, opts, limits);
 }

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { type Conn, dial } from "../../net/index.js";
+import { type Conn, dial, type TLSOptions, upgradeTLS } from "../../net/index.js";
 import { makeOSError } from "../../errors/index.js";
 
 /**
@@ -62,6 +62,12 @@ export interface SendMailOptions {
   readonly timeoutMs?: number;
   /** Sees the dialogue: "C" lines sent (the message text itself is not shown), "S" lines received. */
   readonly onDialogue?: (who: "C" | "S", line: string) => void;
+  /**
+   * STARTTLS (RFC 3207) before anything else, with these TLS options (`{}`: the system roots;
+   * `ca`, `serverName`, `rejectUnauthorized: false`). A server that does not offer it is an
+   * {@link SmtpReplyError} (the message is not sent in plain text).
+   */
+  readonly starttls?: TLSOptions;
 }
 
 /**
@@ -170,7 +176,7 @@ async function readReply(
 export async function sendMail(address: string, opts: SendMailOptions): Promise<SendMailResult> {
   const timeout = opts.timeoutMs ?? 60_000;
   const see = opts.onDialogue;
-  const conn = await dial("tcp", address, { timeout });
+  let conn = await dial("tcp", address, { timeout });
   let quit = false;
   const send = async (line: string): Promise<void> => {
     see?.("C", line);
@@ -191,21 +197,37 @@ export async function sendMail(address: string, opts: SendMailOptions): Promise<
   try {
     await expect("the connection (greeting)", (c) => c === 220);
     const helo = opts.helo ?? "localhost";
-    await send(`EHLO ${helo}`);
     let ext = new Set<string>();
     let size: number | undefined;
-    try {
-      const r = await expect("EHLO", (c) => c === 250);
-      for (const l of r.lines.slice(1)) {
-        const [kw, arg] = l.slice(4).toUpperCase().split(/\s+/, 2) as [string, string | undefined];
-        ext.add(kw);
-        if (kw === "SIZE" && arg && /^\d+$/.test(arg) && arg !== "0") size = Number(arg);
+    const hello = async (): Promise<void> => {
+      await send(`EHLO ${helo}`);
+      ext = new Set<string>();
+      size = undefined;
+      try {
+        const r = await expect("EHLO", (c) => c === 250);
+        for (const l of r.lines.slice(1)) {
+          const [kw, arg] = l.slice(4).toUpperCase().split(/\s+/, 2) as [string, string | undefined];
+          ext.add(kw);
+          if (kw === "SIZE" && arg && /^\d+$/.test(arg) && arg !== "0") size = Number(arg);
+        }
+      } catch (err) {
+        if (!(err instanceof SmtpReplyError) || err.code < 500 || opts.starttls !== undefined) throw err;
+        await send(`HELO ${helo}`);
+        await expect("HELO", (c) => c === 250);
       }
-    } catch (err) {
-      if (!(err instanceof SmtpReplyError) || err.code < 500) throw err;
-      ext = new Set();
-      await send(`HELO ${helo}`);
-      await expect("HELO", (c) => c === 250);
+    };
+    await hello();
+    if (opts.starttls !== undefined) {
+      if (!ext.has("STARTTLS"))
+        throw new SmtpReplyError("EHLO", 502, [
+          "502 5.5.1 (sockit) the server does not offer STARTTLS; the message was not sent in plain text",
+        ]);
+      await send("STARTTLS");
+      await expect("STARTTLS", (c) => c === 220);
+      const host = address.replace(/:\d+$/, "").replace(/^\[(.*)\]$/, "$1");
+      conn = await upgradeTLS(conn, { serverName: host, ...opts.starttls, timeout });
+      see?.("C", `(TLS ${conn.tls?.protocol ?? ""} ${conn.tls?.cipher ?? ""})`);
+      await hello(); // RFC 3207: the server forgot everything; EHLO again
     }
     const text = dataText(opts.message);
     const bodyBytes = text.length - 3;

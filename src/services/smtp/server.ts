@@ -7,7 +7,7 @@
  */
 import { hostname as osHostname } from "node:os";
 import { checkInt } from "../../errors/index.js";
-import { type Conn, type Listener, listen, OSError } from "../../net/index.js";
+import { type Conn, type Listener, listen, OSError, upgradeTLS } from "../../net/index.js";
 import { sourceKey } from "../rfc/source.js";
 import { SmtpReader } from "./parser.js";
 import { type Envelope, type SessionStep, SmtpSession } from "./session.js";
@@ -74,6 +74,11 @@ export interface SmtpServerOptions {
   readonly onMessage?: (m: StoredMessage) => void;
   /** Called with connection events. */
   readonly onEvent?: (e: SmtpEvent) => void;
+  /**
+   * STARTTLS (RFC 3207): the server's `cert` and `key` (PEM). EHLO then offers STARTTLS; a
+   * client that does not finish the handshake within 10 s is closed.
+   */
+  readonly tls?: { readonly cert: string | Buffer; readonly key: string | Buffer };
 }
 
 /**
@@ -90,10 +95,10 @@ export class SmtpServer {
   /** Messages stored, refused (size, line, storage) and connections served. */
   readonly counters = { stored: 0, refused: 0, storeFailed: 0, connections: 0, rejected: 0 };
   readonly #ln: Listener;
-  readonly #o: Required<Omit<SmtpServerOptions, "onMessage" | "onEvent">> & SmtpServerOptions;
-  readonly #conns = new Set<Conn>();
+  readonly #o: Required<Omit<SmtpServerOptions, "onMessage" | "onEvent" | "tls">> & SmtpServerOptions;
+  readonly #conns = new Set<{ conn: Conn }>();
   /** The reader of each connection, to tell at shutdown who is in the middle of a message. */
-  readonly #readers = new Map<Conn, SmtpReader>();
+  readonly #readers = new Map<{ conn: Conn }, SmtpReader>();
   readonly #perSource = new Map<string, number>();
   readonly #done = new Set<Promise<void>>();
   #closing = false;
@@ -129,14 +134,14 @@ export class SmtpServer {
       this.#closing = true;
       await this.#ln.close();
       // wake the reads of idle clients: they are told 421 (see #converse)
-      for (const [conn, reader] of this.#readers) if (!reader.inData) conn.setReadDeadline(Date.now());
+      for (const [box, reader] of this.#readers) if (!reader.inData) box.conn.setReadDeadline(Date.now());
     }
     await this.#accepting;
     let timer: NodeJS.Timeout | undefined;
     const grace = new Promise<void>((r) => (timer = setTimeout(r, this.#o.graceMs)));
     await Promise.race([Promise.all(this.#done), grace]);
     clearTimeout(timer);
-    for (const c of this.#conns) c.abort();
+    for (const c of this.#conns) c.conn.abort();
     await Promise.all(this.#done);
   }
 
@@ -161,6 +166,7 @@ export class SmtpServer {
       maxMessage: this.#o.maxMessage,
       maxRecipients: this.#o.maxRecipients,
       peer,
+      starttls: this.#o.tls !== undefined,
     });
     const n = this.#perSource.get(source) ?? 0;
     const over =
@@ -177,38 +183,41 @@ export class SmtpServer {
       await conn.close().catch(() => {});
       return;
     }
-    this.#conns.add(conn);
+    // after STARTTLS the connection is a new Conn (the TLS one): box.conn is the current one
+    const box = { conn };
+    this.#conns.add(box);
     this.#perSource.set(source, n + 1);
     this.counters.connections++;
     this.#emit({ type: "accepted", peer });
     try {
-      await this.#converse(conn, session);
+      await this.#converse(box, session);
     } catch (err) {
       const reset = err instanceof OSError && (err.code === "ECONNRESET" || err.code === "EPIPE");
       if (!reset && !this.#closing)
         this.#emit({ type: "error", peer, detail: err instanceof Error ? err.message : String(err) });
-      conn.abort();
+      box.conn.abort();
     } finally {
-      this.#conns.delete(conn);
+      this.#conns.delete(box);
       const left = (this.#perSource.get(source) ?? 1) - 1;
       if (left <= 0) this.#perSource.delete(source);
       else this.#perSource.set(source, left);
-      await conn.close().catch(() => {});
+      await box.conn.close().catch(() => {});
       this.#emit({ type: "closed", peer });
     }
   }
 
-  async #converse(conn: Conn, session: SmtpSession): Promise<void> {
+  async #converse(box: { conn: Conn }, session: SmtpSession): Promise<void> {
     const reader = new SmtpReader({ maxMessage: this.#o.maxMessage });
-    this.#readers.set(conn, reader);
+    this.#readers.set(box, reader);
     try {
-      await this.#dialogue(conn, session, reader);
+      await this.#dialogue(box, session, reader);
     } finally {
-      this.#readers.delete(conn);
+      this.#readers.delete(box);
     }
   }
 
-  async #dialogue(conn: Conn, session: SmtpSession, reader: SmtpReader): Promise<void> {
+  async #dialogue(box: { conn: Conn }, session: SmtpSession, reader: SmtpReader): Promise<void> {
+    let conn = box.conn;
     const idle = this.#o.idleMs;
     await conn.write(session.greeting());
     for (;;) {
@@ -241,6 +250,22 @@ export class SmtpServer {
           return;
         }
         if (step.action === "data") reader.startData();
+        if (step.action === "starttls") {
+          // RFC 3207: plain text pipelined after STARTTLS would be read as if it came over TLS
+          if (reader.next() !== undefined || reader.buffered > 0) {
+            await conn.write(
+              out.replace(/220 2\.0\.0 Ready to start TLS\r\n$/, "") +
+                session.unavailable("commands after STARTTLS; closing"),
+            );
+            return;
+          }
+          await conn.write(out);
+          out = "";
+          conn = await upgradeTLS(conn, { server: true, ...this.#o.tls!, timeout: 10_000 });
+          box.conn = conn;
+          session.secured();
+          continue;
+        }
         if (item.kind === "refused-message") this.counters.refused++;
       }
       // pipelined commands are answered together, in one write (RFC 2920)

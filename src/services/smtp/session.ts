@@ -50,6 +50,8 @@ export interface SessionOptions {
   readonly peer: string;
   /** Failed commands before the server gives up with 421 (default 20). */
   readonly maxErrors?: number;
+  /** Offer STARTTLS (RFC 3207) in the EHLO reply until the connection is secured. */
+  readonly starttls?: boolean;
 }
 
 /**
@@ -63,11 +65,11 @@ export interface SessionOptions {
  * ```
  */
 export type SessionStep =
-  | { readonly reply: string; readonly action?: "data" | "close" }
+  | { readonly reply: string; readonly action?: "data" | "close" | "starttls" }
   | { readonly action: "store"; readonly envelope: Envelope; readonly data: Buffer };
 
 const COMMANDS = "EHLO HELO MAIL RCPT DATA RSET NOOP VRFY HELP QUIT";
-const NOT_IMPLEMENTED = new Set(["EXPN", "TURN", "ETRN", "STARTTLS", "AUTH", "BDAT", "SEND", "SOML", "SAML"]);
+const NOT_IMPLEMENTED = new Set(["EXPN", "TURN", "ETRN", "AUTH", "BDAT", "SEND", "SOML", "SAML"]);
 const MAX_PATH = 256;
 const MAX_LOCAL = 64;
 
@@ -118,6 +120,7 @@ export class SmtpSession {
   #smtputf8 = false;
   #to: string[] = [];
   #errors = 0;
+  #secure = false;
 
   /** See {@link SessionOptions}. */
   constructor(opts: SessionOptions) {
@@ -183,6 +186,16 @@ export class SmtpSession {
     return reply("451 4.3.0 Local error in processing; message not stored, try again later");
   }
 
+  /**
+   * The TLS handshake after STARTTLS succeeded: everything learnt before it is forgotten (RFC
+   * 3207 4.2: the client must send EHLO again) and STARTTLS is no longer offered.
+   */
+  secured(): void {
+    this.#secure = true;
+    this.#helo = undefined;
+    this.#reset();
+  }
+
   #reset(): void {
     this.#from = undefined;
     this.#to = [];
@@ -217,6 +230,7 @@ export class SmtpSession {
           "8BITMIME",
           "SMTPUTF8",
           "ENHANCEDSTATUSCODES",
+          ...(this.#o.starttls === true && !this.#secure ? ["STARTTLS"] : []),
           "HELP",
         ];
         return { reply: ext.map((e, i) => `250${i === ext.length - 1 ? " " : "-"}${e}\r\n`).join("") };
@@ -242,6 +256,11 @@ export class SmtpSession {
         return ok(`214 2.0.0 Commands: ${COMMANDS}`);
       case "QUIT":
         return { reply: reply(`221 2.0.0 ${this.#o.hostname} closing connection`), action: "close" };
+      case "STARTTLS":
+        if (this.#o.starttls !== true) return this.#error("502 5.5.1 STARTTLS not implemented");
+        if (arg !== "") return this.#error("501 5.5.4 Syntax: STARTTLS (no arguments)");
+        if (this.#secure) return this.#error("503 5.5.1 Bad sequence of commands: TLS already active");
+        return { reply: reply("220 2.0.0 Ready to start TLS"), action: "starttls" };
       default:
         if (NOT_IMPLEMENTED.has(verb)) return this.#error(`502 5.5.1 ${verb} not implemented`);
         return this.#error("500 5.5.1 Command unrecognized");
