@@ -24,7 +24,7 @@ import type { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { OSError } from "../errors/index.js";
-import { registerAll } from "./commands/index.js";
+import { registerFor } from "./commands/index.js";
 import { CommandRegistry } from "./commands/registry.js";
 import { Context, type GlobalOptions } from "./context.js";
 import { EXIT, EXIT_HELP, exitCodeFor, UsageError } from "./exit.js";
@@ -64,8 +64,11 @@ function globalsOf(cmd: Command): GlobalOptions {
   };
 }
 
-/** Builds the program; `run` receives the chosen command's action. */
-export function buildProgram(registry: CommandRegistry): Command {
+/** Builds the program with the commands `argv` needs; `run` receives the chosen command's action. */
+export async function buildProgram(
+  registry: CommandRegistry,
+  argv: readonly string[] = [],
+): Promise<Command> {
   const program = addGlobalOptions(new Command("sockit"), { json: true })
     .description(
       "Socket toolkit: a netcat-class client and server, a relay, a port scanner, and the classic " +
@@ -84,7 +87,7 @@ Examples:
 
 ${EXIT_HELP}`,
     );
-  registerAll(program, registry);
+  await registerFor(program, registry, argv);
   return program;
 }
 
@@ -134,7 +137,7 @@ function routeOutput(cmd: Command, io: { stdout: Writable; stderr: Writable }): 
 /** Runs the command line; resolves the exit code (never exits itself). */
 export async function main(argv: readonly string[], io = defaultIo()): Promise<number> {
   const registry = new CommandRegistry();
-  const program = buildProgram(registry);
+  const program = await buildProgram(registry, normalizeArgv(argv));
   routeOutput(program, io);
   let stopTrace: (() => void) | undefined;
   let ctx: Context | undefined;

@@ -1,44 +1,118 @@
 /**
  * The subcommands: each file registers one, with a pure argument → plan step and a run step.
  *
+ * A command's module (and the service behind it) loads only when the command line names it:
+ * `sockit connect …` loads `connect.ts` and not the FTP, HTTP, mail or chat code. Loading them
+ * all cost every `sockit` process 0.1 s of start-up and, past V8's first old-generation limit, a
+ * full garbage collection every few megabytes moved (docs/performance.md, `cli-pipe`). Without a
+ * command name (`sockit --help`), or with one that is not known, every command loads, so help
+ * and commander's own "unknown command" message see them all.
+ *
  * @module
  */
 import type { Command } from "commander";
-import { register as chat } from "./chat.js";
-import { register as connect } from "./connect.js";
-import { register as ftp } from "./ftp.js";
-import { register as get } from "./get.js";
-import { register as http } from "./http.js";
-import { register as info } from "./info.js";
-import { register as listen } from "./listen.js";
-import { register as mail } from "./mail.js";
 import type { CommandRegistry } from "./registry.js";
-import { register as relay } from "./relay.js";
-import { register as rfcClients } from "./rfc-clients.js";
-import { register as rpc } from "./rpc.js";
-import { register as scan } from "./scan.js";
-import { register as serve } from "./serve.js";
-import { register as transfer } from "./transfer.js";
-import { registerCert } from "../tls.js";
+
+/** How a module adds its commands. */
+type Register = (program: Command, reg: CommandRegistry) => void;
+
+/** Every command module, in the order commands appear in `--help` (`serve` before its subcommands). */
+const MODULES = {
+  connect: async () => (await import("./connect.js")).register,
+  info: async () => (await import("./info.js")).register,
+  listen: async () => (await import("./listen.js")).register,
+  relay: async () => (await import("./relay.js")).register,
+  scan: async () => (await import("./scan.js")).register,
+  serve: async () => (await import("./serve.js")).register,
+  rpc: async () => (await import("./rpc.js")).register,
+  mail: async () => (await import("./mail.js")).register,
+  chat: async () => (await import("./chat.js")).register,
+  ftp: async () => (await import("./ftp.js")).register,
+  http: async () => (await import("./http.js")).register,
+  get: async () => (await import("./get.js")).register,
+  rfcClients: async () => (await import("./rfc-clients.js")).register,
+  transfer: async () => (await import("./transfer.js")).register,
+  cert: async () => (await import("../tls.js")).registerCert,
+} satisfies Record<string, () => Promise<Register>>;
+
+type ModuleName = keyof typeof MODULES;
+
+/** Top-level command name → the modules that register it (a `serve X` also needs `serve`). */
+const BY_COMMAND: Readonly<Record<string, readonly ModuleName[]>> = {
+  connect: ["connect"],
+  info: ["info"],
+  listen: ["listen"],
+  relay: ["relay"],
+  scan: ["scan"],
+  rpc: ["serve", "rpc"],
+  mail: ["serve", "mail"],
+  chat: ["serve", "chat"],
+  ftp: ["serve", "ftp"],
+  get: ["get"],
+  send: ["transfer"],
+  recv: ["transfer"],
+  cert: ["cert"],
+  echo: ["rfcClients"],
+  daytime: ["rfcClients"],
+  time: ["rfcClients"],
+  qotd: ["rfcClients"],
+  chargen: ["rfcClients"],
+};
+
+/** `serve`'s subcommands that live in other modules; any other `serve …` is the RFC services. */
+const SERVE_SUB: Readonly<Record<string, ModuleName>> = {
+  rpc: "rpc",
+  smtp: "mail",
+  chat: "chat",
+  ftp: "ftp",
+  http: "http",
+};
+
+/** Global options that take their value as the next argument. */
+const VALUED = new Set(["--color"]);
 
 /**
- * Adds every subcommand to the program.
- * @example `registerAll(program, new CommandRegistry())`
+ * The modules the command line needs, or undefined for all of them: the first argument that is
+ * not an option (nor a global option's value) names the command. For `serve`, any later word
+ * naming one of its subcommands in another module brings that module (an extra one is harmless);
+ * `serve --help` loads them all, to list them.
+ * @example `modulesFor(["-v", "serve", "http", "."]) // ["serve", "http"]`
  */
-export function registerAll(program: Command, reg: CommandRegistry): void {
-  connect(program, reg);
-  info(program, reg);
-  listen(program, reg);
-  relay(program, reg);
-  scan(program, reg);
-  serve(program, reg);
-  rpc(program, reg);
-  mail(program, reg);
-  chat(program, reg);
-  ftp(program, reg);
-  http(program, reg);
-  get(program, reg);
-  rfcClients(program, reg);
-  transfer(program, reg);
-  registerCert(program, reg);
+export function modulesFor(argv: readonly string[]): readonly ModuleName[] | undefined {
+  const words: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") break;
+    if (a.startsWith("-")) {
+      if (a === "--help" || a === "-h") help = true;
+      if (VALUED.has(a) && words.length === 0) i++;
+      continue;
+    }
+    words.push(a);
+  }
+  const [cmd, ...rest] = words;
+  if (cmd === undefined) return undefined;
+  if (cmd !== "serve") return BY_COMMAND[cmd];
+  const own = [...new Set(rest.map((w) => SERVE_SUB[w]).filter((m) => m !== undefined))];
+  if (own.length === 0 && help) return undefined;
+  return ["serve", ...own];
+}
+
+/**
+ * Adds the subcommands the command line `argv` needs (every one when it names none) to the
+ * program.
+ * @example `await registerFor(program, new CommandRegistry(), ["connect", "127.0.0.1", "7"])`
+ */
+export async function registerFor(
+  program: Command,
+  reg: CommandRegistry,
+  argv: readonly string[],
+): Promise<void> {
+  const wanted = modulesFor(argv);
+  const names = (Object.keys(MODULES) as ModuleName[]).filter(
+    (n) => wanted === undefined || wanted.includes(n),
+  );
+  const registers = await Promise.all(names.map((n) => MODULES[n]()));
+  for (const register of registers) register(program, reg);
 }
