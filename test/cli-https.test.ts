@@ -6,46 +6,23 @@
  * that stalls its handshake holds its slot for at most the handshake limit.
  */
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { createCertificate } from "../src/core/cert.js";
 import { dial } from "../src/net/index.js";
 import { needs, peerPath } from "./support/peers.js";
 import { SOCKIT, sockit } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
+import { ChildSet, runToEnd, tlsFiles } from "./support/tls-fixture.js";
 
 const LIMIT = { timeout: 60_000 };
-const dir = mkdtempSync(join(tmpdir(), "sockit-cli-https-"));
+const { dir, caFile, certFile, keyFile, remove } = tlsFiles("cli-https");
 const www = join(dir, "www");
 mkdirSync(www);
 writeFileSync(join(www, "hello.txt"), "hello, web\n");
-const ca = createCertificate({ hosts: ["localhost"], ca: true });
-const good = createCertificate({ hosts: ["localhost", "127.0.0.1"], issuer: ca });
-const file = (name: string, text: string) => {
-  const f = join(dir, name);
-  writeFileSync(f, text, { mode: 0o600 });
-  return f;
-};
-const caFile = file("ca.pem", ca.cert);
-const certFile = file("cert.pem", good.cert);
-const keyFile = file("key.pem", good.key);
-const servers = new Set<Child>();
-
-/** Runs a program to completion (bounded): exit code and output. */
-async function run(
-  cmd: string,
-  args: string[],
-  ms = 20_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const c = start(cmd, args);
-  const closed = new Promise<void>((resolve) => c.proc.once("close", () => resolve()));
-  c.proc.stdin?.end();
-  const code = await c.exit(ms);
-  await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
-  return { code, stdout: c.stdout(), stderr: c.stderr() };
-}
+const servers = new ChildSet();
+const run = runToEnd;
+const stopServer = (c: Child) => servers.stop(c);
 
 async function serveHttps(args: string[]): Promise<{ child: Child; port: number }> {
   const child = start(process.execPath, [SOCKIT, "serve", "http", ...args, "--port", "0"]);
@@ -54,19 +31,10 @@ async function serveHttps(args: string[]): Promise<{ child: Child; port: number 
   return { child, port: Number(port) };
 }
 
-async function stopServer(child: Child): Promise<void> {
-  child.kill("SIGTERM");
-  assert.equal(await child.exit(10_000), 0, child.stderr());
-  servers.delete(child);
-}
-
 describe("sockit serve http --tls and sockit get https://", { timeout: 240_000 }, () => {
   after(async () => {
-    for (const c of servers) {
-      c.kill("SIGKILL");
-      await c.exit(5000).catch(() => {});
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await servers.killAll();
+    remove();
   });
 
   test(

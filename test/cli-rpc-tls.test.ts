@@ -5,42 +5,18 @@
  * `JsonRpcServer.listen(…, { tls })` and `connect(…, { tls })` against each other.
  */
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { createCertificate } from "../src/core/cert.js";
 import { connect } from "../src/jsonrpc/client.js";
 import { JsonRpcServer } from "../src/jsonrpc/server.js";
 import { SOCKIT, sockit } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
+import { ChildSet, runToEnd, tlsFiles } from "./support/tls-fixture.js";
 
 const LIMIT = { timeout: 60_000 };
-const dir = mkdtempSync(join(tmpdir(), "sockit-rpc-tls-"));
-const ca = createCertificate({ hosts: ["localhost"], ca: true });
-const good = createCertificate({ hosts: ["localhost", "127.0.0.1"], issuer: ca });
-const file = (name: string, text: string) => {
-  const f = join(dir, name);
-  writeFileSync(f, text, { mode: 0o600 });
-  return f;
-};
-const caFile = file("ca.pem", ca.cert);
-const certFile = file("cert.pem", good.cert);
-const keyFile = file("key.pem", good.key);
-const servers = new Set<Child>();
-
-async function run(
-  cmd: string,
-  args: string[],
-  ms = 20_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const c = start(cmd, args);
-  const closed = new Promise<void>((resolve) => c.proc.once("close", () => resolve()));
-  c.proc.stdin?.end();
-  const code = await c.exit(ms);
-  await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
-  return { code, stdout: c.stdout(), stderr: c.stderr() };
-}
+const { ca, good, caFile, certFile, keyFile, remove } = tlsFiles("rpc-tls");
+const servers = new ChildSet();
+const run = runToEnd;
+const stopServer = (c: Child) => servers.stop(c);
 
 async function serveRpcTls(args: string[]): Promise<{ child: Child; port: number }> {
   const child = start(process.execPath, [SOCKIT, "serve", "rpc", "--json", "--tls", ...args, "127.0.0.1:0"]);
@@ -51,19 +27,10 @@ async function serveRpcTls(args: string[]): Promise<{ child: Child; port: number
   return { child, port: Number(/:(\d+)$/.exec(j.listening)![1]) };
 }
 
-async function stopServer(child: Child): Promise<void> {
-  child.kill("SIGTERM");
-  assert.equal(await child.exit(10_000), 0, child.stderr());
-  servers.delete(child);
-}
-
 describe("JSON-RPC over TLS", { timeout: 180_000 }, () => {
   after(async () => {
-    for (const c of servers) {
-      c.kill("SIGKILL");
-      await c.exit(5000).catch(() => {});
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await servers.killAll();
+    remove();
   });
 
   test(

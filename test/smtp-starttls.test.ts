@@ -6,29 +6,18 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { createCertificate } from "../src/core/cert.js";
 import { dial } from "../src/net/index.js";
 import { needs, peerPath } from "./support/peers.js";
 import { SOCKIT, sockit } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
+import { ChildSet, runToEnd, tlsFiles } from "./support/tls-fixture.js";
 
 const LIMIT = { timeout: 60_000 };
-const dir = mkdtempSync(join(tmpdir(), "sockit-smtp-tls-"));
-const ca = createCertificate({ hosts: ["localhost"], ca: true });
-const good = createCertificate({ hosts: ["localhost", "127.0.0.1"], issuer: ca });
-const file = (name: string, text: string) => {
-  const f = join(dir, name);
-  writeFileSync(f, text, { mode: 0o600 });
-  return f;
-};
-const caFile = file("ca.pem", ca.cert);
-const certFile = file("cert.pem", good.cert);
-const keyFile = file("key.pem", good.key);
-const servers = new Set<Child>();
+const { ca, caFile, certFile, keyFile, remove } = tlsFiles("smtp-tls");
+const servers = new ChildSet();
+const run = runToEnd;
+const stopServer = (c: Child) => servers.stop(c);
 
 /** swaks speaks TLS through Perl's Net::SSLeay (Debian: libnet-ssleay-perl). */
 function swaksTls(): string | false {
@@ -37,19 +26,6 @@ function swaksTls(): string | false {
   if (process.env.SOCKIT_REQUIRE_PEERS === "1") return false;
   const r = spawnSync("perl", ["-MNet::SSLeay", "-e", "1"]);
   return r.status === 0 ? false : "swaks --tls needs Net::SSLeay (apt-get install libnet-ssleay-perl)";
-}
-
-async function run(
-  cmd: string,
-  args: string[],
-  ms = 20_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const c = start(cmd, args);
-  const closed = new Promise<void>((resolve) => c.proc.once("close", () => resolve()));
-  c.proc.stdin?.end();
-  const code = await c.exit(ms);
-  await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
-  return { code, stdout: c.stdout(), stderr: c.stderr() };
 }
 
 async function serveSmtpTls(): Promise<{ child: Child; port: number }> {
@@ -73,19 +49,10 @@ async function serveSmtpTls(): Promise<{ child: Child; port: number }> {
   return { child, port: Number(/:(\d+)$/.exec(j.listening)![1]) };
 }
 
-async function stopServer(child: Child): Promise<void> {
-  child.kill("SIGTERM");
-  assert.equal(await child.exit(10_000), 0, child.stderr());
-  servers.delete(child);
-}
-
 describe("SMTP STARTTLS", { timeout: 180_000 }, () => {
   after(async () => {
-    for (const c of servers) {
-      c.kill("SIGKILL");
-      await c.exit(5000).catch(() => {});
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await servers.killAll();
+    remove();
   });
 
   test("Python smtplib.starttls() sends a message; EHLO offers STARTTLS only before it", LIMIT, async () => {
