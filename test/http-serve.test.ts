@@ -11,9 +11,11 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   symlinkSync,
   truncateSync,
+  unlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -430,6 +432,45 @@ print(json.dumps(out))
         if (want !== 405) assert.match(a, /\r\nConnection: close\r\n/);
       });
     }
+  });
+
+  test("small files are answered from memory only while unchanged: edits, swaps, retargeted links and removals are seen at once", async () => {
+    const body = async (path: string) => {
+      const a = await raw(srv.address, `GET ${path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n`);
+      return `${statusOf(a)} ${a.slice(a.indexOf("\r\n\r\n") + 4)}`;
+    };
+    // a file changed in the last second is read again each time; one older is kept in memory
+    const settle = () => new Promise((r) => setTimeout(r, 1100));
+    const f = join(www, "cached.txt");
+    writeFileSync(f, "version-1\n");
+    writeFileSync(join(www, "next.tmp"), "version-4\n");
+    await settle();
+    assert.equal(await body("/cached.txt"), "200 version-1\n");
+    assert.equal(await body("/cached.txt"), "200 version-1\n");
+    // the same size, written now; then again within the same clock tick
+    writeFileSync(f, "version-2\n");
+    assert.equal(await body("/cached.txt"), "200 version-2\n");
+    writeFileSync(f, "version-3\n");
+    assert.equal(await body("/cached.txt"), "200 version-3\n");
+    // another file of the same size renamed over it, both older than a second
+    await settle();
+    assert.equal(await body("/cached.txt"), "200 version-3\n");
+    renameSync(join(www, "next.tmp"), f);
+    assert.equal(await body("/cached.txt"), "200 version-4\n");
+    const old = new Date("2026-01-02T03:04:05Z");
+    // a link inside the root pointed elsewhere: the new target
+    writeFileSync(join(www, "a.txt"), "target-a\n");
+    writeFileSync(join(www, "b.txt"), "target-b\n");
+    for (const n of ["a.txt", "b.txt"]) utimesSync(join(www, n), old, old);
+    symlinkSync("a.txt", join(www, "current"));
+    assert.equal(await body("/current"), "200 target-a\n");
+    unlinkSync(join(www, "current"));
+    symlinkSync("b.txt", join(www, "current"));
+    assert.equal(await body("/current"), "200 target-b\n");
+    // removed: not found, whatever was in memory
+    unlinkSync(f);
+    assert.match(await body("/cached.txt"), /^404 /);
+    for (const n of ["a.txt", "b.txt", "current"]) unlinkSync(join(www, n));
   });
 
   test("--cors adds Access-Control-Allow-Origin; without it there is none", async () => {

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import { constants as fsc, type Stats } from "node:fs";
+import { constants as fsc, realpathSync, type Stats, statSync } from "node:fs";
 import { type FileHandle, open, readdir, realpath, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { join, sep } from "node:path";
+import { extname, join, sep } from "node:path";
 import { pipeline } from "node:stream/promises";
 import mime from "mime-types";
 import {
@@ -37,7 +37,17 @@ export interface StaticOptions {
   readonly cors?: boolean;
   /** Directory listings when there is no index.html (default true). */
   readonly listings?: boolean;
+  /**
+   * Bytes of small files (up to 64 KiB each) kept in memory between requests (default 16 MiB;
+   * 0: none). An entry is used only while the file's identity, size, mtime and ctime are what
+   * they were: every request still looks the file up (`realpath`, `stat`), so an edited,
+   * replaced, chmod-ed or removed file is seen at once.
+   */
+  readonly cacheBytes?: number;
 }
+
+/** Default of {@link StaticOptions.cacheBytes}. */
+const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 
 /**
  * A request handler (for {@link serveHttp} or `node:http`) serving files under `root`.
@@ -62,9 +72,10 @@ export function staticHandler(opts: StaticOptions): (req: IncomingMessage, res: 
   const listings = opts.listings ?? true;
   let rootReal: Promise<string> | undefined;
   const root = () => (rootReal ??= realpath(opts.root));
+  const cache = new SmallFileCache(opts.cacheBytes ?? DEFAULT_CACHE_BYTES);
   return (req, res) => {
     if (opts.cors) res.setHeader("Access-Control-Allow-Origin", "*");
-    void serveStatic(req, res, { root, dotfiles, follow, listings }).catch((err: unknown) => {
+    void serveStatic(req, res, { root, dotfiles, follow, listings, cache }).catch((err: unknown) => {
       if (!res.headersSent) fail(res, 500, `internal error: ${(err as Error).message ?? String(err)}`);
       else res.destroy();
     });
@@ -76,6 +87,68 @@ interface Ctx {
   readonly dotfiles: boolean;
   readonly follow: boolean;
   readonly listings: boolean;
+  readonly cache: SmallFileCache;
+}
+
+/** A file changed more recently than this (ms) is not cached (see `SmallFileCache.put`). */
+const RACY_MS = 1000;
+
+/** A file's identity and version as `stat` tells it: an entry is good only while all of it holds. */
+function sameVersion(a: Stats, b: Stats): boolean {
+  return (
+    a.dev === b.dev &&
+    a.ino === b.ino &&
+    a.size === b.size &&
+    a.mtimeMs === b.mtimeMs &&
+    a.ctimeMs === b.ctimeMs
+  );
+}
+
+/**
+ * The bodies of small files, bounded in bytes, least recently used evicted first. It saves the
+ * open/fstat/read/close of a file that did not change (four thread-pool round trips of five);
+ * the lookup (`realpath` for the symlink check, `stat`) stays on every request.
+ */
+class SmallFileCache {
+  readonly #max: number;
+  #bytes = 0;
+  readonly #entries = new Map<string, { st: Stats; body: Buffer }>();
+
+  constructor(max: number) {
+    this.#max = Math.max(0, max);
+  }
+
+  get(path: string, st: Stats): Buffer | undefined {
+    const e = this.#entries.get(path);
+    if (e === undefined) return undefined;
+    this.#entries.delete(path);
+    if (!sameVersion(e.st, st)) {
+      this.#bytes -= e.body.length;
+      return undefined;
+    }
+    this.#entries.set(path, e); // most recently used last
+    return e.body;
+  }
+
+  put(path: string, st: Stats, body: Buffer): void {
+    if (body.length > this.#max) return;
+    // "racily clean": file times tick coarsely (a few ms), so two same-size writes within one tick
+    // leave the same mtime and ctime. A file changed in the last second is not kept: whatever
+    // its next version, it is read again
+    if (Date.now() - Math.max(st.mtimeMs, st.ctimeMs) < RACY_MS) return;
+    const old = this.#entries.get(path);
+    if (old !== undefined) {
+      this.#entries.delete(path);
+      this.#bytes -= old.body.length;
+    }
+    for (const [k, e] of this.#entries) {
+      if (this.#bytes + body.length <= this.#max) break;
+      this.#entries.delete(k);
+      this.#bytes -= e.body.length;
+    }
+    this.#entries.set(path, { st, body });
+    this.#bytes += body.length;
+  }
 }
 
 function fail(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
@@ -108,9 +181,12 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, c: Ctx): P
   }
   const root = await c.root();
   const wanted = join(root, ...t.segments);
+  // The lookup (realpath for the symlink check, then stat) runs synchronously: on a local file
+  // system each is one system call of a few microseconds, where a thread-pool round trip costs
+  // 20-30 µs of CPU — most of a small request. Opening and reading stay on the thread pool.
   let real: string;
   try {
-    real = await realpath(wanted);
+    real = realpathSync.native(wanted);
   } catch (err) {
     notFound(res, err);
     return;
@@ -123,27 +199,20 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, c: Ctx): P
     );
     return;
   }
-  // one open for everything: O_NONBLOCK so a FIFO in DIR cannot hang the open (it is refused
-  // below), and the descriptor's own fstat decides (no stat-then-open race)
-  let fh: FileHandle;
+  // stat first: a small file that did not change is answered from the cache without opening it.
+  // Anything opened is opened O_NONBLOCK (a FIFO swapped in meanwhile cannot hang the open) and
+  // its descriptor's own fstat decides (a file replaced between stat and open is what is sent)
+  let st: Stats;
   try {
-    fh = await open(real, fsc.O_RDONLY | fsc.O_NONBLOCK);
+    st = statSync(real);
   } catch (err) {
     notFound(res, err);
     return;
   }
-  let st: Stats;
-  try {
-    st = await fh.stat();
-  } catch (err) {
-    await fh.close();
-    throw err;
-  }
   if (st.isFile()) {
-    await sendFile(req, res, real, fh, st);
+    await serveFile(req, res, real, st, c.cache);
     return;
   }
-  await fh.close();
   if (!st.isDirectory()) {
     fail(res, 403, "refused: not a regular file");
     return;
@@ -157,11 +226,8 @@ async function serveStatic(req: IncomingMessage, res: ServerResponse, c: Ctx): P
   const index = join(real, "index.html");
   const ist = await stat(index).catch(() => undefined);
   if (ist?.isFile() && (c.follow || inside(root, await realpath(index)))) {
-    const ifh = await open(index, fsc.O_RDONLY | fsc.O_NONBLOCK).catch(() => undefined);
-    if (ifh !== undefined) {
-      await sendFile(req, res, index, ifh, await ifh.stat().catch(() => ist));
-      return;
-    }
+    await serveFile(req, res, index, ist, c.cache);
+    return;
   }
   if (!c.listings) {
     fail(res, 403, "refused: directory listings are off");
@@ -213,65 +279,126 @@ async function sendListing(
 /** Files up to this size are read in one call and sent with the headers in one write. */
 const SMALL_FILE = 64 * 1024;
 
-async function sendFile(
+/**
+ * Answers with the regular file at `path` that `stat` described as `st`: from the cache when it
+ * is small and unchanged, else opened (and, when small, read whole and cached).
+ */
+async function serveFile(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
-  fh: FileHandle,
   st: Stats,
+  cache: SmallFileCache,
 ): Promise<void> {
+  if (st.size <= SMALL_FILE) {
+    const hit = cache.get(path, st);
+    if (hit !== undefined) {
+      sendFile(req, res, path, st, hit);
+      return;
+    }
+  }
+  let fh: FileHandle;
   try {
-    const size = st.size;
-    const etag = etagOf(size, st.mtimeMs);
-    const type =
-      mime.contentType(mime.lookup(path) || "application/octet-stream") || "application/octet-stream";
-    res.setHeader("ETag", etag);
-    res.setHeader("Last-Modified", st.mtime.toUTCString());
-    res.setHeader("Accept-Ranges", "bytes");
-    if (notModified(req.headers, etag, st.mtimeMs)) {
-      res.writeHead(304);
-      res.end();
+    fh = await open(path, fsc.O_RDONLY | fsc.O_NONBLOCK);
+  } catch (err) {
+    notFound(res, err);
+    return;
+  }
+  try {
+    const fst = await fh.stat();
+    if (!fst.isFile()) {
+      fail(res, 403, "refused: not a regular file");
       return;
     }
-    let start = 0;
-    let end = size - 1;
-    const range = rangeApplies(single(req.headers["if-range"]), etag, st.mtimeMs)
-      ? parseRange(req.headers.range, size)
-      : undefined;
-    if (range === "unsatisfiable") {
-      fail(res, 416, "range not satisfiable", { "Content-Range": `bytes */${size}` });
+    if (fst.size > SMALL_FILE) {
+      await sendFile(req, res, path, fst, fh);
       return;
     }
-    if (range !== undefined) {
-      ({ start, end } = range);
-      res.statusCode = 206;
-      res.setHeader("Content-Range", `bytes ${start}-${end}/${size}`);
-    }
-    const length = size === 0 ? 0 : end - start + 1;
-    res.setHeader("Content-Type", type);
-    res.setHeader("Content-Length", length);
-    if (req.method === "HEAD" || length === 0) {
-      res.end();
+    const body = Buffer.allocUnsafe(fst.size);
+    const { bytesRead } = fst.size === 0 ? { bytesRead: 0 } : await fh.read(body, 0, fst.size, 0);
+    if (bytesRead !== fst.size) {
+      res.destroy(); // the file shrank meanwhile: never a short body
       return;
     }
-    if (length <= SMALL_FILE) {
-      const buf = Buffer.allocUnsafe(length);
-      const { bytesRead } = await fh.read(buf, 0, length, start);
-      if (bytesRead !== length)
-        res.destroy(); // the file shrank meanwhile: never a short body
-      else res.end(buf);
-      return;
-    }
-    // the read stream reads ahead only to its high-water mark; pipeline waits for 'drain', and
-    // the response waits for sockit's write: memory stays bounded whatever the file's size
-    const stream = fh.createReadStream({ start, end, highWaterMark: 256 * 1024, autoClose: false });
-    try {
-      await pipeline(stream, res);
-    } catch {
-      // the client went away (or the file shrank): the connection is already being torn down
-      res.destroy();
-    }
+    cache.put(path, fst, body);
+    sendFile(req, res, path, fst, body);
   } finally {
     await fh.close();
   }
+}
+
+/** Content-Type by file extension (the table lookup is not free; a server asks for few types). */
+const typeByExt = new Map<string, string>();
+
+function contentType(path: string): string {
+  const ext = extname(path).toLowerCase();
+  let type = typeByExt.get(ext);
+  if (type === undefined) {
+    type = mime.contentType(mime.lookup(path) || "application/octet-stream") || "application/octet-stream";
+    if (typeByExt.size < 1024) typeByExt.set(ext, type);
+  }
+  return type;
+}
+
+/**
+ * Sends the file (status, validators, one range) from a buffer holding all of it, or streamed
+ * from an open descriptor (which the caller closes when the returned promise settles).
+ */
+function sendFile(req: IncomingMessage, res: ServerResponse, path: string, st: Stats, body: Buffer): void;
+function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  st: Stats,
+  body: FileHandle,
+): Promise<void>;
+function sendFile(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  st: Stats,
+  body: Buffer | FileHandle,
+): Promise<void> | undefined {
+  const size = st.size;
+  const etag = etagOf(size, st.mtimeMs);
+  res.setHeader("ETag", etag);
+  res.setHeader("Last-Modified", st.mtime.toUTCString());
+  res.setHeader("Accept-Ranges", "bytes");
+  if (notModified(req.headers, etag, st.mtimeMs)) {
+    res.writeHead(304);
+    res.end();
+    return undefined;
+  }
+  let start = 0;
+  let end = size - 1;
+  const range = rangeApplies(single(req.headers["if-range"]), etag, st.mtimeMs)
+    ? parseRange(req.headers.range, size)
+    : undefined;
+  if (range === "unsatisfiable") {
+    fail(res, 416, "range not satisfiable", { "Content-Range": `bytes */${size}` });
+    return undefined;
+  }
+  if (range !== undefined) {
+    ({ start, end } = range);
+    res.statusCode = 206;
+    res.setHeader("Content-Range", `bytes ${start}-${end}/${size}`);
+  }
+  const length = size === 0 ? 0 : end - start + 1;
+  res.setHeader("Content-Type", contentType(path));
+  res.setHeader("Content-Length", length);
+  if (req.method === "HEAD" || length === 0) {
+    res.end();
+    return undefined;
+  }
+  if (Buffer.isBuffer(body)) {
+    res.end(length === size ? body : body.subarray(start, end + 1));
+    return undefined;
+  }
+  // the read stream reads ahead only to its high-water mark; pipeline waits for 'drain', and
+  // the response waits for sockit's write: memory stays bounded whatever the file's size
+  const stream = body.createReadStream({ start, end, highWaterMark: 256 * 1024, autoClose: false });
+  return pipeline(stream, res).catch(() => {
+    // the client went away (or the file shrank): the connection is already being torn down
+    res.destroy();
+  });
 }
