@@ -5,8 +5,9 @@
  * - Requests/s for a 1 KiB file, `wrk -t1 -c64` (64 keep-alive connections) for `BENCH_HTTP_SECS`
  *   (default 2) per round, against `sockit serve http -q`, `python3 -m http.server` and nginx
  *   (Debian; a generated config, one worker, access log off). `npx http-server` is measured only
- *   when it is in node_modules (it is not a dependency of this project): otherwise its column is
- *   absent and `extra.httpServer` says so. `sockit`/`raw` in the JSON line are sockit and Python
+ *   when it is in node_modules or BENCH_HTTP_SERVER names its `bin/http-server` (it is not a
+ *   dependency of this project: `npm install --prefix /tmp/hs http-server` puts one aside):
+ *   otherwise its column is absent and `extra.httpServer` says so. `sockit`/`raw` in the JSON line are sockit and Python
  *   (goal: ≥ 5× Python); `extra.vsNginx` and `extra.vsHttpServer` are the other ratios.
  * - 1 GiB download throughput (a sparse file; `curl -o /dev/null` as the neutral client) from
  *   sockit and from nginx: `extra.download` (goal ≥ 0.7× nginx).
@@ -33,7 +34,10 @@ const SECS = Math.max(1, Number(process.env.BENCH_HTTP_SECS ?? 2) || 2);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
 const GIB = 1024 ** 3;
 const SOCKIT = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-const HTTP_SERVER = fileURLToPath(new URL("../../node_modules/http-server/bin/http-server", import.meta.url));
+/** `npx http-server`'s entry point: BENCH_HTTP_SERVER names one installed elsewhere (not a dependency). */
+const HTTP_SERVER =
+  process.env.BENCH_HTTP_SERVER ??
+  fileURLToPath(new URL("../../node_modules/http-server/bin/http-server", import.meta.url));
 const run = promisify(execFile);
 
 async function freePort(): Promise<number> {
