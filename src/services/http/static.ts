@@ -276,6 +276,9 @@ async function sendListing(
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
+/** Larger files are streamed in pieces of this size (at most one read ahead per connection). */
+const STREAM_CHUNK = 256 * 1024;
+
 /** Files up to this size are read in one call and sent with the headers in one write. */
 const SMALL_FILE = 64 * 1024;
 
@@ -396,7 +399,7 @@ function sendFile(
   }
   // the read stream reads ahead only to its high-water mark; pipeline waits for 'drain', and
   // the response waits for sockit's write: memory stays bounded whatever the file's size
-  const stream = body.createReadStream({ start, end, highWaterMark: 256 * 1024, autoClose: false });
+  const stream = body.createReadStream({ start, end, highWaterMark: STREAM_CHUNK, autoClose: false });
   return pipeline(stream, res).catch(() => {
     // the client went away (or the file shrank): the connection is already being torn down
     res.destroy();
