@@ -331,7 +331,8 @@ s.sendall(b"from python"); print(s.version(), s.recv(100).decode(), flush=True);
         // a server that sends plain text after its go-ahead: the upgrade refuses
         const server2 = ln.accept().then(async (c2) => {
           await c2.write("220 go ahead\r\ninjected\r\n");
-          await c2.read();
+          // the client closes with "injected" unread: a reset, as close(2) does
+          await assert.rejects(c2.read(), (e: unknown) => e instanceof OSError && e.code === "ECONNRESET");
           await c2.close();
         });
         const d = await dial("tcp", `127.0.0.1:${ln.port}`);

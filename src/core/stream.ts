@@ -744,12 +744,18 @@ export class StreamSocket extends ChunkQueue {
 
   /**
    * Closes: waiting calls and every later call reject with EBADF; queued outgoing bytes are still
-   * delivered (FIN after them), bounded by {@link CLOSE_LINGER_MS}; unread incoming data makes
-   * the kernel reset the connection, as close(2) does. Idempotent; returns at once.
+   * delivered (FIN after them), bounded by {@link CLOSE_LINGER_MS}. Unread incoming data resets
+   * a TCP connection instead (RST; queued outgoing bytes are dropped), as close(2) does on Linux:
+   * the peer's next call fails with ECONNRESET rather than reading an orderly end. Idempotent;
+   * returns at once.
    */
   close(): void {
     if (this.#closed) return;
     const sp = span(this.fd, "close", []);
+    // Node has already taken what the kernel received: bytes unread here would be unread in the
+    // kernel under a plain close(2), which answers them with a reset (RST) — so must we, or the
+    // peer takes an orderly end for "everything I sent was read"
+    const unread = this.bufferedBytes + this.#sock.readableLength > 0 && !this.#broken;
     this.#closed = true;
     this.clearChunks();
     const err = (op: string) => closedError(op);
@@ -760,7 +766,9 @@ export class StreamSocket extends ChunkQueue {
     this.#x?.watchers?.notify();
     const sock = this.#sock;
     if (!sock.destroyed) {
-      if (this.#broken || sock.writableFinished) {
+      if (unread && this.#unix === undefined) {
+        this.#reset();
+      } else if (this.#broken || sock.writableFinished) {
         sock.destroy();
       } else {
         if (!sock.writableEnded) sock.end();
@@ -799,15 +807,18 @@ export class StreamSocket extends ChunkQueue {
    * (the next turn of the event loop when nothing is queued in Node).
    */
   abort(): void {
-    const sock = this.#sock;
-    if (!sock.destroyed) {
-      // libuv refuses a reset while a shutdown is in flight (and Node then never emits 'close');
-      // once the shutdown is done ('finish') the reset works again
-      if (this.#unix !== undefined) sock.destroy();
-      else if (sock.writableEnded && !sock.writableFinished) sock.once("finish", () => reset(sock));
-      else reset(sock);
-    }
+    if (!this.#sock.destroyed) this.#reset();
     this.close();
+  }
+
+  /** RST (a Unix socket has none: it is closed). */
+  #reset(): void {
+    const sock = this.#sock;
+    // libuv refuses a reset while a shutdown is in flight (and Node then never emits 'close');
+    // once the shutdown is done ('finish') the reset works again
+    if (this.#unix !== undefined) sock.destroy();
+    else if (sock.writableEnded && !sock.writableFinished) sock.once("finish", () => reset(sock));
+    else reset(sock);
   }
 
   #convert(err: unknown, op: string): OSError {
