@@ -687,7 +687,12 @@ export class FtpSession {
       localHost: this.#localHost,
       opts: this.#h.opts,
       counters: this.#h.counters,
-      reply: (code, text) => this.#reply(code, text),
+      reply: (code, text) => {
+        // a final reply ends the transfer for the client: a STAT it sends the moment it reads
+        // the 226 must not find the transfer still "in progress"
+        if (code >= 200) this.#xfer = undefined;
+        return this.#reply(code, text);
+      },
       controlClosed: () => this.#controlClosed,
       start: () => {
         this.#xfer = new AbortController();
