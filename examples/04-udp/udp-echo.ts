@@ -3,7 +3,7 @@
  * of socket programming. Datagrams keep their boundaries: three sendto() calls are three
  * recvfrom() results, however short.
  *
- * Run:   npm run build && node build/examples/udp-echo.js [PORT]      (default: a free port)
+ * Run:   npm run build && node build/examples/04-udp/udp-echo.js [PORT]      (default: a free port)
  * Pair:  while it runs, `sockit connect -u 127.0.0.1 PORT` or `nc -u 127.0.0.1 PORT` (type lines)
  *        — the server keeps echoing until Ctrl-C; without a PORT it exits after its own client.
  */
