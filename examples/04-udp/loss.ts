@@ -8,7 +8,7 @@
  *        node build/examples/04-udp/loss.js receive HOST PORT [--drop PERCENT]
  *        node build/examples/04-udp/loss.js send HOST PORT COUNT
  *          two processes, e.g. on both ends of a lossy link (chapter 4 shows one in a network
- *          namespace); the receiver stops after 1 s without a datagram
+ *          namespace); the receiver stops 1 s after the last datagram (or 10 s without any)
  */
 import { AF_INET, SOCK_DGRAM, TimeoutError, socket } from "sockit/bsd";
 
@@ -21,7 +21,7 @@ async function receive(host: string, port: number, dropPercent: number): Promise
   await rx.bind([host, port]);
   const [h, p] = rx.getsockname();
   console.log(`receiving on ${h}:${p}`);
-  rx.settimeout(1); // no datagram for 1 s: the sender has finished (its last ones may be lost)
+  rx.settimeout(10); // the sender has 10 s to start
   let seed = 1; // a fixed pseudo-random sequence: the same "losses" on every run
   const seen = new Set<number>();
   let total = 0;
@@ -33,6 +33,7 @@ async function receive(host: string, port: number, dropPercent: number): Promise
       if (err instanceof TimeoutError) break;
       throw err;
     }
+    rx.settimeout(1); // from now on, no datagram for 1 s: the sender has finished
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     if (Math.floor(seed / 65536) % 100 < dropPercent) continue; // a simulated loss: as if it never arrived
     const [i, n] = data.toString().split("/").map(Number);

@@ -15,6 +15,7 @@ await srv.bind(["127.0.0.1", fixed ? Number(process.argv[2]) : 0]);
 const [host, port] = srv.getsockname(); // [string, number]: an AF_INET socket
 console.log(`udp echo server on ${host}:${port}`);
 
+// #region server
 // the server: one loop, no connections — each datagram says where it came from
 const serving = (async () => {
   for (;;) {
@@ -28,8 +29,10 @@ const serving = (async () => {
     await srv.sendto(data, addr);
   }
 })();
+// #endregion server
 
 if (!fixed) {
+  // #region client
   // the client: no connect() needed, every sendto names its destination
   const cli = socket(AF_INET, SOCK_DGRAM);
   cli.settimeout(2); // UDP is best effort: never wait forever for a reply
@@ -39,6 +42,7 @@ if (!fixed) {
     console.log(`reply ${JSON.stringify(reply.toString())} from ('${fromHost}', ${fromPort})`);
   }
   await cli.close();
+  // #endregion client
   await srv.close();
 } else {
   process.once("SIGINT", () => void srv.close());
