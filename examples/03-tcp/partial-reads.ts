@@ -21,7 +21,7 @@ const server = (async () => {
   // one message, "HELLO, WORLD\n", written in three pieces
   for (const piece of ["HEL", "LO, WO", "RLD\n"]) {
     await conn.sendall(Buffer.from(piece));
-    await pause(100);
+    await pause(250); // long enough for the reader to take each piece alone, even on a busy machine
   }
   // #endregion split
   // #region framing

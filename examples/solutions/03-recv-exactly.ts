@@ -35,7 +35,7 @@ const serving = (async () => {
     body.subarray(6),
   ]) {
     await conn.sendall(piece);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
   await conn.close();
 })();
