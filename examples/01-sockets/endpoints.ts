@@ -29,7 +29,9 @@ console.log(`gethostname() = '${gethostname()}'`);
 const hosts = ["localhost", "127.0.0.1", "::1", "2130706433", "0x7f000001", "127.1", "", "<broadcast>"];
 for (const host of hosts) {
   try {
-    const [[family, , , , sockaddr]] = (await getaddrinfo(host, 13, 0, SOCK_STREAM)) as [
+    // AF_INET for names, so "localhost" gives 127.0.0.1 wherever it also has ::1
+    const want = host.includes(":") ? AF_INET6 : AF_INET;
+    const [[family, , , , sockaddr]] = (await getaddrinfo(host, 13, want, SOCK_STREAM)) as [
       Awaited<ReturnType<typeof getaddrinfo>>[number],
     ];
     const name = family === AF_INET ? "AF_INET" : "AF_INET6";
