@@ -146,6 +146,19 @@ test("chapter 1, solution 1: 01-resolve.ts lists the stream and datagram address
   shown("solution-01", out);
 });
 
+test("chapter 1, solution 2: 01-inet-forms.ts: inet_aton takes the old short and hex forms, inet_pton does not", async () => {
+  const out = await run("solutions/01-inet-forms");
+  assert.match(out, /^inet_aton\("0x7f\.1"\) = 127\.0\.0\.1 /m);
+  assert.match(out, /^inet_pton\(AF_INET, "127\.1"\): OSError EINVAL$/m);
+  shown("solution-01-inet", out);
+});
+
+test("chapter 1, solution 3: 01-bind-ports.ts: two free ports, then EADDRINUSE on the first's", async () => {
+  const out = await run("solutions/01-bind-ports");
+  assert.match(out, /different: true$/m);
+  shown("solution-01-bind", out);
+});
+
 // ---------------------------------------------------------------- chapter 2
 
 /** Runs a lab server and client, each traced, as two processes; both outputs and traces. */
@@ -215,6 +228,12 @@ test("chapter 2, solution 1: 02-time-server.ts sends RFC 868 time, 4 bytes, and 
   shown("solution-02", out);
 });
 
+test("chapter 2, solution 2: 02-two-clients.ts: each accept() is a new descriptor for one client's end", async () => {
+  const out = await run("solutions/02-two-clients");
+  assert.equal((out.match(/client \d's end: true$/gm) ?? []).length, 2, out);
+  shown("solution-02-two", out);
+});
+
 // ---------------------------------------------------------------- chapter 3
 
 test("chapter 3: partial-reads.ts shows a message split over three recv() and two frames in one", async () => {
@@ -248,6 +267,11 @@ test("chapter 3: errors.ts provokes refused, reset, timeout and address in use, 
 test("chapter 3, solution 1: 03-recv-exactly.ts reassembles a frame from pieces with recv() alone", async () => {
   const out = await run("solutions/03-recv-exactly");
   shown("solution-03", out);
+});
+
+test("chapter 3, solution 2: 03-no-half-close.ts: without shutdown both sides wait, until the client's timeout", async () => {
+  const out = await run("solutions/03-no-half-close");
+  shown("solution-03-deadlock", out);
 });
 
 // ---------------------------------------------------------------- chapter 4
