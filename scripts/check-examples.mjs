@@ -275,7 +275,7 @@ export function docFiles(root) {
 /**
  * Type-checks the documentation at `root` against its built package: every ```ts block of
  * README.md and docs/*.md (fragments wrapped, ```ts run programs as written) and every program in
- * examples/. Returns the problems, the number of blocks and the runnable programs
+ * examples/ (and its subfolders). Returns the problems, the number of blocks and the runnable programs
  * ({ where, code }).
  */
 export function checkDocs(root, show = false) {
@@ -298,7 +298,8 @@ export function checkDocs(root, show = false) {
     }
   }
   const examples = join(root, "examples");
-  for (const f of readdirSync(examples)
+  // the course keeps its programs in one folder per chapter: examples/NN-topic/*.ts
+  for (const f of readdirSync(examples, { recursive: true, encoding: "utf8" })
     .filter((n) => n.endsWith(".ts"))
     .sort()) {
     const code = readFileSync(join(examples, f), "utf8");

@@ -3,7 +3,7 @@
  * strace — a way to watch an unmodified program:
  *
  * ```sh
- * node --import sockit/trace-stderr build/examples/daytime-client.js 127.0.0.1 7013
+ * node --import sockit/trace-stderr build/examples/02-client-server/daytime-client.js 127.0.0.1 7013
  * # socket(AF_INET, SOCK_STREAM) = 3
  * # connect(3, ('127.0.0.1', 7013)) = 0
  * ```

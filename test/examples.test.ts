@@ -9,8 +9,8 @@ import { start } from "./support/spawn.js";
 
 const example = (name: string) => fileURLToPath(new URL(`../examples/${name}.js`, import.meta.url));
 
-test("examples/udp-echo: three datagrams out, three replies back, boundaries kept", async () => {
-  const run = start(process.execPath, [example("udp-echo")]);
+test("examples/04-udp/udp-echo: three datagrams out, three replies back, boundaries kept", async () => {
+  const run = start(process.execPath, [example("04-udp/udp-echo")]);
   assert.equal(await run.exit(10_000), 0, run.stderr());
   const replies = run.stdout().match(/reply "(\w+)" from \('127\.0\.0\.1', \d+\)/g) ?? [];
   assert.deepEqual(
@@ -21,9 +21,9 @@ test("examples/udp-echo: three datagrams out, three replies back, boundaries kep
 
 const NC = { skip: needs(["nc"]) };
 
-test("examples/udp-echo with a PORT keeps serving a real nc -u client until SIGTERM", NC, async () => {
+test("examples/04-udp/udp-echo with a PORT keeps serving a real nc -u client until SIGTERM", NC, async () => {
   const exe = peerPath("nc");
-  const srv = start(process.execPath, [example("udp-echo"), "0"]);
+  const srv = start(process.execPath, [example("04-udp/udp-echo"), "0"]);
   try {
     const [, port] = await srv.line(/udp echo server on 127\.0\.0\.1:(\d+)/);
     const nc = start(exe, ["-u", "127.0.0.1", port!]);

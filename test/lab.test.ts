@@ -1,5 +1,5 @@
 /**
- * The classic daytime lab (examples/daytime-*.ts) runs as two processes and exchanges what the
+ * The classic daytime lab (examples/02-client-server/daytime-*.ts) runs as two processes and exchanges what the
  * lab says: the date and time one way, the acknowledgement the other.
  */
 import assert from "node:assert/strict";
@@ -7,8 +7,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { start } from "./support/spawn.js";
 
-const server = fileURLToPath(new URL("../examples/daytime-server.js", import.meta.url));
-const client = fileURLToPath(new URL("../examples/daytime-client.js", import.meta.url));
+const server = fileURLToPath(new URL("../examples/02-client-server/daytime-server.js", import.meta.url));
+const client = fileURLToPath(new URL("../examples/02-client-server/daytime-client.js", import.meta.url));
 const tracePreload = new URL("./support/trace-preload.js", import.meta.url).href;
 
 test("the daytime lab: the client gets the time, the server gets the acknowledgement with the client's address", async () => {

@@ -1,5 +1,5 @@
 /**
- * End to end: the select()-based chat example (examples/select-chat-server.ts, built) with
+ * End to end: the select()-based chat example (examples/05-many-clients/select-chat-server.ts, built) with
  * independent node:net clients on loopback.
  */
 import assert from "node:assert/strict";
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { waitFor } from "./support/kit.js";
 import { type Child, start } from "./support/spawn.js";
 
-const SERVER = fileURLToPath(new URL("../examples/select-chat-server.js", import.meta.url));
+const SERVER = fileURLToPath(new URL("../examples/05-many-clients/select-chat-server.js", import.meta.url));
 
 /** A chat participant: a node:net connection that collects what it receives. */
 interface Peer {

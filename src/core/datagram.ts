@@ -23,6 +23,9 @@ import { endpointTrace, formatEndpoint, type IpEndpoint } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { type Wait, WaitList, Watchers } from "./wait.js";
 
+/** What a sendto() refused with EACCES needs: only broadcast destinations are refused so. */
+const BROADCAST_HINT = "a broadcast address needs setsockopt(SOL_SOCKET, SO_BROADCAST, 1) first";
+
 /** One received datagram: its bytes and where it came from. */
 export interface Datagram {
   /** The payload (at most the bufsize asked for). */
@@ -327,8 +330,12 @@ export class DatagramSocket extends DatagramSocketOptions {
       const cb = (err: Error | null) => {
         this.#inflight--;
         if (this.#inflight === 0) this.#flushers.wake();
-        if (err) reject(toSocketError(err, { op, ...(to ? { address: formatEndpoint(to) } : {}) }));
-        else resolve();
+        if (err) {
+          // sending needs no privilege for any port: EACCES here means a broadcast address
+          const hint = (err as { code?: unknown }).code === "EACCES" ? BROADCAST_HINT : undefined;
+          const where = to ? { address: formatEndpoint(to) } : {};
+          reject(toSocketError(err, { op, ...where, ...(hint ? { hint } : {}) }));
+        } else resolve();
       };
       try {
         if (to === undefined) this.#sock.send(data, cb);

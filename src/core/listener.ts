@@ -16,7 +16,7 @@ import * as net from "node:net";
 import { dirname } from "node:path";
 import { closedError, makeOSError, type OSError, toSocketError } from "../errors/index.js";
 import { DEFAULT_BACKLOG, MAX_BACKLOG } from "../limits.js";
-import { span, traced } from "../trace.js";
+import { span, sym, traced, tracing } from "../trace.js";
 import { Fifo } from "./fifo.js";
 import {
   type Endpoint,
@@ -123,6 +123,11 @@ export class StreamListener {
    */
   static bind(at: Endpoint, opts: BindOptions = {}): Promise<StreamListener> {
     const fd = opts.fd ?? allocFd();
+    if (opts.fd === undefined && tracing()) {
+      // a listener made without a Berkeley socket (sockit/net listen) shows the socket() it stands for
+      const family = isUnix(at) ? "AF_UNIX" : at.family === 6 ? "AF_INET6" : "AF_INET";
+      span(fd, "socket", [sym(family), sym("SOCK_STREAM")])?.ok(fd);
+    }
     const sp = span(fd, "bind", [endpointTrace(at)]);
     return new Promise((resolve, reject) => {
       const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });

@@ -1,9 +1,9 @@
 /**
  * The classic daytime lab, server side, with the Berkeley face.
  *
- * Run:   npm run build && node build/examples/daytime-server.js [PORT] [HOST]
+ * Run:   npm run build && node build/examples/02-client-server/daytime-server.js [PORT] [HOST]
  *        (defaults: port 7013, host 127.0.0.1; `npm start` runs this)
- * Pair:  node build/examples/daytime-client.js 127.0.0.1 7013
+ * Pair:  node build/examples/02-client-server/daytime-client.js 127.0.0.1 7013
  *
  * For each client: accept, send the current date and time, receive the acknowledgement and print
  * it with the client's address, close. Ctrl-C stops the server.
@@ -26,7 +26,7 @@ await srv.bind([host, port]);
 await srv.listen(5);
 const [h, p] = srv.getsockname(); // [string, number]: an AF_INET socket
 console.log(`daytime server listening on ${h}:${p}`);
-console.log(`try: node build/examples/daytime-client.js ${h} ${p}   (or: nc ${h} ${p})`);
+console.log(`try: node build/examples/02-client-server/daytime-client.js ${h} ${p}   (or: nc ${h} ${p})`);
 
 for (;;) {
   let accepted;

@@ -1,7 +1,7 @@
 /**
  * The classic select()-based chat server: one process, one loop, no task per client.
  *
- * Run:   npm run build && node build/examples/select-chat-server.js [PORT] [HOST]
+ * Run:   npm run build && node build/examples/05-many-clients/select-chat-server.js [PORT] [HOST]
  *        (defaults: port 7070, host 127.0.0.1; port 0 picks a free port)
  * Pair:  nc 127.0.0.1 7070     (in several terminals; type lines, see the others' lines)
  *

@@ -1,9 +1,9 @@
 /**
  * The classic daytime lab, client side, with the Berkeley face.
  *
- * Run:   npm run build && node build/examples/daytime-client.js [HOST] [PORT]
+ * Run:   npm run build && node build/examples/02-client-server/daytime-client.js [HOST] [PORT]
  *        (defaults: 127.0.0.1 7013)
- * Pair:  node build/examples/daytime-server.js   (or `npm start`)
+ * Pair:  node build/examples/02-client-server/daytime-server.js   (or `npm start`)
  *
  * Connects, prints its own address (getsockname), receives the date and time, sends
  * "acknowledgement received from the server", closes.

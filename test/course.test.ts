@@ -1,0 +1,413 @@
+/**
+ * The course (docs/tutorial.md and docs/tutorial/*.md): every program of chapters 1-4 and every
+ * exercise solution runs, and the output a chapter shows is what the program prints (addresses'
+ * ports, dates and the host name normalised on both sides).
+ *
+ * The convention the last test enforces over every code block of the course:
+ * - ```ts: the first line is `// examples/PATH.ts` (the block is that whole file) or
+ *   `// examples/PATH.ts#NAME` (the block is the region between `// #region NAME` and
+ *   `// #endregion NAME` of that file); the file must be one a test here runs;
+ * - ```text id=NAME or ```console id=NAME: output; a test here compares it with a run (a block
+ *   must be a run of consecutive lines of the program's output; in ```console, lines starting
+ *   with "$ " are the commands and are not compared, but a `node build/examples/…` command must
+ *   name a program a test here runs).
+ * No other block is allowed.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { netnsPair, netnsSkipReason } from "./support/netns.js";
+import { type Child, start } from "./support/spawn.js";
+
+const root = fileURLToPath(new URL("../../", import.meta.url));
+const ENV = { ...process.env, TZ: "UTC" }; // the date strings the chapters show are UTC
+const tracePreload = new URL("./support/trace-preload.js", import.meta.url).href;
+
+/** Example sources (`examples/PATH.ts`) some test here runs. */
+const RUN = new Set<string>();
+/** Output block ids some test here compared. */
+const SHOWN = new Set<string>();
+
+/** The built program of `examples/REL.ts`, noted as run. */
+function example(rel: string): string {
+  RUN.add(`examples/${rel}.ts`);
+  return join(root, "build", "examples", `${rel}.js`);
+}
+
+/** Runs `examples/REL.ts` to its end (exit 0 expected); its stdout. */
+async function run(rel: string, args: string[] = [], ms = 20_000): Promise<string> {
+  const child = start(process.execPath, [example(rel), ...args], ENV);
+  const code = await child.exit(ms);
+  assert.equal(code, 0, `${rel} exited ${code}\nstdout: ${child.stdout()}\nstderr: ${child.stderr()}`);
+  return child.stdout();
+}
+
+interface Block {
+  where: string;
+  lang: string;
+  id: string | undefined;
+  lines: string[];
+}
+
+/** The course's Markdown files, relative to the root. */
+function courseFiles(): string[] {
+  const chapters = readdirSync(join(root, "docs", "tutorial"))
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => `docs/tutorial/${f}`);
+  return ["docs/tutorial.md", ...chapters];
+}
+
+/** Every fenced block of the course. */
+function courseBlocks(): Block[] {
+  const out: Block[] = [];
+  for (const rel of courseFiles()) {
+    const lines = readFileSync(join(root, rel), "utf8").split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      // a block may be indented (inside a list item): its lines lose that indentation
+      const m = /^( *)```(\S*)(.*)$/.exec(lines[i]!);
+      if (!m) continue;
+      const indent = m[1]!;
+      let j = i + 1;
+      while (j < lines.length && lines[j] !== `${indent}\`\`\``) j++;
+      const id = /\bid=(\S+)/.exec(m[3]!)?.[1];
+      const body = lines.slice(i + 1, j).map((l) => (l.startsWith(indent) ? l.slice(indent.length) : l));
+      out.push({ where: `${rel}:${i + 1}`, lang: m[2]!, id, lines: body });
+      i = j;
+    }
+  }
+  return out;
+}
+
+const blocks = courseBlocks();
+
+/** The same text with what changes from run to run replaced by names. */
+function normalise(text: string): string[] {
+  return text
+    .replaceAll(`'${hostname()}'`, "'HOSTNAME'")
+    .replace(/\w{3} \w{3} \d{2} \d{4} \d{2}:\d{2}:\d{2} GMT[+-]\d{4}(?: \([^)'\n]*\)?)?/g, "DATE")
+    .replace(/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z/g, "ISODATE")
+    .replace(/\b[0-9a-f]{8} = \d+ seconds/g, "HEX = N seconds")
+    .replace(/((?:\d{1,3}\.){3}\d{1,3}|::1)('?, |:)\d{1,5}\b/g, "$1$2PORT")
+    .replace(/((?:\d{1,3}\.){3}\d{1,3}) \d{1,5}\b/g, "$1 PORT")
+    .split("\n")
+    .map((l) => l.trimEnd())
+    .filter((l) => l !== "");
+}
+
+/** True when `part` is a run of consecutive lines of `whole`. */
+function isRun(part: string[], whole: string[]): boolean {
+  if (part.length === 0) return false;
+  for (let i = 0; i + part.length <= whole.length; i++) {
+    if (part.every((l, k) => l === whole[i + k])) return true;
+  }
+  return false;
+}
+
+/**
+ * Asserts that every output block `id` (or `id/…`) of the course is what `actual` printed.
+ * `more` normalises what legitimately varies in this one program's output (both sides).
+ */
+function shown(id: string, actual: string, more: (s: string) => string = (s) => s): void {
+  const mine = blocks.filter((b) => b.id === id || b.id?.startsWith(`${id}/`));
+  assert.ok(mine.length > 0, `no output block id=${id} in the course`);
+  const got = normalise(more(actual));
+  for (const b of mine) {
+    const text = b.lang === "console" ? b.lines.filter((l) => !l.startsWith("$ ")) : b.lines;
+    const want = normalise(more(text.join("\n")));
+    assert.ok(
+      isRun(want, got),
+      `${b.where} (id=${b.id}) is not what the program printed.\nshown:\n${want.join("\n")}\nprinted:\n${got.join("\n")}`,
+    );
+    SHOWN.add(b.id!);
+  }
+}
+
+// ---------------------------------------------------------------- chapter 1
+
+test("chapter 1: endpoints.ts prints every host form, port form, socket kind and byte order the chapter shows", async () => {
+  const out = await run("01-sockets/endpoints");
+  assert.match(
+    out,
+    /^host "2130706433" {2}-> AF_INET {2}\["127\.0\.0\.1",13\]$/m,
+    "an integer host is an address",
+  );
+  assert.match(out, /^port "daytime" -> 13$/m);
+  assert.match(out, /^htons\(7013\) = 25883 /m);
+  assert.match(out, /SO_BROADCAST, 1\) first$/m, "the broadcast refusal says what to set");
+  shown("endpoints", out);
+});
+
+test("chapter 1, solution 1: 01-resolve.ts lists the stream and datagram addresses of a name", async () => {
+  const out = await run("solutions/01-resolve", ["127.0.0.1", "daytime"]);
+  shown("solution-01", out);
+});
+
+test("chapter 1, solution 2: 01-inet-forms.ts: inet_aton takes the old short and hex forms, inet_pton does not", async () => {
+  const out = await run("solutions/01-inet-forms");
+  assert.match(out, /^inet_aton\("0x7f\.1"\) = 127\.0\.0\.1 /m);
+  assert.match(out, /^inet_pton\(AF_INET, "127\.1"\): OSError EINVAL$/m);
+  shown("solution-01-inet", out);
+});
+
+test("chapter 1, solution 3: 01-bind-ports.ts: two free ports, then EADDRINUSE on the first's", async () => {
+  const out = await run("solutions/01-bind-ports");
+  assert.match(out, /different: true$/m);
+  shown("solution-01-bind", out);
+});
+
+// ---------------------------------------------------------------- chapter 2
+
+/** Runs a lab server and client, each traced, as two processes; both outputs and traces. */
+async function lab(
+  server: string,
+  serverArgs: string[],
+  client: string,
+  clientArgs: (host: string, port: string) => string[],
+): Promise<{ srv: Child; cli: Child }> {
+  const srv = start(process.execPath, ["--import", tracePreload, example(server), ...serverArgs], ENV);
+  try {
+    const [, host, port] = await srv.line(/listening on (\S+):(\d+)/);
+    const cli = start(
+      process.execPath,
+      ["--import", tracePreload, example(client), ...clientArgs(host!, port!)],
+      ENV,
+    );
+    assert.equal(await cli.exit(), 0, cli.stderr());
+    await srv.line(/acknowledgement received from the server/);
+    srv.kill("SIGTERM");
+    assert.equal(await srv.exit(), 0, srv.stderr());
+    return { srv, cli };
+  } finally {
+    srv.kill("SIGKILL");
+  }
+}
+
+test("chapter 2: the daytime lab as two processes, traced: outputs and call sequences as the chapter shows", async () => {
+  const { srv, cli } = await lab(
+    "02-client-server/daytime-server",
+    ["0", "127.0.0.1"],
+    "02-client-server/daytime-client",
+    (h, p) => [h, p],
+  );
+  const [, clientPort] = /client address: \('127\.0\.0\.1', (\d+)\)/.exec(cli.stdout()) ?? [];
+  assert.ok(
+    srv.stdout().includes(`from ('127.0.0.1', ${clientPort}): acknowledgement`),
+    "the server names the client",
+  );
+  shown("lab-server-trace", srv.stderr());
+  shown("lab-client-trace", cli.stderr());
+  shown("lab-server-output", srv.stdout());
+  shown("lab-client-output", cli.stdout());
+});
+
+test("chapter 2: the same lab with the Go-style face, traced", async () => {
+  const { srv, cli } = await lab(
+    "02-client-server/daytime-server-net",
+    ["127.0.0.1:0"],
+    "02-client-server/daytime-client-net",
+    (h, p) => [`${h}:${p}`],
+  );
+  const [, clientPort] = /client address: 127\.0\.0\.1:(\d+)/.exec(cli.stdout()) ?? [];
+  assert.ok(
+    srv.stdout().includes(`from 127.0.0.1:${clientPort}: acknowledgement`),
+    "the server names the client",
+  );
+  shown("lab-net-server-trace", srv.stderr());
+  shown("lab-net-client-trace", cli.stderr());
+  shown("lab-net-output", `${srv.stdout()}\n${cli.stdout()}`);
+});
+
+test("chapter 2, solution 1: 02-time-server.ts sends RFC 868 time, 4 bytes, and the client reads the current date", async () => {
+  const out = await run("solutions/02-time-server");
+  const [, iso] = /that is (\S+)/.exec(out) ?? [];
+  assert.ok(Math.abs(Date.parse(iso!) - Date.now()) < 60_000, `a current date: ${out}`);
+  shown("solution-02", out);
+});
+
+test("chapter 2, solution 2: 02-two-clients.ts: each accept() is a new descriptor for one client's end", async () => {
+  const out = await run("solutions/02-two-clients");
+  assert.equal((out.match(/client \d's end: true$/gm) ?? []).length, 2, out);
+  shown("solution-02-two", out);
+});
+
+// ---------------------------------------------------------------- chapter 3
+
+test("chapter 3: partial-reads.ts shows a message split over three recv() and two frames in one", async () => {
+  const out = await run("03-tcp/partial-reads");
+  assert.match(out, /^first recv\(1024\): "HEL" \(3 bytes\)$/m);
+  shown("partial-reads", out);
+});
+
+test("chapter 3: half-close.ts: the server reads EOF after the request and still answers", async () => {
+  const out = await run("03-tcp/half-close");
+  shown("half-close", out);
+});
+
+test("chapter 3: timeouts-nonblocking.ts: TimeoutError keeps the socket usable; EAGAIN, then select()", async () => {
+  const out = await run("03-tcp/timeouts-nonblocking");
+  shown("timeouts", out);
+});
+
+test("chapter 3: errors.ts provokes refused, reset, timeout and address in use, each with its class and errno", async () => {
+  const out = await run("03-tcp/errors");
+  for (const [cls, code] of [
+    ["ConnectionRefusedError", "ECONNREFUSED"],
+    ["ConnectionResetError", "ECONNRESET"],
+    ["TimeoutError", "ETIMEDOUT"],
+    ["OSError", "EADDRINUSE"],
+  ])
+    assert.match(out, new RegExp(`^  ${cls} errno \\d+ ${code}: `, "m"));
+  shown("errors", out);
+});
+
+test("chapter 3, solution 1: 03-recv-exactly.ts reassembles a frame from pieces with recv() alone", async () => {
+  const out = await run("solutions/03-recv-exactly");
+  shown("solution-03", out);
+});
+
+test("chapter 3, solution 2: 03-no-half-close.ts: without shutdown both sides wait, until the client's timeout", async () => {
+  const out = await run("solutions/03-no-half-close");
+  shown("solution-03-deadlock", out);
+});
+
+// ---------------------------------------------------------------- chapter 4
+
+test("chapter 4: udp-echo.ts: three datagrams, three replies", async () => {
+  const out = await run("04-udp/udp-echo");
+  shown("udp-echo", out);
+});
+
+test("chapter 4: truncation.ts: what does not fit in recvfrom's buffer is gone", async () => {
+  const out = await run("04-udp/truncation");
+  shown("truncation", out);
+});
+
+test("chapter 4: broadcast.ts: refused without SO_BROADCAST; with it, one sendto reaches both receivers", async () => {
+  const out = await run("04-udp/broadcast");
+  shown("broadcast", out);
+});
+
+test("chapter 4: loss.ts on loopback with the simulated drop names the same missing datagrams every run", async () => {
+  const out = await run("04-udp/loss");
+  const [, got, missing] = /received (\d+) of 100; missing: (.+)/.exec(out) ?? [];
+  assert.equal(100 - Number(got), missing!.split(", ").length, "the missing ones are the ones not received");
+  shown("loss", out);
+});
+
+test(
+  "chapter 4: loss.ts across a network-namespace link that drops 10 % of packets",
+  { skip: netnsSkipReason() },
+  async () => {
+    const ns = netnsPair();
+    try {
+      const loss = ns.randomLoss(10);
+      const [cmd, args] = ns.argv(ns.server, [
+        process.execPath,
+        example("04-udp/loss"),
+        "receive",
+        ns.serverV4,
+        "0",
+      ]);
+      const rx = start(cmd, args, ENV);
+      try {
+        const [, port] = await rx.line(/receiving on 198\.51\.100\.2:(\d+)/);
+        const [scmd, sargs] = ns.argv(ns.client, [
+          process.execPath,
+          example("04-udp/loss"),
+          "send",
+          ns.serverV4,
+          port!,
+          "100",
+        ]);
+        const tx = start(scmd, sargs, ENV);
+        assert.equal(await tx.exit(20_000), 0, tx.stderr());
+        assert.equal(await rx.exit(20_000), 0, rx.stderr());
+        const [, got, list] = /received (\d+) of 100; missing: (.+)/.exec(rx.stdout()) ?? [];
+        const missing = list === "none" ? 0 : list!.split(", ").length;
+        assert.equal(100 - Number(got), missing);
+        assert.ok(missing > 0, "10 % loss of 100 datagrams loses some");
+        assert.ok(
+          loss.dropped() >= missing,
+          `the link dropped ${loss.dropped()} packets, ${missing} datagrams are missing`,
+        );
+        const vary = (s: string) =>
+          s.replace(
+            /received \d+ of 100; missing: [\d, ]+|received \d+ of 100; missing: none/g,
+            "received R of 100; missing: LIST",
+          );
+        // in the order a reader sees them: the receiver starts, the sender finishes, the receiver reports
+        const [first, ...rest] = rx.stdout().split("\n");
+        shown("loss-netns", [first, tx.stdout(), ...rest].join("\n"), vary);
+      } finally {
+        rx.kill("SIGKILL");
+      }
+    } finally {
+      ns.close();
+    }
+  },
+);
+
+test("chapter 4, solution 1: 04-stop-and-wait.ts delivers every datagram, in order, despite 30 % loss", async () => {
+  const out = await run("solutions/04-stop-and-wait");
+  assert.match(out, /^delivered 10 of 10 datagrams, in order, after \d+ retransmissions$/m);
+  shown("solution-04", out, (s) => s.replace(/after \d+ retransmissions/, "after N retransmissions"));
+});
+
+// ---------------------------------------------------------------- the convention
+
+test("every code block of the course is an excerpt of an example a test runs, or output a test compares", (t) => {
+  const bad: string[] = [];
+  for (const b of blocks) {
+    if (b.lang === "ts") {
+      const m = /^\/\/ (examples\/\S+\.ts)(?:#(\S+))?$/.exec(b.lines[0] ?? "");
+      if (!m) {
+        bad.push(`${b.where}: a ts block starts with "// examples/PATH.ts" or "// examples/PATH.ts#REGION"`);
+        continue;
+      }
+      const [, file, region] = m;
+      if (!existsSync(join(root, file!))) {
+        bad.push(`${b.where}: ${file} does not exist`);
+        continue;
+      }
+      if (!RUN.has(file!)) bad.push(`${b.where}: no test in test/course.test.ts runs ${file}`);
+      const src = readFileSync(join(root, file!), "utf8").replace(/\n$/, "").split("\n");
+      let want = src;
+      if (region !== undefined) {
+        const from = src.findIndex((l) => l.trim() === `// #region ${region}`);
+        const to = src.findIndex((l) => l.trim() === `// #endregion ${region}`);
+        if (from < 0 || to < from) {
+          bad.push(`${b.where}: ${file} has no region ${region}`);
+          continue;
+        }
+        want = src.slice(from + 1, to);
+      }
+      if (b.lines.slice(1).join("\n") !== want.join("\n"))
+        bad.push(`${b.where}: differs from ${file}${region ? `#${region}` : ""}`);
+    } else if (b.lang === "text" || b.lang === "console") {
+      if (b.id === undefined) bad.push(`${b.where}: an output block needs id=NAME`);
+      else if (!SHOWN.has(b.id)) bad.push(`${b.where}: no test compared id=${b.id} with a run`);
+      for (const l of b.lines) {
+        const cmd = /^\$ .*?node (?:--import \S+ )?build\/(examples\/\S+)\.js/.exec(l);
+        if (cmd && !RUN.has(`${cmd[1]}.ts`)) bad.push(`${b.where}: no test here runs ${cmd[1]}.ts`);
+      }
+    } else
+      bad.push(`${b.where}: a \`\`\`${b.lang} block is neither an example (ts) nor output (text, console)`);
+  }
+  // every program of chapters 1-4 and every solution is run by a test here
+  for (const dir of ["01-sockets", "02-client-server", "03-tcp", "04-udp", "solutions"]) {
+    for (const f of readdirSync(join(root, "examples", dir)).filter((n) => n.endsWith(".ts"))) {
+      if (!RUN.has(`examples/${dir}/${f}`))
+        bad.push(`examples/${dir}/${f} is run by no test in test/course.test.ts`);
+    }
+  }
+  if (netnsSkipReason() !== undefined) {
+    t.diagnostic(`loss-netns not compared here: ${netnsSkipReason()}`);
+    for (let i = bad.length - 1; i >= 0; i--) if (bad[i]!.includes("id=loss-netns")) bad.splice(i, 1);
+  }
+  assert.ok(blocks.length >= 20, `only ${blocks.length} blocks in the course: is the scan broken?`);
+  assert.deepEqual(bad, [], bad.join("\n"));
+});
