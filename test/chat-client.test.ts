@@ -2,9 +2,10 @@
  * `sockit chat` (the terminal client) as a child process with piped stdin/stdout: against
  * sockit's own server (messages both ways, timestamps, coloured nicknames and NO_COLOR, control
  * bytes escaped, reconnect with back-off) and against Debian's `ngircd`, started on a loopback
- * port with a generated configuration.
+ * port with a generated configuration: plain, and with `--tls --ca` on ngircd's TLS port.
  */
 import assert from "node:assert/strict";
+import { getDiffieHellman } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { closedPort, waitFor } from "./support/kit.js";
 import { needs, peerPath } from "./support/peers.js";
 import { SOCKIT } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
+import { tlsFiles } from "./support/tls-fixture.js";
 
 function chat(address: string, args: string[], env: NodeJS.ProcessEnv = {}): Child {
   const e = { ...process.env, ...env };
@@ -94,16 +96,44 @@ describe("sockit chat against sockit serve chat", () => {
   });
 });
 
-describe("sockit chat against ngircd", () => {
-  test("register, join, talk with another client of ngircd", { skip: needs(["ngircd"]) }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "sockit-ngircd-"));
+/**
+ * RFC 3526's 2048-bit MODP group as PEM "DH PARAMETERS" (PKCS #3), for ngircd's DHFile: without
+ * one ngircd generates parameters at start-up, which takes seconds.
+ */
+function dhParamsPem(): string {
+  const dh = getDiffieHellman("modp14");
+  const der = (tag: number, body: Buffer): Buffer => {
+    const n = body.length;
+    const len = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
+    return Buffer.concat([Buffer.from([tag, ...len]), body]);
+  };
+  const int = (b: Buffer) => der(0x02, b[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), b]) : b);
+  const seq = der(0x30, Buffer.concat([int(dh.getPrime()), int(dh.getGenerator())]));
+  const b64 = seq
+    .toString("base64")
+    .match(/.{1,64}/g)!
+    .join("\n");
+  return `-----BEGIN DH PARAMETERS-----\n${b64}\n-----END DH PARAMETERS-----\n`;
+}
+
+/**
+ * Debian's ngircd on free loopback ports with a generated configuration in `dir` (and, with
+ * `ssl`, an [SSL] section: TLS on its own port with that certificate); resolves once a plain
+ * client, `peer` registered on it, can talk. `stop()` ends it.
+ */
+async function startNgircd(
+  dir: string,
+  ssl?: { certFile: string; keyFile: string },
+): Promise<{ port: number; sslPort: number; peer: LineClient; stop: () => Promise<void> }> {
+  const free = async () => {
     const hold = await closedPort();
-    const port = hold.port;
     await hold.close();
-    const conf = join(dir, "ngircd.conf");
-    writeFileSync(
-      conf,
-      `[Global]
+    return hold.port;
+  };
+  const port = await free();
+  const sslPort = ssl === undefined ? 0 : await free();
+  const conf = join(dir, "ngircd.conf");
+  let text = `[Global]
 Name = irc.test.local
 Info = sockit test
 AdminInfo1 = test
@@ -117,44 +147,107 @@ PidFile = ${join(dir, "ngircd.pid")}
 PAM = no
 Ident = no
 DNS = no
-`,
+`;
+  if (ssl !== undefined) {
+    const dhFile = join(dir, "dh.pem");
+    writeFileSync(dhFile, dhParamsPem());
+    text += `[SSL]
+CertFile = ${ssl.certFile}
+KeyFile = ${ssl.keyFile}
+DHFile = ${dhFile}
+Ports = ${sslPort}
+`;
+  }
+  writeFileSync(conf, text);
+  const ngircd = start(peerPath("ngircd"), ["-n", "-f", conf]);
+  const stop = async () => {
+    ngircd.kill("SIGTERM");
+    await ngircd.exit(5000).catch(() => ngircd.kill("SIGKILL"));
+  };
+  let peer: LineClient | undefined;
+  try {
+    await waitFor(
+      async () => {
+        try {
+          peer = await LineClient.connect(`127.0.0.1:${port}`);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      `ngircd to listen (its output: ${ngircd.stderr()}${ngircd.stdout()})`,
+      100,
     );
-    const ngircd = start(peerPath("ngircd"), ["-n", "-f", conf]);
-    let peer: LineClient | undefined;
+    return { port, sslPort, peer: peer!, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+describe("sockit chat against ngircd", () => {
+  test("register, join, talk with another client of ngircd", { skip: needs(["ngircd"]) }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sockit-ngircd-"));
+    let ng: Awaited<ReturnType<typeof startNgircd>> | undefined;
     let c: Child | undefined;
     try {
-      await waitFor(
-        async () => {
-          try {
-            peer = await LineClient.connect(`127.0.0.1:${port}`);
-            return true;
-          } catch {
-            return false;
-          }
-        },
-        10_000,
-        "ngircd to listen",
-        100,
-      );
-      await peer!.register("ngpeer");
-      await peer!.send("JOIN #ng");
-      await peer!.wait(/ 366 ngpeer #ng /);
+      ng = await startNgircd(dir);
+      const { port, peer } = ng;
+      await peer.register("ngpeer");
+      await peer.send("JOIN #ng");
+      await peer.wait(/ 366 ngpeer #ng /);
       c = chat(`127.0.0.1:${port}`, ["--nick", "sockitcli", "--join", "#ng"]);
       await c.line(/\*\*\* connected to 127\.0\.0\.1 as sockitcli$/m);
       await c.line(/you joined #ng$/m);
       await c.line(/\*\*\* in #ng: .*ngpeer/m);
       c.proc.stdin!.write("hello ngircd\n");
-      await peer!.wait(/^:sockitcli!\S+ PRIVMSG #ng :hello ngircd$/);
-      await peer!.send("PRIVMSG #ng :hello sockit");
+      await peer.wait(/^:sockitcli!\S+ PRIVMSG #ng :hello ngircd$/);
+      await peer.send("PRIVMSG #ng :hello sockit");
       await c.line(/#ng <ngpeer> hello sockit$/m);
       await quit(c);
-      await peer!.wait(/^:sockitcli!\S+ QUIT :/);
+      await peer.wait(/^:sockitcli!\S+ QUIT :/);
     } finally {
       c?.kill("SIGKILL");
-      await peer?.close();
-      ngircd.kill("SIGTERM");
-      await ngircd.exit(5000).catch(() => ngircd.kill("SIGKILL"));
+      await ng?.peer.close();
+      await ng?.stop();
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test(
+    "--tls --ca: register, join, talk and quit on ngircd's TLS port (its [SSL] section, GnuTLS)",
+    { skip: needs(["ngircd"]), timeout: 60_000 },
+    async () => {
+      const tls = tlsFiles("ngircd-tls");
+      let ng: Awaited<ReturnType<typeof startNgircd>> | undefined;
+      let c: Child | undefined;
+      try {
+        ng = await startNgircd(tls.dir, { certFile: tls.certFile, keyFile: tls.keyFile });
+        const { sslPort, peer } = ng;
+        await peer.register("plainpeer");
+        await peer.send("JOIN #sec");
+        await peer.wait(/ 366 plainpeer #sec /);
+        c = chat(`127.0.0.1:${sslPort}`, ["--tls", "--ca", tls.caFile, "--nick", "tlscli", "--join", "#sec"]);
+        await c.line(/\*\*\* connected to 127\.0\.0\.1 as tlscli$/m, 15_000);
+        await c.line(/you joined #sec$/m);
+        await c.line(/\*\*\* in #sec: .*plainpeer/m);
+        c.proc.stdin!.write("hello over tls\n");
+        await peer.wait(/^:tlscli!\S+ PRIVMSG #sec :hello over tls$/);
+        await peer.send("PRIVMSG #sec :hello back");
+        await c.line(/#sec <plainpeer> hello back$/m);
+        await quit(c);
+        await peer.wait(/^:tlscli!\S+ QUIT :/);
+        // the same port without the CA: the certificate does not verify, exit 3 at once
+        const no = chat(`127.0.0.1:${sslPort}`, ["--tls", "--nick", "nocert"]);
+        assert.equal(await no.exit(10_000), 3, no.stderr());
+        assert.match(no.stderr(), /issuer|self-signed|certificate/i);
+      } finally {
+        c?.kill("SIGKILL");
+        await ng?.peer.close();
+        await ng?.stop();
+        tls.remove();
+      }
+    },
+  );
 });

@@ -378,14 +378,14 @@ test("--chat and --exec reach their modes (smoke test of the dispatch)", LIMIT, 
   const py = pyClient(
     `
 s = socket.create_connection(("127.0.0.1", port)); s.settimeout(5)
-print(repr(s.recv(100)[:9]))
+print(repr(s.recv(100)[:21]))
 `,
     chat.port,
   );
   let ex: { c: Child; port: string } | undefined;
   let py2: ReturnType<typeof spawnPython> | undefined;
   try {
-    assert.deepEqual(await py.ok(), ["start", "b'* welcome'"]);
+    assert.deepEqual(await py.ok(), ["start", "b'*** welcome to sockit'"]);
     chat.c.kill("SIGTERM");
     assert.equal(await chat.c.exit(5000), 0, chat.c.stderr());
     ex = await listening(["--exec", "cat", "127.0.0.1", "0"]);

@@ -111,11 +111,15 @@ export async function line(c: Conn, what = "line"): Promise<string | null> {
   return b === null ? null : b.toString().replace(/\n$/, "");
 }
 
-/** Joins a chat: dials and reads the welcome line. */
+/**
+ * Joins a `listen --chat` room: dials, reads the welcome line (`*** welcome to sockit chat, you
+ * are guest1. …`) and the `*** in #lobby: …` line after it.
+ */
 export async function join(address: string): Promise<Conn> {
   const c = await dial("tcp", address);
   const w = await line(c, "welcome");
-  assert.match(w ?? "", /^\* welcome, you are \d+; /);
+  assert.match(w ?? "", /^\*\*\* welcome to sockit chat, you are guest\d+\. /);
+  assert.match((await line(c, "room")) ?? "", /^\*\*\* in #lobby: /);
   return c;
 }
 

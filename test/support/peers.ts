@@ -41,6 +41,8 @@ export const PEER_PACKAGES = {
   wget: "wget",
   ngircd: "ngircd",
   "weechat-headless": "weechat-headless",
+  irssi: "irssi",
+  tmux: "tmux",
   "redis-server": "redis-server",
   lftp: "lftp",
   swaks: "swaks",

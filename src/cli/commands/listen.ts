@@ -344,7 +344,10 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--cert <file>", "with --tls: the certificate chain (PEM)")
     .option("--key <file>", "with --tls: its private key (PEM)")
     .option("--broker", "relay every client's bytes to all other clients (implies -k)")
-    .option("--chat", "a line chat between clients, with nicknames (implies -k)")
+    .option(
+      "--chat",
+      "a chat for nc users: the serve chat hub's plain mode, nicknames and rooms (implies -k)",
+    )
     .option(
       "--send-queue <bytes>",
       "with --broker/--chat: bytes queued per client before a client that does not read is dropped (default 1048576)",

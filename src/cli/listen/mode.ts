@@ -38,7 +38,7 @@ export interface ModeOptions {
   readonly shExec?: string | undefined;
   /** --broker: relay every client's bytes to every other client. */
   readonly broker?: boolean | undefined;
-  /** --chat: line broker with nicknames, join/leave notices, escaped control bytes. */
+  /** --chat: plain users of the chat hub (nicknames, rooms, escaped control bytes). */
   readonly chat?: boolean | undefined;
   /** Per-client send queue bound in bytes for broker/chat (a slower client is dropped). */
   readonly sendQueueBytes?: number | undefined;

@@ -13,6 +13,12 @@
  * ```
  * @module
  */
+export {
+  type ChatEvent,
+  ChatConnections,
+  type ConnectionsOptions,
+  type ServeOptions,
+} from "./connections.js";
 export { escapeLine } from "./escape.js";
 export {
   type ChatChannel,
@@ -50,13 +56,7 @@ export {
   RedisNetwork,
   type RedisNetworkOptions,
 } from "./redis.js";
-export {
-  type ChatEvent,
-  ChatServer,
-  type ChatServerOptions,
-  DEFAULT_CHAT_PORT,
-  serveChat,
-} from "./server.js";
+export { ChatServer, type ChatServerOptions, DEFAULT_CHAT_PORT, serveChat } from "./server.js";
 export {
   CHAT_VERSION,
   ChatSession,

@@ -169,6 +169,17 @@ describe("LineReader", () => {
     assert.deepEqual(new LineReader().push(Buffer.from(`${full}\r\n`)), [{ line: full }]);
   });
 
+  test("end(): the last line without a newline, unless it was overlong; then empty", () => {
+    const r = new LineReader();
+    assert.deepEqual(r.push(Buffer.from("one\nlast\r")), [{ line: "one" }]);
+    assert.deepEqual(r.end(), [{ line: "last" }]);
+    assert.deepEqual(r.end(), []);
+    const long = new LineReader();
+    assert.deepEqual(long.push(Buffer.from("x".repeat(600))), [{ tooLong: true }]);
+    assert.deepEqual(long.end(), []);
+    assert.deepEqual(new LineReader().end(), []);
+  });
+
   test("property: any chunking gives the same items; never more than 512 bytes held", () => {
     const chunk = fc.oneof(
       fc.uint8Array({ maxLength: 900 }),

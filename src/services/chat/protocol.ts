@@ -263,6 +263,7 @@ export type ReaderItem = { readonly line: string } | { readonly tooLong: true };
  * const r = new LineReader();
  * r.push(Buffer.from("NICK al"));        // []
  * r.push(Buffer.from("ice\r\nUSER a")); // [{ line: "NICK alice" }]
+ * r.end();                               // [{ line: "USER a" }]
  * ```
  */
 export class LineReader {
@@ -304,5 +305,20 @@ export class LineReader {
       start = lf + 1;
     }
     return out;
+  }
+
+  /**
+   * At end of input: the last line if it had no LF (a CR at its end dropped), else nothing; the
+   * reader is empty afterwards. (The chat server uses it for plain users only: an IRC line is
+   * not complete without its newline.)
+   */
+  end(): ReaderItem[] {
+    const held = this.#held;
+    this.#held = "";
+    const skipping = this.#skipping;
+    this.#skipping = false;
+    if (skipping || held === "") return [];
+    const line = held.endsWith("\r") ? held.slice(0, -1) : held;
+    return line === "" ? [] : [{ line }];
   }
 }

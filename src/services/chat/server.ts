@@ -1,20 +1,16 @@
 /**
- * The chat server: a {@link ChatHub} on a TCP listener. Per connection: a {@link LineReader}
- * (512-byte lines), flood control (a token bucket: lines over the rate wait, and the connection
- * is not read meanwhile; too many held back: `Excess Flood`), a bounded send queue (a client that
- * does not read is dropped with `SendQ exceeded` and the room keeps flowing), the registration
- * and ping timeouts; per server: the client limits and a graceful shutdown that tells everyone.
+ * The chat server: a {@link ChatHub} on a TCP listener. Each connection is served by
+ * {@link ChatConnections} (512-byte lines, flood control, a bounded send queue, the registration
+ * and ping timeouts); per server: the client limits (total and per source) and a graceful
+ * shutdown that tells everyone.
  *
  * @module
  */
-import { setMaxListeners } from "node:events";
 import { type Conn, type Listener, listen, OSError, type TLSOptions } from "../../net/index.js";
-import { TokenBucket } from "../rfc/ratelimit.js";
 import { sourceKey } from "../rfc/source.js";
+import { type ChatEvent, ChatConnections } from "./connections.js";
 import { ChatHub } from "./hub.js";
 import { type ChatLimits, DEFAULT_CHAT_LIMITS } from "./limits.js";
-import { LineReader } from "./protocol.js";
-import { ChatSession, type SessionShared } from "./session.js";
 
 /**
  * Options of {@link serveChat}.
@@ -51,100 +47,10 @@ export interface ChatServerOptions {
 }
 
 /**
- * What happened to a connection.
- * @example `{ type: "closed", peer: "127.0.0.1:50000", nick: "alice", reason: "Quit: bye" }`
- */
-export interface ChatEvent {
-  readonly type: "accepted" | "closed" | "refused";
-  readonly peer: string;
-  readonly nick?: string | undefined;
-  readonly reason?: string | undefined;
-}
-
-/** How long a client dropped for its send queue has to take the goodbye line, ms. */
-const SENDQ_GOODBYE_MS = 1000;
-
-/**
  * The chat's default port (IRC).
  * @example `await serveChat({ port: DEFAULT_CHAT_PORT }) // 127.0.0.1:6667`
  */
 export const DEFAULT_CHAT_PORT = 6667;
-
-/**
- * A client's outgoing bytes, bounded: `push` past `limit` bytes returns false and queues nothing.
- * One writer task drains it, joining what is queued into one write.
- */
-class Outbox {
-  #items: string[] = [];
-  #queued = 0;
-  #running: Promise<void> | undefined;
-  #dead = false;
-  constructor(
-    private readonly conn: Conn,
-    private readonly limit: number,
-    private readonly onError: () => void,
-  ) {}
-
-  get queued(): number {
-    return this.#queued;
-  }
-
-  push(s: string): boolean {
-    if (this.#dead) return true;
-    if (this.#queued > 0 && this.#queued + s.length > this.limit) return false;
-    this.#items.push(s);
-    this.#queued += s.length;
-    this.#running ??= this.#drain();
-    return true;
-  }
-
-  stop(): void {
-    this.#dead = true;
-    this.#items = [];
-    this.#queued = 0;
-  }
-
-  async end(): Promise<void> {
-    while (this.#running !== undefined) await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (!this.#dead && this.#items.length > 0) {
-        const chunk = this.#items.join("");
-        this.#items = [];
-        try {
-          await this.conn.write(Buffer.from(chunk, "latin1"));
-        } catch {
-          this.stop();
-          this.onError();
-          return;
-        }
-        if (!this.#dead) this.#queued -= chunk.length;
-      }
-    } finally {
-      this.#running = undefined;
-    }
-  }
-}
-
-interface Client {
-  readonly conn: Conn;
-  readonly session: ChatSession;
-  readonly outbox: Outbox;
-  readonly source: string;
-  readonly peer: string;
-  readonly since: number;
-  lastInput: number;
-  pinged: boolean;
-  /** Why the server ends it (set once). */
-  ending: string | undefined;
-  /** The goodbye of a client dropped for its send queue, under way. */
-  goodbye: Promise<void> | undefined;
-  /** Aborts the read in progress once the server ends the client. */
-  readonly stopRead: AbortController;
-  done: Promise<void>;
-}
 
 /**
  * A running chat server, from {@link serveChat}.
@@ -163,12 +69,10 @@ export class ChatServer {
   readonly limits: ChatLimits;
   readonly #ln: Listener;
   readonly #opts: ChatServerOptions;
-  readonly #shared: SessionShared;
-  readonly #clients = new Set<Client>();
+  readonly #conns: ChatConnections;
   readonly #perSource = new Map<string, number>();
   readonly #sweeper: NodeJS.Timeout;
   readonly #accepting: Promise<void>;
-  readonly #stop = new AbortController();
   #closing: Promise<void> | undefined;
 
   /** @internal Made by {@link serveChat}. */
@@ -178,13 +82,16 @@ export class ChatServer {
     this.limits = limits;
     this.hub =
       opts.hub ?? new ChatHub({ serverName: opts.serverName ?? "sockit", history: opts.history ?? 0 });
-    this.#shared = { hub: this.hub, motd: opts.motd, password: opts.password };
-    setMaxListeners(0, this.#stop.signal);
+    this.#conns = new ChatConnections({
+      shared: { hub: this.hub, motd: opts.motd, password: opts.password },
+      limits,
+      onEvent: opts.onEvent,
+    });
     const every = Math.max(
       20,
       Math.min(1000, limits.registrationMs / 4, limits.pingMs / 4, limits.pongMs / 4),
     );
-    this.#sweeper = setInterval(() => this.#sweep(), every);
+    this.#sweeper = setInterval(() => this.#conns.sweep(), every);
     this.#sweeper.unref();
     this.#accepting = this.#acceptLoop();
   }
@@ -201,7 +108,7 @@ export class ChatServer {
 
   /** Connections now. */
   get clients(): number {
-    return this.#clients.size;
+    return this.#conns.size;
   }
 
   /**
@@ -214,14 +121,7 @@ export class ChatServer {
       clearInterval(this.#sweeper);
       await this.#ln.close();
       await this.#accepting;
-      for (const c of this.#clients) this.#end(c, "Server shutting down");
-      const all = Promise.all([...this.#clients].map((c) => c.done));
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([all, new Promise((r) => (timer = setTimeout(r, this.limits.graceMs)))]);
-      clearTimeout(timer);
-      this.#stop.abort();
-      for (const c of this.#clients) c.conn.abort();
-      await all;
+      await this.#conns.close("Server shutting down", this.limits.graceMs);
     })();
     return this.#closing;
   }
@@ -248,7 +148,7 @@ export class ChatServer {
     const source = sourceKey(address);
     const peer = conn.remoteAddress;
     const over =
-      this.#clients.size >= this.limits.maxClients
+      this.#conns.size >= this.limits.maxClients
         ? `Too many connections (limit ${this.limits.maxClients})`
         : (this.#perSource.get(source) ?? 0) >= this.limits.maxPerSource
           ? `Too many connections from ${source} (limit ${this.limits.maxPerSource})`
@@ -263,154 +163,11 @@ export class ChatServer {
       return;
     }
     this.#perSource.set(source, (this.#perSource.get(source) ?? 0) + 1);
-    conn.setNoDelay(true);
-    conn.setKeepAlive(true, 60_000);
-    const ref: { client?: Client } = {}; // the session's io needs the client, made just after it
-    const outbox = new Outbox(conn, this.limits.sendQueueBytes, () => conn.abort());
-    const session = new ChatSession(
-      this.#shared,
-      {
-        write: (s) => {
-          if (!outbox.push(s)) this.#sendqExceeded(ref.client!);
-        },
-        close: (why) => {
-          ref.client!.ending ??= why;
-          ref.client!.stopRead.abort();
-        },
-      },
-      address,
-    );
-    const now = Date.now();
-    const client: Client = {
-      conn,
-      session,
-      outbox,
-      source,
-      peer,
-      since: now,
-      lastInput: now,
-      pinged: false,
-      ending: undefined,
-      goodbye: undefined,
-      stopRead: new AbortController(),
-      done: Promise.resolve(),
-    };
-    ref.client = client;
-    this.#clients.add(client);
-    this.#opts.onEvent?.({ type: "accepted", peer });
-    // IRC servers talk first; this also tells a person at nc how to start
-    outbox.push(
-      `:${this.hub.serverName} NOTICE * :*** sockit chat: IRC clients register now; ` +
-        "typing a line (e.g. /nick NAME) joins #lobby as a plain-text user\r\n",
-    );
-    client.done = this.#run(client);
-  }
-
-  #sendqExceeded(c: Client): void {
-    if (c.ending !== undefined && c.session.state === "closed") return;
-    c.outbox.stop();
-    c.ending = "SendQ exceeded";
-    c.stopRead.abort();
-    c.session.gone("SendQ exceeded");
-    // what was queued is dropped; the goodbye gets a short while to reach the kernel (if the
-    // client reads again), then a FIN after it — or a reset, freeing the kernel's buffers now
-    c.conn.setWriteDeadline(Date.now() + SENDQ_GOODBYE_MS);
-    c.goodbye = c.outbox
-      .end()
-      .then(() => c.conn.write("ERROR :Closing Link (SendQ exceeded)\r\n"))
-      .then(
-        () => c.conn.close(),
-        () => c.conn.abort(),
-      )
-      .catch(() => c.conn.abort())
-      .then(() => {});
-  }
-
-  #end(c: Client, reason: string): void {
-    if (c.session.state === "closed") {
-      c.ending ??= reason;
-      c.stopRead.abort();
-      return;
-    }
-    c.session.end(reason);
-  }
-
-  async #run(c: Client): Promise<void> {
-    const { conn, session } = c;
-    const reader = new LineReader();
-    const bucket = new TokenBucket(this.limits.floodRate, this.limits.floodBurst);
-    const signal = AbortSignal.any([this.#stop.signal, c.stopRead.signal]);
-    let reason = "Connection closed";
-    try {
-      reading: while (c.ending === undefined) {
-        const b = await conn.read(undefined, { signal });
-        if (b === null) break;
-        c.lastInput = Date.now();
-        c.pinged = false;
-        const items = reader.push(b);
-        for (let i = 0; i < items.length; i++) {
-          if (c.ending !== undefined) break reading;
-          if (items.length - i > this.limits.floodMaxPending) {
-            this.#end(c, "Excess Flood");
-            break reading;
-          }
-          if (!bucket.take(performance.now())) {
-            const wait = ((1 - bucket.tokens(performance.now())) / this.limits.floodRate) * 1000;
-            await new Promise((r) => setTimeout(r, Math.max(1, Math.ceil(wait))));
-            i--;
-            continue;
-          }
-          const item = items[i]!;
-          if ("tooLong" in item) session.tooLong();
-          else session.line(item.line);
-        }
-      }
-    } catch (err) {
-      reason = c.ending ?? (err instanceof OSError ? `Read error: ${err.code}` : "Connection closed");
-    } finally {
-      session.gone(c.ending ?? reason);
-      if (c.goodbye !== undefined) await c.goodbye;
-      else {
-        // let the goodbye (and what is queued) go out, bounded, then close
-        try {
-          conn.setWriteDeadline(Date.now() + Math.max(100, this.limits.graceMs));
-          await c.outbox.end();
-          await conn.close();
-        } catch {
-          conn.abort();
-        }
-      }
-      this.#clients.delete(c);
-      const n = (this.#perSource.get(c.source) ?? 1) - 1;
-      if (n <= 0) this.#perSource.delete(c.source);
-      else this.#perSource.set(c.source, n);
-      this.#opts.onEvent?.({
-        type: "closed",
-        peer: c.peer,
-        nick: session.nick === "*" ? undefined : session.nick,
-        reason: c.ending ?? reason,
-      });
-    }
-  }
-
-  #sweep(): void {
-    const now = Date.now();
-    for (const c of this.#clients) {
-      if (c.ending !== undefined) continue;
-      const s = c.session;
-      if (!s.registered) {
-        if (now - c.since >= this.limits.registrationMs) this.#end(c, "Registration timed out");
-        continue;
-      }
-      if (s.kind === "plain") continue; // people at nc do not answer PING; TCP keepalive finds dead peers
-      const idle = now - c.lastInput;
-      if (!c.pinged && idle >= this.limits.pingMs) {
-        c.pinged = true;
-        s.deliver({ command: "PING", params: [this.hub.serverName] });
-      } else if (c.pinged && idle >= this.limits.pingMs + this.limits.pongMs) {
-        this.#end(c, `Ping timeout: ${Math.round(idle / 1000)} seconds`);
-      }
-    }
+    void this.#conns.serve(conn, { host: address, peer }).then(() => {
+      const n = (this.#perSource.get(source) ?? 1) - 1;
+      if (n <= 0) this.#perSource.delete(source);
+      else this.#perSource.set(source, n);
+    });
   }
 }
 

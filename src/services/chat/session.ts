@@ -53,6 +53,8 @@ export interface SessionShared {
   readonly motd: readonly string[] | undefined;
   /** The password PASS must give, if any. */
   readonly password: string | undefined;
+  /** How lines to plain users end (default "\r\n", as IRC's; `sockit listen --chat`: "\n"). */
+  readonly plainEol?: string;
 }
 
 const REGISTRATION = new Set(["CAP", "PASS", "NICK", "USER"]);
@@ -163,8 +165,14 @@ export class ChatSession implements ChatMember {
       this.#io.write(formatMessage(m));
       return;
     }
-    const text = renderPlain(m, this.room);
-    if (text !== undefined) this.#io.write(`${text}\r\n`);
+    // nicknames are unique: a NICK to this one is this user's own change, a JOIN from it its
+    // own join (the "*** in #room: …" line that follows says that)
+    if (m.command === "JOIN" && nickOf(m.prefix) === this.nick) return;
+    const text =
+      m.command === "NICK" && m.params[0] === this.nick
+        ? `*** you are now ${this.nick}`
+        : renderPlain(m, this.room);
+    if (text !== undefined) this.#io.write(`${text}${this.#eol}`);
   }
 
   /** A line longer than 512 bytes arrived (and was dropped). */
@@ -181,7 +189,7 @@ export class ChatSession implements ChatMember {
       if (text.trim() === "") return;
       const word = text.trimStart().split(" ", 1)[0]!.toUpperCase();
       if (REGISTRATION.has(word)) this.state = "registering";
-      else this.#startPlain();
+      else this.beginPlain();
     }
     if (this.kind === "plain") {
       this.#plainLine(text);
@@ -225,7 +233,11 @@ export class ChatSession implements ChatMember {
   }
 
   #plain(text: string): void {
-    this.#io.write(`${text}\r\n`);
+    this.#io.write(`${text}${this.#eol}`);
+  }
+
+  get #eol(): string {
+    return this.#shared.plainEol ?? "\r\n";
   }
 
   // ---- IRC ----------------------------------------------------------------------------------
@@ -547,7 +559,12 @@ export class ChatSession implements ChatMember {
 
   // ---- plain ---------------------------------------------------------------------------------
 
-  #startPlain(): void {
+  /**
+   * Makes this a plain user now (a guest name, the greeting, `#lobby`), before any line: what
+   * `sockit listen --chat` does for every client. The server instead waits for the first line.
+   */
+  beginPlain(): void {
+    if (this.state !== "new") return;
     this.kind = "plain";
     this.user = "plain";
     this.realname = "plain-text user";
@@ -598,8 +615,9 @@ export class ChatSession implements ChatMember {
             `*** "${safe(arg)}" is not a valid nickname: 1-${NICKLEN} letters, digits, - _ [ ] { } | ^ \`, not starting with a digit or -`,
           );
         if (arg === this.nick) return;
-        if (!h.claimNick(this, arg, true)) return this.#plain(`*** the nickname ${arg} is taken`);
-        return this.#plain(`*** you are now ${arg}`);
+        // on success the hub's NICK reaches this user too: "*** you are now NAME"
+        if (!h.claimNick(this, arg, true)) this.#plain(`*** the nickname ${arg} is taken`);
+        return;
       case "join": {
         const name = arg.startsWith("#") ? arg : `#${arg}`;
         if (!isValidChannel(name)) return this.#plain(`*** "${safe(arg)}" is not a valid room name (#name)`);
@@ -624,7 +642,7 @@ export class ChatSession implements ChatMember {
         return;
       }
       case "quit":
-        this.end("Quit", `Quit: ${arg}`);
+        this.end("Quit", arg === "" ? "Quit" : `Quit: ${arg}`);
         return;
       default:
         return this.#plain(
