@@ -153,8 +153,15 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
   if (!(await lstat(root)).isDirectory())
     throw makeOSError("ENOTDIR", { op: "open", address: opts.dir, hint: "--dir must be a directory" });
   const idle = opts.idleMs ?? DEFAULT_IDLE_MS;
+  // the deadline moves at most every 1/16 of the idle time (a timer re-armed per 64 KiB read
+  // costs more than the read): the sender is given up after between 15/16 and all of `idle`
+  let touched = -Infinity;
   const touch = () => {
-    if (idle > 0) conn.setReadDeadline(Date.now() + idle);
+    if (idle <= 0) return;
+    const now = Date.now();
+    if (now - touched < idle / 16) return;
+    touched = now;
+    conn.setReadDeadline(now + idle);
   };
   const send = async (m: ReceiverMessage) => {
     try {
@@ -359,11 +366,40 @@ async function receiveFile(
   });
   let received = 0;
   let writeError: unknown;
+  let busy: Promise<void> | undefined;
   try {
     const h = d.from === 0 ? createHash("sha256") : hash;
     let pos = d.from;
     opts.onFile?.(m.path, m.size, d.from);
-    let pending: Promise<void> = Promise.resolve();
+    // what arrives (socket reads of up to 64 KiB) is hashed at once and written by one writer:
+    // idle, it writes a piece at once; busy, pieces gather into a batch that goes in one writev
+    // when the write in flight ends. Reading waits while a whole CHUNK is gathered, so memory
+    // stays near two chunks, and bytes never wait in memory for more bytes to come.
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const start = () => {
+      const bufs = batch;
+      const at = pos;
+      pos += batched;
+      batch = [];
+      batched = 0;
+      busy = writevAt(fh, bufs, at).then(
+        () => {
+          busy = undefined;
+          if (batched > 0 && writeError === undefined) start();
+        },
+        (err: unknown) => {
+          busy = undefined;
+          writeError = err;
+        },
+      );
+    };
+    const put = async (piece: Buffer) => {
+      batch.push(piece);
+      batched += piece.length;
+      if (busy === undefined) start();
+      while (busy !== undefined && batched >= CHUNK) await busy;
+    };
     let remaining = m.size - d.from;
     while (remaining > 0) {
       touch();
@@ -388,14 +424,9 @@ async function receiveFile(
       opts.onBytes?.(b.length);
       if (writeError !== undefined) continue; // draining what the sender still sends
       h.update(b);
-      const at = pos;
-      pos += b.length;
-      await pending;
-      pending = writeAt(fh, b, at).catch((err: unknown) => {
-        writeError = err;
-      });
+      await put(b);
     }
-    await pending;
+    while (busy !== undefined) await busy;
     await fh.close();
     if (writeError !== undefined) {
       const e = toSocketError(writeError, { op: "write", address: part });
@@ -425,7 +456,24 @@ async function receiveFile(
     await send({ kind: "ACK", sha256: got });
     return { ...base, from: d.from, received, status: "saved" };
   } finally {
+    // a broken transfer keeps every byte it got: what is gathered or in flight is written first
+    while (busy !== undefined) await busy;
     await fh.close().catch(() => {});
+  }
+}
+
+/** Writes `bufs` at `at` with one writev (the rest, after a short write, one by one). */
+async function writevAt(fh: FileHandle, bufs: readonly Buffer[], at: number): Promise<void> {
+  let done = bufs.length === 1 ? 0 : (await fh.writev(bufs as Buffer[], at)).bytesWritten;
+  for (const b of bufs) {
+    if (done >= b.length) {
+      done -= b.length;
+      at += b.length;
+      continue;
+    }
+    await writeAt(fh, b.subarray(done), at + done);
+    at += b.length;
+    done = 0;
   }
 }
 

@@ -58,7 +58,8 @@ export interface CollectOptions {
   readonly followSymlinks?: boolean;
 }
 
-const CHUNK = 256 * 1024;
+/** Bytes read from the file per step (and per socket write). */
+const CHUNK = 1 << 20;
 
 function refused(code: string, path: string, hint: string): OSError {
   return makeOSError(code, { op: "open", address: path, hint });
@@ -330,7 +331,12 @@ async function sendAll(
   return { entries: done };
 }
 
-/** Sends bytes [from, size) of a file, paced to `opts.rate`; resolves the count sent. */
+/**
+ * Sends bytes [from, size) of a file, paced to `opts.rate`; resolves the count sent. Reads run one
+ * chunk ahead of the socket: the next chunk comes from disk while the previous one goes out, in
+ * two buffers used in turn (a buffer is refilled only after the socket took all of it: `write`
+ * resolves once the bytes are in the kernel), so memory stays at two chunks.
+ */
 async function sendRange(
   source: string,
   from: number,
@@ -342,27 +348,44 @@ async function sendRange(
     throw toSocketError(err, { op: "open", address: source });
   });
   const chunk = opts.rate === undefined ? CHUNK : Math.max(1024, Math.min(CHUNK, Math.floor(opts.rate / 20)));
-  const t0 = performance.now();
-  let sent = 0;
-  try {
-    while (from + sent < size) {
-      const b = Buffer.allocUnsafe(Math.min(chunk, size - from - sent));
-      const { bytesRead } = await fh.read(b, 0, b.length, from + sent);
+  const bufs = [Buffer.allocUnsafe(Math.min(chunk, size - from)), undefined as Buffer | undefined];
+  let turn = 0;
+  const readAt = (at: number): Promise<Buffer> => {
+    const b = (bufs[turn] ??= Buffer.allocUnsafe(bufs[0]!.length));
+    turn ^= 1;
+    const n = Math.min(b.length, size - at);
+    return fh.read(b, 0, n, at).then(({ bytesRead }) => {
       if (bytesRead === 0)
         throw makeOSError("EIO", {
           op: "read",
           address: source,
-          hint: `the file shrank while it was sent (${from + sent} of ${size} bytes): re-run`,
+          hint: `the file shrank while it was sent (${at} of ${size} bytes): re-run`,
         });
-      await write(bytesRead === b.length ? b : b.subarray(0, bytesRead));
-      sent += bytesRead;
-      opts.onBytes?.(bytesRead);
+      return b.subarray(0, bytesRead);
+    });
+  };
+  const t0 = performance.now();
+  let sent = 0;
+  let ahead: Promise<Buffer> | undefined = from < size ? readAt(from) : undefined;
+  try {
+    while (ahead !== undefined) {
+      const b = await ahead;
+      ahead = undefined;
+      const at = from + sent + b.length;
+      if (at < size) {
+        ahead = readAt(at);
+        ahead.catch(() => {}); // awaited in the next round, or in finally when the write fails
+      }
+      await write(b);
+      sent += b.length;
+      opts.onBytes?.(b.length);
       if (opts.rate !== undefined) {
-        const ahead = (sent / opts.rate) * 1000 - (performance.now() - t0);
-        if (ahead > 1) await sleep(ahead);
+        const late = (sent / opts.rate) * 1000 - (performance.now() - t0);
+        if (late > 1) await sleep(late);
       }
     }
   } finally {
+    await ahead?.catch(() => {}); // no read may still use the descriptor when it closes
     await fh.close().catch(() => {});
   }
   return sent;
