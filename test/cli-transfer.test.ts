@@ -102,15 +102,22 @@ async function finish(c: Child, ms = 30_000): Promise<SendRun> {
 
 const sendFiles = (args: readonly string[]) => finish(startSend(args));
 
-/** A sender written by hand: the lines it sends and the receiver's answers, in order. */
-async function rawSession(address: string, steps: ReadonlyArray<string | Buffer>): Promise<string[]> {
+/**
+ * A sender written by hand: the lines it sends and the receiver's answers, in order (a string
+ * step that is a message waits for the answer; a Buffer step does not). With `hello` XFER/2, the
+ * receiver's answer to the hello comes first.
+ */
+async function rawSession(
+  address: string,
+  steps: ReadonlyArray<string | Buffer>,
+  hello = "XFER/1",
+): Promise<string[]> {
   const conn = await dial("tcp", address, { timeout: 5000 });
   const answers: string[] = [];
   try {
-    await conn.write("XFER/1\n");
-    for (const s of steps) {
+    for (const s of [`${hello}\n`, ...steps]) {
       await conn.write(s);
-      if (typeof s === "string" && /^(FILE|DIR|END|DATA)/.test(s)) {
+      if (typeof s === "string" && /^(FILE|DIR|END|DATA|SHA256|XFER\/2)/.test(s)) {
         const line = await conn.readLine({ signal: AbortSignal.timeout(10_000) });
         answers.push(line === null ? "<EOF>" : line.toString().trimEnd());
       }
@@ -185,8 +192,188 @@ describe("sockit send / recv", () => {
       const s = await sendFiles(["-x", join(src, "x.txt"), r.address]);
       assert.equal(s.code, 0, s.stderr);
       assert.equal(await r.child.exit(), 0);
-      for (const text of ["|XFER/1.|", "|FILE 3 ", "|DATA 0.|", "|hi.|", "|END.|"])
+      // version 2: no hash in the header; the SHA-256 of what went follows the data
+      for (const text of ["|XFER/2.|", "|FILE 3 - x.txt.|", "|DATA 0.|", "|hi.|", "|SHA256 ", "|END.|"])
         assert.ok(s.stderr.includes(text), text);
+    },
+  );
+
+  test(
+    "--hash-first speaks version 1: XFER/1, the SHA-256 in the header, no SHA256 line",
+    LIMIT,
+    async () => {
+      const src = fresh("src");
+      const dst = fresh("dst");
+      writeFileSync(join(src, "x.txt"), "hi\n");
+      const r = await startRecv(["--dir", dst]);
+      const s = await sendFiles(["-x", "--hash-first", join(src, "x.txt"), r.address]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.equal(await r.child.exit(), 0);
+      for (const text of ["|XFER/1.|", `|FILE 3 ${sha("hi\n").slice(0, 8)}`, "|DATA 0.|", "|hi.|", "|END.|"])
+        assert.ok(s.stderr.includes(text), text);
+      assert.ok(!s.stderr.includes("|SHA256 "), "no trailer in version 1");
+      assert.equal(readFileSync(join(dst, "x.txt"), "utf8"), "hi\n");
+    },
+  );
+
+  test(
+    "by default the sender does not read a file before it sends it: FILE <size> -, the data, then SHA256 of it",
+    LIMIT,
+    async () => {
+      const src = fresh("src");
+      const data = bytes(300_000, 21);
+      writeFileSync(join(src, "f"), data);
+      const ln = await listen("tcp", "127.0.0.1:0");
+      try {
+        // a receiver written by hand: records what the sender says, answers as version 2
+        const heard = (async () => {
+          const c = await ln.accept();
+          const line = async () => String(await c.readLine({ signal: AbortSignal.timeout(10_000) }));
+          try {
+            const lines = [await line()];
+            await c.write("XFER/2\n");
+            lines.push(await line());
+            await c.write(`OK 0 ${sha("")}\n`);
+            lines.push(await line());
+            const got = await c.readExactly(data.length, { signal: AbortSignal.timeout(10_000) });
+            lines.push(await line());
+            await c.write(`ACK ${sha(got)}\n`);
+            lines.push(await line());
+            await c.write("BYE\n");
+            return { lines, got };
+          } finally {
+            await c.close();
+          }
+        })();
+        const s = await sendFiles([join(src, "f"), ln.address]);
+        const { lines, got } = await heard;
+        assert.deepEqual(lines, [
+          "XFER/2\n",
+          `FILE ${data.length} - f\n`,
+          "DATA 0\n",
+          `SHA256 ${sha(data)}\n`,
+          "END\n",
+        ]);
+        assert.ok(got.equals(data));
+        assert.equal(s.code, 0, s.stderr);
+        assert.deepEqual([s.entries[0]!.status, s.entries[0]!.sha256], ["delivered", sha(data)]);
+      } finally {
+        await ln.close();
+      }
+    },
+  );
+
+  test(
+    "a receiver of version 1 only: the sender says to use --hash-first (EPROTO, exit 6)",
+    LIMIT,
+    async () => {
+      const src = fresh("src");
+      writeFileSync(join(src, "f"), "old peer\n");
+      const ln = await listen("tcp", "127.0.0.1:0");
+      try {
+        // what a receiver of version 1 answers to any other hello, before it closes
+        const old = (async () => {
+          const c = await ln.accept();
+          try {
+            const hello = String(await c.readLine());
+            if (hello !== "XFER/1\n")
+              await c.write("NO EPROTO expected XFER/1: is the peer a sockit sender?\n");
+            return hello;
+          } finally {
+            await c.close();
+          }
+        })();
+        const s = await sendFiles([join(src, "f"), ln.address]);
+        assert.equal(await old, "XFER/2\n");
+        assert.equal(s.code, 6, s.stderr);
+        assert.match(s.stderr, /EPROTO.*does not speak XFER\/2.*--hash-first/);
+      } finally {
+        await ln.close();
+      }
+    },
+  );
+
+  test(
+    "the receiver speaks version 2: a file with its SHA-256 after the data is saved; a wrong one is EBADMSG; FILE - in version 1 is EPROTO",
+    LIMIT,
+    async () => {
+      const dst = fresh("dst");
+      let r = await startRecv(["--dir", dst]);
+      let answers = await rawSession(
+        r.address,
+        [
+          "FILE 5 - good\n",
+          Buffer.from("DATA 0\nhello"),
+          `SHA256 ${sha("hello")}\n`,
+          "FILE 5 - bad\n",
+          Buffer.from("DATA 0\nhellO"),
+          `SHA256 ${sha("hello")}\n`,
+          "END\n",
+        ],
+        "XFER/2",
+      );
+      assert.deepEqual(
+        answers.map((a) => a.split(" ").slice(0, 2).join(" ")),
+        ["XFER/2", "OK 0", `ACK ${sha("hello")}`, "OK 0", "NO EBADMSG", "BYE"],
+      );
+      assert.equal(await r.child.exit(), 6);
+      assert.deepEqual(readdirSync(dst), ["good"], "no bad, no .part");
+      assert.equal(readFileSync(join(dst, "good"), "utf8"), "hello");
+
+      r = await startRecv(["--dir", dst]);
+      answers = await rawSession(r.address, ["FILE 5 - other\n"]);
+      assert.match(answers[0]!, /^NO EPROTO .*XFER\/2/);
+      assert.equal(await r.child.exit(), 6);
+      assert.ok(!existsSync(join(dst, "other")));
+    },
+  );
+
+  test(
+    "version 2 and a file of that name already there: the receiver asks HASH; identical is HAVE, different needs --force",
+    LIMIT,
+    async () => {
+      const src = fresh("src");
+      const dst = fresh("dst");
+      writeFileSync(join(dst, "same"), "hello");
+      writeFileSync(join(dst, "diff"), "HELLO");
+      const r = await startRecv(["--dir", dst]);
+      const answers = await rawSession(
+        r.address,
+        [
+          "FILE 5 - same\n",
+          `FILE 5 ${sha("hello")} same\n`,
+          "FILE 5 - diff\n",
+          `FILE 5 ${sha("hello")} diff\n`,
+          "END\n",
+        ],
+        "XFER/2",
+      );
+      assert.deepEqual(
+        answers.map((a) => a.split(" ").slice(0, 2).join(" ")),
+        ["XFER/2", "HASH", "HAVE", "HASH", "NO EEXIST", "BYE"],
+      );
+      assert.equal(await r.child.exit(), 6);
+      assert.equal(readFileSync(join(dst, "diff"), "utf8"), "HELLO");
+
+      // the real sender answers HASH with the header of version 1 and goes on
+      writeFileSync(join(src, "same"), "hello");
+      writeFileSync(join(src, "new"), "fresh");
+      const r2 = await startRecv(["--dir", dst]);
+      const s = await sendFiles(["-x", join(src, "same"), join(src, "new"), r2.address]);
+      assert.equal(s.code, 0, s.stderr);
+      assert.deepEqual(
+        s.entries.map((e) => [e.path, e.status]),
+        [
+          ["same", "had"],
+          ["new", "delivered"],
+        ],
+      );
+      assert.ok(
+        s.stderr.includes(`|FILE 5 ${sha("hello").slice(0, 8)}`),
+        "same: the header again, with the hash",
+      );
+      assert.equal(await r2.child.exit(), 0);
+      assert.equal(readFileSync(join(dst, "new"), "utf8"), "fresh");
     },
   );
 
@@ -646,7 +833,7 @@ describe("sockit send / recv", () => {
             await c.close();
           }
         })();
-        let s = await sendFiles([join(src, "f"), ln.address]);
+        let s = await sendFiles(["--hash-first", join(src, "f"), ln.address]);
         const lines = await seen;
         assert.equal(lines[2], "DATA 0\n", "the sender did not trust the offer");
         assert.equal(s.code, 5, s.stderr);
@@ -664,7 +851,7 @@ describe("sockit send / recv", () => {
             await c.close();
           }
         })();
-        s = await sendFiles([join(src, "f"), ln.address]);
+        s = await sendFiles(["--hash-first", join(src, "f"), ln.address]);
         await garbage;
         assert.equal(s.code, 6);
         assert.match(s.stderr, /EPROTO.*not a message of this protocol/);
@@ -682,7 +869,7 @@ describe("sockit send / recv", () => {
             await c.close();
           }
         })();
-        s = await sendFiles([join(src, "f"), ln.address]);
+        s = await sendFiles(["--hash-first", join(src, "f"), ln.address]);
         await foreign;
         assert.equal(s.code, 6);
         const err = s.entries[0]!.error as { code: string; errno: number; message: string };

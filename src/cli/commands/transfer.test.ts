@@ -45,6 +45,9 @@ test("send: FILE... then HOST:PORT, flags into the plan", async () => {
   }
   const p = await sendPlan(["--follow-symlinks", "--no-progress", "-t", "2.5", "a", "h:1"]);
   assert.deepEqual([p.followSymlinks, p.progress, p.timeoutMs], [true, false, 2500]);
+  // protocol version 2 unless --hash-first asks for version 1
+  assert.equal(p.hashFirst, false);
+  assert.equal((await sendPlan(["--hash-first", "a", "h:1"])).hashFirst, true);
 });
 
 test("send: a missing HOST:PORT, a bad address or a bad --rate is a usage error", async () => {

@@ -44,6 +44,8 @@ export interface SendPlan {
   readonly rate: number | undefined;
   readonly timeoutMs: number;
   readonly progress: boolean | undefined;
+  /** Protocol version 1: hash every file before connecting, the hash in each header. */
+  readonly hashFirst: boolean;
 }
 
 /** What `recv` will do. */
@@ -102,7 +104,14 @@ const hostPort = (host: string, port: number | string) =>
  */
 export function planSend(
   args: readonly string[],
-  o: { recursive?: boolean; followSymlinks?: boolean; rate?: string; timeout?: string; progress?: boolean },
+  o: {
+    recursive?: boolean;
+    followSymlinks?: boolean;
+    rate?: string;
+    timeout?: string;
+    progress?: boolean;
+    hashFirst?: boolean;
+  },
 ): SendPlan {
   if (args.length < 2) throw new UsageError("send needs at least one FILE and then HOST:PORT");
   const hp = parseHostPort(args.at(-1)!, { what: "HOST:PORT" });
@@ -114,6 +123,7 @@ export function planSend(
     rate: o.rate === undefined ? undefined : parseBytes("--rate", o.rate),
     timeoutMs: seconds("--timeout", o.timeout, 10_000),
     progress: o.progress,
+    hashFirst: o.hashFirst === true,
   };
 }
 
@@ -181,11 +191,15 @@ function meters(ctx: Context, flag: boolean | undefined, incoming: boolean) {
 
 /** Sends the files; exits 0 only when each was acknowledged with its SHA-256 (or was already there). */
 export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
-  // every hash before connecting: the receiver never waits (idle) while the sender reads its disk
-  const entries = await withHashes(
-    await collect(plan.files, { recursive: plan.recursive, followSymlinks: plan.followSymlinks }),
-    (path, done) => ctx.info(`${path}: ${done ? "hashed" : "computing its SHA-256"}`),
-  );
+  const onHash = (path: string, done: boolean) =>
+    ctx.info(`${path}: ${done ? "hashed" : "computing its SHA-256"}`);
+  const found = await collect(plan.files, {
+    recursive: plan.recursive,
+    followSymlinks: plan.followSymlinks,
+  });
+  // version 1: every hash before connecting (the receiver never waits, idle, while the sender
+  // reads its disk); version 2: each file is hashed while it is sent, its hash after its data
+  const entries = plan.hashFirst ? await withHashes(found, onHash) : found;
   const conn = await dial("tcp", plan.address, { timeout: plan.timeoutMs });
   conn.setKeepAlive(true, KEEPALIVE_MS); // a receiver gone silent (cable, firewall) is noticed
   ctx.info(`connected to ${conn.remoteAddress}`);
@@ -195,6 +209,8 @@ export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
   try {
     await send(conn, entries, {
       ...(plan.rate === undefined ? {} : { rate: plan.rate }),
+      hashFirst: plan.hashFirst,
+      onHash,
       onFile: (path, size, from) => {
         ctx.info(
           `${path}: sending ${size - from} of ${size} bytes${from > 0 ? ` (resuming at ${from})` : ""}`,
@@ -297,13 +313,18 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("-r, --recursive", "send directories and everything in them")
     .option("--follow-symlinks", "send the file a symbolic link points to (default: links are refused)")
     .option("--rate <bytes>", "at most this many bytes per second (10M, 1MiB, ...)")
+    .option(
+      "--hash-first",
+      "protocol version 1: hash each file before connecting, its SHA-256 in its header (for an older recv)",
+    )
     .option("-t, --timeout <seconds>", "give up connecting after SECONDS: exit 4 (default 10)")
     .option("--progress", "show a progress bar on stderr (default when stderr is a terminal)")
     .option("--no-progress", "no progress bar")
     .addHelpText(
       "after",
       `
-Each file goes with its name, size and SHA-256; the receiver answers when the file is saved and
+Each file goes with its name, size and SHA-256 (computed while the file is sent, and sent after
+its data; with --hash-first, before it); the receiver answers when the file is saved and
 verified, so exit 0 means every file arrived intact. A re-run after an interruption sends only
 what the receiver lacks. Output: one line per file (--json: one object per file).
 

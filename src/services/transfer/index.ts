@@ -20,6 +20,7 @@ export {
   formatReceiver,
   formatSender,
   HELLO,
+  HELLO2,
   isRefusal,
   isSha256,
   MAX_DEPTH,

@@ -1,12 +1,12 @@
 /**
- * The direct-transfer protocol, version 1 (pure: parsing and formatting, no I/O). One TCP
+ * The direct-transfer protocol, versions 1 and 2 (pure: parsing and formatting, no I/O). One TCP
  * connection carries one session; every control message is one line of UTF-8 ending in `\n`, at
  * most {@link MAX_LINE} bytes; file contents travel raw between a `DATA` line and the receiver's
- * answer. docs/file-transfer.md ("Direct transfer") shows a whole session.
+ * answer. docs/file-transfer.md ("The protocol") shows a whole session.
  *
  * ```text
  * sender                                   receiver
- * XFER/1                              →
+ * XFER/1                              →         (version 1: the receiver says nothing)
  * DIR photos                          →
  *                                     ←    OK 0
  * FILE <size> <sha256> photos/a.jpg   →
@@ -18,12 +18,25 @@
  *                                     ←    BYE
  * ```
  *
+ * Version 2 (`XFER/2`, answered `XFER/2`) is version 1 plus one header form: `FILE <size> -
+ * <path>` announces a file whose SHA-256 comes after its data, as `SHA256 <sha256>`, so the sender
+ * hashes while it sends instead of reading the file twice. The receiver answers such a header
+ * `HASH` when a file of that name is there already (the sender then sends the version-1 header,
+ * with the hash, and the session goes on as in version 1); otherwise as above, and it answers
+ * the data after the `SHA256` line.
+ *
  * @module
  */
 import { createHash } from "node:crypto";
 
-/** The first line of a session. @example `conn.write(`${HELLO}\n`)` */
+/** The first line of a version-1 session. @example `conn.write(`${HELLO}\n`)` */
 export const HELLO = "XFER/1";
+
+/**
+ * The first line of a version-2 session; the receiver answers the same line.
+ * @example `conn.write(`${HELLO2}\n`)`
+ */
+export const HELLO2 = "XFER/2";
 
 /**
  * The longest control line, newline included (bytes): a path of 16 components of 255 bytes fits.
@@ -58,7 +71,9 @@ export interface Refusal {
 
 /** A message of the sender (after {@link HELLO}). */
 export type SenderMessage =
-  | { readonly kind: "FILE"; readonly size: number; readonly sha256: string; readonly path: string }
+  /** `sha256` undefined: version 2's `FILE <size> - <path>`, the hash follows the data. */
+  | { readonly kind: "FILE"; readonly size: number; readonly sha256?: string; readonly path: string }
+  | { readonly kind: "SHA256"; readonly sha256: string }
   | { readonly kind: "DIR"; readonly path: string }
   | { readonly kind: "DATA"; readonly from: number }
   | { readonly kind: "END" };
@@ -67,6 +82,8 @@ export type SenderMessage =
 export type ReceiverMessage =
   | { readonly kind: "OK"; readonly have: number; readonly sha256: string }
   | { readonly kind: "HAVE" }
+  | { readonly kind: "HASH" }
+  | { readonly kind: "HELLO"; readonly version: 2 }
   | { readonly kind: "ACK"; readonly sha256: string }
   | { readonly kind: "NO"; readonly errno: string; readonly text: string }
   | { readonly kind: "BYE" };
@@ -179,12 +196,15 @@ export function parseSenderLine(line: Buffer): SenderMessage | Refusal {
     return isRefusal(parts) ? parts : { kind: "DIR", path: parts.join("/") };
   }
   if (verb === "FILE") {
-    const m = /^([0-9]+) ([0-9a-f]{64}) (.*)$/s.exec(rest);
+    const m = /^([0-9]+) ([0-9a-f]{64}|-) (.*)$/s.exec(rest);
     const size = m === null ? undefined : count(m[1]!);
     if (m === null || size === undefined) return protocolError("sender", line);
     const parts = splitPath(m[3]!);
-    return isRefusal(parts) ? parts : { kind: "FILE", size, sha256: m[2]!, path: parts.join("/") };
+    if (isRefusal(parts)) return parts;
+    const path = parts.join("/");
+    return m[2] === "-" ? { kind: "FILE", size, path } : { kind: "FILE", size, sha256: m[2]!, path };
   }
+  if (verb === "SHA256" && HEX64.test(rest)) return { kind: "SHA256", sha256: rest };
   return protocolError("sender", line);
 }
 
@@ -196,6 +216,8 @@ export function parseReceiverLine(line: Buffer): ReceiverMessage | Refusal {
   const text = lineText(line);
   if (text === undefined || CONTROL.test(text)) return protocolError("receiver", line);
   if (text === "HAVE") return { kind: "HAVE" };
+  if (text === "HASH") return { kind: "HASH" };
+  if (text === HELLO2) return { kind: "HELLO", version: 2 };
   if (text === "BYE") return { kind: "BYE" };
   const f = text.split(" ");
   if (f[0] === "OK" && f.length === 3 && count(f[1]!) !== undefined && HEX64.test(f[2]!))
@@ -213,7 +235,9 @@ export function parseReceiverLine(line: Buffer): ReceiverMessage | Refusal {
 export function formatSender(m: SenderMessage): string {
   switch (m.kind) {
     case "FILE":
-      return `FILE ${m.size} ${m.sha256} ${m.path}\n`;
+      return `FILE ${m.size} ${m.sha256 ?? "-"} ${m.path}\n`;
+    case "SHA256":
+      return `SHA256 ${m.sha256}\n`;
     case "DIR":
       return `DIR ${m.path}\n`;
     case "DATA":
@@ -234,6 +258,10 @@ export function formatReceiver(m: ReceiverMessage): string {
       return `OK ${m.have} ${m.sha256}\n`;
     case "HAVE":
       return "HAVE\n";
+    case "HASH":
+      return "HASH\n";
+    case "HELLO":
+      return `${HELLO2}\n`;
     case "ACK":
       return `ACK ${m.sha256}\n`;
     case "BYE":

@@ -35,6 +35,7 @@ import {
   EMPTY_SHA256,
   formatReceiver,
   HELLO,
+  HELLO2,
   isRefusal,
   MAX_LINE,
   parseSenderLine,
@@ -153,8 +154,15 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
   if (!(await lstat(root)).isDirectory())
     throw makeOSError("ENOTDIR", { op: "open", address: opts.dir, hint: "--dir must be a directory" });
   const idle = opts.idleMs ?? DEFAULT_IDLE_MS;
+  // the deadline moves at most every 1/16 of the idle time (a timer re-armed per 64 KiB read
+  // costs more than the read): the sender is given up after between 15/16 and all of `idle`
+  let touched = -Infinity;
   const touch = () => {
-    if (idle > 0) conn.setReadDeadline(Date.now() + idle);
+    if (idle <= 0) return;
+    const now = Date.now();
+    if (now - touched < idle / 16) return;
+    touched = now;
+    conn.setReadDeadline(now + idle);
   };
   const send = async (m: ReceiverMessage) => {
     try {
@@ -195,8 +203,11 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
 
   touch();
   const hello = await readLine(conn);
-  if (hello === null || isRefusal(hello) || hello.toString("latin1") !== `${HELLO}\n`)
-    await fatal({ errno: "EPROTO", text: `expected ${HELLO}: is the peer a sockit sender?` });
+  const said = hello === null || isRefusal(hello) ? "" : hello.toString("latin1");
+  if (said !== `${HELLO}\n` && said !== `${HELLO2}\n`)
+    await fatal({ errno: "EPROTO", text: `expected ${HELLO} or ${HELLO2}: is the peer a sockit sender?` });
+  const version = said === `${HELLO2}\n` ? 2 : 1;
+  if (version === 2) await send({ kind: "HELLO", version: 2 });
 
   for (;;) {
     const m = await next();
@@ -227,6 +238,9 @@ export async function receive(conn: ConnLike, opts: ReceiveOptions): Promise<Rec
       return { entries };
     }
     if (m.kind === "DATA") await fatal({ errno: "EPROTO", text: "DATA without an accepted FILE" });
+    if (m.kind === "SHA256") await fatal({ errno: "EPROTO", text: "SHA256 without a file's data" });
+    if (m.kind === "FILE" && m.sha256 === undefined && version === 1)
+      await fatal({ errno: "EPROTO", text: `FILE without a SHA-256 needs ${HELLO2}` });
     if (m.kind === "DIR") {
       const r = await makeDir(root, m.path);
       await send(r === undefined ? { kind: "OK", have: 0, sha256: EMPTY_SHA256 } : { ...r, kind: "NO" });
@@ -290,10 +304,12 @@ async function receiveFile(
   fatal: (r: Refusal) => Promise<never>,
   touch: () => void,
 ): Promise<ReceivedEntry> {
-  const base = { path: m.path, kind: "file" as const, size: m.size, sha256: m.sha256 };
+  // the announced SHA-256: from the header, or (version 2's `FILE <size> -`) from the SHA256 line
+  let want = m.sha256;
+  const entry = () => ({ path: m.path, kind: "file" as const, size: m.size, sha256: want ?? "" });
   const refuse = async (r: Refusal, from = 0, received = 0): Promise<ReceivedEntry> => {
     await send({ kind: "NO", errno: r.errno, text: r.text });
-    return { ...base, from, received, status: "refused", error: refusalError(r, m.path) };
+    return { ...entry(), from, received, status: "refused", error: refusalError(r, m.path) };
   };
   const parts = m.path.split("/");
   const name = parts.pop()!;
@@ -314,9 +330,24 @@ async function receiveFile(
   const part = join(dir, partName(name));
   const existing = await lstatOrNull(final);
   if (existing !== null) {
-    if (existing.isFile() && existing.size === m.size && (await hashFile(final)).digest("hex") === m.sha256) {
+    if (want === undefined && existing.isFile() && existing.size === m.size) {
+      // maybe the same file: the sender's hash decides, so it sends the header with it
+      await send({ kind: "HASH" });
+      const again = await next();
+      if (
+        again === null ||
+        isRefusal(again) ||
+        again.kind !== "FILE" ||
+        again.path !== m.path ||
+        again.size !== m.size ||
+        again.sha256 === undefined
+      )
+        return fatal({ errno: "EPROTO", text: `expected FILE ${m.size} <sha256> ${m.path} after HASH` });
+      return receiveFile(conn, root, again, opts, send, next, fatal, touch);
+    }
+    if (existing.isFile() && existing.size === m.size && (await hashFile(final)).digest("hex") === want) {
       await send({ kind: "HAVE" });
-      return { ...base, from: m.size, received: 0, status: "had" };
+      return { ...entry(), from: m.size, received: 0, status: "had" };
     }
     if (!opts.force || existing.isDirectory())
       return refuse({
@@ -359,11 +390,40 @@ async function receiveFile(
   });
   let received = 0;
   let writeError: unknown;
+  let busy: Promise<void> | undefined;
   try {
     const h = d.from === 0 ? createHash("sha256") : hash;
     let pos = d.from;
     opts.onFile?.(m.path, m.size, d.from);
-    let pending: Promise<void> = Promise.resolve();
+    // what arrives (socket reads of up to 64 KiB) is hashed at once and written by one writer:
+    // idle, it writes a piece at once; busy, pieces gather into a batch that goes in one writev
+    // when the write in flight ends. Reading waits while a whole CHUNK is gathered, so memory
+    // stays near two chunks, and bytes never wait in memory for more bytes to come.
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const start = () => {
+      const bufs = batch;
+      const at = pos;
+      pos += batched;
+      batch = [];
+      batched = 0;
+      busy = writevAt(fh, bufs, at).then(
+        () => {
+          busy = undefined;
+          if (batched > 0 && writeError === undefined) start();
+        },
+        (err: unknown) => {
+          busy = undefined;
+          writeError = err;
+        },
+      );
+    };
+    const put = async (piece: Buffer) => {
+      batch.push(piece);
+      batched += piece.length;
+      if (busy === undefined) start();
+      while (busy !== undefined && batched >= CHUNK) await busy;
+    };
     let remaining = m.size - d.from;
     while (remaining > 0) {
       touch();
@@ -388,14 +448,16 @@ async function receiveFile(
       opts.onBytes?.(b.length);
       if (writeError !== undefined) continue; // draining what the sender still sends
       h.update(b);
-      const at = pos;
-      pos += b.length;
-      await pending;
-      pending = writeAt(fh, b, at).catch((err: unknown) => {
-        writeError = err;
-      });
+      await put(b);
     }
-    await pending;
+    if (want === undefined) {
+      // version 2: the sender's SHA-256 of what it sent follows the data
+      const t = await next();
+      if (t === null || isRefusal(t) || t.kind !== "SHA256")
+        return fatal({ errno: "EPROTO", text: `expected SHA256 <sha256> after the data of ${shown}` });
+      want = t.sha256;
+    }
+    while (busy !== undefined) await busy;
     await fh.close();
     if (writeError !== undefined) {
       const e = toSocketError(writeError, { op: "write", address: part });
@@ -409,12 +471,12 @@ async function receiveFile(
       );
     }
     const got = h.digest("hex");
-    if (got !== m.sha256) {
+    if (got !== want) {
       await unlink(part).catch(() => {});
       return refuse(
         {
           errno: "EBADMSG",
-          text: `${shown} arrived with SHA-256 ${got}, not the announced ${m.sha256}: it changed while it was sent, or the data was damaged; re-run`,
+          text: `${shown} arrived with SHA-256 ${got}, not the announced ${want}: it changed while it was sent, or the data was damaged; re-run`,
         },
         d.from,
         received,
@@ -423,9 +485,26 @@ async function receiveFile(
     const placed = await place(part, final, opts.force === true);
     if (placed !== undefined) return refuse(placed, d.from, received);
     await send({ kind: "ACK", sha256: got });
-    return { ...base, from: d.from, received, status: "saved" };
+    return { ...entry(), from: d.from, received, status: "saved" };
   } finally {
+    // a broken transfer keeps every byte it got: what is gathered or in flight is written first
+    while (busy !== undefined) await busy;
     await fh.close().catch(() => {});
+  }
+}
+
+/** Writes `bufs` at `at` with one writev (the rest, after a short write, one by one). */
+async function writevAt(fh: FileHandle, bufs: readonly Buffer[], at: number): Promise<void> {
+  let done = bufs.length === 1 ? 0 : (await fh.writev(bufs as Buffer[], at)).bytesWritten;
+  for (const b of bufs) {
+    if (done >= b.length) {
+      done -= b.length;
+      at += b.length;
+      continue;
+    }
+    await writeAt(fh, b.subarray(done), at + done);
+    at += b.length;
+    done = 0;
   }
 }
 

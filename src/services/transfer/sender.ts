@@ -24,6 +24,7 @@ import {
   checkName,
   formatSender,
   HELLO,
+  HELLO2,
   isRefusal,
   MAX_DEPTH,
   MAX_LINE,
@@ -58,7 +59,8 @@ export interface CollectOptions {
   readonly followSymlinks?: boolean;
 }
 
-const CHUNK = 256 * 1024;
+/** Bytes read from the file per step (and per socket write). */
+const CHUNK = 1 << 20;
 
 function refused(code: string, path: string, hint: string): OSError {
   return makeOSError(code, { op: "open", address: path, hint });
@@ -134,6 +136,12 @@ async function collectAll(paths: readonly string[], opts: CollectOptions): Promi
 export interface SendOptions {
   /** At most this many bytes of file data per second (default: as fast as the path allows). */
   readonly rate?: number;
+  /**
+   * Speak version 1 of the protocol: every file's SHA-256 in its header, so a file without one
+   * is read twice (hashed, then sent). Default: version 2, where such a file's SHA-256 is
+   * computed while it is sent and follows its data; a receiver older than version 2 needs this.
+   */
+  readonly hashFirst?: boolean;
   /** A file is about to go: `from` bytes are already at the receiver. */
   readonly onFile?: (path: string, size: number, from: number) => void;
   /** Bytes of file data went out. */
@@ -287,7 +295,19 @@ async function sendAll(
         })
       : makeOSError(m.errno, { op: "send", address: path, hint: `the receiver refused it: ${m.text}` });
 
-  await write(`${HELLO}\n`);
+  const v2 = opts.hashFirst !== true;
+  await write(`${v2 ? HELLO2 : HELLO}\n`);
+  if (v2) {
+    const hi = await reply();
+    if (hi.kind === "NO")
+      throw makeOSError("EPROTO", {
+        op: "recv",
+        address: conn.remoteAddress,
+        hint: `the receiver does not speak ${HELLO2} (${hi.errno}: ${hi.text}): an older sockit recv needs send --hash-first`,
+      });
+    if (hi.kind !== "HELLO")
+      throw makeOSError("EPROTO", { op: "recv", hint: `answer ${hi.kind} to ${HELLO2}` });
+  }
   for (const e of entries) {
     if (e.kind === "dir") {
       await msg({ kind: "DIR", path: e.path });
@@ -298,30 +318,41 @@ async function sendAll(
       else throw makeOSError("EPROTO", { op: "recv", hint: `answer ${r.kind} to DIR` });
       continue;
     }
-    const sha256 = e.sha256 ?? (await hashOne(e, opts.onHash));
-    await msg({ kind: "FILE", size: e.size, sha256, path: e.path });
-    const base = { path: e.path, kind: "file" as const, size: e.size, sha256 };
-    const r = await reply();
+    // version 2 sends a file not hashed yet with its hash after the data, computed while it goes
+    let sha256 = e.sha256 ?? (v2 ? undefined : await hashOne(e, opts.onHash));
+    await msg({ kind: "FILE", size: e.size, ...(sha256 === undefined ? {} : { sha256 }), path: e.path });
+    let r = await reply();
+    if (r.kind === "HASH" && sha256 === undefined) {
+      // a file of that name is there: the receiver needs the hash first to tell whether it is this one
+      sha256 = await hashOne(e, opts.onHash);
+      await msg({ kind: "FILE", size: e.size, sha256, path: e.path });
+      r = await reply();
+    }
+    const base = () => ({ path: e.path, kind: "file" as const, size: e.size, sha256: sha256 ?? "" });
     if (r.kind === "NO") {
-      out.push({ ...base, from: 0, sent: 0, status: "refused", error: refusal(r, e.path) });
+      out.push({ ...base(), from: 0, sent: 0, status: "refused", error: refusal(r, e.path) });
       continue;
     }
-    if (r.kind === "HAVE") {
-      out.push({ ...base, from: e.size, sent: 0, status: "had" });
+    if (r.kind === "HAVE" && sha256 !== undefined) {
+      out.push({ ...base(), from: e.size, sent: 0, status: "had" });
       continue;
     }
     if (r.kind !== "OK") throw makeOSError("EPROTO", { op: "recv", hint: `answer ${r.kind} to FILE` });
     // resume only when the receiver's bytes are this file's first bytes
-    const from =
-      r.have > 0 && r.have <= e.size && (await sha256File(e.source, r.have)).digest("hex") === r.sha256
-        ? r.have
-        : 0;
+    const prefix = r.have > 0 && r.have <= e.size ? await sha256File(e.source, r.have) : undefined;
+    const from = prefix !== undefined && prefix.copy().digest("hex") === r.sha256 ? r.have : 0;
     await msg({ kind: "DATA", from });
     opts.onFile?.(e.path, e.size, from);
-    const sent = await sendRange(e.source, from, e.size, write, opts);
+    const running = sha256 !== undefined ? undefined : from > 0 ? prefix! : createHash("sha256");
+    const sent = await sendRange(e.source, from, e.size, write, opts, running);
+    if (running !== undefined) {
+      sha256 = running.digest("hex");
+      await msg({ kind: "SHA256", sha256 });
+    }
     const a = await reply();
-    if (a.kind === "NO") out.push({ ...base, from, sent, status: "refused", error: refusal(a, e.path) });
-    else if (a.kind === "ACK" && a.sha256 === sha256) out.push({ ...base, from, sent, status: "delivered" });
+    if (a.kind === "NO") out.push({ ...base(), from, sent, status: "refused", error: refusal(a, e.path) });
+    else if (a.kind === "ACK" && a.sha256 === sha256)
+      out.push({ ...base(), from, sent, status: "delivered" });
     else throw makeOSError("EPROTO", { op: "recv", hint: `answer ${a.kind} after the data of ${e.path}` });
   }
   await msg({ kind: "END" });
@@ -330,39 +361,64 @@ async function sendAll(
   return { entries: done };
 }
 
-/** Sends bytes [from, size) of a file, paced to `opts.rate`; resolves the count sent. */
+/**
+ * Sends bytes [from, size) of a file, paced to `opts.rate`, adding them to `hash` if given;
+ * resolves the count sent. Reads run one
+ * chunk ahead of the socket: the next chunk comes from disk while the previous one goes out, in
+ * two buffers used in turn (a buffer is refilled only after the socket took all of it: `write`
+ * resolves once the bytes are in the kernel), so memory stays at two chunks.
+ */
 async function sendRange(
   source: string,
   from: number,
   size: number,
   write: (b: Buffer) => Promise<void>,
   opts: SendOptions,
+  hash?: Hash,
 ): Promise<number> {
   const fh = await open(source, "r").catch((err: unknown) => {
     throw toSocketError(err, { op: "open", address: source });
   });
   const chunk = opts.rate === undefined ? CHUNK : Math.max(1024, Math.min(CHUNK, Math.floor(opts.rate / 20)));
-  const t0 = performance.now();
-  let sent = 0;
-  try {
-    while (from + sent < size) {
-      const b = Buffer.allocUnsafe(Math.min(chunk, size - from - sent));
-      const { bytesRead } = await fh.read(b, 0, b.length, from + sent);
+  const bufs = [Buffer.allocUnsafe(Math.min(chunk, size - from)), undefined as Buffer | undefined];
+  let turn = 0;
+  const readAt = (at: number): Promise<Buffer> => {
+    const b = (bufs[turn] ??= Buffer.allocUnsafe(bufs[0]!.length));
+    turn ^= 1;
+    const n = Math.min(b.length, size - at);
+    return fh.read(b, 0, n, at).then(({ bytesRead }) => {
       if (bytesRead === 0)
         throw makeOSError("EIO", {
           op: "read",
           address: source,
-          hint: `the file shrank while it was sent (${from + sent} of ${size} bytes): re-run`,
+          hint: `the file shrank while it was sent (${at} of ${size} bytes): re-run`,
         });
-      await write(bytesRead === b.length ? b : b.subarray(0, bytesRead));
-      sent += bytesRead;
-      opts.onBytes?.(bytesRead);
+      return b.subarray(0, bytesRead);
+    });
+  };
+  const t0 = performance.now();
+  let sent = 0;
+  let ahead: Promise<Buffer> | undefined = from < size ? readAt(from) : undefined;
+  try {
+    while (ahead !== undefined) {
+      const b = await ahead;
+      ahead = undefined;
+      const at = from + sent + b.length;
+      if (at < size) {
+        ahead = readAt(at);
+        ahead.catch(() => {}); // awaited in the next round, or in finally when the write fails
+      }
+      hash?.update(b); // before the write: the buffer is read into again once the socket took it
+      await write(b);
+      sent += b.length;
+      opts.onBytes?.(b.length);
       if (opts.rate !== undefined) {
-        const ahead = (sent / opts.rate) * 1000 - (performance.now() - t0);
-        if (ahead > 1) await sleep(ahead);
+        const late = (sent / opts.rate) * 1000 - (performance.now() - t0);
+        if (late > 1) await sleep(late);
       }
     }
   } finally {
+    await ahead?.catch(() => {}); // no read may still use the descriptor when it closes
     await fh.close().catch(() => {});
   }
   return sent;

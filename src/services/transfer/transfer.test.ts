@@ -30,10 +30,19 @@ describe("send() → receive() over a pipe", () => {
   });
   after(() => rmSync(root, { recursive: true, force: true }));
 
-  async function session(files: string[], dst: string, hwm: number) {
+  /**
+   * The three ways a file goes: version 1 (hashed first, `hashFirst`), version 2 with the hash in
+   * the header (hashed first), version 2 with the hash after the data (the default).
+   */
+  const MODES = ["v1", "v2-header", "v2-trailer"] as const;
+  type Mode = (typeof MODES)[number];
+
+  async function session(files: string[], dst: string, hwm: number, mode: Mode) {
     const [a, b] = pipe({ highWaterMark: hwm });
+    const found = await collect(files);
+    const entries = mode === "v2-trailer" ? found : await withHashes(found);
     const [sent, got] = await Promise.all([
-      withHashes(await collect(files)).then((e) => send(a, e)),
+      send(a, entries, { hashFirst: mode === "v1" }),
       receive(b, { dir: dst, idleMs: 0 }),
     ]);
     await a.close();
@@ -41,22 +50,23 @@ describe("send() → receive() over a pipe", () => {
     return { sent, got };
   }
 
-  test("property: any set of files arrives byte for byte, whatever the pipe's buffer size", async () => {
+  test("property: any set of files arrives byte for byte, whatever the pipe's buffer size and the protocol mode (v1, v2 hash first, v2 hash after)", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.uint8Array({ maxLength: 3000 }), { minLength: 1, maxLength: 4 }),
         fc.integer({ min: 1, max: 5000 }),
-        async (contents, hwm) => {
+        fc.constantFrom(...MODES),
+        async (contents, hwm, mode) => {
           const src = fresh();
           const dst = fresh();
           const files = contents.map((c, i) => {
             writeFileSync(join(src, `f${i}`), c);
             return join(src, `f${i}`);
           });
-          const { sent, got } = await session(files, dst, hwm);
+          const { sent, got } = await session(files, dst, hwm, mode);
           assert.deepEqual(
-            sent.entries.map((e) => e.status),
-            contents.map(() => "delivered"),
+            sent.entries.map((e) => [e.status, e.sha256]),
+            contents.map((c) => ["delivered", sha(c)]),
           );
           assert.deepEqual(
             got.entries.map((e) => [e.status, e.sha256]),
@@ -69,13 +79,14 @@ describe("send() → receive() over a pipe", () => {
     );
   });
 
-  test("property: a .part of any length resumes — only the rest is sent when it is the file's start, everything when not", async () => {
+  test("property: a .part of any length resumes — only the rest is sent when it is the file's start, everything when not; in every protocol mode the hash covers the whole file", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.uint8Array({ minLength: 1, maxLength: 4000 }),
         fc.nat(),
         fc.boolean(),
-        async (c, cut, same) => {
+        fc.constantFrom(...MODES),
+        async (c, cut, same, mode) => {
           const src = fresh();
           const dst = fresh();
           writeFileSync(join(src, "f"), c);
@@ -83,10 +94,14 @@ describe("send() → receive() over a pipe", () => {
           const prefix = Buffer.from(c.subarray(0, k));
           if (!same && k > 0) prefix[k - 1] = prefix[k - 1]! ^ 0xff; // a .part that is not this file's start
           writeFileSync(join(dst, partName("f")), prefix);
-          const { sent } = await session([join(src, "f")], dst, 512);
+          const { sent } = await session([join(src, "f")], dst, 512, mode);
           const e = sent.entries[0]!;
           const trusted = same || k === 0 ? k : 0;
-          assert.deepEqual([e.status, e.from, e.sent], ["delivered", trusted, c.length - trusted]);
+          // the hash covers the whole file, whichever mode, from wherever it resumed
+          assert.deepEqual(
+            [e.status, e.from, e.sent, e.sha256],
+            ["delivered", trusted, c.length - trusted, sha(c)],
+          );
           assert.deepEqual(readFileSync(join(dst, "f")), Buffer.from(c));
         },
       ),
