@@ -112,8 +112,10 @@ export async function runGameServe(plan: GameServePlan, ctx: Context): Promise<n
       }
     },
   });
+  // the handlers before the address is printed: whoever reads it may stop the server at once
+  const stopped = new Promise<void>((resolve) => onStopSignals(() => resolve()));
   out({ listening: server.address }, `listening on ${server.address} (udp)`);
-  await new Promise<void>((resolve) => onStopSignals(() => resolve()));
+  await stopped;
   await server.close();
   ctx.info(`datagrams: ${JSON.stringify(server.stats)}`);
   return EXIT.OK;
