@@ -13,9 +13,15 @@ import { dial, type PacketConn } from "../../net/index.js";
 import { makeOSError, OSError, TimeoutError } from "../../errors/index.js";
 import { decode, type Dir, encode, MAX_DATAGRAM, newer, type Snapshot, type Welcome } from "./protocol.js";
 
-/** The longest a client stays quiet while joined, ms. */
+/**
+ * The longest a client stays quiet while joined, ms.
+ * @example `setInterval(sendLatestInput, HEARTBEAT_MS)`
+ */
 export const HEARTBEAT_MS = 250;
-/** How often a join is sent again until answered, ms. */
+/**
+ * How often a join is sent again until answered, ms.
+ * @example `setInterval(() => pc.write(join), JOIN_RESEND_MS)`
+ */
 export const JOIN_RESEND_MS = 200;
 
 /**

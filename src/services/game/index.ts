@@ -6,9 +6,8 @@
  * @example
  * ```ts
  * const server = await GameServer.listen("127.0.0.1:0", { minPlayers: 2 });
- * const [a, b] = await Promise.all(
- *   ["alice", "bob"].map((name) => GameClient.join(server.address, { name })),
- * );
+ * const a = await GameClient.join(server.address, { name: "alice" });
+ * const b = await GameClient.join(server.address, { name: "bob" });
  * let s = await a.next();
  * while (s.phase !== "over") {
  *   a.steer(botMove(s, a.welcome.id));

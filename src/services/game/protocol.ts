@@ -12,33 +12,63 @@
  * @module
  */
 
-/** The protocol version: byte 0 of every datagram. */
+/**
+ * The protocol version: byte 0 of every datagram.
+ * @example `encode({ type: "leave", token: 1 })[0] === VERSION // true`
+ */
 export const VERSION = 1;
 
-/** The largest datagram either side sends or accepts, in bytes. */
+/**
+ * The largest datagram either side sends or accepts, in bytes.
+ * @example `const p = await pc.readFrom(MAX_DATAGRAM + 1); // longer: drop it`
+ */
 export const MAX_DATAGRAM = 1400;
 
-/** Arena bounds (cells). */
+/**
+ * Arena bounds (cells).
+ * @example `new Arena(MAX_WIDTH, MAX_HEIGHT)`
+ */
 export const MAX_WIDTH = 64;
-/** Arena bounds (cells). */
+/**
+ * Arena bounds (cells).
+ * @example `new Arena(MAX_WIDTH, MAX_HEIGHT)`
+ */
 export const MAX_HEIGHT = 32;
-/** At most this many players in one match. */
+/**
+ * At most this many players in one match.
+ * @example `await GameServer.listen("127.0.0.1:0", { maxPlayers: MAX_PLAYERS })`
+ */
 export const MAX_PLAYERS = 8;
-/** A player's name: 1 to 16 printable ASCII characters. */
+/**
+ * A player's name: 1 to 16 printable ASCII characters.
+ * @example `name.length <= MAX_NAME`
+ */
 export const MAX_NAME = 16;
 
-/** Directions: up, right, down, left. */
+/**
+ * Directions: up, right, down, left.
+ * @example `const right: Dir = 1;`
+ */
 export type Dir = 0 | 1 | 2 | 3;
 
-/** What a match is doing. */
+/**
+ * What a match is doing.
+ * @example `if (snapshot.phase === "over") console.log(resultOf(snapshot));`
+ */
 export type Phase = "lobby" | "countdown" | "running" | "over";
 const PHASES: readonly Phase[] = ["lobby", "countdown", "running", "over"];
 
-/** Why the server refused a join. */
+/**
+ * Why the server refused a join.
+ * @example `const r: RejectReason = "full";`
+ */
 export type RejectReason = "full" | "bad-name" | "name-taken" | "running";
 const REASONS: readonly RejectReason[] = ["full", "bad-name", "name-taken", "running"];
 
-/** Message type bytes (byte 1). */
+/**
+ * Message type bytes (byte 1).
+ * @example `encode({ type: "leave", token: 1 })[1] === TYPE.leave // true`
+ */
 export const TYPE = {
   join: 1,
   input: 2,
@@ -48,12 +78,18 @@ export const TYPE = {
   snapshot: 12,
 } as const;
 
-/** Client → server: asks for a place; resent until a welcome or a reject comes. */
+/**
+ * Client → server: asks for a place; resent until a welcome or a reject comes.
+ * @example `encode({ type: "join", name: "alice" })`
+ */
 export interface Join {
   readonly type: "join";
   readonly name: string;
 }
-/** Client → server: the latest steering input; resent until the server acknowledges `seq`. */
+/**
+ * Client → server: the latest steering input; resent until the server acknowledges `seq`.
+ * @example `encode({ type: "input", token: welcome.token, seq: 1, dir: 1 })`
+ */
 export interface Input {
   readonly type: "input";
   /** The secret the welcome gave (a datagram without it changes nothing). */
@@ -62,12 +98,18 @@ export interface Input {
   readonly seq: number;
   readonly dir: Dir;
 }
-/** Client → server: leaving now. */
+/**
+ * Client → server: leaving now.
+ * @example `encode({ type: "leave", token: welcome.token })`
+ */
 export interface Leave {
   readonly type: "leave";
   readonly token: number;
 }
-/** Server → client: the place given. */
+/**
+ * Server → client: the place given.
+ * @example `{ type: "welcome", token: 0x1234abcd, id: 0, width: 48, height: 24, tickHz: 20 }`
+ */
 export interface Welcome {
   readonly type: "welcome";
   readonly token: number;
@@ -76,12 +118,18 @@ export interface Welcome {
   readonly height: number;
   readonly tickHz: number;
 }
-/** Server → client: no place. */
+/**
+ * Server → client: no place.
+ * @example `{ type: "reject", reason: "name-taken" }`
+ */
 export interface Reject {
   readonly type: "reject";
   readonly reason: RejectReason;
 }
-/** One player as a snapshot shows it. */
+/**
+ * One player as a snapshot shows it.
+ * @example `{ id: 0, name: "alice", alive: true, x: 12, y: 4, dir: 1 }`
+ */
 export interface PlayerView {
   /** 0..7: the slot, also the trail's cell value minus one. */
   readonly id: number;
@@ -91,7 +139,10 @@ export interface PlayerView {
   readonly y: number;
   readonly dir: Dir;
 }
-/** Server → client, every tick: the whole state. */
+/**
+ * Server → client, every tick: the whole state.
+ * @example `const s = decode(packet.data); if (s?.type === "snapshot") draw(s.cells);`
+ */
 export interface Snapshot {
   readonly type: "snapshot";
   /** The server's tick number; a client drops snapshots older than the newest it has. */
@@ -108,10 +159,16 @@ export interface Snapshot {
   readonly cells: Uint8Array;
 }
 
-/** Any message. */
+/**
+ * Any message.
+ * @example `const m: Message | undefined = decode(packet.data);`
+ */
 export type Message = Join | Input | Leave | Welcome | Reject | Snapshot;
 
-/** The winner byte of a draw. */
+/**
+ * The winner byte of a draw.
+ * @example `snapshot.arg === DRAW ? "draw" : "a winner"`
+ */
 export const DRAW = 255;
 
 const NAME = /^[\x21-\x7e][\x20-\x7e]{0,15}$/;

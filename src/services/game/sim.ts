@@ -12,12 +12,21 @@
  */
 import { type Dir, DRAW, MAX_HEIGHT, MAX_PLAYERS, MAX_WIDTH, type PlayerView } from "./protocol.js";
 
-/** Cell offsets of each direction (up, right, down, left). */
+/**
+ * Cell offsets of each direction (up, right, down, left).
+ * @example `const next = [x + DX[dir]!, y + DY[dir]!];`
+ */
 export const DX: readonly number[] = [0, 1, 0, -1];
-/** Cell offsets of each direction (up, right, down, left). */
+/**
+ * Cell offsets of each direction (up, right, down, left).
+ * @example `const next = [x + DX[dir]!, y + DY[dir]!];`
+ */
 export const DY: readonly number[] = [-1, 0, 1, 0];
 
-/** A cycle in the arena. */
+/**
+ * A cycle in the arena.
+ * @example `const c: Cycle = arena.add(0, "alice"); c.alive // true`
+ */
 export interface Cycle {
   readonly id: number;
   readonly name: string;
