@@ -85,7 +85,7 @@ describe("sockit game join in a terminal (tmux)", { skip: needs(["tmux"]) }, () 
       "80",
       "-y",
       "40",
-      `NO_COLOR=1 '${process.execPath}' '${SOCKIT}' game join ${address} --name human; echo EXIT=$?; sleep 120`,
+      `NO_COLOR=1 '${process.execPath}' '${SOCKIT}' game join ${address} --name human; echo EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e echo -e -echo -e icanon -e -icanon | tr '\\n' ' '; echo; sleep 120`,
     );
 
   test(
@@ -133,6 +133,7 @@ describe("sockit game join in a terminal (tmux)", { skip: needs(["tmux"]) }, () 
         assert.match(done, /result: left the game/);
         assert.match(done, /EXIT=0/);
         assert.ok(!done.includes("#".repeat(50)), done);
+        assert.match(done, /^icanon echo *$/m, "the terminal is out of raw mode");
         await server.line(/leave: human/);
       } finally {
         server.kill("SIGTERM");
@@ -140,4 +141,25 @@ describe("sockit game join in a terminal (tmux)", { skip: needs(["tmux"]) }, () 
       }
     },
   );
+
+  test("SIGTERM while playing: the terminal is restored too", { timeout: 30_000 }, async () => {
+    const { server, address } = await serve(2);
+    try {
+      session("term", address);
+      const before = await screen("term", /1 human \(you\)/);
+      assert.ok(before.includes("#".repeat(50)));
+      const shell = tmux("list-panes", "-t", "term", "-F", "#{pane_pid}").trim();
+      const pid = Number(execFileSync("pgrep", ["-P", shell, "-x", "node"], { encoding: "utf8" }).trim());
+      assert.ok(pid > 0, `the client's pid under shell ${shell}`);
+      process.kill(pid, "SIGTERM"); // the client this test started, by its pid
+      const done = await screen("term", /EXIT=\d+/);
+      assert.match(done, /result: left the game/);
+      assert.ok(!done.includes("#".repeat(50)), `the alternate screen was left:\n${done}`);
+      assert.match(done, /^icanon echo *$/m, "the terminal is out of raw mode");
+      await server.line(/leave: human/);
+    } finally {
+      server.kill("SIGTERM");
+      await server.exit(5000).catch(() => server.kill("SIGKILL"));
+    }
+  });
 });

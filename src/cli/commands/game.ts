@@ -197,9 +197,18 @@ export async function runGameJoin(plan: GameJoinPlan, ctx: Context): Promise<num
 
 /** Adds `game serve` and `game join` to the program. */
 export function register(program: Command, reg: CommandRegistry): void {
-  const game = addGlobalOptions(program.command("game"), { json: false }).description(
-    "a light-cycle arena for 2-8 players over UDP: sockit game serve | sockit game join HOST[:PORT] --name N",
-  );
+  const game = addGlobalOptions(program.command("game"), { json: false })
+    .description(
+      "a light-cycle arena for 2-8 players over UDP: sockit game serve | sockit game join HOST[:PORT] --name N",
+    )
+    .addHelpText(
+      "after",
+      `
+Examples:
+  sockit game serve                          a server on UDP port ${GAME_PORT}
+  sockit game join 127.0.0.1 --name alice    play in this terminal
+  sockit game join 127.0.0.1 --name bot --bot`,
+    );
   const serve = addGlobalOptions(game.command("serve"), { json: true })
     .description(`run the game server (authoritative, ${20} ticks per second) on UDP port ${GAME_PORT}`)
     .option("--host <host>", "address to bind (default 0.0.0.0: every IPv4 interface)")
