@@ -219,7 +219,8 @@ Examples:
       "after",
       `
 Up to 8 players; a match starts 2 s after --players have joined, ends when one cycle is left
-(or none: a draw), shows the result for 3 s, then the players still there play again.
+(or none: a draw), shows the result for 3 s, then waits for players again (game join plays
+one match and exits).
 Prints one line per join, leave, timeout, match start and result (--json: one object each).
 
 Examples:

@@ -130,6 +130,32 @@ describe("game server", () => {
     },
   );
 
+  test("players who stay joined after a match play the next one", { timeout: 20_000 }, async () => {
+    const events: GameEvent[] = [];
+    const server = await GameServer.listen("127.0.0.1:0", {
+      countdownMs: 200,
+      overMs: 300,
+      onEvent: (e) => events.push(e),
+    });
+    const a = await GameClient.join(server.address, { name: "alice" });
+    const b = await GameClient.join(server.address, { name: "bob" });
+    try {
+      const first = await untilOver(a);
+      let s = first.over;
+      while (s.phase === "over") s = await a.next();
+      const second = await untilOver(a);
+      assert.ok(second.over.tick > first.over.tick + 12, "a whole second match ran");
+      assert.equal(second.over.arg, DRAW);
+      assert.deepEqual(
+        events.filter((e) => e.kind === "start" || e.kind === "over").map((e) => e.kind),
+        ["start", "over", "start", "over"],
+      );
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      await server.close();
+    }
+  });
+
   test(
     "a player silent for playerTimeoutMs is removed; one who leaves goes at once",
     { timeout: 20_000 },
