@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
+import { rmSync } from "node:fs";
 import { after, describe, test } from "node:test";
 import { needs } from "./support/peers.js";
 import { SOCKIT } from "./support/sockit-serve.js";
@@ -73,7 +74,13 @@ describe("sockit game join in a terminal (tmux)", { skip: needs(["tmux"]) }, () 
     throw new Error(`no ${re} on the screen within ${ms} ms:\n${last}`);
   }
   after(() => {
+    const socket = spawnSync("tmux", ["-L", TMUX, "display-message", "-p", "#{socket_path}"], {
+      encoding: "utf8",
+      timeout: 5000,
+    }).stdout?.trim();
     spawnSync("tmux", ["-L", TMUX, "kill-server"], { stdio: "ignore", timeout: 5000 });
+    // the private server's socket file stays behind otherwise
+    if (socket) rmSync(socket, { force: true });
   });
   const session = (name: string, address: string) =>
     tmux(
