@@ -18,6 +18,8 @@ test("modulesFor: the named command's module only", () => {
   assert.deepEqual(modulesFor(["serve", "--port", "0", "ftp", "/srv"]), ["serve", "ftp"]);
   assert.deepEqual(modulesFor(["serve", "--port", "all=0"]), ["serve"]);
   assert.deepEqual(modulesFor(["cert", "create", "--host", "localhost"]), ["cert"]);
+  assert.deepEqual(modulesFor(["game", "join", "127.0.0.1", "--name", "a"]), ["game"]);
+  assert.deepEqual(modulesFor(["game", "serve", "--port", "0"]), ["game"]);
 });
 
 test("modulesFor: everything without a command, for serve --help and for an unknown name", () => {
@@ -50,6 +52,7 @@ test("registerFor: `sockit connect` registers connect alone; no command register
     "recv",
     "cert",
     "echo",
+    "game",
   ])
     assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
   const serve = all.commands.find((c) => c.name() === "serve")!;

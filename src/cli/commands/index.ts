@@ -32,6 +32,7 @@ const MODULES = {
   get: async () => (await import("./get.js")).register,
   rfcClients: async () => (await import("./rfc-clients.js")).register,
   transfer: async () => (await import("./transfer.js")).register,
+  game: async () => (await import("./game.js")).register,
   cert: async () => (await import("../tls.js")).registerCert,
 } satisfies Record<string, () => Promise<Register>>;
 
@@ -51,6 +52,7 @@ const BY_COMMAND: Readonly<Record<string, readonly ModuleName[]>> = {
   get: ["get"],
   send: ["transfer"],
   recv: ["transfer"],
+  game: ["game"],
   cert: ["cert"],
   echo: ["rfcClients"],
   daytime: ["rfcClients"],
