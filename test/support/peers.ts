@@ -50,7 +50,6 @@ export const PEER_PACKAGES = {
   wrk: "wrk",
   chromium: "chromium",
   openssl: "openssl",
-  tmux: "tmux",
   pyftpdlib: "python3-pyftpdlib",
   aiosmtpd: "python3-aiosmtpd",
 } as const;
