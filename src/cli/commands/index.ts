@@ -33,6 +33,7 @@ const MODULES = {
   rfcClients: async () => (await import("./rfc-clients.js")).register,
   transfer: async () => (await import("./transfer.js")).register,
   cert: async () => (await import("../tls.js")).registerCert,
+  traceView: async () => (await import("./trace-view.js")).register,
 } satisfies Record<string, () => Promise<Register>>;
 
 type ModuleName = keyof typeof MODULES;
@@ -52,6 +53,7 @@ const BY_COMMAND: Readonly<Record<string, readonly ModuleName[]>> = {
   send: ["transfer"],
   recv: ["transfer"],
   cert: ["cert"],
+  "trace-view": ["traceView"],
   echo: ["rfcClients"],
   daytime: ["rfcClients"],
   time: ["rfcClients"],
