@@ -70,8 +70,10 @@ export interface TraceRecord {
   readonly dur: number;
 }
 
-/** Events in one POST, at most. */
+/** A batch goes out when this many events wait (or every {@link BATCH_MS}). */
 export const BATCH_EVENTS = 256;
+/** Events in one POST when the queue is backed up, at most. */
+export const POST_EVENTS_MAX = 1024;
 /** How often a batch goes out, ms. */
 export const BATCH_MS = 50;
 /** Events waiting, at most; more are dropped and counted. */
@@ -132,6 +134,9 @@ class Exporter {
   #nextSock = 1;
   #busy = false;
   #final = false;
+  #deadline = 0;
+  #request: http.ClientRequest | undefined;
+  #socket: import("node:net").Socket | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #listener = (m: unknown): void => {
     try {
@@ -143,10 +148,14 @@ class Exporter {
     }
   };
   readonly #beforeExit = (): void => {
-    if (this.#queue.length > 0 && !this.#final && !this.#busy) {
-      this.#final = true; // one last batch, holding the process at most FINAL_FLUSH_MS
-      this.#flush(true);
-    }
+    // the program would end: what is left gets at most FINAL_FLUSH_MS, holding the process
+    if (this.#final || (this.#queue.length === 0 && !this.#busy)) return;
+    this.#final = true;
+    this.#deadline = performance.now() + FINAL_FLUSH_MS;
+    if (this.#busy) {
+      this.#socket?.ref();
+      this.#request?.setTimeout(FINAL_FLUSH_MS);
+    } else this.#flush();
   };
 
   constructor(url: URL) {
@@ -156,7 +165,7 @@ class Exporter {
   start(early: readonly Raw[]): void {
     for (const r of early) this.push(r.ev, r.head);
     diagnostics_channel.subscribe(TRACE_CHANNEL, this.#listener);
-    this.#timer = setInterval(() => this.#flush(false), BATCH_MS);
+    this.#timer = setInterval(() => this.#flush(), BATCH_MS);
     this.#timer.unref();
     process.on("beforeExit", this.#beforeExit);
   }
@@ -165,9 +174,7 @@ class Exporter {
     diagnostics_channel.unsubscribe(TRACE_CHANNEL, this.#listener);
     if (this.#timer) clearInterval(this.#timer);
     process.off("beforeExit", this.#beforeExit);
-    this.stats.dropped += this.#queue.length;
-    this.#queue.length = 0;
-    this.stats.queued = 0;
+    this.#dropRest();
     this.#agent.destroy();
   }
 
@@ -227,12 +234,16 @@ class Exporter {
     if (ev.call === "close") this.#socks.delete(fd);
     this.#queue.push(rec);
     this.stats.queued = this.#queue.length;
-    if (this.#queue.length >= BATCH_EVENTS && !this.#busy) this.#flush(false);
+    if (this.#queue.length >= BATCH_EVENTS && !this.#busy) this.#flush();
   }
 
-  #flush(final: boolean): void {
+  #flush(): void {
     if (this.#busy || this.#queue.length === 0) return;
-    const batch = this.#queue.splice(0, BATCH_EVENTS);
+    const final = this.#final;
+    const left = this.#deadline - performance.now();
+    if (final && left <= 0) return this.#dropRest();
+    // a backed-up queue goes out in bigger batches (the collector takes up to 1024 events)
+    const batch = this.#queue.splice(0, POST_EVENTS_MAX);
     this.stats.queued = this.#queue.length;
     const body = JSON.stringify({ events: batch, dropped: this.stats.dropped });
     this.#busy = true;
@@ -241,12 +252,13 @@ class Exporter {
       if (done) return;
       done = true;
       this.#busy = false;
+      this.#request = undefined;
+      this.#socket = undefined;
       if (ok) this.stats.sent += batch.length;
       else this.stats.dropped += batch.length;
-      if (final && this.#queue.length > 0 && ok) this.#flush(true);
-      else if (final && !ok) {
-        this.stats.dropped += this.#queue.length;
-        this.#queue.length = 0;
+      if (this.#final) {
+        if (ok) this.#flush();
+        else this.#dropRest();
       }
     };
     try {
@@ -257,7 +269,7 @@ class Exporter {
           path: "/events",
           agent: this.#agent,
           headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-          timeout: final ? FINAL_FLUSH_MS : REQUEST_TIMEOUT_MS,
+          timeout: final ? Math.max(1, Math.ceil(left)) : REQUEST_TIMEOUT_MS,
         },
         (res) => {
           res.resume();
@@ -265,9 +277,12 @@ class Exporter {
           res.on("error", () => finish(false));
         },
       );
+      this.#request = req;
       req.on("socket", (s) => {
-        if (!final) s.unref();
-        else s.ref();
+        this.#socket = s;
+        // unref'd, the exporter never keeps the program alive; at its end, held for the last batch
+        if (this.#final) s.ref();
+        else s.unref();
       });
       req.on("timeout", () => req.destroy());
       req.on("error", () => finish(false));
@@ -275,6 +290,12 @@ class Exporter {
     } catch {
       finish(false);
     }
+  }
+
+  #dropRest(): void {
+    this.stats.dropped += this.#queue.length;
+    this.#queue.length = 0;
+    this.stats.queued = 0;
   }
 }
 
