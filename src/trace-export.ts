@@ -136,7 +136,7 @@ class Exporter {
   #final = false;
   #deadline = 0;
   #request: http.ClientRequest | undefined;
-  #socket: import("node:net").Socket | undefined;
+  #socket: NonNullable<http.ClientRequest["socket"]> | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #listener = (m: unknown): void => {
     try {
