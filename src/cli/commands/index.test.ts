@@ -18,6 +18,7 @@ test("modulesFor: the named command's module only", () => {
   assert.deepEqual(modulesFor(["serve", "--port", "0", "ftp", "/srv"]), ["serve", "ftp"]);
   assert.deepEqual(modulesFor(["serve", "--port", "all=0"]), ["serve"]);
   assert.deepEqual(modulesFor(["cert", "create", "--host", "localhost"]), ["cert"]);
+  assert.deepEqual(modulesFor(["trace-view", "--port", "0", "trace.json"]), ["traceView"]);
 });
 
 test("modulesFor: everything without a command, for serve --help and for an unknown name", () => {
@@ -33,6 +34,12 @@ test("registerFor: `sockit connect` registers connect alone; no command register
   assert.deepEqual(
     one.commands.map((c) => c.name()),
     ["connect"],
+  );
+  const viewer = new Command("sockit");
+  await registerFor(viewer, new CommandRegistry(), ["trace-view", "--port", "0"]);
+  assert.deepEqual(
+    viewer.commands.map((c) => c.name()),
+    ["trace-view"],
   );
   const all = new Command("sockit");
   await registerFor(all, new CommandRegistry(), []);
@@ -50,6 +57,7 @@ test("registerFor: `sockit connect` registers connect alone; no command register
     "recv",
     "cert",
     "echo",
+    "trace-view",
   ])
     assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
   const serve = all.commands.find((c) => c.name() === "serve")!;
