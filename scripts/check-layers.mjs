@@ -80,9 +80,12 @@ function specifiers(sf) {
   return found;
 }
 
+/** Files that belong to another top file's unit (the trace exporter is part of the trace). */
+const PART_OF = { "trace-export.ts": "trace.ts" };
+
 /** The unit of a path relative to src/ ("bsd", "trace.ts"), or undefined if it has none. */
 const unitOf = (rel) => {
-  const first = rel.split("/")[0];
+  const first = PART_OF[rel] ?? rel.split("/")[0];
   return first in LAYERS ? first : undefined;
 };
 

@@ -36,6 +36,29 @@ export const TRACE_CHANNEL = "sockit:call";
 
 const channel = diagnostics_channel.channel(TRACE_CHANNEL);
 
+// SOCKIT_TRACE=http://HOST:PORT streams the calls to a `sockit trace-view` (trace-export.ts,
+// loaded only then). Calls made while it loads are held here, their first bytes copied.
+const exportTarget = process.env.SOCKIT_TRACE;
+if (exportTarget !== undefined && exportTarget !== "") {
+  const early: { ev: CallEvent; head: Buffer | undefined }[] = [];
+  const hold = (m: unknown): void => {
+    const ev = m as CallEvent;
+    const data =
+      ev.data ?? (ev.call.startsWith("send") ? ev.args.find((a) => Buffer.isBuffer(a)) : undefined);
+    if (early.length < 4096)
+      early.push({ ev, head: Buffer.isBuffer(data) ? Buffer.from(data.subarray(0, 64)) : undefined });
+  };
+  diagnostics_channel.subscribe(TRACE_CHANNEL, hold);
+  import("./trace-export.js").then(
+    (m) => {
+      diagnostics_channel.unsubscribe(TRACE_CHANNEL, hold);
+      if (!m.installExporter(exportTarget, early))
+        process.emitWarning(`SOCKIT_TRACE must be an http://HOST:PORT URL, got ${exportTarget}: not tracing`);
+    },
+    () => diagnostics_channel.unsubscribe(TRACE_CHANNEL, hold),
+  );
+}
+
 /**
  * Calls `fn` with every socket call as it happens (each {@link CallEvent} after the call
  * finished); returns the function that stops it. Any number of subscribers may listen; while none

@@ -20,6 +20,7 @@ test("modulesFor: the named command's module only", () => {
   assert.deepEqual(modulesFor(["cert", "create", "--host", "localhost"]), ["cert"]);
   assert.deepEqual(modulesFor(["game", "join", "127.0.0.1", "--name", "a"]), ["game"]);
   assert.deepEqual(modulesFor(["game", "serve", "--port", "0"]), ["game"]);
+  assert.deepEqual(modulesFor(["trace-view", "--port", "0", "trace.json"]), ["traceView"]);
 });
 
 test("modulesFor: everything without a command, for serve --help and for an unknown name", () => {
@@ -35,6 +36,12 @@ test("registerFor: `sockit connect` registers connect alone; no command register
   assert.deepEqual(
     one.commands.map((c) => c.name()),
     ["connect"],
+  );
+  const viewer = new Command("sockit");
+  await registerFor(viewer, new CommandRegistry(), ["trace-view", "--port", "0"]);
+  assert.deepEqual(
+    viewer.commands.map((c) => c.name()),
+    ["trace-view"],
   );
   const all = new Command("sockit");
   await registerFor(all, new CommandRegistry(), []);
@@ -53,6 +60,7 @@ test("registerFor: `sockit connect` registers connect alone; no command register
     "cert",
     "echo",
     "game",
+    "trace-view",
   ])
     assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
   const serve = all.commands.find((c) => c.name() === "serve")!;

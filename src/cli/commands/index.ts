@@ -34,6 +34,7 @@ const MODULES = {
   transfer: async () => (await import("./transfer.js")).register,
   game: async () => (await import("./game.js")).register,
   cert: async () => (await import("../tls.js")).registerCert,
+  traceView: async () => (await import("./trace-view.js")).register,
 } satisfies Record<string, () => Promise<Register>>;
 
 type ModuleName = keyof typeof MODULES;
@@ -54,6 +55,7 @@ const BY_COMMAND: Readonly<Record<string, readonly ModuleName[]>> = {
   recv: ["transfer"],
   game: ["game"],
   cert: ["cert"],
+  "trace-view": ["traceView"],
   echo: ["rfcClients"],
   daytime: ["rfcClients"],
   time: ["rfcClients"],

@@ -1,0 +1,125 @@
+/**
+ * The collector's input: a batch of trace events as the exporter POSTs it
+ * (`{"events": [TraceRecord…], "dropped": N}`), checked field by field. Anything else is refused
+ * with a {@link BatchError} whose status the collector answers (400, 413).
+ *
+ * @module
+ */
+import type { TraceRecord } from "../../trace-export.js";
+
+/** A batch body larger than this is refused (413). */
+export const MAX_BATCH_BYTES = 1024 * 1024;
+/** Events in one batch, at most. */
+export const MAX_BATCH_EVENTS = 1024;
+/** Strings in an event (names, rendered arguments, messages) are cut to this many characters. */
+export const MAX_FIELD_CHARS = 512;
+
+/**
+ * A batch the collector refuses: `status` is the HTTP status to answer (400 or 413).
+ * @example `try { parseBatch(body) } catch (e) { if (e instanceof BatchError) res.writeHead(e.status) }`
+ */
+export class BatchError extends Error {
+  override readonly name = "BatchError";
+  /** The HTTP status for the answer. */
+  readonly status: number;
+  constructor(status: number, message: string) {
+    super(message);
+    this.status = status;
+  }
+}
+
+/**
+ * A checked batch: its events and the exporter's count of events it dropped so far.
+ * @example `const { events, dropped } = parseBatch(body);`
+ */
+export interface Batch {
+  readonly events: TraceRecord[];
+  readonly dropped: number;
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
+function str(v: unknown, what: string, i: number): string {
+  if (typeof v !== "string") throw new BatchError(400, `event ${i}: ${what} must be a string`);
+  return v.slice(0, MAX_FIELD_CHARS);
+}
+
+function num(v: unknown, what: string, i: number, integer = false): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    throw new BatchError(400, `event ${i}: ${what} must be a finite ${integer ? "integer" : "number"}`);
+  return v;
+}
+
+function record(v: unknown, i: number): TraceRecord {
+  if (!isObj(v)) throw new BatchError(400, `event ${i} is not an object`);
+  if (!Array.isArray(v.args) || v.args.length > 16)
+    throw new BatchError(400, `event ${i}: args must be an array of at most 16 strings`);
+  const call = str(v.call, "call", i);
+  if (!/^[a-z_]{1,32}$/.test(call)) throw new BatchError(400, `event ${i}: call must be a call name`);
+  const r: { -readonly [K in keyof TraceRecord]: TraceRecord[K] } = {
+    pid: num(v.pid, "pid", i, true),
+    proc: str(v.proc, "proc", i),
+    sock: num(v.sock, "sock", i, true),
+    fd: num(v.fd, "fd", i, true),
+    call,
+    args: v.args.map((a, k) => str(a, `args[${k}]`, i)),
+    t: num(v.t, "t", i),
+    dur: num(v.dur, "dur", i),
+  };
+  if (v.addr !== undefined) {
+    if (!Array.isArray(v.addr) || v.addr.length !== 2)
+      throw new BatchError(400, `event ${i}: addr must be [host, port]`);
+    r.addr = [str(v.addr[0], "addr host", i), num(v.addr[1], "addr port", i, true)];
+  }
+  if (v.result !== undefined) r.result = str(v.result, "result", i);
+  if (v.newSock !== undefined) r.newSock = num(v.newSock, "newSock", i, true);
+  if (v.error !== undefined) {
+    if (!isObj(v.error)) throw new BatchError(400, `event ${i}: error must be an object`);
+    r.error = {
+      name: str(v.error.name, "error.name", i),
+      code: str(v.error.code, "error.code", i),
+      errno: num(v.error.errno, "error.errno", i, true),
+      message: str(v.error.message, "error.message", i),
+    };
+  }
+  if (v.len !== undefined) r.len = num(v.len, "len", i, true);
+  if (v.hex !== undefined) {
+    const hex = str(v.hex, "hex", i);
+    if (!/^(?:[0-9a-f]{2}){0,64}$/.test(hex))
+      throw new BatchError(400, `event ${i}: hex must be ≤ 64 bytes of hex`);
+    r.hex = hex;
+  }
+  return r;
+}
+
+/**
+ * Checks a batch body (a POST to `/events`, or a saved trace: a bare array of events) and
+ * returns its events; throws {@link BatchError} (413: too large, 400: not JSON or not a batch).
+ *
+ * @example
+ * ```ts
+ * parseBatch(Buffer.from('{"events":[],"dropped":0}')) // { events: [], dropped: 0 }
+ * ```
+ */
+export function parseBatch(
+  body: Buffer | string,
+  maxBytes = MAX_BATCH_BYTES,
+  maxEvents = MAX_BATCH_EVENTS,
+): Batch {
+  const size = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+  if (size > maxBytes) throw new BatchError(413, `batch of ${size} bytes: at most ${maxBytes}`);
+  let v: unknown;
+  try {
+    v = JSON.parse(typeof body === "string" ? body : body.toString("utf8"));
+  } catch {
+    throw new BatchError(400, "the batch is not JSON");
+  }
+  const list = Array.isArray(v) ? v : isObj(v) ? v.events : undefined;
+  if (!Array.isArray(list)) throw new BatchError(400, 'a batch is {"events": [...]} or an array of events');
+  if (list.length > maxEvents) throw new BatchError(413, `${list.length} events: at most ${maxEvents}`);
+  const dropped = isObj(v) && v.dropped !== undefined ? v.dropped : 0;
+  if (typeof dropped !== "number" || !Number.isInteger(dropped) || dropped < 0)
+    throw new BatchError(400, "dropped must be a count");
+  return { events: list.map((e, i) => record(e, i)), dropped };
+}

@@ -1,0 +1,119 @@
+/**
+ * The SOCKIT_TRACE exporter under a viewer that is not there or that stalls: the traced program
+ * runs on, every event is either sent, dropped and counted, or still waiting, and the process
+ * exits promptly (the exporter keeps nothing alive). And with a live viewer, every call arrives.
+ */
+import assert from "node:assert/strict";
+import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { serveTraceView } from "../src/services/traceview/index.js";
+import { FINAL_FLUSH_MS, POST_EVENTS_MAX, QUEUE_MAX } from "../src/trace-export.js";
+import { closedPort } from "./support/kit.js";
+import { start } from "./support/spawn.js";
+
+const ROOT = fileURLToPath(new URL("../src/", import.meta.url));
+/** socket() + close() per round: two events each. */
+const ROUNDS = 3000;
+
+describe("the trace exporter", { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "sockit-trace-export-"));
+  const script = join(dir, "traced.mjs");
+  writeFileSync(
+    script,
+    `
+import { performance } from "node:perf_hooks";
+import { socket, AF_INET, SOCK_STREAM } from ${JSON.stringify(join(ROOT, "index.js"))};
+import { exporterStats } from ${JSON.stringify(join(ROOT, "trace-export.js"))};
+const t0 = performance.now();
+for (let i = 0; i < ${ROUNDS}; i++) {
+  const s = socket(AF_INET, SOCK_STREAM);
+  await s.close();
+  // a program that does I/O lets the exporter send; one that never yields fills the queue
+  if (process.env.YIELD_EVERY && i % Number(process.env.YIELD_EVERY) === 0) await new Promise((r) => setTimeout(r, 1));
+}
+const loopMs = performance.now() - t0;
+const ended = performance.now();
+process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs, exitMs: performance.now() - ended })));
+`,
+  );
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function runTraced(
+    target: string,
+    yieldEvery = 0,
+  ): Promise<{ sent: number; dropped: number; queued: number; exitMs: number; wallMs: number }> {
+    const t0 = Date.now();
+    const env = {
+      ...process.env,
+      SOCKIT_TRACE: target,
+      YIELD_EVERY: yieldEvery > 0 ? String(yieldEvery) : "",
+    };
+    const child = start(process.execPath, [script], env);
+    const code = await child.exit(8000);
+    const wallMs = Date.now() - t0;
+    assert.equal(code, 0, child.stderr());
+    assert.equal(child.stderr(), "", "nothing thrown into or printed by the program");
+    return { ...JSON.parse(child.stdout()), wallMs };
+  }
+
+  test("no viewer (connection refused): every event dropped and counted, the program exits at once", async () => {
+    await using closed = await closedPort();
+    const r = await runTraced(`http://${closed.address}`);
+    assert.equal(r.sent, 0);
+    assert.equal(r.dropped + r.queued, 2 * ROUNDS, `every event accounted for: ${JSON.stringify(r)}`);
+    assert.ok(r.dropped >= 2 * ROUNDS - QUEUE_MAX, `dropped when the queue is full: ${JSON.stringify(r)}`);
+    assert.ok(r.exitMs < FINAL_FLUSH_MS + 400, `exits promptly after its work: ${r.exitMs} ms`);
+  });
+
+  test("a viewer that accepts and never answers: the program is not held up and exits promptly", async () => {
+    const held = new Set<net.Socket>();
+    const stall = net.createServer((s) => {
+      held.add(s);
+      s.on("data", () => {}); // reads, never answers
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => stall.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = stall.address() as net.AddressInfo;
+      const r = await runTraced(`http://127.0.0.1:${port}`);
+      assert.equal(r.sent, 0);
+      // one batch may still be on its way when the program ends; every other event is counted
+      assert.ok(
+        r.dropped + r.queued >= 2 * ROUNDS - POST_EVENTS_MAX,
+        `every event but one batch accounted for: ${JSON.stringify(r)}`,
+      );
+      assert.ok(
+        r.dropped >= 2 * ROUNDS - QUEUE_MAX - POST_EVENTS_MAX,
+        `full queue drops: ${JSON.stringify(r)}`,
+      );
+      assert.ok(r.exitMs < FINAL_FLUSH_MS + 400, `exits promptly although a request hangs: ${r.exitMs} ms`);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => stall.close(r));
+    }
+  });
+
+  test("a live viewer gets every call, tagged with pid, process name and socket ids", async () => {
+    const v = await serveTraceView("127.0.0.1:0");
+    try {
+      const r = await runTraced(`http://${v.address}`, 100);
+      assert.equal(r.dropped, 0, JSON.stringify(r));
+      assert.equal(r.sent, 2 * ROUNDS);
+      const evs = v.web.events;
+      assert.equal(evs.length, 2 * ROUNDS);
+      assert.deepEqual(new Set(evs.map((e) => e.proc)), new Set(["traced.mjs"]));
+      assert.equal(new Set(evs.map((e) => e.pid)).size, 1);
+      assert.deepEqual(
+        evs.slice(0, 4).map((e) => `${e.call} #${e.sock}`),
+        ["socket #1", "close #1", "socket #2", "close #2"],
+        "a descriptor reused after close is a new socket",
+      );
+    } finally {
+      await v.close();
+    }
+  });
+});

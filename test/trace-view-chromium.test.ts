@@ -1,0 +1,133 @@
+/**
+ * `sockit trace-view` end to end: the daytime lab runs as two processes with SOCKIT_TRACE
+ * pointing at a viewer, and headless Chromium shows the sequence diagram — one lane per process,
+ * each process's calls in order, arrows for the connection, the data and the tear-down. The
+ * screenshot is the one docs/tutorial chapter 2 shows. Then the page's JSON export, replayed by
+ * `sockit trace-view FILE`, draws the same calls.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { needs, peerPath } from "./support/peers.js";
+import { SOCKIT } from "./support/sockit-serve.js";
+import { type Child, start } from "./support/spawn.js";
+
+const server = fileURLToPath(new URL("../examples/02-client-server/daytime-server.js", import.meta.url));
+const client = fileURLToPath(new URL("../examples/02-client-server/daytime-client.js", import.meta.url));
+const SHOT = fileURLToPath(new URL("../../docs/img/trace-view-daytime.png", import.meta.url));
+
+const SERVER_CALLS = ["socket", "bind", "listen", "getsockname", "accept", "sendall", "recv", "close"];
+const CLIENT_CALLS = ["socket", "connect", "getsockname", "recv", "sendall", "close"];
+
+/** The environment without SOCKIT_TRACE, plus `extra`. */
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const e = { ...process.env, ...extra };
+  if (extra.SOCKIT_TRACE === undefined) delete e.SOCKIT_TRACE;
+  return e;
+}
+
+interface Drawn {
+  lanes: string[];
+  calls: Record<string, string[]>;
+  arrows: string[];
+}
+
+// (expressions as text: they run in the page, whose DOM types this project does not load)
+const READ_PAGE = `(() => {
+  const lanes = [...document.querySelectorAll("g.lane")].map((g) => g.dataset.proc);
+  const calls = {};
+  for (const g of document.querySelectorAll("g.ev")) (calls[g.dataset.proc] ??= []).push(g.dataset.call);
+  const arrows = [...document.querySelectorAll("line.arrow")].map(
+    (l) => l.classList[1] + " " + l.dataset.from + " -> " + l.dataset.to);
+  return { lanes, calls, arrows };
+})()`;
+
+describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]), timeout: 90_000 }, () => {
+  const children: Child[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "sockit-trace-view-"));
+  after(async () => {
+    for (const c of children) {
+      c.kill("SIGTERM");
+      await c.exit().catch(() => {});
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function viewer(args: string[]): Promise<string> {
+    const v = start(process.execPath, [SOCKIT, "trace-view", "--port", "0", ...args], env());
+    children.push(v);
+    const [, address] = await v.line(/on http:\/\/(\S+)\//);
+    return address!;
+  }
+
+  async function drawn(url: string, want: (d: Drawn) => boolean, shot?: string): Promise<Drawn> {
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({
+      executablePath: peerPath("chromium"),
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1100, height: 420 } });
+      await page.goto(url);
+      let last: Drawn | undefined;
+      for (let i = 0; i < 100; i++) {
+        last = (await page.evaluate(READ_PAGE)) as Drawn;
+        if (want(last)) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (shot !== undefined) {
+        mkdirSync(join(shot, ".."), { recursive: true });
+        await page.locator("#diagram").screenshot({ path: shot });
+      }
+      return last!;
+    } finally {
+      await browser.close();
+    }
+  }
+
+  const complete = (d: Drawn) =>
+    (d.calls["daytime-server.js"]?.length ?? 0) >= SERVER_CALLS.length &&
+    (d.calls["daytime-client.js"]?.length ?? 0) >= CLIENT_CALLS.length;
+
+  let saved = "";
+  test("live: two lanes, each process's calls in order, arrows for set-up, data and tear-down", async () => {
+    const at = await viewer([]);
+    const traced = env({ SOCKIT_TRACE: `http://${at}` });
+    const srv = start(process.execPath, [server, "0", "127.0.0.1"], traced);
+    children.push(srv);
+    const [, host, port] = await srv.line(/listening on (\S+):(\d+)/);
+    const cli = start(process.execPath, [client, host!, port!], traced);
+    assert.equal(await cli.exit(), 0, cli.stderr());
+    await srv.line(/acknowledgement/);
+
+    const d = await drawn(`http://${at}/`, complete, SHOT);
+    assert.deepEqual([...d.lanes].sort(), ["daytime-client.js", "daytime-server.js"]);
+    assert.deepEqual(d.calls["daytime-server.js"], SERVER_CALLS);
+    assert.deepEqual(d.calls["daytime-client.js"], CLIENT_CALLS);
+    assert.deepEqual([...d.arrows].sort(), [
+      "data daytime-client.js:sendall -> daytime-server.js:recv",
+      "data daytime-server.js:sendall -> daytime-client.js:recv",
+      "setup daytime-client.js:connect -> daytime-server.js:accept",
+      "teardown daytime-client.js:close -> daytime-server.js:close",
+      "teardown daytime-server.js:close -> daytime-client.js:close",
+    ]);
+    const res = await fetch(`http://${at}/trace.json`);
+    saved = await res.text();
+    srv.kill("SIGTERM");
+    assert.equal(await srv.exit(), 0);
+  });
+
+  test("replay: the JSON export, served by `sockit trace-view FILE`, draws the same calls", async () => {
+    assert.ok(saved.length > 0, "the live test saved a trace");
+    const file = join(dir, "trace.json");
+    writeFileSync(file, saved);
+    const at = await viewer([file]);
+    const d = await drawn(`http://${at}/`, complete);
+    assert.deepEqual(d.calls["daytime-server.js"], SERVER_CALLS);
+    assert.deepEqual(d.calls["daytime-client.js"], CLIENT_CALLS);
+    assert.equal(d.arrows.filter((a) => a.startsWith("setup ")).length, 1);
+  });
+});

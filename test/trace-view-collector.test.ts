@@ -1,0 +1,124 @@
+/**
+ * The trace viewer's collector under hostile input: oversize bodies, bad JSON, wrong types and
+ * methods answer 4xx and the collector goes on taking good batches; the batch parser, fed any
+ * JSON value or any string (fast-check, fixed seed; FC_SEED overrides), returns checked events or
+ * throws a BatchError with a 4xx status — nothing else — and refuses a body past its maximum size.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import fc from "fast-check";
+import { BatchError, MAX_BATCH_BYTES, parseBatch, serveTraceView } from "../src/services/traceview/index.js";
+
+const seed = Number(process.env.FC_SEED ?? 42);
+
+const GOOD = {
+  pid: 7,
+  proc: "app.js",
+  sock: 1,
+  fd: 3,
+  call: "send",
+  args: ["b'hi'"],
+  result: "2",
+  len: 2,
+  hex: "6869",
+  t: 1_700_000_000_000.5,
+  dur: 0.1,
+};
+
+describe("the collector answers hostile POSTs with 4xx and keeps working", { timeout: 30_000 }, () => {
+  let v: Awaited<ReturnType<typeof serveTraceView>>;
+  before(async () => {
+    v = await serveTraceView("127.0.0.1:0");
+  });
+  after(async () => {
+    await v.close();
+  });
+
+  const post = async (body: string | Uint8Array, type = "application/json"): Promise<number> => {
+    const res = await fetch(`http://${v.address}/events`, {
+      method: "POST",
+      headers: { "content-type": type },
+      body,
+    });
+    await res.arrayBuffer();
+    return res.status;
+  };
+
+  test("oversize, bad JSON, not a batch, bad fields, wrong type, wrong method", async () => {
+    assert.equal(await post(Buffer.alloc(MAX_BATCH_BYTES + 1, 0x20)), 413);
+    assert.equal(await post("{not json"), 400);
+    assert.equal(await post('{"events": 5}'), 400);
+    assert.equal(await post(JSON.stringify({ events: [{ ...GOOD, pid: "7" }] })), 400);
+    assert.equal(await post(JSON.stringify({ events: [{ ...GOOD, hex: "zz" }] })), 400);
+    assert.equal(await post(JSON.stringify({ events: [{ ...GOOD, call: "<script>" }] })), 400);
+    assert.equal(await post(JSON.stringify({ events: Array(2000).fill(GOOD) })), 413);
+    assert.equal(await post(JSON.stringify({ events: [GOOD] }), "text/plain"), 415);
+    const put = await fetch(`http://${v.address}/events`, { method: "PUT", body: "x" });
+    await put.arrayBuffer();
+    assert.equal(put.status, 405);
+    assert.equal(v.web.events.length, 0, "nothing refused was kept");
+    assert.equal(await post(JSON.stringify({ events: [GOOD], dropped: 3 })), 204);
+    const saved = (await (await fetch(`http://${v.address}/trace.json`)).json()) as unknown[];
+    assert.deepEqual(saved, [GOOD]);
+    const page = await fetch(`http://${v.address}/`);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<title>sockit trace-view<\/title>/);
+  });
+});
+
+describe("parseBatch on any input", () => {
+  const verdict = (body: string): "ok" | number => {
+    try {
+      const b = parseBatch(body, 4096, 16);
+      for (const e of b.events) assert.ok(Number.isInteger(e.pid) && typeof e.call === "string");
+      return "ok";
+    } catch (err) {
+      assert.ok(err instanceof BatchError, `only BatchError escapes, got ${String(err)}`);
+      assert.ok(err.status === 400 || err.status === 413, `4xx: ${err.status}`);
+      return err.status;
+    }
+  };
+
+  test("any JSON value: checked events or a 4xx BatchError", () => {
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), (j) => {
+        verdict(JSON.stringify(j) ?? "null");
+      }),
+      { seed, numRuns: 400 },
+    );
+  });
+
+  test("batches with fields of any type: checked, never passed through unchecked", () => {
+    const field = fc.oneof(
+      fc.string(),
+      fc.integer(),
+      fc.double(),
+      fc.constant(null),
+      fc.array(fc.string(), { maxLength: 3 }),
+    );
+    fc.assert(
+      fc.property(
+        fc.dictionary(fc.constantFrom(...Object.keys(GOOD), "addr", "error", "newSock"), field),
+        (over) => {
+          const v = verdict(JSON.stringify({ events: [{ ...GOOD, ...over }] }));
+          if (v === "ok") {
+            const e = parseBatch(JSON.stringify({ events: [{ ...GOOD, ...over }] })).events[0]!;
+            assert.equal(typeof e.t, "number");
+            assert.ok(e.hex === undefined || /^[0-9a-f]*$/.test(e.hex));
+          }
+        },
+      ),
+      { seed, numRuns: 400 },
+    );
+  });
+
+  test("any string, and any body past the maximum size: 413 before parsing", () => {
+    fc.assert(
+      fc.property(fc.string({ maxLength: 200 }), (s) => {
+        verdict(s);
+        assert.equal(verdict(`[${" ".repeat(4096)}${s}]`), 413);
+      }),
+      { seed, numRuns: 300 },
+    );
+  });
+});
