@@ -670,17 +670,15 @@ export class FtpSession {
   async #prot(arg: string): Promise<boolean> {
     const level = arg.trim().toUpperCase();
     if (!this.#secure) await this.#reply(503, "PROT needs a protected control connection: AUTH TLS first.");
+    else if (level === "C" && this.#h.opts.tlsRequired)
+      await this.#reply(534, "PROT C refused: this server requires protected data connections.");
     else if (!this.#pbsz) await this.#reply(503, "Send PBSZ 0 before PROT.");
     else if (level === "P") {
       this.#protP = true;
       await this.#reply(200, "Protection level set to P: data connections use TLS.");
     } else if (level === "C") {
-      if (this.#h.opts.tlsRequired)
-        await this.#reply(534, "PROT C refused: this server requires protected data connections.");
-      else {
-        this.#protP = false;
-        await this.#reply(200, "Protection level set to C: data connections are plain.");
-      }
+      this.#protP = false;
+      await this.#reply(200, "Protection level set to C: data connections are plain.");
     } else if (level === "S" || level === "E")
       await this.#reply(536, `PROT ${level} not supported; use PROT P (or C).`);
     else await this.#reply(504, `PROT ${arg}: unknown protection level; use P or C.`);
