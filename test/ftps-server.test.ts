@@ -290,10 +290,14 @@ f.quit()
           "--tls",
           "--ca",
           caFile,
+          "--trace",
           `ftp://localhost:${port}/`,
         ]);
         assert.equal(ok.code, 0, ok.stderr);
         assert.match(ok.stdout, / a\.txt$/m);
+        // --trace shows both handshakes as calls: the control connection's, then the data connection's
+        const shakes = ok.stderr.match(/^do_handshake\(\d+\) = TLSv1\.[23] \S+$/gm) ?? [];
+        assert.equal(shakes.length, 2, ok.stderr);
         await servers.stop(child);
       },
     );
