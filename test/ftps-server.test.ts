@@ -11,6 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
+import { OSError } from "../src/errors/index.js";
 import { dial } from "../src/net/index.js";
 import { serveFtp } from "../src/services/ftp/index.js";
 import { needs, peerPath } from "./support/peers.js";
@@ -19,7 +20,7 @@ import { type Child, start } from "./support/spawn.js";
 import { ChildSet, runToEnd, tlsFiles } from "./support/tls-fixture.js";
 
 const LIMIT = { timeout: 60_000 };
-const { dir, good, caFile, certFile, keyFile, remove } = tlsFiles("ftps");
+const { dir, ca, good, caFile, certFile, keyFile, remove } = tlsFiles("ftps");
 const root = join(dir, "root");
 mkdirSync(root);
 const small = "alpha over TLS\n";
@@ -231,6 +232,20 @@ f.quit()
         }
       },
     );
+
+    test("a key that does not belong to the certificate is refused at start (EINVAL)", LIMIT, async () => {
+      const tls = { cert: good.cert, key: ca.key };
+      const started = await serveFtp({ root, address: "127.0.0.1:0", tls }).then(
+        async (srv) => {
+          await srv.close();
+          return undefined;
+        },
+        (e: unknown) => e,
+      );
+      assert.ok(started instanceof OSError, "the server started with a key that is not the certificate's");
+      assert.equal(started.code, "EINVAL");
+      assert.match(started.message, /does not belong/);
+    });
 
     test("a client that stalls its handshake after 234 is dropped and frees its slot", LIMIT, async () => {
       const srv = await serveFtp({
