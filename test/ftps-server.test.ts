@@ -247,6 +247,28 @@ f.quit()
       assert.match(started.message, /does not belong/);
     });
 
+    test("closing the server ends a handshake in progress at once", LIMIT, async () => {
+      const srv = await serveFtp({
+        root,
+        address: "127.0.0.1:0",
+        tls: { cert: good.cert, key: good.key },
+        tlsHandshakeMs: 30_000,
+      });
+      const c = await dial("tcp", srv.address, { timeout: 5000 });
+      try {
+        c.setReadDeadline(Date.now() + 5000);
+        assert.match((await c.read())?.toString() ?? "", /^220 /);
+        await c.write("AUTH TLS\r\n");
+        assert.match((await c.read())?.toString() ?? "", /^234 /);
+        const t0 = Date.now();
+        await srv.close();
+        assert.ok(Date.now() - t0 < 3000, `close took ${Date.now() - t0} ms`);
+      } finally {
+        c.abort();
+        await srv.close();
+      }
+    });
+
     test("a client that stalls its handshake after 234 is dropped and frees its slot", LIMIT, async () => {
       const srv = await serveFtp({
         root,

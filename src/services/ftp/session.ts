@@ -165,6 +165,8 @@ export class FtpSession {
   #protP = false;
   /** The read loop waits here after an AUTH, until the dispatcher has switched (or not). */
   #authDone: ((readOn: boolean) => void) | undefined;
+  /** Aborted when the server shuts down (ends a handshake in progress). */
+  #stop: AbortSignal | undefined;
 
   constructor(conn: Conn, host: SessionHost) {
     this.#c = conn;
@@ -180,6 +182,7 @@ export class FtpSession {
 
   /** Runs the session to its end; never rejects. */
   async run(signal: AbortSignal): Promise<void> {
+    this.#stop = signal;
     const onStop = () =>
       void this.#reply(421, "Server shutting down.")
         .catch(() => {})
@@ -644,7 +647,12 @@ export class FtpSession {
     }
     await this.#reply(234, `AUTH ${mech} successful; starting the TLS handshake.`);
     try {
-      this.#c = await upgradeTLS(this.#c, { ...tls, server: true, timeout: this.#h.opts.tlsHandshakeMs });
+      this.#c = await upgradeTLS(this.#c, {
+        ...tls,
+        server: true,
+        timeout: this.#h.opts.tlsHandshakeMs,
+        ...(this.#stop === undefined ? {} : { signal: this.#stop }),
+      });
     } catch (err) {
       this.#h.emit({
         type: "tls",
