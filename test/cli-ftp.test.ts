@@ -47,6 +47,10 @@ describe("sockit ftp: arguments → plan", () => {
     assert.equal(q.address, "[::1]:0");
     assert.deepEqual(q.passivePorts, [50000, 50010]);
     assert.equal(q.idleMs, 5000);
+    const t = planServeFtp(undefined, { tlsRequired: true, cert: "c.pem", key: "k.pem" }, {});
+    assert.deepEqual(t.tlsFlags, { tls: true, cert: "c.pem", key: "k.pem" }); // --tls-required implies --tls
+    assert.equal(t.tlsRequired, true);
+    assert.equal(planServeFtp(undefined, {}, {}).tlsFlags, undefined);
     for (const [o, parent, re] of <[ServeFtpFlags, Record<string, string>, RegExp][]>[
       [{ user: ["nopassword"] }, {}, /--user must be NAME:PASSWORD/],
       [{ user: ["anonymous:x"] }, {}, /anonymous login/],
@@ -54,6 +58,8 @@ describe("sockit ftp: arguments → plan", () => {
       [{ passivePorts: "6000-5000" }, {}, /--passive-ports/],
       [{}, { port: "echo=7" }, /--port for serve ftp/],
       [{ maxLine: "10" }, {}, /--max-line/],
+      [{ cert: "c.pem", key: "k.pem" }, {}, /--cert and --key need --tls/],
+      [{ tls: true, cert: "c.pem" }, {}, /give both --cert FILE and --key FILE/],
     ])
       assert.throws(() => planServeFtp(undefined, o, parent), re);
   });

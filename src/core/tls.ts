@@ -71,6 +71,8 @@ export interface TLSOptions {
   readonly requestCert?: boolean | undefined;
   /** A context made once by {@link tlsContext}, instead of cert/key/ca/versions (faster). */
   readonly context?: tls.SecureContext | undefined;
+  /** Client: a session from {@link tlsSession} to resume (FTPS data connections resume the control connection's). */
+  readonly session?: Buffer | undefined;
 }
 
 /**
@@ -90,6 +92,8 @@ export interface TLSInfo {
   readonly authorized: boolean;
   /** Why it did not verify (OpenSSL's code, e.g. `"DEPTH_ZERO_SELF_SIGNED_CERT"`), when verification was off. */
   readonly verifyError: string | undefined;
+  /** True when the handshake resumed an earlier session (abbreviated handshake). */
+  readonly resumed: boolean;
   /** The peer's certificate and its issuers (leaf first); empty when the peer sent none. */
   readonly chain: readonly PeerCertificate[];
 }
@@ -120,6 +124,8 @@ export interface PeerCertificate {
 interface TLSState {
   readonly sock: tls.TLSSocket;
   ready: Promise<TLSInfo>;
+  /** The latest session (ticket) the server sent us, for resumption. */
+  session?: Buffer;
 }
 
 const STATE = new WeakMap<StreamSocket, TLSState>();
@@ -234,6 +240,7 @@ export function startTLS(
     rejectUnauthorized: verify,
     ...(checkName ? {} : { checkServerIdentity: () => undefined }),
     ...(opts.alpn === undefined ? {} : { ALPNProtocols: [...opts.alpn] }),
+    ...(opts.session === undefined ? {} : { session: opts.session }),
   });
   return finish(t, h, "secureConnect", w);
 }
@@ -371,7 +378,10 @@ function finish(
       const info = describe(t);
       sp?.ok(sym(`${info.protocol} ${info.cipher}`));
       const s = new StreamSocket(t, h.fd, h.unix, h.remote);
-      STATE.set(s, { sock: t, ready: Promise.resolve(info) });
+      const st: TLSState = { sock: t, ready: Promise.resolve(info) };
+      // TLS 1.3 tickets come after the handshake: keep the latest for tlsSession()
+      if (event === "secureConnect") t.on("session", (b: Buffer) => (st.session = b));
+      STATE.set(s, st);
       resolve(s);
     };
     const onError = (e: Error) => done(handshakeError(e, address));
@@ -457,6 +467,7 @@ function describe(t: tls.TLSSocket): TLSInfo {
     alpn: typeof t.alpnProtocol === "string" ? t.alpnProtocol : undefined,
     authorized: t.authorized,
     verifyError: t.authorizationError == null ? undefined : String(t.authorizationError),
+    resumed: t.isSessionReused(),
     chain,
   };
 }
@@ -488,6 +499,18 @@ export function tlsHandshake(s: StreamSocket): Promise<TLSInfo> {
     );
   }
   return st.ready;
+}
+
+/**
+ * The session of a TLS client connection, to resume on another connection to the same server
+ * (the `session` option): the latest ticket the server sent, or undefined (plain, or none yet).
+ *
+ * @example `const data = await startTLS(plain, { ...opts, session: tlsSession(control) });`
+ */
+export function tlsSession(s: StreamSocket): Buffer | undefined {
+  const st = STATE.get(s);
+  if (st === undefined) return undefined;
+  return st.session ?? st.sock.getSession();
 }
 
 /** True when `s` is a TLS connection. @example `if (isTLS(s)) …` */

@@ -6,7 +6,7 @@
  */
 import { type Endpoint, formatEndpoint } from "../core/endpoint.js";
 import type { StreamSocket } from "../core/stream.js";
-import { type TLSInfo, tlsHandshake, tlsInfo } from "../core/tls.js";
+import { type TLSInfo, tlsHandshake, tlsInfo, tlsSession } from "../core/tls.js";
 import type { Wait } from "../core/wait.js";
 import { argTypeError, checkInt, type OSError, TimeoutError, UnexpectedEOFError } from "../errors/index.js";
 import { DEFAULT_MAX_LINE, MAX_RECV } from "../limits.js";
@@ -119,6 +119,16 @@ export class Conn implements ConnLike {
    */
   get tls(): TLSInfo | undefined {
     return tlsInfo(this.#s);
+  }
+
+  /**
+   * The TLS session of a client connection, to resume on another connection to the same
+   * server (the `session` TLS option; FTPS data connections resume the control connection's);
+   * undefined for a plain connection or before the server sent one.
+   * @example `const data = await upgradeTLS(plain, { serverName: "ftp.example", session: control.tlsSession });`
+   */
+  get tlsSession(): Buffer | undefined {
+    return tlsSession(this.#s);
   }
 
   /**

@@ -59,6 +59,8 @@ export function checkTLSOptions(v: unknown, name = "tls"): TLSOptions {
   pem(`${name}.ca`, o.ca);
   pem(`${name}.cert`, o.cert);
   pem(`${name}.key`, o.key);
+  if (o.session !== undefined && !Buffer.isBuffer(o.session))
+    throw argTypeError(`${name}.session`, "a Buffer from conn.tlsSession", o.session);
   for (const k of ["minVersion", "maxVersion"] as const) {
     const x = o[k];
     if (x !== undefined && !VERSIONS.has(x)) throw argTypeError(`${name}.${k}`, '"TLSv1.2" or "TLSv1.3"', x);

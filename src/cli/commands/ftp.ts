@@ -27,6 +27,7 @@ import { addGlobalOptions } from "../globals.js";
 import { humanBytes, progressWanted } from "../session/progress.js";
 import { parseHostPort } from "../session/address.js";
 import { onSignals } from "../session/stop.js";
+import { clientTLS, describeTLS, serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 import { busyPortError } from "./serve.js";
 
@@ -63,6 +64,18 @@ export interface ServeFtpFlags {
   badPasswordDelay?: string;
   maxBadPasswords?: string;
   dataTimeout?: string;
+  tls?: boolean;
+  cert?: string;
+  key?: string;
+  tlsRequired?: boolean;
+}
+
+/**
+ * `serve ftp`'s plan: the server options, and the TLS flags (the files are read when it runs).
+ * @example `planServeFtp(undefined, { tls: true }, {}).tlsFlags // { tls: true }`
+ */
+export interface ServeFtpPlan extends FtpServerOptions {
+  readonly tlsFlags?: TLSFlags;
 }
 
 /**
@@ -75,7 +88,7 @@ export function planServeFtp(
   dir: string | undefined,
   o: ServeFtpFlags,
   parent: { host?: string; port?: string; maxConns?: string; maxPerSource?: string; idle?: string },
-): FtpServerOptions {
+): ServeFtpPlan {
   const users: Record<string, string> = {};
   for (const u of o.user ?? []) {
     const i = u.indexOf(":");
@@ -109,6 +122,11 @@ export function planServeFtp(
     throw new UsageError(`--bad-password-delay must be 0..60 seconds, got ${o.badPasswordDelay}`);
   const maxBad = int("max-bad-passwords", o.maxBadPasswords, 1, 1000);
   const dataTimeoutMs = seconds("data-timeout", o.dataTimeout);
+  const tls = o.tls === true || o.tlsRequired === true;
+  if (!tls && (o.cert !== undefined || o.key !== undefined))
+    throw new UsageError("--cert and --key need --tls");
+  if ((o.cert === undefined) !== (o.key === undefined))
+    throw new UsageError("give both --cert FILE and --key FILE");
   return {
     root: dir ?? ".",
     address: `${bracket(host)}:${Number(port)}`,
@@ -123,13 +141,26 @@ export function planServeFtp(
     ...(badDelay === undefined ? {} : { badPasswordDelayMs: Math.round(badDelay * 1000) }),
     ...(maxBad === undefined ? {} : { maxBadPasswords: maxBad }),
     ...(dataTimeoutMs === undefined ? {} : { dataTimeoutMs }),
+    ...(tls
+      ? {
+          tlsFlags: {
+            tls: true,
+            ...(o.cert === undefined ? {} : { cert: o.cert }),
+            ...(o.key === undefined ? {} : { key: o.key }),
+          },
+          tlsRequired: o.tlsRequired === true,
+        }
+      : {}),
   };
 }
 
 /** Serves until SIGINT/SIGTERM (or `stop`); resolves 0. */
-export async function runServeFtp(opts: FtpServerOptions, ctx: Context, stop?: AbortSignal): Promise<number> {
+export async function runServeFtp(plan: ServeFtpPlan, ctx: Context, stop?: AbortSignal): Promise<number> {
+  const { tlsFlags, ...opts } = plan;
+  const tls = tlsFlags === undefined ? undefined : serverTLS(tlsFlags, ctx);
   const srv = await serveFtp({
     ...opts,
+    ...(tls?.cert === undefined || tls.key === undefined ? {} : { tls: { cert: tls.cert, key: tls.key } }),
     onEvent: (e: FtpEvent) => ctx.info(`${e.type} ${e.peer}: ${e.detail}`),
   }).catch((err: unknown) => {
     throw busyPortError(err);
@@ -147,8 +178,18 @@ export async function runServeFtp(opts: FtpServerOptions, ctx: Context, stop?: A
       ? "no anonymous login"
       : `anonymous ${opts.anonymousWrite ? "read-write" : "read-only"}`,
     ...(users.length > 0 ? [`read-write for ${users.join(", ")}`] : []),
+    ...(tls === undefined
+      ? []
+      : [opts.tlsRequired ? "TLS required (AUTH TLS, PROT P)" : "TLS offered (AUTH TLS)"]),
   ].join("; ");
-  const tryIt = [`sockit ftp ls ftp://${srv.address}/`, `curl ftp://${srv.address}/`, `lftp ${srv.address}`];
+  const tryIt =
+    tls === undefined
+      ? [`sockit ftp ls ftp://${srv.address}/`, `curl ftp://${srv.address}/`, `lftp ${srv.address}`]
+      : [
+          `sockit ftp ls --tls --ca CERT ftp://${srv.address}/`,
+          `curl --ssl-reqd --cacert CERT ftp://${srv.address}/`,
+          `lftp -e "set ftp:ssl-force true; set ssl:ca-file CERT" ${srv.address}`,
+        ];
   if (ctx.opts.json)
     ctx.io.stdout.write(
       `${JSON.stringify({ listening: srv.address, root: srv.root, access, try: tryIt })}\n`,
@@ -222,7 +263,7 @@ export function parseFtpTarget(text: string): FtpTarget {
 }
 
 /** The client's common flags. */
-export interface FtpClientFlags {
+export interface FtpClientFlags extends TLSFlags {
   user?: string;
   active?: boolean;
   timeout?: string;
@@ -238,13 +279,16 @@ async function connectTo(t: FtpTarget, o: FtpClientFlags, ctx: Context): Promise
     password = i < 0 ? (ctx.io.env.SOCKIT_FTP_PASSWORD ?? "") : o.user.slice(i + 1);
   }
   const timeout = seconds("timeout", o.timeout) ?? 30_000;
+  const tls = clientTLS(o, ctx);
   const ftp = await FtpClient.connect(t.address, {
     ...(user === undefined ? {} : { user }),
     ...(password === undefined ? {} : { password }),
     active: o.active === true,
     timeout,
+    ...(tls === undefined ? {} : { tls }),
   });
   ctx.info(`connected to ${t.address} as ${user ?? "anonymous"} (${o.active ? "active" : "passive"} mode)`);
+  if (ftp.tls !== undefined) ctx.info(`${describeTLS(ftp.tls)}; data connections TLS (PROT P)`);
   return ftp;
 }
 
@@ -435,6 +479,16 @@ export function register(program: Command, reg: CommandRegistry): void {
     .option("--bad-password-delay <seconds>", "wait before answering a wrong password (default 1)")
     .option("--max-bad-passwords <n>", "wrong passwords before the session is closed (default 3)")
     .option("--data-timeout <seconds>", "wait for a data connection to open or move (default 30)")
+    .option(
+      "--tls",
+      "offer explicit FTPS (AUTH TLS, PBSZ/PROT P); without --cert/--key: a fresh self-signed certificate, its fingerprint printed",
+    )
+    .option("--cert <file>", "with --tls: the certificate chain (PEM)")
+    .option("--key <file>", "with --tls: its private key (PEM)")
+    .option(
+      "--tls-required",
+      "implies --tls; refuse USER/PASS before AUTH TLS (530) and transfers before PROT P (521)",
+    )
     .addHelpText(
       "after",
       `
@@ -447,7 +501,8 @@ digest for verification.
 Examples:
   sockit serve ftp                            . on ${DEFAULT_FTP_ADDRESS}, anonymous read-only
   sockit serve ftp /srv/files --user alice:pw alice may upload
-  sockit serve ftp --port 0 --json            any free port; where as JSON`,
+  sockit serve ftp --port 0 --json            any free port; where as JSON
+  sockit serve ftp --tls-required --cert cert.pem --key key.pem    FTPS only`,
     );
   srv.action((dir: string | undefined, opts: ServeFtpFlags) => {
     const given = (n: string) => serve.getOptionValueSource(n) === "cli";
@@ -477,7 +532,11 @@ Examples:
         "log in as NAME (default anonymous; password from SOCKIT_FTP_PASSWORD if omitted)",
       )
       .option("--active", "active mode: the server connects back (EPRT/PORT); default passive (EPSV/PASV)")
-      .option("-t, --timeout <seconds>", "give up after SECONDS without an answer (default 30)");
+      .option("-t, --timeout <seconds>", "give up after SECONDS without an answer (default 30)")
+      .option("--tls", "explicit FTPS: AUTH TLS, PBSZ 0, PROT P; data connections TLS too (session resumed)")
+      .option("--ca <file>", "with --tls: also trust the CA certificate(s) in FILE (PEM)")
+      .option("--servername <name>", "with --tls: the name to check in the certificate (default: the host)")
+      .option("--insecure", "with --tls: do NOT verify the server's certificate (prints a warning)");
     if (name === "get")
       c.option("-o, --output <file>", "where to write (default: the remote base name; - for stdout)").option(
         "-c, --continue",
@@ -523,6 +582,7 @@ Examples:
   sockit ftp ls ftp://127.0.0.1:2121/
   sockit ftp get ftp://127.0.0.1:2121/a.bin          (-c resumes a partial a.bin)
   sockit ftp put 127.0.0.1:2121 ./b.bin --user alice:pw
-  sockit ftp mv ftp://127.0.0.1:2121/b.bin c.bin --user alice:pw`,
+  sockit ftp mv ftp://127.0.0.1:2121/b.bin c.bin --user alice:pw
+  sockit ftp ls --tls --ca cert.pem ftp://localhost:2121/   (explicit FTPS; a bad certificate exits 3)`,
   );
 }

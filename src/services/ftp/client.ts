@@ -7,7 +7,7 @@
  */
 import { framed, type Framed, lines } from "../../codec/index.js";
 import { InterruptedError, OSError, TimeoutError } from "../../errors/index.js";
-import { type Conn, dial, type Listener, listen } from "../../net/index.js";
+import { type Conn, dial, type Listener, listen, type TLSOptions, upgradeTLS } from "../../net/index.js";
 import { joinHostPort } from "./data.js";
 import {
   formatEprt,
@@ -18,6 +18,12 @@ import {
   ReplyReader,
   unquotePath,
 } from "./protocol.js";
+
+/** The host of HOST:PORT or [V6]:PORT. */
+function hostOf(address: string): string {
+  const m = /^\[([^\]]*)\]:\d+$/.exec(address) ?? /^(.*):\d+$/.exec(address);
+  return m?.[1] ?? address;
+}
 
 /** The largest listing (LIST, NLST) the client accepts, in bytes. */
 const MAX_LISTING = 64 * 1024 * 1024;
@@ -77,6 +83,14 @@ export interface FtpClientOptions {
   readonly active?: boolean;
   /** Milliseconds to wait for a reply, a connection or data before TimeoutError (default 30 000). */
   readonly timeout?: number;
+  /**
+   * Explicit FTPS (RFC 4217): `AUTH TLS` before the login, then `PBSZ 0` and `PROT P`, and every
+   * data connection TLS too, resuming the control connection's session. `{}` verifies the
+   * server against the system roots with the host name of `address`; `ca`, `serverName`,
+   * `rejectUnauthorized: false` as for `dial`. A server that refuses AUTH TLS is an error: nothing
+   * is sent in plain text.
+   */
+  readonly tls?: TLSOptions;
 }
 
 /**
@@ -103,13 +117,17 @@ export interface TransferOptions {
  * ```
  */
 export class FtpClient {
-  readonly #c: Conn;
-  readonly #lines: Framed<string>;
+  #c: Conn;
+  #lines: Framed<string>;
   readonly #timeout: number;
   readonly #active: boolean;
   readonly #address: string;
+  /** The TLS options of data connections (PROT P), with the server name to check. */
+  #tls: TLSOptions | undefined;
   /** The FEAT keywords, upper-case (`EPSV`, `SIZE`, `HASH`, …). */
   features = new Set<string>();
+  /** The TLS facts of the last data connection (PROT P), e.g. whether it resumed the session. */
+  lastDataTLS: Conn["tls"] = undefined;
 
   private constructor(c: Conn, address: string, o: FtpClientOptions) {
     this.#c = c;
@@ -133,6 +151,7 @@ export class FtpClient {
     try {
       const hello = await ftp.#read();
       if (hello.code !== 220) throw new FtpReplyError("connect", hello, address);
+      if (o.tls !== undefined) await ftp.#startTLS(o.tls, timeout);
       const user = o.user ?? "anonymous";
       let r = await ftp.command(`USER ${user}`);
       if (r.code === 331)
@@ -141,12 +160,41 @@ export class FtpClient {
       const feat = await ftp.command("FEAT");
       if (feat.code === 211)
         for (const l of feat.lines.slice(1, -1)) ftp.features.add(l.trim().split(/\s+/)[0]!.toUpperCase());
+      if (o.tls !== undefined) {
+        await ftp.#expect("PBSZ 0", [200]);
+        await ftp.#expect("PROT P", [200]);
+        ftp.#tls = { ...o.tls, serverName: o.tls.serverName ?? hostOf(address) };
+      }
       await ftp.#expect("TYPE I", [200]);
       return ftp;
     } catch (err) {
-      c.abort();
+      ftp.#c.abort();
       throw err;
     }
+  }
+
+  /** AUTH TLS, then the handshake on the control connection (the server's 234 read whole first). */
+  async #startTLS(tls: TLSOptions, timeout: number): Promise<void> {
+    const r = await this.command("AUTH TLS");
+    if (r.code !== 234) throw new FtpReplyError("AUTH", r, this.#address); // never fall back to plain text
+    this.#c = await upgradeTLS(this.#c, { serverName: hostOf(this.#address), ...tls, timeout });
+    this.#lines = framed(this.#c, lines({ maxLine: 8192, encoding: "utf8", allowUnterminatedAtEnd: true }));
+  }
+
+  /** PROT P: the data connection becomes TLS (we are the client), resuming the control session. */
+  async #secure(d: Conn): Promise<Conn> {
+    if (this.#tls === undefined) return d;
+    const session = this.#c.tlsSession;
+    return upgradeTLS(d, {
+      ...this.#tls,
+      ...(session === undefined ? {} : { session }),
+      timeout: this.#timeout,
+    });
+  }
+
+  /** The TLS facts of the control connection (undefined without `tls`). @example `ftp.tls?.protocol // "TLSv1.3"` */
+  get tls(): Conn["tls"] {
+    return this.#c.tls;
   }
 
   async #read(): Promise<FtpReply> {
@@ -253,6 +301,8 @@ export class FtpClient {
       const r = await this.command(cmd);
       if (r.code !== 125 && r.code !== 150) throw new FtpReplyError(cmd.split(" ")[0]!, r, this.#address);
       if (prep.ln) data = await prep.ln.accept({ signal: AbortSignal.timeout(this.#timeout) });
+      data = await this.#secure(data!);
+      this.lastDataTLS = data.tls;
       let result: T;
       try {
         result = await io(data!);

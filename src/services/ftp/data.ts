@@ -51,23 +51,37 @@ export type DataPlan =
 /**
  * Opens the data connection the plan describes, within `timeoutMs`: accepts the control peer's
  * connection on the passive listener (others are reset), or dials the active address from the
- * control connection's local address. The passive listener is closed either way.
+ * control connection's local address. The passive listener is closed either way. `secure`
+ * (PROT P) starts TLS at once, before anything is read: a client's ClientHello may already be
+ * on its way.
  */
 export async function openData(
   plan: DataPlan,
   peerHost: string,
   localHost: string,
   timeoutMs: number,
+  secure?: (c: Conn) => Promise<Conn>,
 ): Promise<Conn> {
   const signal = AbortSignal.timeout(timeoutMs);
+  const wrap = async (c: Conn): Promise<Conn> => {
+    if (secure === undefined) return c;
+    try {
+      return await secure(c);
+    } catch (err) {
+      c.abort();
+      throw err;
+    }
+  };
   if (plan.kind === "active") {
-    return dial("tcp", joinHostPort(plan.host, plan.port), { timeout: timeoutMs, localAddress: localHost });
+    return wrap(
+      await dial("tcp", joinHostPort(plan.host, plan.port), { timeout: timeoutMs, localAddress: localHost }),
+    );
   }
   try {
     for (let i = 0; i < 16; i++) {
       const c = await plan.ln.accept({ signal });
       const ep = c.remoteEndpoint;
-      if (ep !== undefined && "address" in ep && sameHost(ep.address, peerHost)) return c;
+      if (ep !== undefined && "address" in ep && sameHost(ep.address, peerHost)) return await wrap(c);
       c.abort(); // someone else raced for the port: not the client's data
     }
     throw new Error("too many data connections from other addresses");

@@ -48,5 +48,5 @@ export {
   unquotePath,
 } from "./protocol.js";
 export { FtpServer, serveFtp } from "./server.js";
-export { FTP_COMMANDS, FTP_FEATURES } from "./session.js";
+export { FTP_COMMANDS, FTP_FEATURES, FTPS_FEATURES } from "./session.js";
 export { hashFile, PART_FILE } from "./transfer.js";

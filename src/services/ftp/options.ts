@@ -3,6 +3,7 @@
  *
  * @module
  */
+import type { TLSOptions } from "../../net/index.js";
 
 /** Where `sockit serve ftp` listens by default. @example `serveFtp({ root: ".", address: DEFAULT_FTP_ADDRESS })` */
 export const DEFAULT_FTP_ADDRESS = "127.0.0.1:2121";
@@ -47,6 +48,18 @@ export interface FtpServerOptions {
   readonly badPasswordDelayMs?: number;
   /** Wrong passwords a session may send before it is closed (default 3). */
   readonly maxBadPasswords?: number;
+  /**
+   * Explicit FTPS (RFC 4217): the certificate and key (PEM) to offer with `AUTH TLS`; data
+   * connections are TLS after `PROT P`. Without it `AUTH` is answered 502.
+   */
+  readonly tls?: Pick<TLSOptions, "cert" | "key" | "minVersion" | "maxVersion">;
+  /**
+   * Refuse `USER`/`PASS` (530) before `AUTH TLS`, and transfers (521) before `PROT P`
+   * (default false; needs {@link tls}).
+   */
+  readonly tlsRequired?: boolean;
+  /** How long a client may take over the TLS handshake after `234` (default 10 000 ms). */
+  readonly tlsHandshakeMs?: number;
   /** Called with each event (logins, refusals, transfers, errors). */
   readonly onEvent?: (e: FtpEvent) => void;
 }
@@ -56,7 +69,7 @@ export interface FtpServerOptions {
  * @example `{ type: "transfer", peer: "127.0.0.1:50000", detail: "RETR /a.bin 1048576 bytes" }`
  */
 export interface FtpEvent {
-  readonly type: "session" | "login" | "bad-password" | "refused" | "transfer" | "aborted" | "closed";
+  readonly type: "session" | "login" | "bad-password" | "refused" | "transfer" | "aborted" | "closed" | "tls";
   readonly peer: string;
   readonly detail: string;
 }
@@ -77,8 +90,8 @@ export interface FtpCounters {
 }
 
 /** The options with every default filled in. @example `const o: ResolvedFtpOptions = resolveFtpOptions({ root: "." })` */
-export type ResolvedFtpOptions = Required<Omit<FtpServerOptions, "passivePorts" | "onEvent">> &
-  Pick<FtpServerOptions, "passivePorts" | "onEvent">;
+export type ResolvedFtpOptions = Required<Omit<FtpServerOptions, "passivePorts" | "onEvent" | "tls">> &
+  Pick<FtpServerOptions, "passivePorts" | "onEvent" | "tls">;
 
 /**
  * The options with their defaults filled in; RangeError for a value out of range.
@@ -98,6 +111,9 @@ export function resolveFtpOptions(o: FtpServerOptions): ResolvedFtpOptions {
     maxLine: o.maxLine ?? 4096,
     badPasswordDelayMs: o.badPasswordDelayMs ?? 1000,
     maxBadPasswords: o.maxBadPasswords ?? 3,
+    tlsRequired: o.tlsRequired ?? false,
+    tlsHandshakeMs: o.tlsHandshakeMs ?? 10_000,
+    ...(o.tls ? { tls: o.tls } : {}),
     ...(o.passivePorts ? { passivePorts: o.passivePorts } : {}),
     ...(o.onEvent ? { onEvent: o.onEvent } : {}),
   };
@@ -112,6 +128,11 @@ export function resolveFtpOptions(o: FtpServerOptions): ResolvedFtpOptions {
   int("maxLine", r.maxLine, 64, 1 << 20);
   int("badPasswordDelayMs", r.badPasswordDelayMs, 0, 60_000);
   int("maxBadPasswords", r.maxBadPasswords, 1, 1000);
+  int("tlsHandshakeMs", r.tlsHandshakeMs, 1, 2 ** 31 - 1);
+  if (r.tls !== undefined && (r.tls.cert === undefined || r.tls.key === undefined))
+    throw new TypeError("tls needs cert and key (PEM)");
+  if (r.tlsRequired && r.tls === undefined)
+    throw new TypeError("tlsRequired needs tls (a certificate and key to offer with AUTH TLS)");
   if (r.passivePorts) {
     const [a, b] = r.passivePorts;
     int("passivePorts[0]", a, 1024, 65535);

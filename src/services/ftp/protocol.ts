@@ -319,6 +319,11 @@ export class CommandSplitter {
     this.#max = maxLine;
   }
 
+  /** Bytes of an unfinished line held back (something sent after the last line end). */
+  get pending(): number {
+    return this.#len;
+  }
+
   push(chunk: Uint8Array): Buffer[] | "too-long" {
     const b = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: Buffer[] = [];

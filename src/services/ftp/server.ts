@@ -5,9 +5,10 @@
  *
  * @module
  */
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { realpath, stat } from "node:fs/promises";
 import { makeOSError } from "../../errors/index.js";
-import { type Conn, type Listener, listen } from "../../net/index.js";
+import { type Conn, type Listener, listen, type TLSOptions } from "../../net/index.js";
 import { sourceKey } from "../rfc/source.js";
 import {
   type FtpCounters,
@@ -156,6 +157,7 @@ export class FtpServer {
  */
 export async function serveFtp(opts: FtpServerOptions): Promise<FtpServer> {
   const o = resolveFtpOptions(opts);
+  if (o.tls !== undefined) checkCertificate(o.tls);
   let root: string;
   try {
     root = await realpath(o.root);
@@ -172,4 +174,20 @@ export async function serveFtp(opts: FtpServerOptions): Promise<FtpServer> {
     throw makeOSError("ENOTDIR", { op: "serve", address: o.root, hint: "serve a directory, not a file" });
   const ln = await listen("tcp", o.address);
   return new FtpServer(ln, root, o);
+}
+
+/** A certificate and key that cannot work are refused at start, not at the first AUTH TLS. */
+function checkCertificate(tls: Pick<TLSOptions, "cert" | "key">): void {
+  const first = (v: TLSOptions["cert"]) => (Array.isArray(v) ? v[0] : v) as string | Buffer;
+  try {
+    const cert = new X509Certificate(first(tls.cert));
+    if (!cert.checkPrivateKey(createPrivateKey(first(tls.key))))
+      throw new Error("the key does not belong to the certificate");
+  } catch (err) {
+    throw makeOSError("EINVAL", {
+      op: "serve",
+      hint: `the TLS certificate or key is not usable (${(err as Error).message}); give a PEM certificate and its private key`,
+      cause: err,
+    });
+  }
 }

@@ -7,7 +7,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import { mkdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Conn } from "../../net/index.js";
+import { type Conn, upgradeTLS } from "../../net/index.js";
 import { type DataPlan, passiveListener, sameHost } from "./data.js";
 import type { FtpCounters, FtpEvent, ResolvedFtpOptions } from "./options.js";
 import { PathRefused, realPathIn, virtualPath } from "./paths.js";
@@ -36,6 +36,9 @@ const OPEN_COMMANDS = new Set([
   "NOOP",
   "OPTS",
   "AUTH",
+  "PBSZ",
+  "PROT",
+  "CCC",
   "STAT",
 ]);
 /** Commands that need write access. */
@@ -44,6 +47,8 @@ const WRITE_COMMANDS = new Set(["STOR", "APPE", "DELE", "MKD", "XMKD", "RMD", "X
 export const FTP_COMMANDS = [
   "ABOR",
   "APPE",
+  "AUTH",
+  "CCC",
   "CDUP",
   "CWD",
   "DELE",
@@ -63,7 +68,9 @@ export const FTP_COMMANDS = [
   "OPTS",
   "PASS",
   "PASV",
+  "PBSZ",
   "PORT",
+  "PROT",
   "PWD",
   "QUIT",
   "REST",
@@ -98,9 +105,19 @@ export const FTP_FEATURES = [
   "UTF8",
   "XSHA256",
 ];
+/** The FEAT lines added when the server has a certificate (RFC 4217). @example `FTPS_FEATURES[0] // "AUTH TLS"` */
+export const FTPS_FEATURES = ["AUTH TLS", "PBSZ", "PROT"];
+/** AUTH arguments that mean explicit TLS (RFC 4217 section 6: SSL and TLS-P/TLS-C are old synonyms). */
+const AUTH_TLS = new Set(["TLS", "TLS-C", "SSL", "TLS-P"]);
+/** Commands refused (530) before AUTH TLS when TLS is required. */
+const LOGIN_COMMANDS = new Set(["USER", "PASS"]);
+/** Commands that open a data connection: refused (521) before PROT P when TLS is required. */
+const DATA_COMMANDS = new Set(["RETR", "STOR", "APPE", "LIST", "NLST", "MLSD"]);
 const QUEUE_MAX = 8;
 
 type Item = ParsedCommand | "too-long" | null;
+/** An AUTH with bytes behind it before the handshake (plain text that would pass as protected). */
+const PIPELINED = new WeakSet<object>();
 
 /** Everything a session needs from its server. */
 export interface SessionHost {
@@ -116,7 +133,7 @@ function digest(s: string): Buffer {
 
 /** A control connection's state and command loop. */
 export class FtpSession {
-  readonly #c: Conn;
+  #c: Conn;
   readonly #h: SessionHost;
   readonly #peer: string;
   readonly #peerHost: string;
@@ -140,6 +157,16 @@ export class FtpSession {
   #xferBytes = 0;
   #abortedByAbor = false;
   #xferWhat = "";
+  /** The control connection is TLS (after AUTH TLS). */
+  #secure = false;
+  /** PBSZ 0 was given (after AUTH). */
+  #pbsz = false;
+  /** PROT P: data connections are TLS. */
+  #protP = false;
+  /** The read loop waits here after an AUTH, until the dispatcher has switched (or not). */
+  #authDone: ((readOn: boolean) => void) | undefined;
+  /** Aborted when the server shuts down (ends a handshake in progress). */
+  #stop: AbortSignal | undefined;
 
   constructor(conn: Conn, host: SessionHost) {
     this.#c = conn;
@@ -155,6 +182,7 @@ export class FtpSession {
 
   /** Runs the session to its end; never rejects. */
   async run(signal: AbortSignal): Promise<void> {
+    this.#stop = signal;
     const onStop = () =>
       void this.#reply(421, "Server shutting down.")
         .catch(() => {})
@@ -177,7 +205,7 @@ export class FtpSession {
           await this.#reply(item.code, item.text);
           continue;
         }
-        if (await this.#dispatch(item.verb, item.arg)) break;
+        if (item.verb === "AUTH" ? await this.#auth(item) : await this.#dispatch(item.verb, item.arg)) break;
         this.#idle.refresh();
       }
     } catch {
@@ -228,6 +256,19 @@ export class FtpSession {
             );
             continue;
           }
+          if (cmd.ok && cmd.verb === "AUTH") {
+            // RFC 4217: nothing may be read between AUTH and the handshake; whatever came with
+            // it was sent in plain text and must not pass as protected (command injection)
+            if (line !== got.at(-1) || split.pending > 0) {
+              PIPELINED.add(cmd);
+              this.#push(cmd);
+              continue;
+            }
+            const readOn = new Promise<boolean>((r) => (this.#authDone = r));
+            this.#push(cmd);
+            if (!(await readOn)) break;
+            continue;
+          }
           this.#push(cmd);
         }
         // backpressure: a client that pipelines commands waits while the queue is full
@@ -258,6 +299,11 @@ export class FtpSession {
 
   /** Handles one command; true to end the session. */
   async #dispatch(verb: string, arg: string): Promise<boolean> {
+    const o = this.#h.opts;
+    if (o.tlsRequired && !this.#secure && LOGIN_COMMANDS.has(verb)) {
+      await this.#reply(530, "This server requires TLS: send AUTH TLS first, then log in.");
+      return false;
+    }
     if (!this.#loggedIn && !OPEN_COMMANDS.has(verb)) {
       await this.#reply(530, "Please log in with USER and PASS first.");
       return false;
@@ -267,6 +313,10 @@ export class FtpSession {
         550,
         "Permission denied: this session is read-only (the server was not started with --write or --user).",
       );
+      return false;
+    }
+    if (o.tlsRequired && !this.#protP && DATA_COMMANDS.has(verb)) {
+      await this.#reply(521, "Data connections must be protected: send PBSZ 0 and PROT P first.");
       return false;
     }
     if (verb !== "RNTO") {
@@ -322,9 +372,11 @@ export class FtpSession {
       case "SYST":
         await this.#reply(215, "UNIX Type: L8");
         return false;
-      case "FEAT":
-        await this.#reply(211, ["Features:", ...FTP_FEATURES, "End"]);
+      case "FEAT": {
+        const tls = this.#h.opts.tls === undefined ? [] : FTPS_FEATURES;
+        await this.#reply(211, ["Features:", ...[...FTP_FEATURES, ...tls].sort(), "End"]);
         return false;
+      }
       case "HELP":
         await this.#reply(214, [
           "The following commands are recognized:",
@@ -332,8 +384,21 @@ export class FtpSession {
           "Help OK.",
         ]);
         return false;
-      case "AUTH":
-        await this.#reply(502, "TLS is not supported by this server; use plain FTP on a trusted network.");
+      case "PBSZ":
+        if (!this.#secure)
+          await this.#reply(503, "PBSZ needs a protected control connection: AUTH TLS first.");
+        else if (!/^\d{1,10}$/.test(arg)) await this.#reply(501, "PBSZ needs a number (0 for TLS).");
+        else {
+          this.#pbsz = true;
+          await this.#reply(200, "PBSZ=0");
+        }
+        return false;
+      case "PROT":
+        return this.#prot(arg);
+      case "CCC":
+        await (this.#secure
+          ? this.#reply(534, "CCC refused: the control connection stays protected.")
+          : this.#reply(533, "CCC: the control connection is not protected."));
         return false;
       case "OPTS":
         return this.#opts(arg);
@@ -544,6 +609,116 @@ export class FtpSession {
     return false;
   }
 
+  /**
+   * AUTH TLS (RFC 4217 section 4): 234, then the TLS handshake as the server on the control
+   * connection, bounded by tlsHandshakeMs (a client that stalls it frees its slot). The read
+   * loop waits in between, so nothing sent in plain text is taken as protected.
+   */
+  async #auth(cmd: ParsedCommand & { ok: true }): Promise<boolean> {
+    const readOn = this.#authDone;
+    this.#authDone = undefined;
+    let end = true;
+    try {
+      end = await this.#authSwitch(cmd);
+    } finally {
+      readOn?.(!end);
+    }
+    return end;
+  }
+
+  async #authSwitch(cmd: ParsedCommand & { ok: true }): Promise<boolean> {
+    const tls = this.#h.opts.tls;
+    const mech = cmd.arg.trim().toUpperCase();
+    if (tls === undefined) {
+      await this.#reply(502, "TLS is not offered by this server (it was started without --tls).");
+      return false;
+    }
+    if (this.#secure) {
+      await this.#reply(503, "The control connection is already protected by TLS.");
+      return false;
+    }
+    if (!AUTH_TLS.has(mech)) {
+      await this.#reply(504, `AUTH ${cmd.arg}: mechanism not supported; use AUTH TLS.`);
+      return false;
+    }
+    if (PIPELINED.has(cmd)) {
+      await this.#reply(503, "Nothing may follow AUTH TLS before the TLS handshake; send it alone.");
+      return false;
+    }
+    await this.#reply(234, `AUTH ${mech} successful; starting the TLS handshake.`);
+    try {
+      this.#c = await upgradeTLS(this.#c, {
+        ...tls,
+        server: true,
+        timeout: this.#h.opts.tlsHandshakeMs,
+        ...(this.#stop === undefined ? {} : { signal: this.#stop }),
+      });
+    } catch (err) {
+      this.#h.emit({
+        type: "tls",
+        peer: this.#peer,
+        detail: `control handshake failed: ${(err as Error).message}`,
+      });
+      return true;
+    }
+    this.#secure = true;
+    // RFC 4217 section 4 (as RFC 2228): a successful AUTH resets the login
+    this.#loggedIn = false;
+    this.#user = undefined;
+    this.#write = false;
+    const t = this.#c.tls;
+    this.#h.emit({
+      type: "tls",
+      peer: this.#peer,
+      detail: `control ${t?.protocol ?? "TLS"} ${t?.cipher ?? ""}`.trim(),
+    });
+    return false;
+  }
+
+  async #prot(arg: string): Promise<boolean> {
+    const level = arg.trim().toUpperCase();
+    if (!this.#secure) await this.#reply(503, "PROT needs a protected control connection: AUTH TLS first.");
+    else if (level === "C" && this.#h.opts.tlsRequired)
+      await this.#reply(534, "PROT C refused: this server requires protected data connections.");
+    else if (!this.#pbsz) await this.#reply(503, "Send PBSZ 0 before PROT.");
+    else if (level === "P") {
+      this.#protP = true;
+      await this.#reply(200, "Protection level set to P: data connections use TLS.");
+    } else if (level === "C") {
+      this.#protP = false;
+      await this.#reply(200, "Protection level set to C: data connections are plain.");
+    } else if (level === "S" || level === "E")
+      await this.#reply(536, `PROT ${level} not supported; use PROT P (or C).`);
+    else await this.#reply(504, `PROT ${arg}: unknown protection level; use P or C.`);
+    return false;
+  }
+
+  /**
+   * Makes a data connection TLS (PROT P). RFC 4217 section 9: the server takes TLS's server
+   * side on data connections in passive and active mode alike. Bounded by dataTimeoutMs.
+   */
+  #secureData(tls: NonNullable<ResolvedFtpOptions["tls"]>): (c: Conn) => Promise<Conn> {
+    return async (c) => {
+      try {
+        const s = await upgradeTLS(c, { ...tls, server: true, timeout: this.#h.opts.dataTimeoutMs });
+        const t = s.tls;
+        this.#h.emit({
+          type: "tls",
+          peer: this.#peer,
+          detail: `data ${t?.protocol ?? "TLS"} ${t?.cipher ?? ""}${t?.resumed ? " (session resumed)" : ""}`,
+        });
+        return s;
+      } catch (err) {
+        this.#h.emit({
+          type: "tls",
+          peer: this.#peer,
+          detail: `data handshake failed: ${(err as Error).message}`,
+        });
+        throw err;
+      }
+    };
+  }
+
   async #opts(arg: string): Promise<boolean> {
     const [name = "", ...rest] = arg.trim().split(/\s+/);
     const value = rest.join(" ").toUpperCase();
@@ -570,6 +745,9 @@ export class FtpSession {
         this.#loggedIn
           ? `Logged in as ${this.#user ?? "?"} (${this.#write ? "read-write" : "read-only"})`
           : "Not logged in",
+        this.#secure
+          ? `Control connection: ${this.#c.tls?.protocol ?? "TLS"}; data connections: ${this.#protP ? "TLS (PROT P)" : "plain (PROT C)"}`
+          : "Control connection: plain",
         `TYPE: ${this.#binary ? "BINARY" : "ASCII"}, STRU: File, MODE: Stream`,
         this.#xfer ? "A transfer is in progress" : "No data connection",
         "End of status.",
@@ -685,6 +863,9 @@ export class FtpSession {
       data,
       peerHost: this.#peerHost,
       localHost: this.#localHost,
+      ...(this.#protP && this.#h.opts.tls !== undefined
+        ? { secure: this.#secureData(this.#h.opts.tls) }
+        : {}),
       opts: this.#h.opts,
       counters: this.#h.counters,
       reply: (code, text) => {

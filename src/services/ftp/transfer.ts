@@ -44,6 +44,8 @@ export interface Transfer {
   emit(type: FtpEvent["type"], detail: string): void;
   /** `n` bytes moved (the idle timer and STAT during the transfer see them). */
   activity(n: number): void;
+  /** PROT P: makes the data connection TLS right after it opens. */
+  readonly secure?: (c: Conn) => Promise<Conn>;
 }
 
 /** An entry's listing facts. */
@@ -130,9 +132,12 @@ async function withData(
   await t.reply(150, opening);
   let data: Conn;
   try {
-    data = await openData(t.data, t.peerHost, t.localHost, t.opts.dataTimeoutMs);
+    data = await openData(t.data, t.peerHost, t.localHost, t.opts.dataTimeoutMs, t.secure);
   } catch (err) {
-    await t.reply(425, `Can't open data connection: ${(err as Error).message}`);
+    await t.reply(
+      425,
+      `Can't open data connection${t.secure ? " (TLS, PROT P)" : ""}: ${(err as Error).message}`,
+    );
     return false;
   }
   const signal = t.start();
