@@ -1,6 +1,6 @@
 /**
- * The course (docs/tutorial.md and docs/tutorial/*.md): every program of chapters 1-5 and every
- * exercise solution runs, and the output a chapter shows is what the program prints (addresses'
+ * The course (docs/tutorial.md and docs/tutorial/*.md): every program of chapters 1-5 and 7 and
+ * every exercise solution runs, and the output a chapter shows is what the program prints (addresses'
  * ports, dates and the host name normalised on both sides).
  *
  * The convention the last test enforces over every code block of the course:
@@ -442,6 +442,39 @@ test("chapter 5, solution 1: 05-idle-timeout.ts: idle clients are closed and fre
   shown("solution-05", out);
 });
 
+// ---------------------------------------------------------------- chapter 7
+
+test("chapter 7: go-echo.ts: listen, for await, lines over framed(), a read deadline, listenPacket", async () => {
+  const out = await run("07-go-face/go-echo");
+  assert.match(out, /^server: 127\.0\.0\.1:\d+ silent: TimeoutError ETIMEDOUT$/m);
+  shown("go-echo", out);
+});
+
+test("chapter 7: codecs.ts: the same frames in one chunk and byte by byte; a hostile header refused", async () => {
+  const out = await run("07-go-face/codecs");
+  assert.equal(
+    (out.match(/in one chunk: "hello", "world"; byte by byte: "hello", "world"$/gm) ?? []).length,
+    3,
+  );
+  assert.match(out, /^bytes held: 0$/m);
+  shown("codecs", out);
+});
+
+test("chapter 7: backpressure.ts: a writer without a reader stops at the kernel's buffers, then finishes", async () => {
+  const out = await run("07-go-face/backpressure");
+  const [, kib] = /without a reader: (\d+) KiB of 8192 KiB written/.exec(out) ?? [];
+  assert.ok(Number(kib) > 0 && Number(kib) < 8192, `some, not all, written: ${out}`);
+  assert.match(out, /the writer wrote 0 KiB more: it waits$/m);
+  assert.match(out, /^the client read 8192 KiB; all written: true$/m);
+  shown("backpressure", out, (s) => s.replace(/reader: \d+ KiB/, "reader: N KiB"));
+});
+
+test("chapter 7, solution 1: 07-framed-lengths.ts: frames answered by size; a too-large header refused at once", async () => {
+  const out = await run("solutions/07-framed-lengths");
+  assert.match(out, /^client: a 1 MiB header sent: refused: EFRAMETOOLARGE$/m);
+  shown("solution-07", out);
+});
+
 // ---------------------------------------------------------------- the convention
 
 test("every code block of the course is an excerpt of an example a test runs, or output a test compares", (t) => {
@@ -482,8 +515,16 @@ test("every code block of the course is an excerpt of an example a test runs, or
     } else
       bad.push(`${b.where}: a \`\`\`${b.lang} block is neither an example (ts) nor output (text, console)`);
   }
-  // every program of chapters 1-5 and every solution is run by a test here
-  for (const dir of ["01-sockets", "02-client-server", "03-tcp", "04-udp", "05-many-clients", "solutions"]) {
+  // every program of chapters 1-5 and 7 and every solution is run by a test here
+  for (const dir of [
+    "01-sockets",
+    "02-client-server",
+    "03-tcp",
+    "04-udp",
+    "05-many-clients",
+    "07-go-face",
+    "solutions",
+  ]) {
     for (const f of readdirSync(join(root, "examples", dir)).filter((n) => n.endsWith(".ts"))) {
       if (!RUN.has(`examples/${dir}/${f}`))
         bad.push(`examples/${dir}/${f} is run by no test in test/course.test.ts`);
