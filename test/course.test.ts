@@ -1,6 +1,6 @@
 /**
- * The course (docs/tutorial.md and docs/tutorial/*.md): every program of chapters 1-5 and 7 and
- * every exercise solution runs, and the output a chapter shows is what the program prints (addresses'
+ * The course (docs/tutorial.md and docs/tutorial/*.md): every program of chapters 1-7 and every
+ * exercise solution runs, and the output a chapter shows is what the program prints (addresses'
  * ports, dates and the host name normalised on both sides).
  *
  * The convention the last test enforces over every code block of the course:
@@ -14,13 +14,14 @@
  * No other block is allowed.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { hostname } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { netnsPair, netnsSkipReason } from "./support/netns.js";
 import { needs, peerPath } from "./support/peers.js";
+import { SOCKIT } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -442,6 +443,58 @@ test("chapter 5, solution 1: 05-idle-timeout.ts: idle clients are closed and fre
   shown("solution-05", out);
 });
 
+// ---------------------------------------------------------------- chapter 6
+
+/** Runs `sockit serve ARGS` until its banner names its address; the child and "HOST PORT". */
+async function serve(args: string[], banner: RegExp): Promise<{ srv: Child; host: string; port: string }> {
+  const srv = start(process.execPath, [SOCKIT, "serve", ...args], ENV);
+  try {
+    const [, host, port] = await srv.line(banner);
+    return { srv, host: host!, port: port! };
+  } catch (err) {
+    srv.kill("SIGKILL");
+    throw err;
+  }
+}
+
+test("chapter 6: http-get.ts fetches a file from sockit serve http with a request written by hand", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sockit-course-www-"));
+  try {
+    writeFileSync(join(dir, "hello.txt"), "hello, web\n");
+    const { srv, host, port } = await serve(["http", dir, "--port", "0"], /Serving HTTP on ([\d.]+):(\d+)/);
+    try {
+      const out = await run("06-protocols/http-get", [host, port, "/hello.txt"]);
+      assert.match(out, /^HTTP\/1\.[01] 200 OK$/m);
+      await srv.line(/"GET \/hello\.txt HTTP\/1\.0" 200 11/);
+      shown("http-get", out);
+      srv.kill("SIGTERM");
+      assert.equal(await srv.exit(), 0, srv.stderr());
+    } finally {
+      srv.kill("SIGKILL");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("chapter 6: smtp-client.ts sends a message to sockit serve smtp, which stores it", async () => {
+  const { srv, host, port } = await serve(["smtp", "127.0.0.1:0"], /SMTP mail sink on ([\d.]+):(\d+)/);
+  try {
+    const out = await run("06-protocols/smtp-client", [host, port]);
+    const [, id] = /stored as (\S+)/.exec(out) ?? [];
+    await srv.line(new RegExp(`from=<me@example\\.org> to=<you@example\\.org> subject="hi" .*id=${id}`));
+    const vary = (t: string) =>
+      t
+        .replace(/^(S: 220 |S: 250-|S: 221 2\.0\.0 )\S+ (ESMTP|greets|closing) /gm, "$1HOST $2 ")
+        .replace(/stored as \S+/, "stored as ID");
+    shown("smtp-client", out, vary);
+    srv.kill("SIGTERM");
+    assert.equal(await srv.exit(), 0, srv.stderr());
+  } finally {
+    srv.kill("SIGKILL");
+  }
+});
+
 // ---------------------------------------------------------------- chapter 7
 
 test("chapter 7: go-echo.ts: listen, for await, lines over framed(), a read deadline, listenPacket", async () => {
@@ -515,7 +568,7 @@ test("every code block of the course is an excerpt of an example a test runs, or
     } else
       bad.push(`${b.where}: a \`\`\`${b.lang} block is neither an example (ts) nor output (text, console)`);
   }
-  // every program of chapters 1-5 and 7 and every solution is run by a test here
+  // every program of chapters 1-7 and every solution is run by a test here
   for (const dir of [
     "01-sockets",
     "02-client-server",
