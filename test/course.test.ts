@@ -495,6 +495,22 @@ test("chapter 6: smtp-client.ts sends a message to sockit serve smtp, which stor
   }
 });
 
+test("chapter 6: sockit rpc call, and solution 1: 06-rpc-by-hand.ts, against sockit serve rpc", async () => {
+  const { srv, host, port } = await serve(["rpc", "127.0.0.1:0"], /on ([\d.]+):(\d+)\n/);
+  try {
+    const call = start(process.execPath, [SOCKIT, "rpc", "call", `${host}:${port}`, "add", "[1, 2]"], ENV);
+    assert.equal(await call.exit(), 0, call.stderr());
+    shown("rpc-call", call.stdout());
+    const out = await run("solutions/06-rpc-by-hand", [host, port]);
+    assert.match(out, /^<-- \{"jsonrpc":"2\.0","result":19,"id":2\}$/m);
+    shown("solution-06", out);
+    srv.kill("SIGTERM");
+    assert.equal(await srv.exit(), 0, srv.stderr());
+  } finally {
+    srv.kill("SIGKILL");
+  }
+});
+
 // ---------------------------------------------------------------- chapter 7
 
 test("chapter 7: go-echo.ts: listen, for await, lines over framed(), a read deadline, listenPacket", async () => {
