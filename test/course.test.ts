@@ -477,6 +477,32 @@ test("chapter 6: http-get.ts fetches a file from sockit serve http with a reques
   }
 });
 
+const curlPeer = needs(["curl"]);
+if (curlPeer !== false) EXCUSED.push({ reason: curlPeer, files: [], ids: ["http-curl"] });
+
+test("chapter 6: curl fetches the same file from sockit serve http", { skip: curlPeer }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "sockit-course-www-"));
+  try {
+    writeFileSync(join(dir, "hello.txt"), "hello, web\n");
+    const { srv, host, port } = await serve(["http", dir, "--port", "0"], /Serving HTTP on ([\d.]+):(\d+)/);
+    try {
+      const curl = start(peerPath("curl"), ["-s", "-i", "-0", `http://${host}:${port}/hello.txt`], ENV);
+      assert.equal(await curl.exit(), 0, curl.stderr());
+      const head = curl
+        .stdout()
+        .split("\r\n")
+        .filter((l) => /^(HTTP\/|content-type:|content-length:|hello)/i.test(l));
+      shown("http-curl", head.join("\n"));
+      srv.kill("SIGTERM");
+      assert.equal(await srv.exit(), 0, srv.stderr());
+    } finally {
+      srv.kill("SIGKILL");
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("chapter 6: smtp-client.ts sends a message to sockit serve smtp, which stores it", async () => {
   const { srv, host, port } = await serve(["smtp", "127.0.0.1:0"], /SMTP mail sink on ([\d.]+):(\d+)/);
   try {
