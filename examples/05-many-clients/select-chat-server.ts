@@ -56,6 +56,7 @@ console.log(`try: nc ${h} ${p}   (in several terminals)`);
 
 const clients = new Map<Socket, Client>();
 
+// #region broadcast
 /** Sends `text` to every client but `except`, without waiting; drops those that would block. */
 async function broadcast(text: string, except?: Client): Promise<void> {
   const data = Buffer.from(text);
@@ -70,6 +71,7 @@ async function broadcast(text: string, except?: Client): Promise<void> {
   }
   for (const [c, why] of failed) await drop(c, why);
 }
+// #endregion broadcast
 
 /** Forgets a client, closes it and tells the room. */
 async function drop(c: Client, why: string, notice?: string): Promise<void> {
@@ -135,6 +137,7 @@ async function receive(c: Client): Promise<void> {
   c.partial = Buffer.from(buf); // a copy: keep only the unfinished line, not the whole chunk
 }
 
+// #region loop
 for (;;) {
   let readable: Socket[];
   try {
@@ -153,6 +156,7 @@ for (;;) {
   }
   if (stopping) break;
 }
+// #endregion loop
 
 console.log(`* shutting down (${clients.size} client(s))`);
 await broadcast("* server shutting down\n");
