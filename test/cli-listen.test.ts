@@ -373,6 +373,31 @@ test("--trace on listen shows bind/listen/accept/recv/close on stderr, data on s
   }
 });
 
+test(
+  "--chat: stopping tells every connected client (Server shutting down), then closes, exit 0",
+  LIMIT,
+  async () => {
+    const chat = await listening(["-v", "--chat", "127.0.0.1", "0"]);
+    const py = pyClient(
+      `
+s = socket.create_connection(("127.0.0.1", port)); s.settimeout(10)
+data = read_all(s)
+print("told" if b"Server shutting down" in data else "not told: " + repr(data[-160:]))
+`,
+      chat.port,
+    );
+    try {
+      await until(() => /joined the chat/.test(chat.c.stderr()), 5000, "the client to join");
+      chat.c.kill("SIGTERM");
+      assert.equal(await chat.c.exit(10_000), 0, chat.c.stderr());
+      assert.deepEqual(await py.ok(), ["start", "told"]);
+    } finally {
+      await stop(chat.c);
+      await py.close();
+    }
+  },
+);
+
 test("--chat and --exec reach their modes (smoke test of the dispatch)", LIMIT, async () => {
   const chat = await listening(["--chat", "127.0.0.1", "0"]);
   const py = pyClient(

@@ -90,7 +90,7 @@ export async function acceptLoop(
   const { signal } = opts;
   const stop = () => {
     void ln.close();
-    for (const { client } of active.values()) void client.conn.close();
+    if (mode.saysGoodbye !== true) for (const { client } of active.values()) void client.conn.close();
   };
   signal.addEventListener("abort", stop, { once: true });
   try {
@@ -142,8 +142,10 @@ export async function acceptLoop(
   } finally {
     signal.removeEventListener("abort", stop);
     await ln.close();
-    if (signal.aborted) for (const { client } of active.values()) await client.conn.close();
+    const goodbye = signal.aborted && mode.saysGoodbye === true;
+    if (signal.aborted && !goodbye) for (const { client } of active.values()) await client.conn.close();
     await mode.close();
+    if (goodbye) for (const { client } of active.values()) await client.conn.close();
     const tasks = [...active.values()].map((a) => a.task);
     if (tasks.length > 0) await settleWithin(tasks, SHUTDOWN_WAIT_MS);
   }

@@ -110,6 +110,8 @@ export function chatMode(opts: ModeOptions, ctx: Context): ChatMode {
       ctx.info(`client ${id} (${peer}) left the chat (${reason})`);
     },
 
+    saysGoodbye: true,
+
     async close(): Promise<void> {
       await conns.close("Server shutting down", GRACE_MS);
       operator.stop();

@@ -28,6 +28,11 @@ export interface ListenMode {
   serve(client: Client): Promise<void>;
   /** Called once when the listener stops accepting and every client is done (or on shutdown). */
   close(): Promise<void>;
+  /**
+   * On shutdown, `close()` tells the clients still connected and closes them itself (the chat
+   * says goodbye); otherwise the accept loop closes them before calling `close()`.
+   */
+  readonly saysGoodbye?: boolean;
 }
 
 /** Options the modes read (parsed by listen.ts). */
