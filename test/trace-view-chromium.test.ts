@@ -2,7 +2,7 @@
  * `sockit trace-view` end to end: the daytime lab runs as two processes with SOCKIT_TRACE
  * pointing at a viewer, and headless Chromium shows the sequence diagram — one lane per process,
  * each process's calls in order, arrows for the connection, the data and the tear-down. The
- * screenshot is the one docs/tutorial chapter 2 shows. Then the page's JSON export, replayed by
+ * screenshot (with SOCKIT_SCREENSHOT=FILE) is the one docs/tutorial chapter 2 shows. Then the page's JSON export, replayed by
  * `sockit trace-view FILE`, draws the same calls.
  */
 import assert from "node:assert/strict";
@@ -17,7 +17,8 @@ import { type Child, start } from "./support/spawn.js";
 
 const server = fileURLToPath(new URL("../examples/02-client-server/daytime-server.js", import.meta.url));
 const client = fileURLToPath(new URL("../examples/02-client-server/daytime-client.js", import.meta.url));
-const SHOT = fileURLToPath(new URL("../../docs/img/trace-view-daytime.png", import.meta.url));
+/** SOCKIT_SCREENSHOT=FILE saves the diagram there (docs/img/trace-view-daytime.png), as mail-web does. */
+const SHOT = process.env.SOCKIT_SCREENSHOT;
 
 const SERVER_CALLS = ["socket", "bind", "listen", "getsockname", "accept", "sendall", "recv", "close"];
 const CLIENT_CALLS = ["socket", "connect", "getsockname", "recv", "sendall", "close"];

@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { simpleParser } from "mailparser";
 import { makeOSError } from "../../errors/index.js";
+import { EventStreams } from "../http/events.js";
 import { serveHttp } from "../http/server.js";
 import type { MessageStore, StoredMessage } from "./store.js";
 
@@ -133,7 +134,7 @@ es.addEventListener("message", e => add(JSON.parse(e.data), true));
  * ```
  */
 export function mailWeb(store: MessageStore): MailWeb {
-  const streams = new Set<ServerResponse>();
+  const live = new EventStreams();
   const detail = async (res: ServerResponse, id: string, raw: boolean) => {
     const bytes = await store.read(id);
     if (bytes === undefined) return send(res, 404, "text/plain; charset=utf-8", "no such message\n");
@@ -195,19 +196,7 @@ export function mailWeb(store: MessageStore): MailWeb {
     const m = /^\/api\/messages\/([^/]+)(\/raw)?$/.exec(path);
     if (m) return detail(res, decodeURIComponent(m[1]!), m[2] !== undefined);
     if (path === "/events") {
-      res.writeHead(200, {
-        ...SECURITY_HEADERS,
-        "content-type": "text/event-stream",
-        connection: "keep-alive",
-      });
-      res.write(": sockit mail sink\n\n");
-      streams.add(res);
-      const beat = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
-      beat.unref();
-      res.on("close", () => {
-        clearInterval(beat);
-        streams.delete(res);
-      });
+      live.open(res, SECURITY_HEADERS, ": sockit mail sink\n\n");
       return;
     }
     send(res, 404, "text/plain; charset=utf-8", "not found\n");
@@ -221,12 +210,9 @@ export function mailWeb(store: MessageStore): MailWeb {
     },
     notify: (m) => {
       const data = `event: message\ndata: ${JSON.stringify(summary(m))}\n\n`;
-      for (const s of streams) s.write(data);
+      live.send(data);
     },
-    close: () => {
-      for (const s of streams) s.end();
-      streams.clear();
-    },
+    close: () => live.end(),
   };
 }
 

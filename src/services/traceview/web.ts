@@ -8,6 +8,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { makeOSError } from "../../errors/index.js";
 import type { TraceRecord } from "../../trace-export.js";
+import { EventStreams } from "../http/events.js";
 import { serveHttp } from "../http/server.js";
 import { BatchError, MAX_BATCH_BYTES, parseBatch } from "./batch.js";
 import { TRACE_VIEW_APP, TRACE_VIEW_PAGE } from "./page.js";
@@ -77,7 +78,7 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
   const events: TraceRecord[] = opts.replay ? [...opts.replay] : [];
   const dropped: Record<number, number> = {};
   const counters: TraceViewCounters = { batches: 0, events: events.length, refused: 0 };
-  const streams = new Set<ServerResponse>();
+  const live = new EventStreams();
   const mode = opts.replay ? "replay" : "live";
 
   const message = (evs: readonly TraceRecord[]): string =>
@@ -133,7 +134,7 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
       res.end();
       if (batch.events.length > 0) {
         const m = message(batch.events);
-        for (const s of streams) s.write(m);
+        live.send(m);
       }
     });
   };
@@ -150,15 +151,7 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
     if (path === "/app.js") return send(res, 200, "text/javascript; charset=utf-8", TRACE_VIEW_APP);
     if (path === "/trace.json") return send(res, 200, "application/json", JSON.stringify(events));
     if (path === "/events") {
-      res.writeHead(200, { ...HEADERS, "content-type": "text/event-stream", connection: "keep-alive" });
-      res.write(message(events));
-      streams.add(res);
-      const beat = setInterval(() => res.write(": keep-alive\n\n"), 15_000);
-      beat.unref();
-      res.on("close", () => {
-        clearInterval(beat);
-        streams.delete(res);
-      });
+      live.open(res, HEADERS, message(events));
       return;
     }
     send(res, 404, "text/plain; charset=utf-8", "not found\n");
@@ -168,10 +161,7 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
     handle,
     events,
     counters,
-    close: () => {
-      for (const s of streams) s.end();
-      streams.clear();
-    },
+    close: () => live.end(),
   };
 }
 
