@@ -1,6 +1,7 @@
 /**
  * `sockit serve chat --redis`: three server processes joined through a real `redis-server`
- * (started here on a Unix socket, no TCP port, nothing saved): rooms, nicknames, NAMES/WHO/LIST
+ * (started here on a loopback port and a Unix socket, nothing saved; the nodes join by
+ * redis://127.0.0.1:PORT, unix:/PATH and redis+unix:///PATH): rooms, nicknames, NAMES/WHO/LIST
  * and private messages span the nodes; a SIGKILLed node's users vanish from the others within the
  * documented expiry; a node that loses Redis tells its users and keeps its own rooms working.
  */
@@ -9,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { listen } from "../src/net/index.js";
 import { DEFAULT_NETWORK_EXPIRY_MS } from "../src/services/chat/index.js";
 import { LineClient } from "./support/chat.js";
 import { needs, peerPath } from "./support/peers.js";
@@ -21,14 +23,23 @@ const skip = needs(["redis-server"]);
 describe("sockit serve chat --redis: three nodes, one network", { skip, timeout: 90_000 }, () => {
   let dir = "";
   let sock = "";
+  let port = 0; // Redis also on a loopback port: node 0 joins by redis://127.0.0.1:PORT
   let redis: Child | undefined;
   const nodes: Array<{ child: Child; address: string }> = [];
   const clients: LineClient[] = [];
 
   async function startRedis(): Promise<void> {
+    if (port === 0) {
+      // a free loopback port (Redis cannot pick one itself: its port 0 means "no TCP")
+      const ln = await listen("tcp", "127.0.0.1:0");
+      port = ln.port;
+      await ln.close();
+    }
     const r = start(peerPath("redis-server"), [
+      "--bind",
+      "127.0.0.1",
       "--port",
-      "0",
+      String(port),
       "--unixsocket",
       sock,
       "--save",
@@ -62,7 +73,7 @@ describe("sockit serve chat --redis: three nodes, one network", { skip, timeout:
         "0",
         "--json",
         "--redis",
-        i === 2 ? `redis+unix://${sock}` : `unix:${sock}`,
+        [`redis://127.0.0.1:${port}`, `unix:${sock}`, `redis+unix://${sock}`][i]!,
       ]);
       nodes.push({ child, address: "" });
       const [line] = await child.line(/^\{"listening".*\}$/m, 10_000);
