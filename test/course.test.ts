@@ -133,6 +133,11 @@ function shown(id: string, actual: string, more: (s: string) => string = (s) => 
   }
 }
 
+/** A program whose whole check is its run against its output block in the chapter. */
+function outputTest(title: string, program: string, id: string): void {
+  test(title, async () => shown(id, await run(program)));
+}
+
 // ---------------------------------------------------------------- chapter 1
 
 test("chapter 1: endpoints.ts prints every host form, port form, socket kind and byte order the chapter shows", async () => {
@@ -249,15 +254,17 @@ test("chapter 3: partial-reads.ts shows a message split over three recv() and tw
   shown("partial-reads", out);
 });
 
-test("chapter 3: half-close.ts: the server reads EOF after the request and still answers", async () => {
-  const out = await run("03-tcp/half-close");
-  shown("half-close", out);
-});
+outputTest(
+  "chapter 3: half-close.ts: the server reads EOF after the request and still answers",
+  "03-tcp/half-close",
+  "half-close",
+);
 
-test("chapter 3: timeouts-nonblocking.ts: TimeoutError keeps the socket usable; EAGAIN, then select()", async () => {
-  const out = await run("03-tcp/timeouts-nonblocking");
-  shown("timeouts", out);
-});
+outputTest(
+  "chapter 3: timeouts-nonblocking.ts: TimeoutError keeps the socket usable; EAGAIN, then select()",
+  "03-tcp/timeouts-nonblocking",
+  "timeouts",
+);
 
 test("chapter 3: errors.ts provokes refused, reset, timeout and address in use, each with its class and errno", async () => {
   const out = await run("03-tcp/errors");
@@ -271,32 +278,33 @@ test("chapter 3: errors.ts provokes refused, reset, timeout and address in use, 
   shown("errors", out);
 });
 
-test("chapter 3, solution 1: 03-recv-exactly.ts reassembles a frame from pieces with recv() alone", async () => {
-  const out = await run("solutions/03-recv-exactly");
-  shown("solution-03", out);
-});
+outputTest(
+  "chapter 3, solution 1: 03-recv-exactly.ts reassembles a frame from pieces with recv() alone",
+  "solutions/03-recv-exactly",
+  "solution-03",
+);
 
-test("chapter 3, solution 2: 03-no-half-close.ts: without shutdown both sides wait, until the client's timeout", async () => {
-  const out = await run("solutions/03-no-half-close");
-  shown("solution-03-deadlock", out);
-});
+outputTest(
+  "chapter 3, solution 2: 03-no-half-close.ts: without shutdown both sides wait, until the client's timeout",
+  "solutions/03-no-half-close",
+  "solution-03-deadlock",
+);
 
 // ---------------------------------------------------------------- chapter 4
 
-test("chapter 4: udp-echo.ts: three datagrams, three replies", async () => {
-  const out = await run("04-udp/udp-echo");
-  shown("udp-echo", out);
-});
+outputTest("chapter 4: udp-echo.ts: three datagrams, three replies", "04-udp/udp-echo", "udp-echo");
 
-test("chapter 4: truncation.ts: what does not fit in recvfrom's buffer is gone", async () => {
-  const out = await run("04-udp/truncation");
-  shown("truncation", out);
-});
+outputTest(
+  "chapter 4: truncation.ts: what does not fit in recvfrom's buffer is gone",
+  "04-udp/truncation",
+  "truncation",
+);
 
-test("chapter 4: broadcast.ts: refused without SO_BROADCAST; with it, one sendto reaches both receivers", async () => {
-  const out = await run("04-udp/broadcast");
-  shown("broadcast", out);
-});
+outputTest(
+  "chapter 4: broadcast.ts: refused without SO_BROADCAST; with it, one sendto reaches both receivers",
+  "04-udp/broadcast",
+  "broadcast",
+);
 
 test("chapter 4: loss.ts on loopback with the simulated drop names the same missing datagrams every run", async () => {
   const out = await run("04-udp/loss");
