@@ -23,6 +23,7 @@ export type { Network, PacketNetwork, StreamNetwork } from "./address.js";
 export { type CallOptions, Conn, type ConnLike, type Deadline } from "./conn.js";
 export { type DialOptions, dial } from "./dial.js";
 export { Listener, type ListenOptions, listen } from "./listen.js";
+export { SendQueue, type SendQueueOptions, type SendTarget } from "./send-queue.js";
 export { type ListenPacketOptions, listenPacket, type Packet, PacketConn } from "./packet.js";
 export type { Endpoint, IpEndpoint, UnixEndpoint } from "../core/endpoint.js";
 export {

@@ -2,12 +2,12 @@
  * `sockit listen --broker`: every byte a client sends is relayed to every other client (raw
  * bytes, no framing), like `ncat --broker`. Each client has a bounded send queue drained by its
  * own writer task; a client that stops reading while others talk fills its queue and is dropped
- * instead of stalling the room. {@link SendQueue} is shared with `--chat`.
+ * instead of stalling the room. The bounded queue is `SendQueue` from the Go face.
  *
  * @module
  */
 import type { Writable } from "node:stream";
-import type { Conn } from "../../net/index.js";
+import { type Conn, SendQueue } from "../../net/index.js";
 import type { Context } from "../context.js";
 import type { Client, ListenMode, ModeOptions } from "./mode.js";
 
@@ -16,130 +16,6 @@ import type { Client, ListenMode, ModeOptions } from "./mode.js";
  * @example `brokerMode({ broker: true, sendQueueBytes: DEFAULT_SEND_QUEUE_BYTES }, ctx)`
  */
 export const DEFAULT_SEND_QUEUE_BYTES = 1024 * 1024;
-
-/**
- * A per-client outgoing queue with a byte bound, drained by one writer task with
- * `await conn.write()`. Bytes count from `push` until the write that carries them resolves
- * (they have reached the kernel), so the queue holds at most `limit` bytes — or one item, if a
- * single item is larger than the bound.
- *
- * @example
- * ```ts
- * const q = new SendQueue(conn, 1 << 20);
- * if (!q.push(Buffer.from("hi\n"))) conn.abort(); // over the bound: drop the client
- * await q.end(); // waits for the queue to drain (or fail); never rejects
- * ```
- */
-export class SendQueue {
-  readonly #conn: Pick<Conn, "write">;
-  readonly #limit: number;
-  #items: Buffer[] = [];
-  #head = 0;
-  #queued = 0;
-  #peak = 0;
-  #running: Promise<void> | undefined;
-  #dead = false;
-  #error: unknown;
-
-  /** A queue writing to `conn`, holding at most `limit` bytes. */
-  constructor(conn: Pick<Conn, "write">, limit: number) {
-    if (!Number.isSafeInteger(limit) || limit < 1)
-      throw new RangeError(`send queue bound must be ≥ 1 byte, got ${limit}`);
-    this.#conn = conn;
-    this.#limit = limit;
-  }
-
-  /** Bytes queued or being written now. */
-  get queued(): number {
-    return this.#queued;
-  }
-
-  /** The most bytes ever held at once (for tests and -v reports). */
-  get peak(): number {
-    return this.#peak;
-  }
-
-  /** The bound in bytes. */
-  get limit(): number {
-    return this.#limit;
-  }
-
-  /** The write error that stopped the queue, if any. */
-  get error(): unknown {
-    return this.#error;
-  }
-
-  /**
-   * Queues `b` (it must not be modified afterwards). Returns false, queueing nothing, if that
-   * would exceed the bound (the caller drops the client) or if the queue is stopped.
-   */
-  push(b: Buffer): boolean {
-    if (this.#dead) return false;
-    if (b.length === 0) return true;
-    if (this.#queued > 0 && this.#queued + b.length > this.#limit) return false;
-    this.#items.push(b);
-    this.#queued += b.length;
-    if (this.#queued > this.#peak) this.#peak = this.#queued;
-    this.#running ??= this.#drain();
-    return true;
-  }
-
-  /** Stops the queue: nothing more is written or accepted, queued bytes are released. */
-  stop(): void {
-    this.#dead = true;
-    this.#items = [];
-    this.#head = 0;
-    this.#queued = 0;
-  }
-
-  /** Waits until everything queued has been written, or the queue stopped or failed. */
-  async end(): Promise<void> {
-    while (this.#running !== undefined) await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (!this.#dead && this.#head < this.#items.length) {
-        const b = this.#next();
-        try {
-          await this.#conn.write(b);
-        } catch (err) {
-          this.#error = err;
-          this.stop();
-          return;
-        }
-        if (!this.#dead) this.#queued -= b.length;
-      }
-      this.#items = [];
-      this.#head = 0;
-    } finally {
-      this.#running = undefined;
-    }
-  }
-
-  /** The next item, joined with the ones after it up to {@link COALESCE_BYTES}: one write for many lines. */
-  #next(): Buffer {
-    const start = this.#head;
-    let end = start + 1;
-    let size = this.#items[start]!.length;
-    while (end < this.#items.length && size + this.#items[end]!.length <= COALESCE_BYTES) {
-      size += this.#items[end++]!.length;
-    }
-    const out = end === start + 1 ? this.#items[start]! : Buffer.concat(this.#items.slice(start, end), size);
-    this.#items.fill(EMPTY, start, end);
-    this.#head = end;
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items = this.#items.slice(this.#head);
-      this.#head = 0;
-    }
-    return out;
-  }
-}
-
-/** Queued items are joined into writes of up to this many bytes. */
-const COALESCE_BYTES = 64 * 1024;
-
-const EMPTY = Buffer.alloc(0);
 
 /**
  * Adapts a Node Writable (stdout, a child's stdin) to the `write()` a {@link SendQueue} or a

@@ -19,7 +19,8 @@ import {
   renderPlain,
 } from "../../services/chat/index.js";
 import type { Context } from "../context.js";
-import { DEFAULT_SEND_QUEUE_BYTES, SendQueue, writableSink } from "./broker.js";
+import { SendQueue } from "../../net/index.js";
+import { DEFAULT_SEND_QUEUE_BYTES, writableSink } from "./broker.js";
 import type { Client, ListenMode, ModeOptions } from "./mode.js";
 
 /**

@@ -11,7 +11,7 @@
  * @module
  */
 import { setMaxListeners } from "node:events";
-import { type Conn, OSError } from "../../net/index.js";
+import { type Conn, OSError, SendQueue } from "../../net/index.js";
 import { TokenBucket } from "../rfc/ratelimit.js";
 import type { ChatLimits } from "./limits.js";
 import { LineReader } from "./protocol.js";
@@ -62,74 +62,10 @@ export interface ServeOptions {
 /** How long a client dropped for its send queue has to take the goodbye line, ms. */
 const SENDQ_GOODBYE_MS = 1000;
 
-/**
- * A client's outgoing bytes, bounded: `push` past `limit` bytes returns false and queues nothing.
- * One writer task drains it, joining what is queued into one write.
- */
-class Outbox {
-  #items: string[] = [];
-  #queued = 0;
-  #peak = 0;
-  #running: Promise<void> | undefined;
-  #dead = false;
-  constructor(
-    private readonly conn: Conn,
-    private readonly limit: number,
-    private readonly onError: () => void,
-  ) {}
-
-  get queued(): number {
-    return this.#queued;
-  }
-
-  get peak(): number {
-    return this.#peak;
-  }
-
-  push(s: string): boolean {
-    if (this.#dead) return true;
-    if (this.#queued > 0 && this.#queued + s.length > this.limit) return false;
-    this.#items.push(s);
-    this.#queued += s.length;
-    if (this.#queued > this.#peak) this.#peak = this.#queued;
-    this.#running ??= this.#drain();
-    return true;
-  }
-
-  stop(): void {
-    this.#dead = true;
-    this.#items = [];
-    this.#queued = 0;
-  }
-
-  async end(): Promise<void> {
-    while (this.#running !== undefined) await this.#running;
-  }
-
-  async #drain(): Promise<void> {
-    try {
-      while (!this.#dead && this.#items.length > 0) {
-        const chunk = this.#items.join("");
-        this.#items = [];
-        try {
-          await this.conn.write(Buffer.from(chunk, "latin1"));
-        } catch {
-          this.stop();
-          this.onError();
-          return;
-        }
-        if (!this.#dead) this.#queued -= chunk.length;
-      }
-    } finally {
-      this.#running = undefined;
-    }
-  }
-}
-
 interface Client {
   readonly conn: Conn;
   readonly session: ChatSession;
-  readonly outbox: Outbox;
+  readonly outbox: SendQueue;
   readonly peer: string;
   readonly since: number;
   lastInput: number;
@@ -187,12 +123,12 @@ export class ChatConnections {
     conn.setNoDelay(true);
     conn.setKeepAlive(true, 60_000);
     const ref: { client?: Client } = {}; // the session's io needs the client, made just after it
-    const outbox = new Outbox(conn, limits.sendQueueBytes, () => conn.abort());
+    const outbox = new SendQueue(conn, limits.sendQueueBytes, { onError: () => conn.abort() });
     const session = new ChatSession(
       this.#opts.shared,
       {
         write: (s) => {
-          if (!outbox.push(s)) this.#sendqExceeded(ref.client!);
+          if (!outbox.push(s) && !outbox.stopped) this.#sendqExceeded(ref.client!);
         },
         close: (why) => {
           ref.client!.ending ??= why;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { SendQueue } from "./broker.js";
+import { SendQueue } from "./send-queue.js";
 
 /** A connection whose writes complete only when the test says so. */
 function fakeConn() {
@@ -123,5 +123,53 @@ describe("SendQueue", () => {
     assert.ok(q.push(Buffer.alloc(0)));
     await q.end();
     assert.deepEqual(f.written, []);
+  });
+
+  test("strings go out as latin1 bytes, joined with buffers in one write", async () => {
+    const f = fakeConn();
+    const seen: Buffer[] = [];
+    const q = new SendQueue(
+      {
+        write: (b: Uint8Array | string) => {
+          seen.push(Buffer.from(b));
+          return f.conn.write(b);
+        },
+      },
+      100,
+    );
+    q.push("a");
+    q.push("\u00e9t\u00e9\r\n");
+    q.push(Buffer.from([0xff]));
+    assert.equal(q.queued, 7, "a string counts one byte per char");
+    await new Promise((r) => setImmediate(r));
+    await f.complete();
+    await f.complete();
+    await q.end();
+    assert.deepEqual(
+      seen.map((b) => [...b]),
+      [[0x61], [0xe9, 0x74, 0xe9, 0x0d, 0x0a, 0xff]],
+    );
+  });
+
+  test("onError is told once when a write fails, and stopped turns true", async () => {
+    const f = fakeConn();
+    const errors: unknown[] = [];
+    const q = new SendQueue(f.conn, 100, { onError: (e) => errors.push(e) });
+    q.push("a");
+    q.push("b");
+    assert.equal(q.stopped, false);
+    await new Promise((r) => setImmediate(r));
+    f.pending.shift()!.reject(new Error("ECONNRESET"));
+    await q.end();
+    assert.equal(q.stopped, true);
+    assert.deepEqual(
+      errors.map((e) => (e as Error).message),
+      ["ECONNRESET"],
+    );
+    assert.equal(q.push("c"), false, "a stopped queue takes nothing");
+  });
+
+  test("rejects a coalescing size below one byte", () => {
+    assert.throws(() => new SendQueue(fakeConn().conn, 10, { coalesceBytes: 0 }), RangeError);
   });
 });
