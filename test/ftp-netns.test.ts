@@ -13,8 +13,8 @@ import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { delayLink } from "./support/delay-link.js";
+import { after, before, describe } from "node:test";
+import { badLinkTests } from "./support/bad-link.js";
 import { type NetnsPair, netnsPair, netnsSkipReason } from "./support/netns.js";
 import { needs } from "./support/peers.js";
 import { SOCKIT } from "./support/sockit-serve.js";
@@ -22,7 +22,6 @@ import { type Child, start } from "./support/spawn.js";
 
 const SIZE = 50_000_000;
 const LIMIT_MS = 150_000;
-const DELAY_MS = 50;
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -48,8 +47,8 @@ describe(
     });
 
     /** serve ftp in the server namespace on `host`, ftp get from the client namespace; both exit 0. */
-    async function get(host: string, name: string): Promise<number> {
-      const out = join(dir, name);
+    async function get(host: string, label: string): Promise<number> {
+      const out = join(dir, `${label}.bin`);
       rmSync(out, { force: true });
       const t0 = Date.now();
       const [sc, sa] = pair.argv(pair.server, [
@@ -96,40 +95,6 @@ describe(
       return Date.now() - t0;
     }
 
-    test(
-      "50 MB under 10 % random loss arrives intact (same SHA-256)",
-      { timeout: LIMIT_MS + 30_000 },
-      async () => {
-        const loss = pair.randomLoss(10, "client");
-        try {
-          const ms = await get(pair.serverV4, "loss.bin");
-          const dropped = loss.dropped();
-          assert.ok(dropped > 100, `the loss rule dropped packets (${dropped}) in ${ms} ms`);
-        } finally {
-          loss.remove();
-        }
-      },
-    );
-
-    test(
-      "50 MB under 50 ms of delay (userspace TUN link) arrives intact",
-      { timeout: LIMIT_MS + 30_000 },
-      async () => {
-        // the delay on the server → client way, where the data goes
-        const link = await delayLink(pair, { delayMs: 0, backMs: DELAY_MS, seconds: LIMIT_MS / 1000 + 20 });
-        try {
-          const rtt = link.rttMs();
-          assert.ok(rtt >= DELAY_MS - 5, `the link delays: a connect took ${rtt} ms`);
-          await get(link.serverV4, "delay.bin");
-          const stats = await link.stop();
-          assert.ok(
-            stats.ba.tx > SIZE / 1500,
-            `the data went through the delaying link: ${JSON.stringify(stats)}`,
-          );
-        } finally {
-          await link.close();
-        }
-      },
-    );
+    badLinkTests({ pair: () => pair, size: SIZE, limitMs: LIMIT_MS, dataFlows: "down", run: get });
   },
 );

@@ -11,8 +11,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, describe, test } from "node:test";
-import { delayLink } from "./support/delay-link.js";
+import { after, before, describe } from "node:test";
+import { badLinkTests } from "./support/bad-link.js";
 import { type NetnsPair, netnsPair, netnsSkipReason } from "./support/netns.js";
 import { needs } from "./support/peers.js";
 import { SOCKIT } from "./support/sockit-serve.js";
@@ -20,7 +20,6 @@ import { type Child, start } from "./support/spawn.js";
 
 const SIZE = 50_000_000;
 const LIMIT_MS = 150_000;
-const DELAY_MS = 50;
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
@@ -93,38 +92,12 @@ describe("send/recv between two network namespaces", { skip }, () => {
     return Date.now() - t0;
   }
 
-  test(
-    "50 MB under 10 % random loss arrives intact (same SHA-256), both sides exit 0",
-    { timeout: LIMIT_MS + 30_000 },
-    async () => {
-      const loss = pair.randomLoss(10);
-      try {
-        const ms = await transfer(pair.serverV4, "loss");
-        const dropped = loss.dropped();
-        assert.ok(dropped > 100, `the loss rule dropped packets (${dropped}) in ${ms} ms`);
-      } finally {
-        loss.remove();
-      }
-    },
-  );
-
-  test(
-    "50 MB under 50 ms of delay (userspace TUN link) arrives intact",
-    { timeout: LIMIT_MS + 30_000 },
-    async () => {
-      const link = await delayLink(pair, { delayMs: DELAY_MS, seconds: LIMIT_MS / 1000 + 20 });
-      try {
-        const rtt = link.rttMs();
-        assert.ok(rtt >= DELAY_MS - 5, `the link delays: a connect took ${rtt} ms`);
-        await transfer(link.serverV4, "delay");
-        const stats = await link.stop();
-        assert.ok(
-          stats.ab.tx > SIZE / 1500,
-          `the data went through the delaying link: ${JSON.stringify(stats)}`,
-        );
-      } finally {
-        await link.close();
-      }
-    },
-  );
+  badLinkTests({
+    pair: () => pair,
+    size: SIZE,
+    limitMs: LIMIT_MS,
+    dataFlows: "up",
+    run: transfer,
+    suffix: ", both sides exit 0",
+  });
 });
