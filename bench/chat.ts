@@ -22,12 +22,11 @@
  * @module
  */
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Conn, dial, listen } from "../src/net/index.js";
-import { emit, HOST, interleave, main, nowMs, withTimeout } from "./lib.js";
+import { emit, HOST, interleave, main, nowMs, tempDir, withTimeout } from "./lib.js";
 
 const FIGURE = "chat";
 const CLIENTS = Math.max(2, Number(process.env.BENCH_CHAT_CLIENTS ?? 40) || 40);
@@ -198,7 +197,7 @@ async function round(...ports: number[]): Promise<number> {
 }
 
 main(FIGURE, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "sockit-bench-chat-"));
+  const dir = tempDir("sockit-bench-chat-");
   const children: ChildProcess[] = [];
   // the watchdog exits the process without running `finally`: the servers must not outlive it
   process.once("exit", () => {

@@ -18,11 +18,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, openSync, rmSync, writeSync, closeSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { openSync, rmSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { emit, HOST, interleave, median, nowMs, round, watchdog, withTimeout } from "./lib.js";
+import { emit, HOST, interleave, median, nowMs, round, tempDir, watchdog, withTimeout } from "./lib.js";
 
 const FIGURE = "ftp";
 const BYTES = Math.max(1 << 20, Number(process.env.BENCH_FTP_BYTES ?? 2 ** 30) || 2 ** 30);
@@ -92,7 +91,7 @@ function pipeline(sh: string, want: string): Promise<number> {
 }
 
 async function body(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "sockit-bench-ftp-"));
+  const dir = tempDir("sockit-bench-ftp-");
   const procs: ChildProcess[] = [];
   try {
     const want = makeFile(join(dir, "big.bin"), BYTES);

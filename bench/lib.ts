@@ -10,6 +10,9 @@
  * @module
  */
 import { type ChildProcess, fork } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** Loopback only: every benchmark socket binds and connects here. */
@@ -112,16 +115,72 @@ export function emit(r: FigureResult): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+const tempDirs = new Set<string>();
+
 /**
- * Bounds a figure's wall time: after `ms` it prints an error line for the figure and exits 2.
- * The timer is unref'd, so it never keeps a finished figure alive.
+ * A fresh temp directory for a figure's files, removed when the figure's process exits however
+ * it ends (finished, failed, over its time bound, or stopped by SIGTERM/SIGINT from the runner):
+ * a 1 GiB test file must not stay behind in /tmp.
+ *
+ * @example `const dir = tempDir("sockit-bench-transfer-");`
+ */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
+}
+
+/** True when this process leads its own process group (the runner starts figures that way). */
+function leadsGroup(): boolean {
+  try {
+    process.kill(-process.pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+let exiting = false;
+
+/**
+ * Ends the figure now: its children in its process group get SIGTERM (servers and pipelines it
+ * started must not outlive it), its temp dirs are removed (the 'exit' handler), then it exits.
+ */
+function endFigure(code: number): never {
+  if (!exiting && leadsGroup()) {
+    exiting = true;
+    process.on("SIGTERM", () => {}); // the group signal reaches this process too
+    try {
+      process.kill(-process.pid, "SIGTERM");
+    } catch {
+      // the group is gone already
+    }
+  }
+  process.exit(code);
+}
+
+process.on("exit", () => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Bounds a figure's wall time: after `ms` it prints an error line for the figure and exits 2
+ * (its children stopped, its temp dirs removed). The timer is unref'd, so it never keeps a
+ * finished figure alive. SIGTERM and SIGINT end the figure the same way.
  */
 export function watchdog(figure: string, ms = 58_000): void {
   const t = setTimeout(() => {
     process.stdout.write(`${JSON.stringify({ figure, error: `did not finish within ${ms} ms` })}\n`);
-    process.exit(2);
+    endFigure(2);
   }, ms);
   t.unref();
+  for (const sig of ["SIGTERM", "SIGINT"] as const) {
+    process.once(sig, () => {
+      if (exiting) return;
+      process.stdout.write(`${JSON.stringify({ figure, error: `stopped by ${sig}` })}\n`);
+      endFigure(sig === "SIGTERM" ? 143 : 130);
+    });
+  }
 }
 
 /** Runs a figure's main, printing an error line (and exiting 1) if it throws. */
@@ -131,7 +190,7 @@ export function main(figure: string, body: () => Promise<void>): void {
     () => process.exit(0),
     (err: unknown) => {
       process.stdout.write(`${JSON.stringify({ figure, error: String((err as Error)?.stack ?? err) })}\n`);
-      process.exit(1);
+      endFigure(1);
     },
   );
 }

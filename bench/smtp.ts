@@ -14,12 +14,11 @@
  * @module
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { dial, listen } from "../src/net/index.js";
-import { emit, HOST, interleave, main, withTimeout } from "./lib.js";
+import { emit, HOST, interleave, main, tempDir, withTimeout } from "./lib.js";
 
 const FIGURE = "smtp";
 const SENDERS = 16;
@@ -93,7 +92,7 @@ function senders(port: number): Promise<number> {
 }
 
 main(FIGURE, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "sockit-bench-smtp-"));
+  const dir = tempDir("sockit-bench-smtp-");
   const [sp, ap] = [await freePort(), await freePort()];
   const sk = server(process.execPath, [
     SOCKIT,

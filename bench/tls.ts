@@ -17,12 +17,11 @@
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import tls from "node:tls";
 import { createCertificate } from "../src/core/cert.js";
 import { dial, listen } from "../src/net/index.js";
-import { emit, HOST, interleave, main, median, nowMs, round, withTimeout } from "./lib.js";
+import { emit, HOST, interleave, main, median, nowMs, round, tempDir, withTimeout } from "./lib.js";
 
 const FIGURE = "tls";
 const MIB = 1024 * 1024;
@@ -72,7 +71,7 @@ function send(port: number, ca: string): Promise<number> {
 
 main(FIGURE, async () => {
   const { cert, key } = createCertificate({ hosts: ["localhost", "127.0.0.1"] });
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sockit-bench-tls-"));
+  const dir = tempDir("sockit-bench-tls-");
   const certFile = path.join(dir, "cert.pem");
   const keyFile = path.join(dir, "key.pem");
   fs.writeFileSync(certFile, cert);
