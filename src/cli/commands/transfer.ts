@@ -169,6 +169,45 @@ function receivedLine(e: ReceivedEntry): string {
   return `${e.path}: saved and verified, ${e.size} bytes (${e.received} received${resumed}), sha256 ${e.sha256}`;
 }
 
+/**
+ * What send and recv tell the user as files go by: a line (or JSON object) per entry on stdout,
+ * a progress bar per file on stderr, and the first error (it picks the exit code).
+ */
+function reporter<E extends SentEntry | ReceivedEntry>(
+  ctx: Context,
+  flag: boolean | undefined,
+  incoming: boolean,
+  line: (e: E) => string,
+  moved: (e: E) => Record<string, number>,
+) {
+  const bars = meters(ctx, flag, incoming);
+  let first: OSError | undefined;
+  const verb = incoming ? "receiving" : "sending";
+  return {
+    bars,
+    /** The first entry's error, if any. */
+    first: () => first,
+    callbacks: {
+      onFile: (path: string, size: number, from: number) => {
+        ctx.info(
+          `${path}: ${verb} ${size - from} of ${size} bytes${from > 0 ? ` (resuming at ${from})` : ""}`,
+        );
+        bars.start(size, from);
+      },
+      onBytes: (n: number) => bars.bytes(n),
+      onEntry: (e: E) => {
+        bars.stop();
+        first ??= e.error;
+        ctx.io.stdout.write(
+          ctx.opts.json
+            ? `${JSON.stringify({ path: e.path, kind: e.kind, status: e.status, size: e.size, sha256: e.sha256, from: e.from, ...moved(e), ...errorJson(e.error) })}\n`
+            : `${line(e)}\n`,
+        );
+      },
+    },
+  };
+}
+
 /** Per-file progress bars on stderr, one Meter per file. */
 function meters(ctx: Context, flag: boolean | undefined, incoming: boolean) {
   const bar = progressWanted(flag, ctx.io.stderr);
@@ -203,39 +242,24 @@ export async function runSend(plan: SendPlan, ctx: Context): Promise<number> {
   const conn = await dial("tcp", plan.address, { timeout: plan.timeoutMs });
   conn.setKeepAlive(true, KEEPALIVE_MS); // a receiver gone silent (cable, firewall) is noticed
   ctx.info(`connected to ${conn.remoteAddress}`);
-  const bars = meters(ctx, plan.progress, false);
+  const report = reporter(ctx, plan.progress, false, sentLine, (e) => ({ sent: e.sent }));
   const stopDump = ctx.opts.hexdump ? dumpCalls((fd) => ctx.dumper(`fd ${fd}`)!) : undefined;
-  let first: OSError | undefined;
   try {
     await send(conn, entries, {
       ...(plan.rate === undefined ? {} : { rate: plan.rate }),
       hashFirst: plan.hashFirst,
       onHash,
-      onFile: (path, size, from) => {
-        ctx.info(
-          `${path}: sending ${size - from} of ${size} bytes${from > 0 ? ` (resuming at ${from})` : ""}`,
-        );
-        bars.start(size, from);
-      },
-      onBytes: (n) => bars.bytes(n),
-      onEntry: (e) => {
-        bars.stop();
-        first ??= e.error;
-        ctx.io.stdout.write(
-          ctx.opts.json
-            ? `${JSON.stringify({ path: e.path, kind: e.kind, status: e.status, size: e.size, sha256: e.sha256, from: e.from, sent: e.sent, ...errorJson(e.error) })}\n`
-            : `${sentLine(e)}\n`,
-        );
-      },
+      ...report.callbacks,
     });
   } catch (err) {
     conn.abort();
     throw toSocketError(err, { op: "send", address: plan.address });
   } finally {
-    bars.stop();
+    report.bars.stop();
     stopDump?.();
   }
   await conn.close();
+  const first = report.first();
   return first === undefined ? EXIT.OK : exitCodeFor(first);
 }
 
@@ -265,41 +289,26 @@ export async function runRecv(plan: RecvPlan, ctx: Context): Promise<number> {
   }
   conn.setKeepAlive(true, KEEPALIVE_MS);
   ctx.info(`connection from ${conn.remoteAddress}`);
-  const bars = meters(ctx, plan.progress, true);
+  const report = reporter(ctx, plan.progress, true, receivedLine, (e) => ({ received: e.received }));
   const stopDump = ctx.opts.hexdump ? dumpCalls((fd) => ctx.dumper(`fd ${fd}`)!) : undefined;
-  let first: OSError | undefined;
   try {
     await receive(conn, {
       dir: plan.dir,
       force: plan.force,
       ...(plan.maxSize === undefined ? {} : { maxSize: plan.maxSize }),
       idleMs: plan.idleMs,
-      onFile: (path, size, from) => {
-        ctx.info(
-          `${path}: receiving ${size - from} of ${size} bytes${from > 0 ? ` (resuming at ${from})` : ""}`,
-        );
-        bars.start(size, from);
-      },
-      onBytes: (n) => bars.bytes(n),
-      onEntry: (e) => {
-        bars.stop();
-        first ??= e.error;
-        ctx.io.stdout.write(
-          ctx.opts.json
-            ? `${JSON.stringify({ path: e.path, kind: e.kind, status: e.status, size: e.size, sha256: e.sha256, from: e.from, received: e.received, ...errorJson(e.error) })}\n`
-            : `${receivedLine(e)}\n`,
-        );
-      },
+      ...report.callbacks,
     });
   } catch (err) {
     throw toSocketError(err, { op: "recv", address: conn.remoteAddress });
   } finally {
-    bars.stop();
+    report.bars.stop();
     // FIN after the last answer (a refusal too), then wait briefly for the sender to read it
     await settle(conn, SETTLE_MS);
     await conn.close();
     stopDump?.();
   }
+  const first = report.first();
   return first === undefined ? EXIT.OK : exitCodeFor(first);
 }
 
