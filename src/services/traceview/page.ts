@@ -28,12 +28,6 @@ header button { margin-right: 4px; }
 #status { color: #555; margin-left: 8px; }
 #older { color: #b35c00; }
 #view { padding: 8px; }
-svg text { font: 12px ui-monospace, monospace; }
-svg .proc { font: bold 13px system-ui, sans-serif; }
-svg text.sockrole { font-size: 11px; fill: #555; }
-svg .err text { fill: #c00; }
-svg .ev text.lbl { fill: #222; }
-svg .err text.lbl { fill: #c00; }
 </style>
 </head>
 <body>
@@ -252,6 +246,10 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
   // facts are gathered from every call as it arrives, so they outlive the calls the page drops.
   var facts = { sock: {}, order: [], dataPorts: {}, lane: {}, peer: {}, sent: {}, got: {} };
   var offs = new WeakMap(); // send/recv -> its offset in its socket's stream
+  var observed = new WeakSet();
+  // the diagram's own style, inside the SVG, so that an exported SVG or PNG looks like the page
+  var SVG_CSS = "text { font: 12px ui-monospace, monospace; } .proc { font: bold 13px system-ui, sans-serif; }" +
+    " text.sockrole { font-size: 11px; fill: #555; } .ev text.lbl { fill: #222; } .err text.lbl { fill: #c00; }";
   function sockFacts(k) {
     var f = facts.sock[k];
     if (!f) { f = facts.sock[k] = { texts: [] }; facts.order.push(k); }
@@ -331,6 +329,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     var width = LEFT * 2 + Math.max(1, ncol) * COL;
     var height = TOP + evs.length * ROW + 30;
     var svg = el("svg", { xmlns: NS, id: "diagram", width: width, height: height, viewBox: "0 0 " + width + " " + height });
+    svg.appendChild(el("style", {}, SVG_CSS));
     svg.appendChild(el("rect", { x: 0, y: 0, width: width, height: height, fill: "#fff" }));
     var defs = el("defs", {});
     [["setup", "#1565c0"], ["data", "#2e7d32"], ["teardown", "#777"], ["datagram", "#e65100"]].forEach(function (m) {
@@ -428,7 +427,10 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     drawing = setTimeout(function () { drawing = 0; draw(); }, 100);
   }
   function add(list) {
-    list.forEach(observe);
+    list.forEach(function (e) {
+      // (Resume adds what waited: already observed)
+      if (!observed.has(e)) { observed.add(e); observe(e); }
+    });
     if (paused) { pending.push.apply(pending, list); trim(pending); }
     else { shown.push.apply(shown, list); shown.sort(function (a, b) { return end(a) - end(b); }); trim(shown); }
     later();
