@@ -43,6 +43,8 @@ interface Drawn {
   calls: Record<number, string[]>;
   arrows: Arrow[];
   older: string;
+  /** What the `extra` expression gave. */
+  extra?: unknown;
 }
 
 // (an expression as text: it runs in the page, whose DOM types this project does not load)
@@ -118,7 +120,7 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
     await c.exit(8000).catch(() => {});
   }
   /** The diagram once `want` holds (polled for at most 10 s); the last one read otherwise. */
-  async function drawn(at: string, want: (d: Drawn) => boolean, query = ""): Promise<Drawn> {
+  async function drawn(at: string, want: (d: Drawn) => boolean, query = "", extra?: string): Promise<Drawn> {
     const page = await browser!.newPage({ viewport: { width: 1200, height: 600 } });
     try {
       await page.goto(`${at}/${query}`);
@@ -128,6 +130,7 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
         if (want(last)) break;
         await new Promise((r) => setTimeout(r, 100));
       }
+      if (extra !== undefined) last!.extra = await page.evaluate(extra);
       return last!;
     } finally {
       await page.close();
@@ -305,10 +308,21 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
     await srv.line(/match started/, 15_000);
     const s = srv.proc.pid!;
     const keep = 200;
+    // the page opens once the viewer holds more than twice what it keeps: the calls that named the
+    // players' ports (their connect, the first datagrams) are among those it drops at once
+    for (let i = 0; i < 100; i++) {
+      const held = ((await (await fetch(`${at}/trace.json`)).json()) as unknown[]).length;
+      if (held > 2 * keep) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // for each snapshot arrow: the address the server sent it to, and the process that got it
+    const sentTo = `window.traceView.links().filter((a) => a.kind === "datagram" && a.from.call === "sendto")
+      .map((a) => [a.from.args[a.from.args.length - 1], a.to.pid])`;
     const d = await drawn(
       at,
       (x) => /^\d+ older events dropped/.test(x.older) && kinds(x, "datagram", s).length >= 20,
       `?keep=${keep}`,
+      sentTo,
     );
     for (const b of bots) await stop(b);
     await stop(srv);
@@ -321,6 +335,14 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
       lane(d, s).socks.some((r) => /^UDP :\d+$/.test(r)),
       JSON.stringify(d.lanes),
     );
+    // the same snapshot goes to every player: each arrow ends in the process its address names
+    // (one process per address), though the calls that told the players' ports were dropped
+    const owner = new Map<string, number>();
+    for (const [to, pid] of d.extra as [string, number][]) {
+      assert.equal(owner.get(to) ?? pid, pid, `datagrams to ${to} drawn into two processes`);
+      owner.set(to, pid);
+    }
+    assert.equal(owner.size, 2, JSON.stringify([...owner]));
     // snapshots go to both players, inputs come back from them
     for (const b of bots) {
       assert.ok(kinds(d, "datagram", s, b.proc.pid!).length >= 5, `snapshots to ${b.proc.pid}`);

@@ -203,40 +203,58 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
       (byBytes[b] = byBytes[b] || []).push(r);
     });
     if (recvs.length === 0) return out;
-    evs.forEach(function (s) {
-      var k = key(s);
-      if (s.error || s.len === undefined || !dgram[k] || !/^(sendto|send|sendall)$/.test(s.call)) return;
-      var to = portOf(destOf(s, connected)), from = portOf(local[k]);
-      var fits = function (r) {
-        var rk = key(r.e);
-        if (r.used || rk === k || end(r.e) < s.t) return 0;
-        if (from !== undefined && portOf(r.e.addr) !== from) return 0;
-        var mine = portOf(local[rk]);
-        if (to !== undefined && mine !== undefined) return mine === to ? 2 : 0;
-        return 1;
-      };
-      var pick = function (list) {
-        var best, score = 0;
-        for (var i = 0; i < list.length && score < 2; i++) {
-          var f = fits(list[i]);
-          if (f > score) { best = list[i]; score = f; }
-        }
-        return best;
-      };
-      var best = pick(byBytes[s.len + ":" + (s.hex || "")] || []);
-      if (!best) {
-        // truncated: the receiver got a prefix of the datagram
-        best = pick(recvs.filter(function (r) {
-          return r.e.len < s.len && (s.hex || "").slice(0, (r.e.hex || "").length) === (r.e.hex || "");
-        }));
-      }
-      if (!best) return;
-      best.used = true;
-      // what a match teaches is kept: the ports of sockets bound to port 0
-      if (local[k] === undefined && best.e.addr) { local[k] = best.e.addr; sockFacts(k).lport = best.e.addr[1]; }
-      if (local[key(best.e)] === undefined && to !== undefined) { local[key(best.e)] = destOf(s, connected); sockFacts(key(best.e)).lport = to; }
-      out.push({ from: s, to: best.e, kind: "datagram" });
+    for (var ck in facts.sock) if (connected[ck] === undefined && facts.sock[ck].conn) connected[ck] = facts.sock[ck].conn;
+    var sends = evs.filter(function (s) {
+      return !s.error && s.len !== undefined && dgram[key(s)] && /^(sendto|send|sendall)$/.test(s.call);
     });
+    // a datagram whose receiver could be one of several sockets of unknown port waits for a later
+    // pass, when other matches have taught those ports (a game server sends the same snapshot to
+    // every player); the last pass takes the earliest
+    for (var pass = 0; pass < 3 && sends.length > 0; pass++) {
+      var later = [];
+      sends.forEach(function (s) {
+        var k = key(s);
+        var to = portOf(destOf(s, connected)), from = portOf(local[k]);
+        var fits = function (r) {
+          var rk = key(r.e);
+          if (r.used || rk === k || end(r.e) < s.t) return 0;
+          if (from !== undefined && portOf(r.e.addr) !== from) return 0;
+          var mine = portOf(local[rk]);
+          if (to !== undefined && mine !== undefined) return mine === to ? 2 : 0;
+          return 1;
+        };
+        var pick = function (list) {
+          var best, score = 0, socks = {}, n = 0;
+          for (var i = 0; i < list.length; i++) {
+            var f = fits(list[i]);
+            if (f === 2) return { r: list[i], sure: true };
+            if (f === 1) {
+              if (!best) best = list[i];
+              if (!socks[key(list[i].e)]) { socks[key(list[i].e)] = true; n++; }
+              score = 1;
+            }
+          }
+          return score ? { r: best, sure: n === 1 } : undefined;
+        };
+        var got = pick(byBytes[s.len + ":" + (s.hex || "")] || []);
+        if (!got) {
+          // truncated: the receiver got a prefix of the datagram
+          got = pick(recvs.filter(function (r) {
+            return r.e.len < s.len && (s.hex || "").slice(0, (r.e.hex || "").length) === (r.e.hex || "");
+          }));
+        }
+        if (!got) return; // lost
+        if (!got.sure && pass < 2) { later.push(s); return; }
+        var best = got.r;
+        best.used = true;
+        // what a sure match teaches is kept: the ports of sockets bound to port 0
+        if (!got.sure) return out.push({ from: s, to: best.e, kind: "datagram" });
+        if (local[k] === undefined && best.e.addr) { local[k] = best.e.addr; sockFacts(k).lport = best.e.addr[1]; }
+        if (local[key(best.e)] === undefined && to !== undefined) { local[key(best.e)] = destOf(s, connected); sockFacts(key(best.e)).lport = to; }
+        out.push({ from: s, to: best.e, kind: "datagram" });
+      });
+      sends = later;
+    }
     return out;
   }
 
