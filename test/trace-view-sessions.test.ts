@@ -1,7 +1,7 @@
 /**
  * `sockit trace-view` on real sessions: each test runs a sockit service and its client as
  * separate processes, both with SOCKIT_TRACE pointing at a viewer, and reads the diagram headless
- * Chromium draws — UDP datagrams as arrows (sendto → recvfrom), the protocol each connection
+ * Chromium draws — UDP datagrams as arrows (sendto → recvfrom; chapter 4's examples too), the protocol each connection
  * speaks (HTTP, SMTP, IRC, FTP control and the FTP data connection opened after EPSV/PASV), and a
  * game whose datagrams outrun the page's buffer: the page keeps the newest calls, says how many
  * older ones it dropped, and still draws the datagrams.
@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
 import { needs, peerPath } from "./support/peers.js";
 import { SOCKIT } from "./support/sockit-serve.js";
@@ -166,6 +167,53 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
     assert.ok(lane(d, s).socks.includes(`UDP :${port}`), JSON.stringify(d.lanes));
     assert.equal(lane(d, s).role, "server");
     assert.equal(lane(d, c).role, "client");
+  });
+
+  test("chapter 4's UDP examples (one process, two sockets): every datagram received has its arrow, a truncated one too", async () => {
+    const at = await viewer();
+    const pids: number[] = [];
+    for (const name of ["udp-echo", "truncation"]) {
+      const file = fileURLToPath(new URL(`../examples/04-udp/${name}.js`, import.meta.url));
+      const c = start(process.execPath, [file], env({ SOCKIT_TRACE: at }));
+      children.push(c);
+      assert.equal(await c.exit(), 0, c.stderr());
+      pids.push(c.proc.pid!);
+    }
+    // the real trace says how many datagrams each program received
+    const got = async (): Promise<number[]> => {
+      const all = (await (await fetch(`${at}/trace.json`)).json()) as {
+        pid: number;
+        call: string;
+        error?: unknown;
+      }[];
+      return pids.map((p) => all.filter((e) => e.pid === p && e.call === "recvfrom" && !e.error).length);
+    };
+    const sizes = `window.traceView.links().filter((a) => a.kind === "datagram").map((a) => [a.from.pid, a.from.len, a.to.len])`;
+    let want: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      want = await got();
+      if (want.every((n) => n > 0)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const e = await drawn(
+      at,
+      (x) => pids.every((p, i) => kinds(x, "datagram", p, p).length === want[i]),
+      "",
+      sizes,
+    );
+    for (const [i, p] of pids.entries())
+      assert.equal(kinds(e, "datagram", p, p).length, want[i], JSON.stringify(e.arrows));
+    assert.equal(e.arrows.length, want[0]! + want[1]!, "datagram arrows only");
+    for (const a of kinds(e, "datagram")) assert.notEqual(a.fromSock, a.toSock);
+    // the truncation example: 32 bytes sent, 10 received; then 5 and 5; then 26 and 26 — in order
+    const trunc = (e.extra as [number, number, number][])
+      .filter(([pid]) => pid === pids[1])
+      .map(([, s, r]) => [s, r]);
+    assert.deepEqual(trunc, [
+      [32, 10],
+      [5, 5],
+      [26, 26],
+    ]);
   });
 
   test("HTTP: sockit serve http and sockit get — connection, request, response, close", async () => {
