@@ -1,10 +1,10 @@
 /**
  * `sockit trace-view` on real sessions: each test runs a sockit service and its client as
  * separate processes, both with SOCKIT_TRACE pointing at a viewer, and reads the diagram headless
- * Chromium draws — UDP datagrams as arrows (sendto → recvfrom; chapter 4's examples too), the protocol each connection
- * speaks (HTTP, SMTP, IRC, FTP control and the FTP data connection opened after EPSV/PASV), and a
- * game whose datagrams outrun the page's buffer: the page keeps the newest calls, says how many
- * older ones it dropped, and still draws the datagrams.
+ * Chromium draws — UDP datagrams as arrows (sendto → recvfrom; chapter 4's examples too), the
+ * protocol each connection speaks (HTTP, SMTP, IRC, FTP control and the FTP data connection
+ * opened after EPSV/PASV), and a game whose datagrams outrun the page's buffer: the page keeps
+ * the newest calls, says how many older ones it dropped, and still draws the datagrams.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
