@@ -3,7 +3,10 @@
  * fetched from elsewhere). The script gets events from `/events` (server-sent events), draws one
  * lane per process and a column per socket in it, calls in the order they returned, and arrows for
  * connection set-up (connect → accept, matched by address), data (send → recv, matched by byte
- * offset in the stream), and tear-down (close → the peer's end of file or close).
+ * offset in the stream), tear-down (close → the peer's end of file or close) and datagrams
+ * (sendto → recvfrom, matched by bytes, ports and order). Each socket is named by its role where
+ * the calls tell it (listening, UDP, HTTP, SMTP, IRC, FTP control and FTP data). The page keeps the
+ * last 2000 calls (`?keep=N`) and says how many older ones it dropped.
  *
  * @module
  */
@@ -23,19 +26,15 @@ header { background: #f4f4f4; border-bottom: 1px solid #ccc; padding: 6px 10px; 
 header button { margin-right: 4px; }
 #filters label { margin-right: 10px; white-space: nowrap; }
 #status { color: #555; margin-left: 8px; }
+#older { color: #b35c00; }
 #view { padding: 8px; }
-svg text { font: 12px ui-monospace, monospace; }
-svg .proc { font: bold 13px system-ui, sans-serif; }
-svg .err text { fill: #c00; }
-svg .ev text.lbl { fill: #222; }
-svg .err text.lbl { fill: #c00; }
 </style>
 </head>
 <body>
 <header>
 <button id="pause">Pause</button><button id="step" disabled>Step</button>
 <button id="svg">Export SVG</button><button id="png">Export PNG</button><button id="json">Export JSON</button>
-<span id="status">waiting for events…</span>
+<span id="status">waiting for events…</span> <span id="older"></span>
 <div id="filters"></div>
 </header>
 <div id="view"></div>
@@ -51,7 +50,16 @@ svg .err text.lbl { fill: #c00; }
 export const TRACE_VIEW_APP = String.raw`"use strict";
 (function () {
   var NS = "http://www.w3.org/2000/svg";
-  var COL = 250, ROW = 22, TOP = 64, LEFT = 10;
+  var COL = 250, ROW = 22, TOP = 78, LEFT = 10;
+  var COLOURS = { setup: "#1565c0", data: "#2e7d32", teardown: "#777", datagram: "#e65100" };
+  // the page keeps the last KEEP calls (?keep=N: 100 to 100000) so that a chatty program (a game
+  // sends 20 datagrams a second to each player) leaves it responsive; older ones are counted
+  var KEEP = (function () {
+    var n = Number(new URLSearchParams(location.search).get("keep"));
+    return Number.isInteger(n) && n >= 100 && n <= 100000 ? n : 2000;
+  })();
+  var older = 0;       // calls dropped here to stay within KEEP
+  var drawing = 0;     // a draw is scheduled
   var shown = [];      // events drawn
   var pending = [];    // events that came while paused
   var paused = false;
@@ -93,7 +101,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     return m ? [m[1], Number(m[2])] : undefined;
   }
   function isSend(e) { return !e.error && e.len !== undefined && /^(send|sendall|write)$/.test(e.call); }
-  function isRecv(e) { return !e.error && e.len !== undefined && /^(recv|recv_into|read)$/.test(e.call); }
+  function isRecv(e) { return !e.error && e.len !== undefined && /^(recv|recv_into|read|readline)$/.test(e.call); }
 
   // connections: connect in one process -> accept in another, by the listener's port and, when
   // the client asked getsockname, its own address
@@ -108,49 +116,218 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
       }
     });
     var accepts = evs.filter(function (e) { return e.call === "accept" && !e.error && e.addr && e.newSock !== undefined; });
-    var used = {};
+    var used = {}, dgram = {};
+    for (var fk in facts.sock) {
+      if (facts.sock[fk].dgram) dgram[fk] = true;
+      if (facts.sock[fk].lport !== undefined && listenPort[fk] === undefined) listenPort[fk] = facts.sock[fk].lport;
+    }
+    // a listener bound to port 0 that never asked getsockname: its port is learnt from the first
+    // connect it takes (an accept that returned after the connect started)
     evs.forEach(function (c) {
-      if (c.call !== "connect" || c.error || !c.addr) return;
-      var best;
+      if (c.call !== "connect" || c.error || !c.addr || dgram[key(c)]) return;
+      var best, score = 0;
       accepts.forEach(function (a, i) {
         if (used[i] || a.pid === c.pid && a.sock === c.sock) return;
-        if (listenPort[key(a)] !== c.addr[1]) return;
+        var port = listenPort[key(a)];
+        if (port !== undefined && port !== c.addr[1]) return;
+        if (port === undefined && end(a) < c.t) return;
         var mine = localAddr[key(c)];
         var exact = mine && a.addr[0] === mine[0] && a.addr[1] === mine[1];
-        if (best === undefined || exact && !best.exact) best = { i: i, exact: !!exact };
+        var sc = (port === undefined ? 1 : 3) + (exact ? 1 : 0);
+        if (sc > score) { best = i; score = sc; }
       });
       if (best === undefined) return;
-      used[best.i] = true;
-      var a = accepts[best.i];
+      used[best] = true;
+      var a = accepts[best];
+      if (listenPort[key(a)] === undefined) listenPort[key(a)] = c.addr[1];
       var server = a.pid + ":" + a.newSock;
       peer[key(c)] = server; peer[server] = key(c);
       arrows.push({ from: c, to: a, kind: "setup" });
     });
     // data: a send covers [off, off+len) of its stream; it points at the recv holding its first byte
-    var sent = {}, got = {}, recvs = {};
+    // (offsets are counted as calls arrive, so they stay right when the page drops older calls)
+    var recvs = {}, fin = {};
+    for (var pk in facts.peer) if (peer[pk] === undefined) peer[pk] = facts.peer[pk];
+    for (var qk in peer) facts.peer[qk] = peer[qk];
     evs.forEach(function (e) {
-      if (isRecv(e)) {
-        var k = key(e), o = got[k] || 0;
-        (recvs[k] = recvs[k] || []).push({ e: e, from: o, to: o + e.len });
-        got[k] = o + e.len;
-      }
+      var o = offs.get(e);
+      if (isRecv(e) && o !== undefined) (recvs[key(e)] = recvs[key(e)] || []).push({ e: e, from: o, to: o + e.len });
     });
     evs.forEach(function (e) {
-      var k = key(e), p = peer[k];
-      if (isSend(e) && p) {
-        var o = sent[k] || 0;
-        sent[k] = o + e.len;
+      var k = key(e), p = peer[k], o = offs.get(e);
+      if (isSend(e) && p && o !== undefined) {
         (recvs[p] || []).forEach(function (r) {
           if (r.e.len > 0 && r.from <= o && o < r.to) arrows.push({ from: e, to: r.e, kind: "data" });
         });
       }
-      if (e.call === "close" && p) {
+      // tear-down: the first shutdown(SHUT_WR or SHUT_RDWR) or close sends the FIN; it points at
+      // the peer's end of file (recv = 0), else at the peer's close
+      var ends = e.call === "close" || e.call === "shutdown" && !e.error && /SHUT_(WR|RDWR)/.test(e.args.join(" "));
+      if (ends && p && !fin[k]) {
+        fin[k] = true;
         var eof = (recvs[p] || []).filter(function (r) { return r.e.len === 0; })[0];
         var target = eof ? eof.e : evs.filter(function (x) { return key(x) === p && x.call === "close"; })[0];
         if (target) arrows.push({ from: e, to: target, kind: "teardown" });
       }
     });
-    return arrows;
+    var all = arrows.concat(datagrams(evs, localAddr, dgram));
+    all.ports = listenPort;
+    return all;
+  }
+
+  // datagrams: a sendto (or a send on a connected datagram socket) points at the recvfrom that got
+  // it: in another socket, same bytes (a truncated datagram: a prefix), not earlier, addressed to
+  // the receiver's port and coming from the sender's port where those are known (a match teaches
+  // the sender's port, so the reply finds its way back); lost datagrams get no arrow
+  function portOf(a) { return a ? a[1] : undefined; }
+  function destOf(e, connected) {
+    if (e.call === "sendto") return e.addr || addrOfResult(e.args[e.args.length - 1]);
+    return connected[key(e)];
+  }
+  function datagrams(evs, known, dgram) {
+    var connected = {}, local = {}, out = [];
+    for (var k in known) local[k] = known[k];
+    for (var fk in facts.sock) if (local[fk] === undefined && facts.sock[fk].lport !== undefined) local[fk] = ["", facts.sock[fk].lport];
+    evs.forEach(function (e) {
+      var k = key(e);
+      if (e.error) return;
+      if (e.call === "bind" && e.addr && e.addr[1] !== 0) local[k] = local[k] || e.addr;
+      if (e.call === "connect" && e.addr) connected[k] = e.addr;
+    });
+    var byBytes = {}, recvs = [];
+    evs.forEach(function (e) {
+      if (e.error || e.call !== "recvfrom" || e.len === undefined || !dgram[key(e)]) return;
+      var r = { e: e, used: false };
+      recvs.push(r);
+      var b = e.len + ":" + (e.hex || "");
+      (byBytes[b] = byBytes[b] || []).push(r);
+    });
+    if (recvs.length === 0) return out;
+    for (var ck in facts.sock) if (connected[ck] === undefined && facts.sock[ck].conn) connected[ck] = facts.sock[ck].conn;
+    var sends = evs.filter(function (s) {
+      return !s.error && s.len !== undefined && dgram[key(s)] && /^(sendto|send|sendall)$/.test(s.call);
+    });
+    // a datagram whose receiver could be one of several sockets of unknown port waits for a later
+    // pass, when other matches have taught those ports (a game server sends the same snapshot to
+    // every player); the last pass takes the earliest
+    for (var pass = 0; pass < 3 && sends.length > 0; pass++) {
+      var later = [];
+      sends.forEach(function (s) {
+        var k = key(s);
+        var to = portOf(destOf(s, connected)), from = portOf(local[k]);
+        var fits = function (r) {
+          var rk = key(r.e);
+          if (r.used || rk === k || end(r.e) < s.t) return 0;
+          if (from !== undefined && portOf(r.e.addr) !== from) return 0;
+          var mine = portOf(local[rk]);
+          if (to !== undefined && mine !== undefined) return mine === to ? 2 : 0;
+          return 1;
+        };
+        var pick = function (list) {
+          var best, score = 0, socks = {}, n = 0;
+          for (var i = 0; i < list.length; i++) {
+            var f = fits(list[i]);
+            if (f === 2) return { r: list[i], sure: true };
+            if (f === 1) {
+              if (!best) best = list[i];
+              if (!socks[key(list[i].e)]) { socks[key(list[i].e)] = true; n++; }
+              score = 1;
+            }
+          }
+          return score ? { r: best, sure: n === 1 } : undefined;
+        };
+        var got = pick(byBytes[s.len + ":" + (s.hex || "")] || []);
+        if (!got) {
+          // truncated: the receiver got a prefix of the datagram
+          got = pick(recvs.filter(function (r) {
+            return r.e.len < s.len && (s.hex || "").slice(0, (r.e.hex || "").length) === (r.e.hex || "");
+          }));
+        }
+        if (!got) return; // lost
+        if (!got.sure && pass < 2) { later.push(s); return; }
+        var best = got.r;
+        best.used = true;
+        // what a sure match teaches is kept: the ports of sockets bound to port 0
+        if (!got.sure) return out.push({ from: s, to: best.e, kind: "datagram" });
+        if (local[k] === undefined && best.e.addr) { local[k] = best.e.addr; sockFacts(k).lport = best.e.addr[1]; }
+        if (local[key(best.e)] === undefined && to !== undefined) { local[key(best.e)] = destOf(s, connected); sockFacts(key(best.e)).lport = to; }
+        out.push({ from: s, to: best.e, kind: "datagram" });
+      });
+      sends = later;
+    }
+    return out;
+  }
+
+  // what each socket is, said in words where the calls tell it: listening, accepted, connected,
+  // UDP; the protocol its first bytes speak (HTTP, SMTP, IRC, FTP control); and for FTP, the data
+  // connection, found by the port a 227/229 reply (PASV/EPSV) or a PORT/EPRT command named. The
+  // facts are gathered from every call as it arrives, so they outlive the calls the page drops.
+  var facts = { sock: {}, order: [], dataPorts: {}, lane: {}, peer: {}, sent: {}, got: {} };
+  var offs = new WeakMap(); // send/recv -> its offset in its socket's stream
+  var observed = new WeakSet();
+  // the diagram's own style, inside the SVG, so that an exported SVG or PNG looks like the page
+  var SVG_CSS = "text { font: 12px ui-monospace, monospace; } .proc { font: bold 13px system-ui, sans-serif; }" +
+    " text.sockrole { font-size: 11px; fill: #555; } .ev text.lbl { fill: #222; } .err text.lbl { fill: #c00; }";
+  function sockFacts(k) {
+    var f = facts.sock[k];
+    if (!f) { f = facts.sock[k] = { texts: [] }; facts.order.push(k); }
+    return f;
+  }
+  function observe(e) {
+    var k = key(e), f = sockFacts(k), lane = facts.lane[e.pid] = facts.lane[e.pid] || {};
+    if (isSend(e)) { offs.set(e, facts.sent[k] || 0); facts.sent[k] = (facts.sent[k] || 0) + e.len; }
+    if (isRecv(e)) { offs.set(e, facts.got[k] || 0); facts.got[k] = (facts.got[k] || 0) + e.len; }
+    if (e.call === "socket" && e.args.indexOf("SOCK_DGRAM") >= 0 || e.call === "sendto" || e.call === "recvfrom" && e.addr) f.dgram = true;
+    if (e.error) return;
+    if (e.call === "bind" && e.addr && e.addr[1] !== 0) { f.lport = e.addr[1]; lane.server = true; }
+    if (e.call === "getsockname" && f.lport === undefined) { var a = addrOfResult(e.result); if (a && a[1] !== 0) f.lport = a[1]; }
+    if (e.call === "listen") { f.listening = true; lane.server = true; }
+    if (e.call === "connect" && e.addr) { f.conn = e.addr; lane.client = true; }
+    if (e.call === "accept" && e.newSock !== undefined) sockFacts(e.pid + ":" + e.newSock).from = { addr: e.addr, listener: k };
+    if (f.first === undefined && /^(sendto|send|sendall|recvfrom)$/.test(e.call)) {
+      f.first = e.call;
+      if (e.call === "recvfrom") lane.server = true; else lane.client = true;
+    }
+    if (!(e.len > 0 && e.hex)) return;
+    var t = textOf(e.hex).replace(/\\r\\n/g, "\n").replace(/\\n/g, "\n");
+    if (f.texts.length < 16) f.texts.push(t);
+    var m = /^227 [^(]*\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)/m.exec(t);
+    if (m) facts.dataPorts[Number(m[5]) * 256 + Number(m[6])] = "PASV";
+    m = /^229 [^(]*\(\|\|\|(\d+)\|\)/m.exec(t);
+    if (m) facts.dataPorts[Number(m[1])] = "EPSV";
+    m = /^PORT \d+,\d+,\d+,\d+,(\d+),(\d+)/m.exec(t);
+    if (m) facts.dataPorts[Number(m[1]) * 256 + Number(m[2])] = "PORT";
+    m = /^EPRT \|\d\|[^|]*\|(\d+)\|/m.exec(t);
+    if (m) facts.dataPorts[Number(m[1])] = "EPRT";
+  }
+  function roles(learnt) {
+    // listener ports learnt from the connects they took (a listener bound to port 0)
+    for (var lk in learnt || {}) if (facts.sock[lk] && facts.sock[lk].lport === undefined) facts.sock[lk].lport = learnt[lk];
+    var out = {}, dp = facts.dataPorts;
+    facts.order.forEach(function (k) {
+      var f = facts.sock[k], all = f.texts.join("\n"), first = f.texts[0] || "", what = [], proto;
+      var from = f.from, lis = from ? facts.sock[from.listener] : undefined;
+      var dataVia = f.conn ? dp[f.conn[1]] : lis && lis.lport !== undefined ? dp[lis.lport] : undefined;
+      if (dataVia) proto = "FTP data (" + dataVia + ")";
+      else if (f.listening && f.lport !== undefined && dp[f.lport]) proto = "FTP data listener (" + dp[f.lport] + ")";
+      else if (/^(GET|HEAD|POST|PUT|DELETE|OPTIONS) \S+ HTTP\/1|^HTTP\/1\.[01] \d{3}/.test(first)) proto = "HTTP";
+      else if (/^(PASV|EPSV|PORT|EPRT|RETR|STOR|LIST|NLST|PWD|CWD|TYPE)\b/m.test(all) || /^2(27|29) /m.test(all) || /^220[ -].*FTP/i.test(first)) proto = "FTP control";
+      else if (/^(EHLO|HELO|MAIL FROM:)/m.test(all) || /^220[ -].*SMTP/i.test(first)) proto = "SMTP";
+      else if (/^NICK /m.test(all) || /^:\S+ 001 /m.test(all)) proto = "IRC";
+      if (proto) what.push(proto);
+      if (f.listening) what.push("listening" + (f.lport !== undefined ? " :" + f.lport : ""));
+      else if (f.dgram) what.push("UDP" + (f.lport !== undefined ? " :" + f.lport : ""));
+      if (from && from.addr) what.push("from " + from.addr[0] + ":" + from.addr[1]);
+      else if (f.conn) what.push("to " + f.conn[0] + ":" + f.conn[1]);
+      out[k] = what.join(" · ");
+    });
+    return out;
+  }
+  // a server listens, or binds a port of its own, or its datagram socket receives before it
+  // sends; a client connects, or sends first
+  function laneRole(pid) {
+    var l = facts.lane[pid] || {};
+    return l.server ? "server" : l.client ? "client" : "";
   }
 
   function visible(e) { return !hidden["p:" + e.pid] && !hidden["s:" + key(e)]; }
@@ -166,12 +343,14 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
         if (e.pid === p.pid && cols[key(e)] === undefined) { cols[key(e)] = ncol++; p.socks.push(e); }
       });
     });
+    var arrows = links(evs), role = roles(arrows.ports);
     var width = LEFT * 2 + Math.max(1, ncol) * COL;
     var height = TOP + evs.length * ROW + 30;
     var svg = el("svg", { xmlns: NS, id: "diagram", width: width, height: height, viewBox: "0 0 " + width + " " + height });
+    svg.appendChild(el("style", {}, SVG_CSS));
     svg.appendChild(el("rect", { x: 0, y: 0, width: width, height: height, fill: "#fff" }));
     var defs = el("defs", {});
-    [["setup", "#1565c0"], ["data", "#2e7d32"], ["teardown", "#777"]].forEach(function (m) {
+    [["setup", "#1565c0"], ["data", "#2e7d32"], ["teardown", "#777"], ["datagram", "#e65100"]].forEach(function (m) {
       var mk = el("marker", { id: "arrow-" + m[0], viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
       mk.appendChild(el("path", { d: "M0,0 L10,5 L0,10 z", fill: m[1] }));
       defs.appendChild(mk);
@@ -180,27 +359,38 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     var x = function (e) { return LEFT + cols[key(e)] * COL + 14; };
     procs.forEach(function (p, pi) {
       var first = cols[key(p.socks[0])], n = p.socks.length;
-      var g = el("g", { "class": "lane", "data-pid": p.pid, "data-proc": p.proc });
+      var lr = laneRole(p.pid);
+      var g = el("g", { "class": "lane", "data-pid": p.pid, "data-proc": p.proc, "data-role": lr });
       g.appendChild(el("rect", { x: LEFT + first * COL + 2, y: 4, width: n * COL - 4, height: height - 8, rx: 6,
         fill: pi % 2 ? "#f7f9fc" : "#fbf8f3", stroke: "#ccc" }));
-      g.appendChild(el("text", { "class": "proc", x: LEFT + first * COL + 10, y: 22 }, p.proc + " (pid " + p.pid + ")" +
+      g.appendChild(el("text", { "class": "proc", x: LEFT + first * COL + 10, y: 22 }, p.proc + " (pid " + p.pid + ")" + (lr ? " " + lr : "") +
         (dropped[p.pid] ? " — " + dropped[p.pid] + " events dropped" : "")));
       p.socks.forEach(function (s) {
         var cx = x(s);
-        g.appendChild(el("text", { "class": "sockhead", x: cx - 6, y: 44 }, s.sock === 0 ? "(no socket)" : "socket #" + s.sock + " (fd " + s.fd + ")"));
-        g.appendChild(el("line", { x1: cx, y1: 50, x2: cx, y2: height - 10, stroke: "#bbb", "stroke-dasharray": "3 3" }));
+        var sr = role[key(s)] || "";
+        var head = el("text", { "class": "sockhead", x: cx - 6, y: 44, "data-sock": s.sock, "data-role": sr },
+          s.sock === 0 ? "(no socket)" : "socket #" + s.sock + " (fd " + s.fd + ")");
+        g.appendChild(head);
+        if (sr) {
+          var rg = el("g", {});
+          rg.appendChild(el("title", {}, sr));
+          rg.appendChild(el("text", { "class": "sockrole", x: cx - 6, y: 58 }, short(sr, 34)));
+          g.appendChild(rg);
+        }
+        g.appendChild(el("line", { x1: cx, y1: 64, x2: cx, y2: height - 10, stroke: "#bbb", "stroke-dasharray": "3 3" }));
       });
       svg.appendChild(g);
     });
     var row = new Map();
     evs.forEach(function (e, i) { row.set(e, TOP + i * ROW); });
-    links(evs).forEach(function (a) {
-      var colr = a.kind === "setup" ? "#1565c0" : a.kind === "data" ? "#2e7d32" : "#777";
+    arrows.forEach(function (a) {
+      var colr = COLOURS[a.kind];
       var line = el("line", { "class": "arrow " + a.kind, x1: x(a.from), y1: row.get(a.from), x2: x(a.to), y2: row.get(a.to),
         stroke: colr, "stroke-width": 1.5, "marker-end": "url(#arrow-" + a.kind + ")",
-        "data-from": a.from.proc + ":" + a.from.call, "data-to": a.to.proc + ":" + a.to.call });
+        "data-from": a.from.proc + ":" + a.from.call, "data-to": a.to.proc + ":" + a.to.call,
+        "data-from-pid": a.from.pid, "data-to-pid": a.to.pid, "data-from-sock": a.from.sock, "data-to-sock": a.to.sock });
       if (a.kind === "teardown") line.setAttribute("stroke-dasharray", "5 3");
-      if (a.kind === "data") line.appendChild(el("title", {}, a.from.len + " bytes: " + textOf(a.from.hex || "")));
+      if (a.kind === "data" || a.kind === "datagram") line.appendChild(el("title", {}, a.from.len + " bytes: " + textOf(a.from.hex || "")));
       svg.appendChild(line);
     });
     evs.forEach(function (e) {
@@ -218,18 +408,21 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     var view = document.getElementById("view");
     view.replaceChildren(svg);
     var total = Object.keys(dropped).reduce(function (s, k) { return s + dropped[k]; }, 0);
+    document.getElementById("older").textContent = older ? older + " older events dropped (the page keeps the last " + KEEP + ")" : "";
     document.getElementById("status").textContent = (mode === "replay" ? "replay: " : "live: ") + shown.length + " calls" +
       (pending.length ? ", " + pending.length + " waiting (paused)" : "") + (total ? ", " + total + " dropped by exporters" : "");
-    filters();
+    filters(role);
   }
 
-  function filters() {
+  function filters(role) {
     var box = document.getElementById("filters"), seen = {}, parts = [];
     shown.forEach(function (e) {
       if (!seen["p:" + e.pid]) { seen["p:" + e.pid] = 1; parts.push(["p:" + e.pid, e.proc + " (" + e.pid + ")"]); }
-      if (!seen["s:" + key(e)]) { seen["s:" + key(e)] = 1; parts.push(["s:" + key(e), "  #" + e.sock]); }
+      if (!seen["s:" + key(e)]) { seen["s:" + key(e)] = 1; parts.push(["s:" + key(e), "  #" + e.sock + (role[key(e)] ? " " + role[key(e)] : "")]); }
     });
-    if (box.childElementCount === parts.length) return;
+    var sig = JSON.stringify(parts);
+    if (box.dataset.sig === sig) return;
+    box.dataset.sig = sig;
     box.replaceChildren();
     parts.forEach(function (p) {
       var l = document.createElement("label"), c = document.createElement("input");
@@ -240,10 +433,25 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     });
   }
 
+  function trim(list) {
+    if (list.length <= KEEP) return;
+    var n = list.length - KEEP;
+    list.splice(0, n);
+    older += n;
+  }
+  // draws at most every 100 ms, however fast batches come
+  function later() {
+    if (drawing) return;
+    drawing = setTimeout(function () { drawing = 0; draw(); }, 100);
+  }
   function add(list) {
-    if (paused) { pending.push.apply(pending, list); }
-    else { shown.push.apply(shown, list); shown.sort(function (a, b) { return end(a) - end(b); }); }
-    draw();
+    list.forEach(function (e) {
+      // (Resume adds what waited: already observed)
+      if (!observed.has(e)) { observed.add(e); observe(e); }
+    });
+    if (paused) { pending.push.apply(pending, list); trim(pending); }
+    else { shown.push.apply(shown, list); shown.sort(function (a, b) { return end(a) - end(b); }); trim(shown); }
+    later();
   }
 
   function download(name, type, data) {
@@ -264,7 +472,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
   document.getElementById("step").addEventListener("click", function () {
     pending.sort(function (a, b) { return end(a) - end(b); });
     var e = pending.shift();
-    if (e) { shown.push(e); shown.sort(function (a, b) { return end(a) - end(b); }); }
+    if (e) { shown.push(e); shown.sort(function (a, b) { return end(a) - end(b); }); trim(shown); }
     draw();
   });
   document.getElementById("svg").addEventListener("click", function () { download("trace.svg", "image/svg+xml", svgText()); });
@@ -289,6 +497,12 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     for (var pid in b.dropped || {}) dropped[pid] = b.dropped[pid];
     add(b.events || []);
   });
-  window.traceView = { shown: function () { return shown; }, links: function () { return links(shown.filter(visible)); } };
+  window.traceView = {
+    shown: function () { return shown; },
+    pending: function () { return pending; },
+    older: function () { return older; },
+    links: function () { return links(shown.filter(visible)); },
+    roles: function () { return roles(links(shown.filter(visible)).ports); }
+  };
 })();
 `;
