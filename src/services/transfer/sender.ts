@@ -20,7 +20,6 @@ import {
   toSocketError,
 } from "../../errors/index.js";
 import type { ConnLike } from "../../net/index.js";
-import { Sha256Worker, WORKER_MIN_BYTES } from "./hasher.js";
 import {
   checkName,
   formatSender,
@@ -62,8 +61,6 @@ export interface CollectOptions {
 
 /** Bytes read from the file per step (and per socket write). */
 const CHUNK = 1 << 20;
-/** Slots of CHUNK bytes a large file goes out through (read, then hashed while sent). */
-const SLOTS = 4;
 
 function refused(code: string, path: string, hint: string): OSError {
   return makeOSError(code, { op: "open", address: path, hint });
@@ -250,21 +247,6 @@ async function sendAll(
   entries: readonly SendEntry[],
   opts: SendOptions,
 ): Promise<SendReport> {
-  // one hashing thread per session, started by the first large file hashed while it is sent
-  let worker: Sha256Worker | undefined;
-  try {
-    return await sendSession(conn, entries, opts, () => (worker ??= new Sha256Worker(SLOTS, CHUNK)));
-  } finally {
-    await worker?.close();
-  }
-}
-
-async function sendSession(
-  conn: ConnLike,
-  entries: readonly SendEntry[],
-  opts: SendOptions,
-  hasher: () => Sha256Worker,
-): Promise<SendReport> {
   const done: SentEntry[] = [];
   const out = {
     push: (e: SentEntry) => {
@@ -356,36 +338,16 @@ async function sendSession(
       continue;
     }
     if (r.kind !== "OK") throw makeOSError("EPROTO", { op: "recv", hint: `answer ${r.kind} to FILE` });
-    // a large file hashed while it is sent is hashed on a worker thread (unless paced: then the
-    // main thread has time to spare), the prefix of a resume included
-    const hw =
-      sha256 === undefined && opts.rate === undefined && e.size >= WORKER_MIN_BYTES ? hasher() : undefined;
     // resume only when the receiver's bytes are this file's first bytes
-    const resumable = r.have > 0 && r.have <= e.size;
-    let prefix: Hash | undefined;
-    let from = 0;
-    if (resumable && hw !== undefined) {
-      await hw.reset(e.source, r.have);
-      if ((await hw.digest()) === r.sha256) from = r.have;
-      else await hw.reset();
-    } else if (resumable) {
-      prefix = await sha256File(e.source, r.have);
-      if (prefix.copy().digest("hex") === r.sha256) from = r.have;
-    } else await hw?.reset();
+    const prefix = r.have > 0 && r.have <= e.size ? await sha256File(e.source, r.have) : undefined;
+    const from = prefix !== undefined && prefix.copy().digest("hex") === r.sha256 ? r.have : 0;
     await msg({ kind: "DATA", from });
     opts.onFile?.(e.path, e.size, from);
-    let sent: number;
-    if (hw !== undefined) {
-      sent = await sendSlots(e.source, from, e.size, write, opts, hw);
-      sha256 = await hw.digest();
+    const running = sha256 !== undefined ? undefined : from > 0 ? prefix! : createHash("sha256");
+    const sent = await sendRange(e.source, from, e.size, write, opts, running);
+    if (running !== undefined) {
+      sha256 = running.digest("hex");
       await msg({ kind: "SHA256", sha256 });
-    } else {
-      const running = sha256 !== undefined ? undefined : from > 0 ? prefix! : createHash("sha256");
-      sent = await sendRange(e.source, from, e.size, write, opts, running);
-      if (running !== undefined) {
-        sha256 = running.digest("hex");
-        await msg({ kind: "SHA256", sha256 });
-      }
     }
     const a = await reply();
     if (a.kind === "NO") out.push({ ...base(), from, sent, status: "refused", error: refusal(a, e.path) });
@@ -457,88 +419,6 @@ async function sendRange(
     }
   } finally {
     await ahead?.catch(() => {}); // no read may still use the descriptor when it closes
-    await fh.close().catch(() => {});
-  }
-  return sent;
-}
-
-/** Reads exactly `len` bytes of the file at `at` into `into`; EIO when the file ends first. */
-async function readFull(
-  fh: Awaited<ReturnType<typeof open>>,
-  into: Buffer,
-  len: number,
-  at: number,
-  source: string,
-  size: number,
-): Promise<Buffer> {
-  for (let got = 0; got < len;) {
-    const { bytesRead } = await fh.read(into, got, len - got, at + got);
-    if (bytesRead === 0)
-      throw makeOSError("EIO", {
-        op: "read",
-        address: source,
-        hint: `the file shrank while it was sent (${at + got} of ${size} bytes): re-run`,
-      });
-    got += bytesRead;
-  }
-  return into.subarray(0, len);
-}
-
-/**
- * Sends bytes [from, size) of a file through the worker's slots, adding them to its hash; resolves
- * the count sent. Up to all slots are being read at once (ahead of the socket); a slot that was
- * read is handed to the worker to hash and, at the same time, written to the socket, and is read
- * into again only when both are done. Memory: the slots, nothing else.
- */
-async function sendSlots(
-  source: string,
-  from: number,
-  size: number,
-  write: (b: Buffer) => Promise<void>,
-  opts: SendOptions,
-  hw: Sha256Worker,
-): Promise<number> {
-  const fh = await open(source, "r").catch((err: unknown) => {
-    throw toSocketError(err, { op: "open", address: source });
-  });
-  const free: Array<Promise<void>> = [];
-  for (let i = 0; i < hw.count; i++) free.push(Promise.resolve());
-  const reads: Array<{ slot: number; read: Promise<Buffer> }> = [];
-  let next = from;
-  let k = 0;
-  let sent = 0;
-  let hashError: unknown;
-  const issue = () => {
-    if (next >= size) return;
-    const slot = k++ % hw.count;
-    const at = next;
-    const len = Math.min(CHUNK, size - at);
-    next += len;
-    const read = free[slot]!.then(() => readFull(fh, hw.slot(slot), len, at, source, size));
-    read.catch(() => {}); // awaited in its turn, or in finally when the send fails
-    reads.push({ slot, read });
-  };
-  try {
-    for (let i = 0; i < hw.count; i++) issue();
-    while (reads.length > 0) {
-      const { slot, read } = reads.shift()!;
-      const b = await read;
-      const hashed = hw.update(slot, b.length).catch((err: unknown) => {
-        hashError ??= err;
-      });
-      const wrote = write(b);
-      free[slot] = Promise.all([hashed, wrote.catch(() => {})]).then(() => {});
-      await wrote;
-      sent += b.length;
-      opts.onBytes?.(b.length);
-      if (hashError !== undefined) throw hashError;
-      issue();
-    }
-    await Promise.all(free);
-    if (hashError !== undefined) throw hashError;
-  } finally {
-    // no read may still use the descriptor when it closes
-    await Promise.all(reads.map((r) => r.read.catch(() => {})));
     await fh.close().catch(() => {});
   }
   return sent;
