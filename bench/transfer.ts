@@ -12,8 +12,11 @@
  * The file is random bytes in a temporary directory, written once (the page cache holds it, as it
  * would a file just made). The time runs from starting the sender until both sides have exited;
  * the received file is removed between runs. Unit MiB/s, higher is better; `ratio` is sockit/nc
- * (target ≥ 0.7), `ncShaRatio` sockit/(nc with sha256sum on both sides). Before the recorded
- * runs, one unrecorded round per tool checks that the file arrives whole (same SHA-256).
+ * (target ≥ 0.7), `ncShaRatio` sockit/(nc with sha256sum on both sides). `cpuSecPerGiB` is the
+ * CPU time (user + system) of both sides together per GiB, median of the recorded runs, read from
+ * this process's reaped-children times in /proc/self/stat (less sensitive to other load on the
+ * machine than the wall-clock rate). Before the recorded runs, one unrecorded round per tool
+ * checks that the file arrives whole (same SHA-256).
  *
  * Knobs: `BENCH_TRANSFER_MIB` (default 1024), `BENCH_RUNS` (default 3 here).
  *
@@ -22,7 +25,16 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  createReadStream,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -66,6 +78,23 @@ const TOOLS = {
   },
 } satisfies Record<string, Tool>;
 
+/** Clock ticks per second of /proc's times (USER_HZ, 100 on Linux). */
+const TICKS = 100;
+
+/**
+ * CPU seconds (user + system) of this process's children that have been waited for: each side's
+ * `sh`, and through it what the shell ran and waited for.
+ */
+function childrenCpu(): number {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // after the command name: state is field 3, cutime and cstime are fields 16 and 17
+  return (Number(f[16 - 3]) + Number(f[17 - 3])) / TICKS;
+}
+
+/** CPU seconds per GiB of each recorded transfer, by tool. */
+const cpu: Record<string, number[]> = {};
+
 function killGroup(c: ChildProcess): void {
   if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;
   try {
@@ -86,9 +115,10 @@ async function sha256(path: string): Promise<string> {
   return h.digest("hex");
 }
 
-/** One transfer of `file` through `tool` into `out`; resolves MiB/s. */
-async function transfer(tool: Tool, file: string, out: string): Promise<number> {
+/** One transfer of `file` through `tool` into `out`; resolves MiB/s (and notes the CPU time under `name`). */
+async function transfer(tool: Tool, file: string, out: string, name?: string): Promise<number> {
   rmSync(join(out, "file.bin"), { force: true });
+  const cpu0 = childrenCpu();
   const server = spawn("sh", ["-c", tool.server(out)], {
     stdio: ["ignore", "ignore", "pipe"],
     detached: true,
@@ -122,6 +152,7 @@ async function transfer(tool: Tool, file: string, out: string): Promise<number> 
     const ms = nowMs() - t0;
     if (cc !== 0 || sc !== 0)
       throw new Error(`${tool.client(file, port)}: sender exited ${cc}, receiver ${sc}: ${err}`);
+    if (name !== undefined) (cpu[name] ??= []).push((childrenCpu() - cpu0) / (BYTES / (1024 * MIB)));
     return BYTES / MIB / (ms / 1000);
   } finally {
     if (client) killGroup(client);
@@ -146,9 +177,9 @@ async function body(): Promise<void> {
       const got = await sha256(join(out, "file.bin"));
       if (got !== want) throw new Error(`${name}: the file arrived with SHA-256 ${got}, not ${want}`);
     }
-    const run = (tool: Tool) => () => transfer(tool, file, out);
+    const run = (tool: Tool, name: string) => () => transfer(tool, file, out, name);
     const samples = await interleave(
-      { sockit: run(TOOLS.sockit), raw: run(TOOLS.nc), ncSha: run(TOOLS.ncSha) },
+      { sockit: run(TOOLS.sockit, "sockit"), raw: run(TOOLS.nc, "raw"), ncSha: run(TOOLS.ncSha, "ncSha") },
       RUNS_HERE,
       0,
     );
@@ -163,6 +194,7 @@ async function body(): Promise<void> {
         mib: BYTES / MIB,
         ncSha: round(median(samples.ncSha)),
         ncShaRatio: round(median(samples.sockit) / median(samples.ncSha), 3),
+        cpuSecPerGiB: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)])),
       },
     });
   } finally {
