@@ -10,6 +10,10 @@ import { CommandRegistry } from "./registry.js";
 
 test("modulesFor: the named command's module only", () => {
   assert.deepEqual(modulesFor(["connect", "127.0.0.1", "7"]), ["connect"]);
+  assert.deepEqual(modulesFor(["--version"]), [], "--version needs no command");
+  assert.deepEqual(modulesFor(["-V"]), []);
+  assert.equal(modulesFor(["--version", "--help"]), undefined, "help lists them all");
+  assert.equal(modulesFor([]), undefined);
   assert.deepEqual(modulesFor(["-v", "--color", "never", "listen", "8000"]), ["listen"]);
   assert.deepEqual(modulesFor(["--trace", "echo", "127.0.0.1:7"]), ["rfcClients"]);
   assert.deepEqual(modulesFor(["send", "a.bin", "127.0.0.1:9000"]), ["transfer"]);

@@ -79,24 +79,27 @@ const VALUED = new Set(["--color"]);
  * The modules the command line needs, or undefined for all of them: the first argument that is
  * not an option (nor a global option's value) names the command. For `serve`, any later word
  * naming one of its subcommands in another module brings that module (an extra one is harmless);
- * `serve --help` loads them all, to list them.
+ * `serve --help` loads them all, to list them. `sockit --version` needs none.
  * @example `modulesFor(["-v", "serve", "http", "."]) // ["serve", "http"]`
  */
 export function modulesFor(argv: readonly string[]): readonly ModuleName[] | undefined {
   const words: string[] = [];
   let help = false;
+  let version = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--") break;
     if (a.startsWith("-")) {
       if (a === "--help" || a === "-h") help = true;
+      if ((a === "--version" || a === "-V") && words.length === 0) version = true;
       if (VALUED.has(a) && words.length === 0) i++;
       continue;
     }
     words.push(a);
   }
   const [cmd, ...rest] = words;
-  if (cmd === undefined) return undefined;
+  // `sockit --version` prints the version and needs no command (unless help is asked too)
+  if (cmd === undefined) return version && !help ? [] : undefined;
   if (cmd !== "serve") return BY_COMMAND[cmd];
   const own = [...new Set(rest.map((w) => SERVE_SUB[w]).filter((m) => m !== undefined))];
   if (own.length === 0 && help) return undefined;
