@@ -481,9 +481,12 @@ function clock(text: string): number {
   return Date.UTC(Number(m[6] ?? m[7]), month, Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]));
 }
 
-/** The same date lines with the date replaced (both sides of a comparison). */
+/** The same date lines with the date replaced (both sides of a comparison); the layout stays. */
 const dates = (s: string) =>
-  s.replace(/\w{3} \w{3} +\d{1,2} \d{2}:\d{2}:\d{2} (?:\d{4} UTC|UTC \d{4})/g, "DAYTIME");
+  s.replace(
+    /\w{3} \w{3} +\d{1,2} \d{2}:\d{2}:\d{2} (\d{4} UTC|UTC \d{4})/g,
+    (_, y: string) => `DAY MON DD HH:MM:SS ${y.replace(/\d{4}/, "YYYY")}`,
+  );
 
 /** Asserts `ms` (a time a server told) is within a few seconds of this machine's clock. */
 function near(ms: number, what: string): void {
