@@ -625,6 +625,22 @@ test("chapter 6: ftp-get.ts logs in, opens a passive data connection and retriev
     }
   }));
 
+test("chapter 6, solution 3: 06-ftp-list.ts lists with NLST and retrieves each file, a data connection each", () =>
+  withFiles(async (dir) => {
+    writeFileSync(join(dir, "notes.txt"), "two\nlines\n");
+    const { srv, host, port } = await serve(["ftp", dir, "--port", "0"], FTP_BANNER);
+    try {
+      const out = await run("solutions/06-ftp-list", [host, port]);
+      assert.equal((out.match(/^\(a new data connection, to /gm) ?? []).length, 3, out);
+      assert.match(out, /^listed: hello\.txt, notes\.txt$/m);
+      shown("solution-06-ftp", out);
+      srv.kill("SIGTERM");
+      assert.equal(await srv.exit(), 0, srv.stderr());
+    } finally {
+      srv.kill("SIGKILL");
+    }
+  }));
+
 /** The Python the chapter shows (ftplib, the standard library's FTP client), with the port to use. */
 const FTPLIB = (port: string) =>
   `from ftplib import FTP; f = FTP(); f.connect("127.0.0.1", ${port}); f.login(); print(f.nlst()); f.retrlines("RETR hello.txt"); f.quit()`;
