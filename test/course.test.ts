@@ -596,6 +596,51 @@ test(
   },
 );
 
+const weechatPeers = needs(["weechat-headless", "nc"]);
+if (weechatPeers !== false) EXCUSED.push({ reason: weechatPeers, files: [], ids: ["chat-weechat-nc"] });
+
+test(
+  "chapter 6: WeeChat, a real IRC client, joins #lobby on sockit serve chat and talks to an nc user",
+  { skip: weechatPeers, timeout: 60_000 },
+  async () => {
+    const { srv, host, port } = await serve(
+      ["chat", "--port", "0"],
+      /chat \(IRC and plain text\) on ([\d.]+):(\d+)/,
+    );
+    const home = mkdtempSync(join(tmpdir(), "sockit-course-weechat-"));
+    const kids: Child[] = [srv];
+    try {
+      const nc = start(peerPath("nc"), [host, port], ENV);
+      kids.push(nc);
+      nc.proc.stdin!.write("/nick grace\n");
+      await nc.line(/you are now grace/);
+      // the chapter's commands, as WeeChat's command line takes them (-r), with a wait before
+      // each line typed, since they do not wait for the connection
+      const commands = [
+        "/set irc.server_default.nicks wee",
+        `/server add local ${host}/${port} -notls`,
+        "/set irc.server.local.autojoin #lobby",
+        "/connect local",
+        "/wait 2 /msg -server local #lobby hello from weechat",
+        "/wait 4 /quit bye",
+      ];
+      const wee = start(peerPath("weechat-headless"), ["--dir", home, "-r", commands.join(";")], ENV);
+      kids.push(wee);
+      await nc.line(/^<wee> hello from weechat\r?$/m);
+      assert.equal(await wee.exit(15_000), 0, wee.stderr());
+      await nc.line(/\*\*\* wee quit \(Quit: bye\)/);
+      nc.proc.stdin!.end(); // nc reads on until the server closes
+      srv.kill("SIGTERM");
+      assert.equal(await srv.exit(), 0, srv.stderr());
+      assert.equal(await nc.exit(), 0, nc.stderr());
+      shown("chat-weechat-nc", nc.stdout().replaceAll("\r", ""));
+    } finally {
+      for (const k of kids) k.kill("SIGKILL");
+      rmSync(home, { recursive: true, force: true });
+    }
+  },
+);
+
 /** A temporary directory with `hello.txt` for the FTP and transfer tests; `f` gets its path. */
 async function withFiles(f: (dir: string) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "sockit-course-files-"));
