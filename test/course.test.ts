@@ -527,13 +527,17 @@ test("chapter 6, solution 2: 06-time-udp.ts asks sockit serve time -u with one d
 
 const rfcPeers = needs(["nc", "rdate"]);
 if (rfcPeers !== false)
-  EXCUSED.push({ reason: rfcPeers, files: [], ids: ["echo-nc", "daytime-nc", "time-rdate"] });
+  EXCUSED.push({
+    reason: rfcPeers,
+    files: [],
+    ids: ["echo-nc", "daytime-nc", "daytime-nc-udp", "time-rdate"],
+  });
 
 test(
-  "chapter 6: nc against sockit serve echo and daytime, rdate against time",
+  "chapter 6: nc against sockit serve echo and daytime (TCP and UDP), rdate against time",
   { skip: rfcPeers },
   async () => {
-    const served = await startServe(["echo", "daytime", "time"]);
+    const served = await startServe(["echo", "daytime", "time", "-u"]);
     try {
       const echo = start(peerPath("nc"), ["-N", "127.0.0.1", String(served.port("echo"))], ENV);
       echo.proc.stdin!.end("hello, echo\n"); // -N: shut down the sending side at the end of input
@@ -545,6 +549,16 @@ test(
       assert.equal(await daytime.exit(), 0, daytime.stderr());
       near(clock(daytime.stdout()), "daytime");
       shown("daytime-nc", daytime.stdout(), dates);
+      // over UDP: one datagram asks (what it holds does not matter), one datagram answers
+      const udp = start(
+        peerPath("nc"),
+        ["-u", "-w1", "127.0.0.1", String(served.port("daytime", "udp"))],
+        ENV,
+      );
+      udp.proc.stdin!.end("hi\n");
+      assert.equal(await udp.exit(), 0, udp.stderr());
+      near(clock(udp.stdout()), "daytime over UDP");
+      shown("daytime-nc-udp", udp.stdout(), dates);
       const rdate = start(peerPath("rdate"), ["-p", "-o", String(served.port("time")), "127.0.0.1"], ENV);
       assert.equal(await rdate.exit(), 0, rdate.stderr());
       near(clock(rdate.stdout()), "rdate");
