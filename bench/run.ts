@@ -27,6 +27,7 @@ const FIGURES = [
   "http",
   "tls",
   "smtp",
+  "tracing",
 ] as const;
 const LIMIT_MS = 90_000; // each figure bounds itself at 58 s; this is the backstop
 
