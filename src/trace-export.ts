@@ -100,6 +100,20 @@ interface Raw {
   readonly head: Buffer | undefined;
 }
 
+/** Strings longer than this are cut (the collector keeps no more). */
+const FIELD_CHARS = 512;
+/** Arguments per event, at most (the collector refuses more). */
+const ARGS_MAX = 16;
+/**
+ * A batch's JSON, at most this many UTF-16 units (≤ 3 bytes each in UTF-8: under the collector's
+ * 1 MiB).
+ */
+const BATCH_CHARS = 256 * 1024;
+/** The first retry after the viewer failed, ms; doubled after each failed retry. */
+export const RETRY_MIN_MS = 250;
+/** The longest pause between retries while the viewer is gone, ms. */
+export const RETRY_MAX_MS = 5000;
+
 function addrOf(v: TraceValue | undefined): [string, number] | undefined {
   if (Array.isArray(v) && v.length >= 2 && typeof v[0] === "string" && typeof v[1] === "number")
     return [v[0], v[1]];
@@ -123,33 +137,58 @@ function processName(): string {
   return script ? basename(script) : process.title;
 }
 
+/** A string as JSON, cut to {@link FIELD_CHARS}. */
+function jstr(v: string): string {
+  return JSON.stringify(v.length > FIELD_CHARS ? v.slice(0, FIELD_CHARS) : v);
+}
+
+/** A number as JSON (a non-finite one, which JSON cannot carry, as 0). */
+function jnum(v: number): string {
+  return Number.isFinite(v) ? String(v) : "0";
+}
+
+/** `,"addr":["host",port]` for an address value, else "". */
+function jaddr(v: TraceValue | undefined): string {
+  const a = addrOf(v);
+  return a ? `,"addr":[${jstr(a[0])},${jnum(a[1])}]` : "";
+}
+
 class Exporter {
   readonly stats: ExporterStats = { sent: 0, dropped: 0, queued: 0 };
   readonly #url: URL;
-  readonly #queue: TraceRecord[] = [];
+  /** The events waiting, each already JSON. */
+  #chunks: string[] = [];
+  #chars = 0;
   readonly #socks = new Map<number, number>();
-  readonly #proc = processName();
+  /** `{"pid":N,"proc":"name","sock":` — the same for every event. */
+  readonly #head = `{"pid":${process.pid},"proc":${jstr(processName())},"sock":`;
   readonly #origin = performance.timeOrigin;
   readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   #nextSock = 1;
   #busy = false;
   #final = false;
   #deadline = 0;
+  /** The viewer failed: events are only counted until a retry gets through. */
+  #down = false;
+  #retryMs = RETRY_MIN_MS;
+  #retry: NodeJS.Timeout | undefined;
   #request: http.ClientRequest | undefined;
   #socket: NonNullable<http.ClientRequest["socket"]> | undefined;
   #timer: NodeJS.Timeout | undefined;
   readonly #listener = (m: unknown): void => {
+    if (this.#down || this.#chunks.length >= QUEUE_MAX) {
+      this.stats.dropped++;
+      return;
+    }
     try {
-      const ev = m as CallEvent;
-      const data = dataOf(ev);
-      this.push(ev, data === undefined ? undefined : data.subarray(0, PREVIEW_BYTES));
+      this.push(m as CallEvent, undefined);
     } catch {
       this.stats.dropped++;
     }
   };
   readonly #beforeExit = (): void => {
     // the program would end: what is left gets at most FINAL_FLUSH_MS, holding the process
-    if (this.#final || (this.#queue.length === 0 && !this.#busy)) return;
+    if (this.#final || (this.#chunks.length === 0 && !this.#busy)) return;
     this.#final = true;
     this.#deadline = performance.now() + FINAL_FLUSH_MS;
     if (this.#busy) {
@@ -173,6 +212,7 @@ class Exporter {
   stop(): void {
     diagnostics_channel.unsubscribe(TRACE_CHANNEL, this.#listener);
     if (this.#timer) clearInterval(this.#timer);
+    if (this.#retry) clearTimeout(this.#retry);
     process.off("beforeExit", this.#beforeExit);
     this.#dropRest();
     this.#agent.destroy();
@@ -188,64 +228,74 @@ class Exporter {
     return id;
   }
 
+  /**
+   * Queues one event as its JSON record (built once, here; nothing of the event is kept). `head`:
+   * a copy of its first bytes, for an event whose buffer may since have been reused.
+   */
   push(ev: CallEvent, head: Buffer | undefined): void {
-    if (this.#queue.length >= QUEUE_MAX) {
-      this.stats.dropped++;
-      return;
-    }
     let fd = ev.fd;
-    const fresh = ev.call === "socket";
+    const call = ev.call;
+    const fresh = call === "socket";
     if (fresh && typeof ev.result === "number") fd = ev.result;
     const sock = this.#sockOf(fd, fresh);
-    const rec: { -readonly [K in keyof TraceRecord]: TraceRecord[K] } = {
-      pid: process.pid,
-      proc: this.#proc,
-      sock,
-      fd,
-      call: ev.call,
-      args: ev.args.map((a) => renderValue(a)),
-      t: this.#origin + ev.start,
-      dur: ev.duration,
-    };
-    const addr = addrOf(ev.args[0]);
-    if (addr) rec.addr = addr;
+    let j = `${this.#head}${sock},"fd":${jnum(fd)},"call":${jstr(call)},"args":[`;
+    const args = ev.args;
+    const n = args.length < ARGS_MAX ? args.length : ARGS_MAX;
+    for (let i = 0; i < n; i++) j += `${i === 0 ? "" : ","}${jstr(renderValue(args[i]))}`;
+    j += "]";
+    let addr = jaddr(args[0]);
     if (ev.error) {
-      rec.error = {
-        name: ev.error.name,
-        code: ev.error.code,
-        errno: ev.error.errno,
-        message: ev.error.message,
-      };
+      const e = ev.error;
+      j += `,"error":{"name":${jstr(e.name)},"code":${jstr(e.code)},"errno":${jnum(e.errno)},"message":${jstr(e.message)}}`;
     } else {
-      rec.result = renderValue(ev.result);
       const r = ev.result;
+      j += `,"result":${jstr(renderValue(r))}`;
       // accept(): (newfd, address); recvfrom(): (bytes, address)
       if (Array.isArray(r) && r.length === 2 && typeof r[0] === "number") {
-        const peer = addrOf(r[1] as TraceValue);
-        if (peer) rec.addr = peer;
-        if (ev.call === "accept") rec.newSock = this.#sockOf(r[0], true);
+        const peer = jaddr(r[1] as TraceValue);
+        if (peer) addr = peer;
+        if (call === "accept") j += `,"newSock":${this.#sockOf(r[0], true)}`;
       }
     }
+    j += addr;
     const data = dataOf(ev);
-    if (data !== undefined && head !== undefined) {
-      rec.len = data.length;
-      rec.hex = head.toString("hex");
+    if (data !== undefined) {
+      // the count and the first bytes only: hex straight from the caller's buffer, no copy
+      j += `,"len":${data.length},"hex":"${(head ?? data).toString("hex", 0, PREVIEW_BYTES)}"`;
     }
-    if (ev.call === "close") this.#socks.delete(fd);
-    this.#queue.push(rec);
-    this.stats.queued = this.#queue.length;
-    if (this.#queue.length >= BATCH_EVENTS && !this.#busy) this.#flush();
+    j += `,"t":${jnum(this.#origin + ev.start)},"dur":${jnum(ev.duration)}}`;
+    if (call === "close") this.#socks.delete(fd);
+    this.#chunks.push(j);
+    this.#chars += j.length;
+    this.stats.queued = this.#chunks.length;
+    if ((this.#chunks.length >= BATCH_EVENTS || this.#chars >= BATCH_CHARS) && !this.#busy) this.#flush();
+  }
+
+  /** Takes the next batch off the queue: at most POST_EVENTS_MAX events and BATCH_CHARS. */
+  #take(): { n: number; body: string } {
+    const all = this.#chunks;
+    let n = 0;
+    let chars = 0;
+    while (n < all.length && n < POST_EVENTS_MAX && (n === 0 || chars + all[n]!.length <= BATCH_CHARS))
+      chars += all[n++]!.length;
+    const events = n === all.length ? all : all.slice(0, n);
+    this.#chunks = n === all.length ? [] : all.slice(n);
+    this.#chars -= chars;
+    this.stats.queued = this.#chunks.length;
+    return { n, body: `{"events":[${events.join(",")}],"dropped":${this.stats.dropped}}` };
   }
 
   #flush(): void {
-    if (this.#busy || this.#queue.length === 0) return;
-    const final = this.#final;
+    if (this.#busy || this.#down || this.#chunks.length === 0) return;
     const left = this.#deadline - performance.now();
-    if (final && left <= 0) return this.#dropRest();
+    if (this.#final && left <= 0) return this.#dropRest();
     // a backed-up queue goes out in bigger batches (the collector takes up to 1024 events)
-    const batch = this.#queue.splice(0, POST_EVENTS_MAX);
-    this.stats.queued = this.#queue.length;
-    const body = JSON.stringify({ events: batch, dropped: this.stats.dropped });
+    const { n, body } = this.#take();
+    this.#post(body, n, this.#final ? left : REQUEST_TIMEOUT_MS);
+  }
+
+  /** POSTs one body of `n` events; on failure, stops taking events until a retry gets through. */
+  #post(body: string, n: number, timeoutMs: number): void {
     this.#busy = true;
     let done = false;
     const finish = (ok: boolean): void => {
@@ -254,8 +304,14 @@ class Exporter {
       this.#busy = false;
       this.#request = undefined;
       this.#socket = undefined;
-      if (ok) this.stats.sent += batch.length;
-      else this.stats.dropped += batch.length;
+      if (ok) {
+        this.stats.sent += n;
+        this.#down = false;
+        this.#retryMs = RETRY_MIN_MS;
+      } else {
+        this.stats.dropped += n;
+        this.#goDown();
+      }
       if (this.#final) {
         if (ok) this.#flush();
         else this.#dropRest();
@@ -269,7 +325,7 @@ class Exporter {
           path: "/events",
           agent: this.#agent,
           headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-          timeout: final ? Math.max(1, Math.ceil(left)) : REQUEST_TIMEOUT_MS,
+          timeout: Math.max(1, Math.ceil(timeoutMs)),
         },
         (res) => {
           res.resume();
@@ -292,9 +348,28 @@ class Exporter {
     }
   }
 
+  /**
+   * The viewer failed: what waits is dropped, new events are only counted, and an empty batch
+   * (which carries the drop count) probes the viewer after a pause that doubles up to
+   * RETRY_MAX_MS.
+   */
+  #goDown(): void {
+    this.#down = true;
+    this.#dropRest();
+    if (this.#retry || this.#final) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = undefined;
+      if (this.#busy) return;
+      this.#post(`{"events":[],"dropped":${this.stats.dropped}}`, 0, REQUEST_TIMEOUT_MS);
+    }, this.#retryMs);
+    this.#retry.unref();
+    this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
+  }
+
   #dropRest(): void {
-    this.stats.dropped += this.#queue.length;
-    this.#queue.length = 0;
+    this.stats.dropped += this.#chunks.length;
+    this.#chunks = [];
+    this.#chars = 0;
     this.stats.queued = 0;
   }
 }
