@@ -3,13 +3,18 @@
  * `sockit trace-view` collector. sockit installs it by itself when the environment holds
  * `SOCKIT_TRACE=http://HOST:PORT` (the viewer's address); otherwise this module is never loaded.
  *
- * Events are batched (every 50 ms or 256 events) and POSTed as JSON to `/events`. The queue is
- * bounded: when it is full, or the viewer is gone or stalls, events are dropped and counted
- * ({@link exporterStats}) — the traced program is never blocked, never sees an exception from
- * here, and is never kept alive by the exporter (its timer and sockets are unref'd; at the end
- * of the program one last batch gets at most {@link FINAL_FLUSH_MS}). The exporter talks through
- * `node:http`, not through sockit, so its own requests are not traced, and only to the address
- * named in `SOCKIT_TRACE`. Of the bytes a call moved only the count and the first 64 go out.
+ * Each call becomes its JSON record once, as it happens, on the program's thread; batches (every
+ * 50 ms or 256 events) go to a worker thread that POSTs them to `/events` (merging what waits, up
+ * to 1024 events a POST), so the HTTP work is off the program's thread. The queue is bounded:
+ * when it is full, or the viewer is gone or stalls, events are dropped and counted
+ * ({@link exporterStats}); after a failed POST nothing is serialized until an empty probe batch
+ * gets through (after 250 ms, doubling up to 5 s). The traced program is never blocked (but at
+ * its end, below), never sees an exception from here, and is never kept alive by the exporter
+ * (its timer and worker are unref'd). When the program ends — by itself or by `process.exit()` —
+ * what is left is handed to the worker and the program waits at most {@link FINAL_FLUSH_MS} for
+ * it to be delivered. The exporter talks through `node:http`, not through sockit, so its own
+ * requests are not traced, and only to the address named in `SOCKIT_TRACE`. Of the bytes a call
+ * moved only the count and the first 64 go out.
  *
  * @example
  * ```sh
@@ -19,9 +24,9 @@
  * @module
  */
 import diagnostics_channel from "node:diagnostics_channel";
-import http from "node:http";
 import { basename } from "node:path";
 import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
 import { type CallEvent, renderValue, TRACE_CHANNEL, type TraceValue } from "./trace.js";
 
 /**
@@ -77,12 +82,12 @@ export const POST_EVENTS_MAX = 1024;
 /** How often a batch goes out, ms. */
 export const BATCH_MS = 50;
 /** Events waiting, at most; more are dropped and counted. */
-export const QUEUE_MAX = 4096;
+export const QUEUE_MAX = 16384;
 /** Bytes of data kept per event. */
 export const PREVIEW_BYTES = 64;
 /** A request the viewer does not answer within this is abandoned (its events counted dropped). */
 export const REQUEST_TIMEOUT_MS = 2000;
-/** The last batch, sent when the program would end, gets at most this long. */
+/** When the program ends, it waits at most this long for the last events to be delivered. */
 export const FINAL_FLUSH_MS = 500;
 
 /**
@@ -147,54 +152,188 @@ function jnum(v: number): string {
   return Number.isFinite(v) ? String(v) : "0";
 }
 
+/**
+ * A time in ms as JSON with µs precision: integers print much faster than the shortest form of
+ * a fraction such as 1765072039123.4567.
+ */
+function jms(v: number): string {
+  if (!Number.isFinite(v) || v < 0) return "0";
+  const us = Math.round(v * 1000);
+  const ms = Math.floor(us / 1000);
+  const frac = us - ms * 1000;
+  return frac === 0 ? String(ms) : `${ms}.${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}`;
+}
+
 /** `,"addr":["host",port]` for an address value, else "". */
 function jaddr(v: TraceValue | undefined): string {
   const a = addrOf(v);
   return a ? `,"addr":[${jstr(a[0])},${jnum(a[1])}]` : "";
 }
 
+/* The state shared with the worker: BigInt64 counters, then Int32 flags. */
+const SENT = 0; // events delivered
+const W_DROPPED = 1; // events the worker dropped (POST failed, viewer down)
+const M_DROPPED = 2; // events the program's thread dropped (published every tick)
+const PENDING = 0; // events handed to the worker, not yet delivered or dropped
+const DOWN = 1; // 1: the viewer failed; events are only counted until a probe gets through
+
+/** What the worker is given. */
+interface WorkerData {
+  readonly url: string;
+  readonly sab: SharedArrayBuffer;
+  readonly timeoutMs: number;
+  readonly retryMinMs: number;
+  readonly retryMaxMs: number;
+  readonly maxEvents: number;
+  readonly maxChars: number;
+}
+
+/**
+ * The worker thread's code (run from its source text, so it needs no file of its own): takes
+ * batches `{n, events}` (`events`: the records' JSON joined by commas), merges what waits into one
+ * POST, one POST at a time, and keeps the shared counters.
+ */
+function exporterWorker(require: NodeJS.Require): void {
+  const { parentPort, workerData } = require("node:worker_threads") as typeof import("node:worker_threads");
+  const http = require("node:http") as typeof import("node:http");
+  const d = workerData as WorkerData;
+  const big = new BigInt64Array(d.sab, 0, 3);
+  const flags = new Int32Array(d.sab, 24, 2);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const queue: { n: number; events: string }[] = [];
+  let busy = false;
+  let retryMs = d.retryMinMs;
+  let retry: NodeJS.Timeout | undefined;
+  const dropped = (): string => String(Atomics.load(big, 1) + Atomics.load(big, 2));
+  const settle = (n: number, ok: boolean): void => {
+    if (n === 0) return;
+    Atomics.add(big, ok ? 0 : 1, BigInt(n));
+    Atomics.sub(flags, 0, n);
+    Atomics.notify(flags, 0);
+  };
+  const post = (body: string, done: (ok: boolean) => void): void => {
+    busy = true;
+    let over = false;
+    const finish = (ok: boolean): void => {
+      if (over) return;
+      over = true;
+      busy = false;
+      done(ok);
+    };
+    try {
+      const req = http.request(
+        d.url,
+        {
+          method: "POST",
+          path: "/events",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+          timeout: d.timeoutMs,
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => finish(res.statusCode === 204 || res.statusCode === 200));
+          res.on("error", () => finish(false));
+        },
+      );
+      req.on("timeout", () => req.destroy());
+      req.on("error", () => finish(false));
+      req.end(body);
+    } catch {
+      finish(false);
+    }
+  };
+  /** An empty batch (it carries the drop count): is the viewer there? */
+  const probe = (): void => {
+    post(`{"events":[],"dropped":${dropped()}}`, (ok) => {
+      if (!ok) return down();
+      retryMs = d.retryMinMs;
+      Atomics.store(flags, 1, 0);
+      next();
+    });
+  };
+  const down = (): void => {
+    Atomics.store(flags, 1, 1);
+    for (const b of queue.splice(0)) settle(b.n, false);
+    if (retry !== undefined) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      probe();
+    }, retryMs);
+    retryMs = Math.min(retryMs * 2, d.retryMaxMs);
+  };
+  const next = (): void => {
+    if (busy || queue.length === 0) return;
+    if (Atomics.load(flags, 1) !== 0) {
+      for (const b of queue.splice(0)) settle(b.n, false);
+      return;
+    }
+    // what waits goes out together: bigger batches when the program outpaces the viewer
+    let n = queue[0]!.n;
+    let chars = queue[0]!.events.length;
+    let k = 1;
+    while (
+      k < queue.length &&
+      n + queue[k]!.n <= d.maxEvents &&
+      chars + queue[k]!.events.length <= d.maxChars
+    ) {
+      n += queue[k]!.n;
+      chars += queue[k]!.events.length;
+      k++;
+    }
+    const parts = queue.splice(0, k).map((b) => b.events);
+    post(`{"events":[${parts.join(",")}],"dropped":${dropped()}}`, (ok) => {
+      settle(n, ok);
+      if (!ok) down();
+      else retryMs = d.retryMinMs;
+      next();
+    });
+  };
+  parentPort!.on("message", (b: { n: number; events: string }) => {
+    queue.push(b);
+    next();
+  });
+  // connect at once: the first batch finds the connection open, a viewer that is not there is
+  // known before the program has made many calls
+  probe();
+}
+
 class Exporter {
-  readonly stats: ExporterStats = { sent: 0, dropped: 0, queued: 0 };
   readonly #url: URL;
   /** The events waiting, each already JSON. */
   #chunks: string[] = [];
   #chars = 0;
+  /** Events dropped on this thread (queue full, viewer down). */
+  #dropped = 0;
   readonly #socks = new Map<number, number>();
   /** `{"pid":N,"proc":"name","sock":` — the same for every event. */
   readonly #head = `{"pid":${process.pid},"proc":${jstr(processName())},"sock":`;
   readonly #origin = performance.timeOrigin;
-  readonly #agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  readonly #sab = new SharedArrayBuffer(32);
+  readonly #big = new BigInt64Array(this.#sab, 0, 3);
+  readonly #flags = new Int32Array(this.#sab, 24, 2);
+  #worker: Worker | undefined;
   #nextSock = 1;
-  #busy = false;
-  #final = false;
-  #deadline = 0;
-  /** The viewer failed: events are only counted until a retry gets through. */
-  #down = false;
-  #retryMs = RETRY_MIN_MS;
-  #retry: NodeJS.Timeout | undefined;
-  #request: http.ClientRequest | undefined;
-  #socket: NonNullable<http.ClientRequest["socket"]> | undefined;
   #timer: NodeJS.Timeout | undefined;
+  /** A wait at the end ran out. */
+  #gaveUp = false;
   readonly #listener = (m: unknown): void => {
-    if (this.#down || this.#chunks.length >= QUEUE_MAX) {
-      this.stats.dropped++;
+    if (
+      Atomics.load(this.#flags, DOWN) !== 0 ||
+      this.#chunks.length + Atomics.load(this.#flags, PENDING) >= QUEUE_MAX
+    ) {
+      this.#dropped++;
       return;
     }
     try {
       this.push(m as CallEvent, undefined);
     } catch {
-      this.stats.dropped++;
+      this.#dropped++;
     }
   };
-  readonly #beforeExit = (): void => {
-    // the program would end: what is left gets at most FINAL_FLUSH_MS, holding the process
-    if (this.#final || (this.#chunks.length === 0 && !this.#busy)) return;
-    this.#final = true;
-    this.#deadline = performance.now() + FINAL_FLUSH_MS;
-    if (this.#busy) {
-      this.#socket?.ref();
-      this.#request?.setTimeout(FINAL_FLUSH_MS);
-    } else this.#flush();
+  /** The program ends (by itself, or by process.exit()): hand over the rest, wait (bounded). */
+  readonly #atEnd = (): void => {
+    this.#drain(FINAL_FLUSH_MS);
   };
 
   constructor(url: URL) {
@@ -202,20 +341,62 @@ class Exporter {
   }
 
   start(early: readonly Raw[]): void {
+    const data: WorkerData = {
+      url: this.#url.href,
+      sab: this.#sab,
+      timeoutMs: REQUEST_TIMEOUT_MS,
+      retryMinMs: RETRY_MIN_MS,
+      retryMaxMs: RETRY_MAX_MS,
+      maxEvents: POST_EVENTS_MAX,
+      maxChars: BATCH_CHARS,
+    };
+    const w = new Worker(`(${exporterWorker.toString()})(require)`, {
+      eval: true,
+      workerData: data,
+      // the program's preloads and flags are not the worker's business
+      execArgv: [],
+      env: {},
+      stdout: true,
+      stderr: true,
+      name: "sockit trace exporter",
+    });
+    // a worker that fails is a viewer gone for good: events are counted, never sent
+    const dead = (): void => {
+      Atomics.store(this.#flags, DOWN, 1);
+      Atomics.store(this.#flags, PENDING, 0);
+    };
+    w.on("error", dead);
+    w.on("exit", dead);
+    w.unref();
+    this.#worker = w;
     for (const r of early) this.push(r.ev, r.head);
     diagnostics_channel.subscribe(TRACE_CHANNEL, this.#listener);
-    this.#timer = setInterval(() => this.#flush(), BATCH_MS);
+    this.#timer = setInterval(() => this.#tick(), BATCH_MS);
     this.#timer.unref();
-    process.on("beforeExit", this.#beforeExit);
+    process.on("beforeExit", this.#atEnd);
+    process.on("exit", this.#atEnd);
   }
 
   stop(): void {
     diagnostics_channel.unsubscribe(TRACE_CHANNEL, this.#listener);
     if (this.#timer) clearInterval(this.#timer);
-    if (this.#retry) clearTimeout(this.#retry);
-    process.off("beforeExit", this.#beforeExit);
-    this.#dropRest();
-    this.#agent.destroy();
+    process.off("beforeExit", this.#atEnd);
+    process.off("exit", this.#atEnd);
+    this.#dropped += this.#chunks.length;
+    this.#chunks = [];
+    this.#chars = 0;
+    const w = this.#worker;
+    this.#worker = undefined;
+    w?.removeAllListeners("exit");
+    void w?.terminate().catch(() => {});
+  }
+
+  stats(): ExporterStats {
+    return {
+      sent: Number(Atomics.load(this.#big, SENT)),
+      dropped: this.#dropped + Number(Atomics.load(this.#big, W_DROPPED)),
+      queued: this.#chunks.length + Atomics.load(this.#flags, PENDING),
+    };
   }
 
   #sockOf(fd: number, fresh: boolean): number {
@@ -263,114 +444,70 @@ class Exporter {
       // the count and the first bytes only: hex straight from the caller's buffer, no copy
       j += `,"len":${data.length},"hex":"${(head ?? data).toString("hex", 0, PREVIEW_BYTES)}"`;
     }
-    j += `,"t":${jnum(this.#origin + ev.start)},"dur":${jnum(ev.duration)}}`;
+    j += `,"t":${jms(this.#origin + ev.start)},"dur":${jms(ev.duration)}}`;
     if (call === "close") this.#socks.delete(fd);
     this.#chunks.push(j);
     this.#chars += j.length;
-    this.stats.queued = this.#chunks.length;
-    if ((this.#chunks.length >= BATCH_EVENTS || this.#chars >= BATCH_CHARS) && !this.#busy) this.#flush();
+    if (this.#chunks.length >= BATCH_EVENTS || this.#chars >= BATCH_CHARS) this.#flush();
   }
 
-  /** Takes the next batch off the queue: at most POST_EVENTS_MAX events and BATCH_CHARS. */
-  #take(): { n: number; body: string } {
-    const all = this.#chunks;
-    let n = 0;
-    let chars = 0;
-    while (n < all.length && n < POST_EVENTS_MAX && (n === 0 || chars + all[n]!.length <= BATCH_CHARS))
-      chars += all[n++]!.length;
-    const events = n === all.length ? all : all.slice(0, n);
-    this.#chunks = n === all.length ? [] : all.slice(n);
-    this.#chars -= chars;
-    this.stats.queued = this.#chunks.length;
-    return { n, body: `{"events":[${events.join(",")}],"dropped":${this.stats.dropped}}` };
+  #tick(): void {
+    this.#flush();
+    Atomics.store(this.#big, M_DROPPED, BigInt(this.#dropped));
   }
 
+  /** Hands what waits to the worker, in batches of at most POST_EVENTS_MAX events and BATCH_CHARS. */
   #flush(): void {
-    if (this.#busy || this.#down || this.#chunks.length === 0) return;
-    const left = this.#deadline - performance.now();
-    if (this.#final && left <= 0) return this.#dropRest();
-    // a backed-up queue goes out in bigger batches (the collector takes up to 1024 events)
-    const { n, body } = this.#take();
-    this.#post(body, n, this.#final ? left : REQUEST_TIMEOUT_MS);
-  }
-
-  /** POSTs one body of `n` events; on failure, stops taking events until a retry gets through. */
-  #post(body: string, n: number, timeoutMs: number): void {
-    this.#busy = true;
-    let done = false;
-    const finish = (ok: boolean): void => {
-      if (done) return;
-      done = true;
-      this.#busy = false;
-      this.#request = undefined;
-      this.#socket = undefined;
-      if (ok) {
-        this.stats.sent += n;
-        this.#down = false;
-        this.#retryMs = RETRY_MIN_MS;
-      } else {
-        this.stats.dropped += n;
-        this.#goDown();
+    const w = this.#worker;
+    if (w === undefined || this.#chunks.length === 0) return;
+    const all = this.#chunks;
+    this.#chunks = [];
+    this.#chars = 0;
+    if (Atomics.load(this.#flags, DOWN) !== 0) {
+      this.#dropped += all.length;
+      return;
+    }
+    let i = 0;
+    while (i < all.length) {
+      let n = 0;
+      let chars = 0;
+      while (
+        i + n < all.length &&
+        n < POST_EVENTS_MAX &&
+        (n === 0 || chars + all[i + n]!.length <= BATCH_CHARS)
+      )
+        chars += all[i + n++]!.length;
+      const events = n === all.length ? all.join(",") : all.slice(i, i + n).join(",");
+      Atomics.add(this.#flags, PENDING, n);
+      try {
+        w.postMessage({ n, events });
+      } catch {
+        Atomics.sub(this.#flags, PENDING, n);
+        this.#dropped += n;
       }
-      if (this.#final) {
-        if (ok) this.#flush();
-        else this.#dropRest();
-      }
-    };
-    try {
-      const req = http.request(
-        this.#url,
-        {
-          method: "POST",
-          path: "/events",
-          agent: this.#agent,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-          timeout: Math.max(1, Math.ceil(timeoutMs)),
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => finish(res.statusCode === 204 || res.statusCode === 200));
-          res.on("error", () => finish(false));
-        },
-      );
-      this.#request = req;
-      req.on("socket", (s) => {
-        this.#socket = s;
-        // unref'd, the exporter never keeps the program alive; at its end, held for the last batch
-        if (this.#final) s.ref();
-        else s.unref();
-      });
-      req.on("timeout", () => req.destroy());
-      req.on("error", () => finish(false));
-      req.end(body);
-    } catch {
-      finish(false);
+      i += n;
     }
   }
 
   /**
-   * The viewer failed: what waits is dropped, new events are only counted, and an empty batch
-   * (which carries the drop count) probes the viewer after a pause that doubles up to
-   * RETRY_MAX_MS.
+   * Hands over everything and waits, at most `ms`, until the worker has delivered it (or given
+   * up on it). Synchronous: it runs in 'exit' handlers. Once a wait ran out (a viewer that does
+   * not answer), later ones (beforeExit, then exit) do not wait again.
    */
-  #goDown(): void {
-    this.#down = true;
-    this.#dropRest();
-    if (this.#retry || this.#final) return;
-    this.#retry = setTimeout(() => {
-      this.#retry = undefined;
-      if (this.#busy) return;
-      this.#post(`{"events":[],"dropped":${this.stats.dropped}}`, 0, REQUEST_TIMEOUT_MS);
-    }, this.#retryMs);
-    this.#retry.unref();
-    this.#retryMs = Math.min(this.#retryMs * 2, RETRY_MAX_MS);
-  }
-
-  #dropRest(): void {
-    this.stats.dropped += this.#chunks.length;
-    this.#chunks = [];
-    this.#chars = 0;
-    this.stats.queued = 0;
+  #drain(ms: number): void {
+    this.#tick();
+    if (this.#gaveUp) return;
+    const end = performance.now() + ms;
+    for (;;) {
+      const pending = Atomics.load(this.#flags, PENDING);
+      if (pending <= 0) return;
+      const left = end - performance.now();
+      if (left <= 0) {
+        this.#gaveUp = true;
+        return;
+      }
+      Atomics.wait(this.#flags, PENDING, pending, left);
+    }
   }
 }
 
@@ -412,5 +549,5 @@ export function stopExporter(): void {
  * @example `const { sent, dropped } = exporterStats();`
  */
 export function exporterStats(): ExporterStats {
-  return current ? { ...current.stats } : { sent: 0, dropped: 0, queued: 0 };
+  return current ? current.stats() : { sent: 0, dropped: 0, queued: 0 };
 }

@@ -29,7 +29,7 @@ import { performance } from "node:perf_hooks";
 import { socket, AF_INET, SOCK_STREAM } from ${JSON.stringify(join(ROOT, "index.js"))};
 import { exporterStats } from ${JSON.stringify(join(ROOT, "trace-export.js"))};
 const t0 = performance.now();
-for (let i = 0; i < ${ROUNDS}; i++) {
+for (let i = 0; i < Number(process.env.ROUNDS); i++) {
   const s = socket(AF_INET, SOCK_STREAM);
   await s.close();
   // a program that does I/O lets the exporter send; one that never yields fills the queue
@@ -45,12 +45,14 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
   async function runTraced(
     target: string,
     yieldEvery = 0,
+    rounds = ROUNDS,
   ): Promise<{ sent: number; dropped: number; queued: number; exitMs: number; wallMs: number }> {
     const t0 = Date.now();
     const env = {
       ...process.env,
       SOCKIT_TRACE: target,
       YIELD_EVERY: yieldEvery > 0 ? String(yieldEvery) : "",
+      ROUNDS: String(rounds),
     };
     const child = start(process.execPath, [script], env);
     const code = await child.exit(8000);
@@ -64,8 +66,12 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
     await using closed = await closedPort();
     const r = await runTraced(`http://${closed.address}`);
     assert.equal(r.sent, 0);
-    assert.equal(r.dropped + r.queued, 2 * ROUNDS, `every event accounted for: ${JSON.stringify(r)}`);
-    assert.ok(r.dropped >= 2 * ROUNDS - QUEUE_MAX, `dropped when the queue is full: ${JSON.stringify(r)}`);
+    assert.equal(
+      r.dropped,
+      2 * ROUNDS,
+      `every event dropped and counted, none left waiting: ${JSON.stringify(r)}`,
+    );
+    assert.equal(r.queued, 0);
     assert.ok(r.exitMs < FINAL_FLUSH_MS + 400, `exits promptly after its work: ${r.exitMs} ms`);
   });
 
@@ -79,15 +85,17 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
     await new Promise<void>((r) => stall.listen(0, "127.0.0.1", r));
     try {
       const { port } = stall.address() as net.AddressInfo;
-      const r = await runTraced(`http://127.0.0.1:${port}`);
+      // more calls than the queue holds
+      const rounds = QUEUE_MAX;
+      const r = await runTraced(`http://127.0.0.1:${port}`, 0, rounds);
       assert.equal(r.sent, 0);
       // one batch may still be on its way when the program ends; every other event is counted
       assert.ok(
-        r.dropped + r.queued >= 2 * ROUNDS - POST_EVENTS_MAX,
+        r.dropped + r.queued >= 2 * rounds - POST_EVENTS_MAX,
         `every event but one batch accounted for: ${JSON.stringify(r)}`,
       );
       assert.ok(
-        r.dropped >= 2 * ROUNDS - QUEUE_MAX - POST_EVENTS_MAX,
+        r.dropped >= 2 * rounds - QUEUE_MAX - POST_EVENTS_MAX,
         `full queue drops: ${JSON.stringify(r)}`,
       );
       assert.ok(r.exitMs < FINAL_FLUSH_MS + 400, `exits promptly although a request hangs: ${r.exitMs} ms`);
@@ -114,6 +122,85 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
       );
     } finally {
       await v.close();
+    }
+  });
+});
+
+describe("the trace exporter at the end of the program", { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "sockit-trace-exit-"));
+  const script = join(dir, "ending.mjs");
+  /** socket() + close() per round, then the program ends at once: by process.exit() or by itself. */
+  const N = 300;
+  writeFileSync(
+    script,
+    `
+import { performance } from "node:perf_hooks";
+import { socket, AF_INET, SOCK_STREAM } from ${JSON.stringify(join(ROOT, "index.js"))};
+import { exporterStats } from ${JSON.stringify(join(ROOT, "trace-export.js"))};
+for (let i = 0; i < ${N}; i++) {
+  const s = socket(AF_INET, SOCK_STREAM);
+  await s.close();
+}
+const ended = performance.now();
+process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), exitMs: performance.now() - ended })));
+if (process.env.HOW === "exit") process.exit(0);
+`,
+  );
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function run(
+    target: string,
+    how: "exit" | "natural",
+  ): Promise<{ sent: number; dropped: number; exitMs: number }> {
+    const child = start(process.execPath, [script], { ...process.env, SOCKIT_TRACE: target, HOW: how });
+    const code = await child.exit(8000);
+    assert.equal(code, 0, child.stderr());
+    assert.equal(child.stderr(), "", "nothing thrown into or printed by the program");
+    return JSON.parse(child.stdout()) as { sent: number; dropped: number; exitMs: number };
+  }
+
+  for (const how of ["exit", "natural"] as const) {
+    test(`the calls made just before ${how === "exit" ? "process.exit()" : "the program ends by itself"} reach the viewer`, async () => {
+      const v = await serveTraceView("127.0.0.1:0");
+      try {
+        const r = await run(`http://${v.address}`, how);
+        assert.equal(r.dropped, 0, JSON.stringify(r));
+        assert.equal(r.sent, 2 * N, JSON.stringify(r));
+        const evs = v.web.events;
+        assert.equal(evs.length, 2 * N, "every call arrived before the process was gone");
+        assert.deepEqual(
+          evs.slice(-2).map((e) => `${e.call} #${e.sock}`),
+          [`socket #${N}`, `close #${N}`],
+          "the very last calls too",
+        );
+        assert.ok(r.exitMs < FINAL_FLUSH_MS + 300, `the end waited at most the bound: ${r.exitMs} ms`);
+      } finally {
+        await v.close();
+      }
+    });
+  }
+
+  test("process.exit() with a viewer that never answers waits no longer than the bound", async () => {
+    const held = new Set<net.Socket>();
+    const stall = net.createServer((s) => {
+      held.add(s);
+      s.on("data", () => {});
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => stall.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = stall.address() as net.AddressInfo;
+      const t0 = Date.now();
+      const r = await run(`http://127.0.0.1:${port}`, "exit");
+      assert.equal(r.sent, 0);
+      assert.ok(
+        r.exitMs >= 0 && r.exitMs < FINAL_FLUSH_MS + 300,
+        `exit held at most the bound: ${r.exitMs} ms`,
+      );
+      assert.ok(Date.now() - t0 < 5000, "and the process is gone");
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => stall.close(r));
     }
   });
 });
