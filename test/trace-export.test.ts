@@ -5,13 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { serveTraceView } from "../src/services/traceview/index.js";
-import { FINAL_FLUSH_MS, POST_EVENTS_MAX, QUEUE_MAX } from "../src/trace-export.js";
+import {
+  BATCH_EVENTS,
+  FINAL_FLUSH_MS,
+  POST_EVENTS_MAX,
+  QUEUE_MAX,
+  RETRY_MIN_MS,
+} from "../src/trace-export.js";
 import { closedPort } from "./support/kit.js";
 import { start } from "./support/spawn.js";
 
@@ -46,7 +53,14 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
     target: string,
     yieldEvery = 0,
     rounds = ROUNDS,
-  ): Promise<{ sent: number; dropped: number; queued: number; exitMs: number; wallMs: number }> {
+  ): Promise<{
+    sent: number;
+    dropped: number;
+    queued: number;
+    loopMs: number;
+    exitMs: number;
+    wallMs: number;
+  }> {
     const t0 = Date.now();
     const env = {
       ...process.env,
@@ -102,6 +116,44 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
     } finally {
       for (const s of held) s.destroy();
       await new Promise((r) => stall.close(r));
+    }
+  });
+
+  test("a viewer that fails every request: batches stop, only empty probes go out, ever more rarely", async () => {
+    const bodies: { events: unknown[]; dropped: number }[] = [];
+    const failing = http.createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (d: string) => (body += d));
+      req.on("end", () => {
+        bodies.push(JSON.parse(body) as { events: unknown[]; dropped: number });
+        res.writeHead(503).end();
+      });
+    });
+    await new Promise<void>((r) => failing.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = failing.address() as net.AddressInfo;
+      // ~1.5 s of calls: a batch would go out every 50 ms
+      const r = await runTraced(`http://127.0.0.1:${port}`, 1, 1000);
+      assert.equal(r.sent, 0);
+      assert.equal(r.dropped + r.queued, 2000, JSON.stringify(r));
+      assert.ok(r.loopMs > 2 * RETRY_MIN_MS, `the program ran long enough to retry: ${r.loopMs} ms`);
+      const carried = bodies.reduce((n, b) => n + b.events.length, 0);
+      assert.ok(
+        carried <= BATCH_EVENTS,
+        `after the first failure no events are serialized and sent: ${carried} in ${bodies.length} requests`,
+      );
+      // retries after 250, 500, 1000, 2000… ms
+      const most = 2 + Math.ceil(Math.log2(r.loopMs / RETRY_MIN_MS + 1));
+      assert.ok(
+        bodies.length <= most,
+        `${bodies.length} requests in ${Math.round(r.loopMs)} ms, at most ${most}`,
+      );
+      assert.ok(bodies.length >= 2, `the viewer is probed again: ${bodies.length} requests`);
+      assert.ok(bodies.at(-1)!.dropped > 0, "a probe carries the drop count");
+    } finally {
+      failing.closeAllConnections();
+      await new Promise((r) => failing.close(r));
     }
   });
 
