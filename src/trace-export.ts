@@ -114,9 +114,15 @@ const ARGS_MAX = 16;
  * 1 MiB).
  */
 const BATCH_CHARS = 256 * 1024;
-/** The first retry after the viewer failed, ms; doubled after each failed retry. */
+/**
+ * The first retry after the viewer failed, ms; doubled after each failed retry.
+ * @example `setTimeout(probe, RETRY_MIN_MS)`
+ */
 export const RETRY_MIN_MS = 250;
-/** The longest pause between retries while the viewer is gone, ms. */
+/**
+ * The longest pause between retries while the viewer is gone, ms.
+ * @example `retryMs = Math.min(retryMs * 2, RETRY_MAX_MS)`
+ */
 export const RETRY_MAX_MS = 5000;
 
 function addrOf(v: TraceValue | undefined): [string, number] | undefined {
