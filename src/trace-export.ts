@@ -107,6 +107,9 @@ interface Raw {
 
 /** Strings longer than this are cut (the collector keeps no more). */
 const FIELD_CHARS = 512;
+/** Bytes in one POST, at most (the collector takes up to 1 MiB). */
+const POST_BYTES_MAX = 1_000_000;
+const ENCODER = new TextEncoder();
 /** Arguments per event, at most (the collector refuses more). */
 const ARGS_MAX = 16;
 /**
@@ -153,6 +156,11 @@ function jstr(v: string): string {
   return JSON.stringify(v.length > FIELD_CHARS ? v.slice(0, FIELD_CHARS) : v);
 }
 
+/** A value rendered as Python prints it, as a JSON string (numbers without the general path). */
+function jval(v: TraceValue | undefined): string {
+  return typeof v === "number" ? `"${v}"` : jstr(renderValue(v));
+}
+
 /** A number as JSON (a non-finite one, which JSON cannot carry, as 0). */
 function jnum(v: number): string {
   return Number.isFinite(v) ? String(v) : "0";
@@ -191,12 +199,12 @@ interface WorkerData {
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   readonly maxEvents: number;
-  readonly maxChars: number;
+  readonly maxBytes: number;
 }
 
 /**
  * The worker thread's code (run from its source text, so it needs no file of its own): takes
- * batches `{n, events}` (`events`: the records' JSON joined by commas), merges what waits into one
+ * batches `{n, bytes}` (`bytes`: the records' JSON joined by commas, UTF-8), merges what waits into one
  * POST, one POST at a time, and keeps the shared counters.
  */
 function exporterWorker(require: NodeJS.Require): void {
@@ -206,7 +214,9 @@ function exporterWorker(require: NodeJS.Require): void {
   const big = new BigInt64Array(d.sab, 0, 3);
   const flags = new Int32Array(d.sab, 24, 2);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const queue: { n: number; events: string }[] = [];
+  const queue: { n: number; bytes: Uint8Array }[] = [];
+  const open = Buffer.from('{"events":[');
+  const comma = Buffer.from(",");
   let busy = false;
   let retryMs = d.retryMinMs;
   let retry: NodeJS.Timeout | undefined;
@@ -217,7 +227,7 @@ function exporterWorker(require: NodeJS.Require): void {
     Atomics.sub(flags, 0, n);
     Atomics.notify(flags, 0);
   };
-  const post = (body: string, done: (ok: boolean) => void): void => {
+  const post = (body: string | Buffer, done: (ok: boolean) => void): void => {
     busy = true;
     let over = false;
     const finish = (ok: boolean): void => {
@@ -276,26 +286,31 @@ function exporterWorker(require: NodeJS.Require): void {
     }
     // what waits goes out together: bigger batches when the program outpaces the viewer
     let n = queue[0]!.n;
-    let chars = queue[0]!.events.length;
+    let size = queue[0]!.bytes.length;
     let k = 1;
     while (
       k < queue.length &&
       n + queue[k]!.n <= d.maxEvents &&
-      chars + queue[k]!.events.length <= d.maxChars
+      size + queue[k]!.bytes.length <= d.maxBytes
     ) {
       n += queue[k]!.n;
-      chars += queue[k]!.events.length;
+      size += queue[k]!.bytes.length;
       k++;
     }
-    const parts = queue.splice(0, k).map((b) => b.events);
-    post(`{"events":[${parts.join(",")}],"dropped":${dropped()}}`, (ok) => {
+    const parts: Uint8Array[] = [open];
+    for (const b of queue.splice(0, k)) {
+      if (parts.length > 1) parts.push(comma);
+      parts.push(b.bytes);
+    }
+    parts.push(Buffer.from(`],"dropped":${dropped()}}`));
+    post(Buffer.concat(parts), (ok) => {
       settle(n, ok);
       if (!ok) down();
       else retryMs = d.retryMinMs;
       next();
     });
   };
-  parentPort!.on("message", (b: { n: number; events: string }) => {
+  parentPort!.on("message", (b: { n: number; bytes: Uint8Array }) => {
     queue.push(b);
     next();
   });
@@ -354,7 +369,7 @@ class Exporter {
       retryMinMs: RETRY_MIN_MS,
       retryMaxMs: RETRY_MAX_MS,
       maxEvents: POST_EVENTS_MAX,
-      maxChars: BATCH_CHARS,
+      maxBytes: POST_BYTES_MAX,
     };
     const w = new Worker(`(${exporterWorker.toString()})(require)`, {
       eval: true,
@@ -428,7 +443,7 @@ class Exporter {
     let j = `${this.#head}${sock},"fd":${jnum(fd)},"call":${jstr(call)},"args":[`;
     const args = ev.args;
     const n = args.length < ARGS_MAX ? args.length : ARGS_MAX;
-    for (let i = 0; i < n; i++) j += `${i === 0 ? "" : ","}${jstr(renderValue(args[i]))}`;
+    for (let i = 0; i < n; i++) j += i === 0 ? jval(args[i]) : `,${jval(args[i])}`;
     j += "]";
     let addr = jaddr(args[0]);
     if (ev.error) {
@@ -436,7 +451,7 @@ class Exporter {
       j += `,"error":{"name":${jstr(e.name)},"code":${jstr(e.code)},"errno":${jnum(e.errno)},"message":${jstr(e.message)}}`;
     } else {
       const r = ev.result;
-      j += `,"result":${jstr(renderValue(r))}`;
+      j += `,"result":${jval(r)}`;
       // accept(): (newfd, address); recvfrom(): (bytes, address)
       if (Array.isArray(r) && r.length === 2 && typeof r[0] === "number") {
         const peer = jaddr(r[1] as TraceValue);
@@ -484,9 +499,11 @@ class Exporter {
       )
         chars += all[i + n++]!.length;
       const events = n === all.length ? all.join(",") : all.slice(i, i + n).join(",");
+      // UTF-8 in a buffer of its own, handed over without a copy; the worker POSTs it as it is
+      const bytes = ENCODER.encode(events);
       Atomics.add(this.#flags, PENDING, n);
       try {
-        w.postMessage({ n, events });
+        w.postMessage({ n, bytes }, [bytes.buffer]);
       } catch {
         Atomics.sub(this.#flags, PENDING, n);
         this.#dropped += n;

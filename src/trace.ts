@@ -314,8 +314,15 @@ const MAX_PREVIEW = 40;
  * @example `bytesRepr(Buffer.from("hi\n")) // "b'hi\\n'"`
  */
 export function bytesRepr(buf: Buffer, max = MAX_PREVIEW): string {
-  let s = "b'";
   const n = Math.min(buf.length, max);
+  const tail = buf.length > max ? "'..." : "'";
+  let plain = true; // printable ASCII that needs no escape: the bytes as they are
+  for (let i = 0; i < n && plain; i++) {
+    const c = buf[i]!;
+    plain = c >= 0x20 && c < 0x7f && c !== 0x5c && c !== 0x27;
+  }
+  if (plain) return `b'${buf.toString("latin1", 0, n)}${tail}`;
+  let s = "b'";
   for (let i = 0; i < n; i++) {
     const c = buf[i]!;
     if (c === 0x5c) s += "\\\\";
@@ -326,7 +333,7 @@ export function bytesRepr(buf: Buffer, max = MAX_PREVIEW): string {
     else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
     else s += `\\x${c.toString(16).padStart(2, "0")}`;
   }
-  return `${s}'${buf.length > max ? "..." : ""}`;
+  return s + tail;
 }
 
 /**
