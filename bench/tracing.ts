@@ -7,6 +7,8 @@
  * - `raw`: untraced (nobody subscribes to `sockit:call`);
  * - `subscriber`: one do-nothing subscriber (the cost of publishing the events);
  * - `sockit`: the exporter sending to a live viewer (a `sockit trace-view` in a forked process);
+ * - `sink`: the exporter sending to an HTTP server that answers every batch unread (the
+ *   exporter's own cost, without the viewer's work on the same cores);
  * - `unreachable`: the exporter with nobody listening at its address (connection refused).
  *
  * `ratio` is live viewer / untraced; `extra.ratios` gives every setup against untraced from the
@@ -98,9 +100,16 @@ async function closedPort(): Promise<number> {
 main(FIGURE, async () => {
   const peer = Peer.start("tracing-viewer.js");
   const viewer = String((await peer.request({ cmd: "viewer" })).address);
+  const sinkAddr = String((await peer.request({ cmd: "sink" })).address);
   const refused = `http://${HOST}:${await closedPort()}`;
-  const cpu: Record<string, number[]> = { raw: [], subscriber: [], sockit: [], unreachable: [] };
-  const mainCpu: Record<string, number[]> = { raw: [], subscriber: [], sockit: [], unreachable: [] };
+  const cpu: Record<string, number[]> = { raw: [], subscriber: [], sockit: [], sink: [], unreachable: [] };
+  const mainCpu: Record<string, number[]> = {
+    raw: [],
+    subscriber: [],
+    sockit: [],
+    sink: [],
+    unreachable: [],
+  };
   const samples = await interleave({
     raw: () => pingpong(cpu.raw!, mainCpu.raw!),
     subscriber: async () => {
@@ -115,6 +124,14 @@ main(FIGURE, async () => {
       installExporter(`http://${viewer}`);
       try {
         return await pingpong(cpu.sockit!, mainCpu.sockit!);
+      } finally {
+        stopExporter();
+      }
+    },
+    sink: async () => {
+      installExporter(`http://${sinkAddr}`);
+      try {
+        return await pingpong(cpu.sink!, mainCpu.sink!);
       } finally {
         stopExporter();
       }
@@ -145,6 +162,7 @@ main(FIGURE, async () => {
       ratios: {
         subscriber: ratioOf("subscriber"),
         viewer: ratioOf("sockit"),
+        sink: ratioOf("sink"),
         unreachable: ratioOf("unreachable"),
       },
       cpuUsPerRoundTrip: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)])),
