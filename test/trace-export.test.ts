@@ -157,6 +157,41 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
     }
   });
 
+  test("a viewer that comes back after failing: sending resumes and the drop count reaches it", async () => {
+    const bodies: { events: unknown[]; dropped: number }[] = [];
+    let up = false;
+    const flaky = http.createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (d: string) => (body += d));
+      req.on("end", () => {
+        if (!up) return void res.writeHead(503).end();
+        bodies.push(JSON.parse(body) as { events: unknown[]; dropped: number });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", r));
+    const timer = setTimeout(() => (up = true), 300);
+    try {
+      const { port } = flaky.address() as net.AddressInfo;
+      const r = await runTraced(`http://127.0.0.1:${port}`, 1, 1000);
+      assert.ok(r.loopMs > 300 + 2 * RETRY_MIN_MS, `the program outlived the outage: ${r.loopMs} ms`);
+      assert.equal(r.sent + r.dropped + r.queued, 2000, JSON.stringify(r));
+      assert.ok(r.dropped > 0, `calls during the outage were dropped: ${JSON.stringify(r)}`);
+      const got = bodies.reduce((n, b) => n + b.events.length, 0);
+      assert.equal(got, r.sent, "what the exporter counts sent, the viewer got");
+      assert.ok(r.sent > 0, `sending resumed: ${JSON.stringify(r)}`);
+      assert.ok(
+        bodies.some((b) => b.dropped > 0),
+        "the viewer learns how many were dropped",
+      );
+    } finally {
+      clearTimeout(timer);
+      flaky.closeAllConnections();
+      await new Promise((r) => flaky.close(r));
+    }
+  });
+
   test("a live viewer gets every call, tagged with pid, process name and socket ids", async () => {
     const v = await serveTraceView("127.0.0.1:0");
     try {
