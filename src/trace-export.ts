@@ -100,9 +100,15 @@ export interface ExporterStats {
   queued: number;
 }
 
-interface Raw {
+/**
+ * A call held before the exporter loaded: the event, a copy of its first bytes and (when its
+ * buffer is not kept) how many bytes it moved.
+ * @example `const r: Raw = { ev, head: Buffer.from(data.subarray(0, 64)), len: data.length };`
+ */
+export interface Raw {
   readonly ev: CallEvent;
   readonly head: Buffer | undefined;
+  readonly len?: number;
 }
 
 /** Strings longer than this are cut (the collector keeps no more). */
@@ -390,7 +396,7 @@ class Exporter {
     w.on("exit", dead);
     w.unref();
     this.#worker = w;
-    for (const r of early) this.push(r.ev, r.head);
+    for (const r of early) this.push(r.ev, r.head, r.len);
     diagnostics_channel.subscribe(TRACE_CHANNEL, this.#listener);
     this.#timer = setInterval(() => this.#tick(), BATCH_MS);
     this.#timer.unref();
@@ -434,7 +440,7 @@ class Exporter {
    * Queues one event as its JSON record (built once, here; nothing of the event is kept). `head`:
    * a copy of its first bytes, for an event whose buffer may since have been reused.
    */
-  push(ev: CallEvent, head: Buffer | undefined): void {
+  push(ev: CallEvent, head: Buffer | undefined, len?: number): void {
     let fd = ev.fd;
     const call = ev.call;
     const fresh = call === "socket";
@@ -460,16 +466,27 @@ class Exporter {
       }
     }
     j += addr;
-    const data = dataOf(ev);
+    const data = len !== undefined && head !== undefined ? head : dataOf(ev);
     if (data !== undefined) {
       // the count and the first bytes only: hex straight from the caller's buffer, no copy
-      j += `,"len":${data.length},"hex":"${(head ?? data).toString("hex", 0, PREVIEW_BYTES)}"`;
+      j += `,"len":${len ?? data.length},"hex":"${(head ?? data).toString("hex", 0, PREVIEW_BYTES)}"`;
     }
     j += `,"t":${jms(this.#origin + ev.start)},"dur":${jms(ev.duration)}}`;
     if (call === "close") this.#socks.delete(fd);
     this.#chunks.push(j);
     this.#chars += j.length;
     if (this.#chunks.length >= BATCH_EVENTS || this.#chars >= BATCH_CHARS) this.#flush();
+  }
+
+  /** The waiting records as POST bodies (for {@link postEarly}: no worker, no counters). */
+  bodies(): string[] {
+    const out: string[] = [];
+    const all = this.#chunks;
+    this.#chunks = [];
+    this.#chars = 0;
+    for (let i = 0; i < all.length; i += POST_EVENTS_MAX)
+      out.push(`{"events":[${all.slice(i, i + POST_EVENTS_MAX).join(",")}],"dropped":0}`);
+    return out;
   }
 
   #tick(): void {
@@ -531,6 +548,66 @@ class Exporter {
       }
       Atomics.wait(this.#flags, PENDING, pending, left);
     }
+  }
+}
+
+/** A buffer that came through a worker's structured clone (a Uint8Array) as a Buffer again. */
+function revive<T>(v: T): T | Buffer {
+  return v instanceof Uint8Array && !Buffer.isBuffer(v)
+    ? Buffer.from(v.buffer, v.byteOffset, v.byteLength)
+    : v;
+}
+
+/**
+ * Delivers the calls a program made before the exporter had loaded, when the program ends first
+ * (`process.exit()` before the module's import completed): run in a worker thread that sockit
+ * starts from its 'exit' handler, which waits on `sab` (set to 1 here when done) for at most
+ * {@link FINAL_FLUSH_MS}.
+ *
+ * @example `await postEarly({ target: "http://127.0.0.1:7080", sab, early })`
+ */
+export async function postEarly(d: {
+  readonly target: string;
+  readonly sab: SharedArrayBuffer;
+  readonly early: readonly Raw[];
+}): Promise<void> {
+  const flag = new Int32Array(d.sab);
+  try {
+    const url = new URL(d.target);
+    if (url.protocol !== "http:") return;
+    const ex = new Exporter(url);
+    for (const r of d.early) {
+      const head = revive(r.head);
+      ex.push({ ...r.ev, args: r.ev.args.map((a) => revive(a)) }, head, r.len);
+    }
+    const http = await import("node:http");
+    for (const body of ex.bodies()) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const req = http.request(
+          url,
+          {
+            method: "POST",
+            path: "/events",
+            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+            timeout: FINAL_FLUSH_MS,
+          },
+          (res) => {
+            res.resume();
+            res.on("end", () => resolve(res.statusCode === 204 || res.statusCode === 200));
+            res.on("error", () => resolve(false));
+          },
+        );
+        req.on("timeout", () => req.destroy());
+        req.on("error", () => resolve(false));
+        req.end(body);
+      });
+      if (!ok) return;
+    }
+  } catch {
+    // tracing never breaks the program
+  } finally {
+    Atomics.store(flag, 0, 1);
+    Atomics.notify(flag, 0);
   }
 }
 

@@ -267,6 +267,46 @@ if (process.env.HOW === "exit") process.exit(0);
     });
   }
 
+  test("a program that exits before the exporter has even loaded: its calls still reach the viewer", async () => {
+    // no import of the exporter here: sockit loads it by itself, which takes longer than this
+    const plain = join(dir, "quick.mjs");
+    writeFileSync(
+      plain,
+      `
+import { socket, AF_INET, SOCK_DGRAM } from ${JSON.stringify(join(ROOT, "index.js"))};
+const r = socket(AF_INET, SOCK_DGRAM);
+await r.bind(["127.0.0.1", 0]);
+for (let i = 0; i < 20; i++) {
+  const s = socket(AF_INET, SOCK_DGRAM);
+  await s.sendto(Buffer.from("hello"), r.getsockname());
+  await s.close();
+}
+process.exit(0);
+`,
+    );
+    const v = await serveTraceView("127.0.0.1:0");
+    try {
+      const t0 = Date.now();
+      const child = start(process.execPath, [plain], { ...process.env, SOCKIT_TRACE: `http://${v.address}` });
+      assert.equal(await child.exit(8000), 0, child.stderr());
+      assert.equal(child.stderr(), "");
+      assert.ok(Date.now() - t0 < 5000);
+      const evs = v.web.events;
+      // per round: socket, getsockname (of the receiver), the implicit bind, sendto, close
+      assert.equal(evs.length, 2 + 20 * 5, `every call arrived: ${evs.map((e) => e.call).join(" ")}`);
+      assert.equal(evs.filter((e) => e.call === "sendto").length, 20);
+      assert.deepEqual(
+        evs.slice(-2).map((e) => `${e.call} #${e.sock}`),
+        ["sendto #21", "close #21"],
+      );
+      const send = evs.at(-2)!;
+      assert.equal(send.len, 5, "the byte count");
+      assert.equal(send.hex, Buffer.from("hello").toString("hex"), "and the first bytes");
+    } finally {
+      await v.close();
+    }
+  });
+
   test("process.exit() with a viewer that never answers waits no longer than the bound", async () => {
     const held = new Set<net.Socket>();
     const stall = net.createServer((s) => {
