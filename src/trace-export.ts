@@ -81,7 +81,7 @@ export const BATCH_EVENTS = 256;
 export const POST_EVENTS_MAX = 1024;
 /** How often a batch goes out, ms. */
 export const BATCH_MS = 50;
-/** Events waiting, at most; more are dropped and counted. */
+/** Events waiting or on their way to the viewer, at most; more are dropped and counted. */
 export const QUEUE_MAX = 16384;
 /** Bytes of data kept per event. */
 export const PREVIEW_BYTES = 64;
@@ -210,8 +210,8 @@ interface WorkerData {
 
 /**
  * The worker thread's code (run from its source text, so it needs no file of its own): takes
- * batches `{n, bytes}` (`bytes`: the records' JSON joined by commas, UTF-8), merges what waits into one
- * POST, one POST at a time, and keeps the shared counters.
+ * batches `{n, bytes}` (`bytes`: the records' JSON joined by commas, UTF-8), merges what waits
+ * into one POST, one POST at a time, and keeps the shared counters.
  */
 function exporterWorker(require: NodeJS.Require): void {
   const { parentPort, workerData } = require("node:worker_threads") as typeof import("node:worker_threads");
