@@ -37,26 +37,69 @@ export const TRACE_CHANNEL = "sockit:call";
 const channel = diagnostics_channel.channel(TRACE_CHANNEL);
 
 // SOCKIT_TRACE=http://HOST:PORT streams the calls to a `sockit trace-view` (trace-export.ts,
-// loaded only then). Calls made while it loads are held here, their first bytes copied.
+// loaded only then). Calls made while it loads are held here, their first bytes copied; if the
+// program ends (process.exit()) before it has loaded, a worker delivers them (see postEarly).
 const exportTarget = process.env.SOCKIT_TRACE;
 if (exportTarget !== undefined && exportTarget !== "") {
-  const early: { ev: CallEvent; head: Buffer | undefined }[] = [];
+  const early: { ev: CallEvent; head: Uint8Array | undefined; len?: number }[] = [];
   const hold = (m: unknown): void => {
     const ev = m as CallEvent;
     const data =
       ev.data ?? (ev.call.startsWith("send") ? ev.args.find((a) => Buffer.isBuffer(a)) : undefined);
-    if (early.length < 4096)
-      early.push({ ev, head: Buffer.isBuffer(data) ? Buffer.from(data.subarray(0, 64)) : undefined });
+    if (early.length >= 4096) return;
+    if (!Buffer.isBuffer(data)) early.push({ ev, head: undefined });
+    // a buffer of its own (not a slice of Node's pool): it goes to a worker, if at all, as it is
+    else early.push({ ev, head: new Uint8Array(data.subarray(0, 64)), len: data.length });
+  };
+  const atExit = (): void => {
+    if (early.length > 0) deliverEarly(exportTarget, early);
   };
   diagnostics_channel.subscribe(TRACE_CHANNEL, hold);
-  import("./trace-export.js").then(
-    (m) => {
-      diagnostics_channel.unsubscribe(TRACE_CHANNEL, hold);
-      if (!m.installExporter(exportTarget, early))
-        process.emitWarning(`SOCKIT_TRACE must be an http://HOST:PORT URL, got ${exportTarget}: not tracing`);
-    },
-    () => diagnostics_channel.unsubscribe(TRACE_CHANNEL, hold),
-  );
+  process.on("exit", atExit);
+  const done = (): void => {
+    diagnostics_channel.unsubscribe(TRACE_CHANNEL, hold);
+    process.off("exit", atExit);
+  };
+  import("./trace-export.js").then((m) => {
+    done();
+    const held = early.map((r) => ({
+      ...r,
+      head: r.head && Buffer.from(r.head.buffer, r.head.byteOffset, r.head.length),
+    }));
+    if (!m.installExporter(exportTarget, held))
+      process.emitWarning(`SOCKIT_TRACE must be an http://HOST:PORT URL, got ${exportTarget}: not tracing`);
+  }, done);
+}
+
+/**
+ * The program ends before the exporter has loaded: a worker loads it and POSTs the held calls;
+ * this waits (in the 'exit' handler) at most 500 ms. Payloads are cut to what the records show.
+ */
+function deliverEarly(
+  target: string,
+  held: readonly { ev: CallEvent; head: Uint8Array | undefined; len?: number }[],
+): void {
+  try {
+    // bytes the rendering of an argument shows (40, and one more for its "...")
+    const clip = (a: TraceValue): TraceValue | Uint8Array =>
+      Buffer.isBuffer(a) ? new Uint8Array(a.subarray(0, 41)) : a;
+    const early = held.map(({ ev, head, len }) => ({
+      ev: { ...ev, data: undefined, args: ev.args.map(clip) },
+      head,
+      len,
+    }));
+    const sab = new SharedArrayBuffer(4);
+    const { Worker } = process.getBuiltinModule("node:worker_threads");
+    const module = JSON.stringify(new URL("./trace-export.js", import.meta.url).href);
+    const w = new Worker(
+      `import(${module}).then((m) => m.postEarly(require("node:worker_threads").workerData))`,
+      { eval: true, workerData: { target, sab, early }, execArgv: [], env: {}, stdout: true, stderr: true },
+    );
+    w.unref();
+    Atomics.wait(new Int32Array(sab), 0, 0, 500);
+  } catch {
+    // tracing never breaks the program
+  }
 }
 
 /**
@@ -314,8 +357,15 @@ const MAX_PREVIEW = 40;
  * @example `bytesRepr(Buffer.from("hi\n")) // "b'hi\\n'"`
  */
 export function bytesRepr(buf: Buffer, max = MAX_PREVIEW): string {
-  let s = "b'";
   const n = Math.min(buf.length, max);
+  const tail = buf.length > max ? "'..." : "'";
+  let plain = true; // printable ASCII that needs no escape: the bytes as they are
+  for (let i = 0; i < n && plain; i++) {
+    const c = buf[i]!;
+    plain = c >= 0x20 && c < 0x7f && c !== 0x5c && c !== 0x27;
+  }
+  if (plain) return `b'${buf.toString("latin1", 0, n)}${tail}`;
+  let s = "b'";
   for (let i = 0; i < n; i++) {
     const c = buf[i]!;
     if (c === 0x5c) s += "\\\\";
@@ -326,7 +376,7 @@ export function bytesRepr(buf: Buffer, max = MAX_PREVIEW): string {
     else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
     else s += `\\x${c.toString(16).padStart(2, "0")}`;
   }
-  return `${s}'${buf.length > max ? "..." : ""}`;
+  return s + tail;
 }
 
 /**

@@ -5,13 +5,20 @@
  */
 import assert from "node:assert/strict";
 import { writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import http from "node:http";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { serveTraceView } from "../src/services/traceview/index.js";
-import { FINAL_FLUSH_MS, POST_EVENTS_MAX, QUEUE_MAX } from "../src/trace-export.js";
+import {
+  BATCH_EVENTS,
+  FINAL_FLUSH_MS,
+  POST_EVENTS_MAX,
+  QUEUE_MAX,
+  RETRY_MIN_MS,
+} from "../src/trace-export.js";
 import { closedPort } from "./support/kit.js";
 import { start } from "./support/spawn.js";
 
@@ -29,7 +36,7 @@ import { performance } from "node:perf_hooks";
 import { socket, AF_INET, SOCK_STREAM } from ${JSON.stringify(join(ROOT, "index.js"))};
 import { exporterStats } from ${JSON.stringify(join(ROOT, "trace-export.js"))};
 const t0 = performance.now();
-for (let i = 0; i < ${ROUNDS}; i++) {
+for (let i = 0; i < Number(process.env.ROUNDS); i++) {
   const s = socket(AF_INET, SOCK_STREAM);
   await s.close();
   // a program that does I/O lets the exporter send; one that never yields fills the queue
@@ -45,12 +52,21 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
   async function runTraced(
     target: string,
     yieldEvery = 0,
-  ): Promise<{ sent: number; dropped: number; queued: number; exitMs: number; wallMs: number }> {
+    rounds = ROUNDS,
+  ): Promise<{
+    sent: number;
+    dropped: number;
+    queued: number;
+    loopMs: number;
+    exitMs: number;
+    wallMs: number;
+  }> {
     const t0 = Date.now();
     const env = {
       ...process.env,
       SOCKIT_TRACE: target,
       YIELD_EVERY: yieldEvery > 0 ? String(yieldEvery) : "",
+      ROUNDS: String(rounds),
     };
     const child = start(process.execPath, [script], env);
     const code = await child.exit(8000);
@@ -64,8 +80,12 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
     await using closed = await closedPort();
     const r = await runTraced(`http://${closed.address}`);
     assert.equal(r.sent, 0);
-    assert.equal(r.dropped + r.queued, 2 * ROUNDS, `every event accounted for: ${JSON.stringify(r)}`);
-    assert.ok(r.dropped >= 2 * ROUNDS - QUEUE_MAX, `dropped when the queue is full: ${JSON.stringify(r)}`);
+    assert.equal(
+      r.dropped,
+      2 * ROUNDS,
+      `every event dropped and counted, none left waiting: ${JSON.stringify(r)}`,
+    );
+    assert.equal(r.queued, 0);
     assert.ok(r.exitMs < FINAL_FLUSH_MS + 400, `exits promptly after its work: ${r.exitMs} ms`);
   });
 
@@ -79,21 +99,96 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
     await new Promise<void>((r) => stall.listen(0, "127.0.0.1", r));
     try {
       const { port } = stall.address() as net.AddressInfo;
-      const r = await runTraced(`http://127.0.0.1:${port}`);
+      // more calls than the queue holds
+      const rounds = QUEUE_MAX;
+      const r = await runTraced(`http://127.0.0.1:${port}`, 0, rounds);
       assert.equal(r.sent, 0);
       // one batch may still be on its way when the program ends; every other event is counted
       assert.ok(
-        r.dropped + r.queued >= 2 * ROUNDS - POST_EVENTS_MAX,
+        r.dropped + r.queued >= 2 * rounds - POST_EVENTS_MAX,
         `every event but one batch accounted for: ${JSON.stringify(r)}`,
       );
       assert.ok(
-        r.dropped >= 2 * ROUNDS - QUEUE_MAX - POST_EVENTS_MAX,
+        r.dropped >= 2 * rounds - QUEUE_MAX - POST_EVENTS_MAX,
         `full queue drops: ${JSON.stringify(r)}`,
       );
       assert.ok(r.exitMs < FINAL_FLUSH_MS + 400, `exits promptly although a request hangs: ${r.exitMs} ms`);
     } finally {
       for (const s of held) s.destroy();
       await new Promise((r) => stall.close(r));
+    }
+  });
+
+  test("a viewer that fails every request: batches stop, only empty probes go out, ever more rarely", async () => {
+    const bodies: { events: unknown[]; dropped: number }[] = [];
+    const failing = http.createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (d: string) => (body += d));
+      req.on("end", () => {
+        bodies.push(JSON.parse(body) as { events: unknown[]; dropped: number });
+        res.writeHead(503).end();
+      });
+    });
+    await new Promise<void>((r) => failing.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = failing.address() as net.AddressInfo;
+      // ~1.5 s of calls: a batch would go out every 50 ms
+      const r = await runTraced(`http://127.0.0.1:${port}`, 1, 1000);
+      assert.equal(r.sent, 0);
+      assert.equal(r.dropped + r.queued, 2000, JSON.stringify(r));
+      assert.ok(r.loopMs > 2 * RETRY_MIN_MS, `the program ran long enough to retry: ${r.loopMs} ms`);
+      const carried = bodies.reduce((n, b) => n + b.events.length, 0);
+      assert.ok(
+        carried <= BATCH_EVENTS,
+        `after the first failure no events are serialized and sent: ${carried} in ${bodies.length} requests`,
+      );
+      // retries after 250, 500, 1000, 2000… ms
+      const most = 2 + Math.ceil(Math.log2(r.loopMs / RETRY_MIN_MS + 1));
+      assert.ok(
+        bodies.length <= most,
+        `${bodies.length} requests in ${Math.round(r.loopMs)} ms, at most ${most}`,
+      );
+      assert.ok(bodies.length >= 2, `the viewer is probed again: ${bodies.length} requests`);
+      assert.ok(bodies.at(-1)!.dropped > 0, "a probe carries the drop count");
+    } finally {
+      failing.closeAllConnections();
+      await new Promise((r) => failing.close(r));
+    }
+  });
+
+  test("a viewer that comes back after failing: sending resumes and the drop count reaches it", async () => {
+    const bodies: { events: unknown[]; dropped: number }[] = [];
+    let up = false;
+    const flaky = http.createServer((req, res) => {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (d: string) => (body += d));
+      req.on("end", () => {
+        if (!up) return void res.writeHead(503).end();
+        bodies.push(JSON.parse(body) as { events: unknown[]; dropped: number });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", r));
+    const timer = setTimeout(() => (up = true), 300);
+    try {
+      const { port } = flaky.address() as net.AddressInfo;
+      const r = await runTraced(`http://127.0.0.1:${port}`, 1, 1000);
+      assert.ok(r.loopMs > 300 + 2 * RETRY_MIN_MS, `the program outlived the outage: ${r.loopMs} ms`);
+      assert.equal(r.sent + r.dropped + r.queued, 2000, JSON.stringify(r));
+      assert.ok(r.dropped > 0, `calls during the outage were dropped: ${JSON.stringify(r)}`);
+      const got = bodies.reduce((n, b) => n + b.events.length, 0);
+      assert.equal(got, r.sent, "what the exporter counts sent, the viewer got");
+      assert.ok(r.sent > 0, `sending resumed: ${JSON.stringify(r)}`);
+      assert.ok(
+        bodies.some((b) => b.dropped > 0),
+        "the viewer learns how many were dropped",
+      );
+    } finally {
+      clearTimeout(timer);
+      flaky.closeAllConnections();
+      await new Promise((r) => flaky.close(r));
     }
   });
 
@@ -114,6 +209,125 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
       );
     } finally {
       await v.close();
+    }
+  });
+});
+
+describe("the trace exporter at the end of the program", { timeout: 60_000 }, () => {
+  const dir = mkdtempSync(join(tmpdir(), "sockit-trace-exit-"));
+  const script = join(dir, "ending.mjs");
+  /** socket() + close() per round, then the program ends at once: by process.exit() or by itself. */
+  const N = 300;
+  writeFileSync(
+    script,
+    `
+import { performance } from "node:perf_hooks";
+import { socket, AF_INET, SOCK_STREAM } from ${JSON.stringify(join(ROOT, "index.js"))};
+import { exporterStats } from ${JSON.stringify(join(ROOT, "trace-export.js"))};
+for (let i = 0; i < ${N}; i++) {
+  const s = socket(AF_INET, SOCK_STREAM);
+  await s.close();
+}
+const ended = performance.now();
+process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), exitMs: performance.now() - ended })));
+if (process.env.HOW === "exit") process.exit(0);
+`,
+  );
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function run(
+    target: string,
+    how: "exit" | "natural",
+  ): Promise<{ sent: number; dropped: number; exitMs: number }> {
+    const child = start(process.execPath, [script], { ...process.env, SOCKIT_TRACE: target, HOW: how });
+    const code = await child.exit(8000);
+    assert.equal(code, 0, child.stderr());
+    assert.equal(child.stderr(), "", "nothing thrown into or printed by the program");
+    return JSON.parse(child.stdout()) as { sent: number; dropped: number; exitMs: number };
+  }
+
+  for (const how of ["exit", "natural"] as const) {
+    test(`the calls made just before ${how === "exit" ? "process.exit()" : "the program ends by itself"} reach the viewer`, async () => {
+      const v = await serveTraceView("127.0.0.1:0");
+      try {
+        const r = await run(`http://${v.address}`, how);
+        assert.equal(r.dropped, 0, JSON.stringify(r));
+        assert.equal(r.sent, 2 * N, JSON.stringify(r));
+        const evs = v.web.events;
+        assert.equal(evs.length, 2 * N, "every call arrived before the process was gone");
+        assert.deepEqual(
+          evs.slice(-2).map((e) => `${e.call} #${e.sock}`),
+          [`socket #${N}`, `close #${N}`],
+          "the very last calls too",
+        );
+        assert.ok(r.exitMs < FINAL_FLUSH_MS + 300, `the end waited at most the bound: ${r.exitMs} ms`);
+      } finally {
+        await v.close();
+      }
+    });
+  }
+
+  test("a program that exits before the exporter has even loaded: its calls still reach the viewer", async () => {
+    // no import of the exporter here: sockit loads it by itself, which takes longer than this
+    const plain = join(dir, "quick.mjs");
+    writeFileSync(
+      plain,
+      `
+import { socket, AF_INET, SOCK_DGRAM } from ${JSON.stringify(join(ROOT, "index.js"))};
+const r = socket(AF_INET, SOCK_DGRAM);
+await r.bind(["127.0.0.1", 0]);
+for (let i = 0; i < 20; i++) {
+  const s = socket(AF_INET, SOCK_DGRAM);
+  await s.sendto(Buffer.from("hello"), r.getsockname());
+  await s.close();
+}
+process.exit(0);
+`,
+    );
+    const v = await serveTraceView("127.0.0.1:0");
+    try {
+      const t0 = Date.now();
+      const child = start(process.execPath, [plain], { ...process.env, SOCKIT_TRACE: `http://${v.address}` });
+      assert.equal(await child.exit(8000), 0, child.stderr());
+      assert.equal(child.stderr(), "");
+      assert.ok(Date.now() - t0 < 5000);
+      const evs = v.web.events;
+      // per round: socket, getsockname (of the receiver), the implicit bind, sendto, close
+      assert.equal(evs.length, 2 + 20 * 5, `every call arrived: ${evs.map((e) => e.call).join(" ")}`);
+      assert.equal(evs.filter((e) => e.call === "sendto").length, 20);
+      assert.deepEqual(
+        evs.slice(-2).map((e) => `${e.call} #${e.sock}`),
+        ["sendto #21", "close #21"],
+      );
+      const send = evs.at(-2)!;
+      assert.equal(send.len, 5, "the byte count");
+      assert.equal(send.hex, Buffer.from("hello").toString("hex"), "and the first bytes");
+    } finally {
+      await v.close();
+    }
+  });
+
+  test("process.exit() with a viewer that never answers waits no longer than the bound", async () => {
+    const held = new Set<net.Socket>();
+    const stall = net.createServer((s) => {
+      held.add(s);
+      s.on("data", () => {});
+      s.on("error", () => {});
+    });
+    await new Promise<void>((r) => stall.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = stall.address() as net.AddressInfo;
+      const t0 = Date.now();
+      const r = await run(`http://127.0.0.1:${port}`, "exit");
+      assert.equal(r.sent, 0);
+      assert.ok(
+        r.exitMs >= 0 && r.exitMs < FINAL_FLUSH_MS + 300,
+        `exit held at most the bound: ${r.exitMs} ms`,
+      );
+      assert.ok(Date.now() - t0 < 5000, "and the process is gone");
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise((r) => stall.close(r));
     }
   });
 });

@@ -1,0 +1,175 @@
+/**
+ * Figure `tracing`: what exporting the socket calls to a `sockit trace-view` costs the traced
+ * program. Ping-pong of 32-byte messages, both ends in this process (`dial`/`listen` of the Go
+ * face: four traced calls per round trip, nothing else, the worst case), in four setups measured
+ * interleaved:
+ *
+ * - `raw`: untraced (nobody subscribes to `sockit:call`);
+ * - `subscriber`: one do-nothing subscriber (the cost of publishing the events);
+ * - `sockit`: the exporter sending to a live viewer (a `sockit trace-view` in a forked process);
+ * - `sink`: the exporter sending to an HTTP server that answers every batch unread (the
+ *   exporter's own cost, without the viewer's work on the same cores);
+ * - `unreachable`: the exporter with nobody listening at its address (connection refused).
+ *
+ * `ratio` is live viewer / untraced; `extra.ratios` gives every setup against untraced from the
+ * same rounds, and `extra.cpuUsPerRoundTrip` the median CPU time of this process (all its threads,
+ * `process.cpuUsage`) per round trip, which depends less on others' load than throughput does.
+ *
+ * Run: `npm run build && node build/bench/run.js tracing` (BENCH_RUNS, BENCH_TRACING_N override).
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import net from "node:net";
+import { dial, listen } from "../src/net/index.js";
+import { installExporter, stopExporter } from "../src/trace-export.js";
+import { subscribeTrace } from "../src/trace.js";
+import { emit, HOST, interleave, main, median, nowMs, Peer, round } from "./lib.js";
+
+const FIGURE = "tracing";
+const SIZE = 32;
+const N = Math.max(1, Number(process.env.BENCH_TRACING_N ?? 20_000) || 20_000);
+
+/**
+ * CPU time of this process's main thread so far, µs (Linux: /proc/self/task/PID/stat, 10 ms
+ * ticks; NaN elsewhere): the traced program's own thread, without the exporter's worker.
+ */
+function mainThreadCpuUs(): number {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, at USER_HZ = 100
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** One run: round trips per second; `cpu` gets the CPU µs per round trip (all threads, main thread). */
+async function pingpong(cpu: number[], mainCpu: number[]): Promise<number> {
+  const ln = await listen("tcp", `${HOST}:0`);
+  const serving = (async () => {
+    const c = await ln.accept();
+    try {
+      for (;;) {
+        const d = await c.read(SIZE);
+        if (d === null) break;
+        await c.write(d);
+      }
+    } finally {
+      await c.close();
+    }
+  })();
+  const conn = await dial("tcp", ln.address);
+  const msg = Buffer.alloc(SIZE, 0x70);
+  const c0 = process.cpuUsage();
+  const m0 = mainThreadCpuUs();
+  const t0 = nowMs();
+  try {
+    for (let i = 0; i < N; i++) {
+      await conn.write(msg);
+      let got = 0;
+      while (got < SIZE) {
+        const d = await conn.read(SIZE - got);
+        if (d === null) throw new Error("echo side closed the connection");
+        got += d.length;
+      }
+    }
+  } finally {
+    const ms = nowMs() - t0;
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / N);
+    mainCpu.push((mainThreadCpuUs() - m0) / N);
+    await conn.close();
+    await serving;
+    await ln.close();
+    lastRate = N / (ms / 1000);
+  }
+  return lastRate;
+}
+let lastRate = 0;
+
+/** A loopback port nobody listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, HOST, r));
+  const { port } = s.address() as net.AddressInfo;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+main(FIGURE, async () => {
+  const peer = Peer.start("tracing-viewer.js");
+  const viewer = String((await peer.request({ cmd: "viewer" })).address);
+  const sinkAddr = String((await peer.request({ cmd: "sink" })).address);
+  const refused = `http://${HOST}:${await closedPort()}`;
+  const cpu: Record<string, number[]> = { raw: [], subscriber: [], sockit: [], sink: [], unreachable: [] };
+  const mainCpu: Record<string, number[]> = {
+    raw: [],
+    subscriber: [],
+    sockit: [],
+    sink: [],
+    unreachable: [],
+  };
+  const samples = await interleave({
+    raw: () => pingpong(cpu.raw!, mainCpu.raw!),
+    subscriber: async () => {
+      const stop = subscribeTrace(() => {});
+      try {
+        return await pingpong(cpu.subscriber!, mainCpu.subscriber!);
+      } finally {
+        stop();
+      }
+    },
+    sockit: async () => {
+      installExporter(`http://${viewer}`);
+      try {
+        return await pingpong(cpu.sockit!, mainCpu.sockit!);
+      } finally {
+        stopExporter();
+      }
+    },
+    sink: async () => {
+      installExporter(`http://${sinkAddr}`);
+      try {
+        return await pingpong(cpu.sink!, mainCpu.sink!);
+      } finally {
+        stopExporter();
+      }
+    },
+    unreachable: async () => {
+      installExporter(refused);
+      try {
+        return await pingpong(cpu.unreachable!, mainCpu.unreachable!);
+      } finally {
+        stopExporter();
+      }
+    },
+  });
+  const got = (await peer.request({ cmd: "count" })).events;
+  peer.stop();
+  const ratioOf = (k: string): number =>
+    round(median(samples[k as keyof typeof samples]) / median(samples.raw), 3);
+  emit({
+    figure: FIGURE,
+    unit: "round trips/s",
+    higherIsBetter: true,
+    target: 0.95,
+    samples,
+    extra: {
+      mode: "in-process dial/listen ping-pong; sockit = exported to a live trace-view (forked), raw = untraced",
+      messageBytes: SIZE,
+      roundTripsPerRun: N,
+      ratios: {
+        subscriber: ratioOf("subscriber"),
+        viewer: ratioOf("sockit"),
+        sink: ratioOf("sink"),
+        unreachable: ratioOf("unreachable"),
+      },
+      cpuUsPerRoundTrip: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)])),
+      mainThreadCpuUsPerRoundTrip: Object.fromEntries(
+        Object.entries(mainCpu).map(([k, v]) => [k, round(median(v), 3)]),
+      ),
+      viewerReceived: got,
+    },
+  });
+});
