@@ -160,18 +160,21 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
   test("a viewer that comes back after failing: sending resumes and the drop count reaches it", async () => {
     const bodies: { events: unknown[]; dropped: number }[] = [];
     let up = false;
+    let timer: NodeJS.Timeout | undefined;
     const flaky = http.createServer((req, res) => {
       let body = "";
       req.setEncoding("utf8");
       req.on("data", (d: string) => (body += d));
       req.on("end", () => {
+        // down for 300 ms from the first request (not from the test's start: a loaded machine
+        // may start the traced program later than that)
+        timer ??= setTimeout(() => (up = true), 300);
         if (!up) return void res.writeHead(503).end();
         bodies.push(JSON.parse(body) as { events: unknown[]; dropped: number });
         res.writeHead(204).end();
       });
     });
     await new Promise<void>((r) => flaky.listen(0, "127.0.0.1", r));
-    const timer = setTimeout(() => (up = true), 300);
     try {
       const { port } = flaky.address() as net.AddressInfo;
       const r = await runTraced(`http://127.0.0.1:${port}`, 1, 1000);

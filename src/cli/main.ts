@@ -24,7 +24,6 @@ import type { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { OSError } from "../errors/index.js";
-import { subscribeTrace } from "../trace.js";
 import { registerFor } from "./commands/index.js";
 import { CommandRegistry } from "./commands/registry.js";
 import { Context, type GlobalOptions } from "./context.js";
@@ -196,32 +195,9 @@ function defaultIo() {
   return { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env };
 }
 
-/**
- * With SOCKIT_TRACE, counts the socket calls this process makes; the returned function waits
- * (at most the exporter's last-chance budget) until the exporter has sent or dropped that many,
- * since `process.exit` skips the exporter's own last flush.
- */
-function traceExportDrain(): () => Promise<void> {
-  const target = process.env.SOCKIT_TRACE;
-  if (target === undefined || target === "") return async () => {};
-  let made = 0;
-  const stop = subscribeTrace(() => made++);
-  return async () => {
-    stop();
-    const { exporterStats, FINAL_FLUSH_MS } = await import("../trace-export.js");
-    const until = Date.now() + FINAL_FLUSH_MS;
-    for (;;) {
-      const s = exporterStats();
-      if (s.sent + s.dropped >= made || Date.now() >= until) return;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
-}
-
-// The one exit path: run, flush stdout (and the trace export), exit with the code.
+// The one exit path: run, flush stdout, exit with the code (the trace exporter, if any,
+// delivers its last calls from its exit hook).
 if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const drain = traceExportDrain();
   const code = await main(process.argv.slice(2));
-  await drain();
   process.stdout.write("", () => process.exit(code));
 }
