@@ -481,7 +481,14 @@ async function streamFile(
     const n = Math.min(piece, left);
     return readPiece(fh, Buffer.allocUnsafeSlow(n), pos, n);
   };
-  let next: Promise<Buffer> | undefined = read();
+  const readAhead = (): Promise<Buffer> => {
+    const p = read();
+    // it may fail (the file shrank) while the piece before is still being sent: handled there,
+    // not an unhandled rejection meanwhile
+    p.catch(() => {});
+    return p;
+  };
+  let next: Promise<Buffer> | undefined = readAhead();
   try {
     while (next !== undefined) {
       const chunk: Buffer = await next;
@@ -491,7 +498,7 @@ async function streamFile(
       const sent = sendPiece(res, chunk);
       if (left > 0) {
         turn ^= 1;
-        next = read();
+        next = readAhead();
       }
       await sent;
     }
