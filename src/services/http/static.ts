@@ -436,6 +436,11 @@ const SYNC_PIECE = 256 * 1024;
  * machine's scheduler alone stretches a read from memory to 20–60 ms now and then.)
  */
 const SYNC_SLOW_MS = 100;
+/**
+ * A synchronous read from memory takes well under this (ms; 256 KiB: tens of µs). Only a read that
+ * took longer is looked at (was disk input counted?): `getrusage` per read cost more than the read.
+ */
+const SYNC_CHECK_MS = 1;
 
 /**
  * Sends bytes `start`..`end` of the open file `fh` as the body of `res`, one piece read ahead
@@ -447,9 +452,10 @@ const SYNC_SLOW_MS = 100;
  * the socket. Pieces are read synchronously into two buffers of 256 KiB used in turn, on the
  * thread that sends them, while the file comes from the page cache (as a served file mostly
  * does): the piece is still in that CPU's cache when it is sent, and no thread hand-off or
- * garbage comes per piece. The first read that waited for the disk (the process's block input
- * count, `getrusage`'s `ru_inblock`, went up: one read of at most 256 KiB) or took longer than
- * {@link SYNC_SLOW_MS} switches the rest of the download to the thread pool, in pieces of `piece`
+ * garbage comes per piece. The first read that waited for the disk (it took over
+ * {@link SYNC_CHECK_MS} and the process's block input count, `getrusage`'s `ru_inblock`, went up:
+ * one read of at most 256 KiB) or took longer than {@link SYNC_SLOW_MS} switches the rest of the
+ * download to the thread pool, in pieces of `piece`
  * bytes, each a fresh buffer (a buffer refilled by a pool thread right after this thread sent it
  * measured slower to fill than a new one).
  *
@@ -473,9 +479,12 @@ async function streamFile(
     if (sync) {
       const t0 = performance.now();
       const p = readPieceSync(fh, bufs[turn]!, pos, Math.min(small, left));
-      // the read had to wait for the disk (block input counted), or for something slower
-      const inblock = process.resourceUsage().fsRead;
-      if (inblock !== inblock0 || performance.now() - t0 > SYNC_SLOW_MS) sync = false;
+      const took = performance.now() - t0;
+      // a slow read waited for the disk (block input counted since the download began), or for
+      // something slower still; one merely descheduled on a busy machine is neither
+      if (took > SYNC_CHECK_MS && (took > SYNC_SLOW_MS || process.resourceUsage().fsRead !== inblock0)) {
+        sync = false;
+      }
       return p;
     }
     const n = Math.min(piece, left);
