@@ -438,7 +438,7 @@ const SYNC_PIECE = 256 * 1024;
 const SYNC_SLOW_MS = 100;
 /**
  * A synchronous read from memory takes well under this (ms; 256 KiB: tens of µs). Only a read that
- * took longer is looked at (was disk input counted?): `getrusage` per read cost more than the read.
+ * took longer is looked at (was disk input counted?): `getrusage` after every read cost nearly as much as the reads.
  */
 const SYNC_CHECK_MS = 1;
 
