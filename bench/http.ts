@@ -10,18 +10,30 @@
  *   otherwise its column is absent and `extra.httpServer` says so. `sockit`/`raw` in the JSON line are sockit and Python
  *   (goal: ≥ 5× Python); `extra.vsNginx` and `extra.vsHttpServer` are the other ratios.
  * - 1 GiB download throughput (a sparse file; `curl -o /dev/null` as the neutral client) from
- *   sockit and from nginx: `extra.download` (goal ≥ 0.7× nginx).
+ *   sockit and from nginx: `extra.download` (goal ≥ 0.7× nginx), with the CPU seconds the server
+ *   process (nginx: master and worker) spent per download (`cpuSeconds`, from `/proc/PID/stat`:
+ *   steadier than throughput on a shared machine) and sockit's peak resident memory.
  *
  * Every server runs as its own process (the benchmark process only drives wrk and curl); all on
  * 127.0.0.1 with free ports; everything is stopped at the end.
  *
- * Run: `npm run build && node build/bench/http.js` (BENCH_RUNS, BENCH_HTTP_SECS override).
+ * Run: `npm run build && node build/bench/http.js` (BENCH_RUNS, BENCH_HTTP_SECS override;
+ * `BENCH_HTTP_PARTS=download` runs only the download part, `=rps` only the requests/s part).
  *
  * @module
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,6 +44,7 @@ import { emit, HOST, interleave, main, median, round } from "./lib.js";
 const FIGURE = "http";
 const SECS = Math.max(1, Number(process.env.BENCH_HTTP_SECS ?? 2) || 2);
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
+const PARTS = new Set((process.env.BENCH_HTTP_PARTS ?? "rps,download").split(","));
 const GIB = 1024 ** 3;
 const SOCKIT = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
 /** `npx http-server`'s entry point: BENCH_HTTP_SERVER names one installed elsewhere (not a dependency). */
@@ -84,6 +97,43 @@ async function wrk(port: number): Promise<number> {
   if (!m) throw new Error(`wrk printed no Requests/sec: ${stdout}`);
   if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`wrk saw error answers: ${stdout}`);
   return Number(m[1]);
+}
+
+/** The pid and its descendants (nginx: the master and its worker). */
+function processTree(pid: number): number[] {
+  const out = [pid];
+  try {
+    for (const t of readdirSync(`/proc/${pid}/task`)) {
+      const kids = readFileSync(`/proc/${pid}/task/${t}/children`, "latin1").trim();
+      for (const k of kids === "" ? [] : kids.split(" ")) out.push(...processTree(Number(k)));
+    }
+  } catch {
+    // gone meanwhile
+  }
+  return out;
+}
+
+const TICK = 100; // USER_HZ: the unit of /proc/PID/stat's times on Linux
+
+/** CPU seconds (user + system) used so far by `pid` and its descendants. */
+function cpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "latin1");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / TICK;
+}
+
+/** Peak resident memory of `pid` in MiB (VmHWM). */
+function peakRssMiB(pid: number): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "latin1"));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
 }
 
 /** Bytes/s of one 1 GiB download with curl. */
@@ -173,11 +223,47 @@ http {
       nginx: () => wrk(ports.nginx),
       ...(haveHs ? { httpServer: () => wrk(ports.hs) } : {}),
     };
-    const rps = await interleave(variants, RUNS);
-    const dl = await interleave(
-      { sockit: () => download(ports.sockit), nginx: () => download(ports.nginx) },
-      Math.min(RUNS, 2),
-    );
+    const rps = PARTS.has("rps") ? await interleave(variants, RUNS) : undefined;
+    const pids = { sockit: procs[0]!.pid!, nginx: procs[2]!.pid! };
+    const cpu: { sockit: number[]; nginx: number[] } = { sockit: [], nginx: [] };
+    /** One download, and the CPU the server spent on it (the warm-up's is dropped with it). */
+    const timed = (who: "sockit" | "nginx") => async () => {
+      const c0 = cpuSeconds(pids[who]);
+      const speed = await download(ports[who]);
+      cpu[who].push(cpuSeconds(pids[who]) - c0);
+      return speed;
+    };
+    const dl = PARTS.has("download")
+      ? await interleave({ sockit: timed("sockit"), nginx: timed("nginx") }, rps ? Math.min(RUNS, 2) : RUNS)
+      : undefined;
+    const dlFigure = dl && {
+      unit: "MB/s (1 GiB, curl)",
+      sockit: round(median(dl.sockit) / 1e6, 4),
+      nginx: round(median(dl.nginx) / 1e6, 4),
+      ratio: round(median(dl.sockit) / median(dl.nginx), 3),
+      target: 0.7,
+      samples: {
+        sockit: dl.sockit.map((x) => round(x / 1e6, 4)),
+        nginx: dl.nginx.map((x) => round(x / 1e6, 4)),
+      },
+      cpuSeconds: {
+        sockit: cpu.sockit.slice(1).map((x) => round(x, 3)),
+        nginx: cpu.nginx.slice(1).map((x) => round(x, 3)),
+      },
+      sockitPeakRssMiB: round(peakRssMiB(pids.sockit), 3),
+    };
+    if (rps === undefined) {
+      // only the download: its samples are the figure's, nginx as the reference (`raw`)
+      emit({
+        figure: FIGURE,
+        unit: "MB/s (1 GiB download, curl)",
+        higherIsBetter: true,
+        target: 0.7,
+        samples: { sockit: dl!.sockit, raw: dl!.nginx },
+        extra: { raw_is: "nginx", download: dlFigure },
+      });
+      return;
+    }
     const s = median(rps.sockit!);
     emit({
       figure: FIGURE,
@@ -191,17 +277,7 @@ http {
         ...(haveHs
           ? { vsHttpServer: round(s / median(rps.httpServer!), 3) }
           : { httpServer: "not measured: http-server is not in node_modules (not a dependency)" }),
-        download: {
-          unit: "MB/s (1 GiB, curl)",
-          sockit: round(median(dl.sockit) / 1e6, 4),
-          nginx: round(median(dl.nginx) / 1e6, 4),
-          ratio: round(median(dl.sockit) / median(dl.nginx), 3),
-          target: 0.7,
-          samples: {
-            sockit: dl.sockit.map((x) => round(x / 1e6, 4)),
-            nginx: dl.nginx.map((x) => round(x / 1e6, 4)),
-          },
-        },
+        ...(dlFigure ? { download: dlFigure } : {}),
       },
     });
   } finally {

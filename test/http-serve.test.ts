@@ -688,6 +688,76 @@ print(got, round(time.monotonic() - t, 1), flush=True)
     },
   );
 
+  // in the page cache (a sparse file: its holes never touch the disk), and on the disk (written,
+  // synced and dropped from the page cache: the server's first read waits for the disk and the
+  // rest of the download is read on the thread pool)
+  for (const where of ["in the page cache", "read from the disk"] as const) {
+    test(
+      `a file that shrinks during its download (${where}) cuts the connection: fewer bytes than Content-Length and no success in the log, never a short answer kept alive`,
+      LIMIT,
+      async () => {
+        const dir = mkdtempSync(join(tmpdir(), "sockit-shrink-"));
+        const lines: string[] = [];
+        let s: HttpServer | undefined;
+        let conn: Conn | undefined;
+        try {
+          const file = join(dir, "shrink.bin");
+          const size = where === "in the page cache" ? 256 * 1024 * 1024 : 96 * 1024 * 1024;
+          if (where === "in the page cache") {
+            writeFileSync(file, "");
+            truncateSync(file, size); // sparse: no disk used
+          } else {
+            writeFileSync(file, Buffer.alloc(size, 0x5a));
+            const py = `import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+os.fsync(fd)
+os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+os.close(fd)`;
+            const r = await runPython(py, [file]);
+            assert.equal(r.code, 0, r.stderr);
+          }
+          s = await start(dir, { limits: { keepAliveMs: 60_000 } }, lines);
+          conn = await dial("tcp", s.address);
+          conn.setReadDeadline(Date.now() + 10_000);
+          await conn.write("GET /shrink.bin HTTP/1.1\r\nHost: t\r\n\r\n");
+          let got = Buffer.alloc(0);
+          while (!got.includes("\r\n\r\n")) {
+            const b = await conn.read();
+            assert.ok(b !== null, "the server closed before its headers");
+            got = Buffer.concat([got, b]);
+          }
+          const head = got.subarray(0, got.indexOf("\r\n\r\n")).toString("latin1");
+          assert.match(head, /^HTTP\/1\.1 200 /);
+          assert.match(head, new RegExp(`\r\ncontent-length: ${size}\r\n`, "i"));
+          // the server is at most a few MiB ahead (socket buffers, two pieces): cut the file far below
+          truncateSync(file, 32 * 1024 * 1024);
+          let body = got.length - got.indexOf("\r\n\r\n") - 4;
+          let end = "EOF";
+          try {
+            for (;;) {
+              const b = await conn.read(); // a deadline error here: the server kept the connection open
+              if (b === null) break;
+              body += b.length;
+            }
+          } catch (err) {
+            assert.equal((err as { code?: string }).code, "ECONNRESET", String(err));
+            end = "reset";
+          }
+          assert.ok(body < size, `${body} body bytes ended by ${end}: the whole file?`);
+          assert.ok(body >= 1024 * 1024, `only ${body} body bytes before the cut`);
+          assert.ok(
+            !lines.some((l) => / 200 \d+$/.test(l)),
+            `a cut answer logged as a success: ${lines.join("\n")}`,
+          );
+        } finally {
+          conn?.abort();
+          await s?.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
+  }
+
   test(
     "after a Connection: close answer the server half-closes, and resets a client that never closes after the linger time",
     LIMIT,

@@ -36,6 +36,8 @@ export interface ConnDuplexOptions {
 }
 
 const READ_SIZE = 64 * 1024;
+/** Buffered writes up to this many bytes in all are joined into one send; bigger ones are not copied. */
+const WRITEV_JOIN = 64 * 1024;
 
 /**
  * A `Duplex` over a sockit connection (or over a connection still being dialled), with the
@@ -226,7 +228,28 @@ export class ConnDuplex extends Duplex {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    this._write(Buffer.concat(chunks.map((c) => c.chunk)), "latin1", cb);
+    let total = 0;
+    for (const c of chunks) total += c.chunk.length;
+    if (total <= WRITEV_JOIN) {
+      // small pieces (headers and a small body): one send
+      this._write(
+        Buffer.concat(
+          chunks.map((c) => c.chunk),
+          total,
+        ),
+        "latin1",
+        cb,
+      );
+      return;
+    }
+    // a big body piece is not copied to be joined to its headers: the pieces go out in order
+    let i = 0;
+    const next = (err?: Error | null): void => {
+      if (err) cb(err);
+      else if (i === chunks.length) cb();
+      else this._write(chunks[i++]!.chunk, "latin1", next);
+    };
+    next();
   }
 
   override _final(cb: (err?: Error | null) => void): void {

@@ -4,11 +4,10 @@
  *
  * @module
  */
-import { constants as fsc, realpathSync, type Stats, statSync } from "node:fs";
+import { constants as fsc, readSync, realpathSync, type Stats, statSync } from "node:fs";
 import { type FileHandle, open, readdir, realpath, stat } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { extname, join, sep } from "node:path";
-import { pipeline } from "node:stream/promises";
 import mime from "mime-types";
 import {
   etagOf,
@@ -277,9 +276,9 @@ async function sendListing(
 }
 
 /**
- * Larger files are streamed in pieces: at most one read ahead and one being sent per download.
- * Big pieces cost less CPU per byte (a 1 GiB download on loopback: 2 MiB pieces take ~0.9 s,
- * 256 KiB ones ~1.6 s), so a piece is as big as a budget shared by the downloads running allows:
+ * Larger files are streamed in pieces through two buffers per download (one read ahead, one
+ * being sent; see {@link streamFile}). Fewer, bigger pieces cost less per byte, so a piece is as
+ * big as a budget shared by the downloads running allows:
  * 2 MiB each up to 16 at once, halving as more run, never under 64 KiB — the process holds at
  * most about STREAM_BUDGET (plus 128 KiB per download past 512) whatever the number of clients.
  */
@@ -413,14 +412,146 @@ function sendFile(
     res.end(length === size ? body : body.subarray(start, end + 1));
     return undefined;
   }
-  // the read stream reads ahead only to its high-water mark; pipeline waits for 'drain', and
-  // the response waits for sockit's write: memory stays bounded whatever the file's size
-  const stream = body.createReadStream({ start, end, highWaterMark: streamChunk(), autoClose: false });
   streaming++;
-  return pipeline(stream, res)
-    .catch(() => {
-      // the client went away (or the file shrank): the connection is already being torn down
-      res.destroy();
-    })
+  return streamFile(res, body, start, end, streamChunk())
+    .then(
+      () => void res.end(),
+      () => {
+        // the client went away, or the file ended early (shrank meanwhile): the connection is
+        // cut, so the client sees fewer bytes than Content-Length (never a short success)
+        res.destroy();
+      },
+    )
     .finally(() => streaming--);
+}
+
+/**
+ * Pieces read synchronously (see {@link streamFile}): small enough that the piece is still in the
+ * CPU cache when it is sent.
+ */
+const SYNC_PIECE = 256 * 1024;
+/**
+ * A synchronous read slower than this (ms) without disk input counted means a file system that
+ * blocks otherwise (a network mount): the rest of the file is read on the thread pool. (A busy
+ * machine's scheduler alone stretches a read from memory to 20–60 ms now and then.)
+ */
+const SYNC_SLOW_MS = 100;
+/**
+ * A synchronous read from memory takes well under this (ms; 256 KiB: tens of µs). Only a read that
+ * took longer is looked at (was disk input counted?): `getrusage` after every read cost nearly as much as the reads.
+ */
+const SYNC_CHECK_MS = 1;
+
+/**
+ * Sends bytes `start`..`end` of the open file `fh` as the body of `res`, one piece read ahead
+ * while the one before is sent; a piece is sent only when the connection has taken all of the one
+ * before (the write's callback: sockit's write resolved, so the kernel holds the bytes), so memory
+ * per download stays at two pieces whatever the file's size.
+ *
+ * Where the CPU goes in a long download is copying: the file's bytes into the piece, the piece into
+ * the socket. Pieces are read synchronously into two buffers of 256 KiB used in turn, on the
+ * thread that sends them, while the file comes from the page cache (as a served file mostly
+ * does): the piece is still in that CPU's cache when it is sent, and no thread hand-off or
+ * garbage comes per piece. The first read that waited for the disk (it took over
+ * {@link SYNC_CHECK_MS} and the process's block input count, `getrusage`'s `ru_inblock`, went up:
+ * one read of at most 256 KiB) or took longer than {@link SYNC_SLOW_MS} switches the rest of the
+ * download to the thread pool, in pieces of `piece`
+ * bytes, each a fresh buffer (a buffer refilled by a pool thread right after this thread sent it
+ * measured slower to fill than a new one).
+ *
+ * Rejects when the file ends before `end` (it shrank meanwhile) or the connection closes.
+ */
+async function streamFile(
+  res: ServerResponse,
+  fh: FileHandle,
+  start: number,
+  end: number,
+  piece: number,
+): Promise<void> {
+  let left = end - start + 1;
+  const small = Math.min(SYNC_PIECE, piece, left);
+  const bufs = [Buffer.allocUnsafeSlow(small), Buffer.allocUnsafeSlow(left > small ? small : 0)];
+  let pos = start;
+  let turn = 0;
+  let sync = true;
+  const inblock0 = process.resourceUsage().fsRead;
+  const read = (): Promise<Buffer> => {
+    if (sync) {
+      const t0 = performance.now();
+      const p = readPieceSync(fh, bufs[turn]!, pos, Math.min(small, left));
+      const took = performance.now() - t0;
+      // a slow read waited for the disk (block input counted since the download began), or for
+      // something slower still; one merely descheduled on a busy machine is neither
+      if (took > SYNC_CHECK_MS && (took > SYNC_SLOW_MS || process.resourceUsage().fsRead !== inblock0)) {
+        sync = false;
+      }
+      return p;
+    }
+    const n = Math.min(piece, left);
+    return readPiece(fh, Buffer.allocUnsafeSlow(n), pos, n);
+  };
+  const readAhead = (): Promise<Buffer> => {
+    const p = read();
+    // it may fail (the file shrank) while the piece before is still being sent: handled there,
+    // not an unhandled rejection meanwhile
+    p.catch(() => {});
+    return p;
+  };
+  let next: Promise<Buffer> | undefined = readAhead();
+  try {
+    while (next !== undefined) {
+      const chunk: Buffer = await next;
+      next = undefined;
+      pos += chunk.length;
+      left -= chunk.length;
+      const sent = sendPiece(res, chunk);
+      if (left > 0) {
+        turn ^= 1;
+        next = readAhead();
+      }
+      await sent;
+    }
+  } finally {
+    // a read still running when the send failed: let it finish before the caller closes fh
+    await next?.catch(() => {});
+  }
+}
+
+/** Reads exactly `n` bytes at `at` into `buf` (synchronously); rejects when the file ends first. */
+async function readPieceSync(fh: FileHandle, buf: Buffer, at: number, n: number): Promise<Buffer> {
+  let got = 0;
+  while (got < n) {
+    const bytesRead = readSync(fh.fd, buf, got, n - got, at + got);
+    if (bytesRead === 0) throw new Error(`the file ended at byte ${at + got}, before the ${n} bytes asked`);
+    got += bytesRead;
+  }
+  return n === buf.length ? buf : buf.subarray(0, n);
+}
+
+/** Reads exactly `n` bytes at `at` into `buf`; rejects when the file ends first. */
+async function readPiece(fh: FileHandle, buf: Buffer, at: number, n: number): Promise<Buffer> {
+  let got = 0;
+  while (got < n) {
+    const { bytesRead } = await fh.read(buf, got, n - got, at + got);
+    if (bytesRead === 0) throw new Error(`the file ended at byte ${at + got}, before the ${n} bytes asked`);
+    got += bytesRead;
+  }
+  return n === buf.length ? buf : buf.subarray(0, n);
+}
+
+/** Writes `chunk` to `res`; resolves when the connection has taken all of it, rejects if it closes first. */
+function sendPiece(res: ServerResponse, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (res.destroyed) {
+      reject(new Error("the connection closed during the answer"));
+      return;
+    }
+    const onClose = () => reject(new Error("the connection closed during the answer"));
+    res.once("close", onClose);
+    res.write(chunk, (err) => {
+      res.off("close", onClose);
+      if (err) reject(err);
+      else resolve();
+    });
+  });
 }
