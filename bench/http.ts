@@ -27,19 +27,17 @@ import { once } from "node:events";
 import {
   existsSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
   rmSync,
   truncateSync,
   writeFileSync,
 } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { dial, listen } from "../src/net/index.js";
-import { emit, HOST, interleave, main, median, round } from "./lib.js";
+import { emit, HOST, interleave, main, median, round, tempDir } from "./lib.js";
 
 const FIGURE = "http";
 const SECS = Math.max(1, Number(process.env.BENCH_HTTP_SECS ?? 2) || 2);
@@ -157,7 +155,7 @@ async function download(port: number): Promise<number> {
 }
 
 main(FIGURE, async () => {
-  const dir = mkdtempSync(join(tmpdir(), "sockit-bench-http-"));
+  const dir = tempDir("sockit-bench-http-");
   const www = join(dir, "www");
   mkdirSync(www);
   writeFileSync(join(www, "1k.bin"), Buffer.alloc(1024, 0x61));

@@ -25,20 +25,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { once } from "node:events";
-import {
-  closeSync,
-  createReadStream,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { closeSync, createReadStream, mkdirSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { emit, interleave, median, nowMs, round, watchdog, withTimeout } from "./lib.js";
+import { emit, interleave, median, nowMs, round, tempDir, watchdog, withTimeout } from "./lib.js";
 
 const FIGURE = "transfer";
 const MIB = 1024 * 1024;
@@ -161,7 +151,7 @@ async function transfer(tool: Tool, file: string, out: string, name?: string): P
 }
 
 async function body(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), "sockit-bench-transfer-"));
+  const dir = tempDir("sockit-bench-transfer-");
   try {
     const file = join(dir, "file.bin");
     const out = join(dir, "out");
