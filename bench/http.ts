@@ -257,7 +257,7 @@ http {
         unit: "MB/s (1 GiB download, curl)",
         higherIsBetter: true,
         target: 0.7,
-        samples: { sockit: dl!.sockit, raw: dl!.nginx },
+        samples: { sockit: dlFigure!.samples.sockit, raw: dlFigure!.samples.nginx },
         extra: { raw_is: "nginx", download: dlFigure },
       });
       return;
