@@ -11,7 +11,7 @@ import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { makeOSError, type OSError, toSocketError } from "../../errors/index.js";
 import { dial, listen } from "../../net/index.js";
-import { settle } from "../../services/rfc/index.js";
+import { settle } from "../../services/rfc/linger.js";
 import {
   collect,
   type ReceivedEntry,
