@@ -324,19 +324,32 @@ export class HttpServer {
     const started = new Date();
     const log = this.#opts.log;
     if (log !== undefined) {
-      res.once("finish", () => {
-        const len = Number(res.getHeader("content-length") ?? 0);
+      const socket = req.socket;
+      const written0 = socket.bytesWritten;
+      const line = (bytes: number) =>
         log(
           commonLog({
-            host: req.socket.remoteAddress ?? "-",
+            host: socket.remoteAddress ?? "-",
             time: started,
             method: req.method ?? "-",
             target: req.url ?? "-",
             version: req.httpVersion,
             status: res.statusCode,
-            bytes: req.method === "HEAD" || res.statusCode === 304 ? 0 : len,
+            bytes,
           }),
         );
+      let finished = false;
+      res.once("finish", () => {
+        finished = true;
+        const len = Number(res.getHeader("content-length") ?? 0);
+        line(req.method === "HEAD" || res.statusCode === 304 ? 0 : len);
+      });
+      // an answer cut off (the client went away, the file shrank, a read failed) is logged too,
+      // with the bytes that reached the connection (headers included): fewer than its
+      // Content-Length, as a web server's log says of a cut download
+      res.once("close", () => {
+        if (finished || !res.headersSent) return;
+        line(Math.max(0, socket.bytesWritten - written0));
       });
     }
     if (req.rawHeaders.length / 2 > this.limits.maxHeaders) {
