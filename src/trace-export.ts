@@ -24,7 +24,7 @@
  * @module
  */
 import diagnostics_channel from "node:diagnostics_channel";
-import { basename } from "node:path";
+import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { type CallEvent, renderValue, TRACE_CHANNEL, type TraceValue } from "./trace.js";
@@ -151,10 +151,32 @@ export function dataOf(ev: CallEvent): Buffer | undefined {
   return undefined;
 }
 
-/** The process's name for the viewer's lanes. */
-function processName(): string {
-  const script = process.argv[1];
-  return script ? basename(script) : process.title;
+/** Commands of the `sockit` CLI whose next word names a subcommand (`serve http`, `game join`). */
+const WITH_SUBCOMMANDS = new Set(["serve", "game", "ftp", "mail", "rpc"]);
+
+/**
+ * The process's name for the viewer's lanes: the script's file name, or for the `sockit` CLI
+ * the command it runs (`sockit serve http`, `sockit get`), which says more than `main.js`.
+ * @example `processName(["node", "/x/dist/cli/main.js", "-v", "serve", "ftp", "."]) // "sockit serve ftp"`
+ */
+export function processName(argv: readonly string[] = process.argv): string {
+  const script = argv[1];
+  if (!script) return process.title;
+  const name = basename(script);
+  const cli = name === "sockit" || (name === "main.js" && basename(dirname(script)) === "cli");
+  if (!cli) return name;
+  const words: string[] = [];
+  for (let i = 2; i < argv.length && words.length < 2; i++) {
+    const a = argv[i]!;
+    if (a === "--") break;
+    if (a.startsWith("-")) {
+      if (a === "--color" && words.length === 0) i++; // the one global option with a value
+      continue;
+    }
+    if (words.length === 1 && !WITH_SUBCOMMANDS.has(words[0]!)) break;
+    words.push(a);
+  }
+  return ["sockit", ...words].join(" ");
 }
 
 /** A string as JSON, cut to {@link FIELD_CHARS}. */

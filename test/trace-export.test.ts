@@ -18,6 +18,7 @@ import {
   POST_EVENTS_MAX,
   QUEUE_MAX,
   RETRY_MIN_MS,
+  processName,
 } from "../src/trace-export.js";
 import { closedPort } from "./support/kit.js";
 import { start } from "./support/spawn.js";
@@ -333,4 +334,20 @@ process.exit(0);
       await new Promise((r) => stall.close(r));
     }
   });
+});
+
+test("a process's lane name: the script's file name, or the sockit command it runs", () => {
+  const cli = "/x/node_modules/sockit/dist/cli/main.js";
+  const table: Array<[string[], string]> = [
+    [["node", "/work/examples/daytime-client.js", "127.0.0.1"], "daytime-client.js"],
+    [["node", "/x/main.js"], "main.js"],
+    [["node", cli, "serve", "http", "."], "sockit serve http"],
+    [["node", cli, "-v", "--color", "never", "serve", "ftp", "/tmp/d"], "sockit serve ftp"],
+    [["node", cli, "--trace", "get", "http://127.0.0.1:8000/"], "sockit get"],
+    [["node", cli, "game", "join", "127.0.0.1", "--name", "ada"], "sockit game join"],
+    [["node", cli, "echo", "127.0.0.1:7"], "sockit echo"],
+    [["node", "/usr/local/bin/sockit", "mail", "send", "--from", "a@b"], "sockit mail send"],
+    [["node", cli], "sockit"],
+  ];
+  for (const [argv, want] of table) assert.equal(processName(argv), want, argv.join(" "));
 });
