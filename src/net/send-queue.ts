@@ -7,10 +7,16 @@
  */
 import type { Conn } from "./conn.js";
 
-/** What a {@link SendQueue} writes to: a {@link Conn}, or anything with a promise-returning write. */
+/**
+ * What a {@link SendQueue} writes to: a {@link Conn}, or anything with a promise-returning write.
+ * @example `const target: SendTarget = { write: async (b) => b.length }; // a sink, for a test`
+ */
 export type SendTarget = Pick<Conn, "write">;
 
-/** Options of a {@link SendQueue}. */
+/**
+ * Options of a {@link SendQueue}.
+ * @example `new SendQueue(conn, 1 << 20, { onError: () => conn.abort(), coalesceBytes: 16 * 1024 })`
+ */
 export interface SendQueueOptions {
   /**
    * Called once when a write fails (the queue has stopped; the error is also kept in
