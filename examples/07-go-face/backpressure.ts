@@ -1,5 +1,5 @@
 /**
- * Chapter 7: backpressure. The server writes 8 MiB to a client that does not read: write()
+ * Chapter 7: backpressure. The server writes 32 MiB to a client that does not read: write()
  * waits instead of queueing everything in memory, so what is written stops at what the kernel's
  * buffers hold (their sizes are the system's: tcp_wmem and tcp_rmem) and stays there. When the
  * client reads, the rest flows.
@@ -8,7 +8,7 @@
  */
 import { dial, listen } from "sockit/net";
 
-const TOTAL = 8 << 20; // 8 MiB
+const TOTAL = 32 << 20; // 32 MiB: more than the kernel's buffers hold on a loopback connection
 const CHUNK = 64 << 10; // written 64 KiB at a time
 
 const ln = await listen("tcp", "127.0.0.1:0");
