@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type HttpServer, serveHttp, staticHandler } from "../src/services/http/index.js";
-import { needs, peerPath } from "./support/peers.js";
+import { needs } from "./support/peers.js";
+import { launchChromium } from "./support/chromium.js";
 
 // a 1×1 PNG
 const PNG = Buffer.from(
@@ -45,8 +46,7 @@ describe("headless Chromium as the client", { skip: needs(["chromium"]), timeout
   });
 
   test("a listing, a link in it, and a page with an image and a script", async () => {
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({ executablePath: peerPath("chromium"), args: ["--no-sandbox"] });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const listing = await page.goto(`http://${srv.address}/`);

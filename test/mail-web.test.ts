@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type Browser, chromium } from "playwright-core";
-import { needs, peerPath } from "./support/peers.js";
+import type { Browser } from "playwright-core";
+import { needs } from "./support/peers.js";
+import { launchChromium } from "./support/chromium.js";
 import { runPython } from "./support/python.js";
 import { SOCKIT } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
@@ -39,7 +40,7 @@ describe("the mail sink's web page in Chromium", { skip: needs(["chromium"]) }, 
     const j = JSON.parse(line) as { listening: string; http: string };
     smtp = j.listening;
     url = j.http;
-    browser = await chromium.launch({ executablePath: peerPath("chromium"), args: ["--no-sandbox"] });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { needs, peerPath } from "./support/peers.js";
+import { needs } from "./support/peers.js";
+import { launchChromium } from "./support/chromium.js";
 import { SOCKIT } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
 
@@ -65,11 +66,7 @@ describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]),
   }
 
   async function drawn(url: string, want: (d: Drawn) => boolean, shot?: string): Promise<Drawn> {
-    const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({
-      executablePath: peerPath("chromium"),
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 420 } });
       await page.goto(url);

@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
-import { needs, peerPath } from "./support/peers.js";
+import { needs } from "./support/peers.js";
+import { launchChromium } from "./support/chromium.js";
 import { SOCKIT } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
 
@@ -47,11 +48,7 @@ describe(
     const dir = mkdtempSync(join(tmpdir(), "sockit-trace-controls-"));
     let browser: Browser | undefined;
     before(async () => {
-      const { chromium } = await import("playwright-core");
-      browser = await chromium.launch({
-        executablePath: peerPath("chromium"),
-        args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-      });
+      browser = await launchChromium();
     });
     after(async () => {
       await browser?.close();

@@ -13,7 +13,8 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { Browser } from "playwright-core";
-import { needs, peerPath } from "./support/peers.js";
+import { needs } from "./support/peers.js";
+import { launchChromium } from "./support/chromium.js";
 import { SOCKIT } from "./support/sockit-serve.js";
 import { type Child, start } from "./support/spawn.js";
 
@@ -77,11 +78,7 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
   const dir = mkdtempSync(join(tmpdir(), "sockit-trace-sessions-"));
   let browser: Browser | undefined;
   before(async () => {
-    const { chromium } = await import("playwright-core");
-    browser = await chromium.launch({
-      executablePath: peerPath("chromium"),
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
