@@ -20,14 +20,26 @@ async function listening(host: string): Promise<{ port: number; close: () => Pro
 /** A port that is really closed: bound (so nobody else takes it) but not listening. */
 async function closedPort(): Promise<{ port: number; close: () => Promise<void> }> {
   // Python binds without listening; Node cannot (its bind listens)
+  // the same port number must be free on ::1 and on 127.0.0.1: try again when the second is taken
   const py = spawn("python3", [
     "-c",
-    "import socket,sys\ns=socket.socket(socket.AF_INET6)\ns.bind(('::1',0))\ns4=socket.socket()\n" +
-      "s4.bind(('127.0.0.1',s.getsockname()[1]))\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()",
+    `import socket,sys
+for _ in range(100):
+    s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))
+    s4 = socket.socket()
+    try:
+        s4.bind(("127.0.0.1", s.getsockname()[1])); break
+    except OSError:
+        s.close(); s4.close()
+else:
+    sys.exit("no port free on both ::1 and 127.0.0.1")
+print(s.getsockname()[1], flush=True)
+sys.stdin.read()`,
   ]);
-  const port = await new Promise<number>((r) =>
-    py.stdout.once("data", (d: Buffer) => r(Number(d.toString()))),
-  );
+  const port = await new Promise<number>((resolve, reject) => {
+    py.stdout.once("data", (d: Buffer) => resolve(Number(d.toString())));
+    py.once("exit", (code) => reject(new Error(`the closed-port helper exited (${code}) without a port`)));
+  });
   return {
     port,
     close: async () => {
