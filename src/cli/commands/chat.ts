@@ -23,7 +23,7 @@ import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { planChatClient, runChatClient } from "./chat-client.js";
 import { parsePortNumber } from "../session/address.js";
-import { onSignals } from "../session/stop.js";
+import { waitForStop } from "../session/stop.js";
 import { serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 
@@ -210,13 +210,7 @@ export async function runServeChat(plan: ServeChatPlan, ctx: Context, stop?: Abo
     throw err;
   });
   if (net) ctx.err(`sockit: one node of the chat network on ${plan.redis ?? ""} (node ${net.node})\n`);
-  let resolve: (s: string) => void = () => {};
-  const stopped = new Promise<string>((r) => (resolve = r));
-  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
-  if (stop) {
-    if (stop.aborted) resolve("stop");
-    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
-  }
+  const { stopped, dispose } = waitForStop(stop);
   const [h, p] = [plan.host, server.port];
   const tryIt = [
     `sockit chat ${server.address} --nick NAME`,

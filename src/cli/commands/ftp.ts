@@ -26,7 +26,7 @@ import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { humanBytes, progressWanted } from "../session/progress.js";
 import { parseHostPort } from "../session/address.js";
-import { onSignals } from "../session/stop.js";
+import { waitForStop } from "../session/stop.js";
 import { clientTLS, describeTLS, serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 import { busyPortError } from "./serve.js";
@@ -165,13 +165,7 @@ export async function runServeFtp(plan: ServeFtpPlan, ctx: Context, stop?: Abort
   }).catch((err: unknown) => {
     throw busyPortError(err);
   });
-  let resolve: (s: string) => void = () => {};
-  const stopped = new Promise<string>((r) => (resolve = r));
-  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
-  if (stop) {
-    if (stop.aborted) resolve("stop");
-    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
-  }
+  const { stopped, dispose } = waitForStop(stop);
   const users = Object.keys(opts.users ?? {});
   const access = [
     opts.anonymous === false

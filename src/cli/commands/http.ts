@@ -12,7 +12,7 @@ import { DEFAULT_HTTP_LIMITS, type HttpLimits } from "../../services/http/server
 import type { Context } from "../context.js";
 import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
-import { onSignals } from "../session/stop.js";
+import { waitForStop } from "../session/stop.js";
 import { serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 import { busyPortError } from "./serve.js";
@@ -177,13 +177,7 @@ export async function runServeHttp(plan: ServeHttpPlan, ctx: Context, stop?: Abo
   }).catch((err: unknown) => {
     throw busyPortError(err);
   });
-  let resolve: (s: string) => void = () => {};
-  const stopped = new Promise<string>((r) => (resolve = r));
-  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
-  if (stop) {
-    if (stop.aborted) resolve("stop");
-    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
-  }
+  const { stopped, dispose } = waitForStop(stop);
   const url = `${tls === undefined ? "http" : "https"}://${srv.address}/`;
   if (ctx.opts.json) out.write(`${JSON.stringify({ listening: srv.address, url, root: plan.root })}\n`);
   else

@@ -18,7 +18,7 @@ import type { Context } from "../context.js";
 import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { parseHostPort, parsePortNumber } from "../session/address.js";
-import { onSignals } from "../session/stop.js";
+import { waitForStop } from "../session/stop.js";
 import { clientTLS, serverTLS, type TLSFlags } from "../tls.js";
 import type { CommandRegistry } from "./registry.js";
 import { busyPortError } from "./serve.js";
@@ -144,13 +144,7 @@ export async function runServeSmtp(plan: ServeSmtpPlan, ctx: Context, stop?: Abo
     await server.close();
     throw err;
   }
-  let resolve: (s: string) => void = () => {};
-  const stopped = new Promise<string>((r) => (resolve = r));
-  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
-  if (stop) {
-    if (stop.aborted) resolve("stop");
-    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
-  }
+  const { stopped, dispose } = waitForStop(stop);
   const [h, p] = [
     server.address.slice(0, server.address.lastIndexOf(":")),
     server.address.slice(server.address.lastIndexOf(":") + 1),

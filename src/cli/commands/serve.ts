@@ -25,7 +25,7 @@ import type { Context } from "../context.js";
 import { UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { parsePortNumber } from "../session/address.js";
-import { onSignals } from "../session/stop.js";
+import { waitForStop } from "../session/stop.js";
 import type { CommandRegistry } from "./registry.js";
 
 /** The limit flags: flag → [limit, unit factor (seconds → ms), help]. */
@@ -229,25 +229,6 @@ async function loadQuotes(file: string): Promise<string[]> {
     const msg = err instanceof QuotesError ? err.message : ((err as Error).message ?? String(err));
     throw new UsageError(`--quotes ${file}: ${msg}`);
   }
-}
-
-/**
- * Waits for SIGINT or SIGTERM (or `stop`); a second signal calls `onSecond`. `dispose` removes
- * the signal handlers.
- */
-function waitForStop(
-  stop: AbortSignal | undefined,
-  onSecond: () => void,
-): { stopped: Promise<string>; dispose: () => void } {
-  let resolve: (s: string) => void = () => {};
-  const stopped = new Promise<string>((r) => (resolve = r));
-  if (stop) {
-    if (stop.aborted) resolve("stop");
-    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
-    return { stopped, dispose: () => {} };
-  }
-  const dispose = onSignals((sig, count) => (count === 1 ? resolve(sig) : onSecond()));
-  return { stopped, dispose };
 }
 
 /**

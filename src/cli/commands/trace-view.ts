@@ -12,7 +12,7 @@ import type { Context } from "../context.js";
 import { EXIT, UsageError } from "../exit.js";
 import { addGlobalOptions } from "../globals.js";
 import { parsePortNumber } from "../session/address.js";
-import { onSignals } from "../session/stop.js";
+import { waitForStop } from "../session/stop.js";
 import type { CommandRegistry } from "./registry.js";
 
 /** Where `sockit trace-view` listens by default. */
@@ -61,13 +61,7 @@ export async function runTraceView(plan: TraceViewPlan, ctx: Context, stop?: Abo
     }
   }
   const v = await serveTraceView(plan.address, replay === undefined ? {} : { replay });
-  let resolve: (s: string) => void = () => {};
-  const stopped = new Promise<string>((r) => (resolve = r));
-  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
-  if (stop) {
-    if (stop.aborted) resolve("stop");
-    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
-  }
+  const { stopped, dispose } = waitForStop(stop);
   const url = `http://${v.address}/`;
   const out = ctx.io.stdout;
   if (ctx.opts.json)

@@ -13,7 +13,7 @@ import { type RpcCallPlan, type ServeRpcPlan, SLEEP_MAX_MS } from "../commands/r
 import { busyPortError } from "../commands/serve.js";
 import type { Context } from "../context.js";
 import { EXIT } from "../exit.js";
-import { onSignals } from "../session/stop.js";
+import { waitForStop } from "../session/stop.js";
 import { clientTLS, serverTLS } from "../tls.js";
 
 function numbers(method: string, p: unknown, names: [string, string]): [number, number] {
@@ -73,13 +73,7 @@ export async function runServeRpc(plan: ServeRpcPlan, ctx: Context, stop?: Abort
   const ln = await server.listen(plan.address, tls === undefined ? {} : { tls }).catch((err: unknown) => {
     throw busyPortError(err);
   });
-  let resolve: (s: string) => void = () => {};
-  const stopped = new Promise<string>((r) => (resolve = r));
-  const dispose = stop ? () => {} : onSignals((sig) => resolve(sig));
-  if (stop) {
-    if (stop.aborted) resolve("stop");
-    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
-  }
+  const { stopped, dispose } = waitForStop(stop);
   const unix = plan.address.startsWith("unix:");
   const where = unix ? `unix:${ln.address}` : ln.address;
   const trust =

@@ -39,6 +39,28 @@ export function onSignals(handler: (sig: StopSignal, count: number) => void): ()
 }
 
 /**
+ * Waits for SIGINT or SIGTERM, or for `stop` when given (tests and embedders stop a server that
+ * way; then no signal handler is installed); a second signal calls `onSecond` (e.g. cut off
+ * what still runs). `stopped` resolves with the signal's name or `"stop"`; `dispose` removes
+ * the signal handlers.
+ * @example `const { stopped, dispose } = waitForStop(undefined); const sig = await stopped; dispose();`
+ */
+export function waitForStop(
+  stop: AbortSignal | undefined,
+  onSecond: () => void = () => {},
+): { stopped: Promise<string>; dispose: () => void } {
+  let resolve: (s: string) => void = () => {};
+  const stopped = new Promise<string>((r) => (resolve = r));
+  if (stop) {
+    if (stop.aborted) resolve("stop");
+    else stop.addEventListener("abort", () => resolve("stop"), { once: true });
+    return { stopped, dispose: () => {} };
+  }
+  const dispose = onSignals((sig, count) => (count === 1 ? resolve(sig) : onSecond()));
+  return { stopped, dispose };
+}
+
+/**
  * Calls `stop` on the first SIGINT/SIGTERM, then removes the handlers (a second Ctrl-C kills
  * the process the default way); returns the function that removes them.
  * @example `const off = onStopSignals(() => ac.abort()); try { … } finally { off(); }`
