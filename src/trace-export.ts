@@ -231,6 +231,43 @@ interface WorkerData {
 }
 
 /**
+ * One POST of a batch to the collector's `/events`; `done(ok)` with whether it took it (200/204).
+ * Self-contained (the exporter's worker is built from its source text and this one's), so it
+ * is handed `http` rather than importing it.
+ */
+function postEvents(
+  http: typeof import("node:http"),
+  url: string | URL,
+  body: string | Buffer,
+  timeoutMs: number,
+  agent: import("node:http").Agent | undefined,
+  done: (ok: boolean) => void,
+): void {
+  try {
+    const req = http.request(
+      url,
+      {
+        method: "POST",
+        path: "/events",
+        ...(agent === undefined ? {} : { agent }),
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => done(res.statusCode === 204 || res.statusCode === 200));
+        res.on("error", () => done(false));
+      },
+    );
+    req.on("timeout", () => req.destroy());
+    req.on("error", () => done(false));
+    req.end(body);
+  } catch {
+    done(false);
+  }
+}
+
+/**
  * The worker thread's code (run from its source text, so it needs no file of its own): takes
  * batches `{n, bytes}` (`bytes`: the records' JSON joined by commas, UTF-8), merges what waits
  * into one POST, one POST at a time, and keeps the shared counters.
@@ -264,28 +301,7 @@ function exporterWorker(require: NodeJS.Require): void {
       busy = false;
       done(ok);
     };
-    try {
-      const req = http.request(
-        d.url,
-        {
-          method: "POST",
-          path: "/events",
-          agent,
-          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-          timeout: d.timeoutMs,
-        },
-        (res) => {
-          res.resume();
-          res.on("end", () => finish(res.statusCode === 204 || res.statusCode === 200));
-          res.on("error", () => finish(false));
-        },
-      );
-      req.on("timeout", () => req.destroy());
-      req.on("error", () => finish(false));
-      req.end(body);
-    } catch {
-      finish(false);
-    }
+    postEvents(http, d.url, body, d.timeoutMs, agent, finish);
   };
   /** An empty batch (it carries the drop count): is the viewer there? */
   const probe = (): void => {
@@ -399,7 +415,7 @@ class Exporter {
       maxEvents: POST_EVENTS_MAX,
       maxBytes: POST_BYTES_MAX,
     };
-    const w = new Worker(`(${exporterWorker.toString()})(require)`, {
+    const w = new Worker(`${postEvents.toString()}\n(${exporterWorker.toString()})(require)`, {
       eval: true,
       workerData: data,
       // the program's preloads and flags are not the worker's business
@@ -604,25 +620,9 @@ export async function postEarly(d: {
     }
     const http = await import("node:http");
     for (const body of ex.bodies()) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const req = http.request(
-          url,
-          {
-            method: "POST",
-            path: "/events",
-            headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
-            timeout: FINAL_FLUSH_MS,
-          },
-          (res) => {
-            res.resume();
-            res.on("end", () => resolve(res.statusCode === 204 || res.statusCode === 200));
-            res.on("error", () => resolve(false));
-          },
-        );
-        req.on("timeout", () => req.destroy());
-        req.on("error", () => resolve(false));
-        req.end(body);
-      });
+      const ok = await new Promise<boolean>((resolve) =>
+        postEvents(http, url, body, FINAL_FLUSH_MS, undefined, resolve),
+      );
       if (!ok) return;
     }
   } catch {
