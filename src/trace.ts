@@ -16,6 +16,7 @@
  */
 import diagnostics_channel from "node:diagnostics_channel";
 import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
 
 /**
  * Name of the diagnostics channel sockit publishes socket calls on.
@@ -89,7 +90,6 @@ function deliverEarly(
       len,
     }));
     const sab = new SharedArrayBuffer(4);
-    const { Worker } = process.getBuiltinModule("node:worker_threads");
     const module = JSON.stringify(new URL("./trace-export.js", import.meta.url).href);
     const w = new Worker(
       `import(${module}).then((m) => m.postEarly(require("node:worker_threads").workerData))`,
