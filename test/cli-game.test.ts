@@ -136,7 +136,7 @@ describe("sockit game join in a terminal (tmux)", { skip: needs(["tmux"]) }, () 
         session("quit", address);
         await screen("quit", /1 human \(you\)/);
         tmux("send-keys", "-t", "quit", "q");
-        const done = await screen("quit", /EXIT=\d+/);
+        const done = await screen("quit", /EXIT=\d+\n\S/); // and the stty line after it
         assert.match(done, /result: left the game/);
         assert.match(done, /EXIT=0/);
         assert.ok(!done.includes("#".repeat(50)), done);
@@ -159,7 +159,7 @@ describe("sockit game join in a terminal (tmux)", { skip: needs(["tmux"]) }, () 
       const pid = Number(execFileSync("pgrep", ["-P", shell, "-x", "node"], { encoding: "utf8" }).trim());
       assert.ok(pid > 0, `the client's pid under shell ${shell}`);
       process.kill(pid, "SIGTERM"); // the client this test started, by its pid
-      const done = await screen("term", /EXIT=\d+/);
+      const done = await screen("term", /EXIT=\d+\n\S/); // and the stty line after it
       assert.match(done, /result: left the game/);
       assert.ok(!done.includes("#".repeat(50)), `the alternate screen was left:\n${done}`);
       assert.match(done, /^icanon echo *$/m, "the terminal is out of raw mode");
