@@ -77,3 +77,42 @@ test("failed calls are published with their error, and the Go-style face is trac
     rec.stop();
   }
 });
+
+test("recv is published on each of its paths: bytes waiting, waiting for bytes, and a reset", async () => {
+  const rec = record();
+  const ln = await listen("tcp", "127.0.0.1:0");
+  const accepted = ln.accept();
+  const cli = await dial("tcp", ln.address);
+  const srv = await accepted;
+  try {
+    // bytes already buffered when recv is called
+    await srv.write(Buffer.from("early"));
+    await new Promise((r) => setTimeout(r, 50)); // the bytes reach cli's buffer
+    assert.equal((await cli.read(100))?.toString(), "early");
+    // recv waiting, served by the next chunk
+    const waiting = cli.read(100);
+    await new Promise((r) => setTimeout(r, 20));
+    await srv.write(Buffer.from("later"));
+    assert.equal((await waiting)?.toString(), "later");
+    // recv waiting, the peer resets: the call fails, and is published with its error
+    const failing = cli.read(100);
+    await new Promise((r) => setTimeout(r, 20));
+    srv.abort();
+    await assert.rejects(failing, { code: "ECONNRESET" });
+    // a send after the reset fails too, and is published so
+    await assert.rejects(cli.write(Buffer.from("lost")));
+    const mine = rec.events.filter((e) => e.fd === cli.fd);
+    const shown = mine.filter((e) => e.call === "recv" || e.call === "send").map(renderCall);
+    assert.deepEqual(shown.slice(0, 2), [
+      `recv(${cli.fd}, 100) = 5 b'early'`,
+      `recv(${cli.fd}, 100) = 5 b'later'`,
+    ]);
+    assert.match(shown[2]!, /^recv\(\d+, 100\) = -1 ECONNRESET \(ConnectionResetError\)$/);
+    assert.match(shown[3]!, /^send\(\d+, b'lost', 4\) = -1 E\w+ \(\w+Error\)$/);
+  } finally {
+    rec.stop();
+    await cli.close();
+    await srv.close();
+    await ln.close();
+  }
+});

@@ -29,7 +29,7 @@ import {
   toSSLError,
 } from "../errors/index.js";
 import { CLOSE_LINGER_MS, DISPOSE_FLUSH_MS, RECV_HIGH_WATER } from "../limits.js";
-import { span, sym, traced, tracing } from "../trace.js";
+import { type Span, span, sym, traced, tracing } from "../trace.js";
 import { type Endpoint, formatEndpoint, fromNode, isUnix, peerFromHandle } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { ChunkQueue } from "./chunks.js";
@@ -427,34 +427,38 @@ export class StreamSocket extends ChunkQueue {
    * handed out before a pending error is raised.
    */
   recv(n: number, flags?: RecvFlags, w?: Wait): Promise<Buffer> {
-    if (!tracing()) {
-      if (flags === undefined && !this.#closed && !this.#rdShut) {
-        // fast path: bytes are waiting and no flag changes what to take
-        if (this.bufferedBytes > 0) return Promise.resolve(this.#take(n, false));
-        // idle path: wait in the slot, served directly by the 'data' handler
-        if (
-          w === undefined &&
-          n > 0 &&
-          this.#slotN === 0 &&
-          !this.#broken &&
-          !this.#eof &&
-          (this.#x?.readers === undefined || this.#x.readers.size === 0)
-        ) {
-          this.#maybeResume();
-          return new Promise<Buffer>((resolve, reject) => {
-            this.#slotN = n;
+    // traced, the call keeps its fast paths and is published as it completes (no extra promise)
+    const sp = span(this.fd, "recv", [n]);
+    if (flags === undefined && !this.#closed && !this.#rdShut) {
+      // fast path: bytes are waiting and no flag changes what to take
+      if (this.bufferedBytes > 0) {
+        const d = this.#take(n, false);
+        sp?.ok(d.length, d);
+        return Promise.resolve(d);
+      }
+      // idle path: wait in the slot, served directly by the 'data' handler
+      if (
+        w === undefined &&
+        n > 0 &&
+        this.#slotN === 0 &&
+        !this.#broken &&
+        !this.#eof &&
+        (this.#x?.readers === undefined || this.#x.readers.size === 0)
+      ) {
+        this.#maybeResume();
+        return new Promise<Buffer>((resolve, reject) => {
+          this.#slotN = n;
+          if (sp === undefined) {
             this.#slotResolve = resolve;
             this.#slotReject = reject;
-          });
-        }
+          } else {
+            this.#slotResolve = (d) => (sp.ok(d.length, d), resolve(d));
+            this.#slotReject = (e) => (sp.fail(e), reject(e));
+          }
+        });
       }
-      return this.#recv(n, flags, w, "recv");
     }
-    return this.#recvTraced(n, flags, w);
-  }
-
-  #recvTraced(n: number, flags: RecvFlags | undefined, w: Wait | undefined): Promise<Buffer> {
-    return traced(span(this.fd, "recv", [n]), this.#recv(n, flags, w, "recv"), (d) => [d.length, d]);
+    return traced(sp, this.#recv(n, flags, w, "recv"), (d) => [d.length, d]);
   }
 
   /**
@@ -556,11 +560,12 @@ export class StreamSocket extends ChunkQueue {
    */
   send(data: Uint8Array, w?: Wait, op = "send"): Promise<number> {
     const sp = tracing() ? span(this.fd, op, [asBuffer(data), data.length]) : undefined;
-    return traced(sp, this.#send(data, w, op));
+    return this.#send(data, w, op, sp);
   }
 
-  async #send(data: Uint8Array, w: Wait | undefined, op: string): Promise<number> {
-    {
+  /** Sends (see send()); a traced call is published here as it completes (no extra promise). */
+  async #send(data: Uint8Array, w: Wait | undefined, op: string, sp: Span | undefined): Promise<number> {
+    try {
       const nonblocking = w?.nonblocking === true;
       // big buffers go out in slices (no copy), each waiting for room: the Node-side queue
       // never holds more than the write high-water mark plus one slice
@@ -604,7 +609,11 @@ export class StreamSocket extends ChunkQueue {
         // our bytes are in the kernel, or the connection failed before they got there
         if (!written) this.#checkWritable(op, true);
       }
+      sp?.ok(off);
       return off;
+    } catch (err) {
+      sp?.fail(err);
+      throw err;
     }
   }
 
