@@ -4,7 +4,8 @@
  * {@link netnsSkipReason} says why a test must skip otherwise.
  *
  * The client namespace has 198.51.100.1 and 2001:db8::1, the server namespace 198.51.100.2 and
- * 2001:db8::2 (documentation ranges). While the pair exists, the root namespace has
+ * 2001:db8::2 (documentation ranges), each with a permanent neighbour entry for the other (a loss
+ * rule must not make ARP fail and a connect end in EHOSTUNREACH). While the pair exists, the root namespace has
  * `unreachable` routes for both ranges, so a command run outside the namespaces by mistake fails
  * instead of leaving the machine. Names carry the process id: parallel test files do not collide.
  */
@@ -68,11 +69,21 @@ export interface NetnsPair {
 const V4 = "198.51.100.0/24";
 const V6 = "2001:db8::/64";
 
-/** Adds an `unreachable` guard route unless one is there; true when this call added it. */
+/**
+ * Adds an `unreachable` guard route unless one is there; true when this call added it. Test files
+ * run in parallel: another pair may add the same route between a check and an add, so the add
+ * itself is the check ("File exists" means someone else's guard is in place).
+ */
 function guard(family: "-4" | "-6", prefix: string): boolean {
-  if (run("ip", [family, "route", "show", "type", "unreachable", prefix]).trim() !== "") return false;
-  run("ip", [family, "route", "add", "unreachable", prefix]);
-  return true;
+  const r = spawnSync("ip", [family, "route", "add", "unreachable", prefix], {
+    encoding: "utf8",
+    timeout: RUN_MS,
+  });
+  if (r.status === 0) return true;
+  if (/File exists/.test(r.stderr ?? "")) return false;
+  throw new Error(
+    `ip ${family} route add unreachable ${prefix}: ${r.stderr || r.error?.message || r.status}`,
+  );
 }
 
 /**
@@ -115,6 +126,20 @@ export function netnsPair(): NetnsPair {
       run("ip", ["-n", ns, "addr", "add", `2001:db8::${host}/64`, "dev", dev, "nodad"]);
       run("ip", ["-n", ns, "link", "set", "lo", "up"]);
       run("ip", ["-n", ns, "link", "set", dev, "up"]);
+    }
+    // Permanent neighbour entries: with a loss rule on the link, ARP and neighbour discovery
+    // would be dropped too, and a connect could fail with EHOSTUNREACH (three lost probes)
+    // before a single TCP segment is sent; the tests are about loss of data, not of ARP.
+    const mac = (ns: string, dev: string): string =>
+      (JSON.parse(run("ip", ["-j", "-n", ns, "link", "show", "dev", dev])) as Array<{ address: string }>)[0]!
+        .address;
+    for (const [ns, dev, peer, peerDev, host] of [
+      [client, vc, server, vs, "2"],
+      [server, vs, client, vc, "1"],
+    ] as const) {
+      const lladdr = mac(peer, peerDev);
+      for (const ip of [`198.51.100.${host}`, `2001:db8::${host}`])
+        run("ip", ["-n", ns, "neigh", "replace", ip, "lladdr", lladdr, "dev", dev, "nud", "permanent"]);
     }
   } catch (err) {
     close();
