@@ -22,7 +22,7 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import { dial, listen } from "../src/net/index.js";
-import { installExporter, stopExporter } from "../src/trace-export.js";
+import { exporterStats, installExporter, stopExporter } from "../src/trace-export.js";
 import { subscribeTrace } from "../src/trace.js";
 import { emit, HOST, interleave, main, median, nowMs, Peer, round } from "./lib.js";
 
@@ -88,6 +88,16 @@ async function pingpong(cpu: number[], mainCpu: number[]): Promise<number> {
 }
 let lastRate = 0;
 
+/**
+ * Waits (at most 5 s, after the measured rounds) until the exporter has delivered or dropped
+ * everything: the viewer's and the worker's work for one setup must not run into the next one's
+ * measurement.
+ */
+async function delivered(): Promise<void> {
+  const end = nowMs() + 5000;
+  while (exporterStats().queued > 0 && nowMs() < end) await new Promise((r) => setTimeout(r, 10));
+}
+
 /** A loopback port nobody listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
   const s = net.createServer();
@@ -125,6 +135,7 @@ main(FIGURE, async () => {
       try {
         return await pingpong(cpu.sockit!, mainCpu.sockit!);
       } finally {
+        await delivered();
         stopExporter();
       }
     },
@@ -133,6 +144,7 @@ main(FIGURE, async () => {
       try {
         return await pingpong(cpu.sink!, mainCpu.sink!);
       } finally {
+        await delivered();
         stopExporter();
       }
     },
@@ -141,6 +153,7 @@ main(FIGURE, async () => {
       try {
         return await pingpong(cpu.unreachable!, mainCpu.unreachable!);
       } finally {
+        await delivered();
         stopExporter();
       }
     },

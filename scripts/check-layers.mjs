@@ -81,7 +81,7 @@ function specifiers(sf) {
 }
 
 /** Files that belong to another top file's unit (the trace exporter is part of the trace). */
-const PART_OF = { "trace-export.ts": "trace.ts" };
+const PART_OF = { "trace-export.ts": "trace.ts", "trace-ring.ts": "trace.ts" };
 
 /** The unit of a path relative to src/ ("bsd", "trace.ts"), or undefined if it has none. */
 const unitOf = (rel) => {

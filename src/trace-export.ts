@@ -3,18 +3,21 @@
  * `sockit trace-view` collector. sockit installs it by itself when the environment holds
  * `SOCKIT_TRACE=http://HOST:PORT` (the viewer's address); otherwise this module is never loaded.
  *
- * Each call becomes its JSON record once, as it happens, on the program's thread; batches (every
- * 50 ms or 256 events) go to a worker thread that POSTs them to `/events` (merging what waits, up
- * to 1024 events a POST), so the HTTP work is off the program's thread. The queue is bounded:
- * when it is full, or the viewer is gone or stalls, events are dropped and counted
- * ({@link exporterStats}); after a failed POST nothing is serialized until an empty probe batch
- * gets through (after 250 ms, doubling up to 5 s). The traced program is never blocked (but at
- * its end, below), never sees an exception from here, and is never kept alive by the exporter
- * (its timer and worker are unref'd). When the program ends — by itself or by `process.exit()` —
- * what is left is handed to the worker and the program waits at most {@link FINAL_FLUSH_MS} for
- * it to be delivered. The exporter talks through `node:http`, not through sockit, so its own
- * requests are not traced, and only to the address named in `SOCKIT_TRACE`. Of the bytes a call
- * moved only the count and the first 64 go out.
+ * On the program's thread each call is written, as it happens, as a compact binary record into a
+ * shared ring ({@link TraceRing}: a few typed-array stores and a copy of at most 64 bytes, no
+ * string and no allocation per call). A worker thread reads the ring, makes each record's JSON
+ * and POSTs batches to `/events` (every 50 ms, or at once when 256 records wait; up to 1024
+ * events a POST, one POST at a time), so the JSON and the HTTP work are off the program's thread.
+ * The queue is bounded: when it is full, or the viewer is gone or stalls, events are dropped and
+ * counted ({@link exporterStats}); after a failed POST the worker only counts what arrives until
+ * an empty probe batch gets through (after 250 ms, doubling up to 5 s). The traced program is
+ * never blocked (but at its end, below), never sees an exception from here, and is never kept
+ * alive by the exporter (its worker is unref'd; it has no timer on the program's thread). When the
+ * program ends — by itself or by `process.exit()` — the worker is told to send what is left and
+ * the program waits at most {@link FINAL_FLUSH_MS} for it to be delivered. The exporter talks
+ * through `node:http`, not through sockit, so its own requests are not traced, and only to the
+ * address named in `SOCKIT_TRACE`. Of the bytes a call moved only the count and the first 64 go
+ * out.
  *
  * @example
  * ```sh
@@ -28,6 +31,18 @@ import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import { type CallEvent, renderValue, TRACE_CHANNEL, type TraceValue } from "./trace.js";
+import {
+  DONE,
+  DOWN,
+  FLUSH,
+  KICK,
+  RING_CONTROL_BYTES,
+  RING_MIN,
+  RING_PREVIEW,
+  type RingRecord,
+  TraceRing,
+  WRITTEN,
+} from "./trace-ring.js";
 
 /**
  * One call as the exporter sends it and the viewer draws it (the JSON export of the viewer is an
@@ -84,7 +99,7 @@ export const BATCH_MS = 50;
 /** Events waiting or on their way to the viewer, at most; more are dropped and counted. */
 export const QUEUE_MAX = 16384;
 /** Bytes of data kept per event. */
-export const PREVIEW_BYTES = 64;
+export const PREVIEW_BYTES = RING_PREVIEW;
 /** A request the viewer does not answer within this is abandoned (its events counted dropped). */
 export const REQUEST_TIMEOUT_MS = 2000;
 /** When the program ends, it waits at most this long for the last events to be delivered. */
@@ -111,18 +126,43 @@ export interface Raw {
   readonly len?: number;
 }
 
+/**
+ * What the exporter did so far.
+ * @example `exporterStats().dropped`
+ */
+export interface ExporterStats {
+  sent: number;
+  dropped: number;
+  queued: number;
+}
+
+/**
+ * A call held before the exporter loaded: the event, a copy of its first bytes and (when its
+ * buffer is not kept) how many bytes it moved.
+ * @example `const r: Raw = { ev, head: Buffer.from(data.subarray(0, 64)), len: data.length };`
+ */
+export interface Raw {
+  readonly ev: CallEvent;
+  readonly head: Buffer | undefined;
+  readonly len?: number;
+}
+
 /** Strings longer than this are cut (the collector keeps no more). */
 const FIELD_CHARS = 512;
 /** Bytes in one POST, at most (the collector takes up to 1 MiB). */
 const POST_BYTES_MAX = 1_000_000;
-const ENCODER = new TextEncoder();
-/** Arguments per event, at most (the collector refuses more). */
-const ARGS_MAX = 16;
 /**
- * A batch's JSON, at most this many UTF-16 units (≤ 3 bytes each in UTF-8: under the collector's
+ * A POST's JSON, at most this many UTF-16 units (≤ 3 bytes each in UTF-8: under the collector's
  * 1 MiB).
  */
-const BATCH_CHARS = 256 * 1024;
+const POST_CHARS = Math.floor(POST_BYTES_MAX / 3);
+/**
+ * The ring's bytes: {@link QUEUE_MAX} records of a few hundred bytes each fit (a record takes
+ * ~100 bytes for socket(), ~200 for a recv with its 64-byte preview); when the bytes run out
+ * first, the record is dropped and counted like any other.
+ */
+const RING_BYTES = 8 << 20;
+
 /**
  * The first retry after the viewer failed, ms; doubled after each failed retry.
  * @example `setTimeout(probe, RETRY_MIN_MS)`
@@ -212,28 +252,114 @@ function jaddr(v: TraceValue | undefined): string {
   return a ? `,"addr":[${jstr(a[0])},${jnum(a[1])}]` : "";
 }
 
-/* The state shared with the worker: BigInt64 counters, then Int32 flags. */
-const SENT = 0; // events delivered
-const W_DROPPED = 1; // events the worker dropped (POST failed, viewer down)
-const M_DROPPED = 2; // events the program's thread dropped (published every tick)
-const PENDING = 0; // events handed to the worker, not yet delivered or dropped
-const DOWN = 1; // 1: the viewer failed; events are only counted until a probe gets through
+/* The counters shared with the worker (BigInt64): what it delivered, what it dropped, what the
+ * program's thread dropped. The ring's control words (trace-ring.ts) hold the rest. */
+const SENT = 0;
+const W_DROPPED = 1;
+const M_DROPPED = 2;
 
 /** What the worker is given. */
 interface WorkerData {
   readonly url: string;
-  readonly sab: SharedArrayBuffer;
+  /** The ring (trace-ring.ts) and the counters. */
+  readonly ring: SharedArrayBuffer;
+  readonly counters: SharedArrayBuffer;
+  /** `{"pid":N,"proc":"name","sock":` — the start of every record. */
+  readonly head: string;
+  /** The program thread's `performance.timeOrigin` (records hold its `performance.now()`). */
+  readonly origin: number;
+  readonly batchMs: number;
+  readonly batchEvents: number;
   readonly timeoutMs: number;
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   readonly maxEvents: number;
-  readonly maxBytes: number;
+  readonly maxChars: number;
+}
+
+/**
+ * One record's JSON ({@link TraceRecord}): `head` is `{"pid":N,"proc":"name","sock":`, `origin`
+ * the writing thread's `performance.timeOrigin`.
+ */
+function recordJson(rec: RingRecord, head: string, origin: number): string {
+  let j = `${head}${rec.sock},"fd":${jnum(rec.fd)},"call":${jstr(rec.call)},"args":[`;
+  const args = rec.args;
+  for (let i = 0; i < args.length; i++) j += i === 0 ? jval(args[i]) : `,${jval(args[i])}`;
+  j += "]";
+  let addr = jaddr(args[0]);
+  if (rec.error) {
+    const e = rec.error;
+    j += `,"error":{"name":${jstr(e.name)},"code":${jstr(e.code)},"errno":${jnum(e.errno)},"message":${jstr(e.message)}}`;
+  } else {
+    const r = rec.result;
+    j += `,"result":${jval(r)}`;
+    // accept(): (newfd, address); recvfrom(): (bytes, address)
+    if (Array.isArray(r) && r.length === 2 && typeof r[0] === "number") {
+      const peer = jaddr(r[1] as TraceValue);
+      if (peer) addr = peer;
+    }
+    if (rec.newSock !== undefined) j += `,"newSock":${rec.newSock}`;
+  }
+  j += addr;
+  if (rec.len !== undefined && rec.head !== undefined)
+    j += `,"len":${rec.len},"hex":"${rec.head.toString("hex")}"`;
+  return `${j},"t":${jms(origin + rec.start)},"dur":${jms(rec.duration)}}`;
+}
+
+/**
+ * Gives sockets their ids (a descriptor reused after close gets a new one) and writes each call
+ * into a ring.
+ */
+class Recorder {
+  readonly ring: TraceRing;
+  readonly #socks = new Map<number, number>();
+  #nextSock = 1;
+
+  constructor(ring: TraceRing) {
+    this.ring = ring;
+  }
+
+  #sockOf(fd: number, fresh: boolean): number {
+    if (fd < 0) return 0;
+    let id = this.#socks.get(fd);
+    if (id === undefined || fresh) {
+      id = this.#nextSock++;
+      this.#socks.set(fd, id);
+    }
+    return id;
+  }
+
+  /**
+   * Writes one call; false when the ring refused it. `head`: a copy of the first bytes the call
+   * moved, `len` of them, for an event whose buffer may since have been reused.
+   */
+  put(ev: CallEvent, head: Buffer | undefined, len: number | undefined): boolean {
+    let fd = ev.fd;
+    const call = ev.call;
+    const fresh = call === "socket";
+    if (fresh && typeof ev.result === "number") fd = ev.result;
+    const sock = this.#sockOf(fd, fresh);
+    let newSock: number | undefined;
+    const r = ev.result;
+    if (
+      call === "accept" &&
+      ev.error === undefined &&
+      Array.isArray(r) &&
+      r.length === 2 &&
+      typeof r[0] === "number"
+    )
+      newSock = this.#sockOf(r[0], true);
+    const copied = head !== undefined && len !== undefined;
+    const data = copied ? head : dataOf(ev);
+    const ok = this.ring.put(ev, sock, fd, newSock, data, copied ? len : (data?.length ?? 0));
+    if (call === "close") this.#socks.delete(fd);
+    return ok;
+  }
 }
 
 /**
  * One POST of a batch to the collector's `/events`; `done(ok)` with whether it took it (200/204).
- * Self-contained (the exporter's worker is built from its source text and this one's), so it
- * is handed `http` rather than importing it.
+ * Handed `http`: the program's thread never loads it (only the worker and postEarly use this).
  */
 function postEvents(
   http: typeof import("node:http"),
@@ -267,54 +393,73 @@ function postEvents(
   }
 }
 
+/** `Atomics.waitAsync` (Node ≥ 16; the ES2024 library types name it, ours are older). */
+const waitAsync = (
+  Atomics as unknown as {
+    waitAsync(
+      a: Int32Array,
+      i: number,
+      v: number,
+      ms: number,
+    ): { async: false; value: string } | { async: true; value: Promise<string> };
+  }
+).waitAsync;
+
 /**
- * The worker thread's code (run from its source text, so it needs no file of its own): takes
- * batches `{n, bytes}` (`bytes`: the records' JSON joined by commas, UTF-8), merges what waits
- * into one POST, one POST at a time, and keeps the shared counters.
+ * The exporter's worker thread (sockit starts it; not for direct use): reads the ring, makes the
+ * records' JSON, POSTs batches one at a time, and keeps the shared counters. It wakes every
+ * {@link BATCH_MS}, or when the program's thread kicks it ({@link BATCH_EVENTS} records written,
+ * or the program ends).
+ *
+ * @example `import(exportModule).then((m) => m.runExporterWorker(workerData))`
  */
-function exporterWorker(require: NodeJS.Require): void {
-  const { parentPort, workerData } = require("node:worker_threads") as typeof import("node:worker_threads");
-  const http = require("node:http") as typeof import("node:http");
-  const d = workerData as WorkerData;
-  const big = new BigInt64Array(d.sab, 0, 3);
-  const flags = new Int32Array(d.sab, 24, 2);
+export async function runExporterWorker(d: WorkerData): Promise<void> {
+  const http = await import("node:http");
+  const ring = new TraceRing(d.ring);
+  const ctl = ring.ctl;
+  const big = new BigInt64Array(d.counters);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  const queue: { n: number; bytes: Uint8Array }[] = [];
-  const open = Buffer.from('{"events":[');
-  const comma = Buffer.from(",");
   let busy = false;
   let retryMs = d.retryMinMs;
   let retry: NodeJS.Timeout | undefined;
-  const dropped = (): string => String(Atomics.load(big, 1) + Atomics.load(big, 2));
+  /** A record read for a batch it did not fit: the next batch's first. */
+  let carry: string | undefined;
+  const dropped = (): string => String(Atomics.load(big, W_DROPPED) + Atomics.load(big, M_DROPPED));
   const settle = (n: number, ok: boolean): void => {
     if (n === 0) return;
-    Atomics.add(big, ok ? 0 : 1, BigInt(n));
-    Atomics.sub(flags, 0, n);
-    Atomics.notify(flags, 0);
+    Atomics.add(big, ok ? SENT : W_DROPPED, BigInt(n));
+    Atomics.add(ctl, DONE, n);
+    Atomics.notify(ctl, DONE);
   };
-  const post = (body: string | Buffer, done: (ok: boolean) => void): void => {
+  const post = (body: string, done: (ok: boolean) => void): void => {
     busy = true;
     let over = false;
-    const finish = (ok: boolean): void => {
+    postEvents(http, d.url, body, d.timeoutMs, agent, (ok) => {
       if (over) return;
       over = true;
       busy = false;
       done(ok);
-    };
-    postEvents(http, d.url, body, d.timeoutMs, agent, finish);
+    });
+  };
+  /** The viewer is down: what waits is dropped, counted. */
+  const discard = (): void => {
+    let n = carry === undefined ? 0 : 1;
+    carry = undefined;
+    while (ring.skip()) n++;
+    settle(n, false);
   };
   /** An empty batch (it carries the drop count): is the viewer there? */
   const probe = (): void => {
     post(`{"events":[],"dropped":${dropped()}}`, (ok) => {
       if (!ok) return down();
       retryMs = d.retryMinMs;
-      Atomics.store(flags, 1, 0);
-      next();
+      Atomics.store(ctl, DOWN, 0);
+      pump(true);
     });
   };
   const down = (): void => {
-    Atomics.store(flags, 1, 1);
-    for (const b of queue.splice(0)) settle(b.n, false);
+    Atomics.store(ctl, DOWN, 1);
+    discard();
     if (retry !== undefined) return;
     retry = setTimeout(() => {
       retry = undefined;
@@ -322,81 +467,88 @@ function exporterWorker(require: NodeJS.Require): void {
     }, retryMs);
     retryMs = Math.min(retryMs * 2, d.retryMaxMs);
   };
-  const next = (): void => {
-    if (busy || queue.length === 0) return;
-    if (Atomics.load(flags, 1) !== 0) {
-      for (const b of queue.splice(0)) settle(b.n, false);
-      return;
+  /** Sends what waits: all of it when `now` (timer, kick, end), else only a full batch. */
+  const pump = (now: boolean): void => {
+    if (busy) return;
+    if (Atomics.load(ctl, DOWN) !== 0) return discard();
+    const waiting = (Atomics.load(ctl, WRITTEN) - Atomics.load(ctl, DONE)) | 0;
+    if (waiting <= 0 || (!now && waiting < d.batchEvents && Atomics.load(ctl, FLUSH) === 0)) return;
+    const parts: string[] = [];
+    let chars = 0;
+    if (carry !== undefined) {
+      parts.push(carry);
+      chars = carry.length + 1;
+      carry = undefined;
     }
-    // what waits goes out together: bigger batches when the program outpaces the viewer
-    let n = queue[0]!.n;
-    let size = queue[0]!.bytes.length;
-    let k = 1;
-    while (
-      k < queue.length &&
-      n + queue[k]!.n <= d.maxEvents &&
-      size + queue[k]!.bytes.length <= d.maxBytes
-    ) {
-      n += queue[k]!.n;
-      size += queue[k]!.bytes.length;
-      k++;
+    while (parts.length < d.maxEvents) {
+      const rec = ring.next();
+      if (rec === undefined) break;
+      const j = recordJson(rec, d.head, d.origin);
+      if (parts.length > 0 && chars + j.length > d.maxChars) {
+        carry = j;
+        break;
+      }
+      parts.push(j);
+      chars += j.length + 1;
     }
-    const parts: Uint8Array[] = [open];
-    for (const b of queue.splice(0, k)) {
-      if (parts.length > 1) parts.push(comma);
-      parts.push(b.bytes);
-    }
-    parts.push(Buffer.from(`],"dropped":${dropped()}}`));
-    post(Buffer.concat(parts), (ok) => {
+    const n = parts.length;
+    if (n === 0) return;
+    post(`{"events":[${parts.join(",")}],"dropped":${dropped()}}`, (ok) => {
       settle(n, ok);
       if (!ok) down();
       else retryMs = d.retryMinMs;
-      next();
+      pump(false);
     });
   };
-  parentPort!.on("message", (b: { n: number; bytes: Uint8Array }) => {
-    queue.push(b);
-    next();
-  });
   // connect at once: the first batch finds the connection open, a viewer that is not there is
   // known before the program has made many calls
   probe();
+  // the timer sends what waits every batchMs, and it keeps this thread alive (a pending
+  // waitAsync does not); the program's thread kicks for a full batch or at its end
+  setInterval(() => pump(true), d.batchMs);
+  for (;;) {
+    const seen = Atomics.load(ctl, KICK);
+    const w = waitAsync(ctl, KICK, seen, Infinity);
+    if (w.async) await w.value;
+    pump(true);
+  }
 }
 
 class Exporter {
   readonly #url: URL;
-  /** The events waiting, each already JSON. */
-  #chunks: string[] = [];
-  #chars = 0;
-  /** Events dropped on this thread (queue full, viewer down). */
-  #dropped = 0;
-  readonly #socks = new Map<number, number>();
-  /** `{"pid":N,"proc":"name","sock":` — the same for every event. */
-  readonly #head = `{"pid":${process.pid},"proc":${jstr(processName())},"sock":`;
-  readonly #origin = performance.timeOrigin;
-  readonly #sab = new SharedArrayBuffer(32);
-  readonly #big = new BigInt64Array(this.#sab, 0, 3);
-  readonly #flags = new Int32Array(this.#sab, 24, 2);
+  readonly #ringSab = new SharedArrayBuffer(RING_CONTROL_BYTES + RING_BYTES);
+  readonly #counters = new SharedArrayBuffer(24);
+  readonly #big = new BigInt64Array(this.#counters);
+  readonly #rec = new Recorder(new TraceRing(this.#ringSab));
+  readonly #ctl = this.#rec.ring.ctl;
+  /** Records written since the worker was last kicked. */
+  #unkicked = 0;
+  /**
+   * Records written, all told (int32, wrapping: differences stay right), and the worker's count
+   * of those it is done with as last seen (looked at again only when the queue seems full).
+   */
+  #written = 0;
+  #doneSeen = 0;
   #worker: Worker | undefined;
-  #nextSock = 1;
-  #timer: NodeJS.Timeout | undefined;
   /** A wait at the end ran out. */
   #gaveUp = false;
   readonly #listener = (m: unknown): void => {
-    if (
-      Atomics.load(this.#flags, DOWN) !== 0 ||
-      this.#chunks.length + Atomics.load(this.#flags, PENDING) >= QUEUE_MAX
-    ) {
-      this.#dropped++;
-      return;
+    const ctl = this.#ctl;
+    if (Atomics.load(ctl, DOWN) !== 0) return this.#drop();
+    if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) {
+      this.#doneSeen = Atomics.load(ctl, DONE);
+      if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) return this.#drop();
     }
+    let ok = false;
     try {
-      this.push(m as CallEvent, undefined);
+      ok = this.#rec.put(m as CallEvent, undefined, undefined);
     } catch {
-      this.#dropped++;
+      // a value the ring cannot hold: dropped like a record that does not fit
     }
+    if (!ok) return this.#drop();
+    this.#wrote();
   };
-  /** The program ends (by itself, or by process.exit()): hand over the rest, wait (bounded). */
+  /** The program ends (by itself, or by process.exit()): send the rest, wait (bounded). */
   readonly #atEnd = (): void => {
     this.#drain(FINAL_FLUSH_MS);
   };
@@ -408,48 +560,58 @@ class Exporter {
   start(early: readonly Raw[]): void {
     const data: WorkerData = {
       url: this.#url.href,
-      sab: this.#sab,
+      ring: this.#ringSab,
+      counters: this.#counters,
+      head: `{"pid":${process.pid},"proc":${jstr(processName())},"sock":`,
+      origin: performance.timeOrigin,
+      batchMs: BATCH_MS,
+      batchEvents: BATCH_EVENTS,
       timeoutMs: REQUEST_TIMEOUT_MS,
       retryMinMs: RETRY_MIN_MS,
       retryMaxMs: RETRY_MAX_MS,
       maxEvents: POST_EVENTS_MAX,
-      maxBytes: POST_BYTES_MAX,
+      maxChars: POST_CHARS,
     };
-    const w = new Worker(`${postEvents.toString()}\n(${exporterWorker.toString()})(require)`, {
-      eval: true,
-      workerData: data,
-      // the program's preloads and flags are not the worker's business
-      execArgv: [],
-      env: {},
-      stdout: true,
-      stderr: true,
-      name: "sockit trace exporter",
-    });
+    const module = JSON.stringify(import.meta.url);
+    const w = new Worker(
+      `import(${module}).then((m) => m.runExporterWorker(require("node:worker_threads").workerData))`,
+      {
+        eval: true,
+        workerData: data,
+        // the program's preloads and flags are not the worker's business (nor SOCKIT_TRACE)
+        execArgv: [],
+        env: {},
+        stdout: true,
+        stderr: true,
+        name: "sockit trace exporter",
+      },
+    );
     // a worker that fails is a viewer gone for good: events are counted, never sent
     const dead = (): void => {
-      Atomics.store(this.#flags, DOWN, 1);
-      Atomics.store(this.#flags, PENDING, 0);
+      const ctl = this.#ctl;
+      Atomics.store(ctl, DOWN, 1);
+      const left = (this.#written - Atomics.load(ctl, DONE)) | 0;
+      if (left > 0) Atomics.add(this.#big, M_DROPPED, BigInt(left));
+      Atomics.store(ctl, DONE, this.#written);
+      Atomics.notify(ctl, DONE);
     };
     w.on("error", dead);
     w.on("exit", dead);
     w.unref();
     this.#worker = w;
-    for (const r of early) this.push(r.ev, r.head, r.len);
+    for (const r of early) {
+      if (this.#rec.put(r.ev, r.head, r.len)) this.#wrote();
+      else this.#drop();
+    }
     diagnostics_channel.subscribe(TRACE_CHANNEL, this.#listener);
-    this.#timer = setInterval(() => this.#tick(), BATCH_MS);
-    this.#timer.unref();
     process.on("beforeExit", this.#atEnd);
     process.on("exit", this.#atEnd);
   }
 
   stop(): void {
     diagnostics_channel.unsubscribe(TRACE_CHANNEL, this.#listener);
-    if (this.#timer) clearInterval(this.#timer);
     process.off("beforeExit", this.#atEnd);
     process.off("exit", this.#atEnd);
-    this.#dropped += this.#chunks.length;
-    this.#chunks = [];
-    this.#chars = 0;
     const w = this.#worker;
     this.#worker = undefined;
     w?.removeAllListeners("exit");
@@ -459,132 +621,47 @@ class Exporter {
   stats(): ExporterStats {
     return {
       sent: Number(Atomics.load(this.#big, SENT)),
-      dropped: this.#dropped + Number(Atomics.load(this.#big, W_DROPPED)),
-      queued: this.#chunks.length + Atomics.load(this.#flags, PENDING),
+      dropped: Number(Atomics.load(this.#big, M_DROPPED) + Atomics.load(this.#big, W_DROPPED)),
+      queued: (this.#written - Atomics.load(this.#ctl, DONE)) | 0,
     };
   }
 
-  #sockOf(fd: number, fresh: boolean): number {
-    if (fd < 0) return 0;
-    let id = this.#socks.get(fd);
-    if (id === undefined || fresh) {
-      id = this.#nextSock++;
-      this.#socks.set(fd, id);
-    }
-    return id;
+  /** One more record in the ring: published for the worker, which is kicked for a full batch. */
+  #wrote(): void {
+    this.#written = (this.#written + 1) | 0;
+    Atomics.store(this.#ctl, WRITTEN, this.#written);
+    if (++this.#unkicked >= BATCH_EVENTS) this.#kick();
+  }
+
+  #drop(): void {
+    Atomics.add(this.#big, M_DROPPED, 1n);
+  }
+
+  #kick(): void {
+    this.#unkicked = 0;
+    Atomics.add(this.#ctl, KICK, 1);
+    Atomics.notify(this.#ctl, KICK);
   }
 
   /**
-   * Queues one event as its JSON record (built once, here; nothing of the event is kept). `head`:
-   * a copy of its first bytes, for an event whose buffer may since have been reused.
-   */
-  push(ev: CallEvent, head: Buffer | undefined, len?: number): void {
-    let fd = ev.fd;
-    const call = ev.call;
-    const fresh = call === "socket";
-    if (fresh && typeof ev.result === "number") fd = ev.result;
-    const sock = this.#sockOf(fd, fresh);
-    let j = `${this.#head}${sock},"fd":${jnum(fd)},"call":${jstr(call)},"args":[`;
-    const args = ev.args;
-    const n = args.length < ARGS_MAX ? args.length : ARGS_MAX;
-    for (let i = 0; i < n; i++) j += i === 0 ? jval(args[i]) : `,${jval(args[i])}`;
-    j += "]";
-    let addr = jaddr(args[0]);
-    if (ev.error) {
-      const e = ev.error;
-      j += `,"error":{"name":${jstr(e.name)},"code":${jstr(e.code)},"errno":${jnum(e.errno)},"message":${jstr(e.message)}}`;
-    } else {
-      const r = ev.result;
-      j += `,"result":${jval(r)}`;
-      // accept(): (newfd, address); recvfrom(): (bytes, address)
-      if (Array.isArray(r) && r.length === 2 && typeof r[0] === "number") {
-        const peer = jaddr(r[1] as TraceValue);
-        if (peer) addr = peer;
-        if (call === "accept") j += `,"newSock":${this.#sockOf(r[0], true)}`;
-      }
-    }
-    j += addr;
-    const data = len !== undefined && head !== undefined ? head : dataOf(ev);
-    if (data !== undefined) {
-      // the count and the first bytes only: hex straight from the caller's buffer, no copy
-      j += `,"len":${len ?? data.length},"hex":"${(head ?? data).toString("hex", 0, PREVIEW_BYTES)}"`;
-    }
-    j += `,"t":${jms(this.#origin + ev.start)},"dur":${jms(ev.duration)}}`;
-    if (call === "close") this.#socks.delete(fd);
-    this.#chunks.push(j);
-    this.#chars += j.length;
-    if (this.#chunks.length >= BATCH_EVENTS || this.#chars >= BATCH_CHARS) this.#flush();
-  }
-
-  /** The waiting records as POST bodies (for {@link postEarly}: no worker, no counters). */
-  bodies(): string[] {
-    const out: string[] = [];
-    const all = this.#chunks;
-    this.#chunks = [];
-    this.#chars = 0;
-    for (let i = 0; i < all.length; i += POST_EVENTS_MAX)
-      out.push(`{"events":[${all.slice(i, i + POST_EVENTS_MAX).join(",")}],"dropped":0}`);
-    return out;
-  }
-
-  #tick(): void {
-    this.#flush();
-    Atomics.store(this.#big, M_DROPPED, BigInt(this.#dropped));
-  }
-
-  /** Hands what waits to the worker, in batches of at most POST_EVENTS_MAX events and BATCH_CHARS. */
-  #flush(): void {
-    const w = this.#worker;
-    if (w === undefined || this.#chunks.length === 0) return;
-    const all = this.#chunks;
-    this.#chunks = [];
-    this.#chars = 0;
-    if (Atomics.load(this.#flags, DOWN) !== 0) {
-      this.#dropped += all.length;
-      return;
-    }
-    let i = 0;
-    while (i < all.length) {
-      let n = 0;
-      let chars = 0;
-      while (
-        i + n < all.length &&
-        n < POST_EVENTS_MAX &&
-        (n === 0 || chars + all[i + n]!.length <= BATCH_CHARS)
-      )
-        chars += all[i + n++]!.length;
-      const events = n === all.length ? all.join(",") : all.slice(i, i + n).join(",");
-      // UTF-8 in a buffer of its own, handed over without a copy; the worker POSTs it as it is
-      const bytes = ENCODER.encode(events);
-      Atomics.add(this.#flags, PENDING, n);
-      try {
-        w.postMessage({ n, bytes }, [bytes.buffer]);
-      } catch {
-        Atomics.sub(this.#flags, PENDING, n);
-        this.#dropped += n;
-      }
-      i += n;
-    }
-  }
-
-  /**
-   * Hands over everything and waits, at most `ms`, until the worker has delivered it (or given
-   * up on it). Synchronous: it runs in 'exit' handlers. Once a wait ran out (a viewer that does
-   * not answer), later ones (beforeExit, then exit) do not wait again.
+   * Tells the worker to send everything and waits, at most `ms`, until it has delivered it (or
+   * given up on it). Synchronous: it runs in 'exit' handlers. Once a wait ran out (a viewer that
+   * does not answer), later ones (beforeExit, then exit) do not wait again.
    */
   #drain(ms: number): void {
-    this.#tick();
+    Atomics.store(this.#ctl, FLUSH, 1);
+    this.#kick();
     if (this.#gaveUp) return;
     const end = performance.now() + ms;
     for (;;) {
-      const pending = Atomics.load(this.#flags, PENDING);
-      if (pending <= 0) return;
+      const done = Atomics.load(this.#ctl, DONE);
+      if (((this.#written - done) | 0) <= 0) return;
       const left = end - performance.now();
       if (left <= 0) {
         this.#gaveUp = true;
         return;
       }
-      Atomics.wait(this.#flags, PENDING, pending, left);
+      Atomics.wait(this.#ctl, DONE, done, left);
     }
   }
 }
@@ -600,26 +677,35 @@ function revive<T>(v: T): T | Buffer {
  * Delivers the calls a program made before the exporter had loaded, when the program ends first
  * (`process.exit()` before the module's import completed): run in a worker thread that sockit
  * starts from its 'exit' handler, which waits on `sab` (set to 1 here when done) for at most
- * {@link FINAL_FLUSH_MS}.
+ * {@link FINAL_FLUSH_MS}. `origin` is the program thread's `performance.timeOrigin` (the
+ * events' times count from it).
  *
- * @example `await postEarly({ target: "http://127.0.0.1:7080", sab, early })`
+ * @example `await postEarly({ target: "http://127.0.0.1:7080", sab, early, origin })`
  */
 export async function postEarly(d: {
   readonly target: string;
   readonly sab: SharedArrayBuffer;
   readonly early: readonly Raw[];
+  readonly origin?: number;
 }): Promise<void> {
   const flag = new Int32Array(d.sab);
   try {
     const url = new URL(d.target);
     if (url.protocol !== "http:") return;
-    const ex = new Exporter(url);
+    const rec = new Recorder(new TraceRing(new SharedArrayBuffer(RING_CONTROL_BYTES + RING_MIN)));
+    const head = `{"pid":${process.pid},"proc":${jstr(processName())},"sock":`;
+    const origin = d.origin ?? performance.timeOrigin;
+    const events: string[] = [];
     for (const r of d.early) {
-      const head = revive(r.head);
-      ex.push({ ...r.ev, args: r.ev.args.map((a) => revive(a)) }, head, r.len);
+      const ev = { ...r.ev, args: r.ev.args.map((a) => revive(a)) };
+      // one record at a time through the ring: the same records as the exporter's
+      if (!rec.put(ev, revive(r.head), r.len)) continue;
+      const back = rec.ring.next();
+      if (back !== undefined) events.push(recordJson(back, head, origin));
     }
     const http = await import("node:http");
-    for (const body of ex.bodies()) {
+    for (let i = 0; i < events.length; i += POST_EVENTS_MAX) {
+      const body = `{"events":[${events.slice(i, i + POST_EVENTS_MAX).join(",")}],"dropped":0}`;
       const ok = await new Promise<boolean>((resolve) =>
         postEvents(http, url, body, FINAL_FLUSH_MS, undefined, resolve),
       );

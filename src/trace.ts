@@ -93,7 +93,14 @@ function deliverEarly(
     const module = JSON.stringify(new URL("./trace-export.js", import.meta.url).href);
     const w = new Worker(
       `import(${module}).then((m) => m.postEarly(require("node:worker_threads").workerData))`,
-      { eval: true, workerData: { target, sab, early }, execArgv: [], env: {}, stdout: true, stderr: true },
+      {
+        eval: true,
+        workerData: { target, sab, early, origin: performance.timeOrigin },
+        execArgv: [],
+        env: {},
+        stdout: true,
+        stderr: true,
+      },
     );
     w.unref();
     Atomics.wait(new Int32Array(sab), 0, 0, 500);

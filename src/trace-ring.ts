@@ -1,0 +1,473 @@
+/**
+ * The trace exporter's ring: socket calls written as compact binary records into a
+ * `SharedArrayBuffer` on the traced program's thread, read back on the exporter's worker thread,
+ * which makes their JSON. Writing a record costs a few typed-array stores and a copy of at most
+ * {@link RING_PREVIEW} bytes, and no allocation: the program's thread never builds a string per
+ * call (see docs/performance.md, figure `tracing`).
+ *
+ * One writer (the program's thread) and one reader (the worker): the writer owns `HEAD`, the
+ * reader owns `TAIL`, both are published with `Atomics.store`, each on a cache line of its own.
+ * Each side keeps the other's cursor as it last saw it and looks again only when that is not
+ * enough (the writer when the ring seems full, the reader when it seems empty), and the reader
+ * publishes its cursor every 32 records or when it has caught up: the program's thread touches
+ * a line the worker writes about once per batch, not once per call. A record is written only where
+ * {@link RECORD_MAX} contiguous bytes are free, so a record never wraps; a size of 0 tells the
+ * reader to go on at offset 0. A full ring refuses the record: the exporter drops and counts it.
+ *
+ * @example
+ * ```ts
+ * const ring = new TraceRing(new SharedArrayBuffer(RING_CONTROL_BYTES + (1 << 20)));
+ * ring.put(ev, 1, ev.fd, undefined, undefined, 0);
+ * const rec = ring.next(); // { sock: 1, fd: 3, call: "listen", args: [5], result: 0, … }
+ * ```
+ * @module
+ */
+import type { CallEvent, Sym, TraceValue } from "./trace.js";
+
+/** Bytes of a call's data a record keeps (the viewer shows them as hex). */
+export const RING_PREVIEW = 64;
+/** Bytes one record may take, at most; an event that needs more is refused (dropped, counted). */
+export const RECORD_MAX = 16 * 1024;
+/**
+ * Bytes of records a ring needs at least: more than two records' room, so that a writer at or
+ * past `size − RECORD_MAX` of an empty ring finds the start free (the reader is past RECORD_MAX).
+ */
+export const RING_MIN = 2 * RECORD_MAX + 8;
+/**
+ * Bytes before the records: the control words (Int32), four cache lines: what the writer writes,
+ * what the reader writes, the flags, the kick.
+ */
+export const RING_CONTROL_BYTES = 256;
+
+/** Control words (Int32 indices). The writer's offset. */
+export const HEAD = 0;
+/** Records the writer has written, all told (the exporter's; the ring does not count). */
+export const WRITTEN = 1;
+/** The reader's offset. */
+export const TAIL = 16;
+/** Records the reader has delivered or dropped, all told (the exporter's). */
+export const DONE = 17;
+/** 1: the viewer failed; the writer only counts until a probe gets through. */
+export const DOWN = 32;
+/** 1: the program ends; the reader sends everything at once. */
+export const FLUSH = 33;
+/** Notified every so many records: the reader wakes before its timer. */
+export const KICK = 48;
+/** The reader publishes its cursor at least every this many records. */
+const PUBLISH_EVERY = 32;
+
+/** Strings longer than this are cut (the collector keeps no more). */
+const FIELD_CHARS = 512;
+/** Values in one list, at most (the collector takes 16 arguments). */
+const LIST_MAX = 16;
+/** Lists within lists, at most (an address inside accept's result is two). */
+const DEPTH_MAX = 4;
+/** Bytes a bytes argument keeps: what its rendering shows (40, and one more for its "..."). */
+const ARG_BYTES = 41;
+
+// value tags
+const T_NUM = 0;
+const T_STR = 1;
+const T_SYM = 2;
+const T_BYTES = 3;
+const T_DATA = 4;
+const T_NONE = 5;
+const T_TRUE = 6;
+const T_FALSE = 7;
+const T_LIST = 8;
+
+// record flags
+const F_ERROR = 1;
+const F_RESULT = 2;
+const F_DATA = 4;
+const F_NEWSOCK = 8;
+
+/**
+ * One call as read back from the ring: what the exporter's JSON record is made of.
+ *
+ * @example
+ * ```ts
+ * const r: RingRecord = { sock: 1, fd: 3, call: "recv", args: [1024], result: 5, len: 5,
+ *   head: Buffer.from("hello"), start: 12.5, duration: 0.01 };
+ * ```
+ */
+export interface RingRecord {
+  /** The socket's id within the process. */
+  readonly sock: number;
+  /** The descriptor (for socket(), the one it made). */
+  readonly fd: number;
+  /** The call's name. */
+  readonly call: string;
+  /** The arguments; bytes are cut to what their rendering shows. */
+  readonly args: readonly TraceValue[];
+  /** The result (absent when the call failed or had none). */
+  readonly result?: TraceValue;
+  /** The error, when the call failed. */
+  readonly error?: {
+    readonly name: string;
+    readonly code: string;
+    readonly errno: number;
+    readonly message: string;
+  };
+  /** The socket accept() made, within this process. */
+  readonly newSock?: number;
+  /** Bytes the call moved. */
+  readonly len?: number;
+  /** The first ≤ {@link RING_PREVIEW} of them. */
+  readonly head?: Buffer;
+  /** `performance.now()` of the writing thread when the call started, ms. */
+  readonly start: number;
+  /** How long it took, ms. */
+  readonly duration: number;
+}
+
+/** A write that does not fit its record's room. */
+const FULL = new Error("record full");
+
+/**
+ * The ring over one `SharedArrayBuffer` ({@link RING_CONTROL_BYTES} of control words, then the
+ * records); both threads make one over the same buffer, the writer calls {@link TraceRing.put},
+ * the reader {@link TraceRing.next}.
+ *
+ * @example
+ * ```ts
+ * const sab = new SharedArrayBuffer(RING_CONTROL_BYTES + (4 << 20));
+ * const writer = new TraceRing(sab); // on the program's thread
+ * const reader = new TraceRing(sab); // on the worker, from workerData
+ * ```
+ */
+export class TraceRing {
+  /** The control words, shared. */
+  readonly ctl: Int32Array;
+  readonly #u8: Uint8Array;
+  readonly #buf: Buffer;
+  readonly #dv: DataView;
+  readonly #size: number;
+  /** Writer: its cursor and the reader's as last seen. */
+  #head = 0;
+  #tailSeen = 0;
+  /** Reader: its cursor, the writer's as last seen, records since it published its own. */
+  #tail = 0;
+  #headSeen = 0;
+  #unpublished = 0;
+  /** Writer: the cursor and the end of the current record's room. */
+  #p = 0;
+  #end = 0;
+  #data: Uint8Array | undefined;
+
+  /**
+   * A view of `sab`: at least {@link RING_CONTROL_BYTES} + {@link RING_MIN} bytes (so that an
+   * empty ring always has room for a record, before its end or at its start).
+   */
+  constructor(sab: SharedArrayBuffer) {
+    if (sab.byteLength < RING_CONTROL_BYTES + RING_MIN)
+      throw new RangeError(`TraceRing: the buffer needs ${RING_CONTROL_BYTES + RING_MIN} bytes or more`);
+    this.ctl = new Int32Array(sab, 0, RING_CONTROL_BYTES / 4);
+    // records start 8-aligned and are padded to 8 bytes: a wrap mark always fits
+    this.#size = (sab.byteLength - RING_CONTROL_BYTES) & ~7;
+    this.#u8 = new Uint8Array(sab, RING_CONTROL_BYTES, this.#size);
+    this.#buf = Buffer.from(sab, RING_CONTROL_BYTES, this.#size);
+    this.#dv = new DataView(sab, RING_CONTROL_BYTES, this.#size);
+  }
+
+  /**
+   * Writes one call; false when the ring has no room or the call does not fit a record (nothing
+   * is written then). `fd` is the descriptor to record, `newSock` accept()'s new socket, `data`
+   * the bytes the call moved (`len` of them when `data` is a copy of their start).
+   */
+  put(
+    ev: CallEvent,
+    sock: number,
+    fd: number,
+    newSock: number | undefined,
+    data: Uint8Array | undefined,
+    len: number,
+  ): boolean {
+    let at = this.#head;
+    let where = this.#room(at, this.#tailSeen);
+    if (where < 0) {
+      // full as last seen: look again
+      this.#tailSeen = Atomics.load(this.ctl, TAIL);
+      where = this.#room(at, this.#tailSeen);
+      if (where < 0) return false;
+    }
+    const wrap = where === 1;
+    const mark = at;
+    if (wrap) at = 0;
+    this.#p = at + 4;
+    this.#end = at + RECORD_MAX;
+    this.#data = data;
+    const dv = this.#dv;
+    try {
+      let flags = 0;
+      if (ev.error !== undefined) flags |= F_ERROR;
+      else if (ev.result !== undefined) flags |= F_RESULT;
+      if (data !== undefined) flags |= F_DATA;
+      if (newSock !== undefined) flags |= F_NEWSOCK;
+      dv.setInt32(this.#p, sock, true);
+      dv.setInt32(this.#p + 4, fd, true);
+      dv.setFloat64(this.#p + 8, ev.start, true);
+      dv.setFloat64(this.#p + 16, ev.duration, true);
+      this.#u8[this.#p + 24] = flags;
+      this.#p += 25;
+      this.#str(ev.call);
+      const args = ev.args;
+      const n = args.length < LIST_MAX ? args.length : LIST_MAX;
+      this.#fit(1);
+      this.#u8[this.#p++] = n;
+      for (let i = 0; i < n; i++) this.#value(args[i], 0);
+      if (ev.error !== undefined) {
+        const e = ev.error;
+        this.#str(e.name);
+        this.#str(e.code);
+        this.#fit(8);
+        dv.setFloat64(this.#p, e.errno, true);
+        this.#p += 8;
+        this.#str(e.message);
+      } else if (ev.result !== undefined) this.#value(ev.result, 0);
+      if (newSock !== undefined) {
+        this.#fit(4);
+        dv.setInt32(this.#p, newSock, true);
+        this.#p += 4;
+      }
+      if (data !== undefined) {
+        const k = data.length < RING_PREVIEW ? data.length : RING_PREVIEW;
+        this.#fit(5 + k);
+        dv.setUint32(this.#p, len, true);
+        this.#u8[this.#p + 4] = k;
+        this.#p += 5;
+        this.#copy(data, k);
+      }
+    } catch {
+      this.#data = undefined;
+      return false;
+    }
+    this.#data = undefined;
+    const size = (this.#p - at + 7) & ~7;
+    dv.setUint32(at, size, true);
+    if (wrap) dv.setUint32(mark, 0, true);
+    this.#head = at + size;
+    Atomics.store(this.ctl, HEAD, this.#head);
+    return true;
+  }
+
+  /**
+   * Where a record goes with the writer at `at` and the reader at `tail`: 0 at `at`, 1 at the
+   * start (no room before the end; the reader has left room there), -1 nowhere (full).
+   */
+  #room(at: number, tail: number): number {
+    if (tail <= at) {
+      if (this.#size - at > RECORD_MAX) return 0;
+      return tail > RECORD_MAX ? 1 : -1;
+    }
+    return tail - at > RECORD_MAX ? 0 : -1;
+  }
+
+  #fit(k: number): void {
+    if (this.#p + k > this.#end) throw FULL;
+  }
+
+  #copy(src: Uint8Array, k: number): void {
+    const u8 = this.#u8;
+    const p = this.#p;
+    for (let i = 0; i < k; i++) u8[p + i] = src[i]!;
+    this.#p = p + k;
+  }
+
+  #str(s: string): void {
+    const n = s.length < FIELD_CHARS ? s.length : FIELD_CHARS;
+    this.#fit(2 + 2 * n);
+    const dv = this.#dv;
+    let p = this.#p;
+    dv.setUint16(p, n, true);
+    p += 2;
+    for (let i = 0; i < n; i++, p += 2) dv.setUint16(p, s.charCodeAt(i), true);
+    this.#p = p;
+  }
+
+  #value(v: TraceValue | undefined, depth: number): void {
+    this.#fit(9);
+    const u8 = this.#u8;
+    if (typeof v === "number") {
+      u8[this.#p] = T_NUM;
+      this.#dv.setFloat64(this.#p + 1, v, true);
+      this.#p += 9;
+    } else if (typeof v === "string") {
+      u8[this.#p++] = T_STR;
+      this.#str(v);
+    } else if (v === undefined || v === null) u8[this.#p++] = T_NONE;
+    else if (v === true) u8[this.#p++] = T_TRUE;
+    else if (v === false) u8[this.#p++] = T_FALSE;
+    else if (v instanceof Uint8Array) {
+      if (v === this.#data) {
+        u8[this.#p++] = T_DATA;
+        return;
+      }
+      const k = v.length < ARG_BYTES ? v.length : ARG_BYTES;
+      u8[this.#p++] = T_BYTES;
+      this.#fit(1 + k);
+      u8[this.#p++] = k;
+      this.#copy(v, k);
+    } else if (Array.isArray(v)) {
+      if (depth >= DEPTH_MAX) throw FULL;
+      const list = v as readonly TraceValue[];
+      const n = list.length < LIST_MAX ? list.length : LIST_MAX;
+      u8[this.#p] = T_LIST;
+      u8[this.#p + 1] = n;
+      this.#p += 2;
+      for (let i = 0; i < n; i++) this.#value(list[i], depth + 1);
+    } else {
+      u8[this.#p++] = T_SYM;
+      this.#str(String((v as Sym).sym));
+    }
+  }
+
+  /** Reader: the offset of the next record, or -1 when the ring is empty. */
+  #begin(): number {
+    for (;;) {
+      const at = this.#tail;
+      if (at === this.#headSeen) {
+        this.#headSeen = Atomics.load(this.ctl, HEAD);
+        if (at === this.#headSeen) {
+          this.#publish();
+          return -1;
+        }
+      }
+      if (this.#dv.getUint32(at, true) !== 0) return at;
+      this.#tail = 0; // the wrap mark: the next record is at the start
+    }
+  }
+
+  /** Reader: past the record at `at`. */
+  #past(at: number): void {
+    this.#tail = at + this.#dv.getUint32(at, true);
+    if (++this.#unpublished >= PUBLISH_EVERY || this.#tail === this.#headSeen) this.#publish();
+  }
+
+  #publish(): void {
+    this.#unpublished = 0;
+    Atomics.store(this.ctl, TAIL, this.#tail);
+  }
+
+  /** Reader: passes over the next record (read nothing of it); false when the ring is empty. */
+  skip(): boolean {
+    const at = this.#begin();
+    if (at < 0) return false;
+    this.#past(at);
+    return true;
+  }
+
+  /** Reader: the next record, or undefined when the ring is empty. */
+  next(): RingRecord | undefined {
+    const at = this.#begin();
+    if (at < 0) return undefined;
+    const dv = this.#dv;
+    const r = new Reader(this.#u8, this.#buf, dv, at + 4);
+    const sock = dv.getInt32(r.p, true);
+    const fd = dv.getInt32(r.p + 4, true);
+    const start = dv.getFloat64(r.p + 8, true);
+    const duration = dv.getFloat64(r.p + 16, true);
+    const flags = this.#u8[r.p + 24]!;
+    r.p += 25;
+    const call = r.str();
+    const n = this.#u8[r.p++]!;
+    const raw: TraceValue[] = [];
+    for (let i = 0; i < n; i++) raw.push(r.value());
+    const rec: { -readonly [K in keyof RingRecord]: RingRecord[K] } = {
+      sock,
+      fd,
+      call,
+      args: raw,
+      start,
+      duration,
+    };
+    let result: TraceValue | undefined;
+    if ((flags & F_ERROR) !== 0) {
+      const name = r.str();
+      const code = r.str();
+      const errno = dv.getFloat64(r.p, true);
+      r.p += 8;
+      rec.error = { name, code, errno, message: r.str() };
+    } else if ((flags & F_RESULT) !== 0) result = r.value();
+    if ((flags & F_NEWSOCK) !== 0) {
+      rec.newSock = dv.getInt32(r.p, true);
+      r.p += 4;
+    }
+    if ((flags & F_DATA) !== 0) {
+      const len = dv.getUint32(r.p, true);
+      const k = this.#u8[r.p + 4]!;
+      const head = Buffer.from(this.#u8.subarray(r.p + 5, r.p + 5 + k));
+      rec.len = len;
+      rec.head = head;
+      // the data among the arguments or in the result: the bytes its rendering shows
+      const shown = head.subarray(0, Math.min(k, ARG_BYTES));
+      const fill = (v: TraceValue): TraceValue =>
+        v === DATA ? shown : Array.isArray(v) ? (v as TraceValue[]).map(fill) : v;
+      rec.args = raw.map(fill);
+      if (result !== undefined) result = fill(result);
+    }
+    if (result !== undefined) rec.result = result;
+    this.#past(at);
+    return rec;
+  }
+}
+
+/** Stands for the call's data in a read-back value until the data is read (it comes last). */
+const DATA: Sym = { sym: "<data>" };
+
+/** A cursor over one record. */
+class Reader {
+  p: number;
+  readonly #u8: Uint8Array;
+  readonly #buf: Buffer;
+  readonly #dv: DataView;
+
+  constructor(u8: Uint8Array, buf: Buffer, dv: DataView, p: number) {
+    this.#u8 = u8;
+    this.#buf = buf;
+    this.#dv = dv;
+    this.p = p;
+  }
+
+  str(): string {
+    const n = this.#dv.getUint16(this.p, true);
+    const s = n === 0 ? "" : this.#buf.toString("utf16le", this.p + 2, this.p + 2 + 2 * n);
+    this.p += 2 + 2 * n;
+    return s;
+  }
+
+  value(): TraceValue {
+    const tag = this.#u8[this.p++];
+    switch (tag) {
+      case T_NUM: {
+        const v = this.#dv.getFloat64(this.p, true);
+        this.p += 8;
+        return v;
+      }
+      case T_STR:
+        return this.str();
+      case T_SYM:
+        return { sym: this.str() };
+      case T_BYTES: {
+        const k = this.#u8[this.p]!;
+        const b = Buffer.from(this.#u8.subarray(this.p + 1, this.p + 1 + k));
+        this.p += 1 + k;
+        return b;
+      }
+      case T_DATA:
+        return DATA;
+      case T_TRUE:
+        return true;
+      case T_FALSE:
+        return false;
+      case T_LIST: {
+        const n = this.#u8[this.p++]!;
+        const out: TraceValue[] = [];
+        for (let i = 0; i < n; i++) out.push(this.value());
+        return out;
+      }
+      default:
+        return null;
+    }
+  }
+}
