@@ -151,11 +151,47 @@ export interface Raw {
 const FIELD_CHARS = 512;
 /** Bytes in one POST, at most (the collector takes up to 1 MiB). */
 const POST_BYTES_MAX = 1_000_000;
+
 /**
- * A POST's JSON, at most this many UTF-16 units (≤ 3 bytes each in UTF-8: under the collector's
- * 1 MiB).
+ * The content type of a binary batch, the exporter's: `SKTB`, a u32 (little-endian) length, that
+ * many bytes of JSON header ({@link BatchHead}), then the records as the ring holds them
+ * (trace-ring.ts: each a u32 size, then its fields). The collector also takes JSON batches.
+ * @example `headers: { "content-type": TRACE_BATCH_TYPE }`
  */
-const POST_CHARS = Math.floor(POST_BYTES_MAX / 3);
+export const TRACE_BATCH_TYPE = "application/vnd.sockit.trace-batch";
+/**
+ * Bytes of a binary batch's JSON header, at most.
+ * @example `if (headLength > BATCH_HEAD_MAX) throw new BatchError(400, "header too long")`
+ */
+export const BATCH_HEAD_MAX = 4096;
+
+/**
+ * A binary batch's header: who sent the records and from when their times count.
+ * @example `const h: BatchHead = { pid: 42, proc: "client.js", origin: performance.timeOrigin, dropped: 0 };`
+ */
+export interface BatchHead {
+  /** The process id. */
+  readonly pid: number;
+  /** The process's name ({@link processName}). */
+  readonly proc: string;
+  /** The `performance.timeOrigin` of the thread that wrote the records (ms since the epoch). */
+  readonly origin: number;
+  /** Events the exporter dropped so far. */
+  readonly dropped: number;
+}
+
+/**
+ * The start of a binary batch: magic, length, JSON header.
+ * @example `Buffer.concat([batchHead({ pid, proc, origin, dropped: 0 }), records])`
+ */
+export function batchHead(h: BatchHead): Buffer {
+  const json = Buffer.from(JSON.stringify(h));
+  const b = Buffer.allocUnsafe(8 + json.length);
+  b.write("SKTB", 0, "latin1");
+  b.writeUInt32LE(json.length, 4);
+  json.copy(b, 8);
+  return b;
+}
 /**
  * The ring's bytes: {@link QUEUE_MAX} records of a few hundred bytes each fit (a record takes
  * ~100 bytes for socket(), ~200 for a recv with its 64-byte preview); when the bytes run out
@@ -219,37 +255,58 @@ export function processName(argv: readonly string[] = process.argv): string {
   return ["sockit", ...words].join(" ");
 }
 
-/** A string as JSON, cut to {@link FIELD_CHARS}. */
-function jstr(v: string): string {
-  return JSON.stringify(v.length > FIELD_CHARS ? v.slice(0, FIELD_CHARS) : v);
+/** A string cut to {@link FIELD_CHARS}. */
+function cut(v: string): string {
+  return v.length > FIELD_CHARS ? v.slice(0, FIELD_CHARS) : v;
 }
 
-/** A value rendered as Python prints it, as a JSON string (numbers without the general path). */
-function jval(v: TraceValue | undefined): string {
-  return typeof v === "number" ? `"${v}"` : jstr(renderValue(v));
+/** A number JSON can carry (a non-finite one as 0). */
+function finite(v: number): number {
+  return Number.isFinite(v) ? v : 0;
 }
 
-/** A number as JSON (a non-finite one, which JSON cannot carry, as 0). */
-function jnum(v: number): string {
-  return Number.isFinite(v) ? String(v) : "0";
+/** A time in ms, to the µs (a non-finite or negative one as 0). */
+function ms(v: number): number {
+  return !Number.isFinite(v) || v < 0 ? 0 : Math.round(v * 1000) / 1000;
 }
 
 /**
- * A time in ms as JSON with µs precision: integers print much faster than the shortest form of
- * a fraction such as 1765072039123.4567.
+ * One call read back from a ring as the viewer keeps it: arguments and result rendered as Python
+ * prints them, the address picked out, the data's first bytes as hex, times in ms since the epoch
+ * (`origin`: the writing thread's `performance.timeOrigin`).
+ *
+ * @example `const r = recordOf(ring.next()!, process.pid, processName(), performance.timeOrigin);`
  */
-function jms(v: number): string {
-  if (!Number.isFinite(v) || v < 0) return "0";
-  const us = Math.round(v * 1000);
-  const ms = Math.floor(us / 1000);
-  const frac = us - ms * 1000;
-  return frac === 0 ? String(ms) : `${ms}.${frac < 10 ? "00" : frac < 100 ? "0" : ""}${frac}`;
-}
-
-/** `,"addr":["host",port]` for an address value, else "". */
-function jaddr(v: TraceValue | undefined): string {
-  const a = addrOf(v);
-  return a ? `,"addr":[${jstr(a[0])},${jnum(a[1])}]` : "";
+export function recordOf(rec: RingRecord, pid: number, proc: string, origin: number): TraceRecord {
+  const args = rec.args.map((a) => (typeof a === "number" ? String(a) : cut(renderValue(a))));
+  const r: { -readonly [K in keyof TraceRecord]: TraceRecord[K] } = {
+    pid,
+    proc,
+    sock: rec.sock,
+    fd: finite(rec.fd),
+    call: rec.call,
+    args,
+    t: ms(origin + rec.start),
+    dur: ms(rec.duration),
+  };
+  let addr = addrOf(rec.args[0]);
+  if (rec.error) {
+    const e = rec.error;
+    r.error = { name: e.name, code: e.code, errno: finite(e.errno), message: e.message };
+  } else {
+    const res = rec.result;
+    r.result = typeof res === "number" ? String(res) : cut(renderValue(res));
+    // accept(): (newfd, address); recvfrom(): (bytes, address)
+    if (Array.isArray(res) && res.length === 2 && typeof res[0] === "number")
+      addr = addrOf(res[1] as TraceValue) ?? addr;
+    if (rec.newSock !== undefined) r.newSock = rec.newSock;
+  }
+  if (addr) r.addr = [cut(addr[0]), finite(addr[1])];
+  if (rec.len !== undefined && rec.head !== undefined) {
+    r.len = rec.len;
+    r.hex = rec.head.toString("hex");
+  }
+  return r;
 }
 
 /* The counters shared with the worker (BigInt64): what it delivered, what it dropped, what the
@@ -264,8 +321,9 @@ interface WorkerData {
   /** The ring (trace-ring.ts) and the counters. */
   readonly ring: SharedArrayBuffer;
   readonly counters: SharedArrayBuffer;
-  /** `{"pid":N,"proc":"name","sock":` — the start of every record. */
-  readonly head: string;
+  /** The process id and name. */
+  readonly pid: number;
+  readonly proc: string;
   /** The program thread's `performance.timeOrigin` (records hold its `performance.now()`). */
   readonly origin: number;
   readonly batchMs: number;
@@ -274,36 +332,7 @@ interface WorkerData {
   readonly retryMinMs: number;
   readonly retryMaxMs: number;
   readonly maxEvents: number;
-  readonly maxChars: number;
-}
-
-/**
- * One record's JSON ({@link TraceRecord}): `head` is `{"pid":N,"proc":"name","sock":`, `origin`
- * the writing thread's `performance.timeOrigin`.
- */
-function recordJson(rec: RingRecord, head: string, origin: number): string {
-  let j = `${head}${rec.sock},"fd":${jnum(rec.fd)},"call":${jstr(rec.call)},"args":[`;
-  const args = rec.args;
-  for (let i = 0; i < args.length; i++) j += i === 0 ? jval(args[i]) : `,${jval(args[i])}`;
-  j += "]";
-  let addr = jaddr(args[0]);
-  if (rec.error) {
-    const e = rec.error;
-    j += `,"error":{"name":${jstr(e.name)},"code":${jstr(e.code)},"errno":${jnum(e.errno)},"message":${jstr(e.message)}}`;
-  } else {
-    const r = rec.result;
-    j += `,"result":${jval(r)}`;
-    // accept(): (newfd, address); recvfrom(): (bytes, address)
-    if (Array.isArray(r) && r.length === 2 && typeof r[0] === "number") {
-      const peer = jaddr(r[1] as TraceValue);
-      if (peer) addr = peer;
-    }
-    if (rec.newSock !== undefined) j += `,"newSock":${rec.newSock}`;
-  }
-  j += addr;
-  if (rec.len !== undefined && rec.head !== undefined)
-    j += `,"len":${rec.len},"hex":"${rec.head.toString("hex")}"`;
-  return `${j},"t":${jms(origin + rec.start)},"dur":${jms(rec.duration)}}`;
+  readonly maxBytes: number;
 }
 
 /**
@@ -364,7 +393,7 @@ class Recorder {
 function postEvents(
   http: typeof import("node:http"),
   url: string | URL,
-  body: string | Buffer,
+  body: Buffer,
   timeoutMs: number,
   agent: import("node:http").Agent | undefined,
   done: (ok: boolean) => void,
@@ -376,7 +405,7 @@ function postEvents(
         method: "POST",
         path: "/events",
         ...(agent === undefined ? {} : { agent }),
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        headers: { "content-type": TRACE_BATCH_TYPE, "content-length": body.length },
         timeout: timeoutMs,
       },
       (res) => {
@@ -422,16 +451,22 @@ export async function runExporterWorker(d: WorkerData): Promise<void> {
   let busy = false;
   let retryMs = d.retryMinMs;
   let retry: NodeJS.Timeout | undefined;
-  /** A record read for a batch it did not fit: the next batch's first. */
-  let carry: string | undefined;
-  const dropped = (): string => String(Atomics.load(big, W_DROPPED) + Atomics.load(big, M_DROPPED));
+  /** Where a batch's records are copied out of the ring. */
+  const scratch = Buffer.allocUnsafe(d.maxBytes);
+  const head = (): Buffer =>
+    batchHead({
+      pid: d.pid,
+      proc: d.proc,
+      origin: d.origin,
+      dropped: Number(Atomics.load(big, W_DROPPED) + Atomics.load(big, M_DROPPED)),
+    });
   const settle = (n: number, ok: boolean): void => {
     if (n === 0) return;
     Atomics.add(big, ok ? SENT : W_DROPPED, BigInt(n));
     Atomics.add(ctl, DONE, n);
     Atomics.notify(ctl, DONE);
   };
-  const post = (body: string, done: (ok: boolean) => void): void => {
+  const post = (body: Buffer, done: (ok: boolean) => void): void => {
     busy = true;
     let over = false;
     postEvents(http, d.url, body, d.timeoutMs, agent, (ok) => {
@@ -443,14 +478,13 @@ export async function runExporterWorker(d: WorkerData): Promise<void> {
   };
   /** The viewer is down: what waits is dropped, counted. */
   const discard = (): void => {
-    let n = carry === undefined ? 0 : 1;
-    carry = undefined;
+    let n = 0;
     while (ring.skip()) n++;
     settle(n, false);
   };
   /** An empty batch (it carries the drop count): is the viewer there? */
   const probe = (): void => {
-    post(`{"events":[],"dropped":${dropped()}}`, (ok) => {
+    post(head(), (ok) => {
       if (!ok) return down();
       retryMs = d.retryMinMs;
       Atomics.store(ctl, DOWN, 0);
@@ -473,27 +507,9 @@ export async function runExporterWorker(d: WorkerData): Promise<void> {
     if (Atomics.load(ctl, DOWN) !== 0) return discard();
     const waiting = (Atomics.load(ctl, WRITTEN) - Atomics.load(ctl, DONE)) | 0;
     if (waiting <= 0 || (!now && waiting < d.batchEvents && Atomics.load(ctl, FLUSH) === 0)) return;
-    const parts: string[] = [];
-    let chars = 0;
-    if (carry !== undefined) {
-      parts.push(carry);
-      chars = carry.length + 1;
-      carry = undefined;
-    }
-    while (parts.length < d.maxEvents) {
-      const rec = ring.next();
-      if (rec === undefined) break;
-      const j = recordJson(rec, d.head, d.origin);
-      if (parts.length > 0 && chars + j.length > d.maxChars) {
-        carry = j;
-        break;
-      }
-      parts.push(j);
-      chars += j.length + 1;
-    }
-    const n = parts.length;
+    const { n, end } = ring.take(scratch, 0, d.maxEvents);
     if (n === 0) return;
-    post(`{"events":[${parts.join(",")}],"dropped":${dropped()}}`, (ok) => {
+    post(Buffer.concat([head(), scratch.subarray(0, end)]), (ok) => {
       settle(n, ok);
       if (!ok) down();
       else retryMs = d.retryMinMs;
@@ -562,7 +578,8 @@ class Exporter {
       url: this.#url.href,
       ring: this.#ringSab,
       counters: this.#counters,
-      head: `{"pid":${process.pid},"proc":${jstr(processName())},"sock":`,
+      pid: process.pid,
+      proc: processName(),
       origin: performance.timeOrigin,
       batchMs: BATCH_MS,
       batchEvents: BATCH_EVENTS,
@@ -570,7 +587,7 @@ class Exporter {
       retryMinMs: RETRY_MIN_MS,
       retryMaxMs: RETRY_MAX_MS,
       maxEvents: POST_EVENTS_MAX,
-      maxChars: POST_CHARS,
+      maxBytes: POST_BYTES_MAX - 8 - BATCH_HEAD_MAX,
     };
     const module = JSON.stringify(import.meta.url);
     const w = new Worker(
@@ -693,19 +710,37 @@ export async function postEarly(d: {
     const url = new URL(d.target);
     if (url.protocol !== "http:") return;
     const rec = new Recorder(new TraceRing(new SharedArrayBuffer(RING_CONTROL_BYTES + RING_MIN)));
-    const head = `{"pid":${process.pid},"proc":${jstr(processName())},"sock":`;
-    const origin = d.origin ?? performance.timeOrigin;
-    const events: string[] = [];
+    const h = batchHead({
+      pid: process.pid,
+      proc: processName(),
+      origin: d.origin ?? performance.timeOrigin,
+      dropped: 0,
+    });
+    const scratch = Buffer.allocUnsafe(POST_BYTES_MAX - 8 - BATCH_HEAD_MAX);
+    const bodies: Buffer[] = [];
+    let n = 0;
+    let end = 0;
+    const cutBatch = (): void => {
+      if (n > 0) bodies.push(Buffer.concat([h, scratch.subarray(0, end)]));
+      n = 0;
+      end = 0;
+    };
     for (const r of d.early) {
       const ev = { ...r.ev, args: r.ev.args.map((a) => revive(a)) };
-      // one record at a time through the ring: the same records as the exporter's
+      // one record at a time through a ring: the same records as the exporter's
       if (!rec.put(ev, revive(r.head), r.len)) continue;
-      const back = rec.ring.next();
-      if (back !== undefined) events.push(recordJson(back, head, origin));
+      let got = rec.ring.take(scratch, end, 1);
+      if (got.n === 0) {
+        cutBatch();
+        got = rec.ring.take(scratch, end, 1);
+      }
+      n += got.n;
+      end = got.end;
+      if (n >= POST_EVENTS_MAX) cutBatch();
     }
+    cutBatch();
     const http = await import("node:http");
-    for (let i = 0; i < events.length; i += POST_EVENTS_MAX) {
-      const body = `{"events":[${events.slice(i, i + POST_EVENTS_MAX).join(",")}],"dropped":0}`;
+    for (const body of bodies) {
       const ok = await new Promise<boolean>((resolve) =>
         postEvents(http, url, body, FINAL_FLUSH_MS, undefined, resolve),
       );

@@ -361,85 +361,163 @@ export class TraceRing {
   next(): RingRecord | undefined {
     const at = this.#begin();
     if (at < 0) return undefined;
-    const dv = this.#dv;
-    const r = new Reader(this.#u8, this.#buf, dv, at + 4);
-    const sock = dv.getInt32(r.p, true);
-    const fd = dv.getInt32(r.p + 4, true);
-    const start = dv.getFloat64(r.p + 8, true);
-    const duration = dv.getFloat64(r.p + 16, true);
-    const flags = this.#u8[r.p + 24]!;
-    r.p += 25;
-    const call = r.str();
-    const n = this.#u8[r.p++]!;
-    const raw: TraceValue[] = [];
-    for (let i = 0; i < n; i++) raw.push(r.value());
-    const rec: { -readonly [K in keyof RingRecord]: RingRecord[K] } = {
-      sock,
-      fd,
-      call,
-      args: raw,
-      start,
-      duration,
-    };
-    let result: TraceValue | undefined;
-    if ((flags & F_ERROR) !== 0) {
-      const name = r.str();
-      const code = r.str();
-      const errno = dv.getFloat64(r.p, true);
-      r.p += 8;
-      rec.error = { name, code, errno, message: r.str() };
-    } else if ((flags & F_RESULT) !== 0) result = r.value();
-    if ((flags & F_NEWSOCK) !== 0) {
-      rec.newSock = dv.getInt32(r.p, true);
-      r.p += 4;
-    }
-    if ((flags & F_DATA) !== 0) {
-      const len = dv.getUint32(r.p, true);
-      const k = this.#u8[r.p + 4]!;
-      const head = Buffer.from(this.#u8.subarray(r.p + 5, r.p + 5 + k));
-      rec.len = len;
-      rec.head = head;
-      // the data among the arguments or in the result: the bytes its rendering shows
-      const shown = head.subarray(0, Math.min(k, ARG_BYTES));
-      const fill = (v: TraceValue): TraceValue =>
-        v === DATA ? shown : Array.isArray(v) ? (v as TraceValue[]).map(fill) : v;
-      rec.args = raw.map(fill);
-      if (result !== undefined) result = fill(result);
-    }
-    if (result !== undefined) rec.result = result;
+    const rec = readRecord(this.#buf, this.#dv, at, at + this.#dv.getUint32(at, true));
     this.#past(at);
     return rec;
   }
+
+  /**
+   * Reader: copies whole records, as they are (each with its size word), into `out` from
+   * `offset`, at most `max` of them and as many as fit; returns how many and where they end.
+   * The exporter's worker sends them so ({@link decodeRecords} reads them back).
+   */
+  take(out: Uint8Array, offset: number, max: number): { n: number; end: number } {
+    let n = 0;
+    let end = offset;
+    while (n < max) {
+      const at = this.#begin();
+      if (at < 0) break;
+      const size = this.#dv.getUint32(at, true);
+      if (end + size > out.length) break;
+      out.set(this.#u8.subarray(at, at + size), end);
+      end += size;
+      n++;
+      this.#past(at);
+    }
+    return { n, end };
+  }
+}
+
+/**
+ * Reads back records copied out of a ring ({@link TraceRing.take}): at most `max` of them, each
+ * checked (sizes, tags, counts, nesting, every read inside its record), for bytes that came
+ * over the network. Throws a `RangeError` naming the first thing wrong.
+ *
+ * @example
+ * ```ts
+ * const { n, end } = ring.take(out, 0, 1024);
+ * const records = decodeRecords(out.subarray(0, end), 1024); // n records
+ * ```
+ */
+export function decodeRecords(bytes: Uint8Array, max: number): RingRecord[] {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: RingRecord[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    if (out.length >= max) throw new RangeError(`more than ${max} records`);
+    if (at + 4 > buf.length) throw new RangeError(`record ${out.length}: cut short`);
+    const size = dv.getUint32(at, true);
+    if (size < 32 || size > RECORD_MAX || size % 8 !== 0 || at + size > buf.length)
+      throw new RangeError(`record ${out.length}: a size of ${size} bytes is not a record's`);
+    out.push(readRecord(buf, dv, at, at + size));
+    at += size;
+  }
+  return out;
+}
+
+/** The record at `at` (its size word), reading nothing at or past `end`. */
+function readRecord(buf: Buffer, dv: DataView, at: number, end: number): RingRecord {
+  const r = new Reader(buf, dv, at + 4, end);
+  r.need(25);
+  const sock = dv.getInt32(r.p, true);
+  const fd = dv.getInt32(r.p + 4, true);
+  const start = dv.getFloat64(r.p + 8, true);
+  const duration = dv.getFloat64(r.p + 16, true);
+  const flags = buf[r.p + 24]!;
+  r.p += 25;
+  const call = r.str();
+  const n = r.byte();
+  if (n > LIST_MAX) throw new RangeError(`${n} arguments: at most ${LIST_MAX}`);
+  const raw: TraceValue[] = [];
+  for (let i = 0; i < n; i++) raw.push(r.value(0));
+  const rec: { -readonly [K in keyof RingRecord]: RingRecord[K] } = {
+    sock,
+    fd,
+    call,
+    args: raw,
+    start,
+    duration,
+  };
+  let result: TraceValue | undefined;
+  if ((flags & F_ERROR) !== 0) {
+    const name = r.str();
+    const code = r.str();
+    r.need(8);
+    const errno = dv.getFloat64(r.p, true);
+    r.p += 8;
+    rec.error = { name, code, errno, message: r.str() };
+  } else if ((flags & F_RESULT) !== 0) result = r.value(0);
+  if ((flags & F_NEWSOCK) !== 0) {
+    r.need(4);
+    rec.newSock = dv.getInt32(r.p, true);
+    r.p += 4;
+  }
+  if ((flags & F_DATA) !== 0) {
+    r.need(5);
+    const len = dv.getUint32(r.p, true);
+    const k = buf[r.p + 4]!;
+    r.p += 5;
+    if (k > RING_PREVIEW || k > len) throw new RangeError(`a preview of ${k} bytes of ${len}`);
+    r.need(k);
+    const head = Buffer.from(buf.subarray(r.p, r.p + k));
+    r.p += k;
+    rec.len = len;
+    rec.head = head;
+    // the data among the arguments or in the result: the bytes its rendering shows
+    const shown = head.subarray(0, Math.min(k, ARG_BYTES));
+    const fill = (v: TraceValue): TraceValue =>
+      v === DATA ? shown : Array.isArray(v) ? (v as TraceValue[]).map(fill) : v;
+    rec.args = raw.map(fill);
+    if (result !== undefined) result = fill(result);
+  } else if (r.sawData) throw new RangeError("a reference to data the record does not hold");
+  if (result !== undefined) rec.result = result;
+  return rec;
 }
 
 /** Stands for the call's data in a read-back value until the data is read (it comes last). */
 const DATA: Sym = { sym: "<data>" };
 
-/** A cursor over one record. */
+/** A cursor over one record: every read is checked against the record's end. */
 class Reader {
   p: number;
-  readonly #u8: Uint8Array;
+  /** A data reference was read (the record must then hold the data). */
+  sawData = false;
   readonly #buf: Buffer;
   readonly #dv: DataView;
+  readonly #end: number;
 
-  constructor(u8: Uint8Array, buf: Buffer, dv: DataView, p: number) {
-    this.#u8 = u8;
+  constructor(buf: Buffer, dv: DataView, p: number, end: number) {
     this.#buf = buf;
     this.#dv = dv;
     this.p = p;
+    this.#end = end;
+  }
+
+  need(k: number): void {
+    if (this.p + k > this.#end) throw new RangeError("a record cut short");
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.#buf[this.p++]!;
   }
 
   str(): string {
+    this.need(2);
     const n = this.#dv.getUint16(this.p, true);
+    if (n > FIELD_CHARS) throw new RangeError(`a string of ${n} units: at most ${FIELD_CHARS}`);
+    this.need(2 + 2 * n);
     const s = n === 0 ? "" : this.#buf.toString("utf16le", this.p + 2, this.p + 2 + 2 * n);
     this.p += 2 + 2 * n;
     return s;
   }
 
-  value(): TraceValue {
-    const tag = this.#u8[this.p++];
+  value(depth: number): TraceValue {
+    const tag = this.byte();
     switch (tag) {
       case T_NUM: {
+        this.need(8);
         const v = this.#dv.getFloat64(this.p, true);
         this.p += 8;
         return v;
@@ -449,25 +527,32 @@ class Reader {
       case T_SYM:
         return { sym: this.str() };
       case T_BYTES: {
-        const k = this.#u8[this.p]!;
-        const b = Buffer.from(this.#u8.subarray(this.p + 1, this.p + 1 + k));
-        this.p += 1 + k;
+        const k = this.byte();
+        if (k > ARG_BYTES) throw new RangeError(`bytes of ${k}: at most ${ARG_BYTES}`);
+        this.need(k);
+        const b = Buffer.from(this.#buf.subarray(this.p, this.p + k));
+        this.p += k;
         return b;
       }
       case T_DATA:
+        this.sawData = true;
         return DATA;
+      case T_NONE:
+        return null;
       case T_TRUE:
         return true;
       case T_FALSE:
         return false;
       case T_LIST: {
-        const n = this.#u8[this.p++]!;
+        if (depth >= DEPTH_MAX) throw new RangeError(`lists nested deeper than ${DEPTH_MAX}`);
+        const n = this.byte();
+        if (n > LIST_MAX) throw new RangeError(`a list of ${n}: at most ${LIST_MAX}`);
         const out: TraceValue[] = [];
-        for (let i = 0; i < n; i++) out.push(this.value());
+        for (let i = 0; i < n; i++) out.push(this.value(depth + 1));
         return out;
       }
       default:
-        return null;
+        throw new RangeError(`an unknown value tag ${tag}`);
     }
   }
 }

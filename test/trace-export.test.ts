@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { type Batch, parseBinaryBatch } from "../src/services/traceview/batch.js";
 import { serveTraceView } from "../src/services/traceview/index.js";
 import {
   BATCH_EVENTS,
@@ -18,12 +19,19 @@ import {
   POST_EVENTS_MAX,
   QUEUE_MAX,
   RETRY_MIN_MS,
+  TRACE_BATCH_TYPE,
   processName,
 } from "../src/trace-export.js";
 import { closedPort } from "./support/kit.js";
 import { start } from "./support/spawn.js";
 
 const ROOT = fileURLToPath(new URL("../src/", import.meta.url));
+
+/** A POSTed batch as the collector reads it (the exporter sends binary batches). */
+function batchOf(req: http.IncomingMessage, chunks: Buffer[]): Batch {
+  assert.equal(req.headers["content-type"], TRACE_BATCH_TYPE);
+  return parseBinaryBatch(Buffer.concat(chunks));
+}
 /** socket() + close() per round: two events each. */
 const ROUNDS = 3000;
 
@@ -123,11 +131,10 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
   test("a viewer that fails every request: batches stop, only empty probes go out, ever more rarely", async () => {
     const bodies: { events: unknown[]; dropped: number }[] = [];
     const failing = http.createServer((req, res) => {
-      let body = "";
-      req.setEncoding("utf8");
-      req.on("data", (d: string) => (body += d));
+      const chunks: Buffer[] = [];
+      req.on("data", (d: Buffer) => chunks.push(d));
       req.on("end", () => {
-        bodies.push(JSON.parse(body) as { events: unknown[]; dropped: number });
+        bodies.push(batchOf(req, chunks));
         res.writeHead(503).end();
       });
     });
@@ -163,15 +170,14 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
     let up = false;
     let timer: NodeJS.Timeout | undefined;
     const flaky = http.createServer((req, res) => {
-      let body = "";
-      req.setEncoding("utf8");
-      req.on("data", (d: string) => (body += d));
+      const chunks: Buffer[] = [];
+      req.on("data", (d: Buffer) => chunks.push(d));
       req.on("end", () => {
         // down for 300 ms from the first request (not from the test's start: a loaded machine
         // may start the traced program later than that)
         timer ??= setTimeout(() => (up = true), 300);
         if (!up) return void res.writeHead(503).end();
-        bodies.push(JSON.parse(body) as { events: unknown[]; dropped: number });
+        bodies.push(batchOf(req, chunks));
         res.writeHead(204).end();
       });
     });

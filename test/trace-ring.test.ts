@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import type { CallEvent, Sym, TraceValue } from "../src/trace.js";
+import { BatchError, parseBinaryBatch } from "../src/services/traceview/batch.js";
+import { type CallEvent, renderValue, type Sym, type TraceValue } from "../src/trace.js";
+import { batchHead } from "../src/trace-export.js";
 import {
   RECORD_MAX,
   RING_CONTROL_BYTES,
@@ -210,4 +212,151 @@ test("across the wrap: records come out in order, whole, none lost; an empty rin
 
 test("a buffer smaller than the ring needs is refused with a clear error", () => {
   assert.throws(() => newRing(RING_MIN - 8), /TraceRing: the buffer needs \d+ bytes or more/);
+});
+
+/** Calls as the collector takes them (a call name, integer fds and errnos, finite times). */
+const plainValue = fc.letrec<{ v: TraceValue }>((tie) => ({
+  v: fc.oneof(
+    { depthSize: "small", maxDepth: 3 },
+    fc.integer(),
+    anyString,
+    fc.constant(null),
+    fc.boolean(),
+    bytes(100),
+    fc.constantFrom("AF_INET", "SOCK_STREAM", "MSG_PEEK").map((s): Sym => ({ sym: s })),
+    fc.array(tie("v"), { maxLength: 20 }),
+  ),
+})).v;
+const plainEvent = fc.record({
+  fd: fc.integer({ min: -1, max: 1 << 20 }),
+  call: fc.constantFrom("socket", "bind", "connect", "accept", "send", "recv", "recvfrom", "close"),
+  args: fc.array(plainValue, { maxLength: 16 }),
+  result: fc.option(plainValue, { nil: undefined }),
+  error: fc.option(fc.record({ name: anyString, code: anyString, errno: fc.integer(), message: anyString }), {
+    nil: undefined,
+  }),
+  data: fc.option(bytes(200), { nil: undefined }),
+  start: fc.double({ min: 0, max: 1e9, noNaN: true }),
+  duration: fc.double({ min: 0, max: 1e6, noNaN: true }),
+});
+
+/** `events` as the exporter's worker POSTs them: a header, then the records out of a ring. */
+function binaryBatch(events: readonly CallEvent[], dropped = 0): { body: Buffer; n: number } {
+  const ring = newRing(RING_MIN);
+  const out = Buffer.alloc(1 << 20);
+  let n = 0;
+  let end = 0;
+  events.forEach((ev, i) => {
+    const data = ev.data;
+    if (!ring.put(ev, i + 1, ev.fd, undefined, data, data?.length ?? 0)) return;
+    const got = ring.take(out, end, 1);
+    n += got.n;
+    end = got.end;
+  });
+  const head = batchHead({ pid: 4242, proc: "lab.js", origin: 1.7e12, dropped });
+  return { body: Buffer.concat([head, out.subarray(0, end)]), n };
+}
+
+test("a binary batch reads back as the calls rendered: what the exporter sends is what the viewer shows", () => {
+  fc.assert(
+    fc.property(fc.array(plainEvent, { maxLength: 12 }), fc.nat(1000), (es, dropped) => {
+      const events: CallEvent[] = es.map((e) => ({
+        fd: e.fd,
+        call: e.call,
+        args: e.args,
+        ...(e.error !== undefined ? { error: e.error } : e.result !== undefined ? { result: e.result } : {}),
+        ...(e.data !== undefined ? { data: e.data } : {}),
+        start: e.start,
+        duration: e.duration,
+      }));
+      const { body, n } = binaryBatch(events, dropped);
+      let batch;
+      try {
+        batch = parseBinaryBatch(body);
+      } catch (err) {
+        // the one thing the collector refuses in a well-formed batch: a port that is no port
+        assert.ok(err instanceof BatchError && /port/.test(err.message), String(err));
+        return;
+      }
+      assert.equal(batch.dropped, dropped);
+      assert.equal(batch.events.length, n);
+      const kept1 = events.filter((_, i) => i < n); // small calls: every one fits
+      assert.equal(n, events.length, "every call of this size fits");
+      batch.events.forEach((r, i) => {
+        const ev = kept1[i]!;
+        assert.equal(r.pid, 4242);
+        assert.equal(r.proc, "lab.js");
+        assert.equal(r.sock, i + 1);
+        assert.equal(r.fd, ev.fd);
+        assert.equal(r.call, ev.call);
+        assert.deepEqual(
+          r.args,
+          ev.args.slice(0, 16).map((a) => renderValue(kept(a)).slice(0, 512)),
+        );
+        if (ev.error)
+          assert.deepEqual(
+            r.error,
+            ev.error && {
+              ...ev.error,
+              name: ev.error.name.slice(0, 512),
+              code: ev.error.code.slice(0, 512),
+              message: ev.error.message.slice(0, 512),
+            },
+          );
+        else assert.equal(r.result, renderValue(kept(ev.result)).slice(0, 512));
+        if (ev.data) {
+          assert.equal(r.len, ev.data.length);
+          assert.equal(r.hex, ev.data.subarray(0, 64).toString("hex"));
+        } else assert.equal(r.len, undefined);
+        assert.equal(r.t, Math.round((1.7e12 + ev.start) * 1000) / 1000);
+      });
+    }),
+    { seed: SEED, numRuns: 300 },
+  );
+});
+
+test("hostile binary batches: the collector's parser answers BatchError (400/413), never anything else", () => {
+  const valid = binaryBatch([
+    { fd: 3, call: "connect", args: [["127.0.0.1", 7013]], result: 0, start: 1, duration: 0.1 },
+    { fd: 3, call: "recv", args: [1024], result: 5, data: Buffer.from("hello"), start: 2, duration: 0 },
+    { fd: 3, call: "accept", args: [], result: [4, ["::1", 5, 0, 0]], start: 3, duration: 0 },
+  ]).body;
+  const only = (f: () => unknown): void => {
+    try {
+      f();
+    } catch (err) {
+      assert.ok(err instanceof BatchError, `a BatchError, not ${String(err)}`);
+      assert.ok(err.status === 400 || err.status === 413);
+    }
+  };
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        // anything at all
+        fc.uint8Array({ maxLength: 600 }).map((u) => Buffer.from(u)),
+        // a valid batch with bytes changed
+        fc
+          .array(fc.tuple(fc.nat(valid.length - 1), fc.nat(255)), { minLength: 1, maxLength: 8 })
+          .map((edits) => {
+            const b = Buffer.from(valid);
+            for (const [at, v] of edits) b[at] = v;
+            return b;
+          }),
+        // a valid batch cut short, or with bytes after it
+        fc.nat(valid.length).map((k) => valid.subarray(0, k)),
+        fc.uint8Array({ minLength: 1, maxLength: 64 }).map((u) => Buffer.concat([valid, u])),
+      ),
+      (body) => only(() => parseBinaryBatch(body)),
+    ),
+    { seed: SEED, numRuns: 3000 },
+  );
+  assert.equal(parseBinaryBatch(valid).events.length, 3, "the unchanged batch is taken");
+  assert.throws(
+    () => parseBinaryBatch(valid, valid.length - 1),
+    (e: unknown) => e instanceof BatchError && e.status === 413,
+  );
+  assert.throws(
+    () => parseBinaryBatch(valid, undefined, 2),
+    (e: unknown) => e instanceof BatchError && e.status === 413,
+  );
 });

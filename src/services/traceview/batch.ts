@@ -1,11 +1,13 @@
 /**
- * The collector's input: a batch of trace events as the exporter POSTs it
- * (`{"events": [TraceRecord…], "dropped": N}`), checked field by field. Anything else is refused
- * with a {@link BatchError} whose status the collector answers (400, 413).
+ * The collector's input: a batch of trace events, checked field by field — binary as the
+ * exporter POSTs it ({@link TRACE_BATCH_TYPE}: a header, then the records as its ring holds them)
+ * or JSON (`{"events": [TraceRecord…], "dropped": N}`, also a saved trace). Anything else is
+ * refused with a {@link BatchError} whose status the collector answers (400, 413).
  *
  * @module
  */
-import type { TraceRecord } from "../../trace-export.js";
+import { BATCH_HEAD_MAX, recordOf, TRACE_BATCH_TYPE, type TraceRecord } from "../../trace-export.js";
+import { decodeRecords } from "../../trace-ring.js";
 
 /** A batch body larger than this is refused (413). */
 export const MAX_BATCH_BYTES = 1024 * 1024;
@@ -122,4 +124,58 @@ export function parseBatch(
   if (typeof dropped !== "number" || !Number.isInteger(dropped) || dropped < 0)
     throw new BatchError(400, "dropped must be a count");
   return { events: list.map((e, i) => record(e, i)), dropped };
+}
+
+/**
+ * Checks a binary batch (`content-type: application/vnd.sockit.trace-batch`, what the exporter
+ * sends): its header, then every record (sizes, tags, counts, each read inside its record), and
+ * each event as {@link parseBatch} checks a JSON one. Throws {@link BatchError} (413: too large
+ * or too many events, 400: anything malformed).
+ *
+ * @example
+ * ```ts
+ * parseBinaryBatch(Buffer.concat([batchHead({ pid: 1, proc: "x", origin: 0, dropped: 0 })]))
+ * // { events: [], dropped: 0 }
+ * ```
+ */
+export function parseBinaryBatch(
+  body: Buffer,
+  maxBytes = MAX_BATCH_BYTES,
+  maxEvents = MAX_BATCH_EVENTS,
+): Batch {
+  if (body.length > maxBytes) throw new BatchError(413, `batch of ${body.length} bytes: at most ${maxBytes}`);
+  if (body.length < 8 || body.toString("latin1", 0, 4) !== "SKTB")
+    throw new BatchError(400, `a binary batch starts with SKTB (${TRACE_BATCH_TYPE})`);
+  const headLength = body.readUInt32LE(4);
+  if (headLength > BATCH_HEAD_MAX || 8 + headLength > body.length)
+    throw new BatchError(
+      400,
+      `a batch header of ${headLength} bytes: at most ${BATCH_HEAD_MAX}, within the body`,
+    );
+  let h: unknown;
+  try {
+    h = JSON.parse(body.toString("utf8", 8, 8 + headLength));
+  } catch {
+    throw new BatchError(400, "the batch header is not JSON");
+  }
+  if (!isObj(h)) throw new BatchError(400, "the batch header is not an object");
+  const { pid, proc, origin, dropped } = h;
+  if (typeof pid !== "number" || !Number.isInteger(pid) || pid < 0)
+    throw new BatchError(400, "the batch header's pid must be a process id");
+  if (typeof proc !== "string") throw new BatchError(400, "the batch header's proc must be a string");
+  if (typeof origin !== "number" || !Number.isFinite(origin))
+    throw new BatchError(400, "the batch header's origin must be a finite number");
+  if (typeof dropped !== "number" || !Number.isInteger(dropped) || dropped < 0)
+    throw new BatchError(400, "dropped must be a count");
+  let records;
+  try {
+    records = decodeRecords(body.subarray(8 + headLength), maxEvents);
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new BatchError(/^more than/.test(why) ? 413 : 400, `bad records: ${why}`);
+  }
+  return {
+    events: records.map((r, i) => record(recordOf(r, pid, proc.slice(0, MAX_FIELD_CHARS), origin), i)),
+    dropped,
+  };
 }

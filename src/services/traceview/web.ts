@@ -10,7 +10,8 @@ import { makeOSError } from "../../errors/index.js";
 import type { TraceRecord } from "../../trace-export.js";
 import { EventStreams } from "../http/events.js";
 import { serveHttp } from "../http/server.js";
-import { BatchError, MAX_BATCH_BYTES, parseBatch } from "./batch.js";
+import { TRACE_BATCH_TYPE } from "../../trace-export.js";
+import { BatchError, MAX_BATCH_BYTES, parseBatch, parseBinaryBatch } from "./batch.js";
 import { TRACE_VIEW_APP, TRACE_VIEW_PAGE } from "./page.js";
 
 /** Events the viewer keeps, at most (older ones go first). */
@@ -92,7 +93,9 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
   const collect = (req: IncomingMessage, res: ServerResponse): void => {
     if (opts.replay) return refuse(res, 409, "this viewer replays a saved trace; start one without FILE");
     const type = req.headers["content-type"] ?? "";
-    if (!/^application\/json\b/.test(type)) return refuse(res, 415, "a batch is application/json");
+    const binary = type.split(";")[0]!.trim().toLowerCase() === TRACE_BATCH_TYPE;
+    if (!binary && !/^application\/json\b/.test(type))
+      return refuse(res, 415, `a batch is application/json or ${TRACE_BATCH_TYPE}`);
     const declared = Number(req.headers["content-length"] ?? "0");
     if (declared > MAX_BATCH_BYTES) {
       refuse(res, 413, `a batch is at most ${MAX_BATCH_BYTES} bytes`);
@@ -118,7 +121,8 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
       if (over) return;
       let batch;
       try {
-        batch = parseBatch(Buffer.concat(chunks));
+        const body = Buffer.concat(chunks);
+        batch = binary ? parseBinaryBatch(body) : parseBatch(body);
       } catch (err) {
         if (err instanceof BatchError) return refuse(res, err.status, err.message);
         return refuse(res, 400, "bad batch");
