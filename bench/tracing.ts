@@ -15,6 +15,10 @@
  * same rounds, and `extra.cpuUsPerRoundTrip` the median CPU time of this process (all its threads,
  * `process.cpuUsage`) per round trip, which depends less on others' load than throughput does.
  *
+ * Each exporter setup starts its exporter 150 ms before its measured rounds (the worker
+ * thread starts once per process; the figure is the steady cost per call) and waits for its
+ * delivery after them.
+ *
  * Run: `npm run build && node build/bench/run.js tracing` (BENCH_RUNS, BENCH_TRACING_N override).
  *
  * @module
@@ -98,6 +102,14 @@ async function delivered(): Promise<void> {
   while (exporterStats().queued > 0 && nowMs() < end) await new Promise((r) => setTimeout(r, 10));
 }
 
+/**
+ * Lets a freshly installed exporter start its worker (a thread, ~30 ms of one core, once per
+ * process) before the measured rounds: the figure is the steady cost per call.
+ */
+async function started(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 150));
+}
+
 /** A loopback port nobody listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
   const s = net.createServer();
@@ -133,6 +145,7 @@ main(FIGURE, async () => {
     sockit: async () => {
       installExporter(`http://${viewer}`);
       try {
+        await started();
         return await pingpong(cpu.sockit!, mainCpu.sockit!);
       } finally {
         await delivered();
@@ -142,6 +155,7 @@ main(FIGURE, async () => {
     sink: async () => {
       installExporter(`http://${sinkAddr}`);
       try {
+        await started();
         return await pingpong(cpu.sink!, mainCpu.sink!);
       } finally {
         await delivered();
@@ -151,6 +165,7 @@ main(FIGURE, async () => {
     unreachable: async () => {
       installExporter(refused);
       try {
+        await started();
         return await pingpong(cpu.unreachable!, mainCpu.unreachable!);
       } finally {
         await delivered();

@@ -91,7 +91,7 @@ export interface TraceRecord {
 }
 
 /** A batch goes out when this many events wait (or every {@link BATCH_MS}). */
-export const BATCH_EVENTS = 256;
+export const BATCH_EVENTS = 1024;
 /** Events in one POST when the queue is backed up, at most. */
 export const POST_EVENTS_MAX = 1024;
 /** How often a batch goes out, ms. */
@@ -193,11 +193,12 @@ export function batchHead(h: BatchHead): Buffer {
   return b;
 }
 /**
- * The ring's bytes: {@link QUEUE_MAX} records of a few hundred bytes each fit (a record takes
- * ~100 bytes for socket(), ~200 for a recv with its 64-byte preview); when the bytes run out
- * first, the record is dropped and counted like any other.
+ * The ring's bytes: about {@link QUEUE_MAX} records of the common sizes fit (a record takes ~100
+ * bytes for socket() or a send/recv of 32 bytes, ~140 with a full 64-byte preview); when the
+ * bytes run out first, the record is dropped and counted like any other. Small enough to stay
+ * near the caches the two threads share, and the process's memory stays bounded by it.
  */
-const RING_BYTES = 8 << 20;
+const RING_BYTES = 2 << 20;
 
 /**
  * The first retry after the viewer failed, ms; doubled after each failed retry.
@@ -646,7 +647,9 @@ class Exporter {
   /** One more record in the ring: published for the worker, which is kicked for a full batch. */
   #wrote(): void {
     this.#written = (this.#written + 1) | 0;
-    Atomics.store(this.#ctl, WRITTEN, this.#written);
+    // a plain store: the worker reads it as a hint (how full a batch would be); the kick and
+    // the end's flag, both atomic, publish it exactly when it matters
+    this.#ctl[WRITTEN] = this.#written;
     if (++this.#unkicked >= BATCH_EVENTS) this.#kick();
   }
 
