@@ -5,9 +5,11 @@
  *
  * On the program's thread each call is written, as it happens, as a compact binary record into a
  * shared ring ({@link TraceRing}: a few typed-array stores and a copy of at most 64 bytes, no
- * string and no allocation per call). A worker thread reads the ring, makes each record's JSON
- * and POSTs batches to `/events` (every 50 ms, or at once when 256 records wait; up to 1024
- * events a POST, one POST at a time), so the JSON and the HTTP work are off the program's thread.
+ * string and no allocation per call). A worker thread copies the records out of the ring as
+ * they are and POSTs them as a binary batch ({@link TRACE_BATCH_TYPE}) to `/events` (every
+ * 50 ms, or at once when 1024 records wait; up to 1024 events a POST, one POST at a time); the
+ * viewer turns them into {@link TraceRecord}s ({@link recordOf}). No JSON and no HTTP on the
+ * program's thread.
  * The queue is bounded: when it is full, or the viewer is gone or stalls, events are dropped and
  * counted ({@link exporterStats}); after a failed POST the worker only counts what arrives until
  * an empty probe batch gets through (after 250 ms, doubling up to 5 s). The traced program is
