@@ -136,10 +136,8 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
       if (events.length > MAX_KEPT_EVENTS) events.splice(0, events.length - MAX_KEPT_EVENTS);
       res.writeHead(204, HEADERS);
       res.end();
-      if (batch.events.length > 0) {
-        const m = message(batch.events);
-        live.send(m);
-      }
+      // the stream's JSON only when a page is open to read it
+      if (batch.events.length > 0 && live.size > 0) live.send(message(batch.events));
     });
   };
 
