@@ -128,27 +128,6 @@ export interface Raw {
   readonly len?: number;
 }
 
-/**
- * What the exporter did so far.
- * @example `exporterStats().dropped`
- */
-export interface ExporterStats {
-  sent: number;
-  dropped: number;
-  queued: number;
-}
-
-/**
- * A call held before the exporter loaded: the event, a copy of its first bytes and (when its
- * buffer is not kept) how many bytes it moved.
- * @example `const r: Raw = { ev, head: Buffer.from(data.subarray(0, 64)), len: data.length };`
- */
-export interface Raw {
-  readonly ev: CallEvent;
-  readonly head: Buffer | undefined;
-  readonly len?: number;
-}
-
 /** Strings longer than this are cut (the collector keeps no more). */
 const FIELD_CHARS = 512;
 /** Bytes in one POST, at most (the collector takes up to 1 MiB). */

@@ -103,12 +103,7 @@ export interface RingRecord {
   /** The result (absent when the call failed or had none). */
   readonly result?: TraceValue;
   /** The error, when the call failed. */
-  readonly error?: {
-    readonly name: string;
-    readonly code: string;
-    readonly errno: number;
-    readonly message: string;
-  };
+  readonly error?: CallEvent["error"];
   /** The socket accept() made, within this process. */
   readonly newSock?: number;
   /** Bytes the call moved. */
