@@ -1,5 +1,6 @@
 /**
- * The trace viewer's collector under hostile input: oversize bodies, bad JSON, wrong types and
+ * The trace viewer's collector under hostile input: oversize bodies, bad JSON, malformed binary
+ * batches, wrong types and
  * methods answer 4xx and the collector goes on taking good batches; the batch parser, fed any
  * JSON value or any string (fast-check, fixed seed; FC_SEED overrides), returns checked events or
  * throws a BatchError with a 4xx status — nothing else — and refuses a body past its maximum size.
@@ -8,6 +9,8 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { BatchError, MAX_BATCH_BYTES, parseBatch, serveTraceView } from "../src/services/traceview/index.js";
+import { batchHead, TRACE_BATCH_TYPE } from "../src/trace-export.js";
+import { RING_CONTROL_BYTES, RING_MIN, TraceRing } from "../src/trace-ring.js";
 
 const seed = Number(process.env.FC_SEED ?? 42);
 
@@ -63,6 +66,40 @@ describe("the collector answers hostile POSTs with 4xx and keeps working", { tim
     const page = await fetch(`http://${v.address}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /<title>sockit trace-view<\/title>/);
+  });
+
+  test("binary batches (the exporter's form): malformed ones answer 400, good ones are kept as records", async () => {
+    const before = v.web.events.length;
+    const ring = new TraceRing(new SharedArrayBuffer(RING_CONTROL_BYTES + RING_MIN));
+    const data = Buffer.from("hi");
+    assert.ok(
+      ring.put(
+        { fd: 3, call: "send", args: [data], result: 2, start: 0.5, duration: 0.1 },
+        1,
+        3,
+        undefined,
+        data,
+        2,
+      ),
+    );
+    const out = Buffer.alloc(4096);
+    const { n, end } = ring.take(out, 0, 16);
+    assert.equal(n, 1);
+    const head = batchHead({ pid: 7, proc: "app.js", origin: 1_700_000_000_000, dropped: 0 });
+    const good = Buffer.concat([head, out.subarray(0, end)]);
+    assert.equal(await post(Buffer.from("SKTB"), TRACE_BATCH_TYPE), 400, "cut short");
+    assert.equal(
+      await post(Buffer.concat([Buffer.from("XXXX"), good.subarray(4)]), TRACE_BATCH_TYPE),
+      400,
+      "bad magic",
+    );
+    assert.equal(await post(good.subarray(0, good.length - 8), TRACE_BATCH_TYPE), 400, "a record cut short");
+    const badTag = Buffer.from(good);
+    badTag[head.length + 4 + 25 + 2 + 8 + 1] = 99; // the argument's tag, after "send"
+    assert.equal(await post(badTag, TRACE_BATCH_TYPE), 400, "an unknown value tag");
+    assert.equal(v.web.events.length, before, "nothing refused was kept");
+    assert.equal(await post(good, TRACE_BATCH_TYPE), 204);
+    assert.deepEqual(v.web.events.slice(before), [GOOD]);
   });
 });
 
