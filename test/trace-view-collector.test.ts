@@ -2,7 +2,8 @@
  * The trace viewer's collector under hostile input: oversize bodies, bad JSON, malformed binary
  * batches, wrong types and methods answer 4xx and the collector goes on taking good batches;
  * the batch parser, fed any JSON value or any string (fast-check, fixed seed; FC_SEED
- * overrides), returns checked events or throws a BatchError with a 4xx status — nothing else — and refuses a body past its maximum size.
+ * overrides), returns checked events or throws a BatchError with a 4xx status — nothing else —
+ * and refuses a body past its maximum size.
  */
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
