@@ -58,7 +58,7 @@ function record(v: unknown, i: number): TraceRecord {
   if (!Array.isArray(v.args) || v.args.length > 16)
     throw new BatchError(400, `event ${i}: args must be an array of at most 16 strings`);
   const call = str(v.call, "call", i);
-  if (!/^[a-z_]{1,32}$/.test(call)) throw new BatchError(400, `event ${i}: call must be a call name`);
+  if (!CALL_NAME.test(call)) throw new BatchError(400, `event ${i}: call must be a call name`);
   const r: { -readonly [K in keyof TraceRecord]: TraceRecord[K] } = {
     pid: num(v.pid, "pid", i, true),
     proc: str(v.proc, "proc", i),
@@ -92,6 +92,24 @@ function record(v: unknown, i: number): TraceRecord {
       throw new BatchError(400, `event ${i}: hex must be ≤ 64 bytes of hex`);
     r.hex = hex;
   }
+  return r;
+}
+
+/** A call's name, as {@link record} takes it. */
+const CALL_NAME = /^[a-z_]{1,32}$/;
+
+/**
+ * A record made by `recordOf` from a decoded binary record: its types are fixed by the decoder
+ * (integers from int32/u32 fields, strings cut, hex of ≤ 64 bytes, finite times), so what is left
+ * to check is what {@link record} checks of values: the call's name, and the numbers that must be
+ * integers (a port, an errno) but came in as float64. No copy: one object per event.
+ */
+function checked(r: TraceRecord, i: number): TraceRecord {
+  if (!CALL_NAME.test(r.call)) throw new BatchError(400, `event ${i}: call must be a call name`);
+  if (r.addr !== undefined && !Number.isInteger(r.addr[1]))
+    throw new BatchError(400, `event ${i}: addr port must be a finite integer`);
+  if (r.error !== undefined && !Number.isInteger(r.error.errno))
+    throw new BatchError(400, `event ${i}: error.errno must be a finite integer`);
   return r;
 }
 
@@ -174,8 +192,9 @@ export function parseBinaryBatch(
     const why = err instanceof Error ? err.message : String(err);
     throw new BatchError(/^more than/.test(why) ? 413 : 400, `bad records: ${why}`);
   }
+  const name = proc.slice(0, MAX_FIELD_CHARS);
   return {
-    events: records.map((r, i) => record(recordOf(r, pid, proc.slice(0, MAX_FIELD_CHARS), origin), i)),
+    events: records.map((r, i) => checked(recordOf(r, pid, name, origin), i)),
     dropped,
   };
 }
