@@ -7,10 +7,9 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { makeOSError } from "../../errors/index.js";
-import type { TraceRecord } from "../../trace-export.js";
+import { TRACE_BATCH_TYPE, type TraceRecord } from "../../trace-export.js";
 import { EventStreams } from "../http/events.js";
 import { serveHttp } from "../http/server.js";
-import { TRACE_BATCH_TYPE } from "../../trace-export.js";
 import { BatchError, MAX_BATCH_BYTES, parseBatch, parseBinaryBatch } from "./batch.js";
 import { TRACE_VIEW_APP, TRACE_VIEW_PAGE } from "./page.js";
 
