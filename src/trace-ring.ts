@@ -1,7 +1,8 @@
 /**
  * The trace exporter's ring: socket calls written as compact binary records into a
- * `SharedArrayBuffer` on the traced program's thread, read back on the exporter's worker thread,
- * which makes their JSON. Writing a record costs a few typed-array stores and a copy of at most
+ * `SharedArrayBuffer` on the traced program's thread; the exporter's worker copies them out as
+ * they are ({@link TraceRing.take}) and the viewer reads them back ({@link decodeRecords}).
+ * Writing a record costs a few typed-array stores and a copy of at most
  * {@link RING_PREVIEW} bytes, and no allocation: the program's thread never builds a string per
  * call (see docs/performance.md, figure `tracing`).
  *
@@ -134,7 +135,7 @@ const FULL = new Error("record full");
 export class TraceRing {
   /** The control words, shared. */
   readonly ctl: Int32Array;
-  readonly #u8: Uint8Array;
+  /** The records' bytes (a Buffer: a Uint8Array with the string codecs). */
   readonly #buf: Buffer;
   readonly #dv: DataView;
   readonly #size: number;
@@ -160,7 +161,6 @@ export class TraceRing {
     this.ctl = new Int32Array(sab, 0, RING_CONTROL_BYTES / 4);
     // records start 8-aligned and are padded to 8 bytes: a wrap mark always fits
     this.#size = (sab.byteLength - RING_CONTROL_BYTES) & ~7;
-    this.#u8 = new Uint8Array(sab, RING_CONTROL_BYTES, this.#size);
     this.#buf = Buffer.from(sab, RING_CONTROL_BYTES, this.#size);
     this.#dv = new DataView(sab, RING_CONTROL_BYTES, this.#size);
   }
@@ -203,13 +203,13 @@ export class TraceRing {
       dv.setInt32(this.#p + 4, fd, true);
       dv.setFloat64(this.#p + 8, ev.start, true);
       dv.setFloat64(this.#p + 16, ev.duration, true);
-      this.#u8[this.#p + 24] = flags;
+      this.#buf[this.#p + 24] = flags;
       this.#p += 25;
       this.#str(ev.call);
       const args = ev.args;
       const n = args.length < LIST_MAX ? args.length : LIST_MAX;
       this.#fit(1);
-      this.#u8[this.#p++] = n;
+      this.#buf[this.#p++] = n;
       for (let i = 0; i < n; i++) this.#value(args[i], 0);
       if (ev.error !== undefined) {
         const e = ev.error;
@@ -229,7 +229,7 @@ export class TraceRing {
         const k = data.length < RING_PREVIEW ? data.length : RING_PREVIEW;
         this.#fit(5 + k);
         dv.setUint32(this.#p, len, true);
-        this.#u8[this.#p + 4] = k;
+        this.#buf[this.#p + 4] = k;
         this.#p += 5;
         this.#copy(data, k);
       }
@@ -263,7 +263,7 @@ export class TraceRing {
   }
 
   #copy(src: Uint8Array, k: number): void {
-    const u8 = this.#u8;
+    const u8 = this.#buf;
     const p = this.#p;
     for (let i = 0; i < k; i++) u8[p + i] = src[i]!;
     this.#p = p + k;
@@ -282,7 +282,7 @@ export class TraceRing {
 
   #value(v: TraceValue | undefined, depth: number): void {
     this.#fit(9);
-    const u8 = this.#u8;
+    const u8 = this.#buf;
     if (typeof v === "number") {
       u8[this.#p] = T_NUM;
       this.#dv.setFloat64(this.#p + 1, v, true);
@@ -374,7 +374,7 @@ export class TraceRing {
       if (at < 0) break;
       const size = this.#dv.getUint32(at, true);
       if (end + size > out.length) break;
-      out.set(this.#u8.subarray(at, at + size), end);
+      out.set(this.#buf.subarray(at, at + size), end);
       end += size;
       n++;
       this.#past(at);
