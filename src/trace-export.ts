@@ -7,8 +7,9 @@
  * shared ring ({@link TraceRing}: a few typed-array stores and a copy of at most 64 bytes, no
  * string and no allocation per call). A worker thread copies the records out of the ring as
  * they are and POSTs them as a binary batch ({@link TRACE_BATCH_TYPE}) to `/events` (every
- * 50 ms, or at once when 1024 records wait; up to 1024 events a POST, one POST at a time); the
- * viewer turns them into {@link TraceRecord}s ({@link recordOf}). No JSON and no HTTP on the
+ * 50 ms, or at once when 4096 records wait; up to 4096 events a POST, one POST at a time); the
+ * viewer checks them as they arrive, keeps them as they came and turns them into
+ * {@link TraceRecord}s ({@link recordOf}) when a page or an export asks. No JSON and no HTTP on the
  * program's thread.
  * The queue is bounded: when it is full, or the viewer is gone or stalls, events are dropped and
  * counted ({@link exporterStats}); after a failed POST the worker only counts what arrives until
@@ -93,9 +94,9 @@ export interface TraceRecord {
 }
 
 /** A batch goes out when this many events wait (or every {@link BATCH_MS}). */
-export const BATCH_EVENTS = 1024;
+export const BATCH_EVENTS = 4096;
 /** Events in one POST when the queue is backed up, at most. */
-export const POST_EVENTS_MAX = 1024;
+export const POST_EVENTS_MAX = 4096;
 /** How often a batch goes out, ms. */
 export const BATCH_MS = 50;
 /** Events waiting or on their way to the viewer, at most; more are dropped and counted. */
@@ -192,9 +193,10 @@ export const RETRY_MIN_MS = 250;
  */
 export const RETRY_MAX_MS = 5000;
 
+/** `[host, port, …]` as an address (a port is an integer; anything else is not an address). */
 function addrOf(v: TraceValue | undefined): [string, number] | undefined {
-  if (Array.isArray(v) && v.length >= 2 && typeof v[0] === "string" && typeof v[1] === "number")
-    return [v[0], v[1]];
+  if (Array.isArray(v) && v.length >= 2 && typeof v[0] === "string" && Number.isInteger(v[1]))
+    return [v[0], v[1] as number];
   return undefined;
 }
 
@@ -283,7 +285,7 @@ export function recordOf(rec: RingRecord, pid: number, proc: string, origin: num
       addr = addrOf(res[1] as TraceValue) ?? addr;
     if (rec.newSock !== undefined) r.newSock = rec.newSock;
   }
-  if (addr) r.addr = [cut(addr[0]), finite(addr[1])];
+  if (addr) r.addr = [cut(addr[0]), addr[1]];
   if (rec.len !== undefined && rec.head !== undefined) {
     r.len = rec.len;
     r.hex = rec.head.toString("hex");
@@ -417,8 +419,8 @@ const waitAsync = (
 ).waitAsync;
 
 /**
- * The exporter's worker thread (sockit starts it; not for direct use): reads the ring, makes the
- * records' JSON, POSTs batches one at a time, and keeps the shared counters. It wakes every
+ * The exporter's worker thread (sockit starts it; not for direct use): copies the ring's records
+ * into binary batches, POSTs them one at a time, and keeps the shared counters. It wakes every
  * {@link BATCH_MS}, or when the program's thread kicks it ({@link BATCH_EVENTS} records written,
  * or the program ends).
  *

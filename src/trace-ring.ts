@@ -166,8 +166,8 @@ export class TraceRing {
   }
 
   /**
-   * Writes one call; false when the ring has no room or the call does not fit a record (nothing
-   * is written then). `fd` is the descriptor to record, `newSock` accept()'s new socket, `data`
+   * Writes one call; false when the ring has no room, the call does not fit a record or its name
+   * is not a call's (1–32 of a–z and `_`; nothing is written then). `fd` is the descriptor to record, `newSock` accept()'s new socket, `data`
    * the bytes the call moved (`len` of them when `data` is a copy of their start).
    */
   put(
@@ -205,7 +205,7 @@ export class TraceRing {
       dv.setFloat64(this.#p + 16, ev.duration, true);
       this.#buf[this.#p + 24] = flags;
       this.#p += 25;
-      this.#str(ev.call);
+      this.#name(ev.call);
       const args = ev.args;
       const n = args.length < LIST_MAX ? args.length : LIST_MAX;
       this.#fit(1);
@@ -216,7 +216,8 @@ export class TraceRing {
         this.#str(e.name);
         this.#str(e.code);
         this.#fit(8);
-        dv.setFloat64(this.#p, e.errno, true);
+        // an errno is an integer (the reader refuses any other): one that is not is written as 0
+        dv.setFloat64(this.#p, Number.isInteger(e.errno) ? e.errno : 0, true);
         this.#p += 8;
         this.#str(e.message);
       } else if (ev.result !== undefined) this.#value(ev.result, 0);
@@ -277,6 +278,23 @@ export class TraceRing {
     dv.setUint16(p, n, true);
     p += 2;
     for (let i = 0; i < n; i++, p += 2) dv.setUint16(p, s.charCodeAt(i), true);
+    this.#p = p;
+  }
+
+  /** The call's name: refused (the record is not written) unless 1–32 of a–z and `_`. */
+  #name(s: string): void {
+    const n = s.length;
+    if (n === 0 || n > CALL_NAME_MAX) throw FULL;
+    this.#fit(2 + 2 * n);
+    const dv = this.#dv;
+    let p = this.#p;
+    dv.setUint16(p, n, true);
+    p += 2;
+    for (let i = 0; i < n; i++, p += 2) {
+      const u = s.charCodeAt(i);
+      if ((u < 0x61 || u > 0x7a) && u !== 0x5f) throw FULL;
+      dv.setUint16(p, u, true);
+    }
     this.#p = p;
   }
 
@@ -356,7 +374,7 @@ export class TraceRing {
   next(): RingRecord | undefined {
     const at = this.#begin();
     if (at < 0) return undefined;
-    const rec = readRecord(this.#buf, this.#dv, at, at + this.#dv.getUint32(at, true));
+    const rec = readRecord(new Reader(this.#buf, this.#dv, true), at, at + this.#dv.getUint32(at, true))!;
     this.#past(at);
     return rec;
   }
@@ -364,20 +382,32 @@ export class TraceRing {
   /**
    * Reader: copies whole records, as they are (each with its size word), into `out` from
    * `offset`, at most `max` of them and as many as fit; returns how many and where they end.
+   * Records that lie one after another in the ring (up to the writer or the wrap) go in one copy.
    * The exporter's worker sends them so ({@link decodeRecords} reads them back).
    */
   take(out: Uint8Array, offset: number, max: number): { n: number; end: number } {
+    const dv = this.#dv;
     let n = 0;
     let end = offset;
     while (n < max) {
       const at = this.#begin();
       if (at < 0) break;
-      const size = this.#dv.getUint32(at, true);
-      if (end + size > out.length) break;
-      out.set(this.#buf.subarray(at, at + size), end);
-      end += size;
-      n++;
-      this.#past(at);
+      // the run of records from `at`: up to the writer as last seen, a wrap mark, or the room
+      let p = at;
+      let k = 0;
+      while (n + k < max && p !== this.#headSeen) {
+        const size = dv.getUint32(p, true);
+        if (size === 0 || end + (p - at) + size > out.length) break;
+        p += size;
+        k++;
+      }
+      if (k === 0) break;
+      out.set(this.#buf.subarray(at, p), end);
+      end += p - at;
+      n += k;
+      this.#tail = p;
+      this.#unpublished += k;
+      if (this.#unpublished >= PUBLISH_EVERY || p === this.#headSeen) this.#publish();
     }
     return { n, end };
   }
@@ -385,8 +415,9 @@ export class TraceRing {
 
 /**
  * Reads back records copied out of a ring ({@link TraceRing.take}): at most `max` of them, each
- * checked (sizes, tags, counts, nesting, every read inside its record), for bytes that came
- * over the network. Throws a `RangeError` naming the first thing wrong.
+ * checked (sizes, tags, counts, nesting, every read inside its record, the call's name, an
+ * errno that is an integer), for bytes that came over the network. Throws a `RangeError`
+ * naming the first thing wrong.
  *
  * @example
  * ```ts
@@ -395,25 +426,53 @@ export class TraceRing {
  * ```
  */
 export function decodeRecords(bytes: Uint8Array, max: number): RingRecord[] {
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: RingRecord[] = [];
-  let at = 0;
-  while (at < buf.length) {
-    if (out.length >= max) throw new RangeError(`more than ${max} records`);
-    if (at + 4 > buf.length) throw new RangeError(`record ${out.length}: cut short`);
-    const size = dv.getUint32(at, true);
-    if (size < 32 || size > RECORD_MAX || size % 8 !== 0 || at + size > buf.length)
-      throw new RangeError(`record ${out.length}: a size of ${size} bytes is not a record's`);
-    out.push(readRecord(buf, dv, at, at + size));
-    at += size;
-  }
+  walkRecords(bytes, max, out);
   return out;
 }
 
-/** The record at `at` (its size word), reading nothing at or past `end`. */
-function readRecord(buf: Buffer, dv: DataView, at: number, end: number): RingRecord {
-  const r = new Reader(buf, dv, at + 4, end);
+/**
+ * Checks records as {@link decodeRecords} does, every check the same, and returns how many there
+ * are, building nothing: the viewer checks a batch as it arrives and decodes it only when a page
+ * or an export asks (a batch that passes here decodes without error).
+ *
+ * @example `const n = checkRecords(body.subarray(headEnd), 1024); // throws RangeError if malformed`
+ */
+export function checkRecords(bytes: Uint8Array, max: number): number {
+  return walkRecords(bytes, max, undefined);
+}
+
+/** Walks the records, checking each; decodes them into `out` when given. Returns the count. */
+function walkRecords(bytes: Uint8Array, max: number, out: RingRecord[] | undefined): number {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const r = new Reader(buf, dv, out !== undefined);
+  let n = 0;
+  let at = 0;
+  while (at < buf.length) {
+    if (n >= max) throw new RangeError(`more than ${max} records`);
+    if (at + 4 > buf.length) throw new RangeError(`record ${n}: cut short`);
+    const size = dv.getUint32(at, true);
+    if (size < 32 || size > RECORD_MAX || size % 8 !== 0 || at + size > buf.length)
+      throw new RangeError(`record ${n}: a size of ${size} bytes is not a record's`);
+    const rec = readRecord(r, at, at + size);
+    if (out !== undefined) out.push(rec!);
+    n++;
+    at += size;
+  }
+  return n;
+}
+
+/** A call's name as sockit writes them (`recv`, `recv_into`): 1 to 32 of a–z and `_`. */
+const CALL_NAME_MAX = 32;
+
+/**
+ * The record at `at` (its size word), reading nothing at or past `end`; built only when the
+ * reader keeps what it reads (else undefined, with every check made).
+ */
+function readRecord(r: Reader, at: number, end: number): RingRecord | undefined {
+  r.at(at + 4, end);
+  const { buf, dv, keep } = r;
   r.need(25);
   const sock = dv.getInt32(r.p, true);
   const fd = dv.getInt32(r.p + 4, true);
@@ -421,51 +480,64 @@ function readRecord(buf: Buffer, dv: DataView, at: number, end: number): RingRec
   const duration = dv.getFloat64(r.p + 16, true);
   const flags = buf[r.p + 24]!;
   r.p += 25;
-  const call = r.str();
+  const call = r.name();
   const n = r.byte();
   if (n > LIST_MAX) throw new RangeError(`${n} arguments: at most ${LIST_MAX}`);
-  const raw: TraceValue[] = [];
-  for (let i = 0; i < n; i++) raw.push(r.value(0));
-  const rec: { -readonly [K in keyof RingRecord]: RingRecord[K] } = {
-    sock,
-    fd,
-    call,
-    args: raw,
-    start,
-    duration,
-  };
+  const raw: TraceValue[] | undefined = keep ? [] : undefined;
+  for (let i = 0; i < n; i++) {
+    const v = r.value(0);
+    raw?.push(v);
+  }
   let result: TraceValue | undefined;
+  let error: CallEvent["error"];
   if ((flags & F_ERROR) !== 0) {
     const name = r.str();
     const code = r.str();
     r.need(8);
     const errno = dv.getFloat64(r.p, true);
+    if (!Number.isInteger(errno)) throw new RangeError(`an errno of ${errno}: not an integer`);
     r.p += 8;
-    rec.error = { name, code, errno, message: r.str() };
+    error = { name, code, errno, message: r.str() };
   } else if ((flags & F_RESULT) !== 0) result = r.value(0);
+  let newSock: number | undefined;
   if ((flags & F_NEWSOCK) !== 0) {
     r.need(4);
-    rec.newSock = dv.getInt32(r.p, true);
+    newSock = dv.getInt32(r.p, true);
     r.p += 4;
   }
+  let len: number | undefined;
+  let head: Buffer | undefined;
   if ((flags & F_DATA) !== 0) {
     r.need(5);
-    const len = dv.getUint32(r.p, true);
+    len = dv.getUint32(r.p, true);
     const k = buf[r.p + 4]!;
     r.p += 5;
     if (k > RING_PREVIEW || k > len) throw new RangeError(`a preview of ${k} bytes of ${len}`);
     r.need(k);
-    const head = Buffer.from(buf.subarray(r.p, r.p + k));
+    if (keep) head = Buffer.from(buf.subarray(r.p, r.p + k));
     r.p += k;
+  } else if (r.sawData) throw new RangeError("a reference to data the record does not hold");
+  if (!keep) return undefined;
+  const rec: { -readonly [K in keyof RingRecord]: RingRecord[K] } = {
+    sock,
+    fd,
+    call,
+    args: raw!,
+    start,
+    duration,
+  };
+  if (error !== undefined) rec.error = error;
+  if (newSock !== undefined) rec.newSock = newSock;
+  if (head !== undefined && len !== undefined) {
     rec.len = len;
     rec.head = head;
     // the data among the arguments or in the result: the bytes its rendering shows
-    const shown = head.subarray(0, Math.min(k, ARG_BYTES));
+    const shown = head.subarray(0, Math.min(head.length, ARG_BYTES));
     const fill = (v: TraceValue): TraceValue =>
       v === DATA ? shown : Array.isArray(v) ? (v as TraceValue[]).map(fill) : v;
-    rec.args = raw.map(fill);
+    rec.args = raw!.map(fill);
     if (result !== undefined) result = fill(result);
-  } else if (r.sawData) throw new RangeError("a reference to data the record does not hold");
+  }
   if (result !== undefined) rec.result = result;
   return rec;
 }
@@ -473,20 +545,31 @@ function readRecord(buf: Buffer, dv: DataView, at: number, end: number): RingRec
 /** Stands for the call's data in a read-back value until the data is read (it comes last). */
 const DATA: Sym = { sym: "<data>" };
 
-/** A cursor over one record: every read is checked against the record's end. */
+/**
+ * A cursor over one record at a time: every read is checked against the record's end. A reader
+ * that does not keep what it reads makes every check and builds nothing (strings are "", lists
+ * and bytes null).
+ */
 class Reader {
-  p: number;
+  p = 0;
   /** A data reference was read (the record must then hold the data). */
   sawData = false;
-  readonly #buf: Buffer;
-  readonly #dv: DataView;
-  readonly #end: number;
+  readonly buf: Buffer;
+  readonly dv: DataView;
+  readonly keep: boolean;
+  #end = 0;
 
-  constructor(buf: Buffer, dv: DataView, p: number, end: number) {
-    this.#buf = buf;
-    this.#dv = dv;
+  constructor(buf: Buffer, dv: DataView, keep: boolean) {
+    this.buf = buf;
+    this.dv = dv;
+    this.keep = keep;
+  }
+
+  /** Starts a record: its first byte after the size word, and its end. */
+  at(p: number, end: number): void {
     this.p = p;
     this.#end = end;
+    this.sawData = false;
   }
 
   need(k: number): void {
@@ -495,17 +578,37 @@ class Reader {
 
   byte(): number {
     this.need(1);
-    return this.#buf[this.p++]!;
+    return this.buf[this.p++]!;
+  }
+
+  /** A string's length in UTF-16 units, checked, with the cursor on its first unit. */
+  #strLength(): number {
+    this.need(2);
+    const n = this.dv.getUint16(this.p, true);
+    if (n > FIELD_CHARS) throw new RangeError(`a string of ${n} units: at most ${FIELD_CHARS}`);
+    this.need(2 + 2 * n);
+    this.p += 2;
+    return n;
   }
 
   str(): string {
-    this.need(2);
-    const n = this.#dv.getUint16(this.p, true);
-    if (n > FIELD_CHARS) throw new RangeError(`a string of ${n} units: at most ${FIELD_CHARS}`);
-    this.need(2 + 2 * n);
-    const s = n === 0 ? "" : this.#buf.toString("utf16le", this.p + 2, this.p + 2 + 2 * n);
-    this.p += 2 + 2 * n;
+    const n = this.#strLength();
+    const s = n === 0 || !this.keep ? "" : this.buf.toString("utf16le", this.p, this.p + 2 * n);
+    this.p += 2 * n;
     return s;
+  }
+
+  /** The call's name: a string of 1 to {@link CALL_NAME_MAX} units, each a–z or `_`. */
+  name(): string {
+    const p = this.p;
+    const n = this.#strLength();
+    if (n === 0 || n > CALL_NAME_MAX) throw new RangeError(`a call's name of ${n} units`);
+    for (let i = 0; i < n; i++) {
+      const u = this.dv.getUint16(this.p + 2 * i, true);
+      if ((u < 0x61 || u > 0x7a) && u !== 0x5f) throw new RangeError("a call's name is a–z and _");
+    }
+    this.p = p;
+    return this.str();
   }
 
   value(depth: number): TraceValue {
@@ -513,19 +616,21 @@ class Reader {
     switch (tag) {
       case T_NUM: {
         this.need(8);
-        const v = this.#dv.getFloat64(this.p, true);
+        const v = this.dv.getFloat64(this.p, true);
         this.p += 8;
         return v;
       }
       case T_STR:
         return this.str();
-      case T_SYM:
-        return { sym: this.str() };
+      case T_SYM: {
+        const sym = this.str();
+        return this.keep ? { sym } : null;
+      }
       case T_BYTES: {
         const k = this.byte();
         if (k > ARG_BYTES) throw new RangeError(`bytes of ${k}: at most ${ARG_BYTES}`);
         this.need(k);
-        const b = Buffer.from(this.#buf.subarray(this.p, this.p + k));
+        const b = this.keep ? Buffer.from(this.buf.subarray(this.p, this.p + k)) : null;
         this.p += k;
         return b;
       }
@@ -542,8 +647,11 @@ class Reader {
         if (depth >= DEPTH_MAX) throw new RangeError(`lists nested deeper than ${DEPTH_MAX}`);
         const n = this.byte();
         if (n > LIST_MAX) throw new RangeError(`a list of ${n}: at most ${LIST_MAX}`);
-        const out: TraceValue[] = [];
-        for (let i = 0; i < n; i++) out.push(this.value(depth + 1));
+        const out: TraceValue[] | null = this.keep ? [] : null;
+        for (let i = 0; i < n; i++) {
+          const v = this.value(depth + 1);
+          out?.push(v);
+        }
         return out;
       }
       default:

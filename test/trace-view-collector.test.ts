@@ -8,7 +8,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
-import { BatchError, MAX_BATCH_BYTES, parseBatch, serveTraceView } from "../src/services/traceview/index.js";
+import {
+  BatchError,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_EVENTS,
+  MAX_KEPT_EVENTS,
+  parseBatch,
+  serveTraceView,
+} from "../src/services/traceview/index.js";
 import { batchHead, TRACE_BATCH_TYPE } from "../src/trace-export.js";
 import { RING_CONTROL_BYTES, RING_MIN, TraceRing } from "../src/trace-ring.js";
 
@@ -54,7 +61,7 @@ describe("the collector answers hostile POSTs with 4xx and keeps working", { tim
     assert.equal(await post(JSON.stringify({ events: [{ ...GOOD, pid: "7" }] })), 400);
     assert.equal(await post(JSON.stringify({ events: [{ ...GOOD, hex: "zz" }] })), 400);
     assert.equal(await post(JSON.stringify({ events: [{ ...GOOD, call: "<script>" }] })), 400);
-    assert.equal(await post(JSON.stringify({ events: Array(2000).fill(GOOD) })), 413);
+    assert.equal(await post(JSON.stringify({ events: Array(MAX_BATCH_EVENTS + 1).fill(GOOD) })), 413);
     assert.equal(await post(JSON.stringify({ events: [GOOD] }), "text/plain"), 415);
     const put = await fetch(`http://${v.address}/events`, { method: "PUT", body: "x" });
     await put.arrayBuffer();
@@ -102,6 +109,56 @@ describe("the collector answers hostile POSTs with 4xx and keeps working", { tim
     assert.deepEqual(v.web.events.slice(before), [GOOD]);
   });
 });
+
+test(
+  "a live viewer keeps the newest MAX_KEPT_EVENTS events, binary and JSON batches alike",
+  { timeout: 60_000 },
+  async () => {
+    const v = await serveTraceView("127.0.0.1:0");
+    try {
+      const post = async (body: string | Uint8Array, type: string): Promise<number> => {
+        const res = await fetch(`http://${v.address}/events`, {
+          method: "POST",
+          headers: { "content-type": type },
+          body,
+        });
+        await res.arrayBuffer();
+        return res.status;
+      };
+      // batches of 1000 binary records, each call numbered in its argument, then one JSON batch
+      const ring = new TraceRing(new SharedArrayBuffer(RING_CONTROL_BYTES + (1 << 20)));
+      const out = Buffer.alloc(1 << 20);
+      const head = batchHead({ pid: 7, proc: "app.js", origin: 1_700_000_000_000, dropped: 0 });
+      const batches = 101;
+      for (let b = 0; b < batches; b++) {
+        for (let i = 0; i < 1000; i++)
+          assert.ok(
+            ring.put(
+              { fd: 3, call: "recv", args: [b * 1000 + i], result: 0, start: 1, duration: 0 },
+              1,
+              3,
+              undefined,
+              undefined,
+              0,
+            ),
+          );
+        const { n, end } = ring.take(out, 0, 1000);
+        assert.equal(n, 1000);
+        assert.equal(await post(Buffer.concat([head, out.subarray(0, end)]), TRACE_BATCH_TYPE), 204);
+      }
+      assert.equal(await post(JSON.stringify({ events: [GOOD, GOOD] }), "application/json"), 204);
+      assert.equal(v.web.counters.events, batches * 1000 + 2, "every event was taken");
+      const saved = (await (await fetch(`http://${v.address}/trace.json`)).json()) as { args: string[] }[];
+      assert.equal(saved.length, MAX_KEPT_EVENTS);
+      // the oldest 1002 are gone: the first kept is call number 1002, the last two are the JSON ones
+      assert.deepEqual(saved[0]!.args, [String(batches * 1000 + 2 - MAX_KEPT_EVENTS)]);
+      assert.deepEqual(saved[MAX_KEPT_EVENTS - 3]!.args, [String(batches * 1000 - 1)]);
+      assert.deepEqual(saved.slice(-2), [GOOD, GOOD]);
+    } finally {
+      await v.close();
+    }
+  },
+);
 
 describe("parseBatch on any input", () => {
   const verdict = (body: string): "ok" | number => {

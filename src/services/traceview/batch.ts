@@ -7,12 +7,12 @@
  * @module
  */
 import { BATCH_HEAD_MAX, recordOf, TRACE_BATCH_TYPE, type TraceRecord } from "../../trace-export.js";
-import { decodeRecords } from "../../trace-ring.js";
+import { checkRecords, decodeRecords } from "../../trace-ring.js";
 
 /** A batch body larger than this is refused (413). */
 export const MAX_BATCH_BYTES = 1024 * 1024;
 /** Events in one batch, at most. */
-export const MAX_BATCH_EVENTS = 1024;
+export const MAX_BATCH_EVENTS = 4096;
 /** Strings in an event (names, rendered arguments, messages) are cut to this many characters. */
 export const MAX_FIELD_CHARS = 512;
 
@@ -99,21 +99,6 @@ function record(v: unknown, i: number): TraceRecord {
 const CALL_NAME = /^[a-z_]{1,32}$/;
 
 /**
- * A record made by `recordOf` from a decoded binary record: its types are fixed by the decoder
- * (integers from int32/u32 fields, strings cut, hex of ≤ 64 bytes, finite times), so what is left
- * to check is what {@link record} checks of values: the call's name, and the numbers that must be
- * integers (a port, an errno) but came in as float64. No copy: one object per event.
- */
-function checked(r: TraceRecord, i: number): TraceRecord {
-  if (!CALL_NAME.test(r.call)) throw new BatchError(400, `event ${i}: call must be a call name`);
-  if (r.addr !== undefined && !Number.isInteger(r.addr[1]))
-    throw new BatchError(400, `event ${i}: addr port must be a finite integer`);
-  if (r.error !== undefined && !Number.isInteger(r.error.errno))
-    throw new BatchError(400, `event ${i}: error.errno must be a finite integer`);
-  return r;
-}
-
-/**
  * Checks a batch body (a POST to `/events`, or a saved trace: a bare array of events) and
  * returns its events; throws {@link BatchError} (413: too large, 400: not JSON or not a batch).
  *
@@ -145,22 +130,41 @@ export function parseBatch(
 }
 
 /**
+ * A binary batch checked as it arrived, its records kept as they came: what the viewer stores
+ * (a few bytes per call, no object per call) until a page or an export asks for the events
+ * ({@link eventsOf}).
+ * @example `const b = checkBinaryBatch(body); kept.push(b); // later: eventsOf(b)`
+ */
+export interface BinaryBatch {
+  /** The sending process, its name (cut) and its time origin (ms since the epoch). */
+  readonly pid: number;
+  readonly proc: string;
+  readonly origin: number;
+  /** Events the exporter dropped so far. */
+  readonly dropped: number;
+  /** The records, checked. */
+  readonly records: Buffer;
+  /** How many. */
+  readonly count: number;
+}
+
+/**
  * Checks a binary batch (`content-type: application/vnd.sockit.trace-batch`, what the exporter
- * sends): its header, then every record (sizes, tags, counts, each read inside its record), and
- * each event as {@link parseBatch} checks a JSON one. Throws {@link BatchError} (413: too large
- * or too many events, 400: anything malformed).
+ * sends): its header, then every record (sizes, tags, counts, each read inside its record, the
+ * call's name, an integer errno), building nothing per record. Throws {@link BatchError} (413:
+ * too large or too many events, 400: anything malformed). A batch that passes decodes without
+ * error ({@link eventsOf}) into events that {@link parseBatch} would take.
  *
  * @example
  * ```ts
- * parseBinaryBatch(Buffer.concat([batchHead({ pid: 1, proc: "x", origin: 0, dropped: 0 })]))
- * // { events: [], dropped: 0 }
+ * checkBinaryBatch(batchHead({ pid: 1, proc: "x", origin: 0, dropped: 0 })).count // 0
  * ```
  */
-export function parseBinaryBatch(
+export function checkBinaryBatch(
   body: Buffer,
   maxBytes = MAX_BATCH_BYTES,
   maxEvents = MAX_BATCH_EVENTS,
-): Batch {
+): BinaryBatch {
   if (body.length > maxBytes) throw new BatchError(413, `batch of ${body.length} bytes: at most ${maxBytes}`);
   if (body.length < 8 || body.toString("latin1", 0, 4) !== "SKTB")
     throw new BatchError(400, `a binary batch starts with SKTB (${TRACE_BATCH_TYPE})`);
@@ -185,16 +189,40 @@ export function parseBinaryBatch(
     throw new BatchError(400, "the batch header's origin must be a finite number");
   if (typeof dropped !== "number" || !Number.isInteger(dropped) || dropped < 0)
     throw new BatchError(400, "dropped must be a count");
-  let records;
+  const records = body.subarray(8 + headLength);
+  let count;
   try {
-    records = decodeRecords(body.subarray(8 + headLength), maxEvents);
+    count = checkRecords(records, maxEvents);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new BatchError(/^more than/.test(why) ? 413 : 400, `bad records: ${why}`);
   }
-  const name = proc.slice(0, MAX_FIELD_CHARS);
-  return {
-    events: records.map((r, i) => checked(recordOf(r, pid, name, origin), i)),
-    dropped,
-  };
+  return { pid, proc: proc.slice(0, MAX_FIELD_CHARS), origin, dropped, records, count };
+}
+
+/**
+ * The events of a checked binary batch, rendered as the viewer shows them.
+ * @example `const events = eventsOf(checkBinaryBatch(body));`
+ */
+export function eventsOf(b: BinaryBatch): TraceRecord[] {
+  return decodeRecords(b.records, b.count).map((r) => recordOf(r, b.pid, b.proc, b.origin));
+}
+
+/**
+ * Checks a binary batch ({@link checkBinaryBatch}) and returns its events ({@link eventsOf}).
+ * Throws {@link BatchError} (413: too large or too many events, 400: anything malformed).
+ *
+ * @example
+ * ```ts
+ * parseBinaryBatch(Buffer.concat([batchHead({ pid: 1, proc: "x", origin: 0, dropped: 0 })]))
+ * // { events: [], dropped: 0 }
+ * ```
+ */
+export function parseBinaryBatch(
+  body: Buffer,
+  maxBytes = MAX_BATCH_BYTES,
+  maxEvents = MAX_BATCH_EVENTS,
+): Batch {
+  const b = checkBinaryBatch(body, maxBytes, maxEvents);
+  return { events: eventsOf(b), dropped: b.dropped };
 }

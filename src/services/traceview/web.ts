@@ -10,7 +10,14 @@ import { makeOSError } from "../../errors/index.js";
 import { TRACE_BATCH_TYPE, type TraceRecord } from "../../trace-export.js";
 import { EventStreams } from "../http/events.js";
 import { serveHttp } from "../http/server.js";
-import { BatchError, MAX_BATCH_BYTES, parseBatch, parseBinaryBatch } from "./batch.js";
+import {
+  BatchError,
+  type BinaryBatch,
+  checkBinaryBatch,
+  eventsOf,
+  MAX_BATCH_BYTES,
+  parseBatch,
+} from "./batch.js";
 import { TRACE_VIEW_APP, TRACE_VIEW_PAGE } from "./page.js";
 
 /** Events the viewer keeps, at most (older ones go first). */
@@ -39,7 +46,7 @@ export interface TraceViewCounters {
 export interface TraceViewWeb {
   /** Answers GET `/`, `/app.js`, `/events` (SSE), `/trace.json`; POST `/events` (a batch). */
   readonly handle: (req: IncomingMessage, res: ServerResponse) => void;
-  /** The events so far. */
+  /** The events kept so far (at most {@link MAX_KEPT_EVENTS}), rendered when read. */
   readonly events: readonly TraceRecord[];
   /** Batches taken, events taken, bodies refused. */
   readonly counters: TraceViewCounters;
@@ -75,9 +82,11 @@ function send(res: ServerResponse, status: number, type: string, body: string, c
  * ```
  */
 export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } = {}): TraceViewWeb {
-  const events: TraceRecord[] = opts.replay ? [...opts.replay] : [];
+  // a saved trace is shown whole; a live one keeps the newest MAX_KEPT_EVENTS
+  const kept = new Kept(opts.replay ? Infinity : MAX_KEPT_EVENTS);
+  if (opts.replay) kept.add([...opts.replay]);
   const dropped: Record<number, number> = {};
-  const counters: TraceViewCounters = { batches: 0, events: events.length, refused: 0 };
+  const counters: TraceViewCounters = { batches: 0, events: kept.size, refused: 0 };
   const live = new EventStreams();
   const mode = opts.replay ? "replay" : "live";
 
@@ -118,25 +127,27 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
     req.on("error", () => res.destroy());
     req.on("end", () => {
       if (over) return;
-      let batch;
+      // a binary batch is checked now and kept as it came: rendered only when asked for
+      let batch: BinaryBatch | { readonly events: TraceRecord[]; readonly dropped: number };
       try {
         const body = Buffer.concat(chunks);
-        batch = binary ? parseBinaryBatch(body) : parseBatch(body);
+        batch = binary ? checkBinaryBatch(body) : parseBatch(body);
       } catch (err) {
         if (err instanceof BatchError) return refuse(res, err.status, err.message);
         return refuse(res, 400, "bad batch");
       }
+      const n = "count" in batch ? batch.count : batch.events.length;
       counters.batches++;
-      counters.events += batch.events.length;
-      for (const e of batch.events) {
-        events.push(e);
-        if (batch.dropped > 0) dropped[e.pid] = batch.dropped;
+      counters.events += n;
+      if (batch.dropped > 0) {
+        if ("count" in batch) dropped[batch.pid] = batch.dropped;
+        else for (const e of batch.events) dropped[e.pid] = batch.dropped;
       }
-      if (events.length > MAX_KEPT_EVENTS) events.splice(0, events.length - MAX_KEPT_EVENTS);
+      if (n > 0) kept.add("count" in batch ? batch : batch.events);
       res.writeHead(204, HEADERS);
       res.end();
       // the stream's JSON only when a page is open to read it
-      if (batch.events.length > 0 && live.size > 0) live.send(message(batch.events));
+      if (n > 0 && live.size > 0) live.send(message("count" in batch ? eventsOf(batch) : batch.events));
     });
   };
 
@@ -150,9 +161,9 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
     if (path === "/" || path === "/index.html")
       return send(res, 200, "text/html; charset=utf-8", TRACE_VIEW_PAGE);
     if (path === "/app.js") return send(res, 200, "text/javascript; charset=utf-8", TRACE_VIEW_APP);
-    if (path === "/trace.json") return send(res, 200, "application/json", JSON.stringify(events));
+    if (path === "/trace.json") return send(res, 200, "application/json", JSON.stringify(kept.events()));
     if (path === "/events") {
-      live.open(res, HEADERS, message(events));
+      live.open(res, HEADERS, message(kept.events()));
       return;
     }
     send(res, 404, "text/plain; charset=utf-8", "not found\n");
@@ -160,10 +171,71 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
 
   return {
     handle,
-    events,
+    get events() {
+      return kept.events();
+    },
     counters,
     close: () => live.end(),
   };
+}
+
+/**
+ * The events the viewer keeps, newest last, at most `max` ({@link MAX_KEPT_EVENTS} live): JSON batches as
+ * events, binary ones as their checked records (a few bytes per call instead of objects the
+ * garbage collector would walk), rendered when a page opens or `/trace.json` is read.
+ */
+class Kept {
+  /** Batches, oldest first from `#first`; the first one's `#skip` events are gone. */
+  #parts: (readonly TraceRecord[] | BinaryBatch)[] = [];
+  #first = 0;
+  #skip = 0;
+  #size = 0;
+  readonly #max: number;
+
+  constructor(max: number) {
+    this.#max = max;
+  }
+
+  /** Events kept. */
+  get size(): number {
+    return this.#size;
+  }
+
+  add(part: readonly TraceRecord[] | BinaryBatch): void {
+    this.#parts.push(part);
+    this.#size += countOf(part);
+    while (this.#size > this.#max) {
+      const left = countOf(this.#parts[this.#first]!) - this.#skip;
+      if (this.#size - left >= this.#max) {
+        this.#parts[this.#first++] = [];
+        this.#size -= left;
+        this.#skip = 0;
+      } else {
+        this.#skip += this.#size - this.#max;
+        this.#size = this.#max;
+      }
+    }
+    // the array of batches is compacted now and then, not shifted per batch
+    if (this.#first > 1024 && this.#first * 2 > this.#parts.length) {
+      this.#parts = this.#parts.slice(this.#first);
+      this.#first = 0;
+    }
+  }
+
+  /** The events kept, rendered. */
+  events(): TraceRecord[] {
+    const out: TraceRecord[] = [];
+    for (let i = this.#first; i < this.#parts.length; i++) {
+      const p = this.#parts[i]!;
+      const evs = "count" in p ? eventsOf(p) : p;
+      for (let k = i === this.#first ? this.#skip : 0; k < evs.length; k++) out.push(evs[k]!);
+    }
+    return out;
+  }
+}
+
+function countOf(part: readonly TraceRecord[] | BinaryBatch): number {
+  return "count" in part ? part.count : part.length;
 }
 
 /**
