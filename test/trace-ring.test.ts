@@ -8,7 +8,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { BatchError, checkBinaryBatch, parseBatch, parseBinaryBatch } from "../src/services/traceview/batch.js";
+import {
+  BatchError,
+  checkBinaryBatch,
+  parseBatch,
+  parseBinaryBatch,
+} from "../src/services/traceview/batch.js";
 import { type CallEvent, renderValue, type Sym, type TraceValue } from "../src/trace.js";
 import { batchHead } from "../src/trace-export.js";
 import {
