@@ -369,8 +369,37 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
       `?keep=${keep}`,
       sentTo,
     );
+    // the same calls with "Group repeats": one row per run of datagrams to or from one address
+    const rowsOf = `[...document.querySelectorAll("g.ev")].map((g) =>
+      [Number(g.dataset.pid), g.dataset.call, Number(g.dataset.count), g.querySelector("text.lbl").textContent])`;
+    const g = await drawn(
+      at,
+      (x) => kinds(x, "datagram", s).length >= 2 && /^\d+ older events dropped/.test(x.older),
+      `?keep=${keep}&group=1`,
+      rowsOf,
+    );
     for (const b of bots) await stop(b);
     await stop(srv);
+
+    const rows = g.extra as [number, string, number, string][];
+    assert.equal(
+      rows.reduce((n, r) => n + r[2], 0),
+      keep,
+      "every call kept is in one row, counted once",
+    );
+    assert.ok(rows.length * 4 < keep, `${rows.length} rows for ${keep} calls`);
+    for (const [pid, call, n, text] of rows) if (n > 1) assert.match(text, / ×\d+$/, `${pid} ${call}`);
+    for (const b of bots) {
+      const p = b.proc.pid!;
+      assert.ok(
+        rows.some(([pid, call, n]) => pid === s && call === "sendto" && n > 1) &&
+          rows.some(([pid, call, n]) => pid === p && call === "recvfrom" && n > 1),
+        `snapshots to ${p} grouped: ${JSON.stringify(rows)}`,
+      );
+      // the grouped rows keep their arrows: snapshots to each player, inputs back
+      assert.ok(kinds(g, "datagram", s, p).length >= 1, `a snapshot arrow to ${p}`);
+      assert.ok(kinds(g, "datagram", p, s).length >= 1, `an input arrow from ${p}`);
+    }
 
     assert.match(d.older, new RegExp(`^\\d+ older events dropped \\(the page keeps the last ${keep}\\)$`));
     const drawnCalls = Object.values(d.calls).reduce((n, l) => n + l.length, 0);

@@ -6,7 +6,8 @@
  * offset in the stream), tear-down (close → the peer's end of file or close) and datagrams
  * (sendto → recvfrom, matched by bytes, ports and order). Each socket is named by its role where
  * the calls tell it (listening, UDP, HTTP, SMTP, IRC, FTP control and FTP data). The page keeps the
- * last 2000 calls (`?keep=N`) and says how many older ones it dropped.
+ * last 2000 calls (`?keep=N`) and says how many older ones it dropped. "Group repeats"
+ * (`?group=1`) draws a socket's repeated datagrams to or from one address as one row (`×N`).
  *
  * @module
  */
@@ -33,6 +34,7 @@ header button { margin-right: 4px; }
 <body>
 <header>
 <button id="pause">Pause</button><button id="step" disabled>Step</button>
+<label><input type="checkbox" id="group"> Group repeats</label>
 <button id="svg">Export SVG</button><button id="png">Export PNG</button><button id="json">Export JSON</button>
 <span id="status">waiting for events…</span> <span id="older"></span>
 <div id="filters"></div>
@@ -66,6 +68,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
   var hidden = {};     // "p:PID" or "s:PID:SOCK" -> true
   var dropped = {};    // pid -> count the exporter reported
   var mode = "live";
+  var grouping = new URLSearchParams(location.search).get("group") === "1";
 
   function key(e) { return e.pid + ":" + e.sock; }
   function end(e) { return e.t + e.dur; }
@@ -330,6 +333,41 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     return l.server ? "server" : l.client ? "client" : "";
   }
 
+  // grouping: a socket's datagram calls (sendto, recvfrom; send and recv on a datagram socket)
+  // of one name to or from one address, with no other call of that socket between them, are one
+  // row, drawn where the first of them returned; any other call of the socket ends its groups
+  function peerOf(e) {
+    if (e.call === "sendto") { var a = destOf(e, {}); return a ? a[0] + ":" + a[1] : ""; }
+    return e.addr ? e.addr[0] + ":" + e.addr[1] : "";
+  }
+  function groups(evs) {
+    var head = new Map(), count = new Map(), last = new Map(), open = {};
+    evs.forEach(function (e) {
+      var k = key(e), f = facts.sock[k] || {};
+      var dg = !e.error && (e.call === "sendto" || e.call === "recvfrom" || f.dgram && /^(send|recv)$/.test(e.call));
+      if (!grouping || !dg) { open[k] = {}; head.set(e, e); return; }
+      var gk = e.call + " " + peerOf(e), mine = open[k] = open[k] || {}, h = mine[gk];
+      if (!h) { mine[gk] = e; head.set(e, e); count.set(e, 1); last.set(e, e); return; }
+      head.set(e, h); count.set(h, count.get(h) + 1); last.set(h, e);
+    });
+    return { head: head, count: count, last: last };
+  }
+  // arrows between grouped calls: one per pair of rows and kind, counted
+  function mergeArrows(arrows, head) {
+    var seen = new Map(), out = [];
+    out.ports = arrows.ports;
+    arrows.forEach(function (a) {
+      var from = head.get(a.from) || a.from, to = head.get(a.to) || a.to;
+      var byTo = seen.get(from) || new Map(), byKind = byTo.get(to) || {}, m = byKind[a.kind];
+      seen.set(from, byTo);
+      byTo.set(to, byKind);
+      if (m) { m.n++; return; }
+      m = byKind[a.kind] = { from: from, to: to, kind: a.kind, n: 1 };
+      out.push(m);
+    });
+    return out;
+  }
+
   function visible(e) { return !hidden["p:" + e.pid] && !hidden["s:" + key(e)]; }
 
   function draw() {
@@ -344,6 +382,9 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
       });
     });
     var arrows = links(evs), role = roles(arrows.ports);
+    var g0 = groups(evs);
+    evs = evs.filter(function (e) { return g0.head.get(e) === e; });
+    arrows = mergeArrows(arrows, g0.head);
     var width = LEFT * 2 + Math.max(1, ncol) * COL;
     var height = TOP + evs.length * ROW + 30;
     var svg = el("svg", { xmlns: NS, id: "diagram", width: width, height: height, viewBox: "0 0 " + width + " " + height });
@@ -390,16 +431,19 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
         "data-from": a.from.proc + ":" + a.from.call, "data-to": a.to.proc + ":" + a.to.call,
         "data-from-pid": a.from.pid, "data-to-pid": a.to.pid, "data-from-sock": a.from.sock, "data-to-sock": a.to.sock });
       if (a.kind === "teardown") line.setAttribute("stroke-dasharray", "5 3");
-      if (a.kind === "data" || a.kind === "datagram") line.appendChild(el("title", {}, a.from.len + " bytes: " + textOf(a.from.hex || "")));
+      if (a.n > 1) line.setAttribute("data-count", a.n);
+      if (a.kind === "data" || a.kind === "datagram") line.appendChild(el("title", {}, (a.n > 1 ? a.n + " like this; the first: " : "") + a.from.len + " bytes: " + textOf(a.from.hex || "")));
       svg.appendChild(line);
     });
     evs.forEach(function (e) {
       var y = row.get(e), cx = x(e);
-      var g = el("g", { "class": "ev" + (e.error ? " err" : ""), "data-pid": e.pid, "data-proc": e.proc, "data-sock": e.sock, "data-call": e.call });
-      g.appendChild(el("circle", { cx: cx, cy: y, r: 4, fill: e.error ? "#c00" : "#333" }));
+      var n = g0.count.get(e) || 1;
+      var g = el("g", { "class": "ev" + (e.error ? " err" : ""), "data-pid": e.pid, "data-proc": e.proc, "data-sock": e.sock, "data-call": e.call, "data-count": n });
+      g.appendChild(el("circle", { cx: cx, cy: y, r: n > 1 ? 5 : 4, fill: e.error ? "#c00" : "#333" }));
       var text = label(e);
-      g.appendChild(el("text", { "class": "lbl", x: cx + 8, y: y + 4 }, short(text, 30)));
+      g.appendChild(el("text", { "class": "lbl", x: cx + 8, y: y + 4 }, n > 1 ? short(text, 24) + " ×" + n : short(text, 30)));
       var tip = text + "\n" + new Date(e.t).toISOString() + " +" + e.dur.toFixed(3) + " ms";
+      if (n > 1) tip = n + " calls like this (to or from the same address), the first:\n" + tip + "\nthe last returned at " + new Date(end(g0.last.get(e))).toISOString();
       if (e.error) tip += "\n" + e.error.name + " [errno " + e.error.errno + "]: " + e.error.message;
       if (e.len !== undefined) tip += "\n" + e.len + " bytes; first " + (e.hex || "").length / 2 + ":\n" + textOf(e.hex || "") + "\nhex: " + (e.hex || "");
       g.appendChild(el("title", {}, tip));
@@ -475,6 +519,9 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     if (e) { shown.push(e); shown.sort(function (a, b) { return end(a) - end(b); }); trim(shown); }
     draw();
   });
+  var groupBox = document.getElementById("group");
+  groupBox.checked = grouping;
+  groupBox.addEventListener("change", function () { grouping = groupBox.checked; draw(); });
   document.getElementById("svg").addEventListener("click", function () { download("trace.svg", "image/svg+xml", svgText()); });
   document.getElementById("json").addEventListener("click", function () {
     download("trace.json", "application/json", JSON.stringify(shown.concat(pending), null, 1));
