@@ -22,22 +22,13 @@
  *
  * @module
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
-import { once } from "node:events";
-import {
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  truncateSync,
-  writeFileSync,
-} from "node:fs";
+import { type ChildProcess, execFile } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { dial, listen } from "../src/net/index.js";
 import { emit, HOST, interleave, main, median, round, tempDir } from "./lib.js";
+import { cpuSeconds, freePort, server, stop, wrkRound } from "./procs.js";
 
 const FIGURE = "http";
 const SECS = Math.max(1, Number(process.env.BENCH_HTTP_SECS ?? 2) || 2);
@@ -51,81 +42,9 @@ const HTTP_SERVER =
   fileURLToPath(new URL("../../node_modules/http-server/bin/http-server", import.meta.url));
 const run = promisify(execFile);
 
-async function freePort(): Promise<number> {
-  const ln = await listen("tcp", `${HOST}:0`);
-  const p = ln.port;
-  await ln.close();
-  return p;
-}
-
-async function accepting(port: number, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    try {
-      const c = await dial("tcp", `${HOST}:${port}`);
-      await c.close();
-      return;
-    } catch (err) {
-      if (Date.now() > until) throw err;
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-async function server(cmd: string, args: string[], port: number): Promise<ChildProcess> {
-  const p = spawn(cmd, args, { stdio: "ignore" }); // python logs every request (and every reset) on stderr
-  await accepting(port);
-  return p;
-}
-
-async function stop(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  p.kill("SIGTERM");
-  const t = setTimeout(() => p.kill("SIGKILL"), 5000);
-  await once(p, "exit");
-  clearTimeout(t);
-}
-
 /** Requests/s of one wrk round. */
 async function wrk(port: number): Promise<number> {
-  const { stdout } = await run("wrk", ["-t1", "-c64", `-d${SECS}s`, `http://${HOST}:${port}/1k.bin`], {
-    timeout: (SECS + 20) * 1000,
-  });
-  const m = /Requests\/sec:\s+([\d.]+)/.exec(stdout);
-  if (!m) throw new Error(`wrk printed no Requests/sec: ${stdout}`);
-  if (/Non-2xx or 3xx responses/.test(stdout)) throw new Error(`wrk saw error answers: ${stdout}`);
-  return Number(m[1]);
-}
-
-/** The pid and its descendants (nginx: the master and its worker). */
-function processTree(pid: number): number[] {
-  const out = [pid];
-  try {
-    for (const t of readdirSync(`/proc/${pid}/task`)) {
-      const kids = readFileSync(`/proc/${pid}/task/${t}/children`, "latin1").trim();
-      for (const k of kids === "" ? [] : kids.split(" ")) out.push(...processTree(Number(k)));
-    }
-  } catch {
-    // gone meanwhile
-  }
-  return out;
-}
-
-const TICK = 100; // USER_HZ: the unit of /proc/PID/stat's times on Linux
-
-/** CPU seconds (user + system) used so far by `pid` and its descendants. */
-function cpuSeconds(pid: number): number {
-  let ticks = 0;
-  for (const p of processTree(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "latin1");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return ticks / TICK;
+  return (await wrkRound(`http://${HOST}:${port}/1k.bin`, 64, SECS)).rps;
 }
 
 /** Peak resident memory of `pid` in MiB (VmHWM). */
