@@ -363,10 +363,10 @@ async function sendAll(
 
 /**
  * Sends bytes [from, size) of a file, paced to `opts.rate`, adding them to `hash` if given;
- * resolves the count sent. Reads run one
- * chunk ahead of the socket: the next chunk comes from disk while the previous one goes out, in
- * two buffers used in turn (a buffer is refilled only after the socket took all of it: `write`
- * resolves once the bytes are in the kernel), so memory stays at two chunks.
+ * resolves the count sent. One write is in flight at a time, and while it drains the next chunk
+ * is read from disk and hashed: two buffers used in turn (a buffer is refilled only after the
+ * socket took all of it: `write` resolves once the bytes are in the kernel), so memory stays at
+ * two chunks and the hashing overlaps the socket instead of waiting for it.
  */
 async function sendRange(
   source: string,
@@ -382,6 +382,7 @@ async function sendRange(
   const chunk = opts.rate === undefined ? CHUNK : Math.max(1024, Math.min(CHUNK, Math.floor(opts.rate / 20)));
   const bufs = [Buffer.allocUnsafe(Math.min(chunk, size - from)), undefined as Buffer | undefined];
   let turn = 0;
+  /** Reads the chunk at `at` into the buffer whose turn it is; resolves it hashed. */
   const readAt = (at: number): Promise<Buffer> => {
     const b = (bufs[turn] ??= Buffer.allocUnsafe(bufs[0]!.length));
     turn ^= 1;
@@ -393,25 +394,33 @@ async function sendRange(
           address: source,
           hint: `the file shrank while it was sent (${at} of ${size} bytes): re-run`,
         });
-      return b.subarray(0, bytesRead);
+      const got = b.subarray(0, bytesRead);
+      hash?.update(got); // in file order: each chunk is read (and hashed) after the one before
+      return got;
     });
   };
   const t0 = performance.now();
   let sent = 0;
-  let ahead: Promise<Buffer> | undefined = from < size ? readAt(from) : undefined;
+  let ahead: Promise<Buffer> | undefined;
   try {
-    while (ahead !== undefined) {
-      const b = await ahead;
-      ahead = undefined;
+    let b: Buffer | undefined = from < size ? await readAt(from) : undefined;
+    while (b !== undefined) {
       const at = from + sent + b.length;
+      const w = write(b);
+      // while b drains: the next chunk is read into the other buffer, and hashed
       if (at < size) {
         ahead = readAt(at);
-        ahead.catch(() => {}); // awaited in the next round, or in finally when the write fails
+        ahead.catch(() => {}); // awaited below, or in finally when the write fails
       }
-      hash?.update(b); // before the write: the buffer is read into again once the socket took it
-      await write(b);
+      await w;
       sent += b.length;
       opts.onBytes?.(b.length);
+      b = undefined;
+      if (ahead !== undefined) {
+        const next = ahead;
+        ahead = undefined;
+        b = await next;
+      }
       if (opts.rate !== undefined) {
         const late = (sent / opts.rate) * 1000 - (performance.now() - t0);
         if (late > 1) await sleep(late);
