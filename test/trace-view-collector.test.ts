@@ -35,6 +35,17 @@ const GOOD = {
   dur: 0.1,
 };
 
+/** POSTs `body` to the collector at `address`; resolves the status (the answer read). */
+async function postTo(address: string, body: string | Uint8Array, type: string): Promise<number> {
+  const res = await fetch(`http://${address}/events`, {
+    method: "POST",
+    headers: { "content-type": type },
+    body,
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 describe("the collector answers hostile POSTs with 4xx and keeps working", { timeout: 30_000 }, () => {
   let v: Awaited<ReturnType<typeof serveTraceView>>;
   before(async () => {
@@ -44,15 +55,8 @@ describe("the collector answers hostile POSTs with 4xx and keeps working", { tim
     await v.close();
   });
 
-  const post = async (body: string | Uint8Array, type = "application/json"): Promise<number> => {
-    const res = await fetch(`http://${v.address}/events`, {
-      method: "POST",
-      headers: { "content-type": type },
-      body,
-    });
-    await res.arrayBuffer();
-    return res.status;
-  };
+  const post = (body: string | Uint8Array, type = "application/json"): Promise<number> =>
+    postTo(v.address, body, type);
 
   test("oversize, bad JSON, not a batch, bad fields, wrong type, wrong method", async () => {
     assert.equal(await post(Buffer.alloc(MAX_BATCH_BYTES + 1, 0x20)), 413);
@@ -116,15 +120,8 @@ test(
   async () => {
     const v = await serveTraceView("127.0.0.1:0");
     try {
-      const post = async (body: string | Uint8Array, type: string): Promise<number> => {
-        const res = await fetch(`http://${v.address}/events`, {
-          method: "POST",
-          headers: { "content-type": type },
-          body,
-        });
-        await res.arrayBuffer();
-        return res.status;
-      };
+      const post = (body: string | Uint8Array, type: string): Promise<number> =>
+        postTo(v.address, body, type);
       // batches of 1000 binary records, each call numbered in its argument, then one JSON batch
       const ring = new TraceRing(new SharedArrayBuffer(RING_CONTROL_BYTES + (1 << 20)));
       const out = Buffer.alloc(1 << 20);
