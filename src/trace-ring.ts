@@ -167,8 +167,9 @@ export class TraceRing {
 
   /**
    * Writes one call; false when the ring has no room, the call does not fit a record or its name
-   * is not a call's (1–32 of a–z and `_`; nothing is written then). `fd` is the descriptor to record, `newSock` accept()'s new socket, `data`
-   * the bytes the call moved (`len` of them when `data` is a copy of their start).
+   * is not a call's (1–32 of a–z and `_`; nothing is written then). `fd` is the descriptor to
+   * record, `newSock` accept()'s new socket, `data` the bytes the call moved (`len` of them when
+   * `data` is a copy of their start).
    */
   put(
     ev: CallEvent,

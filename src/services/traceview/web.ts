@@ -180,9 +180,9 @@ export function traceViewWeb(opts: { readonly replay?: readonly TraceRecord[] } 
 }
 
 /**
- * The events the viewer keeps, newest last, at most `max` ({@link MAX_KEPT_EVENTS} live): JSON batches as
- * events, binary ones as their checked records (a few bytes per call instead of objects the
- * garbage collector would walk), rendered when a page opens or `/trace.json` is read.
+ * The events the viewer keeps, newest last, at most `max` ({@link MAX_KEPT_EVENTS} live): JSON
+ * batches as events, binary ones as their checked records (a few bytes per call instead of
+ * objects the garbage collector would walk), rendered when a page opens or `/trace.json` is read.
  */
 class Kept {
   /** Batches, oldest first from `#first`; the first one's `#skip` events are gone. */
