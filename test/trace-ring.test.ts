@@ -17,6 +17,7 @@ import {
 import { type CallEvent, renderValue, type Sym, type TraceValue } from "../src/trace.js";
 import { batchHead } from "../src/trace-export.js";
 import {
+  decodeRecords,
   RECORD_MAX,
   RING_CONTROL_BYTES,
   RING_MIN,
@@ -177,10 +178,19 @@ test("across the wrap: records come out in order, whole, none lost; an empty rin
   fc.assert(
     fc.property(
       fc.integer({ min: 0, max: 3 }).map((k) => RING_MIN + 8 * 1024 * k),
-      fc.array(fc.oneof(fc.integer({ min: 0, max: 512 }), fc.constant(-1), fc.constant(-2)), {
-        minLength: 1,
-        maxLength: 400,
-      }),
+      fc.array(
+        // writes (8 records each) more often than reads: the writer runs ahead and wraps while
+        // records wait, so a reader meets the wrap mark in the middle of what it takes
+        fc.oneof(
+          { arbitrary: fc.integer({ min: 0, max: 512 }), weight: 6 },
+          fc.constant(-1),
+          fc.constant(-2),
+          fc.constant(-3),
+          fc.constant(-4),
+          fc.constant(-5),
+        ),
+        { minLength: 1, maxLength: 400 },
+      ),
       (bytesOfRecords, ops) => {
         const ring = newRing(bytesOfRecords);
         const model: number[] = [];
@@ -199,9 +209,27 @@ test("across the wrap: records come out in order, whole, none lost; an empty rin
           assert.deepStrictEqual(r.args, [r.args[0], want]);
           assert.equal(r.args[0], "x".repeat(r.result as number), "whole");
         };
+        /** The worker's way: whole records copied out in runs, at most `max`, as many as fit. */
+        const takeMany = (room: number, max: number): void => {
+          const out = Buffer.alloc(room);
+          const { n, end } = ring.take(out, 0, max);
+          assert.ok(n <= max && end <= room);
+          const got = decodeRecords(out.subarray(0, end), max);
+          assert.equal(got.length, n, "the count and the bytes agree");
+          for (const r of got) {
+            assert.equal(r.fd, model.shift(), "in order, none lost");
+            assert.equal(r.args[0], "x".repeat(r.result as number), "whole");
+          }
+          // it stops early only when nothing waits or the next record (≤ ~1.1 KB here) does not fit
+          if (n < max && model.length > 0) assert.ok(room - end < 1200, `${room - end} bytes left unused`);
+        };
         for (const op of ops) {
           if (op === -1) take("next");
           else if (op === -2) take("skip");
+          else if (op === -3) takeMany(64 * 1024, 5);
+          else if (op === -4) takeMany(3000, 64);
+          else if (op === -5)
+            takeMany(64 * 1024, 1000); // all that waits, across the wrap
           else {
             // a few records at once: the writer runs ahead of the reader and meets the tail
             for (let k = 0; k < 8; k++) {
@@ -219,6 +247,37 @@ test("across the wrap: records come out in order, whole, none lost; an empty rin
     ),
     { seed: SEED, numRuns: 300 },
   );
+});
+
+test("take() copies runs of records up to a wrap mark the writer left behind, then goes on at the start", () => {
+  const ring = newRing(RING_MIN + 24 * 1024);
+  const rec = (i: number): CallEvent => ({
+    fd: i,
+    call: "send",
+    args: ["y".repeat(480)],
+    result: 0,
+    start: i,
+    duration: 0,
+  });
+  const out = Buffer.alloc(1 << 20);
+  let i = 0;
+  // the reader catches up past RECORD_MAX: the writer may wrap from now on
+  for (; i < 20; i++) assert.ok(ring.put(rec(i), 1, i, undefined, undefined, 0));
+  assert.equal(ring.take(out, 0, 1000).n, 20);
+  // the writer runs on to the end of its room, wraps (a mark where it stopped) and goes on at 0
+  // until the ring is full: ~21 records of ~1 KB before the mark, ~4 after it
+  const first = i;
+  while (i < first + 100 && ring.put(rec(i), 1, i, undefined, undefined, 0)) i++;
+  const waiting = i - first;
+  assert.ok(waiting > 21 && waiting < 100, `${waiting} records on both sides of the mark`);
+  const { n, end } = ring.take(out, 0, 1000);
+  assert.equal(n, waiting, "every record that waits, before and after the mark");
+  assert.deepEqual(
+    decodeRecords(out.subarray(0, end), 1000).map((r) => r.fd),
+    Array.from({ length: waiting }, (_, k) => first + k),
+    "in order, the mark not among them",
+  );
+  assert.equal(ring.take(out, 0, 1000).n, 0);
 });
 
 test("a buffer smaller than the ring needs is refused with a clear error", () => {
