@@ -161,6 +161,13 @@ describe(
       assert.deepEqual(d.calls, live.calls);
       assert.deepEqual(d.arrows, live.arrows);
 
+      // "Group repeats" groups datagrams only: a TCP session draws the same, every call its row
+      await page.check("#group");
+      d = await read(page);
+      assert.deepEqual(d.calls, live.calls, "stream calls are never grouped");
+      assert.deepEqual(d.arrows, live.arrows);
+      await page.uncheck("#group");
+
       // the exports
       const json = await download(page, "#json");
       assert.equal(json.name, "trace.json");
