@@ -28,8 +28,20 @@ import {
 
 const SEED = Number(process.env.FC_SEED ?? 42);
 
-const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((u) => Buffer.from(u));
-const anyString = fc.string({ unit: "binary", maxLength: 700 });
+// fast-check's default size keeps arrays and strings to ~10 items: each of these mixes short
+// values with long ones, so that the cuts (41 bytes of an argument, 64 of data, 512 units of a
+// string, 16 values of a list) are met too
+const bytes = (max: number) =>
+  fc
+    .oneof(
+      { arbitrary: fc.uint8Array({ maxLength: 16 }), weight: 3 },
+      fc.uint8Array({ minLength: 17, maxLength: max, size: "max" }),
+    )
+    .map((u) => Buffer.from(u));
+const anyString = fc.oneof(
+  { arbitrary: fc.string({ unit: "binary", maxLength: 24 }), weight: 6 },
+  fc.string({ unit: "binary", minLength: 400, maxLength: 700, size: "max" }),
+);
 
 /** Any value an event may carry, nested up to `depth` lists (the ring takes 4 levels). */
 const value = (depth: number): fc.Arbitrary<TraceValue> =>
@@ -44,6 +56,7 @@ const value = (depth: number): fc.Arbitrary<TraceValue> =>
       bytes(100),
       anyString.map((s): Sym => ({ sym: s })),
       fc.array(tie("v"), { maxLength: 20 }),
+      fc.array(fc.integer(), { minLength: 14, maxLength: 20, size: "max" }),
     ),
   })).v;
 
