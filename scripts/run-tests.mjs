@@ -72,6 +72,8 @@ function run(list, concurrency, skipFile) {
         `--test-reporter-destination=${skipFile}`,
         // every test file fails if it leaves sockets, servers, children or timers open
         `--import=${new URL("../build/test/support/leak-hook.js", import.meta.url).href}`,
+        // property tests reach their stated bounds (fast-check's default size stops near ten items)
+        `--import=${new URL("../build/test/support/fc-size.js", import.meta.url).href}`,
         ...flags,
         ...list,
       ],

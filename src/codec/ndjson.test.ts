@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
+
+// nested JSON grows as size^depth: these properties keep fast-check's small default base size
+// (test/support/fc-size.ts raises it for the others)
+fc.configureGlobal({ ...fc.readConfigureGlobal(), baseSize: "small" });
 import {
   decodeAll,
   fails,
