@@ -25,8 +25,9 @@ import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Conn, dial, listen } from "../src/net/index.js";
+import { type Conn, dial } from "../src/net/index.js";
 import { emit, HOST, interleave, main, nowMs, tempDir, withTimeout } from "./lib.js";
+import { accepting, freePort } from "./procs.js";
 
 const FIGURE = "chat";
 const CLIENTS = Math.max(2, Number(process.env.BENCH_CHAT_CLIENTS ?? 40) || 40);
@@ -34,29 +35,6 @@ const ROOMS = Math.max(1, Number(process.env.BENCH_CHAT_ROOMS ?? 4) || 4);
 const MSGS = Math.max(1, Number(process.env.BENCH_CHAT_MSGS ?? 50) || 50);
 const ROUND_MS = 15_000;
 const SOCKIT = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
-
-/** A free loopback port (bound, then released). */
-async function freePort(): Promise<number> {
-  const ln = await listen("tcp", `${HOST}:0`);
-  const port = Number(ln.address.slice(ln.address.lastIndexOf(":") + 1));
-  await ln.close();
-  return port;
-}
-
-/** Connects until `port` accepts (bounded). */
-async function waitListening(port: number): Promise<void> {
-  const until = nowMs() + 10_000;
-  for (;;) {
-    try {
-      const c = await dial("tcp", `${HOST}:${port}`, { timeout: 1000 });
-      c.abort();
-      return;
-    } catch (err) {
-      if (nowMs() > until) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
 
 async function startSockit(
   floodDefaults: boolean,
@@ -85,7 +63,7 @@ async function startSockit(
     ],
     { stdio: "ignore" },
   );
-  await waitListening(port);
+  await accepting(port);
   return { port, proc };
 }
 
@@ -101,7 +79,7 @@ async function startNgircd(dir: string): Promise<{ port: number; proc: ChildProc
   );
   const bin = spawnSync("sh", ["-c", "command -v ngircd || echo /usr/sbin/ngircd"]).stdout.toString().trim();
   const proc = spawn(bin, ["-n", "-f", conf], { stdio: "ignore" });
-  await waitListening(port);
+  await accepting(port);
   return { port, proc };
 }
 

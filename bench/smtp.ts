@@ -17,8 +17,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { dial, listen } from "../src/net/index.js";
 import { emit, HOST, interleave, main, tempDir, withTimeout } from "./lib.js";
+import { accepting, freePort } from "./procs.js";
 
 const FIGURE = "smtp";
 const SENDERS = 16;
@@ -46,26 +46,6 @@ dt = time.perf_counter() - t0
 if errors: sys.exit("errors: " + "; ".join(errors[:3]))
 print(senders * n / dt)
 `;
-
-async function freePort(): Promise<number> {
-  const ln = await listen("tcp", `${HOST}:0`);
-  const port = Number(ln.address.slice(ln.address.lastIndexOf(":") + 1));
-  await ln.close();
-  return port;
-}
-
-async function ready(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const c = await dial("tcp", `${HOST}:${port}`, { timeout: 500 });
-      await c.close();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  throw new Error(`nothing listens on port ${port}`);
-}
 
 function server(cmd: string, args: string[]): ChildProcess {
   const p = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
@@ -113,8 +93,8 @@ main(FIGURE, async () => {
     join(dir, "aiosmtpd"),
   ]);
   try {
-    await ready(sp);
-    await ready(ap);
+    await accepting(sp);
+    await accepting(ap);
     const s = await interleave({ sockit: () => senders(sp), raw: () => senders(ap) });
     emit({
       figure: FIGURE,

@@ -24,11 +24,11 @@
  * @module
  */
 import { readFileSync } from "node:fs";
-import net from "node:net";
 import { dial, listen } from "../src/net/index.js";
 import { exporterStats, installExporter, stopExporter } from "../src/trace-export.js";
 import { subscribeTrace } from "../src/trace.js";
 import { emit, HOST, interleave, main, median, nowMs, Peer, round } from "./lib.js";
+import { freePort } from "./procs.js";
 
 const FIGURE = "tracing";
 const SIZE = 32;
@@ -110,20 +110,11 @@ async function started(): Promise<void> {
   await new Promise((r) => setTimeout(r, 150));
 }
 
-/** A loopback port nobody listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, HOST, r));
-  const { port } = s.address() as net.AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
 main(FIGURE, async () => {
   const peer = Peer.start("tracing-viewer.js");
   const viewer = String((await peer.request({ cmd: "viewer" })).address);
   const sinkAddr = String((await peer.request({ cmd: "sink" })).address);
-  const refused = `http://${HOST}:${await closedPort()}`;
+  const refused = `http://${HOST}:${await freePort()}`; // nobody listens there
   const cpu: Record<string, number[]> = { raw: [], subscriber: [], sockit: [], sink: [], unreachable: [] };
   const mainCpu: Record<string, number[]> = {
     raw: [],
@@ -131,6 +122,17 @@ main(FIGURE, async () => {
     sockit: [],
     sink: [],
     unreachable: [],
+  };
+  /** One run with the exporter sending to `url`: started before, delivered after the rounds. */
+  const exported = async (url: string, key: "sockit" | "sink" | "unreachable"): Promise<number> => {
+    installExporter(url);
+    try {
+      await started();
+      return await pingpong(cpu[key]!, mainCpu[key]!);
+    } finally {
+      await delivered();
+      stopExporter();
+    }
   };
   const samples = await interleave({
     raw: () => pingpong(cpu.raw!, mainCpu.raw!),
@@ -142,36 +144,9 @@ main(FIGURE, async () => {
         stop();
       }
     },
-    sockit: async () => {
-      installExporter(`http://${viewer}`);
-      try {
-        await started();
-        return await pingpong(cpu.sockit!, mainCpu.sockit!);
-      } finally {
-        await delivered();
-        stopExporter();
-      }
-    },
-    sink: async () => {
-      installExporter(`http://${sinkAddr}`);
-      try {
-        await started();
-        return await pingpong(cpu.sink!, mainCpu.sink!);
-      } finally {
-        await delivered();
-        stopExporter();
-      }
-    },
-    unreachable: async () => {
-      installExporter(refused);
-      try {
-        await started();
-        return await pingpong(cpu.unreachable!, mainCpu.unreachable!);
-      } finally {
-        await delivered();
-        stopExporter();
-      }
-    },
+    sockit: () => exported(`http://${viewer}`, "sockit"),
+    sink: () => exported(`http://${sinkAddr}`, "sink"),
+    unreachable: () => exported(refused, "unreachable"),
   });
   const got = (await peer.request({ cmd: "count" })).events;
   peer.stop();

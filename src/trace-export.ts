@@ -40,6 +40,7 @@ import {
   FLUSH,
   KICK,
   RING_CONTROL_BYTES,
+  RING_FIELD_CHARS,
   RING_MIN,
   RING_PREVIEW,
   type RingRecord,
@@ -129,8 +130,6 @@ export interface Raw {
   readonly len?: number;
 }
 
-/** Strings longer than this are cut (the collector keeps no more). */
-const FIELD_CHARS = 512;
 /** Bytes in one POST, at most (the collector takes up to 1 MiB). */
 const POST_BYTES_MAX = 1_000_000;
 
@@ -239,9 +238,9 @@ export function processName(argv: readonly string[] = process.argv): string {
   return ["sockit", ...words].join(" ");
 }
 
-/** A string cut to {@link FIELD_CHARS}. */
+/** A string cut to {@link RING_FIELD_CHARS}, as the collector keeps it. */
 function cut(v: string): string {
-  return v.length > FIELD_CHARS ? v.slice(0, FIELD_CHARS) : v;
+  return v.length > RING_FIELD_CHARS ? v.slice(0, RING_FIELD_CHARS) : v;
 }
 
 /** A number JSON can carry (a non-finite one as 0). */

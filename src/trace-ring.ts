@@ -57,8 +57,12 @@ export const KICK = 48;
 /** The reader publishes its cursor at least every this many records. */
 const PUBLISH_EVERY = 32;
 
-/** Strings longer than this are cut (the collector keeps no more). */
-const FIELD_CHARS = 512;
+/**
+ * UTF-16 units of a string a record keeps; longer ones are cut (the collector keeps no more).
+ * @example `s.slice(0, RING_FIELD_CHARS)`
+ */
+export const RING_FIELD_CHARS = 512;
+const FIELD_CHARS = RING_FIELD_CHARS;
 /** Values in one list, at most (the collector takes 16 arguments). */
 const LIST_MAX = 16;
 /** Lists within lists, at most (an address inside accept's result is two). */

@@ -7,14 +7,14 @@
  * @module
  */
 import { BATCH_HEAD_MAX, recordOf, TRACE_BATCH_TYPE, type TraceRecord } from "../../trace-export.js";
-import { checkRecords, decodeRecords } from "../../trace-ring.js";
+import { checkRecords, decodeRecords, RING_FIELD_CHARS } from "../../trace-ring.js";
 
 /** A batch body larger than this is refused (413). */
 export const MAX_BATCH_BYTES = 1024 * 1024;
 /** Events in one batch, at most. */
 export const MAX_BATCH_EVENTS = 4096;
 /** Strings in an event (names, rendered arguments, messages) are cut to this many characters. */
-export const MAX_FIELD_CHARS = 512;
+export const MAX_FIELD_CHARS = RING_FIELD_CHARS;
 
 /**
  * A batch the collector refuses: `status` is the HTTP status to answer (400 or 413).
