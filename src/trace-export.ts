@@ -145,6 +145,8 @@ export const TRACE_BATCH_TYPE = "application/vnd.sockit.trace-batch";
  * @example `if (headLength > BATCH_HEAD_MAX) throw new BatchError(400, "header too long")`
  */
 export const BATCH_HEAD_MAX = 4096;
+/** Where the worker puts a batch's records in its body buffer: after the longest header. */
+const RECORDS_AT = 8 + BATCH_HEAD_MAX;
 
 /**
  * A binary batch's header: who sent the records and from when their times count.
@@ -370,8 +372,10 @@ class Recorder {
 }
 
 /**
- * One POST of a batch to the collector's `/events`; `done(ok)` with whether it took it (200/204).
- * Handed `http`: the program's thread never loads it (only the worker and postEarly use this).
+ * One POST of a batch to the collector's `/events`; `done(ok)` with whether it took it (200/204),
+ * called only once Node no longer holds `body` (all of it written, or the request gone), so the
+ * caller may fill the same buffer again. Handed `http`: the program's thread never loads it (only
+ * the worker and postEarly use this).
  */
 function postEvents(
   http: typeof import("node:http"),
@@ -381,6 +385,21 @@ function postEvents(
   agent: import("node:http").Agent | undefined,
   done: (ok: boolean) => void,
 ): void {
+  // the answer, and whether Node is done with the body (Node writes a Buffer without copying
+  // it): done() needs both, as a collector may answer before it has read the whole body
+  let ok: boolean | undefined;
+  let out = false;
+  const settle = (): void => {
+    if (ok !== undefined && out) done(ok);
+  };
+  const answer = (v: boolean): void => {
+    ok ??= v;
+    settle();
+  };
+  const gone = (): void => {
+    out = true;
+    settle();
+  };
   try {
     const req = http.request(
       url,
@@ -393,12 +412,17 @@ function postEvents(
       },
       (res) => {
         res.resume();
-        res.on("end", () => done(res.statusCode === 204 || res.statusCode === 200));
-        res.on("error", () => done(false));
+        res.on("end", () => answer(res.statusCode === 204 || res.statusCode === 200));
+        res.on("error", () => answer(false));
       },
     );
     req.on("timeout", () => req.destroy());
-    req.on("error", () => done(false));
+    req.on("error", () => {
+      answer(false);
+      gone();
+    });
+    req.on("finish", gone);
+    req.on("close", gone);
     req.end(body);
   } catch {
     done(false);
@@ -434,8 +458,11 @@ export async function runExporterWorker(d: WorkerData): Promise<void> {
   let busy = false;
   let retryMs = d.retryMinMs;
   let retry: NodeJS.Timeout | undefined;
-  /** Where a batch's records are copied out of the ring. */
-  const scratch = Buffer.allocUnsafe(d.maxBytes);
+  /**
+   * One batch's body, filled again for every batch (no allocation per batch): the records are
+   * copied out of the ring to RECORDS_AT, and the header is written just before them.
+   */
+  const body = Buffer.allocUnsafe(RECORDS_AT + d.maxBytes);
   const head = (): Buffer =>
     batchHead({
       pid: d.pid,
@@ -490,9 +517,16 @@ export async function runExporterWorker(d: WorkerData): Promise<void> {
     if (Atomics.load(ctl, DOWN) !== 0) return discard();
     const waiting = (Atomics.load(ctl, WRITTEN) - Atomics.load(ctl, DONE)) | 0;
     if (waiting <= 0 || (!now && waiting < d.batchEvents && Atomics.load(ctl, FLUSH) === 0)) return;
-    const { n, end } = ring.take(scratch, 0, d.maxEvents);
+    const { n, end } = ring.take(body, RECORDS_AT, d.maxEvents);
     if (n === 0) return;
-    post(Buffer.concat([head(), scratch.subarray(0, end)]), (ok) => {
+    const h = head();
+    // a header longer than the collector takes (a very long process name) goes as before: the
+    // collector refuses the batch, and it is counted as dropped
+    const batch =
+      h.length <= RECORDS_AT
+        ? body.subarray(RECORDS_AT - h.copy(body, RECORDS_AT - h.length), end)
+        : Buffer.concat([h, body.subarray(RECORDS_AT, end)]);
+    post(batch, (ok) => {
       settle(n, ok);
       if (!ok) down();
       else retryMs = d.retryMinMs;
