@@ -373,8 +373,8 @@ class Recorder {
 
 /**
  * One POST of a batch to the collector's `/events`; `done(ok)` with whether it took it (200/204),
- * called only once Node no longer holds `body` (all of it written, or the request gone), so the
- * caller may fill the same buffer again. Handed `http`: the program's thread never loads it (only
+ * called once, and only once Node no longer holds `body` (all of it written, or the request
+ * gone), so the caller may fill the same buffer again. Handed `http`: the program's thread never loads it (only
  * the worker and postEarly use this).
  */
 function postEvents(
@@ -389,8 +389,11 @@ function postEvents(
   // it): done() needs both, as a collector may answer before it has read the whole body
   let ok: boolean | undefined;
   let out = false;
+  let called = false;
   const settle = (): void => {
-    if (ok !== undefined && out) done(ok);
+    if (called || ok === undefined || !out) return;
+    called = true;
+    done(ok);
   };
   const answer = (v: boolean): void => {
     ok ??= v;
@@ -425,7 +428,8 @@ function postEvents(
     req.on("close", gone);
     req.end(body);
   } catch {
-    done(false);
+    answer(false);
+    gone();
   }
 }
 
@@ -476,12 +480,9 @@ export async function runExporterWorker(d: WorkerData): Promise<void> {
     Atomics.add(ctl, DONE, n);
     Atomics.notify(ctl, DONE);
   };
-  const post = (body: Buffer, done: (ok: boolean) => void): void => {
+  const post = (payload: Buffer, done: (ok: boolean) => void): void => {
     busy = true;
-    let over = false;
-    postEvents(http, d.url, body, d.timeoutMs, agent, (ok) => {
-      if (over) return;
-      over = true;
+    postEvents(http, d.url, payload, d.timeoutMs, agent, (ok) => {
       busy = false;
       done(ok);
     });

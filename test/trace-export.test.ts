@@ -243,8 +243,8 @@ process.on("exit", () => console.log(JSON.stringify(exporterStats())));
       // set (4 KiB): while the collector does not read, Node still holds most of the body when
       // the answer is in. It answers a request as soon as it has its head, reads nothing for
       // 300 ms, then saves the body (one file per request) and closes the connection.
-      const saved = mkdtempSync(join(tmpdir(), "sockit-trace-bodies-"));
       const pair = netnsPair();
+      const saved = mkdtempSync(join(tmpdir(), "sockit-trace-bodies-"));
       const collector = start(
         ...pair.argv(pair.server, [
           "python3",
@@ -276,9 +276,10 @@ def serve(c, i):
             if not d:
                 break
             body += d
-        with open(os.path.join(sys.argv[1], "%06d.part" % i), "wb") as f:
+        name = os.path.join(sys.argv[1], "%06d" % i)
+        with open(name + ".part", "wb") as f:
             f.write(body)
-        os.rename(os.path.join(sys.argv[1], "%06d.part" % i), os.path.join(sys.argv[1], "%06d.bin" % i))
+        os.rename(name + ".part", name + ".bin")
 i = 0
 while True:
     c, _ = ls.accept()
@@ -322,9 +323,10 @@ while True:
           Buffer.from(String(i).padStart(64, "0")).toString("hex"),
         ).join("");
         const streams = new Map<string, string>();
-        for (const e of events)
-          if ((e.len ?? 0) > 0)
-            streams.set(`${e.sock} ${e.call}`, (streams.get(`${e.sock} ${e.call}`) ?? "") + e.hex);
+        for (const e of events) {
+          const k = `${e.sock} ${e.call}`;
+          if ((e.len ?? 0) > 0) streams.set(k, (streams.get(k) ?? "") + e.hex);
+        }
         assert.equal(streams.size, 4, [...streams.keys()].join(", "));
         for (const [k, v] of streams) {
           let at = 0;
