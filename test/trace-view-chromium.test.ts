@@ -47,6 +47,21 @@ const READ_PAGE = `(() => {
   return { lanes, calls, arrows };
 })()`;
 
+// each arrow with the rows it joins, and each process's calls with their rows
+const READ_ROWS = `(() => {
+  const arrows = [...document.querySelectorAll("line.arrow")].map((l) => ({
+    name: l.classList[1] + " " + l.dataset.from + " -> " + l.dataset.to,
+    y1: Number(l.getAttribute("y1")), y2: Number(l.getAttribute("y2")) }));
+  const rows = [...document.querySelectorAll("g.ev")].map((g) => ({
+    call: g.dataset.proc + ":" + g.dataset.call, y: Number(g.querySelector("circle").getAttribute("cy")) }));
+  return { arrows, rows };
+})()`;
+
+interface Rows {
+  arrows: { name: string; y1: number; y2: number }[];
+  rows: { call: string; y: number }[];
+}
+
 describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]), timeout: 90_000 }, () => {
   const children: Child[] = [];
   const dir = mkdtempSync(join(tmpdir(), "sockit-trace-view-"));
@@ -127,5 +142,58 @@ describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]),
     assert.deepEqual(d.calls["daytime-server.js"], SERVER_CALLS);
     assert.deepEqual(d.calls["daytime-client.js"], CLIENT_CALLS);
     assert.equal(d.arrows.filter((a) => a.startsWith("setup ")).length, 1);
+  });
+
+  test("replay: a server that read its clock late (set aside just after its send) is still drawn above its client's answer", async () => {
+    assert.ok(saved.length > 0, "the live test saved a trace");
+    interface Ev {
+      proc: string;
+      call: string;
+      t: number;
+      dur: number;
+    }
+    const events = JSON.parse(saved) as Ev[];
+    const one = (proc: string, call: string): Ev => {
+      const e = events.find((x) => x.proc === proc && x.call === call);
+      assert.ok(e, `${proc} ${call} in ${saved}`);
+      return e;
+    };
+    // what a server set aside just after its send writes: its sendall returned (by its clock)
+    // after the client had got the time and sent its acknowledgement, and all it did next is
+    // that much later too
+    const greet = one("daytime-server.js", "sendall");
+    const ack = one("daytime-client.js", "sendall");
+    const returned = greet.t + greet.dur;
+    const late = ack.t + ack.dur - returned + 0.5;
+    for (const e of events) if (e.proc === "daytime-server.js" && e.t >= returned) e.t += late;
+    greet.dur += late;
+    const file = join(dir, "late.json");
+    writeFileSync(file, JSON.stringify(events));
+    const at = await viewer([file]);
+    const d = await drawn(`http://${at}/`, complete);
+    // each process's calls in their own order, as always
+    assert.deepEqual(d.calls["daytime-server.js"], SERVER_CALLS);
+    assert.deepEqual(d.calls["daytime-client.js"], CLIENT_CALLS);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(`http://${at}/`);
+      let r: Rows | undefined;
+      for (let i = 0; i < 100; i++) {
+        r = (await page.evaluate(READ_ROWS)) as Rows;
+        if (r.arrows.length >= 5) break;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      const seen = JSON.stringify(r);
+      // every arrow to a receiving call points down (the two closes point at each other)
+      const got = r!.arrows.filter((a) => !/^teardown .* -> .*:close$/.test(a.name));
+      assert.equal(got.length, 3, seen);
+      for (const a of got) assert.ok(a.y2 > a.y1, `${a.name} goes up: ${seen}`);
+      const y = (call: string) => r!.rows.find((x) => x.call === call)!.y;
+      assert.ok(y("daytime-server.js:sendall") < y("daytime-client.js:recv"), seen);
+      assert.ok(y("daytime-client.js:sendall") < y("daytime-server.js:recv"), seen);
+    } finally {
+      await browser.close();
+    }
   });
 });

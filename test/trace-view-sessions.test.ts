@@ -263,7 +263,7 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
     assert.ok(kinds(d, "data", s, c).length >= 5, JSON.stringify(d.arrows));
     // the server speaks first: its greeting is the first data arrow
     const first = [...kinds(d, "data")].sort((a, b) => a.y1 - b.y1)[0]!;
-    assert.equal(first.from, s);
+    assert.equal(first.from, s, JSON.stringify(d.arrows));
     assert.ok(
       lane(d, s).socks.some((r) => r.startsWith("SMTP · from ")),
       JSON.stringify(d.lanes),

@@ -1,7 +1,8 @@
 /**
  * The viewer's page: plain HTML, one script, SVG drawn in the browser (no framework, nothing
  * fetched from elsewhere). The script gets events from `/events` (server-sent events), draws one
- * lane per process and a column per socket in it, calls in the order they returned, and arrows for
+ * lane per process and a column per socket in it, calls in the order they returned (but never a
+ * receiving call above the call that sent to it: see `causal`), and arrows for
  * connection set-up (connect → accept, matched by address), data (send → recv, matched by byte
  * offset in the stream), tear-down (close → the peer's end of file or close) and datagrams
  * (sendto → recvfrom, matched by bytes, ports and order). Each socket is named by its role where
@@ -368,6 +369,68 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     return out;
   }
 
+  // the rows: calls in the order they returned, except that a call never stands above the call
+  // whose bytes, datagram, connection or end of file it got. A process reads the time after its
+  // call returns; a sender the kernel sets aside just after its send (the receiver, woken, takes
+  // its CPU) reads it after the receiver has got the bytes and even answered. So each process
+  // keeps its own order, a receiving call waits for its sender's row, and the times decide the
+  // rest. (Two closes pointing at each other order nothing; should the arrows ever go round in a
+  // circle, the earliest call that ends a process's run is drawn first.)
+  function causal(evs, arrows) {
+    var n = evs.length, at = new Map(), waits = [], succ = [], runs = {}, pos = {}, placed = [], out = [];
+    evs.forEach(function (e, i) {
+      at.set(e, i); waits.push(0); succ.push([]); placed.push(false);
+      var r = runs[e.pid];
+      if (!r) { r = runs[e.pid] = []; pos[e.pid] = 0; }
+      if (r.length) { succ[r[r.length - 1]].push(i); waits[i]++; }
+      r.push(i);
+    });
+    arrows.forEach(function (a) {
+      if (a.kind === "teardown" && a.to.call === "close") return;
+      var i = at.get(a.from), j = at.get(a.to);
+      if (i === undefined || j === undefined || i === j) return;
+      succ[i].push(j); waits[j]++;
+    });
+    // a binary heap of ready calls, earliest return first
+    var heap = [];
+    function push(i) {
+      var k = heap.length; heap.push(i);
+      while (k > 0) { var up = (k - 1) >> 1; if (heap[up] <= i) break; heap[k] = heap[up]; k = up; }
+      heap[k] = i;
+    }
+    function pop() {
+      var top = heap[0], last = heap.pop();
+      if (heap.length) {
+        var k = 0, m = heap.length;
+        for (;;) {
+          var c = 2 * k + 1;
+          if (c >= m) break;
+          if (c + 1 < m && heap[c + 1] < heap[c]) c++;
+          if (heap[c] >= last) break;
+          heap[k] = heap[c]; k = c;
+        }
+        heap[k] = last;
+      }
+      return top;
+    }
+    function place(i) {
+      placed[i] = true; out.push(evs[i]); pos[evs[i].pid]++;
+      succ[i].forEach(function (j) { if (--waits[j] === 0 && !placed[j]) push(j); });
+    }
+    for (var i = 0; i < n; i++) if (waits[i] === 0) push(i);
+    while (out.length < n) {
+      if (heap.length) { var h = pop(); if (!placed[h]) place(h); continue; }
+      // a circle: the earliest call that is next in its process goes first
+      var best = -1;
+      for (var pid in runs) {
+        var next = runs[pid][pos[pid]];
+        if (next !== undefined && (best < 0 || next < best)) best = next;
+      }
+      place(best);
+    }
+    return out;
+  }
+
   function visible(e) { return !hidden["p:" + e.pid] && !hidden["s:" + key(e)]; }
 
   function draw() {
@@ -382,6 +445,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
       });
     });
     var arrows = links(evs), role = roles(arrows.ports);
+    evs = causal(evs, arrows);
     var g0 = groups(evs);
     evs = evs.filter(function (e) { return g0.head.get(e) === e; });
     arrows = mergeArrows(arrows, g0.head);
@@ -404,8 +468,10 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
       var g = el("g", { "class": "lane", "data-pid": p.pid, "data-proc": p.proc, "data-role": lr });
       g.appendChild(el("rect", { x: LEFT + first * COL + 2, y: 4, width: n * COL - 4, height: height - 8, rx: 6,
         fill: pi % 2 ? "#f7f9fc" : "#fbf8f3", stroke: "#ccc" }));
-      g.appendChild(el("text", { "class": "proc", x: LEFT + first * COL + 10, y: 22 }, p.proc + " (pid " + p.pid + ")" + (lr ? " " + lr : "") +
-        (dropped[p.pid] ? " — " + dropped[p.pid] + " events dropped" : "")));
+      var title = p.proc + " (pid " + p.pid + ")" + (lr ? " " + lr : "") + (dropped[p.pid] ? " — " + dropped[p.pid] + " events dropped" : "");
+      var named = el("text", { "class": "proc", x: LEFT + first * COL + 10, y: 22, "data-fit": n * COL - 20 }, title);
+      named.appendChild(el("title", {}, title));
+      g.appendChild(named);
       p.socks.forEach(function (s) {
         var cx = x(s);
         var sr = role[key(s)] || "";
@@ -451,6 +517,11 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     });
     var view = document.getElementById("view");
     view.replaceChildren(svg);
+    // a lane's title longer than its lane is drawn narrower, not cut, nor over the next lane
+    svg.querySelectorAll("text.proc").forEach(function (t) {
+      var fit = Number(t.getAttribute("data-fit"));
+      if (t.getComputedTextLength() > fit) { t.setAttribute("textLength", fit); t.setAttribute("lengthAdjust", "spacingAndGlyphs"); }
+    });
     var total = Object.keys(dropped).reduce(function (s, k) { return s + dropped[k]; }, 0);
     document.getElementById("older").textContent = older ? older + " older events dropped (the page keeps the last " + KEEP + ")" : "";
     document.getElementById("status").textContent = (mode === "replay" ? "replay: " : "live: ") + shown.length + " calls" +
