@@ -363,9 +363,17 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
     // for each snapshot arrow: the address the server sent it to, and the process that got it
     const sentTo = `window.traceView.links().filter((a) => a.kind === "datagram" && a.from.call === "sendto")
       .map((a) => [a.from.args[a.from.args.length - 1], a.to.pid])`;
+    // a bot sends an input only when it turns: the page is read until the calls it keeps hold
+    // snapshots to both players and an input from each
+    const players = bots.map((b) => b.proc.pid!);
     const d = await drawn(
       at,
-      (x) => /^\d+ older events dropped/.test(x.older) && kinds(x, "datagram", s).length >= 20,
+      (x) =>
+        /^\d+ older events dropped/.test(x.older) &&
+        kinds(x, "datagram", s).length >= 20 &&
+        players.every(
+          (p) => kinds(x, "datagram", s, p).length >= 5 && kinds(x, "datagram", p, s).length >= 1,
+        ),
       `?keep=${keep}`,
       sentTo,
     );
@@ -374,7 +382,11 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
       [Number(g.dataset.pid), g.dataset.call, Number(g.dataset.count), g.querySelector("text.lbl").textContent])`;
     const g = await drawn(
       at,
-      (x) => kinds(x, "datagram", s).length >= 2 && /^\d+ older events dropped/.test(x.older),
+      (x) =>
+        /^\d+ older events dropped/.test(x.older) &&
+        players.every(
+          (p) => kinds(x, "datagram", s, p).length >= 1 && kinds(x, "datagram", p, s).length >= 1,
+        ),
       `?keep=${keep}&group=1`,
       rowsOf,
     );
