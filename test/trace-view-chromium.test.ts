@@ -3,7 +3,9 @@
  * pointing at a viewer, and headless Chromium shows the sequence diagram — one lane per process,
  * each process's calls in order, arrows for the connection, the data and the tear-down. The
  * screenshot (with SOCKIT_SCREENSHOT=FILE) is the one docs/tutorial chapter 2 shows. Then the page's JSON export, replayed by
- * `sockit trace-view FILE`, draws the same calls.
+ * `sockit trace-view FILE`, draws the same calls; and replayed with the times a preempted sender
+ * writes (its send returned late by its clock), a receiving call is still drawn below its sender,
+ * and arrows that go round in a circle still draw every call, each lane in its order.
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -144,56 +146,97 @@ describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]),
     assert.equal(d.arrows.filter((a) => a.startsWith("setup ")).length, 1);
   });
 
-  test("replay: a server that read its clock late (set aside just after its send) is still drawn above its client's answer", async () => {
+  interface Ev {
+    proc: string;
+    call: string;
+    t: number;
+    dur: number;
+  }
+  /** The live test's trace, changed by `edit`, replayed by a viewer of its own: its address. */
+  async function replayed(name: string, edit: (one: (proc: string, call: string) => Ev, all: Ev[]) => void) {
     assert.ok(saved.length > 0, "the live test saved a trace");
-    interface Ev {
-      proc: string;
-      call: string;
-      t: number;
-      dur: number;
-    }
     const events = JSON.parse(saved) as Ev[];
-    const one = (proc: string, call: string): Ev => {
+    edit((proc, call) => {
       const e = events.find((x) => x.proc === proc && x.call === call);
       assert.ok(e, `${proc} ${call} in ${saved}`);
       return e;
-    };
-    // what a server set aside just after its send writes: its sendall returned (by its clock)
-    // after the client had got the time and sent its acknowledgement, and all it did next is
-    // that much later too
-    const greet = one("daytime-server.js", "sendall");
-    const ack = one("daytime-client.js", "sendall");
-    const returned = greet.t + greet.dur;
-    const late = ack.t + ack.dur - returned + 0.5;
-    for (const e of events) if (e.proc === "daytime-server.js" && e.t >= returned) e.t += late;
-    greet.dur += late;
-    const file = join(dir, "late.json");
+    }, events);
+    const file = join(dir, name);
     writeFileSync(file, JSON.stringify(events));
-    const at = await viewer([file]);
-    const d = await drawn(`http://${at}/`, complete);
-    // each process's calls in their own order, as always
-    assert.deepEqual(d.calls["daytime-server.js"], SERVER_CALLS);
-    assert.deepEqual(d.calls["daytime-client.js"], CLIENT_CALLS);
+    return `http://${await viewer([file])}/`;
+  }
+
+  /** The rows and arrows the page at `url` draws, once `want` holds (read for up to ~10 s). */
+  async function rowsAt(url: string, want: (r: Rows) => boolean): Promise<Rows> {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
-      await page.goto(`http://${at}/`);
+      await page.goto(url);
       let r: Rows | undefined;
       for (let i = 0; i < 100; i++) {
         r = (await page.evaluate(READ_ROWS)) as Rows;
-        if (r.arrows.length >= 5) break;
+        if (want(r)) break;
         await new Promise((res) => setTimeout(res, 100));
       }
-      const seen = JSON.stringify(r);
-      // every arrow to a receiving call points down (the two closes point at each other)
-      const got = r!.arrows.filter((a) => !/^teardown .* -> .*:close$/.test(a.name));
-      assert.equal(got.length, 3, seen);
-      for (const a of got) assert.ok(a.y2 > a.y1, `${a.name} goes up: ${seen}`);
-      const y = (call: string) => r!.rows.find((x) => x.call === call)!.y;
-      assert.ok(y("daytime-server.js:sendall") < y("daytime-client.js:recv"), seen);
-      assert.ok(y("daytime-client.js:sendall") < y("daytime-server.js:recv"), seen);
+      return r!;
     } finally {
       await browser.close();
     }
+  }
+
+  test("replay: a server that read its clock late (set aside just after its send) is still drawn above its client's answer", async () => {
+    // what a server set aside just after its send writes: its sendall returned (by its clock)
+    // after the client had got the time and sent its acknowledgement, and all it did next is
+    // that much later too
+    const url = await replayed("late.json", (one, all) => {
+      const greet = one("daytime-server.js", "sendall");
+      const ack = one("daytime-client.js", "sendall");
+      const returned = greet.t + greet.dur;
+      const late = ack.t + ack.dur - returned + 0.5;
+      for (const e of all) if (e.proc === "daytime-server.js" && e.t >= returned) e.t += late;
+      greet.dur += late;
+    });
+    const d = await drawn(url, complete);
+    // each process's calls in their own order, as always
+    assert.deepEqual(d.calls["daytime-server.js"], SERVER_CALLS);
+    assert.deepEqual(d.calls["daytime-client.js"], CLIENT_CALLS);
+    const r = await rowsAt(url, (x) => x.arrows.length >= 5);
+    const seen = JSON.stringify(r);
+    // every arrow to a receiving call points down (the two closes point at each other)
+    const got = r.arrows.filter((a) => !/^teardown .* -> .*:close$/.test(a.name));
+    assert.equal(got.length, 3, seen);
+    for (const a of got) assert.ok(a.y2 > a.y1, `${a.name} goes up: ${seen}`);
+    const y = (call: string) => r.rows.find((x) => x.call === call)!.y;
+    assert.ok(y("daytime-server.js:sendall") < y("daytime-client.js:recv"), seen);
+    assert.ok(y("daytime-client.js:sendall") < y("daytime-server.js:recv"), seen);
+  });
+
+  test("replay: arrows that go round in a circle (a send that returns after its own process got the answer) still draw every call, each lane in its order", async () => {
+    // a program that sends from one task and receives in another: its sendall returned (by its
+    // clock) after its recv had got the answer to it, so the sendall → recv → sendall → recv
+    // arrows and the server's own order make a circle
+    const url = await replayed("circle.json", (one) => {
+      const greet = one("daytime-server.js", "sendall");
+      const got = one("daytime-server.js", "recv");
+      const close = one("daytime-server.js", "close");
+      const between = (got.t + got.dur + close.t + close.dur) / 2;
+      greet.dur = between - greet.t;
+    });
+    const d = await drawn(url, complete);
+    assert.deepEqual(d.calls["daytime-server.js"], [
+      "socket",
+      "bind",
+      "listen",
+      "getsockname",
+      "accept",
+      "recv",
+      "sendall",
+      "close",
+    ]);
+    assert.deepEqual(d.calls["daytime-client.js"], CLIENT_CALLS);
+    const r = await rowsAt(url, (x) => x.arrows.length >= 5);
+    assert.equal(r.rows.length, SERVER_CALLS.length + CLIENT_CALLS.length, JSON.stringify(r));
+    assert.equal(new Set(r.rows.map((x) => x.y)).size, r.rows.length, "one row per call");
+    assert.equal(r.arrows.filter((a) => a.name.startsWith("data ")).length, 2, JSON.stringify(r));
   });
 });
