@@ -375,7 +375,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
   // its CPU) reads it after the receiver has got the bytes and even answered. So each process
   // keeps its own order, a receiving call waits for its sender's row, and the times decide the
   // rest. (Two closes pointing at each other order nothing; should the arrows ever go round in a
-  // circle, the earliest call that ends a process's run is drawn first.)
+  // circle, the earliest of the calls that come next in their processes is drawn first.)
   function causal(evs, arrows) {
     var n = evs.length, at = new Map(), waits = [], succ = [], runs = {}, pos = {}, placed = [], out = [];
     evs.forEach(function (e, i) {
