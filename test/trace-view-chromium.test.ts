@@ -82,14 +82,18 @@ describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]),
     return address!;
   }
 
-  async function drawn(url: string, want: (d: Drawn) => boolean, shot?: string): Promise<Drawn> {
+  /**
+   * Opens the page at `url` and evaluates `expr` there until `want` holds (for up to ~10 s): the
+   * last value read; with `shot`, a screenshot of the diagram is saved there.
+   */
+  async function readPage<T>(url: string, expr: string, want: (v: T) => boolean, shot?: string): Promise<T> {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 420 } });
       await page.goto(url);
-      let last: Drawn | undefined;
+      let last: T | undefined;
       for (let i = 0; i < 100; i++) {
-        last = (await page.evaluate(READ_PAGE)) as Drawn;
+        last = (await page.evaluate(expr)) as T;
         if (want(last)) break;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -102,6 +106,10 @@ describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]),
       await browser.close();
     }
   }
+  const drawn = (url: string, want: (d: Drawn) => boolean, shot?: string) =>
+    readPage<Drawn>(url, READ_PAGE, want, shot);
+  /** The rows and arrows the page at `url` draws, once `want` holds. */
+  const rowsAt = (url: string, want: (r: Rows) => boolean) => readPage<Rows>(url, READ_ROWS, want);
 
   const complete = (d: Drawn) =>
     (d.calls["daytime-server.js"]?.length ?? 0) >= SERVER_CALLS.length &&
@@ -164,24 +172,6 @@ describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]),
     const file = join(dir, name);
     writeFileSync(file, JSON.stringify(events));
     return `http://${await viewer([file])}/`;
-  }
-
-  /** The rows and arrows the page at `url` draws, once `want` holds (read for up to ~10 s). */
-  async function rowsAt(url: string, want: (r: Rows) => boolean): Promise<Rows> {
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.goto(url);
-      let r: Rows | undefined;
-      for (let i = 0; i < 100; i++) {
-        r = (await page.evaluate(READ_ROWS)) as Rows;
-        if (want(r)) break;
-        await new Promise((res) => setTimeout(res, 100));
-      }
-      return r!;
-    } finally {
-      await browser.close();
-    }
   }
 
   test("replay: a server that read its clock late (set aside just after its send) is still drawn above its client's answer", async () => {
