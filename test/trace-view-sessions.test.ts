@@ -4,7 +4,9 @@
  * Chromium draws — UDP datagrams as arrows (sendto → recvfrom; chapter 4's examples too), the
  * protocol each connection speaks (HTTP, SMTP, IRC, FTP control and the FTP data connection
  * opened after EPSV/PASV), and a game whose datagrams outrun the page's buffer: the page keeps
- * the newest calls, says how many older ones it dropped, and still draws the datagrams.
+ * the newest calls, says how many older ones it dropped, and still draws the datagrams — also
+ * when the game's session is replayed with one player's copy of a snapshot lost (each snapshot
+ * arrow ends in the player whose port it was sent to).
  */
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -89,9 +91,9 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** A fresh viewer; resolves the SOCKIT_TRACE value for it. */
-  async function viewer(): Promise<string> {
-    const v = start(process.execPath, [SOCKIT, "trace-view", "--port", "0"], env());
+  /** A fresh viewer (replaying `args`' file, if any); resolves the SOCKIT_TRACE value for it. */
+  async function viewer(...args: string[]): Promise<string> {
+    const v = start(process.execPath, [SOCKIT, "trace-view", "--port", "0", ...args], env());
     children.push(v);
     const [, address] = await v.line(/on http:\/\/(\S+)\//);
     return `http://${address!}`;
@@ -353,6 +355,16 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
     await srv.line(/match started/, 15_000);
     const s = srv.proc.pid!;
     const keep = 200;
+    interface Ev {
+      pid: number;
+      call: string;
+      t: number;
+      dur: number;
+      args: string[];
+      len?: number;
+      hex?: string;
+      addr?: [string, number];
+    }
     // the page opens once the viewer holds more than twice what it keeps: the calls that named the
     // players' ports (their connect, the first datagrams) are among those it drops at once
     for (let i = 0; i < 100; i++) {
@@ -390,6 +402,8 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
       `?keep=${keep}&group=1`,
       rowsOf,
     );
+    // the session as the viewer holds it, for the replay below (taken while the players play)
+    const all = (await (await fetch(`${at}/trace.json`)).json()) as Ev[];
     for (const b of bots) await stop(b);
     await stop(srv);
 
@@ -432,7 +446,61 @@ describe("sockit trace-view draws real sessions", { skip: needs(["chromium"]), t
     // snapshots go to both players, inputs come back from them
     for (const b of bots) {
       assert.ok(kinds(d, "datagram", s, b.proc.pid!).length >= 5, `snapshots to ${b.proc.pid}`);
-      assert.ok(kinds(d, "datagram", b.proc.pid!, s).length >= 1, `inputs from ${b.proc.pid}`);
+      assert.ok(
+        kinds(d, "datagram", b.proc.pid!, s).length >= 1,
+        `inputs from ${b.proc.pid}: ${JSON.stringify({ calls: d.calls, arrows: d.arrows.map((a) => `${a.from}>${a.to}`) })}`,
+      );
     }
+
+    // The same session replayed with one snapshot lost on its way to a player (UDP may drop it):
+    // the only copy of those bytes left is the other player's. A datagram addressed to the first
+    // player must not take it, nor teach the page that the other player has the first one's port
+    // (then every input of that player would go unmatched). The replay holds the sockets' set-up
+    // and the datagrams from that snapshot on, so no port is known when the page meets it.
+    const bytes = (e: Ev) => `${e.len}:${e.hex}`;
+    const datagram = (e: Ev) => /^(send|sendto|recv|recvfrom)$/.test(e.call);
+    // each player's port, as the server saw it: the address of the inputs it got from that player
+    const sent = new Map<string, number>();
+    for (const e of all) if (e.pid !== s && e.call === "send") sent.set(bytes(e), e.pid);
+    const portOwner = new Map<number, number>();
+    for (const e of all) {
+      const from = sent.get(bytes(e));
+      if (e.pid === s && e.call === "recvfrom" && from !== undefined && e.addr)
+        portOwner.set(e.addr[1], from);
+    }
+    assert.equal(portOwner.size, 2, `the players' ports: ${JSON.stringify([...portOwner])}`);
+    const portIn = (addr: string) => Number(/, (\d+)\)$/.exec(addr)?.[1]);
+    const byEnd = all.filter(datagram).sort((a, b) => a.t + a.dur - (b.t + b.dur));
+    // a snapshot (from the middle of the session) that both players got, with inputs from both
+    // in the 150 calls that follow it
+    const at0 = byEnd.findIndex((e, i) => {
+      if (i < byEnd.length / 3 || e.pid !== s || e.call !== "sendto") return false;
+      const next = byEnd.slice(i, i + 150);
+      const got = next.filter((x) => x.call === "recvfrom" && x.pid !== s && bytes(x) === bytes(e));
+      return (
+        new Set(got.map((x) => x.pid)).size === 2 &&
+        players.every((p) => next.some((x) => x.pid === p && x.call === "send"))
+      );
+    });
+    assert.ok(at0 >= 0, "a snapshot both players got, with inputs from both after it");
+    const first = byEnd[at0]!;
+    const window = byEnd.slice(at0, at0 + 150);
+    const owner1 = portOwner.get(portIn(first.args[first.args.length - 1]!));
+    const lost = window.find((e) => e.call === "recvfrom" && e.pid === owner1 && bytes(e) === bytes(first))!;
+    const file = join(dir, "lost-snapshot.json");
+    writeFileSync(
+      file,
+      JSON.stringify([...all.filter((e) => !datagram(e)), ...window.filter((e) => e !== lost)]),
+    );
+    const replay = await viewer(file);
+    const r = await drawn(replay, (x) => kinds(x, "datagram").length >= 20, "", sentTo);
+    const arrows = r.extra as [string, number][];
+    assert.ok(arrows.length >= 20, JSON.stringify(arrows));
+    for (const [to, pid] of arrows)
+      assert.equal(
+        pid,
+        portOwner.get(portIn(to)),
+        `a snapshot to ${to} drawn into ${pid}: ${JSON.stringify(arrows)}`,
+      );
   });
 });

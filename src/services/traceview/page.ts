@@ -211,6 +211,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     var sends = evs.filter(function (s) {
       return !s.error && s.len !== undefined && dgram[key(s)] && /^(sendto|send|sendall)$/.test(s.call);
     });
+
     // a datagram whose receiver could be one of several sockets of unknown port waits for a later
     // pass, when other matches have taught those ports (a game server sends the same snapshot to
     // every player); the last pass takes the earliest
@@ -231,7 +232,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
           var best, score = 0, socks = {}, n = 0;
           for (var i = 0; i < list.length; i++) {
             var f = fits(list[i]);
-            if (f === 2) return { r: list[i], sure: true };
+            if (f === 2) return { r: list[i], sure: true, exact: true };
             if (f === 1) {
               if (!best) best = list[i];
               if (!socks[key(list[i].e)]) { socks[key(list[i].e)] = true; n++; }
@@ -248,6 +249,10 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
           }));
         }
         if (!got) return; // lost
+        // a socket that sends the same bytes to several addresses (a game server's snapshot to
+        // every player): the only receiver left for such a datagram (the others' copies lost, or
+        // no longer kept) is a guess, not a match to learn a port from
+        if (got.sure && !got.exact && (facts.sock[k] || {}).fanout) got.sure = false;
         if (!got.sure && pass < 2) { later.push(s); return; }
         var best = got.r;
         best.used = true;
@@ -287,6 +292,12 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     if (e.call === "getsockname" && f.lport === undefined) { var a = addrOfResult(e.result); if (a && a[1] !== 0) f.lport = a[1]; }
     if (e.call === "listen") { f.listening = true; lane.server = true; }
     if (e.call === "connect" && e.addr) { f.conn = e.addr; lane.client = true; }
+    if (e.call === "sendto" && e.len !== undefined) {
+      // the same bytes as this socket's last datagram, to another address: it fans out
+      var out = e.len + ":" + (e.hex || ""), to = String(destOf(e, {}));
+      if (f.lastOut && f.lastOut.bytes === out && f.lastOut.to !== to) f.fanout = true;
+      f.lastOut = { bytes: out, to: to };
+    }
     if (e.call === "accept" && e.newSock !== undefined) sockFacts(e.pid + ":" + e.newSock).from = { addr: e.addr, listener: k };
     if (f.first === undefined && /^(sendto|send|sendall|recvfrom)$/.test(e.call)) {
       f.first = e.call;
