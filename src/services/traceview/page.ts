@@ -430,7 +430,8 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     }
     for (var i = 0; i < n; i++) if (waits[i] === 0) push(i);
     while (out.length < n) {
-      if (heap.length) { var h = pop(); if (!placed[h]) place(h); continue; }
+      // (a call enters the heap once, when its last wait ends; a circle is broken only when the heap is empty)
+      if (heap.length) { place(pop()); continue; }
       // a circle: the earliest call that is next in its process goes first
       var best = -1;
       for (var pid in runs) {
