@@ -2,14 +2,17 @@
  * Figure `tracing-http`: what tracing costs a real program under load, beside figure `tracing`'s
  * worst case. `sockit serve http` answers `wrk -t1 -c16` for a 1 KiB file (keep-alive); one
  * server runs untraced (`raw`), another, the same, with `SOCKIT_TRACE` pointing at a live
- * `sockit trace-view` (`sockit`): every accept, recv, send and close it makes goes to the viewer.
+ * `sockit trace-view` (`sockit`), within the exporter's rate budget (`SOCKIT_TRACE_RATE`, by
+ * default `TRACE_RATE_DEFAULT` calls that move bytes a second; the rest go as counts), and a third
+ * (`every`) with `SOCKIT_TRACE_RATE=all`: every accept, recv, send and close it makes goes to
+ * the viewer.
  * All are processes of their own on 127.0.0.1 (the viewer shares the two cores, as it would);
  * rounds interleaved (BENCH_RUNS, default 8; BENCH_TRACING_HTTP_SECS per round, default 2).
  *
- * `ratio` is traced / untraced requests/s; `extra.cpuUsPerRequest` gives the CPU of each server
- * process (all its threads: the exporter's worker too) and of the viewer per request, and
- * `extra.viewer` what the viewer counted at its end (every call the traced server made:
- * `events`; `refused` must be 0).
+ * `ratio` is traced (`sockit`) / untraced requests/s, `extra.ratios` each traced server against
+ * untraced; `extra.cpuUsPerRequest` gives the CPU of each server process (all its threads: the
+ * exporter's worker too) and of the viewer per request (while either traced server ran), and
+ * `extra.viewer` what the viewer counted at its end (`refused` must be 0).
  *
  * Run: `npm run build && node build/bench/run.js tracing-http` (needs `wrk`).
  *
@@ -21,6 +24,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { emit, HOST, interleave, main, median, round, RUNS, tempDir } from "./lib.js";
+import { traceRate } from "../src/trace-export.js";
 import { accepting, cpuSeconds, freePort, server, stop, wrkRound } from "./procs.js";
 
 const FIGURE = "tracing-http";
@@ -32,7 +36,12 @@ main(FIGURE, async () => {
   const www = join(tempDir("sockit-bench-tracing-http-"), "www");
   mkdirSync(www);
   writeFileSync(join(www, "1k.bin"), Buffer.alloc(1024, 0x61));
-  const ports = { viewer: await freePort(), raw: await freePort(), sockit: await freePort() };
+  const ports = {
+    viewer: await freePort(),
+    raw: await freePort(),
+    sockit: await freePort(),
+    every: await freePort(),
+  };
   const untraced = { ...process.env };
   delete untraced.SOCKIT_TRACE;
   // the viewer: its counters line (-v) at its end says what it took
@@ -53,22 +62,40 @@ main(FIGURE, async () => {
         env,
       );
     procs.push(await http(ports.raw, untraced));
-    procs.push(await http(ports.sockit, { ...untraced, SOCKIT_TRACE: `http://${HOST}:${ports.viewer}` }));
-    const pids = { raw: procs[1]!.pid!, sockit: procs[2]!.pid!, viewer: viewer.pid! };
-    const cpu: Record<"raw" | "sockit" | "viewer", number[]> = { raw: [], sockit: [], viewer: [] };
-    const round1 = (who: "raw" | "sockit") => async (): Promise<number> => {
+    const traced = { ...untraced, SOCKIT_TRACE: `http://${HOST}:${ports.viewer}` };
+    procs.push(await http(ports.sockit, traced));
+    procs.push(await http(ports.every, { ...traced, SOCKIT_TRACE_RATE: "all" }));
+    const pids = {
+      raw: procs[1]!.pid!,
+      sockit: procs[2]!.pid!,
+      every: procs[3]!.pid!,
+      viewer: viewer.pid!,
+    };
+    type Who = "raw" | "sockit" | "every";
+    const cpu: Record<Who | "viewer" | "viewerEvery", number[]> = {
+      raw: [],
+      sockit: [],
+      every: [],
+      viewer: [],
+      viewerEvery: [],
+    };
+    const round1 = (who: Who) => async (): Promise<number> => {
       const c0 = cpuSeconds(pids[who]);
       const v0 = cpuSeconds(pids.viewer);
       const r = await wrkRound(`http://${HOST}:${ports[who]}/1k.bin`, CONNS, SECS);
       cpu[who].push(((cpuSeconds(pids[who]) - c0) * 1e6) / r.requests);
-      if (who === "sockit") cpu.viewer.push(((cpuSeconds(pids.viewer) - v0) * 1e6) / r.requests);
+      const v = ((cpuSeconds(pids.viewer) - v0) * 1e6) / r.requests;
+      if (who === "sockit") cpu.viewer.push(v);
+      if (who === "every") cpu.viewerEvery.push(v);
       // the viewer's backlog is not the next round's load
       await new Promise((r) => setTimeout(r, 300));
       return r.rps;
     };
-    const samples = await interleave({ sockit: round1("sockit"), raw: round1("raw") }, RUNS);
-    await stop(procs[2]!);
-    await stop(procs[1]!);
+    const samples = await interleave(
+      { sockit: round1("sockit"), raw: round1("raw"), every: round1("every") },
+      RUNS,
+    );
+    for (const p of procs.slice(1).reverse()) await stop(p);
     viewer.kill("SIGTERM");
     await once(viewer, "exit");
     const m = /counters: batches=(\d+) events=(\d+) refused=(\d+)/.exec(viewerErr);
@@ -79,12 +106,13 @@ main(FIGURE, async () => {
       target: 0.95,
       samples,
       extra: {
-        mode: `sockit serve http, 1 KiB file, wrk -t1 -c${CONNS} ${SECS} s a round; sockit = traced to a live trace-view, raw = untraced`,
-        cpuUsPerRequest: {
-          raw: round(median(cpu.raw), 3),
-          sockit: round(median(cpu.sockit), 3),
-          viewer: round(median(cpu.viewer), 3),
+        mode: `sockit serve http, 1 KiB file, wrk -t1 -c${CONNS} ${SECS} s a round; sockit = traced to a live trace-view within the rate budget, every = every call traced, raw = untraced`,
+        rateBudget: traceRate(),
+        ratios: {
+          budget: round(median(samples.sockit) / median(samples.raw), 3),
+          everyCall: round(median(samples.every) / median(samples.raw), 3),
         },
+        cpuUsPerRequest: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)])),
         viewer: m
           ? { batches: Number(m[1]), events: Number(m[2]), refused: Number(m[3]) }
           : { error: `no counters line: ${viewerErr.slice(-300)}` },

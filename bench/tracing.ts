@@ -6,10 +6,13 @@
  *
  * - `raw`: untraced (nobody subscribes to `sockit:call`);
  * - `subscriber`: one do-nothing subscriber (the cost of publishing the events);
- * - `sockit`: the exporter sending to a live viewer (a `sockit trace-view` in a forked process);
- * - `sink`: the exporter sending to an HTTP server that answers every batch unread (the
+ * - `sockit`: the exporter sending to a live viewer (a `sockit trace-view` in a forked process)
+ *   as a traced program does: at most `SOCKIT_TRACE_RATE` (default `TRACE_RATE_DEFAULT`) calls
+ *   that move bytes a second, the rest counted in `skipped` records;
+ * - `every`: the same with every call exported (`SOCKIT_TRACE_RATE=all`);
+ * - `sink`: every call exported to an HTTP server that answers every batch unread (the
  *   exporter's own cost, without the viewer's work on the same cores);
- * - `unreachable`: the exporter with nobody listening at its address (connection refused).
+ * - `unreachable`: every call, with nobody listening at its address (connection refused).
  *
  * `ratio` is live viewer / untraced; `extra.ratios` gives every setup against untraced from the
  * same rounds, and `extra.cpuUsPerRoundTrip` the median CPU time of this process (all its threads,
@@ -25,7 +28,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dial, listen } from "../src/net/index.js";
-import { exporterStats, installExporter, stopExporter } from "../src/trace-export.js";
+import { exporterStats, installExporter, stopExporter, traceRate } from "../src/trace-export.js";
 import { subscribeTrace } from "../src/trace.js";
 import { emit, HOST, interleave, main, median, nowMs, Peer, round } from "./lib.js";
 import { freePort } from "./procs.js";
@@ -115,22 +118,23 @@ main(FIGURE, async () => {
   const viewer = String((await peer.request({ cmd: "viewer" })).address);
   const sinkAddr = String((await peer.request({ cmd: "sink" })).address);
   const refused = `http://${HOST}:${await freePort()}`; // nobody listens there
-  const cpu: Record<string, number[]> = { raw: [], subscriber: [], sockit: [], sink: [], unreachable: [] };
-  const mainCpu: Record<string, number[]> = {
-    raw: [],
-    subscriber: [],
-    sockit: [],
-    sink: [],
-    unreachable: [],
-  };
-  /** One run with the exporter sending to `url`: started before, delivered after the rounds. */
-  const exported = async (url: string, key: "sockit" | "sink" | "unreachable"): Promise<number> => {
-    installExporter(url);
+  const keys = ["raw", "subscriber", "sockit", "every", "sink", "unreachable"] as const;
+  const cpu = Object.fromEntries(keys.map((k) => [k, [] as number[]]));
+  const mainCpu = Object.fromEntries(keys.map((k) => [k, [] as number[]]));
+  /** Of the calls a `sockit` run made, the share the budget skipped. */
+  const skippedShare: number[] = [];
+  /**
+   * One run with the exporter sending to `url` (`rate`: calls with bytes a second, at most):
+   * started before, delivered after the rounds.
+   */
+  const exported = async (url: string, key: (typeof keys)[number], rate = Infinity): Promise<number> => {
+    installExporter(url, [], rate);
     try {
       await started();
       return await pingpong(cpu[key]!, mainCpu[key]!);
     } finally {
       await delivered();
+      if (key === "sockit") skippedShare.push(exporterStats().skipped / (4 * N));
       stopExporter();
     }
   };
@@ -144,7 +148,8 @@ main(FIGURE, async () => {
         stop();
       }
     },
-    sockit: () => exported(`http://${viewer}`, "sockit"),
+    sockit: () => exported(`http://${viewer}`, "sockit", traceRate()),
+    every: () => exported(`http://${viewer}`, "every"),
     sink: () => exported(`http://${sinkAddr}`, "sink"),
     unreachable: () => exported(refused, "unreachable"),
   });
@@ -159,12 +164,15 @@ main(FIGURE, async () => {
     target: 0.95,
     samples,
     extra: {
-      mode: "in-process dial/listen ping-pong; sockit = exported to a live trace-view (forked), raw = untraced",
+      mode: "in-process dial/listen ping-pong; sockit = exported to a live trace-view (forked) within the default rate budget, raw = untraced",
+      rateBudget: traceRate(),
+      skippedShare: round(median(skippedShare), 3),
       messageBytes: SIZE,
       roundTripsPerRun: N,
       ratios: {
         subscriber: ratioOf("subscriber"),
         viewer: ratioOf("sockit"),
+        viewerEveryCall: ratioOf("every"),
         sink: ratioOf("sink"),
         unreachable: ratioOf("unreachable"),
       },

@@ -110,13 +110,70 @@ export const REQUEST_TIMEOUT_MS = 2000;
 export const FINAL_FLUSH_MS = 500;
 
 /**
- * What the exporter did so far.
+ * Calls that moved bytes, exported per second at most unless `SOCKIT_TRACE_RATE` says otherwise
+ * ({@link traceRate}). Past it, such calls are *skipped*: counted per socket, with the bytes they
+ * sent and received, and each socket's count goes out as one `skipped` record (see
+ * {@link SKIPPED_CALL}) before that socket's next record and when the budget has room again.
+ * Every other call (socket, connect, accept, close, an end of file, an error…) always goes out.
+ * The budget is what bounds the tracer's cost for a program that makes calls faster than
+ * another process can usefully draw them (docs/performance.md, figure `tracing`).
+ */
+export const TRACE_RATE_DEFAULT = 10_000;
+/**
+ * The budget's burst, in seconds of its rate: up to this many calls' worth go out at once
+ * after a quiet spell. Once skipping starts it goes on until half the burst has come back, so
+ * what goes out are whole stretches of the conversation, not every n-th call.
+ */
+const BURST_SECONDS = 0.1;
+/**
+ * The call name of a record that stands for calls the budget skipped on one socket: its
+ * arguments are the number of calls, the bytes they sent and the bytes they received; its time
+ * runs from the first skipped call's start to the last one's end.
+ * @example `if (e.call === SKIPPED_CALL) sent += Number(e.args[1])`
+ */
+export const SKIPPED_CALL = "skipped";
+
+/**
+ * The budget from `SOCKIT_TRACE_RATE`: a positive integer (calls a second), `all` (every call:
+ * `Infinity`), or unset ({@link TRACE_RATE_DEFAULT}). Anything else warns (`warn`, by default
+ * a process warning) and keeps the default.
+ * @example `traceRate("all") // Infinity`
+ */
+export function traceRate(
+  value: string | undefined = process.env.SOCKIT_TRACE_RATE,
+  warn: (message: string) => void = (m) => process.emitWarning(m),
+): number {
+  if (value === undefined || value.trim() === "") return TRACE_RATE_DEFAULT;
+  const v = value.trim();
+  if (v.toLowerCase() === "all") return Infinity;
+  if (/^[1-9]\d{0,8}$/.test(v)) return Number(v);
+  warn(
+    `SOCKIT_TRACE_RATE must be a number of calls a second (1 or more) or "all", got ${JSON.stringify(value)}: using ${TRACE_RATE_DEFAULT}`,
+  );
+  return TRACE_RATE_DEFAULT;
+}
+
+/**
+ * What the exporter did so far: calls delivered, dropped (the viewer gone or slow, the queue
+ * full), waiting, and skipped by the rate budget ({@link TRACE_RATE_DEFAULT}; those reach the
+ * viewer as counts in `skipped` records, and are not among the others).
  * @example `exporterStats().dropped`
  */
 export interface ExporterStats {
   sent: number;
   dropped: number;
   queued: number;
+  skipped: number;
+}
+
+/** What the rate budget skipped on one socket since that socket's last record. */
+interface Gap {
+  readonly fd: number;
+  n: number;
+  out: number;
+  in: number;
+  readonly start: number;
+  end: number;
 }
 
 /**
@@ -333,7 +390,11 @@ class Recorder {
     this.ring = ring;
   }
 
-  #sockOf(fd: number, fresh: boolean): number {
+  /**
+   * The id of the socket on descriptor `fd` (0: not on a socket); `fresh` gives it a new one (a
+   * socket() or an accept() made it).
+   */
+  sockOf(fd: number, fresh: boolean): number {
     if (fd < 0) return 0;
     let id = this.#socks.get(fd);
     if (id === undefined || fresh) {
@@ -352,7 +413,7 @@ class Recorder {
     const call = ev.call;
     const fresh = call === "socket";
     if (fresh && typeof ev.result === "number") fd = ev.result;
-    const sock = this.#sockOf(fd, fresh);
+    const sock = this.sockOf(fd, fresh);
     let newSock: number | undefined;
     const r = ev.result;
     if (
@@ -362,7 +423,7 @@ class Recorder {
       r.length === 2 &&
       typeof r[0] === "number"
     )
-      newSock = this.#sockOf(r[0], true);
+      newSock = this.sockOf(r[0], true);
     const copied = head !== undefined && len !== undefined;
     const data = copied ? head : dataOf(ev);
     const ok = this.ring.put(ev, sock, fd, newSock, data, copied ? len : (data?.length ?? 0));
@@ -566,29 +627,129 @@ class Exporter {
   #worker: Worker | undefined;
   /** A wait at the end ran out. */
   #gaveUp = false;
+  /** The rate budget: calls a ms (Infinity: none), the burst, what is left, when last filled. */
+  readonly #perMs: number;
+  readonly #burst: number;
+  #tokens: number;
+  #filled = -Infinity;
+  /** Skipping until half the burst is back. */
+  #skipping = false;
+  /** Calls skipped, all told, and what each socket's next `skipped` record will say. */
+  #skipped = 0;
+  readonly #gaps = new Map<number, Gap>();
   readonly #listener = (m: unknown): void => {
-    const ctl = this.#ctl;
-    if (Atomics.load(ctl, DOWN) !== 0) return this.#drop();
-    if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) {
-      this.#doneSeen = Atomics.load(ctl, DONE);
-      if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) return this.#drop();
-    }
-    let ok = false;
-    try {
-      ok = this.#rec.put(m as CallEvent, undefined, undefined);
-    } catch {
-      // a value the ring cannot hold: dropped like a record that does not fit
-    }
-    if (!ok) return this.#drop();
-    this.#wrote();
+    if (Atomics.load(this.#ctl, DOWN) !== 0) return this.#drop();
+    const ev = m as CallEvent;
+    if (this.#perMs !== Infinity && ev.error === undefined && this.#skip(ev)) return;
+    if (this.#gaps.size > 0) this.#gapBefore(ev);
+    this.#put(ev);
   };
   /** The program ends (by itself, or by process.exit()): send the rest, wait (bounded). */
   readonly #atEnd = (): void => {
+    this.#flushGaps();
     this.#drain(FINAL_FLUSH_MS);
   };
 
-  constructor(url: URL) {
+  /** `rate`: calls that move bytes, a second, at most ({@link traceRate}). */
+  constructor(url: URL, rate: number) {
     this.#url = url;
+    this.#perMs = rate / 1000;
+    this.#burst = Math.max(64, rate * BURST_SECONDS);
+    this.#tokens = this.#burst;
+  }
+
+  /** Writes one record, or drops and counts it (the queue full, the ring out of room). */
+  #put(ev: CallEvent, sock?: number, count = 1): void {
+    if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) {
+      this.#doneSeen = Atomics.load(this.#ctl, DONE);
+      if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) return this.#drop(count);
+    }
+    let ok = false;
+    try {
+      ok =
+        sock === undefined
+          ? this.#rec.put(ev, undefined, undefined)
+          : this.#rec.ring.put(ev, sock, ev.fd, undefined, undefined, 0);
+    } catch {
+      // a value the ring cannot hold: dropped like a record that does not fit
+    }
+    if (!ok) return this.#drop(count);
+    this.#wrote();
+  }
+
+  /**
+   * The budget: true when this call is skipped (it moved bytes and the budget is spent); it is
+   * then counted into its socket's gap. Calls that moved nothing are never skipped.
+   */
+  #skip(ev: CallEvent): boolean {
+    const data = dataOf(ev);
+    if (data === undefined || data.length === 0) return false;
+    const now = ev.start + ev.duration;
+    let t = this.#tokens + (now - this.#filled) * this.#perMs;
+    if (!(t <= this.#burst)) t = this.#burst; // also the first call (−Infinity)
+    this.#filled = now;
+    if (this.#skipping && t >= this.#burst / 2) {
+      this.#skipping = false;
+      this.#flushGaps();
+    }
+    if (!this.#skipping && t >= 1) {
+      this.#tokens = t - 1;
+      return false;
+    }
+    this.#skipping = true;
+    this.#tokens = t;
+    this.#skipped++;
+    const sock = this.#rec.sockOf(ev.fd, false);
+    const c = ev.call;
+    const out = c.startsWith("send") || c === "write";
+    const g = this.#gaps.get(sock);
+    if (g === undefined)
+      this.#gaps.set(sock, {
+        fd: ev.fd,
+        n: 1,
+        out: out ? data.length : 0,
+        in: out ? 0 : data.length,
+        start: ev.start,
+        end: now,
+      });
+    else {
+      g.n++;
+      if (out) g.out += data.length;
+      else g.in += data.length;
+      g.end = now;
+    }
+    return true;
+  }
+
+  /** A socket's skipped calls go out before its next record. */
+  #gapBefore(ev: CallEvent): void {
+    if (ev.call === "socket" || ev.fd < 0) return;
+    const sock = this.#rec.sockOf(ev.fd, false);
+    const g = this.#gaps.get(sock);
+    if (g === undefined) return;
+    this.#gaps.delete(sock);
+    this.#putGap(sock, g);
+  }
+
+  /** Every socket's skipped calls go out (the budget has room again, or the program ends). */
+  #flushGaps(): void {
+    for (const [sock, g] of this.#gaps) this.#putGap(sock, g);
+    this.#gaps.clear();
+  }
+
+  #putGap(sock: number, g: Gap): void {
+    this.#put(
+      {
+        fd: g.fd,
+        call: SKIPPED_CALL,
+        args: [g.n, g.out, g.in],
+        result: g.n,
+        start: g.start,
+        duration: g.end - g.start,
+      },
+      sock,
+      g.n,
+    );
   }
 
   start(early: readonly Raw[]): void {
@@ -658,6 +819,7 @@ class Exporter {
       sent: Number(Atomics.load(this.#big, SENT)),
       dropped: Number(Atomics.load(this.#big, M_DROPPED) + Atomics.load(this.#big, W_DROPPED)),
       queued: (this.#written - Atomics.load(this.#ctl, DONE)) | 0,
+      skipped: this.#skipped,
     };
   }
 
@@ -670,8 +832,8 @@ class Exporter {
     if (++this.#unkicked >= BATCH_EVENTS) this.#kick();
   }
 
-  #drop(): void {
-    Atomics.add(this.#big, M_DROPPED, 1n);
+  #drop(n = 1): void {
+    Atomics.add(this.#big, M_DROPPED, BigInt(n));
   }
 
   #kick(): void {
@@ -778,12 +940,18 @@ let current: Exporter | undefined;
 
 /**
  * Starts exporting to `target` (an `http://HOST:PORT` URL); `early` are the events that came
- * before this module loaded (with their first bytes copied). Returns false, doing nothing, when
- * `target` is not an http: URL. sockit calls this itself when `SOCKIT_TRACE` is set.
+ * before this module loaded (with their first bytes copied); `rate`, the calls that move bytes
+ * it exports a second at most (`Infinity`: every call; by default `SOCKIT_TRACE_RATE`, see
+ * {@link traceRate}). Returns false, doing nothing, when `target` is not an http: URL. sockit
+ * calls this itself when `SOCKIT_TRACE` is set.
  *
- * @example `installExporter("http://127.0.0.1:7080")`
+ * @example `installExporter("http://127.0.0.1:7080", [], Infinity)`
  */
-export function installExporter(target: string, early: readonly Raw[] = []): boolean {
+export function installExporter(
+  target: string,
+  early: readonly Raw[] = [],
+  rate: number = traceRate(),
+): boolean {
   let url: URL;
   try {
     url = new URL(target);
@@ -792,7 +960,7 @@ export function installExporter(target: string, early: readonly Raw[] = []): boo
   }
   if (url.protocol !== "http:") return false;
   current?.stop();
-  current = new Exporter(url);
+  current = new Exporter(url, rate > 0 ? rate : TRACE_RATE_DEFAULT);
   current.start(early);
   return true;
 }
@@ -812,5 +980,5 @@ export function stopExporter(): void {
  * @example `const { sent, dropped } = exporterStats();`
  */
 export function exporterStats(): ExporterStats {
-  return current ? current.stats() : { sent: 0, dropped: 0, queued: 0 };
+  return current ? current.stats() : { sent: 0, dropped: 0, queued: 0, skipped: 0 };
 }

@@ -19,8 +19,11 @@ import {
   POST_EVENTS_MAX,
   QUEUE_MAX,
   RETRY_MIN_MS,
+  SKIPPED_CALL,
   TRACE_BATCH_TYPE,
+  TRACE_RATE_DEFAULT,
   processName,
+  traceRate,
 } from "../src/trace-export.js";
 import { closedPort, waitFor } from "./support/kit.js";
 import { netnsPair, netnsSkipReason } from "./support/netns.js";
@@ -94,10 +97,12 @@ process.on("exit", () => console.log(JSON.stringify(exporterStats())));
     rounds = ROUNDS,
     program = script,
     inside: (cmd: string[]) => [string, string[]] = (cmd) => [cmd[0]!, cmd.slice(1)],
+    rate = "all",
   ): Promise<{
     sent: number;
     dropped: number;
     queued: number;
+    skipped: number;
     loopMs: number;
     exitMs: number;
     wallMs: number;
@@ -106,6 +111,7 @@ process.on("exit", () => console.log(JSON.stringify(exporterStats())));
     const env = {
       ...process.env,
       SOCKIT_TRACE: target,
+      SOCKIT_TRACE_RATE: rate,
       YIELD_EVERY: yieldEvery > 0 ? String(yieldEvery) : "",
       ROUNDS: String(rounds),
     };
@@ -341,6 +347,86 @@ while True:
       }
     },
   );
+
+  test("a program faster than the rate budget: the calls over it reach the viewer as counts per socket, every byte accounted for, the others all sent", async () => {
+    const v = await serveTraceView("127.0.0.1:0");
+    try {
+      // 20 000 calls that move bytes in well under a second, against 2000 a second
+      const rounds = 5000;
+      const r = await runTraced(`http://${v.address}`, 0, rounds, echo, undefined, "2000");
+      assert.equal(r.dropped, 0, JSON.stringify(r));
+      assert.ok(r.skipped > 0, JSON.stringify(r));
+      const evs = v.web.events;
+      assert.equal(evs.length, r.sent, "the viewer has what the exporter sent");
+      const gaps = evs.filter((e) => e.call === SKIPPED_CALL);
+      assert.equal(
+        gaps.reduce((n, e) => n + Number(e.args[0]), 0),
+        r.skipped,
+        "the skipped records count every call skipped",
+      );
+      // the calls that move nothing are all there: the listener's and both connections' set-up
+      // and closes, and the end of file the server read
+      const count = (call: string) => evs.filter((e) => e.call === call).length;
+      assert.deepEqual(
+        [count("socket"), count("bind"), count("listen"), count("connect"), count("accept"), count("close")],
+        [2, 1, 1, 1, 1, 3],
+      );
+      assert.equal(evs.filter((e) => e.call === "recv" && e.len === 0).length, 1, "the end of file");
+      // each socket's stream, in each direction: the calls sent at their place in it (the
+      // skipped bytes before them counted), and every byte of it either sent or counted
+      const want = Array.from({ length: rounds }, (_, i) => String(i).padStart(64, "0")).join("");
+      const at = new Map<string, number>();
+      let traced = 0;
+      let longest = 0;
+      const run = new Map<number, number>();
+      for (const e of evs) {
+        if (e.call === SKIPPED_CALL) {
+          for (const [dir, bytes] of [
+            ["out", Number(e.args[1])],
+            ["in", Number(e.args[2])],
+          ] as const)
+            at.set(`${e.sock} ${dir}`, (at.get(`${e.sock} ${dir}`) ?? 0) + bytes);
+          run.set(e.sock, 0);
+          continue;
+        }
+        if (e.error !== undefined || !e.len) continue;
+        const k = `${e.sock} ${e.call.startsWith("send") ? "out" : "in"}`;
+        const off = at.get(k) ?? 0;
+        const text = Buffer.from(e.hex!, "hex").toString("latin1");
+        assert.equal(text, want.slice(off, off + text.length), `${k}: the bytes at offset ${off}`);
+        at.set(k, off + e.len);
+        traced++;
+        run.set(e.sock, (run.get(e.sock) ?? 0) + 1);
+        longest = Math.max(longest, run.get(e.sock)!);
+      }
+      assert.equal(at.size, 4, [...at.keys()].join(", "));
+      for (const [k, n] of at) assert.equal(n, want.length, `${k}: every byte sent or counted`);
+      assert.equal(traced + r.skipped, 4 * rounds, "every call that moved bytes: sent or counted");
+      // a whole stretch of the conversation goes out, not every n-th call: half the burst
+      // (0.1 s of 2000 a second) comes back before skipping ends
+      assert.ok(longest >= 50, `a stretch of ${longest} calls on one socket`);
+    } finally {
+      await v.close();
+    }
+  });
+
+  test("SOCKIT_TRACE_RATE: a number of calls a second, or all; anything else warns and keeps the default", () => {
+    const warned: string[] = [];
+    const warn = (m: string) => warned.push(m);
+    assert.equal(traceRate(undefined, warn), TRACE_RATE_DEFAULT);
+    assert.equal(traceRate("", warn), TRACE_RATE_DEFAULT);
+    assert.equal(traceRate("all", warn), Infinity);
+    assert.equal(traceRate(" ALL ", warn), Infinity);
+    assert.equal(traceRate("500", warn), 500);
+    assert.deepEqual(warned, []);
+    const bad = ["0", "-5", "1e3", "fast", "2.5", "99999999999"];
+    for (const b of bad) assert.equal(traceRate(b, warn), TRACE_RATE_DEFAULT, b);
+    assert.equal(warned.length, bad.length);
+    assert.match(
+      warned[0]!,
+      /SOCKIT_TRACE_RATE must be a number of calls a second .* or "all", got "0": using 10000/,
+    );
+  });
 
   test("a live viewer gets every call, tagged with pid, process name and socket ids", async () => {
     const v = await serveTraceView("127.0.0.1:0");

@@ -229,4 +229,81 @@ describe("sockit trace-view draws the daytime lab", { skip: needs(["chromium"]),
     assert.equal(new Set(r.rows.map((x) => x.y)).size, r.rows.length, "one row per call");
     assert.equal(r.arrows.filter((a) => a.name.startsWith("data ")).length, 2, JSON.stringify(r));
   });
+
+  test("live, over the rate budget: the calls not traced are counted in their lanes, and every data arrow still joins a send to the call that read those bytes", async () => {
+    // a ping-pong of 64-byte rounds, each round's bytes its own ("round 17" padded), both ends
+    // traced with a small budget, a different one each: their traced stretches differ, so a
+    // page that lost count of the skipped bytes would match a send to another round's read
+    const rounds = 3000;
+    const lib = JSON.stringify(fileURLToPath(new URL("../src/index.js", import.meta.url)));
+    const pong = join(dir, "pong.mjs");
+    const ping = join(dir, "ping.mjs");
+    writeFileSync(
+      pong,
+      `import { listen } from ${lib};
+const ln = await listen("tcp", "127.0.0.1:0");
+console.log("listening on " + ln.address);
+const c = await ln.accept();
+for (let d; (d = await c.read(64)) !== null; ) await c.write(d);
+await c.close();
+await ln.close();
+`,
+    );
+    writeFileSync(
+      ping,
+      `import { dial } from ${lib};
+const c = await dial("tcp", process.argv[2]);
+for (let i = 0; i < ${rounds}; i++) {
+  await c.write(Buffer.from(("round " + i).padEnd(64, ".")));
+  for (let got = 0; got < 64; ) got += (await c.read(64 - got)).length;
+}
+await c.close();
+`,
+    );
+    const at = await viewer([]);
+    const srv = start(
+      process.execPath,
+      [pong],
+      env({ SOCKIT_TRACE: `http://${at}`, SOCKIT_TRACE_RATE: "900" }),
+    );
+    children.push(srv);
+    const [, address] = await srv.line(/listening on (\S+)/);
+    const cli = start(
+      process.execPath,
+      [ping, address!],
+      env({ SOCKIT_TRACE: `http://${at}`, SOCKIT_TRACE_RATE: "500" }),
+    );
+    children.push(cli);
+    assert.equal(await cli.exit(), 0, cli.stderr());
+    assert.equal(await srv.exit(), 0, srv.stderr());
+    const trace = (await (await fetch(`http://${at}/trace.json`)).json()) as {
+      call: string;
+      args: string[];
+    }[];
+    const skipped = trace.filter((e) => e.call === "skipped").reduce((n, e) => n + Number(e.args[0]), 0);
+    assert.ok(skipped > rounds, `most calls skipped: ${skipped}`);
+    const read = `(() => {
+  const rows = new Map([...document.querySelectorAll("g.ev")].map((g) =>
+    [Number(g.querySelector("circle").getAttribute("cy")), { call: g.dataset.call, tip: g.querySelector("title").textContent }]));
+  const arrows = [...document.querySelectorAll("line.arrow.data")].map((l) => ({
+    from: rows.get(Number(l.getAttribute("y1"))), to: rows.get(Number(l.getAttribute("y2"))) }));
+  const gaps = [...rows.values()].filter((r) => r.call === "skipped").length;
+  return { arrows, gaps, status: document.getElementById("status").textContent };
+})()`;
+    type Row = { call: string; tip: string };
+    const r = await readPage<{ arrows: { from: Row; to: Row }[]; gaps: number; status: string }>(
+      `http://${at}/?keep=100000`,
+      read,
+      (x) => x.status.includes(`${skipped} not traced`),
+    );
+    assert.ok(r.status.includes(`${skipped} not traced`), r.status);
+    assert.ok(r.gaps > 2, `skipped rows drawn: ${r.gaps}`);
+    assert.ok(r.arrows.length >= 20, `data arrows: ${r.arrows.length}`);
+    const round = (tip: string) => /round \d+/.exec(tip)?.[0];
+    for (const a of r.arrows) {
+      assert.equal(a.from.call, "send", JSON.stringify(a));
+      assert.equal(a.to.call, "recv", JSON.stringify(a));
+      assert.ok(round(a.from.tip) !== undefined && round(a.from.tip) === round(a.to.tip), JSON.stringify(a));
+    }
+  });
 });

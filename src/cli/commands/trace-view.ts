@@ -92,7 +92,12 @@ export function register(program: Command, reg: CommandRegistry): void {
 Examples:
   sockit trace-view                     then open http://127.0.0.1:7080/
   SOCKIT_TRACE=http://127.0.0.1:7080 node build/examples/02-client-server/daytime-server.js
-  sockit trace-view trace.json          replay a trace saved with the page's "Export JSON"`,
+  sockit trace-view trace.json          replay a trace saved with the page's "Export JSON"
+
+A traced program exports at most 10 000 calls that move bytes a second; past that it counts them
+per socket and the page draws each count as one "calls not traced" row (its bytes kept, so the
+arrows after it stay right). Calls that set up, fail or close always go out.
+SOCKIT_TRACE_RATE=N sets the budget (calls a second), SOCKIT_TRACE_RATE=all turns it off.`,
     )
     .action((file: string | undefined, o: { host?: string; port?: string }) => {
       const plan = planTraceView(file, o);

@@ -6,7 +6,9 @@
  * connection set-up (connect → accept, matched by address), data (send → recv, matched by byte
  * offset in the stream), tear-down (close → the peer's end of file or close) and datagrams
  * (sendto → recvfrom, matched by bytes, ports and order). Each socket is named by its role where
- * the calls tell it (listening, UDP, HTTP, SMTP, IRC, FTP control and FTP data). The page keeps the
+ * the calls tell it (listening, UDP, HTTP, SMTP, IRC, FTP control and FTP data). A `skipped`
+ * record (calls over the exporter's rate budget, counted) is drawn as one row in its socket's
+ * lane, and its bytes keep the offsets of the calls after it right. The page keeps the
  * last 2000 calls (`?keep=N`) and says how many older ones it dropped. "Group repeats"
  * (`?group=1`) draws a socket's repeated datagrams to or from one address as one row (`×N`).
  *
@@ -94,6 +96,8 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     }).join("");
   }
   function label(e) {
+    // calls the exporter's rate budget did not send, counted (SOCKIT_TRACE_RATE)
+    if (e.call === "skipped") return "… " + e.args[0] + " calls not traced: " + e.args[1] + " bytes sent, " + e.args[2] + " received";
     var args = (e.fd >= 0 && e.call !== "socket" ? [String(e.fd)] : []).concat(e.args);
     var head = e.call + "(" + args.join(", ") + ")";
     if (e.error) return head + " = -1 " + e.error.code + " (" + e.error.name + ")";
@@ -271,7 +275,7 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
   // UDP; the protocol its first bytes speak (HTTP, SMTP, IRC, FTP control); and for FTP, the data
   // connection, found by the port a 227/229 reply (PASV/EPSV) or a PORT/EPRT command named. The
   // facts are gathered from every call as it arrives, so they outlive the calls the page drops.
-  var facts = { sock: {}, order: [], dataPorts: {}, lane: {}, peer: {}, sent: {}, got: {} };
+  var facts = { sock: {}, order: [], dataPorts: {}, lane: {}, peer: {}, sent: {}, got: {}, skipped: 0 };
   var offs = new WeakMap(); // send/recv -> its offset in its socket's stream
   var observed = new WeakSet();
   // the diagram's own style, inside the SVG, so that an exported SVG or PNG looks like the page
@@ -286,6 +290,12 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     var k = key(e), f = sockFacts(k), lane = facts.lane[e.pid] = facts.lane[e.pid] || {};
     if (isSend(e)) { offs.set(e, facts.sent[k] || 0); facts.sent[k] = (facts.sent[k] || 0) + e.len; }
     if (isRecv(e)) { offs.set(e, facts.got[k] || 0); facts.got[k] = (facts.got[k] || 0) + e.len; }
+    // the bytes of calls not traced still count: the calls after them keep their offsets
+    if (e.call === "skipped" && !e.error) {
+      facts.sent[k] = (facts.sent[k] || 0) + (Number(e.args[1]) || 0);
+      facts.got[k] = (facts.got[k] || 0) + (Number(e.args[2]) || 0);
+      facts.skipped += Number(e.args[0]) || 0;
+    }
     if (e.call === "socket" && e.args.indexOf("SOCK_DGRAM") >= 0 || e.call === "sendto" || e.call === "recvfrom" && e.addr) f.dgram = true;
     if (e.error) return;
     if (e.call === "bind" && e.addr && e.addr[1] !== 0) { f.lport = e.addr[1]; lane.server = true; }
@@ -537,7 +547,8 @@ export const TRACE_VIEW_APP = String.raw`"use strict";
     var total = Object.keys(dropped).reduce(function (s, k) { return s + dropped[k]; }, 0);
     document.getElementById("older").textContent = older ? older + " older events dropped (the page keeps the last " + KEEP + ")" : "";
     document.getElementById("status").textContent = (mode === "replay" ? "replay: " : "live: ") + shown.length + " calls" +
-      (pending.length ? ", " + pending.length + " waiting (paused)" : "") + (total ? ", " + total + " dropped by exporters" : "");
+      (pending.length ? ", " + pending.length + " waiting (paused)" : "") + (total ? ", " + total + " dropped by exporters" : "") +
+      (facts.skipped ? ", " + facts.skipped + " not traced (over the exporters' rate budget, SOCKIT_TRACE_RATE)" : "");
     filters(role);
   }
 
