@@ -183,9 +183,12 @@ export function watchdog(figure: string, ms = 58_000): void {
   }
 }
 
-/** Runs a figure's main, printing an error line (and exiting 1) if it throws. */
-export function main(figure: string, body: () => Promise<void>): void {
-  watchdog(figure);
+/**
+ * Runs a figure's main, printing an error line (and exiting 1) if it throws; `ms` bounds its
+ * wall time ({@link watchdog}).
+ */
+export function main(figure: string, body: () => Promise<void>, ms?: number): void {
+  watchdog(figure, ms);
   body().then(
     () => process.exit(0),
     (err: unknown) => {

@@ -31,6 +31,8 @@ const FIGURE = "tracing-http";
 const SECS = Math.max(1, Number(process.env.BENCH_TRACING_HTTP_SECS ?? 2) || 2);
 const CONNS = 16;
 const SOCKIT = fileURLToPath(new URL("../src/cli/main.js", import.meta.url));
+/** Three servers, a warm-up round and RUNS rounds each, SECS and a pause a round, and start-up. */
+const BOUND_MS = Math.max(58_000, 3 * (RUNS + 1) * (SECS + 1) * 1000 + 20_000);
 
 main(FIGURE, async () => {
   const www = join(tempDir("sockit-bench-tracing-http-"), "www");
@@ -121,4 +123,4 @@ main(FIGURE, async () => {
   } finally {
     for (const p of procs) await stop(p);
   }
-});
+}, BOUND_MS);
