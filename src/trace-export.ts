@@ -10,7 +10,9 @@
  * 50 ms, or at once when 4096 records wait; up to 4096 events a POST, one POST at a time); the
  * viewer checks them as they arrive, keeps them as they came and turns them into
  * {@link TraceRecord}s ({@link recordOf}) when a page or an export asks. No JSON and no HTTP on the
- * program's thread.
+ * program's thread. Calls that move bytes go out at most `SOCKIT_TRACE_RATE` a second
+ * ({@link TRACE_RATE_DEFAULT}); past that they are counted per socket and go out as
+ * {@link SKIPPED_CALL} records, so that the tracer's cost stays bounded however fast the program.
  * The queue is bounded: when it is full, or the viewer is gone or stalls, events are dropped and
  * counted ({@link exporterStats}); after a failed POST the worker only counts what arrives until
  * an empty probe batch gets through (after 250 ms, doubling up to 5 s). The traced program is
@@ -640,7 +642,7 @@ class Exporter {
   readonly #listener = (m: unknown): void => {
     if (Atomics.load(this.#ctl, DOWN) !== 0) return this.#drop();
     const ev = m as CallEvent;
-    if (this.#perMs !== Infinity && ev.error === undefined && this.#skip(ev)) return;
+    if (this.#perMs !== Infinity && this.#skip(ev)) return;
     if (this.#gaps.size > 0) this.#gapBefore(ev);
     this.#put(ev);
   };
@@ -679,19 +681,17 @@ class Exporter {
 
   /**
    * The budget: true when this call is skipped (it moved bytes and the budget is spent); it is
-   * then counted into its socket's gap. Calls that moved nothing are never skipped.
+   * then counted into its socket's gap. Calls that moved nothing or failed are never skipped.
    */
   #skip(ev: CallEvent): boolean {
-    const data = dataOf(ev);
-    if (data === undefined || data.length === 0) return false;
     const now = ev.start + ev.duration;
-    let t = this.#tokens + (now - this.#filled) * this.#perMs;
-    if (!(t <= this.#burst)) t = this.#burst; // also the first call (−Infinity)
-    this.#filled = now;
-    if (this.#skipping && t >= this.#burst / 2) {
-      this.#skipping = false;
-      this.#flushGaps();
+    const data = ev.error === undefined ? dataOf(ev) : undefined;
+    if (data === undefined || data.length === 0) {
+      // a call that is never skipped: if the budget has room again, the counts go out now
+      if (this.#skipping) this.#fill(now);
+      return false;
     }
+    const t = this.#fill(now);
     if (!this.#skipping && t >= 1) {
       this.#tokens = t - 1;
       return false;
@@ -719,6 +719,22 @@ class Exporter {
       g.end = now;
     }
     return true;
+  }
+
+  /**
+   * The budget at `now` (ms): what has come back since it was last filled, up to the burst.
+   * Skipping ends once half the burst is back, and every socket's count goes out then.
+   */
+  #fill(now: number): number {
+    let t = this.#tokens + (now - this.#filled) * this.#perMs;
+    if (!(t <= this.#burst)) t = this.#burst; // also the first call (−Infinity)
+    this.#filled = now;
+    this.#tokens = t;
+    if (this.#skipping && t >= this.#burst / 2) {
+      this.#skipping = false;
+      this.#flushGaps();
+    }
+    return t;
   }
 
   /** A socket's skipped calls go out before its next record. */

@@ -410,6 +410,47 @@ while True:
     }
   });
 
+  test("over the budget, then a pause: the counts go out with the next call, even one on another socket", async () => {
+    // a burst on one connection (skipping starts), a pause (the budget comes back), then a
+    // socket() and a close() of a new socket, and only then the connection's own calls
+    const burst = join(dir, "burst.mjs");
+    writeFileSync(
+      burst,
+      `
+import { dial, listen } from ${JSON.stringify(join(ROOT, "index.js"))};
+import { socket, AF_INET, SOCK_STREAM } from ${JSON.stringify(join(ROOT, "index.js"))};
+import { exporterStats } from ${JSON.stringify(join(ROOT, "trace-export.js"))};
+const ln = await listen("tcp", "127.0.0.1:0");
+const accepted = ln.accept();
+const c = await dial("tcp", ln.address);
+const s = await accepted;
+for (let i = 0; i < 400; i++) {
+  await c.write(Buffer.from("x".repeat(16)));
+  for (let got = 0; got < 16; ) got += (await s.read(16 - got)).length;
+}
+await new Promise((r) => setTimeout(r, 300));
+const t = socket(AF_INET, SOCK_STREAM);
+await t.close();
+await c.close();
+await s.close();
+await ln.close();
+process.on("exit", () => console.log(JSON.stringify(exporterStats())));
+`,
+    );
+    const v = await serveTraceView("127.0.0.1:0");
+    try {
+      const r = await runTraced(`http://${v.address}`, 0, 0, burst, undefined, "1000");
+      assert.ok(r.skipped > 0, JSON.stringify(r));
+      const calls = v.web.events.map((e) => e.call);
+      const fresh = calls.lastIndexOf("socket");
+      const counts = calls.flatMap((c, i) => (c === SKIPPED_CALL ? [i] : []));
+      assert.equal(counts.length, 2, `one count for each end of the connection: ${calls.join(" ")}`);
+      for (const i of counts) assert.ok(i < fresh, `the counts before the new socket(): ${calls.join(" ")}`);
+    } finally {
+      await v.close();
+    }
+  });
+
   test("SOCKIT_TRACE_RATE: a number of calls a second, or all; anything else warns and keeps the default", () => {
     const warned: string[] = [];
     const warn = (m: string) => warned.push(m);
