@@ -660,11 +660,15 @@ class Exporter {
     this.#tokens = this.#burst;
   }
 
-  /** Writes one record, or drops and counts it (the queue full, the ring out of room). */
-  #put(ev: CallEvent, sock?: number, count = 1): void {
+  /**
+   * Writes one record, or drops and counts it (the queue full, the ring out of room); `sock`:
+   * a `skipped` record's socket. Drops count records, as the worker's do: a lost `skipped`
+   * record counts as one (the calls it stood for are in `skipped` all the same).
+   */
+  #put(ev: CallEvent, sock?: number): void {
     if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) {
       this.#doneSeen = Atomics.load(this.#ctl, DONE);
-      if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) return this.#drop(count);
+      if (((this.#written - this.#doneSeen) | 0) >= QUEUE_MAX) return this.#drop();
     }
     let ok = false;
     try {
@@ -675,7 +679,7 @@ class Exporter {
     } catch {
       // a value the ring cannot hold: dropped like a record that does not fit
     }
-    if (!ok) return this.#drop(count);
+    if (!ok) return this.#drop();
     this.#wrote();
   }
 
@@ -764,7 +768,6 @@ class Exporter {
         duration: g.end - g.start,
       },
       sock,
-      g.n,
     );
   }
 
@@ -848,8 +851,8 @@ class Exporter {
     if (++this.#unkicked >= BATCH_EVENTS) this.#kick();
   }
 
-  #drop(n = 1): void {
-    Atomics.add(this.#big, M_DROPPED, BigInt(n));
+  #drop(): void {
+    Atomics.add(this.#big, M_DROPPED, 1n);
   }
 
   #kick(): void {
