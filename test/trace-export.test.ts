@@ -444,7 +444,8 @@ process.on("exit", () => console.log(JSON.stringify(exporterStats())));
       const calls = v.web.events.map((e) => e.call);
       const fresh = calls.lastIndexOf("socket");
       const counts = calls.flatMap((c, i) => (c === SKIPPED_CALL ? [i] : []));
-      assert.equal(counts.length, 2, `one count for each end of the connection: ${calls.join(" ")}`);
+      // (one for each end of the connection, more if the burst outlasted half the budget's)
+      assert.ok(counts.length >= 2, `a count for each end of the connection: ${calls.join(" ")}`);
       for (const i of counts) assert.ok(i < fresh, `the counts before the new socket(): ${calls.join(" ")}`);
     } finally {
       await v.close();
