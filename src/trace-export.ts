@@ -1,5 +1,5 @@
 /**
- * The trace exporter: streams this process's socket calls ({@link TRACE_CHANNEL}) to a
+ * The trace exporter: streams this process's socket calls (sockit's trace, `sockit:call`) to a
  * `sockit trace-view` collector. sockit installs it by itself when the environment holds
  * `SOCKIT_TRACE=http://HOST:PORT` (the viewer's address); otherwise this module is never loaded.
  *
@@ -31,11 +31,10 @@
  * ```
  * @module
  */
-import diagnostics_channel from "node:diagnostics_channel";
 import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
-import { type CallEvent, renderValue, TRACE_CHANNEL, type TraceValue } from "./trace.js";
+import { type CallEvent, renderValue, setTraceSink, type TraceSink, type TraceValue } from "./trace.js";
 import {
   DONE,
   DOWN,
@@ -168,7 +167,10 @@ export interface ExporterStats {
   skipped: number;
 }
 
-/** What the rate budget skipped on one socket since that socket's last record. */
+/**
+ * What the rate budget skipped on one socket since that socket's last record. `counted`: some
+ * calls came as counts only (no times): the record's end is read when it is written.
+ */
 interface Gap {
   readonly fd: number;
   n: number;
@@ -176,6 +178,7 @@ interface Gap {
   in: number;
   readonly start: number;
   end: number;
+  counted: boolean;
 }
 
 /**
@@ -639,12 +642,32 @@ class Exporter {
   /** Calls skipped, all told, and what each socket's next `skipped` record will say. */
   #skipped = 0;
   readonly #gaps = new Map<number, Gap>();
-  readonly #listener = (m: unknown): void => {
-    if (Atomics.load(this.#ctl, DOWN) !== 0) return this.#drop();
-    const ev = m as CallEvent;
-    if (this.#perMs !== Infinity && this.#skip(ev)) return;
-    if (this.#gaps.size > 0) this.#gapBefore(ev);
-    this.#put(ev);
+  /** Calls counted without a clock read since the last one (see the sink's `count`). */
+  #unclocked = 0;
+  /**
+   * What sockit's trace calls (trace.ts: {@link setTraceSink}), not a channel subscriber:
+   * every finished call, and while the budget is spent and nobody else listens, only the count
+   * of a call that moved bytes — no clock read, no event (the clock is read every 64 of them,
+   * for the budget; the `skipped` record runs from its first count to when it is written).
+   */
+  readonly #sink: TraceSink = {
+    call: (ev: CallEvent): void => {
+      if (Atomics.load(this.#ctl, DOWN) !== 0) return this.#drop();
+      if (this.#perMs !== Infinity && this.#skip(ev)) return;
+      if (this.#gaps.size > 0) this.#gapBefore(ev);
+      this.#put(ev);
+    },
+    skipping: false,
+    count: (fd: number, call: string, bytes: number): boolean => {
+      if (!this.#skipping) return false;
+      if (++this.#unclocked >= 64) {
+        this.#unclocked = 0;
+        this.#fill(performance.now());
+        if (!this.#skipping) return false;
+      }
+      this.#addGap(fd, call, bytes);
+      return true;
+    },
   };
   /** The program ends (by itself, or by process.exit()): send the rest, wait (bounded). */
   readonly #atEnd = (): void => {
@@ -701,28 +724,39 @@ class Exporter {
       return false;
     }
     this.#skipping = true;
+    this.#sink.skipping = true;
     this.#tokens = t;
-    this.#skipped++;
-    const sock = this.#rec.sockOf(ev.fd, false);
-    const c = ev.call;
-    const out = c.startsWith("send") || c === "write";
-    const g = this.#gaps.get(sock);
-    if (g === undefined)
-      this.#gaps.set(sock, {
-        fd: ev.fd,
-        n: 1,
-        out: out ? data.length : 0,
-        in: out ? 0 : data.length,
-        start: ev.start,
-        end: now,
-      });
-    else {
-      g.n++;
-      if (out) g.out += data.length;
-      else g.in += data.length;
-      g.end = now;
-    }
+    this.#addGap(ev.fd, ev.call, data.length, ev.start, now);
     return true;
+  }
+
+  /**
+   * Counts one skipped call into its socket's gap; without `start` and `end` (a count from the
+   * sink), a new gap reads the clock for its start, and the record its end when written.
+   */
+  #addGap(fd: number, call: string, bytes: number, start?: number, end?: number): void {
+    this.#skipped++;
+    const sock = this.#rec.sockOf(fd, false);
+    const out = call.startsWith("send") || call === "write";
+    const g = this.#gaps.get(sock);
+    if (g === undefined) {
+      const t = start ?? performance.now();
+      this.#gaps.set(sock, {
+        fd,
+        n: 1,
+        out: out ? bytes : 0,
+        in: out ? 0 : bytes,
+        start: t,
+        end: end ?? t,
+        counted: end === undefined,
+      });
+    } else {
+      g.n++;
+      if (out) g.out += bytes;
+      else g.in += bytes;
+      if (end === undefined) g.counted = true;
+      else g.end = end;
+    }
   }
 
   /**
@@ -736,6 +770,7 @@ class Exporter {
     this.#tokens = t;
     if (this.#skipping && t >= this.#burst / 2) {
       this.#skipping = false;
+      this.#sink.skipping = false;
       this.#flushGaps();
     }
     return t;
@@ -758,6 +793,7 @@ class Exporter {
   }
 
   #putGap(sock: number, g: Gap): void {
+    const end = g.counted ? Math.max(g.end, performance.now()) : g.end;
     this.#put(
       {
         fd: g.fd,
@@ -765,7 +801,7 @@ class Exporter {
         args: [g.n, g.out, g.in],
         result: g.n,
         start: g.start,
-        duration: g.end - g.start,
+        duration: end - g.start,
       },
       sock,
     );
@@ -818,13 +854,13 @@ class Exporter {
       if (this.#rec.put(r.ev, r.head, r.len)) this.#wrote();
       else this.#drop();
     }
-    diagnostics_channel.subscribe(TRACE_CHANNEL, this.#listener);
+    setTraceSink(this.#sink);
     process.on("beforeExit", this.#atEnd);
     process.on("exit", this.#atEnd);
   }
 
   stop(): void {
-    diagnostics_channel.unsubscribe(TRACE_CHANNEL, this.#listener);
+    setTraceSink(undefined);
     process.off("beforeExit", this.#atEnd);
     process.off("exit", this.#atEnd);
     const w = this.#worker;

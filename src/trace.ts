@@ -227,7 +227,48 @@ export interface CallEvent {
  * @example `if (tracing()) publishCall({ fd, call: "close", args: [], result: 0, start, duration: 0 })`
  */
 export function tracing(): boolean {
-  return channel.hasSubscribers;
+  return channel.hasSubscribers || sink !== undefined;
+}
+
+/**
+ * sockit's trace exporter, called directly rather than through {@link TRACE_CHANNEL}: so that
+ * while it only *counts* calls that move bytes (over its rate budget) and nobody subscribes to
+ * the channel, such a call costs no clock read, no event and no publish ({@link span}).
+ * @example `setTraceSink({ call: (ev) => {}, skipping: false, count: () => false })`
+ */
+export interface TraceSink {
+  /** Takes one finished call, as a channel subscriber would. */
+  call(ev: CallEvent): void;
+  /** True while calls that move bytes are only counted. */
+  skipping: boolean;
+  /**
+   * Counts a call on descriptor `fd` that moved `bytes` (sent, for the send family): false when
+   * it is not skipped after all, and must be published in full.
+   */
+  count(fd: number, call: string, bytes: number): boolean;
+}
+let sink: TraceSink | undefined;
+
+/**
+ * Installs (or with `undefined` removes) the exporter's {@link TraceSink}; the trace exporter
+ * calls this itself.
+ * @example `setTraceSink(undefined)`
+ */
+export function setTraceSink(s: TraceSink | undefined): void {
+  sink = s;
+}
+
+/** Hands one finished call to the channel's subscribers and to the sink. */
+function deliver(ev: CallEvent): void {
+  if (channel.hasSubscribers) channel.publish(ev);
+  const s = sink;
+  if (s !== undefined) {
+    try {
+      s.call(ev);
+    } catch {
+      // tracing never breaks the program
+    }
+  }
 }
 
 /**
@@ -251,7 +292,7 @@ export function sym(name: string): Sym {
  * @example `publishCall({ fd: 3, call: "listen", args: [5], result: 0, start: t0, duration: traceNow() - t0 })`
  */
 export function publishCall(ev: CallEvent): void {
-  channel.publish(ev);
+  deliver(ev);
 }
 
 /**
@@ -281,7 +322,7 @@ export function traceDone(
     ev.result = result;
   }
   if (data !== undefined) ev.data = data;
-  channel.publish(ev);
+  deliver(ev);
 }
 
 /**
@@ -304,13 +345,14 @@ export class Span {
   readonly #fd: number;
   readonly #call: string;
   readonly #args: readonly TraceValue[];
-  readonly #start = performance.now();
+  readonly #start: number;
 
-  /** Use {@link span}. */
-  constructor(fd: number, call: string, args: readonly TraceValue[]) {
+  /** Use {@link span}. `start`: when the call started (by default now). */
+  constructor(fd: number, call: string, args: readonly TraceValue[], start?: number) {
     this.#fd = fd;
     this.#call = call;
     this.#args = args;
+    this.#start = start ?? performance.now();
   }
 
   /** Publishes the call's success: its `result` and the bytes it moved, if any. */
@@ -330,7 +372,45 @@ export class Span {
  * @example `const sp = span(3, "listen", [5]); sp?.ok(0);`
  */
 export function span(fd: number, call: string, args: readonly TraceValue[]): Span | undefined {
-  return channel.hasSubscribers ? new Span(fd, call, args) : undefined;
+  if (channel.hasSubscribers) return new Span(fd, call, args);
+  const s = sink;
+  if (s === undefined) return undefined;
+  // only the exporter listens, and it only counts calls that move bytes: no clock, no event
+  if (s.skipping && COUNTED.has(call)) return new CountedSpan(fd, call, args, s);
+  return new Span(fd, call, args);
+}
+
+/** The calls a {@link TraceSink} may only count (those that move bytes). */
+const COUNTED = new Set(["send", "sendall", "sendto", "recv", "recv_into", "recvfrom", "readline"]);
+
+/**
+ * A call that moves bytes, while the exporter only counts those: it is counted when it
+ * succeeds with bytes, and published in full otherwise (an error, an end of file, or the
+ * budget back by then), timed from when it returned.
+ */
+class CountedSpan extends Span {
+  readonly #sink: TraceSink;
+  readonly #fdC: number;
+  readonly #callC: string;
+  readonly #argsC: readonly TraceValue[];
+
+  constructor(fd: number, call: string, args: readonly TraceValue[], s: TraceSink) {
+    super(fd, call, args, 0);
+    this.#sink = s;
+    this.#fdC = fd;
+    this.#callC = call;
+    this.#argsC = args;
+  }
+
+  override ok(result: TraceValue, data?: Buffer): void {
+    const bytes = data !== undefined ? data.length : typeof result === "number" ? result : 0;
+    if (bytes > 0 && this.#sink.count(this.#fdC, this.#callC, bytes)) return;
+    traceDone(this.#fdC, this.#callC, this.#argsC, performance.now(), result, undefined, data);
+  }
+
+  override fail(err: unknown): void {
+    traceDone(this.#fdC, this.#callC, this.#argsC, performance.now(), undefined, err);
+  }
 }
 
 /**

@@ -68,8 +68,17 @@ process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), loopMs
   writeFileSync(
     echo,
     `
+import diagnostics_channel from "node:diagnostics_channel";
 import { dial, listen } from ${JSON.stringify(join(ROOT, "index.js"))};
 import { exporterStats } from ${JSON.stringify(join(ROOT, "trace-export.js"))};
+// ALSO=1: another subscriber to the trace channel, which must see every byte moved
+let seen = 0;
+if (process.env.ALSO)
+  diagnostics_channel.subscribe("sockit:call", (ev) => {
+    if (ev.error) return;
+    if (ev.call === "send") seen += ev.result;
+    if (ev.call === "recv") seen += ev.data.length;
+  });
 const ln = await listen("tcp", "127.0.0.1:0");
 const serving = (async () => {
   const c = await ln.accept();
@@ -86,7 +95,7 @@ await serving;
 await ln.close();
 // the collector reads slowly: wait (bounded) until every call is delivered
 for (let t = 0; exporterStats().queued > 0 && t < 1000; t++) await new Promise((r) => setTimeout(r, 10));
-process.on("exit", () => console.log(JSON.stringify(exporterStats())));
+process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), seen })));
 `,
   );
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -348,67 +357,79 @@ while True:
     },
   );
 
-  test("a program faster than the rate budget: the calls over it reach the viewer as counts per socket, every byte accounted for, the others all sent", async () => {
-    const v = await serveTraceView("127.0.0.1:0");
-    try {
-      // 20 000 calls that move bytes in well under a second, against 2000 a second
-      const rounds = 5000;
-      const r = await runTraced(`http://${v.address}`, 0, rounds, echo, undefined, "2000");
-      assert.equal(r.dropped, 0, JSON.stringify(r));
-      assert.ok(r.skipped > 0, JSON.stringify(r));
-      const evs = v.web.events;
-      assert.equal(evs.length, r.sent, "the viewer has what the exporter sent");
-      const gaps = evs.filter((e) => e.call === SKIPPED_CALL);
-      assert.equal(
-        gaps.reduce((n, e) => n + Number(e.args[0]), 0),
-        r.skipped,
-        "the skipped records count every call skipped",
-      );
-      // the calls that move nothing are all there: the listener's and both connections' set-up
-      // and closes, and the end of file the server read
-      const count = (call: string) => evs.filter((e) => e.call === call).length;
-      assert.deepEqual(
-        [count("socket"), count("bind"), count("listen"), count("connect"), count("accept"), count("close")],
-        [2, 1, 1, 1, 1, 3],
-      );
-      assert.equal(evs.filter((e) => e.call === "recv" && e.len === 0).length, 1, "the end of file");
-      // each socket's stream, in each direction: the calls sent at their place in it (the
-      // skipped bytes before them counted), and every byte of it either sent or counted
-      const want = Array.from({ length: rounds }, (_, i) => String(i).padStart(64, "0")).join("");
-      const at = new Map<string, number>();
-      let traced = 0;
-      let longest = 0;
-      const run = new Map<number, number>();
-      for (const e of evs) {
-        if (e.call === SKIPPED_CALL) {
-          for (const [dir, bytes] of [
-            ["out", Number(e.args[1])],
-            ["in", Number(e.args[2])],
-          ] as const)
-            at.set(`${e.sock} ${dir}`, (at.get(`${e.sock} ${dir}`) ?? 0) + bytes);
-          run.set(e.sock, 0);
-          continue;
+  for (const also of [false, true])
+    test(`a program faster than the rate budget${also ? ", with another subscriber to the trace (which still sees every call)" : ""}: the calls over it reach the viewer as counts per socket, every byte accounted for, the others all sent`, async () => {
+      const v = await serveTraceView("127.0.0.1:0");
+      process.env.ALSO = also ? "1" : "";
+      try {
+        // 20 000 calls that move bytes in well under a second, against 2000 a second
+        const rounds = 5000;
+        const r = await runTraced(`http://${v.address}`, 0, rounds, echo, undefined, "2000");
+        assert.equal(r.dropped, 0, JSON.stringify(r));
+        assert.ok(r.skipped > 0, JSON.stringify(r));
+        // alone, the exporter only counts what it skips; the other subscriber gets every call
+        assert.equal((r as unknown as { seen: number }).seen, also ? 4 * 64 * rounds : 0);
+        const evs = v.web.events;
+        assert.equal(evs.length, r.sent, "the viewer has what the exporter sent");
+        const gaps = evs.filter((e) => e.call === SKIPPED_CALL);
+        assert.equal(
+          gaps.reduce((n, e) => n + Number(e.args[0]), 0),
+          r.skipped,
+          "the skipped records count every call skipped",
+        );
+        // the calls that move nothing are all there: the listener's and both connections' set-up
+        // and closes, and the end of file the server read
+        const count = (call: string) => evs.filter((e) => e.call === call).length;
+        assert.deepEqual(
+          [
+            count("socket"),
+            count("bind"),
+            count("listen"),
+            count("connect"),
+            count("accept"),
+            count("close"),
+          ],
+          [2, 1, 1, 1, 1, 3],
+        );
+        assert.equal(evs.filter((e) => e.call === "recv" && e.len === 0).length, 1, "the end of file");
+        // each socket's stream, in each direction: the calls sent at their place in it (the
+        // skipped bytes before them counted), and every byte of it either sent or counted
+        const want = Array.from({ length: rounds }, (_, i) => String(i).padStart(64, "0")).join("");
+        const at = new Map<string, number>();
+        let traced = 0;
+        let longest = 0;
+        const run = new Map<number, number>();
+        for (const e of evs) {
+          if (e.call === SKIPPED_CALL) {
+            for (const [dir, bytes] of [
+              ["out", Number(e.args[1])],
+              ["in", Number(e.args[2])],
+            ] as const)
+              at.set(`${e.sock} ${dir}`, (at.get(`${e.sock} ${dir}`) ?? 0) + bytes);
+            run.set(e.sock, 0);
+            continue;
+          }
+          if (e.error !== undefined || !e.len) continue;
+          const k = `${e.sock} ${e.call.startsWith("send") ? "out" : "in"}`;
+          const off = at.get(k) ?? 0;
+          const text = Buffer.from(e.hex!, "hex").toString("latin1");
+          assert.equal(text, want.slice(off, off + text.length), `${k}: the bytes at offset ${off}`);
+          at.set(k, off + e.len);
+          traced++;
+          run.set(e.sock, (run.get(e.sock) ?? 0) + 1);
+          longest = Math.max(longest, run.get(e.sock)!);
         }
-        if (e.error !== undefined || !e.len) continue;
-        const k = `${e.sock} ${e.call.startsWith("send") ? "out" : "in"}`;
-        const off = at.get(k) ?? 0;
-        const text = Buffer.from(e.hex!, "hex").toString("latin1");
-        assert.equal(text, want.slice(off, off + text.length), `${k}: the bytes at offset ${off}`);
-        at.set(k, off + e.len);
-        traced++;
-        run.set(e.sock, (run.get(e.sock) ?? 0) + 1);
-        longest = Math.max(longest, run.get(e.sock)!);
+        assert.equal(at.size, 4, [...at.keys()].join(", "));
+        for (const [k, n] of at) assert.equal(n, want.length, `${k}: every byte sent or counted`);
+        assert.equal(traced + r.skipped, 4 * rounds, "every call that moved bytes: sent or counted");
+        // a whole stretch of the conversation goes out, not every n-th call: half the burst
+        // (0.1 s of 2000 a second) comes back before skipping ends
+        assert.ok(longest >= 50, `a stretch of ${longest} calls on one socket`);
+      } finally {
+        delete process.env.ALSO;
+        await v.close();
       }
-      assert.equal(at.size, 4, [...at.keys()].join(", "));
-      for (const [k, n] of at) assert.equal(n, want.length, `${k}: every byte sent or counted`);
-      assert.equal(traced + r.skipped, 4 * rounds, "every call that moved bytes: sent or counted");
-      // a whole stretch of the conversation goes out, not every n-th call: half the burst
-      // (0.1 s of 2000 a second) comes back before skipping ends
-      assert.ok(longest >= 50, `a stretch of ${longest} calls on one socket`);
-    } finally {
-      await v.close();
-    }
-  });
+    });
 
   test("over the budget, then a pause: the counts go out with the next call, even one on another socket", async () => {
     // a burst on one connection (skipping starts), a pause (the budget comes back), then a
