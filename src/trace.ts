@@ -346,23 +346,36 @@ export class Span {
   readonly #call: string;
   readonly #args: readonly TraceValue[];
   readonly #start: number;
+  /** Only the sink listens and only counts such calls: counted, not published (see span()). */
+  readonly #counting: TraceSink | undefined;
 
-  /** Use {@link span}. `start`: when the call started (by default now). */
-  constructor(fd: number, call: string, args: readonly TraceValue[], start?: number) {
+  /** Use {@link span}. */
+  constructor(fd: number, call: string, args: readonly TraceValue[], counting?: TraceSink) {
     this.#fd = fd;
     this.#call = call;
     this.#args = args;
-    this.#start = start ?? performance.now();
+    this.#counting = counting;
+    // a counted call reads no clock; if it is published after all, it is timed from its end
+    this.#start = counting === undefined ? performance.now() : 0;
   }
 
   /** Publishes the call's success: its `result` and the bytes it moved, if any. */
   ok(result: TraceValue, data?: Buffer): void {
-    traceDone(this.#fd, this.#call, this.#args, this.#start, result, undefined, data);
+    const c = this.#counting;
+    if (c !== undefined) {
+      const bytes = data !== undefined ? data.length : typeof result === "number" ? result : 0;
+      if (bytes > 0 && c.count(this.#fd, this.#call, bytes)) return;
+    }
+    traceDone(this.#fd, this.#call, this.#args, this.#begun(), result, undefined, data);
   }
 
   /** Publishes the call's failure. */
   fail(err: unknown): void {
-    traceDone(this.#fd, this.#call, this.#args, this.#start, undefined, err);
+    traceDone(this.#fd, this.#call, this.#args, this.#begun(), undefined, err);
+  }
+
+  #begun(): number {
+    return this.#counting === undefined ? this.#start : performance.now();
   }
 }
 
@@ -376,42 +389,12 @@ export function span(fd: number, call: string, args: readonly TraceValue[]): Spa
   const s = sink;
   if (s === undefined) return undefined;
   // only the exporter listens, and it only counts calls that move bytes: no clock, no event
-  if (s.skipping && COUNTED.has(call)) return new CountedSpan(fd, call, args, s);
+  if (s.skipping && COUNTED.has(call)) return new Span(fd, call, args, s);
   return new Span(fd, call, args);
 }
 
 /** The calls a {@link TraceSink} may only count (those that move bytes). */
 const COUNTED = new Set(["send", "sendall", "sendto", "recv", "recv_into", "recvfrom", "readline"]);
-
-/**
- * A call that moves bytes, while the exporter only counts those: it is counted when it
- * succeeds with bytes, and published in full otherwise (an error, an end of file, or the
- * budget back by then), timed from when it returned.
- */
-class CountedSpan extends Span {
-  readonly #sink: TraceSink;
-  readonly #fdC: number;
-  readonly #callC: string;
-  readonly #argsC: readonly TraceValue[];
-
-  constructor(fd: number, call: string, args: readonly TraceValue[], s: TraceSink) {
-    super(fd, call, args, 0);
-    this.#sink = s;
-    this.#fdC = fd;
-    this.#callC = call;
-    this.#argsC = args;
-  }
-
-  override ok(result: TraceValue, data?: Buffer): void {
-    const bytes = data !== undefined ? data.length : typeof result === "number" ? result : 0;
-    if (bytes > 0 && this.#sink.count(this.#fdC, this.#callC, bytes)) return;
-    traceDone(this.#fdC, this.#callC, this.#argsC, performance.now(), result, undefined, data);
-  }
-
-  override fail(err: unknown): void {
-    traceDone(this.#fdC, this.#callC, this.#argsC, performance.now(), undefined, err);
-  }
-}
 
 /**
  * Traces an asynchronous call: publishes it when `p` settles and returns `p`'s value or error.
