@@ -637,8 +637,6 @@ class Exporter {
   readonly #burst: number;
   #tokens: number;
   #filled = -Infinity;
-  /** Skipping until half the burst is back. */
-  #skipping = false;
   /** Calls skipped, all told, and what each socket's next `skipped` record will say. */
   #skipped = 0;
   readonly #gaps = new Map<number, Gap>();
@@ -657,13 +655,14 @@ class Exporter {
       if (this.#gaps.size > 0) this.#gapBefore(ev);
       this.#put(ev);
     },
+    /** Skipping (until half the burst is back). */
     skipping: false,
     count: (fd: number, call: string, bytes: number): boolean => {
-      if (!this.#skipping) return false;
+      if (!this.#sink.skipping) return false;
       if (++this.#unclocked >= 64) {
         this.#unclocked = 0;
         this.#fill(performance.now());
-        if (!this.#skipping) return false;
+        if (!this.#sink.skipping) return false;
       }
       this.#addGap(fd, call, bytes);
       return true;
@@ -715,15 +714,14 @@ class Exporter {
     const data = ev.error === undefined ? dataOf(ev) : undefined;
     if (data === undefined || data.length === 0) {
       // a call that is never skipped: if the budget has room again, the counts go out now
-      if (this.#skipping) this.#fill(now);
+      if (this.#sink.skipping) this.#fill(now);
       return false;
     }
     const t = this.#fill(now);
-    if (!this.#skipping && t >= 1) {
+    if (!this.#sink.skipping && t >= 1) {
       this.#tokens = t - 1;
       return false;
     }
-    this.#skipping = true;
     this.#sink.skipping = true;
     this.#tokens = t;
     this.#addGap(ev.fd, ev.call, data.length, ev.start, now);
@@ -768,8 +766,7 @@ class Exporter {
     if (!(t <= this.#burst)) t = this.#burst; // also the first call (−Infinity)
     this.#filled = now;
     this.#tokens = t;
-    if (this.#skipping && t >= this.#burst / 2) {
-      this.#skipping = false;
+    if (this.#sink.skipping && t >= this.#burst / 2) {
       this.#sink.skipping = false;
       this.#flushGaps();
     }
