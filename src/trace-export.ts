@@ -34,7 +34,14 @@
 import { basename, dirname } from "node:path";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
-import { type CallEvent, renderValue, setTraceSink, type TraceSink, type TraceValue } from "./trace.js";
+import {
+  type CallEvent,
+  dataOf,
+  renderValue,
+  setTraceSink,
+  type TraceSink,
+  type TraceValue,
+} from "./trace.js";
 import {
   DONE,
   DOWN,
@@ -260,17 +267,6 @@ export const RETRY_MAX_MS = 5000;
 function addrOf(v: TraceValue | undefined): [string, number] | undefined {
   if (Array.isArray(v) && v.length >= 2 && typeof v[0] === "string" && Number.isInteger(v[1]))
     return [v[0], v[1] as number];
-  return undefined;
-}
-
-/**
- * The bytes a call moved: its `data`, else (send family) the buffer among its arguments.
- * @example `dataOf({ fd: 3, call: "sendall", args: [Buffer.from("hi")], result: 2, start: 0, duration: 0 })`
- */
-export function dataOf(ev: CallEvent): Buffer | undefined {
-  if (ev.data !== undefined) return ev.data;
-  if (ev.error !== undefined || !ev.call.startsWith("send")) return undefined;
-  for (const a of ev.args) if (Buffer.isBuffer(a)) return a;
   return undefined;
 }
 

@@ -45,8 +45,7 @@ if (exportTarget !== undefined && exportTarget !== "") {
   const early: { ev: CallEvent; head: Uint8Array | undefined; len?: number }[] = [];
   const hold = (m: unknown): void => {
     const ev = m as CallEvent;
-    const data =
-      ev.data ?? (ev.call.startsWith("send") ? ev.args.find((a) => Buffer.isBuffer(a)) : undefined);
+    const data = dataOf(ev);
     if (early.length >= 4096) return;
     if (!Buffer.isBuffer(data)) early.push({ ev, head: undefined });
     // a buffer of its own (not a slice of Node's pool): it goes to a worker, if at all, as it is
@@ -285,6 +284,22 @@ export function traceNow(): number {
  */
 export function sym(name: string): Sym {
   return { sym: name };
+}
+
+/**
+ * The bytes a call moved: its `data`, else (send family) the buffer among its arguments, cut to
+ * the count the call returned (a non-blocking `send` may take only part of it).
+ * @example `dataOf({ fd: 3, call: "send", args: [Buffer.from("hello"), 5], result: 2, start: 0, duration: 0 }) // "he"`
+ */
+export function dataOf(ev: CallEvent): Buffer | undefined {
+  if (ev.data !== undefined) return ev.data;
+  if (ev.error !== undefined || !ev.call.startsWith("send")) return undefined;
+  for (const a of ev.args) {
+    if (!Buffer.isBuffer(a)) continue;
+    const n = ev.result;
+    return typeof n === "number" && n >= 0 && n < a.length ? a.subarray(0, n) : a;
+  }
+  return undefined;
 }
 
 /**

@@ -473,6 +473,43 @@ process.on("exit", () => console.log(JSON.stringify(exporterStats())));
     }
   });
 
+  test("a non-blocking send that takes only part of its buffer is recorded with the bytes it moved", async () => {
+    // 64 MiB to a peer that reads nothing: Node takes a few MiB, and send() returns that count
+    const partial = join(dir, "partial.mjs");
+    writeFileSync(
+      partial,
+      `
+import { socket, AF_INET, SOCK_STREAM } from ${JSON.stringify(join(ROOT, "index.js"))};
+import { exporterStats } from ${JSON.stringify(join(ROOT, "trace-export.js"))};
+const ls = socket(AF_INET, SOCK_STREAM);
+await ls.bind(["127.0.0.1", 0]);
+await ls.listen(1);
+const c = socket(AF_INET, SOCK_STREAM);
+await c.connect(ls.getsockname());
+const [s] = await ls.accept();
+c.setblocking(false);
+const moved = await c.send(Buffer.alloc(64 << 20, 0x61));
+await c.close();
+await s.close();
+await ls.close();
+process.on("exit", () => console.log(JSON.stringify({ ...exporterStats(), moved })));
+`,
+    );
+    const v = await serveTraceView("127.0.0.1:0");
+    try {
+      const r = await runTraced(`http://${v.address}`, 0, 0, partial);
+      const moved = (r as unknown as { moved: number }).moved;
+      assert.ok(moved > 0 && moved < 64 << 20, `a partial send: ${moved}`);
+      const sends = v.web.events.filter((e) => e.call === "send");
+      assert.deepEqual(
+        sends.map((e) => [e.result, e.len]),
+        [[String(moved), moved]],
+      );
+    } finally {
+      await v.close();
+    }
+  });
+
   test("SOCKIT_TRACE_RATE: a number of calls a second, or all; anything else warns and keeps the default", () => {
     const warned: string[] = [];
     const warn = (m: string) => warned.push(m);
