@@ -360,7 +360,8 @@ export class Span {
   readonly #fd: number;
   readonly #call: string;
   readonly #args: readonly TraceValue[];
-  readonly #start: number;
+  /** When the call started; none for a counted call (if it is published after all, its end). */
+  readonly #start: number | undefined;
   /** Only the sink listens and only counts such calls: counted, not published (see span()). */
   readonly #counting: TraceSink | undefined;
 
@@ -370,8 +371,8 @@ export class Span {
     this.#call = call;
     this.#args = args;
     this.#counting = counting;
-    // a counted call reads no clock; if it is published after all, it is timed from its end
-    this.#start = counting === undefined ? performance.now() : 0;
+    // a counted call reads no clock
+    this.#start = counting === undefined ? performance.now() : undefined;
   }
 
   /** Publishes the call's success: its `result` and the bytes it moved, if any. */
@@ -381,16 +382,12 @@ export class Span {
       const bytes = data !== undefined ? data.length : typeof result === "number" ? result : 0;
       if (bytes > 0 && c.count(this.#fd, this.#call, bytes)) return;
     }
-    traceDone(this.#fd, this.#call, this.#args, this.#begun(), result, undefined, data);
+    traceDone(this.#fd, this.#call, this.#args, this.#start ?? performance.now(), result, undefined, data);
   }
 
   /** Publishes the call's failure. */
   fail(err: unknown): void {
-    traceDone(this.#fd, this.#call, this.#args, this.#begun(), undefined, err);
-  }
-
-  #begun(): number {
-    return this.#counting === undefined ? this.#start : performance.now();
+    traceDone(this.#fd, this.#call, this.#args, this.#start ?? performance.now(), undefined, err);
   }
 }
 
