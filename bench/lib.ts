@@ -43,9 +43,12 @@ export function round(x: number, digits = 4): number {
 export type Variant = () => Promise<number>;
 
 /**
- * Runs the variants interleaved, in the order given, `runs` times each, after one unrecorded
- * warm-up round; resolves the samples of each variant. `BENCH_VARIANTS=sockit` (a comma list)
- * runs only those variants, for profiling one side (the others come back empty).
+ * Runs the variants interleaved, `runs` times each, after one unrecorded warm-up round; resolves
+ * the samples of each variant. The order is given in even rounds and reversed in odd ones (ABC,
+ * CBA, ABC, …), so that no variant always runs right after another one's after-effects (a
+ * viewer still working, a pause, a collection) or always first when the machine has been idle.
+ * `BENCH_VARIANTS=sockit` (a comma list) runs only those variants, for profiling one side (the
+ * others come back empty).
  *
  * @example
  * ```ts
@@ -63,7 +66,7 @@ export async function interleave<K extends string>(
   const names = all.filter((k) => !only || only.includes(k));
   const out = Object.fromEntries(all.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let i = 0; i < warmup + runs; i++) {
-    for (const k of names) {
+    for (const k of i % 2 === 0 ? names : [...names].reverse()) {
       const v = await variants[k]();
       if (i >= warmup) out[k].push(v);
     }
