@@ -1,7 +1,7 @@
 /**
  * Figure `tracing`: what exporting the socket calls to a `sockit trace-view` costs the traced
  * program. Ping-pong of 32-byte messages, both ends in this process (`dial`/`listen` of the Go
- * face: four traced calls per round trip, nothing else, the worst case), in four setups measured
+ * face: four traced calls per round trip, nothing else, the worst case), in seven setups measured
  * interleaved:
  *
  * - `raw`: untraced (nobody subscribes to `sockit:call`);
