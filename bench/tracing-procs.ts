@@ -1,0 +1,146 @@
+/**
+ * Figure `tracing-procs`: what tracing costs a program traced from its start, as a user runs
+ * one (`SOCKIT_TRACE=http://… node app.js`), beside figure `tracing`, which switches the exporter
+ * on and off inside one process. Each sample is a fresh process making the same ping-pong as
+ * figure `tracing` (32-byte messages, `dial`/`listen`, both ends in the process: four traced
+ * calls a round trip, the worst case): a warm-up of BENCH_TRACING_PROCS_N / 5 round trips, then
+ * BENCH_TRACING_PROCS_N (default 50 000) measured. Setups, interleaved:
+ *
+ * - `raw`: no `SOCKIT_TRACE`;
+ * - `sockit`: `SOCKIT_TRACE` to a live `sockit trace-view` (a forked process on the same two
+ *   cores), within the default rate budget;
+ * - `counted`: the same with `SOCKIT_TRACE_RATE=1`, so nearly every call that moves bytes is
+ *   only counted.
+ *
+ * `ratio` is `sockit` / `raw` round trips a second; `extra.ratios` each setup against `raw`;
+ * `extra.cpuUsPerRoundTrip` the medians of each process's own CPU (all its threads, the
+ * exporter's worker too) per measured round trip.
+ *
+ * Run: `npm run build && node build/bench/run.js tracing-procs` (BENCH_RUNS,
+ * BENCH_TRACING_PROCS_N).
+ *
+ * @module
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { dial, listen } from "../src/net/index.js";
+import { emit, HOST, interleave, main, median, nowMs, Peer, round, RUNS, withTimeout } from "./lib.js";
+
+const FIGURE = "tracing-procs";
+const SIZE = 32;
+const N = Math.max(1, Number(process.env.BENCH_TRACING_PROCS_N ?? 50_000) || 50_000);
+/** A sample's process, start to exit, at most (ms). */
+const CHILD_MS = 30_000;
+/** Three setups a round, a process each: ~2 s at most on a loaded machine, and start-up. */
+const BOUND_MS = Math.max(58_000, (RUNS + 1) * 3 * 2500 + 10_000);
+
+/** In a sample's process: `n` round trips; resolves round trips a second and CPU µs each. */
+async function pingpong(n: number): Promise<{ rate: number; cpuUs: number }> {
+  const ln = await listen("tcp", `${HOST}:0`);
+  const serving = (async () => {
+    const c = await ln.accept();
+    try {
+      for (;;) {
+        const d = await c.read(SIZE);
+        if (d === null) break;
+        await c.write(d);
+      }
+    } finally {
+      await c.close();
+    }
+  })();
+  const conn = await dial("tcp", ln.address);
+  const msg = Buffer.alloc(SIZE, 0x70);
+  const c0 = process.cpuUsage();
+  const t0 = nowMs();
+  try {
+    for (let i = 0; i < n; i++) {
+      await conn.write(msg);
+      let got = 0;
+      while (got < SIZE) {
+        const d = await conn.read(SIZE - got);
+        if (d === null) throw new Error("echo side closed the connection");
+        got += d.length;
+      }
+    }
+  } finally {
+    await conn.close();
+    await serving;
+    await ln.close();
+  }
+  const ms = nowMs() - t0;
+  const c = process.cpuUsage(c0);
+  return { rate: n / (ms / 1000), cpuUs: (c.user + c.system) / n };
+}
+
+/** One sample: a fresh process with `env` added; its measured round trips a second. */
+function sample(env: NodeJS.ProcessEnv, cpu: number[]): Promise<number> {
+  const self = fileURLToPath(import.meta.url);
+  const base = { ...process.env };
+  delete base.SOCKIT_TRACE;
+  delete base.SOCKIT_TRACE_RATE;
+  const child = spawn(process.execPath, [self, "sample"], {
+    env: { ...base, ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  child.stdout.setEncoding("utf8");
+  child.stdout.on("data", (d: string) => (out += d));
+  const done = new Promise<number>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) return reject(new Error(`a sample's process exited with ${code}: ${out}`));
+      const r = JSON.parse(out) as { rate: number; cpuUs: number };
+      cpu.push(r.cpuUs);
+      resolve(r.rate);
+    });
+  });
+  return withTimeout(done, CHILD_MS, "a sample's process").catch((err: unknown) => {
+    child.kill("SIGKILL");
+    throw err;
+  });
+}
+
+if (process.argv[2] === "sample") {
+  await pingpong(Math.ceil(N / 5));
+  process.stdout.write(`${JSON.stringify(await pingpong(N))}\n`);
+} else {
+  main(
+    FIGURE,
+    async () => {
+      const peer = Peer.start("tracing-viewer.js");
+      try {
+        const viewer = `http://${String((await peer.request({ cmd: "viewer" })).address)}`;
+        const cpu = { raw: [] as number[], sockit: [] as number[], counted: [] as number[] };
+        const samples = await interleave({
+          raw: () => sample({}, cpu.raw),
+          sockit: () => sample({ SOCKIT_TRACE: viewer }, cpu.sockit),
+          counted: () => sample({ SOCKIT_TRACE: viewer, SOCKIT_TRACE_RATE: "1" }, cpu.counted),
+        });
+        const got = (await peer.request({ cmd: "count" })).events;
+        const ratioOf = (k: keyof typeof samples): number =>
+          round(median(samples[k]) / median(samples.raw), 3);
+        emit({
+          figure: FIGURE,
+          unit: "round trips/s",
+          higherIsBetter: true,
+          target: 0.95,
+          samples,
+          extra: {
+            mode: "a fresh process per sample, dial/listen ping-pong in it; sockit = SOCKIT_TRACE to a live trace-view (forked) within the default rate budget, counted = SOCKIT_TRACE_RATE=1, raw = no SOCKIT_TRACE",
+            messageBytes: SIZE,
+            roundTripsPerProcess: N,
+            ratios: { sockit: ratioOf("sockit"), counted: ratioOf("counted") },
+            cpuUsPerRoundTrip: Object.fromEntries(
+              Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)]),
+            ),
+            viewerReceived: got,
+          },
+        });
+      } finally {
+        peer.stop();
+      }
+    },
+    BOUND_MS,
+  );
+}
