@@ -3,8 +3,10 @@
  * one (`SOCKIT_TRACE=http://… node app.js`), beside figure `tracing`, which switches the exporter
  * on and off inside one process. Each sample is a fresh process making the same ping-pong as
  * figure `tracing` (32-byte messages, `dial`/`listen`, both ends in the process: four traced
- * calls a round trip, the worst case): a warm-up of BENCH_TRACING_PROCS_N / 5 round trips, then
- * BENCH_TRACING_PROCS_N (default 50 000) measured. Setups, interleaved:
+ * calls a round trip, the worst case): a warm-up of BENCH_TRACING_PROCS_WARMUP round trips
+ * (default as many as measured), then BENCH_TRACING_PROCS_N (default 30 000) measured. The
+ * warm-up is long because a fresh process compiles its hot code on V8's background threads, whose
+ * CPU this process's time includes, and a traced one has more of it. Setups, interleaved:
  *
  * - `raw`: no `SOCKIT_TRACE`;
  * - `sockit`: `SOCKIT_TRACE` to a live `sockit trace-view` (a forked process on the same two
@@ -28,11 +30,12 @@ import { emit, HOST, interleave, main, median, nowMs, Peer, round, RUNS, withTim
 
 const FIGURE = "tracing-procs";
 const SIZE = 32;
-const N = Math.max(1, Number(process.env.BENCH_TRACING_PROCS_N ?? 50_000) || 50_000);
+const N = Math.max(1, Number(process.env.BENCH_TRACING_PROCS_N ?? 30_000) || 30_000);
+const WARMUP = Math.max(0, Number(process.env.BENCH_TRACING_PROCS_WARMUP ?? N) || 0);
 /** A sample's process, start to exit, at most (ms). */
 const CHILD_MS = 30_000;
-/** Three setups a round, a process each: ~2 s at most on a loaded machine, and start-up. */
-const BOUND_MS = Math.max(58_000, (RUNS + 1) * 3 * 2500 + 10_000);
+/** Three setups a round, a process each: start-up, and 35 000 round trips a second at least. */
+const BOUND_MS = Math.max(58_000, (RUNS + 1) * 3 * (800 + (N + WARMUP) / 35) + 10_000);
 
 /** In a sample's process: `n` round trips; resolves round trips a second and CPU µs each. */
 async function pingpong(n: number): Promise<{ rate: number; cpuUs: number }> {
@@ -102,7 +105,7 @@ function sample(env: NodeJS.ProcessEnv, cpu: number[]): Promise<number> {
 }
 
 if (process.argv[2] === "sample") {
-  await pingpong(Math.ceil(N / 5));
+  if (WARMUP > 0) await pingpong(WARMUP);
   process.stdout.write(`${JSON.stringify(await pingpong(N))}\n`);
 } else {
   main(
@@ -130,6 +133,7 @@ if (process.argv[2] === "sample") {
             mode: "a fresh process per sample, dial/listen ping-pong in it; sockit = SOCKIT_TRACE to a live trace-view (forked) within the default rate budget, counted = SOCKIT_TRACE_RATE=1, raw = no SOCKIT_TRACE",
             messageBytes: SIZE,
             roundTripsPerProcess: N,
+            warmupRoundTrips: WARMUP,
             ratios: { sockit: ratioOf("sockit"), counted: ratioOf("counted") },
             cpuUsPerRoundTrip: Object.fromEntries(
               Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)]),
