@@ -25,8 +25,8 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { dial, listen } from "../src/net/index.js";
-import { emit, HOST, interleave, main, median, nowMs, Peer, round, RUNS, withTimeout } from "./lib.js";
+import { emit, interleave, main, median, Peer, round, RUNS, withTimeout } from "./lib.js";
+import { pingpongInProcess } from "./pingpong-loop.js";
 
 const FIGURE = "tracing-procs";
 const SIZE = 32;
@@ -36,45 +36,6 @@ const WARMUP = Math.max(0, Number(process.env.BENCH_TRACING_PROCS_WARMUP ?? N) |
 const CHILD_MS = 30_000;
 /** Three setups a round, a process each: start-up, and 35 000 round trips a second at least. */
 const BOUND_MS = Math.max(58_000, (RUNS + 1) * 3 * (800 + (N + WARMUP) / 35) + 10_000);
-
-/** In a sample's process: `n` round trips; resolves round trips a second and CPU µs each. */
-async function pingpong(n: number): Promise<{ rate: number; cpuUs: number }> {
-  const ln = await listen("tcp", `${HOST}:0`);
-  const serving = (async () => {
-    const c = await ln.accept();
-    try {
-      for (;;) {
-        const d = await c.read(SIZE);
-        if (d === null) break;
-        await c.write(d);
-      }
-    } finally {
-      await c.close();
-    }
-  })();
-  const conn = await dial("tcp", ln.address);
-  const msg = Buffer.alloc(SIZE, 0x70);
-  const c0 = process.cpuUsage();
-  const t0 = nowMs();
-  try {
-    for (let i = 0; i < n; i++) {
-      await conn.write(msg);
-      let got = 0;
-      while (got < SIZE) {
-        const d = await conn.read(SIZE - got);
-        if (d === null) throw new Error("echo side closed the connection");
-        got += d.length;
-      }
-    }
-  } finally {
-    await conn.close();
-    await serving;
-    await ln.close();
-  }
-  const ms = nowMs() - t0;
-  const c = process.cpuUsage(c0);
-  return { rate: n / (ms / 1000), cpuUs: (c.user + c.system) / n };
-}
 
 /** One sample: a fresh process with `env` added; its measured round trips a second. */
 function sample(env: NodeJS.ProcessEnv, cpu: number[]): Promise<number> {
@@ -105,8 +66,9 @@ function sample(env: NodeJS.ProcessEnv, cpu: number[]): Promise<number> {
 }
 
 if (process.argv[2] === "sample") {
-  if (WARMUP > 0) await pingpong(WARMUP);
-  process.stdout.write(`${JSON.stringify(await pingpong(N))}\n`);
+  if (WARMUP > 0) await pingpongInProcess(WARMUP, SIZE);
+  const { rate, cpuUs } = await pingpongInProcess(N, SIZE);
+  process.stdout.write(`${JSON.stringify({ rate, cpuUs })}\n`);
 } else {
   main(
     FIGURE,

@@ -28,11 +28,10 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
-import { dial, listen } from "../src/net/index.js";
 import { exporterStats, installExporter, stopExporter, traceRate } from "../src/trace-export.js";
 import { subscribeTrace } from "../src/trace.js";
 import { emit, HOST, interleave, main, median, nowMs, Peer, round, RUNS } from "./lib.js";
+import { pingpongInProcess } from "./pingpong-loop.js";
 import { freePort } from "./procs.js";
 
 const FIGURE = "tracing";
@@ -44,63 +43,13 @@ const N = Math.max(1, Number(process.env.BENCH_TRACING_N ?? 20_000) || 20_000);
  */
 const BOUND_MS = Math.max(58_000, (RUNS + 1) * 7 * 1200);
 
-/**
- * CPU time of this process's main thread so far, µs (Linux: /proc/self/task/PID/stat, 10 ms
- * ticks; NaN elsewhere): the traced program's own thread, without the exporter's worker.
- */
-function mainThreadCpuUs(): number {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
-    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, at USER_HZ = 100
-  } catch {
-    return Number.NaN;
-  }
-}
-
-/** One run: round trips per second; `cpu` gets the CPU µs per round trip (all threads, main thread). */
+/** One run: round trips per second; `cpu` and `mainCpu` get its CPU µs per round trip. */
 async function pingpong(cpu: number[], mainCpu: number[]): Promise<number> {
-  const ln = await listen("tcp", `${HOST}:0`);
-  const serving = (async () => {
-    const c = await ln.accept();
-    try {
-      for (;;) {
-        const d = await c.read(SIZE);
-        if (d === null) break;
-        await c.write(d);
-      }
-    } finally {
-      await c.close();
-    }
-  })();
-  const conn = await dial("tcp", ln.address);
-  const msg = Buffer.alloc(SIZE, 0x70);
-  const c0 = process.cpuUsage();
-  const m0 = mainThreadCpuUs();
-  const t0 = nowMs();
-  try {
-    for (let i = 0; i < N; i++) {
-      await conn.write(msg);
-      let got = 0;
-      while (got < SIZE) {
-        const d = await conn.read(SIZE - got);
-        if (d === null) throw new Error("echo side closed the connection");
-        got += d.length;
-      }
-    }
-  } finally {
-    const ms = nowMs() - t0;
-    const c = process.cpuUsage(c0);
-    cpu.push((c.user + c.system) / N);
-    mainCpu.push((mainThreadCpuUs() - m0) / N);
-    await conn.close();
-    await serving;
-    await ln.close();
-    lastRate = N / (ms / 1000);
-  }
-  return lastRate;
+  const r = await pingpongInProcess(N, SIZE);
+  cpu.push(r.cpuUs);
+  mainCpu.push(r.mainCpuUs);
+  return r.rate;
 }
-let lastRate = 0;
 
 /**
  * Waits (at most 5 s, after the measured rounds) until the exporter has delivered or dropped
