@@ -18,7 +18,7 @@
  */
 import net from "node:net";
 import { AF_INET, SOCK_STREAM, socket } from "../src/bsd/index.js";
-import { emit, HOST, interleave, main, median, nowMs, Peer, RUNS, round } from "./lib.js";
+import { emit, HOST, interleave, main, nowMs, Peer, ratioToRaw, RUNS } from "./lib.js";
 
 const FIGURE = "bulk-tcp";
 const MIB = 1024 * 1024;
@@ -106,8 +106,8 @@ main(FIGURE, async () => {
       mode: "sockit->sockit vs raw->raw (sender in a forked process, receiver measured)",
       bytesPerRun: BYTES,
       chunk: CHUNK,
-      recvOnlyRatio: round(median(samples.sockitRecv) / median(samples.raw), 3),
-      sendOnlyRatio: round(median(samples.sockitSend) / median(samples.raw), 3),
+      recvOnlyRatio: ratioToRaw(samples, "sockitRecv"),
+      sendOnlyRatio: ratioToRaw(samples, "sockitSend"),
     },
   });
 });

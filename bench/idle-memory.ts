@@ -16,7 +16,7 @@
  * @module
  */
 import net from "node:net";
-import { emit, HOST, interleave, type Msg, main, median, Peer, round } from "./lib.js";
+import { emit, HOST, interleave, main, median, type Msg, Peer, ratioToRaw, round } from "./lib.js";
 
 const FIGURE = "idle-memory";
 const COUNT = Math.max(1, Number(process.env.BENCH_IDLE_N ?? 2000) || 2000);
@@ -93,10 +93,10 @@ main(FIGURE, async () => {
     extra: {
       mode: "server in a fresh forked process per run (--expose-gc), raw Node clients in the parent",
       connections: COUNT,
-      sockitAcceptedRatio: round(median(samples.sockitAccepted) / median(samples.raw), 3),
+      sockitAcceptedRatio: ratioToRaw(samples, "sockitAccepted"),
       // sockit with a pending recv against raw with one waiting task per connection
       ratioVsRawTask: round(median(samples.sockit) / median(samples.rawTask), 3),
-      rawTaskRatio: round(median(samples.rawTask) / median(samples.raw), 3),
+      rawTaskRatio: ratioToRaw(samples, "rawTask"),
       rssPerConnection: Object.fromEntries(Object.entries(rss).map(([k, v]) => [k, round(median(v))])),
     },
   });

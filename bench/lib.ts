@@ -39,6 +39,15 @@ export function round(x: number, digits = 4): number {
   return x === 0 || !Number.isFinite(x) ? x : Number(x.toPrecision(digits));
 }
 
+/**
+ * A variant against `raw` from the same run: median over median, to 3 digits (NaN when either
+ * was left out with BENCH_VARIANTS).
+ * @example `ratioToRaw(samples, "sockitRecv") // 0.93`
+ */
+export function ratioToRaw(samples: Readonly<Record<string, readonly number[]>>, key: string): number {
+  return round(median(samples[key] ?? []) / median(samples.raw ?? []), 3);
+}
+
 /** One measured variant: resolves one sample (in the figure's unit). */
 export type Variant = () => Promise<number>;
 

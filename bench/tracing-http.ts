@@ -23,7 +23,7 @@ import { once } from "node:events";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { emit, HOST, interleave, main, median, round, RUNS, tempDir } from "./lib.js";
+import { emit, HOST, interleave, main, median, ratioToRaw, round, RUNS, tempDir } from "./lib.js";
 import { traceRate } from "../src/trace-export.js";
 import { accepting, cpuSeconds, freePort, server, stop, wrkRound } from "./procs.js";
 
@@ -113,8 +113,8 @@ main(
           mode: `sockit serve http, 1 KiB file, wrk -t1 -c${CONNS} ${SECS} s a round; sockit = traced to a live trace-view within the rate budget, every = every call traced, raw = untraced`,
           rateBudget: traceRate(),
           ratios: {
-            budget: round(median(samples.sockit) / median(samples.raw), 3),
-            everyCall: round(median(samples.every) / median(samples.raw), 3),
+            budget: ratioToRaw(samples, "sockit"),
+            everyCall: ratioToRaw(samples, "every"),
           },
           cpuUsPerRequest: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)])),
           viewer: m

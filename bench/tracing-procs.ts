@@ -25,7 +25,7 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { emit, interleave, main, median, Peer, round, RUNS, withTimeout } from "./lib.js";
+import { emit, interleave, main, median, Peer, ratioToRaw, round, RUNS, withTimeout } from "./lib.js";
 import { pingpongInProcess } from "./pingpong-loop.js";
 
 const FIGURE = "tracing-procs";
@@ -83,8 +83,6 @@ if (process.argv[2] === "sample") {
           counted: () => sample({ SOCKIT_TRACE: viewer, SOCKIT_TRACE_RATE: "1" }, cpu.counted),
         });
         const got = (await peer.request({ cmd: "count" })).events;
-        const ratioOf = (k: keyof typeof samples): number =>
-          round(median(samples[k]) / median(samples.raw), 3);
         emit({
           figure: FIGURE,
           unit: "round trips/s",
@@ -96,7 +94,7 @@ if (process.argv[2] === "sample") {
             messageBytes: SIZE,
             roundTripsPerProcess: N,
             warmupRoundTrips: WARMUP,
-            ratios: { sockit: ratioOf("sockit"), counted: ratioOf("counted") },
+            ratios: { sockit: ratioToRaw(samples, "sockit"), counted: ratioToRaw(samples, "counted") },
             cpuUsPerRoundTrip: Object.fromEntries(
               Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)]),
             ),

@@ -30,7 +30,7 @@
  */
 import { exporterStats, installExporter, stopExporter, traceRate } from "../src/trace-export.js";
 import { subscribeTrace } from "../src/trace.js";
-import { emit, HOST, interleave, main, median, nowMs, Peer, round, RUNS } from "./lib.js";
+import { emit, HOST, interleave, main, median, nowMs, Peer, ratioToRaw, round, RUNS } from "./lib.js";
 import { pingpongInProcess } from "./pingpong-loop.js";
 import { freePort } from "./procs.js";
 
@@ -120,8 +120,6 @@ main(
     });
     const got = (await peer.request({ cmd: "count" })).events;
     peer.stop();
-    const ratioOf = (k: string): number =>
-      round(median(samples[k as keyof typeof samples]) / median(samples.raw), 3);
     emit({
       figure: FIGURE,
       unit: "round trips/s",
@@ -135,12 +133,12 @@ main(
         messageBytes: SIZE,
         roundTripsPerRun: N,
         ratios: {
-          subscriber: ratioOf("subscriber"),
-          viewer: ratioOf("sockit"),
-          viewerCounted: ratioOf("counted"),
-          viewerEveryCall: ratioOf("every"),
-          sink: ratioOf("sink"),
-          unreachable: ratioOf("unreachable"),
+          subscriber: ratioToRaw(samples, "subscriber"),
+          viewer: ratioToRaw(samples, "sockit"),
+          viewerCounted: ratioToRaw(samples, "counted"),
+          viewerEveryCall: ratioToRaw(samples, "every"),
+          sink: ratioToRaw(samples, "sink"),
+          unreachable: ratioToRaw(samples, "unreachable"),
         },
         cpuUsPerRoundTrip: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)])),
         mainThreadCpuUsPerRoundTrip: Object.fromEntries(

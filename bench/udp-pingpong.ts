@@ -21,7 +21,7 @@
 import dgram from "node:dgram";
 import { AF_INET, SOCK_DGRAM, socket } from "../src/bsd/index.js";
 import { listenPacket } from "../src/net/index.js";
-import { emit, HOST, interleave, main, median, nowMs, Peer, round, withTimeout } from "./lib.js";
+import { emit, HOST, interleave, main, median, nowMs, Peer, ratioToRaw, round, withTimeout } from "./lib.js";
 import type { UdpMode } from "./udp-peer.js";
 
 const FIGURE = "udp-pingpong";
@@ -115,7 +115,7 @@ main(FIGURE, async () => {
         datagramBytes: SIZE,
         roundTripsPerRun: N,
         packetconn: round(median(samples.packetconn)),
-        packetconnRatio: round(median(samples.packetconn) / median(samples.raw), 3),
+        packetconnRatio: ratioToRaw(samples, "packetconn"),
       },
     });
   } finally {
