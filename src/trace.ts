@@ -405,6 +405,37 @@ export function span(fd: number, call: string, args: readonly TraceValue[]): Spa
   return new Span(fd, call, args);
 }
 
+/**
+ * The exporter's sink while it only counts calls that move bytes and nobody subscribes to the
+ * channel, else undefined. A stream's send or recv that gets one builds no span, no argument
+ * list and no closure: it hands its outcome to {@link countCall} as it completes (the hot calls
+ * of a traced program pay only this check and a count; docs/performance.md, figure `tracing`).
+ * @example `const c = counting(); const sp = c === undefined ? span(fd, "recv", [n]) : undefined;`
+ */
+export function counting(): TraceSink | undefined {
+  const s = sink;
+  return s !== undefined && s.skipping && !channel.hasSubscribers ? s : undefined;
+}
+
+/**
+ * The end of a call started while {@link counting}: counted by the sink when it moved bytes
+ * (`result`, the count), else — nothing moved, or the budget has room again — published in full
+ * as {@link Span.ok} would, timed from now. `a0`, `a1`: its arguments (`a1` absent for one).
+ * @example `countCall(c, 5, "recv", 1024, undefined, d.length, d)`
+ */
+export function countCall(
+  c: TraceSink,
+  fd: number,
+  call: string,
+  a0: TraceValue,
+  a1: TraceValue | undefined,
+  result: number,
+  data?: Buffer,
+): void {
+  if (result > 0 && c.count(fd, call, result)) return;
+  traceDone(fd, call, a1 === undefined ? [a0] : [a0, a1], performance.now(), result, undefined, data);
+}
+
 /** The calls a {@link TraceSink} may only count (those that move bytes). */
 const COUNTED = new Set(["send", "sendall", "sendto", "recv", "recv_into", "recvfrom", "readline"]);
 

@@ -7,7 +7,14 @@ import diagnostics_channel from "node:diagnostics_channel";
 import { test } from "node:test";
 import { AF_INET, SOCK_STREAM, socket } from "../src/bsd/index.js";
 import { dial, listen } from "../src/net/index.js";
-import { type CallEvent, renderCall, TRACE_CHANNEL, tracing } from "../src/trace.js";
+import {
+  type CallEvent,
+  renderCall,
+  setTraceSink,
+  TRACE_CHANNEL,
+  type TraceSink,
+  tracing,
+} from "../src/trace.js";
 
 function record(): { events: CallEvent[]; stop: () => void } {
   const events: CallEvent[] = [];
@@ -111,6 +118,65 @@ test("recv is published on each of its paths: bytes waiting, waiting for bytes, 
     assert.match(shown[3]!, /^send\(\d+, b'lost', 4\) = -1 E\w+ \(\w+Error\)$/);
   } finally {
     rec.stop();
+    await cli.close();
+    await srv.close();
+    await ln.close();
+  }
+});
+
+test("while the exporter's sink only counts, recv and send are counted on each path; a call that moves nothing or fails is published in full", async () => {
+  const counted: string[] = [];
+  const calls: CallEvent[] = [];
+  let budgetBack = false;
+  const sink: TraceSink = {
+    call: (ev) => calls.push(ev),
+    skipping: true,
+    // the budget may come back while a call runs: then it is published after all
+    count: (fd, call, bytes) => (budgetBack ? false : (counted.push(`${call} ${fd} ${bytes}`), true)),
+  };
+  const ln = await listen("tcp", "127.0.0.1:0");
+  const accepted = ln.accept();
+  const cli = await dial("tcp", ln.address);
+  const srv = await accepted;
+  setTraceSink(sink);
+  try {
+    await srv.write(Buffer.from("early")); // send, counted
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await cli.read(100))?.toString(), "early"); // bytes waiting: counted
+    const waiting = cli.read(100); // waiting for bytes: counted when they come
+    await new Promise((r) => setTimeout(r, 20));
+    await srv.write(Buffer.from("later"));
+    assert.equal((await waiting)?.toString(), "later");
+    assert.deepEqual(counted, [
+      `send ${srv.fd} 5`,
+      `recv ${cli.fd} 5`,
+      `send ${srv.fd} 5`,
+      `recv ${cli.fd} 5`,
+    ]);
+    assert.equal(calls.length, 0, "nothing published while only counting");
+    // the budget comes back while a recv waits: it is published in full, arguments and bytes
+    const late = cli.read(64);
+    budgetBack = true;
+    await srv.write(Buffer.from("again"));
+    assert.equal((await late)?.toString(), "again");
+    assert.deepEqual(calls.map(renderCall), [
+      `send(${srv.fd}, b'again', 5) = 5`,
+      `recv(${cli.fd}, 64) = 5 b'again'`,
+    ]);
+    budgetBack = false;
+    calls.length = 0;
+    // waiting, then the peer resets: the failure is published with its arguments and error
+    const failing = cli.read(100);
+    await new Promise((r) => setTimeout(r, 20));
+    srv.abort();
+    await assert.rejects(failing, { code: "ECONNRESET" });
+    await assert.rejects(cli.write(Buffer.from("lost")));
+    const shown = calls.filter((e) => e.fd === cli.fd).map(renderCall);
+    assert.match(shown[0]!, /^recv\(\d+, 100\) = -1 ECONNRESET \(ConnectionResetError\)$/);
+    assert.match(shown[1]!, /^send\(\d+, b'lost', 4\) = -1 E\w+ \(\w+Error\)$/);
+    assert.equal(counted.length, 4, "a failed call is never only counted");
+  } finally {
+    setTraceSink(undefined);
     await cli.close();
     await srv.close();
     await ln.close();

@@ -29,7 +29,18 @@ import {
   toSSLError,
 } from "../errors/index.js";
 import { CLOSE_LINGER_MS, DISPOSE_FLUSH_MS, RECV_HIGH_WATER } from "../limits.js";
-import { type Span, span, sym, traced, tracing } from "../trace.js";
+import {
+  countCall,
+  counting,
+  type Span,
+  span,
+  sym,
+  traceDone,
+  traced,
+  traceNow,
+  tracing,
+  type TraceSink,
+} from "../trace.js";
 import { type Endpoint, formatEndpoint, fromNode, isUnix, peerFromHandle } from "./endpoint.js";
 import { allocFd, releaseFd } from "./fd.js";
 import { ChunkQueue } from "./chunks.js";
@@ -107,6 +118,9 @@ export class StreamSocket extends ChunkQueue {
   #slotN = 0; // 0: nobody waits
   #slotResolve: ((b: Buffer) => void) | undefined;
   #slotReject: ((e: unknown) => void) | undefined;
+  /** How the waiting recv() is traced: a span, or (the exporter only counts) its sink. */
+  #slotSpan: Span | undefined;
+  #slotCount: TraceSink | undefined;
   #x: Extras | undefined;
   // the peer (TCP), kept from the start: the kernel forgets it once the connection is closed,
   // and error messages after a reset still name it; two fields, the Endpoint made on demand
@@ -199,7 +213,7 @@ export class StreamSocket extends ChunkQueue {
     if (n !== 0 && this.bufferedBytes === 0 && chunk.length <= n) {
       // a plain recv() is waiting and nothing is queued: hand the chunk over as it is
       this.#received += chunk.length;
-      this.#takeSlot()[0](chunk);
+      this.#slotDone(chunk);
       this.#x?.watchers?.notify();
       return;
     }
@@ -209,7 +223,7 @@ export class StreamSocket extends ChunkQueue {
       this.#paused = true;
       this.#sock.pause();
     }
-    if (n !== 0) this.#takeSlot()[0](this.#take(n, false));
+    if (n !== 0) this.#slotDone(this.#take(n, false));
     this.#x?.readers?.wake();
     this.#x?.watchers?.notify();
   }
@@ -218,20 +232,43 @@ export class StreamSocket extends ChunkQueue {
   #settleSlot(): void {
     const n = this.#slotN;
     if (n === 0) return;
-    const [resolve, reject] = this.#takeSlot();
-    if (this.#closed) reject(closedError("recv"));
-    else if (this.bufferedBytes > 0) resolve(this.#take(n, false));
-    else if (this.#error !== undefined && !this.#rdShut) reject(this.#takeError("recv"));
-    else resolve(EMPTY);
+    if (this.#closed) this.#slotFail(closedError("recv"));
+    else if (this.bufferedBytes > 0) this.#slotDone(this.#take(n, false));
+    else if (this.#error !== undefined && !this.#rdShut) this.#slotFail(this.#takeError("recv"));
+    else this.#slotDone(EMPTY);
   }
 
-  /** Empties the slot; returns its resolve and reject. */
-  #takeSlot(): [(b: Buffer) => void, (e: unknown) => void] {
-    const out: [(b: Buffer) => void, (e: unknown) => void] = [this.#slotResolve!, this.#slotReject!];
+  /** Settles the waiting recv() with `d` (the slot is emptied first), traced as it began. */
+  #slotDone(d: Buffer): void {
+    const resolve = this.#slotResolve!;
+    const sp = this.#slotSpan;
+    const c = this.#slotCount;
+    const n = this.#clearSlot();
+    if (c !== undefined) countCall(c, this.fd, "recv", n, undefined, d.length, d);
+    else sp?.ok(d.length, d);
+    resolve(d);
+  }
+
+  /** Fails the waiting recv() with `e` (the slot is emptied first), traced as it began. */
+  #slotFail(e: unknown): void {
+    const reject = this.#slotReject!;
+    const sp = this.#slotSpan;
+    const c = this.#slotCount;
+    const n = this.#clearSlot();
+    if (c !== undefined) traceDone(this.fd, "recv", [n], traceNow(), undefined, e);
+    else sp?.fail(e);
+    reject(e);
+  }
+
+  /** Empties the slot; returns the count it asked for. */
+  #clearSlot(): number {
+    const n = this.#slotN;
     this.#slotN = 0;
     this.#slotResolve = undefined;
     this.#slotReject = undefined;
-    return out;
+    this.#slotSpan = undefined;
+    this.#slotCount = undefined;
+    return n;
   }
 
   /** @internal 'end', 'close', 'error', 'drain' from Node. */
@@ -427,13 +464,16 @@ export class StreamSocket extends ChunkQueue {
    * handed out before a pending error is raised.
    */
   recv(n: number, flags?: RecvFlags, w?: Wait): Promise<Buffer> {
-    // traced, the call keeps its fast paths and is published as it completes (no extra promise)
-    const sp = span(this.fd, "recv", [n]);
+    // traced, the call keeps its fast paths and is published as it completes (no extra
+    // promise); while the exporter only counts, it builds no span at all
+    const c = counting();
+    const sp = c === undefined ? span(this.fd, "recv", [n]) : undefined;
     if (flags === undefined && !this.#closed && !this.#rdShut) {
       // fast path: bytes are waiting and no flag changes what to take
       if (this.bufferedBytes > 0) {
         const d = this.#take(n, false);
-        sp?.ok(d.length, d);
+        if (c !== undefined) countCall(c, this.fd, "recv", n, undefined, d.length, d);
+        else sp?.ok(d.length, d);
         return Promise.resolve(d);
       }
       // idle path: wait in the slot, served directly by the 'data' handler
@@ -448,17 +488,16 @@ export class StreamSocket extends ChunkQueue {
         this.#maybeResume();
         return new Promise<Buffer>((resolve, reject) => {
           this.#slotN = n;
-          if (sp === undefined) {
-            this.#slotResolve = resolve;
-            this.#slotReject = reject;
-          } else {
-            this.#slotResolve = (d) => (sp.ok(d.length, d), resolve(d));
-            this.#slotReject = (e) => (sp.fail(e), reject(e));
-          }
+          this.#slotResolve = resolve;
+          this.#slotReject = reject;
+          this.#slotSpan = sp;
+          this.#slotCount = c;
         });
       }
     }
-    return traced(sp, this.#recv(n, flags, w, "recv"), (d) => [d.length, d]);
+    // the other paths trace through a span (a counting one while the exporter only counts)
+    const slow = c === undefined ? sp : span(this.fd, "recv", [n]);
+    return traced(slow, this.#recv(n, flags, w, "recv"), (d) => [d.length, d]);
   }
 
   /**
@@ -559,12 +598,23 @@ export class StreamSocket extends ChunkQueue {
    * memory stays bounded), then hands the bytes over; resolves the byte count.
    */
   send(data: Uint8Array, w?: Wait, op = "send"): Promise<number> {
-    const sp = tracing() ? span(this.fd, op, [asBuffer(data), data.length]) : undefined;
-    return this.#send(data, w, op, sp);
+    // while the exporter only counts, the call builds no span: it is counted as it completes
+    const c = counting();
+    const sp = c === undefined && tracing() ? span(this.fd, op, [asBuffer(data), data.length]) : undefined;
+    return this.#send(data, w, op, sp, c);
   }
 
-  /** Sends (see send()); a traced call is published here as it completes (no extra promise). */
-  async #send(data: Uint8Array, w: Wait | undefined, op: string, sp: Span | undefined): Promise<number> {
+  /**
+   * Sends (see send()); a traced call is published here as it completes (no extra promise): `sp`
+   * its span, or `c` the sink that counts it.
+   */
+  async #send(
+    data: Uint8Array,
+    w: Wait | undefined,
+    op: string,
+    sp: Span | undefined,
+    c?: TraceSink,
+  ): Promise<number> {
     try {
       const nonblocking = w?.nonblocking === true;
       // big buffers go out in slices (no copy), each waiting for room: the Node-side queue
@@ -609,10 +659,12 @@ export class StreamSocket extends ChunkQueue {
         // our bytes are in the kernel, or the connection failed before they got there
         if (!written) this.#checkWritable(op, true);
       }
-      sp?.ok(off);
+      if (c !== undefined) countCall(c, this.fd, op, asBuffer(data), data.length, off);
+      else sp?.ok(off);
       return off;
     } catch (err) {
-      sp?.fail(err);
+      if (c !== undefined) traceDone(this.fd, op, [asBuffer(data), data.length], traceNow(), undefined, err);
+      else sp?.fail(err);
       throw err;
     }
   }
@@ -700,7 +752,7 @@ export class StreamSocket extends ChunkQueue {
 
   /** Rejects the calls now waiting to read (`"read"`) or write (`"write"`) with `err`. */
   interrupt(which: "read" | "write", makeError: (op: string) => OSError): void {
-    if (which === "read" && this.#slotN !== 0) this.#takeSlot()[1](makeError("recv"));
+    if (which === "read" && this.#slotN !== 0) this.#slotFail(makeError("recv"));
     (which === "read" ? this.#readers : this.#writers).fail(makeError);
   }
 
