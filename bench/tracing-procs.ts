@@ -14,7 +14,8 @@
  * - `counted`: the same with `SOCKIT_TRACE_RATE=1`, so nearly every call that moves bytes is
  *   only counted.
  *
- * `ratio` is `sockit` / `raw` round trips a second; `extra.ratios` each setup against `raw`;
+ * `ratio` is `sockit` / `raw` round trips a second; `extra.ratios` each setup against `raw`
+ * (`pairedRatio95` and `extra.countedPaired`: the per-round ratios' median with its 95 % interval);
  * `extra.cpuUsPerRoundTrip` the medians of each process's own CPU (all its threads, the
  * exporter's worker too) per measured round trip.
  *
@@ -25,7 +26,18 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { emit, interleave, main, median, Peer, ratioToRaw, round, RUNS, withTimeout } from "./lib.js";
+import {
+  emit,
+  interleave,
+  main,
+  median,
+  pairedToRaw,
+  Peer,
+  ratioToRaw,
+  round,
+  RUNS,
+  withTimeout,
+} from "./lib.js";
 import { pingpongInProcess } from "./pingpong-loop.js";
 
 const FIGURE = "tracing-procs";
@@ -95,6 +107,7 @@ if (process.argv[2] === "sample") {
             roundTripsPerProcess: N,
             warmupRoundTrips: WARMUP,
             ratios: { sockit: ratioToRaw(samples, "sockit"), counted: ratioToRaw(samples, "counted") },
+            countedPaired: pairedToRaw(samples, "counted"),
             cpuUsPerRoundTrip: Object.fromEntries(
               Object.entries(cpu).map(([k, v]) => [k, round(median(v), 3)]),
             ),
