@@ -6,8 +6,10 @@
  * On the program's thread each call is written, as it happens, as a compact binary record into a
  * shared ring ({@link TraceRing}: a few typed-array stores and a copy of at most 64 bytes, no
  * string and no allocation per call). A worker thread copies the records out of the ring as
- * they are and POSTs them as a binary batch ({@link TRACE_BATCH_TYPE}) to `/events` (every
- * 50 ms, or at once when 4096 records wait; up to 4096 events a POST, one POST at a time); the
+ * they are and POSTs them as a binary batch ({@link TRACE_BATCH_TYPE}) to `/events`: the first
+ * call after a quiet spell at once (the program's thread wakes the sleeping worker), then what
+ * comes every {@link BATCH_MS} while calls keep coming, or at once when 4096 records wait; up to
+ * 4096 events a POST, one POST at a time. A quiet program wakes the worker every 5 s. The
  * viewer checks them as they arrive, keeps them as they came and turns them into
  * {@link TraceRecord}s ({@link recordOf}) when a page or an export asks. No JSON and no HTTP on the
  * program's thread. Calls that move bytes go out at most `SOCKIT_TRACE_RATE` a second
@@ -46,6 +48,7 @@ import {
   DONE,
   DOWN,
   FLUSH,
+  IDLE,
   KICK,
   RING_CONTROL_BYTES,
   RING_FIELD_CHARS,
@@ -106,8 +109,15 @@ export interface TraceRecord {
 export const BATCH_EVENTS = 4096;
 /** Events in one POST when the queue is backed up, at most. */
 export const POST_EVENTS_MAX = 4096;
-/** How often a batch goes out, ms. */
-export const BATCH_MS = 50;
+/**
+ * How often a batch goes out while calls keep coming, ms (the first call after a quiet spell
+ * goes at once). Each batch wakes the worker, the kernel's loopback and the viewer a few times,
+ * and on a machine with few cores those wake-ups land on the program's core too: fewer, larger
+ * batches cost the traced program less (docs/performance.md, "Fewer wake-ups").
+ */
+export const BATCH_MS = 250;
+/** A sleeping worker looks at the ring this often all the same, ms (a quiet program's only wake-up). */
+const IDLE_CHECK_MS = 5000;
 /** Events waiting or on their way to the viewer, at most; more are dropped and counted. */
 export const QUEUE_MAX = 16384;
 /** Bytes of data kept per event. */
@@ -510,8 +520,9 @@ const waitAsync = (
 /**
  * The exporter's worker thread (sockit starts it; not for direct use): copies the ring's records
  * into binary batches, POSTs them one at a time, and keeps the shared counters. It wakes every
- * {@link BATCH_MS}, or when the program's thread kicks it ({@link BATCH_EVENTS} records written,
- * or the program ends).
+ * {@link BATCH_MS} while calls keep coming and sleeps when none came; the program's thread kicks
+ * it awake (a record written while it sleeps, {@link BATCH_EVENTS} records written, or the
+ * program's end).
  *
  * @example `import(exportModule).then((m) => m.runExporterWorker(workerData))`
  */
@@ -599,14 +610,31 @@ export async function runExporterWorker(d: WorkerData): Promise<void> {
   // connect at once: the first batch finds the connection open, a viewer that is not there is
   // known before the program has made many calls
   probe();
-  // the timer sends what waits every batchMs, and it keeps this thread alive (a pending
-  // waitAsync does not); the program's thread kicks for a full batch or at its end
-  setInterval(() => pump(true), d.batchMs);
+  let timer: NodeJS.Timeout | undefined;
+  /** Calls came: what waits goes now, and then every batchMs while more come. */
+  const wake = (): void => {
+    pump(true);
+    timer ??= setTimeout(step, d.batchMs);
+  };
+  const step = (): void => {
+    timer = undefined;
+    if (busy || ring.pending()) return wake();
+    // nothing came since the last batch: sleep until the program's thread kicks (it clears
+    // IDLE after a record); a record written meanwhile is seen here or there (ring.pending())
+    Atomics.store(ctl, IDLE, 1);
+    if (ring.pending() && Atomics.exchange(ctl, IDLE, 0) === 1) wake();
+  };
+  // the timer keeps this thread alive (a pending waitAsync does not), and would send what a
+  // missed kick had left waiting
+  setInterval(() => {
+    if (timer === undefined && ring.pending()) wake();
+  }, IDLE_CHECK_MS);
+  wake();
   for (;;) {
     const seen = Atomics.load(ctl, KICK);
     const w = waitAsync(ctl, KICK, seen, Infinity);
     if (w.async) await w.value;
-    pump(true);
+    wake();
   }
 }
 
@@ -876,8 +904,13 @@ class Exporter {
     this.#written = (this.#written + 1) | 0;
     // a plain store: the worker reads it as a hint (how full a batch would be); the kick and
     // the end's flag, both atomic, publish it exactly when it matters
-    this.#ctl[WRITTEN] = this.#written;
+    const ctl = this.#ctl;
+    ctl[WRITTEN] = this.#written;
     if (++this.#unkicked >= BATCH_EVENTS) this.#kick();
+    // the worker sleeps (nothing came for a batch's time): this record wakes it. The ring
+    // published the record with a sequentially consistent store, so a worker that went to
+    // sleep without seeing it has set IDLE where this load sees it.
+    else if (Atomics.load(ctl, IDLE) !== 0 && Atomics.exchange(ctl, IDLE, 0) !== 0) this.#kick();
   }
 
   #drop(): void {

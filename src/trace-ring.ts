@@ -54,6 +54,11 @@ export const DOWN = 32;
 export const FLUSH = 33;
 /** Notified every so many records: the reader wakes before its timer. */
 export const KICK = 48;
+/**
+ * 1: the reader sleeps until kicked (nothing came since its last batch); the writer that finds
+ * it so after a record clears it and kicks, so the first call after a quiet spell goes at once.
+ */
+export const IDLE = 49;
 /** The reader publishes its cursor at least every this many records. */
 const PUBLISH_EVERY = 32;
 
@@ -368,6 +373,15 @@ export class TraceRing {
   #publish(): void {
     this.#unpublished = 0;
     Atomics.store(this.ctl, TAIL, this.#tail);
+  }
+
+  /**
+   * Reader: whether records wait (the writer's cursor, read now, is not the reader's). A
+   * sequentially consistent read: with {@link IDLE} it is the reader's half of a handshake in
+   * which a record written as the reader goes to sleep is seen by one side or the other.
+   */
+  pending(): boolean {
+    return Atomics.load(this.ctl, HEAD) !== this.#tail;
   }
 
   /** Reader: passes over the next record (read nothing of it); false when the ring is empty. */

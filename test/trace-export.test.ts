@@ -431,6 +431,43 @@ while True:
       }
     });
 
+  test("a call after a quiet spell reaches the viewer at once: the program's thread wakes the sleeping worker", async () => {
+    // three calls, each after 1.2 s of quiet (the worker sleeps after BATCH_MS without calls);
+    // without the wake-up each would wait for the worker's 5 s check (0–5 s, 2.5 s on average)
+    const quiet = join(dir, "quiet.mjs");
+    writeFileSync(
+      quiet,
+      `
+import { socket, AF_INET, SOCK_STREAM } from ${JSON.stringify(join(ROOT, "index.js"))};
+for (let i = 0; i < 3; i++) {
+  await new Promise((r) => setTimeout(r, 1200));
+  socket(AF_INET, SOCK_STREAM);
+}
+await new Promise((r) => setTimeout(r, 600));
+`,
+    );
+    const v = await serveTraceView("127.0.0.1:0");
+    try {
+      const child = start(process.execPath, [quiet], { ...process.env, SOCKIT_TRACE: `http://${v.address}` });
+      const lags: number[] = [];
+      const done = child.exit(15_000);
+      let exited = false;
+      void done.finally(() => (exited = true));
+      while (!exited && lags.length < 3) {
+        const made = v.web.events.filter((e) => e.call === "socket");
+        // each call as it arrives: now, against when the program made it (the same clock)
+        for (const e of made.slice(lags.length)) lags.push(Date.now() - e.t);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.equal(await done, 0, child.stderr());
+      assert.equal(lags.length, 3, `every call arrived while the program ran: ${lags.join(", ")} ms`);
+      for (const lag of lags)
+        assert.ok(lag < 500, `each call within 500 ms: ${lags.map(Math.round).join(", ")} ms`);
+    } finally {
+      await v.close();
+    }
+  });
+
   test("over the budget, then a pause: the counts go out with the next call, even one on another socket", async () => {
     // a burst on one connection (skipping starts), a pause (the budget comes back), then a
     // socket() and a close() of a new socket, and only then the connection's own calls
