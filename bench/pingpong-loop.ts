@@ -34,12 +34,20 @@ export function mainThreadCpuUs(): number {
   }
 }
 
+/** A dialled and a listening end in this process, echoing: {@link pingpongPair}. */
+export interface PingPongPair {
+  /** `n` round trips: the dialled end writes one message and reads it back whole. */
+  roundTrips(n: number): Promise<void>;
+  /** Closes both ends and the listener. */
+  close(): Promise<void>;
+}
+
 /**
- * `n` round trips of `size`-byte messages: the dialled end writes one and reads it back whole
- * from the listening end, which echoes what it reads; the clocks stop before the ends close.
- * @example `const { rate, cpuUs } = await pingpongInProcess(20_000, 32);`
+ * A connected pair for round trips of `size`-byte messages: the listening end echoes what it
+ * reads; {@link PingPongPair.roundTrips} runs them from the dialled end.
+ * @example `const p = await pingpongPair(32); await p.roundTrips(2000); await p.close();`
  */
-export async function pingpongInProcess(n: number, size: number): Promise<PingPongRun> {
+export async function pingpongPair(size: number): Promise<PingPongPair> {
   const ln = await listen("tcp", `${HOST}:0`);
   const serving = (async () => {
     const c = await ln.accept();
@@ -55,27 +63,42 @@ export async function pingpongInProcess(n: number, size: number): Promise<PingPo
   })();
   const conn = await dial("tcp", ln.address);
   const msg = Buffer.alloc(size, 0x70);
+  return {
+    async roundTrips(n: number): Promise<void> {
+      for (let i = 0; i < n; i++) {
+        await conn.write(msg);
+        let got = 0;
+        while (got < size) {
+          const d = await conn.read(size - got);
+          if (d === null) throw new Error("echo side closed the connection");
+          got += d.length;
+        }
+      }
+    },
+    async close(): Promise<void> {
+      await conn.close();
+      await serving;
+      await ln.close();
+    },
+  };
+}
+
+/**
+ * `n` round trips of `size`-byte messages on a fresh {@link pingpongPair}; the clocks stop
+ * before the ends close.
+ * @example `const { rate, cpuUs } = await pingpongInProcess(20_000, 32);`
+ */
+export async function pingpongInProcess(n: number, size: number): Promise<PingPongRun> {
+  const pair = await pingpongPair(size);
   const c0 = process.cpuUsage();
   const m0 = mainThreadCpuUs();
   const t0 = nowMs();
-  let run: PingPongRun;
   try {
-    for (let i = 0; i < n; i++) {
-      await conn.write(msg);
-      let got = 0;
-      while (got < size) {
-        const d = await conn.read(size - got);
-        if (d === null) throw new Error("echo side closed the connection");
-        got += d.length;
-      }
-    }
+    await pair.roundTrips(n);
     const ms = nowMs() - t0;
     const c = process.cpuUsage(c0);
-    run = { rate: n / (ms / 1000), cpuUs: (c.user + c.system) / n, mainCpuUs: (mainThreadCpuUs() - m0) / n };
+    return { rate: n / (ms / 1000), cpuUs: (c.user + c.system) / n, mainCpuUs: (mainThreadCpuUs() - m0) / n };
   } finally {
-    await conn.close();
-    await serving;
-    await ln.close();
+    await pair.close();
   }
-  return run;
 }

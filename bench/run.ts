@@ -28,6 +28,7 @@ const FIGURES = [
   "tls",
   "smtp",
   "tracing",
+  "tracing-ab",
   "tracing-procs",
   "tracing-http",
 ] as const;

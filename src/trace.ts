@@ -257,6 +257,15 @@ export function setTraceSink(s: TraceSink | undefined): void {
   sink = s;
 }
 
+/**
+ * The installed {@link TraceSink}, if any (the exporter's while `SOCKIT_TRACE` exports): for a
+ * benchmark that switches it off and on again between measurements (bench/tracing-ab.ts).
+ * @example `const s = traceSink(); setTraceSink(undefined); … setTraceSink(s);`
+ */
+export function traceSink(): TraceSink | undefined {
+  return sink;
+}
+
 /** Hands one finished call to the channel's subscribers and to the sink. */
 function deliver(ev: CallEvent): void {
   if (channel.hasSubscribers) channel.publish(ev);
