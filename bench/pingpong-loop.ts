@@ -1,7 +1,7 @@
 /**
- * The ping-pong that figures `tracing` and `tracing-procs` measure: round trips of small
- * messages between a `dial`led and a `listen`ing end in this one process (the Go face: four
- * traced calls a round trip and nothing else, the worst case for tracing).
+ * The ping-pong that figures `tracing`, `tracing-ab` and `tracing-procs` measure: round trips
+ * of small messages between a `dial`led and a `listen`ing end in this one process (the Go face:
+ * four traced calls a round trip and nothing else, the worst case for tracing).
  *
  * @module
  */

@@ -29,7 +29,7 @@
 import { installExporter, stopExporter } from "../src/trace-export.js";
 import { setTraceSink, type TraceSink, traceSink } from "../src/trace.js";
 import { emit, main, nowMs, pairedToRaw, Peer } from "./lib.js";
-import { pingpongPair } from "./pingpong-loop.js";
+import { type PingPongPair, pingpongPair } from "./pingpong-loop.js";
 
 const FIGURE = "tracing-ab";
 const SIZE = 32;
@@ -43,7 +43,7 @@ const STREAM_ONLY: TraceSink = { call: () => {}, skipping: true, count: () => tr
 
 /** Rates (round trips a second) of chunks with `sink` on and with no sink, paired. */
 async function phase(
-  pair: Awaited<ReturnType<typeof pingpongPair>>,
+  pair: PingPongPair,
   sink: TraceSink | undefined,
 ): Promise<{ on: number[]; off: number[] }> {
   const on: number[] = [];
